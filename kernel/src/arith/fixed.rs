@@ -1,0 +1,146 @@
+//! Plaintext fixed point with CrypTen's one-party semantics.
+
+use super::{Arith, ArithKind, RingArith};
+use crate::error::{check_len, Error, Result};
+use crate::fixed::FixedPoint;
+use crate::linalg::{conv2d_acc, matmul_acc, Conv2dShape, MatShape};
+use crate::ring::{tdiv, Ring};
+
+/// The plaintext fixed-point arithmetic: exactly what CrypTen computes with one party.
+///
+/// Products are exact in Z_2^64 (wrapping), then divided by 2^f truncating toward zero; public
+/// reals are encoded truncating toward zero; comparisons read the two's-complement sign.
+/// No randomness. Bit-exact with `one_party.raw` of the CrypTen reference vectors.
+#[derive(Clone, Copy, Debug)]
+pub struct Fixed {
+    fp: FixedPoint,
+}
+
+impl Fixed {
+    /// A fixed-point arithmetic in format `fp`.
+    pub fn new(fp: FixedPoint) -> Self {
+        Fixed { fp }
+    }
+
+    fn trunc_all(&self, x: &mut [Ring]) {
+        let s = self.fp.scale();
+        for v in x.iter_mut() {
+            *v = tdiv(*v, s);
+        }
+    }
+}
+
+impl Arith for Fixed {
+    type Elem = Ring;
+
+    fn kind(&self) -> ArithKind {
+        ArithKind::Fixed
+    }
+    fn fixed_point(&self) -> FixedPoint {
+        self.fp
+    }
+    fn elem_add(&self, a: Ring, b: Ring) -> Ring {
+        a.wrapping_add(b)
+    }
+    fn elem_sub(&self, a: Ring, b: Ring) -> Ring {
+        a.wrapping_sub(b)
+    }
+    fn elem_mul_int(&self, a: Ring, k: i64) -> Ring {
+        a.wrapping_mul(k)
+    }
+    fn elem_int(&self, k: i64) -> Ring {
+        k
+    }
+    fn elem_const(&self, c: f64) -> Result<Ring> {
+        self.fp.encode(c)
+    }
+    fn input(&mut self, x: &[f64], out: &mut [Ring]) -> Result<()> {
+        self.fp.encode_slice(x, out)
+    }
+    fn reveal(&mut self, x: &[Ring], out: &mut [f64]) -> Result<()> {
+        self.peek(x, out)
+    }
+    fn peek(&self, x: &[Ring], out: &mut [f64]) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = self.fp.decode(v);
+        }
+        Ok(())
+    }
+    fn mul_const(&mut self, x: &mut [Ring], c: f64) -> Result<()> {
+        let c = self.fp.encode(c)?;
+        for v in x.iter_mut() {
+            *v = v.wrapping_mul(c);
+        }
+        self.trunc_all(x);
+        Ok(())
+    }
+    fn div_int(&mut self, x: &mut [Ring], d: u64) -> Result<()> {
+        if d == 0 {
+            return Err(Error::DivisionByZero);
+        }
+        let d = i64::try_from(d).map_err(|_| Error::OutOfRange {
+            what: "divisor above 2^63 − 1",
+        })?;
+        for v in x.iter_mut() {
+            *v = tdiv(*v, d);
+        }
+        Ok(())
+    }
+    fn mul(&mut self, x: &mut [Ring], y: &[Ring]) -> Result<()> {
+        self.mul_unscaled(x, y)?;
+        self.trunc_all(x);
+        Ok(())
+    }
+    fn mul_unscaled(&mut self, x: &mut [Ring], y: &[Ring]) -> Result<()> {
+        check_len(x.len(), y.len())?;
+        for (a, &b) in x.iter_mut().zip(y) {
+            *a = a.wrapping_mul(b);
+        }
+        Ok(())
+    }
+    fn square(&mut self, x: &mut [Ring]) -> Result<()> {
+        for a in x.iter_mut() {
+            *a = a.wrapping_mul(*a);
+        }
+        self.trunc_all(x);
+        Ok(())
+    }
+    fn matmul(&mut self, a: &[Ring], b: &[Ring], out: &mut [Ring], s: MatShape) -> Result<()> {
+        s.check(a.len(), b.len(), out.len())?;
+        out.fill(0);
+        matmul_acc(a, b, out, s);
+        self.trunc_all(out);
+        Ok(())
+    }
+    fn conv2d(&mut self, x: &[Ring], w: &[Ring], out: &mut [Ring], s: &Conv2dShape) -> Result<()> {
+        s.check(x.len(), w.len(), out.len())?;
+        out.fill(0);
+        conv2d_acc(x, w, out, s);
+        self.trunc_all(out);
+        Ok(())
+    }
+    fn ltz(&mut self, x: &[Ring], out: &mut [Ring]) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = i64::from(v < 0);
+        }
+        Ok(())
+    }
+}
+
+impl RingArith for Fixed {
+    fn input_ring(&mut self, raw: &[i64], out: &mut [Ring]) -> Result<()> {
+        check_len(raw.len(), out.len())?;
+        out.copy_from_slice(raw);
+        Ok(())
+    }
+    fn reveal_ring(&mut self, x: &[Ring], out: &mut [i64]) -> Result<()> {
+        self.peek_ring(x, out)
+    }
+    fn peek_ring(&self, x: &[Ring], out: &mut [i64]) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        out.copy_from_slice(x);
+        Ok(())
+    }
+}

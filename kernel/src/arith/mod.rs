@@ -1,0 +1,205 @@
+//! One algorithm text, three arithmetics.
+//!
+//! Approximations and layers are written once against [`Arith`] and run in:
+//! * [`Float`]: `f64`, ideal math. Public constants are exact, products are exact up to f64
+//!   rounding, nothing is truncated. The gap to the true function is the **approximation
+//!   error**.
+//! * [`Fixed`]: plaintext fixed point with CrypTen's one-party semantics: encoding truncates
+//!   toward zero, products are exact in Z_2^64 and then truncated toward zero. The gap to
+//!   [`Float`] is the **encoding and rounding error**. Bit-exact with CrypTen one-party runs.
+//! * [`Shared`]: two-party additive shares with a trusted dealer, as CrypTen runs two parties.
+//!   The gap to [`Fixed`] is the **share randomness** (stochastic rounding of share-local
+//!   truncation, and its rare wraps).
+//!
+//! # Scales
+//! The trait does not track scales; the algorithm does. A *value* lives at scale 2^f (a real
+//! `v` is `v` in `Float`, `trunc(v·2^f)` in `Fixed`). A *bit* or small *integer* (the output
+//! of [`Arith::ltz`]) lives at scale 1 (the integer `k` is `k` in all three). Products of two
+//! values use [`Arith::mul`] (which truncates); a value times a bit uses
+//! [`Arith::mul_unscaled`] (which does not, so `relu` and `select` are exact).
+//!
+//! # Laws
+//! For every implementation: `reveal(input(x))` returns `x` up to encoding; `add`, `sub`,
+//! `neg`, `mul_int` and `add_int` are exact (local, free); `ltz` is exact; `mul_unscaled` by a
+//! 0/1 bit is exact. `tests/tests/algebra.rs` checks these laws over seeded inputs.
+
+mod fixed;
+mod float;
+mod shared;
+
+pub use fixed::Fixed;
+pub use float::Float;
+pub use shared::Shared;
+
+use crate::error::{check_len, Result};
+use crate::fixed::FixedPoint;
+use crate::linalg::{Conv2dShape, MatShape};
+
+/// Which arithmetic an implementation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ArithKind {
+    /// Ideal math in `f64`.
+    Float,
+    /// Plaintext fixed point (CrypTen one-party).
+    Fixed,
+    /// Two-party shares.
+    Shared,
+}
+
+impl ArithKind {
+    /// The lower-case name used in CLI flags and JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ArithKind::Float => "float",
+            ArithKind::Fixed => "fixed",
+            ArithKind::Shared => "shared",
+        }
+    }
+}
+
+/// The role trait every approximation and layer is written against.
+///
+/// Slice operations take the destination first and work in place; lengths must match or the
+/// call returns [`crate::Error::ShapeMismatch`]. Interactive operations (those that cost rounds
+/// in [`Shared`]) may also return [`crate::Error::BufferTooSmall`] if the session's arena is
+/// too small.
+pub trait Arith {
+    /// One element: `f64`, a ring integer, or a pair of shares.
+    type Elem: Copy + Default + PartialEq + core::fmt::Debug;
+
+    /// Which arithmetic this is.
+    fn kind(&self) -> ArithKind;
+
+    /// The fixed-point format (informative for [`Float`]).
+    fn fixed_point(&self) -> FixedPoint;
+
+    // ---- local element operations (free in every arithmetic) ----
+
+    /// `a + b`.
+    fn elem_add(&self, a: Self::Elem, b: Self::Elem) -> Self::Elem;
+    /// `a − b`.
+    fn elem_sub(&self, a: Self::Elem, b: Self::Elem) -> Self::Elem;
+    /// `a · k` for a public integer `k` (no truncation).
+    fn elem_mul_int(&self, a: Self::Elem, k: i64) -> Self::Elem;
+    /// The public integer `k` at scale 1.
+    fn elem_int(&self, k: i64) -> Self::Elem;
+    /// The public real `c` at scale 2^f (encoded toward zero in `Fixed` and `Shared`).
+    fn elem_const(&self, c: f64) -> Result<Self::Elem>;
+
+    // ---- interactive operations ----
+
+    /// Brings private real inputs in (encode, and share in [`Shared`]).
+    fn input(&mut self, x: &[f64], out: &mut [Self::Elem]) -> Result<()>;
+    /// Reveals values at scale 2^f as reals (one round in [`Shared`]).
+    fn reveal(&mut self, x: &[Self::Elem], out: &mut [f64]) -> Result<()>;
+    /// The values at scale 2^f as reals, **without** revealing: the simulator's view, for taps
+    /// and error attribution. Free, and never part of a protocol.
+    fn peek(&self, x: &[Self::Elem], out: &mut [f64]) -> Result<()>;
+    /// `x ← x · c` for a public real `c`: encode `c`, multiply, truncate.
+    fn mul_const(&mut self, x: &mut [Self::Elem], c: f64) -> Result<()>;
+    /// `x ← x / d` for a public integer `d ≥ 1` (a truncation).
+    fn div_int(&mut self, x: &mut [Self::Elem], d: u64) -> Result<()>;
+    /// `x ← x · y` for two values (truncates once).
+    fn mul(&mut self, x: &mut [Self::Elem], y: &[Self::Elem]) -> Result<()>;
+    /// `x ← x · y` where `y` holds scale-1 integers (bits): no truncation.
+    fn mul_unscaled(&mut self, x: &mut [Self::Elem], y: &[Self::Elem]) -> Result<()>;
+    /// `x ← x²` (truncates once).
+    fn square(&mut self, x: &mut [Self::Elem]) -> Result<()>;
+    /// `out = a · b` (truncates each output once).
+    fn matmul(
+        &mut self,
+        a: &[Self::Elem],
+        b: &[Self::Elem],
+        out: &mut [Self::Elem],
+        s: MatShape,
+    ) -> Result<()>;
+    /// `out = conv2d(x, w)` (truncates each output once).
+    fn conv2d(
+        &mut self,
+        x: &[Self::Elem],
+        w: &[Self::Elem],
+        out: &mut [Self::Elem],
+        s: &Conv2dShape,
+    ) -> Result<()>;
+    /// `out = [x < 0]` as scale-1 integers.
+    fn ltz(&mut self, x: &[Self::Elem], out: &mut [Self::Elem]) -> Result<()>;
+
+    // ---- slice versions of the local operations ----
+
+    /// `acc ← acc + b`.
+    fn add(&mut self, acc: &mut [Self::Elem], b: &[Self::Elem]) -> Result<()> {
+        check_len(acc.len(), b.len())?;
+        for (a, &v) in acc.iter_mut().zip(b) {
+            *a = self.elem_add(*a, v);
+        }
+        Ok(())
+    }
+    /// `acc ← acc − b`.
+    fn sub(&mut self, acc: &mut [Self::Elem], b: &[Self::Elem]) -> Result<()> {
+        check_len(acc.len(), b.len())?;
+        for (a, &v) in acc.iter_mut().zip(b) {
+            *a = self.elem_sub(*a, v);
+        }
+        Ok(())
+    }
+    /// `x ← −x`.
+    fn neg(&mut self, x: &mut [Self::Elem]) {
+        for a in x.iter_mut() {
+            *a = self.elem_mul_int(*a, -1);
+        }
+    }
+    /// `x ← x · k` for a public integer (exact).
+    fn mul_int(&mut self, x: &mut [Self::Elem], k: i64) {
+        for a in x.iter_mut() {
+            *a = self.elem_mul_int(*a, k);
+        }
+    }
+    /// `x ← x + k` for scale-1 integers.
+    fn add_int(&mut self, x: &mut [Self::Elem], k: i64) {
+        let c = self.elem_int(k);
+        for a in x.iter_mut() {
+            *a = self.elem_add(*a, c);
+        }
+    }
+    /// `x ← x + c` for a public real at scale 2^f.
+    fn add_const(&mut self, x: &mut [Self::Elem], c: f64) -> Result<()> {
+        let c = self.elem_const(c)?;
+        for a in x.iter_mut() {
+            *a = self.elem_add(*a, c);
+        }
+        Ok(())
+    }
+    /// `x ← c − x` for a public real at scale 2^f.
+    fn rsub_const(&mut self, x: &mut [Self::Elem], c: f64) -> Result<()> {
+        let c = self.elem_const(c)?;
+        for a in x.iter_mut() {
+            *a = self.elem_sub(c, *a);
+        }
+        Ok(())
+    }
+    /// Fills `out` with the public real `c`.
+    fn fill_const(&mut self, out: &mut [Self::Elem], c: f64) -> Result<()> {
+        let c = self.elem_const(c)?;
+        out.fill(c);
+        Ok(())
+    }
+}
+
+/// Arithmetics whose elements are ring integers underneath ([`Fixed`] and [`Shared`]): raw
+/// access for bit-exact comparisons with CrypTen.
+pub trait RingArith: Arith {
+    /// Brings ring integers in as private values (already encoded).
+    fn input_ring(&mut self, raw: &[i64], out: &mut [Self::Elem]) -> Result<()>;
+    /// Reveals the ring integers (one round in [`Shared`]).
+    fn reveal_ring(&mut self, x: &[Self::Elem], out: &mut [i64]) -> Result<()>;
+    /// The ring integers without revealing (free; the simulator's view).
+    fn peek_ring(&self, x: &[Self::Elem], out: &mut [i64]) -> Result<()>;
+}
+
+/// Checks that every input is finite, naming the first one that is not.
+pub(crate) fn check_finite(x: &[f64]) -> Result<()> {
+    match x.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(crate::Error::NonFinite { index }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,351 @@
+//! Two-party additive sharing with a trusted dealer, as CrypTen runs two parties.
+
+use super::{check_finite, Arith, ArithKind, RingArith};
+use crate::cost::Cost;
+use crate::dealer::Dealer;
+use crate::error::{check_len, Error, Result};
+use crate::fixed::FixedPoint;
+use crate::linalg::{Conv2dShape, MatShape};
+use crate::protocols::beaver::{self, scratch_words_bilinear, scratch_words_square, Bilinear};
+use crate::protocols::comparison::{self, scratch_words_ltz};
+use crate::protocols::truncation::{self, scratch_words_truncate, TruncMode};
+use crate::seed::{stream, StreamId, Xoshiro256PlusPlus};
+use crate::share::{public, reconstruct, share_from, Share};
+use crate::wire::{Domain, Net, Wire};
+
+/// Which party owns the private inputs brought in by [`Arith::input`]. MPCDiff encrypts the
+/// model with `src = 0` and the data with `src = 1`; the numbers do not depend on it.
+pub const DATA_OWNER: usize = 1;
+
+/// A simulated two-party session: both parties' shares in lock-step, a dealer, the channel
+/// ([`Net`], where every message can be observed or replaced) and a word arena for the
+/// protocols' temporaries.
+///
+/// # Randomness
+/// An MPC seed `s` drives the dealer ([`StreamId::Dealer`]) and the pairwise masks of input
+/// sharing and A2B ([`StreamId::Przs`]); the same seed and the same sequence of operations give
+/// the same shares, bit for bit, on every target.
+///
+/// # Arena
+/// Interactive operations need scratch words: [`Shared::scratch_words_elementwise`] for
+/// `mul`, `square`, truncation, `reveal` and `ltz` on `n` elements, and
+/// [`Shared::scratch_words_matmul`] / [`Shared::scratch_words_conv2d`] for the products. Too
+/// small an arena returns [`Error::BufferTooSmall`] with the need, before anything is drawn
+/// or written.
+pub struct Shared<'a> {
+    fp: FixedPoint,
+    trunc: TruncMode,
+    dealer: Dealer,
+    przs: Xoshiro256PlusPlus,
+    net: Net<'a>,
+    scratch: &'a mut [i64],
+}
+
+impl core::fmt::Debug for Shared<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Shared")
+            .field("fp", &self.fp)
+            .field("trunc", &self.trunc)
+            .field("net", &self.net)
+            .field("scratch_words", &self.scratch.len())
+            .finish()
+    }
+}
+
+impl<'a> Shared<'a> {
+    /// A session in format `fp`, seeded with `seed`, with `scratch` as its arena and an honest
+    /// channel. Truncation is share-local, as in CrypTen.
+    pub fn new(fp: FixedPoint, seed: u64, scratch: &'a mut [i64]) -> Self {
+        Shared {
+            fp,
+            trunc: TruncMode::Local,
+            dealer: Dealer::new(seed),
+            przs: stream(seed, StreamId::Przs),
+            net: Net::new(),
+            scratch,
+        }
+    }
+
+    /// The same session with every message shown to `wire` first. Install it before running
+    /// any protocol (the ledger starts again from zero).
+    pub fn with_wire(mut self, wire: &'a mut dyn Wire) -> Self {
+        self.net = Net::with_wire(wire);
+        self
+    }
+
+    /// The same session with truncation mode `mode`.
+    pub fn with_truncation(mut self, mode: TruncMode) -> Self {
+        self.trunc = mode;
+        self
+    }
+
+    /// The truncation mode.
+    pub fn truncation(&self) -> TruncMode {
+        self.trunc
+    }
+
+    /// The ledger so far.
+    pub fn cost(&self) -> Cost {
+        *self.net.cost()
+    }
+
+    /// Scratch words that `mul`, `mul_unscaled`, `square`, truncation, `reveal` and `ltz`
+    /// need on `n` elements.
+    pub const fn scratch_words_elementwise(n: usize) -> usize {
+        let a = scratch_words_bilinear(n, n, n);
+        let b = scratch_words_ltz(n);
+        if a > b {
+            a
+        } else {
+            b
+        }
+    }
+
+    /// Scratch words a matmul of shape `s` needs.
+    pub const fn scratch_words_matmul(s: MatShape) -> usize {
+        let nc = s.m * s.n;
+        let a = scratch_words_bilinear(s.m * s.k, s.k * s.n, nc);
+        let b = scratch_words_truncate(nc);
+        if a > b {
+            a
+        } else {
+            b
+        }
+    }
+
+    /// Scratch words a convolution of shape `s` needs.
+    pub fn scratch_words_conv2d(s: &Conv2dShape) -> Result<usize> {
+        let nc = s.output_len()?;
+        Ok(scratch_words_bilinear(s.input_len()?, s.weight_len()?, nc)
+            .max(scratch_words_truncate(nc)))
+    }
+
+    fn ensure(&self, needed: usize) -> Result<()> {
+        if self.scratch.len() >= needed {
+            Ok(())
+        } else {
+            Err(Error::BufferTooSmall {
+                needed,
+                got: self.scratch.len(),
+            })
+        }
+    }
+
+    /// Scratch the session's truncation needs on `n` elements.
+    fn trunc_words(&self, n: usize) -> usize {
+        match self.trunc {
+            TruncMode::Local => 0,
+            TruncMode::Dealer => scratch_words_truncate(n),
+        }
+    }
+
+    /// Brings private reals in, owned by party `src` (0 or 1).
+    pub fn input_from(&mut self, src: usize, x: &[f64], out: &mut [Share]) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        check_finite(x)?;
+        // Encode everything first, so that a failure leaves the PRZS stream and `out` untouched.
+        for (i, &v) in x.iter().enumerate() {
+            self.fp.encode_at(v, i)?;
+        }
+        for (o, &v) in out.iter_mut().zip(x) {
+            let raw = self.fp.encode(v)?;
+            *o = share_from(&mut self.przs, src, raw);
+        }
+        Ok(())
+    }
+
+    fn truncate(&mut self, x: &mut [Share], d: u64) -> Result<()> {
+        truncation::truncate(
+            &mut self.net,
+            &mut self.dealer,
+            self.trunc,
+            x,
+            d,
+            self.scratch,
+        )
+    }
+
+    /// A bilinear product followed by one truncation per output.
+    fn product(
+        &mut self,
+        op: Bilinear<'_>,
+        protocol: &'static str,
+        x: &[Share],
+        y: &[Share],
+        out: &mut [Share],
+    ) -> Result<()> {
+        self.ensure(
+            scratch_words_bilinear(x.len(), y.len(), out.len()).max(self.trunc_words(out.len())),
+        )?;
+        beaver::bilinear(
+            &mut self.net,
+            &mut self.dealer,
+            op,
+            protocol,
+            x,
+            y,
+            out,
+            self.scratch,
+        )?;
+        self.truncate(out, self.fp.scale() as u64)
+    }
+
+    /// One round: party 0's shares travel in `out`, party 1's in the arena.
+    fn open_words(&mut self, x: &[Share], out: &mut [i64]) -> Result<()> {
+        let n = x.len();
+        check_len(n, out.len())?;
+        self.ensure(n)?;
+        let m1 = &mut self.scratch[..n];
+        for i in 0..n {
+            out[i] = x[i][0];
+            m1[i] = x[i][1];
+        }
+        self.net.exchange("reveal", Domain::Arithmetic, out, m1);
+        Ok(())
+    }
+}
+
+impl Arith for Shared<'_> {
+    type Elem = Share;
+
+    fn kind(&self) -> ArithKind {
+        ArithKind::Shared
+    }
+    fn fixed_point(&self) -> FixedPoint {
+        self.fp
+    }
+    fn elem_add(&self, a: Share, b: Share) -> Share {
+        [a[0].wrapping_add(b[0]), a[1].wrapping_add(b[1])]
+    }
+    fn elem_sub(&self, a: Share, b: Share) -> Share {
+        [a[0].wrapping_sub(b[0]), a[1].wrapping_sub(b[1])]
+    }
+    fn elem_mul_int(&self, a: Share, k: i64) -> Share {
+        [a[0].wrapping_mul(k), a[1].wrapping_mul(k)]
+    }
+    fn elem_int(&self, k: i64) -> Share {
+        public(k)
+    }
+    fn elem_const(&self, c: f64) -> Result<Share> {
+        Ok(public(self.fp.encode(c)?))
+    }
+    fn input(&mut self, x: &[f64], out: &mut [Share]) -> Result<()> {
+        self.input_from(DATA_OWNER, x, out)
+    }
+    /// One round; each party sends `n` words.
+    fn reveal(&mut self, x: &[Share], out: &mut [f64]) -> Result<()> {
+        let n = x.len();
+        check_len(n, out.len())?;
+        self.ensure(2 * n)?;
+        let (m0, m1) = self.scratch[..2 * n].split_at_mut(n);
+        for i in 0..n {
+            m0[i] = x[i][0];
+            m1[i] = x[i][1];
+        }
+        self.net.exchange("reveal", Domain::Arithmetic, m0, m1);
+        for (o, &w) in out.iter_mut().zip(m0.iter()) {
+            *o = self.fp.decode(w);
+        }
+        Ok(())
+    }
+    fn peek(&self, x: &[Share], out: &mut [f64]) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        for (o, &s) in out.iter_mut().zip(x) {
+            *o = self.fp.decode(reconstruct(s));
+        }
+        Ok(())
+    }
+    /// Local multiply by the encoded constant, then one truncation.
+    fn mul_const(&mut self, x: &mut [Share], c: f64) -> Result<()> {
+        let c = self.fp.encode(c)?;
+        self.ensure(self.trunc_words(x.len()))?;
+        for s in x.iter_mut() {
+            *s = [s[0].wrapping_mul(c), s[1].wrapping_mul(c)];
+        }
+        self.truncate(x, self.fp.scale() as u64)
+    }
+    /// A truncation by `d` (local: 0 rounds; dealer mode with `d = 2^k`: 1 round).
+    fn div_int(&mut self, x: &mut [Share], d: u64) -> Result<()> {
+        self.ensure(self.trunc_words(x.len()))?;
+        self.truncate(x, d)
+    }
+    /// Beaver product (1 round, `n` triples), then one truncation.
+    fn mul(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
+        self.ensure(self.trunc_words(x.len()))?;
+        self.mul_unscaled(x, y)?;
+        self.truncate(x, self.fp.scale() as u64)
+    }
+    /// Beaver product (1 round, `n` triples), no truncation.
+    fn mul_unscaled(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
+        let n = x.len();
+        check_len(n, y.len())?;
+        self.ensure(scratch_words_bilinear(n, n, n))?;
+        beaver::bilinear_to_scratch(
+            &mut self.net,
+            &mut self.dealer,
+            Bilinear::Elementwise,
+            "mul",
+            x,
+            y,
+            n,
+            self.scratch,
+        )?;
+        beaver::collect_output(&self.scratch[..2 * n], x);
+        Ok(())
+    }
+    /// Square pair (1 round, `n` pairs), then one truncation.
+    fn square(&mut self, x: &mut [Share]) -> Result<()> {
+        let n = x.len();
+        self.ensure(scratch_words_square(n).max(self.trunc_words(n)))?;
+        beaver::square(&mut self.net, &mut self.dealer, x, self.scratch)?;
+        self.truncate(x, self.fp.scale() as u64)
+    }
+    /// One matrix triple (1 round), then one truncation per output.
+    fn matmul(&mut self, a: &[Share], b: &[Share], out: &mut [Share], s: MatShape) -> Result<()> {
+        s.check(a.len(), b.len(), out.len())?;
+        self.product(Bilinear::Matmul(s), "matmul", a, b, out)
+    }
+    /// One convolution triple (1 round), then one truncation per output.
+    fn conv2d(
+        &mut self,
+        x: &[Share],
+        w: &[Share],
+        out: &mut [Share],
+        s: &Conv2dShape,
+    ) -> Result<()> {
+        s.check(x.len(), w.len(), out.len())?;
+        self.product(Bilinear::Conv2d(s), "conv2d", x, w, out)
+    }
+    /// 8 rounds; see [`comparison::ltz`].
+    fn ltz(&mut self, x: &[Share], out: &mut [Share]) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        comparison::ltz(
+            &mut self.net,
+            &mut self.dealer,
+            &mut self.przs,
+            x,
+            out,
+            self.scratch,
+        )
+    }
+}
+
+impl RingArith for Shared<'_> {
+    fn input_ring(&mut self, raw: &[i64], out: &mut [Share]) -> Result<()> {
+        check_len(raw.len(), out.len())?;
+        for (o, &v) in out.iter_mut().zip(raw) {
+            *o = share_from(&mut self.przs, DATA_OWNER, v);
+        }
+        Ok(())
+    }
+    fn reveal_ring(&mut self, x: &[Share], out: &mut [i64]) -> Result<()> {
+        self.open_words(x, out)
+    }
+    fn peek_ring(&self, x: &[Share], out: &mut [i64]) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        for (o, &s) in out.iter_mut().zip(x) {
+            *o = reconstruct(s);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! # mpcdiff-kernel
+//!
+//! A deterministic simulation kernel for the numerical errors of secure multi-party
+//! computation (MPC) on neural networks. It is for people who need to know *where* an MPC
+//! model's outputs come from: exact fixed-point share arithmetic in Z_2^64, a seeded
+//! trusted dealer, the protocols CrypTen runs, and (in later modules) the approximations of
+//! sigmoid, exp, reciprocal… with tunable levels.
+//!
+//! `#![no_std]`, no allocator, no `unsafe`: every buffer is a caller-provided slice, so the same
+//! code runs on x86-64, wasm32 and a Cortex-M.
+//!
+//! ## Three arithmetics
+//! Algorithms are written once against [`Arith`] and run in [`Float`] (ideal math),
+//! [`Fixed`] (CrypTen's one-party fixed point: encoding and truncation error, no randomness)
+//! and [`Shared`] (two parties and a dealer: share randomness too). Comparing the three
+//! attributes a deviation to its source.
+//!
+//! ## Seeds
+//! One `u64` seed is expanded into named, independent `Xoshiro256PlusPlus` streams
+//! ([`seed`]); the derivation is a value-breaking contract.
+//!
+//! ## Costs
+//! Every shared protocol records rounds, bytes and preprocessing in a [`Cost`] ledger, with
+//! the counting rules of CrypTen's communicator; each protocol's doc states its cost.
+//!
+//! ## Messages
+//! Every value that crosses between the parties goes through [`wire::Net::exchange`], where a
+//! [`Wire`] can observe or tamper with it.
+//!
+//! ```
+//! use mpcdiff_kernel::{Arith, FixedPoint, Shared};
+//!
+//! let fp = FixedPoint::new(16)?;
+//! let mut arena = [0i64; 64];
+//! let mut mpc = Shared::new(fp, 42, &mut arena);
+//! let (mut x, mut y) = ([[0i64; 2]; 1], [[0i64; 2]; 1]);
+//! mpc.input(&[1.5], &mut x)?;
+//! mpc.input(&[-2.25], &mut y)?;
+//! mpc.mul(&mut x, &y)?;
+//! let mut out = [0.0];
+//! mpc.reveal(&x, &mut out)?;
+//! assert!((out[0] - -3.375).abs() <= 2.0 / 65536.0);
+//! assert_eq!(mpc.cost().rounds, 2); // Beaver open + reveal
+//! # Ok::<(), mpcdiff_kernel::Error>(())
+//! ```
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod arith;
+pub mod cost;
+pub mod dealer;
+pub mod digest;
+pub mod error;
+pub mod fixed;
+pub mod linalg;
+pub mod maximum;
+pub mod pooling;
+pub mod protocols;
+pub mod ring;
+pub mod seed;
+pub mod select;
+pub mod share;
+pub mod wire;
+
+pub use arith::{Arith, ArithKind, Fixed, Float, RingArith, Shared};
+pub use cost::Cost;
+pub use digest::Digest;
+pub use error::{Error, Result};
+pub use fixed::FixedPoint;
+pub use linalg::{Conv2dShape, MatShape, Pool2dShape};
+pub use protocols::truncation::TruncMode;
+pub use share::Share;
+pub use wire::Wire;
+
+/// The kernel's version, recorded in every result file.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,252 @@
+//! Shapes and the plaintext linear-algebra kernels every arithmetic uses.
+//!
+//! Matmul and convolution are written once over [`Scalar`], so the float twin, the plaintext
+//! fixed point, the dealer's `c = a·b` and each party's local Beaver terms all sum in the same
+//! order. Layouts are row-major: matrices `m×k`, images NCHW, kernels `[out, in, kh, kw]`.
+
+use crate::error::{Error, Result};
+use crate::ring::Scalar;
+
+fn mul3(a: usize, b: usize, c: usize) -> Result<usize> {
+    a.checked_mul(b)
+        .and_then(|x| x.checked_mul(c))
+        .ok_or(Error::InvalidShape {
+            what: "size overflows usize",
+        })
+}
+
+/// The shape of a product `(m×k)·(k×n)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatShape {
+    /// Rows of the left operand and of the result.
+    pub m: usize,
+    /// Inner dimension.
+    pub k: usize,
+    /// Columns of the right operand and of the result.
+    pub n: usize,
+}
+
+impl MatShape {
+    /// Checks the three operand lengths against the shape.
+    pub fn check(&self, a: usize, b: usize, out: usize) -> Result<()> {
+        crate::error::check_len(mul3(self.m, self.k, 1)?, a)?;
+        crate::error::check_len(mul3(self.k, self.n, 1)?, b)?;
+        crate::error::check_len(mul3(self.m, self.n, 1)?, out)
+    }
+}
+
+/// `out += a·b`.
+pub fn matmul_acc<T: Scalar>(a: &[T], b: &[T], out: &mut [T], s: MatShape) {
+    for i in 0..s.m {
+        let row = &a[i * s.k..(i + 1) * s.k];
+        let o = &mut out[i * s.n..(i + 1) * s.n];
+        for (p, &av) in row.iter().enumerate() {
+            let brow = &b[p * s.n..(p + 1) * s.n];
+            for (ov, &bv) in o.iter_mut().zip(brow) {
+                *ov = T::mac(*ov, av, bv);
+            }
+        }
+    }
+}
+
+/// `out += a ⊙ b` (elementwise).
+pub fn mul_acc<T: Scalar>(a: &[T], b: &[T], out: &mut [T]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = T::mac(*o, x, y);
+    }
+}
+
+/// The geometry of a 2-D convolution (cross-correlation, as PyTorch's `conv2d`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dShape {
+    /// Images in the batch.
+    pub batch: usize,
+    /// Input channels.
+    pub in_ch: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output channels.
+    pub out_ch: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Stride (both directions).
+    pub stride: usize,
+    /// Zero padding (both directions).
+    pub pad: usize,
+}
+
+impl Conv2dShape {
+    /// Output height and width, or an error if the kernel does not fit or the stride is 0.
+    pub fn out_hw(&self) -> Result<(usize, usize)> {
+        if self.stride == 0 {
+            return Err(Error::InvalidShape {
+                what: "conv2d stride is 0",
+            });
+        }
+        if self.kh == 0 || self.kw == 0 {
+            return Err(Error::InvalidShape {
+                what: "conv2d kernel size is 0",
+            });
+        }
+        let ph = self
+            .h
+            .checked_add(2 * self.pad)
+            .ok_or(Error::InvalidShape {
+                what: "padding overflows",
+            })?;
+        let pw = self
+            .w
+            .checked_add(2 * self.pad)
+            .ok_or(Error::InvalidShape {
+                what: "padding overflows",
+            })?;
+        if self.kh > ph || self.kw > pw {
+            return Err(Error::InvalidShape {
+                what: "conv2d kernel larger than the padded input",
+            });
+        }
+        Ok((
+            (ph - self.kh) / self.stride + 1,
+            (pw - self.kw) / self.stride + 1,
+        ))
+    }
+
+    /// Elements of the input tensor.
+    pub fn input_len(&self) -> Result<usize> {
+        mul3(self.batch, self.in_ch, mul3(self.h, self.w, 1)?)
+    }
+
+    /// Elements of the kernel tensor.
+    pub fn weight_len(&self) -> Result<usize> {
+        mul3(self.out_ch, self.in_ch, mul3(self.kh, self.kw, 1)?)
+    }
+
+    /// Elements of the output tensor.
+    pub fn output_len(&self) -> Result<usize> {
+        let (oh, ow) = self.out_hw()?;
+        mul3(self.batch, self.out_ch, mul3(oh, ow, 1)?)
+    }
+
+    /// Checks the three operand lengths against the shape.
+    pub fn check(&self, x: usize, w: usize, out: usize) -> Result<()> {
+        crate::error::check_len(self.input_len()?, x)?;
+        crate::error::check_len(self.weight_len()?, w)?;
+        crate::error::check_len(self.output_len()?, out)
+    }
+}
+
+/// `out += conv2d(x, w)`; the shape must have been checked.
+pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) {
+    let Ok((oh, ow)) = s.out_hw() else { return };
+    let (h, wd, pad, st) = (
+        s.h as isize,
+        s.w as isize,
+        s.pad as isize,
+        s.stride as isize,
+    );
+    for b in 0..s.batch {
+        for oc in 0..s.out_ch {
+            let obase = (b * s.out_ch + oc) * oh * ow;
+            for ic in 0..s.in_ch {
+                let xbase = (b * s.in_ch + ic) * s.h * s.w;
+                let wbase = (oc * s.in_ch + ic) * s.kh * s.kw;
+                for ky in 0..s.kh {
+                    for kx in 0..s.kw {
+                        let wv = w[wbase + ky * s.kw + kx];
+                        for oy in 0..oh {
+                            let iy = oy as isize * st + ky as isize - pad;
+                            if iy < 0 || iy >= h {
+                                continue;
+                            }
+                            let xrow = xbase + iy as usize * s.w;
+                            let orow = obase + oy * ow;
+                            for ox in 0..ow {
+                                let ix = ox as isize * st + kx as isize - pad;
+                                if ix < 0 || ix >= wd {
+                                    continue;
+                                }
+                                let o = &mut out[orow + ox];
+                                *o = T::mac(*o, x[xrow + ix as usize], wv);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The geometry of a 2-D pooling window over NCHW data (channels = batch × channels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2dShape {
+    /// Images × channels (pooling is per channel).
+    pub planes: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Window size (square).
+    pub k: usize,
+    /// Stride.
+    pub stride: usize,
+}
+
+impl Pool2dShape {
+    /// Output height and width (no padding, floor mode as PyTorch's default).
+    pub fn out_hw(&self) -> Result<(usize, usize)> {
+        if self.stride == 0 || self.k == 0 {
+            return Err(Error::InvalidShape {
+                what: "pool window or stride is 0",
+            });
+        }
+        if self.k > self.h || self.k > self.w {
+            return Err(Error::InvalidShape {
+                what: "pool window larger than the input",
+            });
+        }
+        Ok((
+            (self.h - self.k) / self.stride + 1,
+            (self.w - self.k) / self.stride + 1,
+        ))
+    }
+
+    /// Elements of the input.
+    pub fn input_len(&self) -> Result<usize> {
+        mul3(self.planes, self.h, self.w)
+    }
+
+    /// Elements of the output.
+    pub fn output_len(&self) -> Result<usize> {
+        let (oh, ow) = self.out_hw()?;
+        mul3(self.planes, oh, ow)
+    }
+
+    /// Elements per window.
+    pub fn window(&self) -> usize {
+        self.k * self.k
+    }
+
+    /// Calls `f(output_index, window_slot, input_index)` for every window cell, in output order.
+    pub fn for_each_cell(&self, mut f: impl FnMut(usize, usize, usize)) {
+        let Ok((oh, ow)) = self.out_hw() else { return };
+        for p in 0..self.planes {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let o = (p * oh + oy) * ow + ox;
+                    for ky in 0..self.k {
+                        for kx in 0..self.k {
+                            let i = (p * self.h + oy * self.stride + ky) * self.w
+                                + ox * self.stride
+                                + kx;
+                            f(o, ky * self.k + kx, i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

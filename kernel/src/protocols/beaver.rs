@@ -1,0 +1,198 @@
+//! Beaver multiplication, for every bilinear product at once.
+//!
+//! # Method
+//! The dealer gives a triple `[a], [b], [c]` with `c = op(a, b)`, where `op` is the product
+//! being computed: elementwise, a matrix product or a convolution (triples are
+//! operation-shaped, as in CrypTen, so a matmul or conv opens only `|x| + |y|` words). The
+//! parties open `ε = x − a` and `δ = y − b` in one round and set
+//! `z0 = c0 + op(ε, b0 + δ) + op(a0, δ)` and `z1 = c1 + op(ε, b1) + op(a1, δ)`, which sum to
+//! `op(x, y)` exactly in the ring. Squares use a pair `(r, r²)` instead: open `ε = x − r`, then
+//! `z = r² + 2εr + ε²` (the `ε²` term on party 0 only).
+//!
+//! # Cost
+//! * bilinear: 1 round; each party sends `|x| + |y|` words; elementwise: `n` mul triples;
+//!   matmul/conv: 1 matrix triple of `|x| + |y| + |z|` words.
+//! * square: 1 round; each party sends `n` words; `n` square pairs.
+//!
+//! # Error
+//! None: Beaver is exact in Z_2^64. The caller's truncation (scale 2^2f back to 2^f) is where
+//! the error comes from; see [`super::truncation`].
+//!
+//! # Reference
+//! CrypTen `crypten/mpc/primitives/beaver.py: __beaver_protocol`, `square`.
+
+use super::{carve, need};
+use crate::dealer::Dealer;
+use crate::error::Result;
+use crate::linalg::{conv2d_acc, matmul_acc, mul_acc, Conv2dShape, MatShape};
+use crate::share::Share;
+use crate::wire::{Domain, Net};
+
+/// Which bilinear product a Beaver multiplication computes.
+#[derive(Clone, Copy, Debug)]
+pub enum Bilinear<'s> {
+    /// Elementwise product of equal-length vectors.
+    Elementwise,
+    /// Matrix product.
+    Matmul(MatShape),
+    /// 2-D convolution (input ⋆ kernel).
+    Conv2d(&'s Conv2dShape),
+}
+
+impl Bilinear<'_> {
+    /// `out += op(a, b)` in the ring.
+    #[inline]
+    fn apply(&self, a: &[i64], b: &[i64], out: &mut [i64]) {
+        match *self {
+            Bilinear::Elementwise => mul_acc(a, b, out),
+            Bilinear::Matmul(s) => matmul_acc(a, b, out, s),
+            Bilinear::Conv2d(s) => conv2d_acc(a, b, out, s),
+        }
+    }
+}
+
+/// Scratch words [`bilinear`] needs for operands of `na`, `nb` words and `nc` outputs.
+pub const fn scratch_words_bilinear(na: usize, nb: usize, nc: usize) -> usize {
+    4 * (na + nb) + 2 * nc
+}
+
+/// Scratch words [`square`] needs for `n` elements.
+pub const fn scratch_words_square(n: usize) -> usize {
+    6 * n
+}
+
+/// `out = op(x, y)` on shares, untruncated (scale 2^2f for two fixed-point operands).
+///
+/// Operand lengths must already match `op` (the arithmetic checks shapes).
+#[allow(clippy::too_many_arguments)]
+pub fn bilinear(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    op: Bilinear<'_>,
+    protocol: &'static str,
+    x: &[Share],
+    y: &[Share],
+    out: &mut [Share],
+    scratch: &mut [i64],
+) -> Result<()> {
+    let nc = out.len();
+    bilinear_to_scratch(net, dealer, op, protocol, x, y, nc, scratch)?;
+    collect_output(&scratch[..2 * nc], out);
+    Ok(())
+}
+
+/// Writes the result [`bilinear_to_scratch`] left in `z = scratch[..2·nc]` into `out`.
+pub fn collect_output(z: &[i64], out: &mut [Share]) {
+    let (z0, z1) = z.split_at(out.len());
+    for ((o, &a), &b) in out.iter_mut().zip(z0).zip(z1) {
+        *o = [a, b];
+    }
+}
+
+/// As [`bilinear`], but leaves party 0's output shares in `scratch[..nc]` and party 1's in
+/// `scratch[nc..2·nc]`, so that the output may overwrite an operand.
+#[allow(clippy::too_many_arguments)]
+pub fn bilinear_to_scratch(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    op: Bilinear<'_>,
+    protocol: &'static str,
+    x: &[Share],
+    y: &[Share],
+    nc: usize,
+    mut scratch: &mut [i64],
+) -> Result<()> {
+    let (na, nb) = (x.len(), y.len());
+    need(scratch_words_bilinear(na, nb, nc), scratch.len())?;
+    let c0 = carve(&mut scratch, nc);
+    let c1 = carve(&mut scratch, nc);
+    let a0 = carve(&mut scratch, na);
+    let a1 = carve(&mut scratch, na);
+    let b0 = carve(&mut scratch, nb);
+    let b1 = carve(&mut scratch, nb);
+    let m0 = carve(&mut scratch, na + nb);
+    let m1 = carve(&mut scratch, na + nb);
+
+    // Dealer: a, b uniform (as uniform shares), c = op(a, b) dealt as (c0 drawn, c − c0).
+    dealer.fill(a0);
+    dealer.fill(a1);
+    dealer.fill(b0);
+    dealer.fill(b1);
+    dealer.fill(c0);
+    for i in 0..na {
+        m0[i] = a0[i].wrapping_add(a1[i]);
+    }
+    for i in 0..nb {
+        m0[na + i] = b0[i].wrapping_add(b1[i]);
+    }
+    c1.fill(0);
+    op.apply(&m0[..na], &m0[na..], c1);
+    for (c, &r) in c1.iter_mut().zip(c0.iter()) {
+        *c = c.wrapping_sub(r);
+    }
+    let cost = net.cost_mut();
+    match op {
+        Bilinear::Elementwise => cost.mul_triples = cost.mul_triples.wrapping_add(nc as u64),
+        _ => {
+            cost.matrix_triples = cost.matrix_triples.wrapping_add(1);
+            cost.matrix_triple_words = cost.matrix_triple_words.wrapping_add((na + nb + nc) as u64);
+        }
+    }
+
+    // Online: open ε = x − a and δ = y − b in one round.
+    for i in 0..na {
+        m0[i] = x[i][0].wrapping_sub(a0[i]);
+        m1[i] = x[i][1].wrapping_sub(a1[i]);
+    }
+    for i in 0..nb {
+        m0[na + i] = y[i][0].wrapping_sub(b0[i]);
+        m1[na + i] = y[i][1].wrapping_sub(b1[i]);
+    }
+    net.exchange(protocol, Domain::Arithmetic, m0, m1);
+    let (eps, delta) = m0.split_at(na);
+
+    // Party 0: z0 = c0 + op(ε, b0 + δ) + op(a0, δ).
+    for (b, &d) in b0.iter_mut().zip(delta) {
+        *b = b.wrapping_add(d);
+    }
+    op.apply(eps, b0, c0);
+    op.apply(a0, delta, c0);
+    // Party 1: z1 = c1 + op(ε, b1) + op(a1, δ).
+    op.apply(eps, b1, c1);
+    op.apply(a1, delta, c1);
+    Ok(())
+}
+
+/// `x ← x²` on shares, untruncated.
+pub fn square(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    x: &mut [Share],
+    mut scratch: &mut [i64],
+) -> Result<()> {
+    let n = x.len();
+    need(scratch_words_square(n), scratch.len())?;
+    let r0 = carve(&mut scratch, n);
+    let r1 = carve(&mut scratch, n);
+    let s0 = carve(&mut scratch, n);
+    let s1 = carve(&mut scratch, n);
+    let m0 = carve(&mut scratch, n);
+    let m1 = carve(&mut scratch, n);
+    dealer.square_pairs([&mut *r0, &mut *r1], [&mut *s0, &mut *s1]);
+    let cost = net.cost_mut();
+    cost.square_pairs = cost.square_pairs.wrapping_add(n as u64);
+    for i in 0..n {
+        m0[i] = x[i][0].wrapping_sub(r0[i]);
+        m1[i] = x[i][1].wrapping_sub(r1[i]);
+    }
+    net.exchange("square", Domain::Arithmetic, m0, m1);
+    for i in 0..n {
+        let e = m0[i];
+        let z0 = s0[i]
+            .wrapping_add(e.wrapping_mul(r0[i]).wrapping_mul(2))
+            .wrapping_add(e.wrapping_mul(e));
+        let z1 = s1[i].wrapping_add(e.wrapping_mul(r1[i]).wrapping_mul(2));
+        x[i] = [z0, z1];
+    }
+    Ok(())
+}

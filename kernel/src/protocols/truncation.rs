@@ -1,0 +1,151 @@
+//! Truncation: bringing a product at scale 2^2f back to scale 2^f (or dividing by any public
+//! positive integer).
+//!
+//! Two modes, chosen per session with [`TruncMode`]:
+//!
+//! # Local (CrypTen/SecureML two-party truncation)
+//! ## Method
+//! Each party divides its own share by `d`, rounding toward zero. No communication.
+//! ## Cost
+//! 0 rounds, 0 bytes, no preprocessing.
+//! ## Error
+//! When the shares do not wrap, the result is `floor(x/d) + B` with `B ~ Bernoulli(frac(x/d))`:
+//! unbiased stochastic rounding, |error| < 1 LSB, RMS √(1/6) LSB for d = 2^f. When `s0 + s1`
+//! overflows as true integers (probability |x|/2^64, x the pre-truncation ring value), the
+//! result is off by ∓2^64/d ring units (∓2^32 in real units at f = 16): the *truncation
+//! catastrophe*. The simulator sees both shares, so it counts these in
+//! [`Cost::wrap_events`](crate::cost::Cost::wrap_events).
+//!
+//! # Dealer (dealer-assisted exact truncation, power-of-two divisors)
+//! ## Method
+//! For `d = 2^k`, the dealer gives `[r]`, `[r >> k]` and `[msb(r)]` for a uniform `r`. The
+//! parties shift `x' = x + 2^62` into `[0, 2^63)`, open `z = x' − r`, and use that `z + r`
+//! wraps mod 2^64 exactly when `msb(z) ∨ msb(r)` (because `x' < 2^63`): with the wrap bit
+//! `w = 1` if `msb(z)` else `[msb r]` (linear in the shares), `floor(x'/2^k)` is
+//! `(z >> k) + [r >> k] − w·2^(64−k) + c` for the unknown low-bit carry `c` of the low `k` bits.
+//! The protocol adds 1 in place of `c`, so it outputs `floor(x/2^k) + [x_low ≥ r_low]`: the
+//! only error left is the rounding of the low `k` bits, which behaves like stochastic rounding.
+//! ## Cost
+//! 1 round; each party sends `n` words; `n` truncation tuples.
+//! ## Error
+//! `result − x/2^k ∈ (−1, 1]`, nearly unbiased (mean +2^−k LSB), and **no wrap error** for
+//! `x ∈ [−2^62, 2^62)`. Non-power-of-two divisors fall back to local truncation.
+//!
+//! # Reference
+//! CrypTen `arithmetic.py: div_` (2 parties); the wrap-bit identity is the one behind the
+//! truncation of Escudero et al., "Improved Primitives for MPC over Mixed Arithmetic-Binary
+//! Circuits" (CRYPTO 2020).
+
+use super::{carve, need};
+use crate::dealer::Dealer;
+use crate::error::{Error, Result};
+use crate::ring::{sum_wraps, tdiv};
+use crate::share::Share;
+use crate::wire::{Domain, Net};
+
+/// How the shared arithmetic truncates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TruncMode {
+    /// Share-local truncation, as CrypTen does for two parties (the default).
+    #[default]
+    Local,
+    /// Dealer-assisted truncation without the wrap catastrophe (power-of-two divisors).
+    Dealer,
+}
+
+/// Scratch words [`truncate`] needs for `n` elements (either mode).
+pub const fn scratch_words_truncate(n: usize) -> usize {
+    8 * n
+}
+
+/// Divides the shared values by the public `d ≥ 1`, in place.
+pub fn truncate(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    mode: TruncMode,
+    x: &mut [Share],
+    d: u64,
+    scratch: &mut [i64],
+) -> Result<()> {
+    if d == 0 {
+        return Err(Error::DivisionByZero);
+    }
+    if d > i64::MAX as u64 {
+        return Err(Error::OutOfRange {
+            what: "divisor above 2^63 − 1",
+        });
+    }
+    if d == 1 {
+        return Ok(());
+    }
+    match mode {
+        TruncMode::Dealer if d.is_power_of_two() => {
+            dealer_pow2(net, dealer, x, d.trailing_zeros(), scratch)
+        }
+        _ => {
+            local(net, x, d as i64);
+            Ok(())
+        }
+    }
+}
+
+fn local(net: &mut Net<'_>, x: &mut [Share], d: i64) {
+    let mut wraps = 0u64;
+    for s in x.iter_mut() {
+        wraps = wraps.wrapping_add(u64::from(sum_wraps(s[0], s[1])));
+        s[0] = tdiv(s[0], d);
+        s[1] = tdiv(s[1], d);
+    }
+    let cost = net.cost_mut();
+    cost.truncations = cost.truncations.wrapping_add(x.len() as u64);
+    cost.wrap_events = cost.wrap_events.wrapping_add(wraps);
+}
+
+fn dealer_pow2(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    x: &mut [Share],
+    k: u32,
+    mut scratch: &mut [i64],
+) -> Result<()> {
+    debug_assert!((1..=62).contains(&k));
+    let n = x.len();
+    need(scratch_words_truncate(n), scratch.len())?;
+    let hi = carve(&mut scratch, 2 * n);
+    let msb = carve(&mut scratch, 2 * n);
+    let m0 = carve(&mut scratch, n);
+    let m1 = carve(&mut scratch, n);
+    const OFFSET: i64 = 1 << 62;
+    for i in 0..n {
+        let [r, h, b] = dealer.trunc_tuple(k);
+        hi[2 * i] = h[0];
+        hi[2 * i + 1] = h[1];
+        msb[2 * i] = b[0];
+        msb[2 * i + 1] = b[1];
+        m0[i] = x[i][0].wrapping_add(OFFSET).wrapping_sub(r[0]);
+        m1[i] = x[i][1].wrapping_sub(r[1]);
+    }
+    let cost = net.cost_mut();
+    cost.trunc_tuples = cost.trunc_tuples.wrapping_add(n as u64);
+    cost.truncations = cost.truncations.wrapping_add(n as u64);
+    net.exchange("trunc", Domain::Arithmetic, m0, m1);
+    let big = (1u64 << (64 - k)) as i64; // 2^(64−k) in the ring (k = 1 wraps to −2^63: fine)
+    let offset_hi = 1i64 << (62 - k);
+    for i in 0..n {
+        let z = m0[i] as u64;
+        let zhi = (z >> k) as i64;
+        let (w0, w1) = if z >> 63 == 1 {
+            (1, 0)
+        } else {
+            (msb[2 * i], msb[2 * i + 1])
+        };
+        let s0 = zhi
+            .wrapping_add(hi[2 * i])
+            .wrapping_sub(w0.wrapping_mul(big))
+            .wrapping_sub(offset_hi)
+            .wrapping_add(1);
+        let s1 = hi[2 * i + 1].wrapping_sub(w1.wrapping_mul(big));
+        x[i] = [s0, s1];
+    }
+    Ok(())
+}

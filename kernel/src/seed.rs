@@ -1,0 +1,111 @@
+//! One `u64` seed, many independent random streams.
+//!
+//! Every random draw in mpcdiff comes from a stream derived here; nothing else seeds a
+//! generator. The derivation is a **value-breaking contract**: changing it (or the version of
+//! `rand_xoshiro` it names) changes every seeded output, and must be recorded under
+//! "Reproducibility-breaking changes" in the changelog.
+//!
+//! # Derivation
+//! * Named stream `id` of seed `s`: `Xoshiro256PlusPlus::seed_from_u64(s)` (rand_xoshiro 0.7:
+//!   SplitMix64 expansion of `s` into the 256-bit state), then `long_jump()` applied
+//!   `id.number() + 1` times. Long jumps are 2^192 steps apart, so named streams never overlap,
+//!   and the number of a stream is fixed forever: adding a stream takes a new number and
+//!   moves no existing stream.
+//! * Sub-stream `index` of a named stream (one per fuzzing item, per image, …):
+//!   `key` = the first `next_u64()` of the named stream; the sub-stream is
+//!   `Xoshiro256PlusPlus::seed_from_u64(key ^ splitmix64(index))`. Distinct indices give distinct
+//!   states; overlap between two sub-streams is as unlikely as a collision of random 256-bit
+//!   states. Sub-streams are what make results independent of the thread count: an item's draws
+//!   depend on its index, never on which thread or in which order it ran.
+//!
+//! Randomness is drawn as `u64` (or `u32`), never `usize`, so 32-bit targets (wasm32,
+//! thumbv7em) draw the same values as x86-64.
+
+use rand_core::{RngCore, SeedableRng};
+pub use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// The named streams. The discriminant is the stream's number in the derivation; it is part of
+/// the value-breaking contract and must never be reused or renumbered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+#[repr(u32)]
+pub enum StreamId {
+    /// The trusted dealer (CrypTen's TFP provider): Beaver triples, truncation tuples, B2A bits.
+    Dealer = 0,
+    /// The pairwise stream both parties share for zero-communication input sharing (PRZS).
+    Przs = 1,
+    /// Party 0's private randomness.
+    Party0 = 2,
+    /// Party 1's private randomness.
+    Party1 = 3,
+    /// Fuzzing mutations.
+    Mutation = 4,
+    /// Data order (shuffles, splits).
+    DataOrder = 5,
+    /// Weight initialisation for training.
+    WeightInit = 6,
+    /// Synthetic inputs (generated digits, random test vectors).
+    Synthetic = 7,
+    /// Corpus scheduling in the fuzzer.
+    Schedule = 8,
+}
+
+impl StreamId {
+    /// The stream's fixed number in the derivation.
+    pub const fn number(self) -> u32 {
+        self as u32
+    }
+}
+
+/// The named stream `id` of `seed` (see the module doc for the recipe).
+pub fn stream(seed: u64, id: StreamId) -> Xoshiro256PlusPlus {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    for _ in 0..=id.number() {
+        rng.long_jump();
+    }
+    rng
+}
+
+/// The sub-stream `index` of the named stream `id` of `seed`.
+pub fn substream(seed: u64, id: StreamId, index: u64) -> Xoshiro256PlusPlus {
+    let key = stream(seed, id).next_u64();
+    Xoshiro256PlusPlus::seed_from_u64(key ^ splitmix64(index))
+}
+
+/// SplitMix64's output function applied to `x` (Steele, Lea, Flood 2014): a bijection of u64
+/// that spreads consecutive indices over the whole space.
+pub const fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A uniform `f64` in [0, 1) from the top 53 bits of one `u64` draw: the one conversion from
+/// integer draws to floats (exact, no rounding, the same on every target).
+pub fn unit_f64(rng: &mut impl RngCore) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+}
+
+/// A uniform integer in `0..n` (`n > 0`), by Lemire's multiply-shift with rejection: exact and
+/// portable (64-bit arithmetic only).
+pub fn below(rng: &mut impl RngCore, n: u64) -> u64 {
+    debug_assert!(n > 0);
+    let n = n.max(1);
+    let threshold = n.wrapping_neg() % n;
+    loop {
+        let m = u128::from(rng.next_u64()) * u128::from(n);
+        if (m as u64) >= threshold {
+            return (m >> 64) as u64;
+        }
+    }
+}
+
+/// A standard normal draw by the Box–Muller transform (two uniform draws, `libm` only, so every
+/// target computes the same bits).
+pub fn normal(rng: &mut impl RngCore) -> f64 {
+    // 1 - u is in (0, 1], so the log is finite.
+    let u1 = 1.0 - unit_f64(rng);
+    let u2 = unit_f64(rng);
+    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(core::f64::consts::TAU * u2)
+}

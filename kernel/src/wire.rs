@@ -1,0 +1,138 @@
+//! The network seam: every message a party sends passes through [`Net::exchange`].
+//!
+//! The simulator runs both parties in lock-step in one thread. An *opening* is the only thing
+//! that crosses between parties: each party puts its message (one ring word per opened value)
+//! in its own buffer, [`Net::exchange`] counts the round and the bytes, hands each message to
+//! the installed [`Wire`] (to record a party's view for leakage audits, or to tamper with it as
+//! an active adversary would), and then combines the two messages into the opened value.
+//!
+//! Protocols never combine shares themselves, so this is the one place to observe or replace a
+//! party's messages. Tampering is modelled as a *consistent* deviation: the sender proceeds as
+//! if it had sent the altered message, which is an additive attack on the opened value — the
+//! attack class a SPDZ-style MAC check is designed to catch.
+
+use crate::cost::Cost;
+
+/// How the two messages of an opening combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    /// Additive shares in Z_2^64: opened = m0 + m1.
+    Arithmetic,
+    /// XOR shares of 64-bit words: opened = m0 ^ m1.
+    Binary,
+}
+
+/// One party's message in one round.
+#[derive(Debug)]
+pub struct Message<'m> {
+    /// The round this message belongs to (0-based, counted over the life of the [`Net`]).
+    pub round: u64,
+    /// Sending party (0 or 1); the receiver is the other one.
+    pub from: usize,
+    /// The protocol that sends it (`"mul"`, `"ltz.and"`, `"trunc"`, …).
+    pub protocol: &'static str,
+    /// How the messages combine.
+    pub domain: Domain,
+    /// The words sent. A [`Wire`] may change them.
+    pub payload: &'m mut [i64],
+}
+
+/// An observer or adversary on the channel between the parties.
+pub trait Wire {
+    /// Called for each message before it is delivered.
+    fn send(&mut self, msg: &mut Message<'_>);
+}
+
+/// The channel and the ledger of one simulated two-party session.
+pub struct Net<'w> {
+    wire: Option<&'w mut dyn Wire>,
+    cost: Cost,
+}
+
+impl core::fmt::Debug for Net<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Net")
+            .field("wire", &self.wire.is_some())
+            .field("cost", &self.cost)
+            .finish()
+    }
+}
+
+impl<'w> Net<'w> {
+    /// An honest channel (no observer).
+    pub fn new() -> Self {
+        Net {
+            wire: None,
+            cost: Cost::default(),
+        }
+    }
+
+    /// A channel that shows every message to `wire` first.
+    pub fn with_wire(wire: &'w mut dyn Wire) -> Self {
+        Net {
+            wire: Some(wire),
+            cost: Cost::default(),
+        }
+    }
+
+    /// The ledger so far.
+    pub fn cost(&self) -> &Cost {
+        &self.cost
+    }
+
+    /// The ledger, for protocols to record preprocessing and truncations.
+    pub(crate) fn cost_mut(&mut self) -> &mut Cost {
+        &mut self.cost
+    }
+
+    /// One round: party 0 sends `m0`, party 1 sends `m1` (equal lengths). On return `m0` holds
+    /// the opened values and `m1` is unspecified.
+    pub fn exchange(
+        &mut self,
+        protocol: &'static str,
+        domain: Domain,
+        m0: &mut [i64],
+        m1: &mut [i64],
+    ) {
+        debug_assert_eq!(m0.len(), m1.len());
+        let round = self.cost.rounds;
+        self.cost.rounds = round.wrapping_add(1);
+        let bytes = (m0.len() as u64).wrapping_mul(8);
+        self.cost.bytes_sent[0] = self.cost.bytes_sent[0].wrapping_add(bytes);
+        self.cost.bytes_sent[1] = self.cost.bytes_sent[1].wrapping_add(bytes);
+        if let Some(wire) = self.wire.as_deref_mut() {
+            wire.send(&mut Message {
+                round,
+                from: 0,
+                protocol,
+                domain,
+                payload: m0,
+            });
+            wire.send(&mut Message {
+                round,
+                from: 1,
+                protocol,
+                domain,
+                payload: m1,
+            });
+        }
+        match domain {
+            Domain::Arithmetic => {
+                for (a, b) in m0.iter_mut().zip(m1.iter()) {
+                    *a = a.wrapping_add(*b);
+                }
+            }
+            Domain::Binary => {
+                for (a, b) in m0.iter_mut().zip(m1.iter()) {
+                    *a ^= *b;
+                }
+            }
+        }
+    }
+}
+
+impl Default for Net<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
