@@ -48,6 +48,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod approx;
 pub mod arith;
 pub mod cost;
 pub mod dealer;

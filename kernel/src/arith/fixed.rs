@@ -120,6 +120,13 @@ impl Arith for Fixed {
         self.trunc_all(out);
         Ok(())
     }
+    fn lincomb_const(&mut self, terms: &[Ring], coeffs: &[f64], out: &mut [Ring]) -> Result<()> {
+        lincomb_raw(self.fp, terms, coeffs, out, |v: &mut Ring, c, t: Ring| {
+            *v = v.wrapping_add(t.wrapping_mul(c))
+        })?;
+        self.trunc_all(out);
+        Ok(())
+    }
     fn ltz(&mut self, x: &[Ring], out: &mut [Ring]) -> Result<()> {
         check_len(x.len(), out.len())?;
         for (o, &v) in out.iter_mut().zip(x) {
@@ -143,4 +150,28 @@ impl RingArith for Fixed {
         out.copy_from_slice(x);
         Ok(())
     }
+}
+
+/// `out = Σ_j enc(c_j)·terms_j` (untruncated), checking shapes and encoding every coefficient
+/// before anything is written. Shared by the plaintext and shared arithmetics.
+pub(crate) fn lincomb_raw<E: Copy + Default>(
+    fp: FixedPoint,
+    terms: &[E],
+    coeffs: &[f64],
+    out: &mut [E],
+    mut mac: impl FnMut(&mut E, i64, E),
+) -> Result<()> {
+    let n = out.len();
+    check_len(n * coeffs.len(), terms.len())?;
+    for &c in coeffs {
+        fp.encode(c)?;
+    }
+    out.fill(E::default());
+    for (j, &c) in coeffs.iter().enumerate() {
+        let c = fp.encode(c)?;
+        for (o, &t) in out.iter_mut().zip(&terms[j * n..(j + 1) * n]) {
+            mac(o, c, t);
+        }
+    }
+    Ok(())
 }

@@ -114,6 +114,18 @@ impl Arith for Float {
         conv2d_acc(x, w, out, s);
         Ok(())
     }
+    fn lincomb_const(&mut self, terms: &[f64], coeffs: &[f64], out: &mut [f64]) -> Result<()> {
+        let n = out.len();
+        check_len(n * coeffs.len(), terms.len())?;
+        super::check_finite(coeffs)?;
+        out.fill(0.0);
+        for (j, &c) in coeffs.iter().enumerate() {
+            for (o, &t) in out.iter_mut().zip(&terms[j * n..(j + 1) * n]) {
+                *o += c * t;
+            }
+        }
+        Ok(())
+    }
     fn ltz(&mut self, x: &[f64], out: &mut [f64]) -> Result<()> {
         check_len(x.len(), out.len())?;
         for (o, &v) in out.iter_mut().zip(x) {

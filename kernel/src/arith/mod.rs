@@ -99,6 +99,17 @@ pub trait Arith {
     fn mul_const(&mut self, x: &mut [Self::Elem], c: f64) -> Result<()>;
     /// `x ← x / d` for a public integer `d ≥ 1` (a truncation).
     fn div_int(&mut self, x: &mut [Self::Elem], d: u64) -> Result<()>;
+    /// `x[i] ← x[i] / d(i)` for public integers `d(i) ≥ 1`, all in one batch (one round in
+    /// [`Shared`] with dealer truncation, however many distinct divisors).
+    fn div_int_each(&mut self, x: &mut [Self::Elem], d: &dyn Fn(usize) -> u64) -> Result<()> {
+        if (0..x.len()).any(|i| d(i) == 0) {
+            return Err(crate::Error::DivisionByZero);
+        }
+        for (i, xi) in x.chunks_mut(1).enumerate() {
+            self.div_int(xi, d(i))?;
+        }
+        Ok(())
+    }
     /// `x ← x · y` for two values (truncates once).
     fn mul(&mut self, x: &mut [Self::Elem], y: &[Self::Elem]) -> Result<()>;
     /// `x ← x · y` where `y` holds scale-1 integers (bits): no truncation.
@@ -120,6 +131,15 @@ pub trait Arith {
         w: &[Self::Elem],
         out: &mut [Self::Elem],
         s: &Conv2dShape,
+    ) -> Result<()>;
+    /// `out = Σ_j c_j·terms_j` for public reals `c_j`, where `terms` holds `coeffs.len()` blocks
+    /// of `out.len()` values: each `c_j` encoded, the products summed exactly, **one**
+    /// truncation per output (CrypTen's matmul with a public coefficient vector).
+    fn lincomb_const(
+        &mut self,
+        terms: &[Self::Elem],
+        coeffs: &[f64],
+        out: &mut [Self::Elem],
     ) -> Result<()>;
     /// `out = [x < 0]` as scale-1 integers.
     fn ltz(&mut self, x: &[Self::Elem], out: &mut [Self::Elem]) -> Result<()>;

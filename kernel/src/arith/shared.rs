@@ -269,6 +269,17 @@ impl Arith for Shared<'_> {
         self.ensure(self.trunc_words(x.len()))?;
         self.truncate(x, d)
     }
+    /// One batch: local truncations, or one dealer round for all power-of-two divisors.
+    fn div_int_each(&mut self, x: &mut [Share], d: &dyn Fn(usize) -> u64) -> Result<()> {
+        truncation::truncate_each(
+            &mut self.net,
+            &mut self.dealer,
+            self.trunc,
+            x,
+            d,
+            self.scratch,
+        )
+    }
     /// Beaver product (1 round, `n` triples), then one truncation.
     fn mul(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
         self.ensure(self.trunc_words(x.len()))?;
@@ -315,6 +326,17 @@ impl Arith for Shared<'_> {
     ) -> Result<()> {
         s.check(x.len(), w.len(), out.len())?;
         self.product(Bilinear::Conv2d(s), "conv2d", x, w, out)
+    }
+    /// Local multiply-accumulate by the encoded coefficients, then one truncation per output.
+    fn lincomb_const(&mut self, terms: &[Share], coeffs: &[f64], out: &mut [Share]) -> Result<()> {
+        self.ensure(self.trunc_words(out.len()))?;
+        super::fixed::lincomb_raw(self.fp, terms, coeffs, out, |v: &mut Share, c, t: Share| {
+            *v = [
+                v[0].wrapping_add(t[0].wrapping_mul(c)),
+                v[1].wrapping_add(t[1].wrapping_mul(c)),
+            ]
+        })?;
+        self.truncate(out, self.fp.scale() as u64)
     }
     /// 8 rounds; see [`comparison::ltz`].
     fn ltz(&mut self, x: &[Share], out: &mut [Share]) -> Result<()> {

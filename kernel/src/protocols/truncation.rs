@@ -106,46 +106,121 @@ fn dealer_pow2(
     dealer: &mut Dealer,
     x: &mut [Share],
     k: u32,
-    mut scratch: &mut [i64],
+    scratch: &mut [i64],
 ) -> Result<()> {
     debug_assert!((1..=62).contains(&k));
+    dealer_pow2_each(net, dealer, x, |_| k, scratch)
+}
+
+/// Divides element `i` by the public `d[i] ≥ 1`, in place, as one batch: local truncation per
+/// element, or (dealer mode) one round for all power-of-two divisors, with the others truncated
+/// locally. Same cost and error laws as [`truncate`], element by element.
+pub fn truncate_each(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    mode: TruncMode,
+    x: &mut [Share],
+    d: &dyn Fn(usize) -> u64,
+    scratch: &mut [i64],
+) -> Result<()> {
     let n = x.len();
+    if (0..n).any(|i| d(i) == 0) {
+        return Err(Error::DivisionByZero);
+    }
+    if (0..n).any(|i| d(i) > i64::MAX as u64) {
+        return Err(Error::OutOfRange {
+            what: "divisor above 2^63 − 1",
+        });
+    }
+    let pow2 = |v: u64| v > 1 && v.is_power_of_two();
+    let by_dealer = |i: usize| mode == TruncMode::Dealer && pow2(d(i));
+    let n_dealer = (0..n).filter(|&i| by_dealer(i)).count();
+    if n_dealer > 0 {
+        need(scratch_words_truncate(n_dealer), scratch.len())?;
+    }
+    for (i, s) in x.iter_mut().enumerate() {
+        if d(i) > 1 && !by_dealer(i) {
+            local(net, core::slice::from_mut(s), d(i) as i64);
+        }
+    }
+    if n_dealer > 0 {
+        dealer_pow2_each(
+            net,
+            dealer,
+            x,
+            |i| {
+                if by_dealer(i) {
+                    d(i).trailing_zeros()
+                } else {
+                    0
+                }
+            },
+            scratch,
+        )?;
+    }
+    Ok(())
+}
+
+/// The dealer protocol on the elements with a shift `k(i) > 0`, all in one round.
+fn dealer_pow2_each(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    x: &mut [Share],
+    k: impl Fn(usize) -> u32,
+    mut scratch: &mut [i64],
+) -> Result<()> {
+    let n = (0..x.len()).filter(|&i| k(i) > 0).count();
+    if n == 0 {
+        return Ok(());
+    }
     need(scratch_words_truncate(n), scratch.len())?;
     let hi = carve(&mut scratch, 2 * n);
     let msb = carve(&mut scratch, 2 * n);
     let m0 = carve(&mut scratch, n);
     let m1 = carve(&mut scratch, n);
     const OFFSET: i64 = 1 << 62;
-    for i in 0..n {
-        let [r, h, b] = dealer.trunc_tuple(k);
-        hi[2 * i] = h[0];
-        hi[2 * i + 1] = h[1];
-        msb[2 * i] = b[0];
-        msb[2 * i + 1] = b[1];
-        m0[i] = x[i][0].wrapping_add(OFFSET).wrapping_sub(r[0]);
-        m1[i] = x[i][1].wrapping_sub(r[1]);
+    let mut q = 0;
+    for (i, xi) in x.iter().enumerate() {
+        let ki = k(i);
+        if ki == 0 {
+            continue;
+        }
+        let [r, h, b] = dealer.trunc_tuple(ki);
+        hi[2 * q] = h[0];
+        hi[2 * q + 1] = h[1];
+        msb[2 * q] = b[0];
+        msb[2 * q + 1] = b[1];
+        m0[q] = xi[0].wrapping_add(OFFSET).wrapping_sub(r[0]);
+        m1[q] = xi[1].wrapping_sub(r[1]);
+        q += 1;
     }
     let cost = net.cost_mut();
     cost.trunc_tuples = cost.trunc_tuples.wrapping_add(n as u64);
     cost.truncations = cost.truncations.wrapping_add(n as u64);
     net.exchange("trunc", Domain::Arithmetic, m0, m1);
-    let big = (1u64 << (64 - k)) as i64; // 2^(64−k) in the ring (k = 1 wraps to −2^63: fine)
-    let offset_hi = 1i64 << (62 - k);
-    for i in 0..n {
-        let z = m0[i] as u64;
-        let zhi = (z >> k) as i64;
+    let mut q = 0;
+    for (i, xi) in x.iter_mut().enumerate() {
+        let ki = k(i);
+        if ki == 0 {
+            continue;
+        }
+        let big = (1u64 << (64 - ki)) as i64; // 2^(64−k) in the ring (k = 1 wraps to −2^63: fine)
+        let offset_hi = 1i64 << (62 - ki);
+        let z = m0[q] as u64;
+        let zhi = (z >> ki) as i64;
         let (w0, w1) = if z >> 63 == 1 {
             (1, 0)
         } else {
-            (msb[2 * i], msb[2 * i + 1])
+            (msb[2 * q], msb[2 * q + 1])
         };
         let s0 = zhi
-            .wrapping_add(hi[2 * i])
+            .wrapping_add(hi[2 * q])
             .wrapping_sub(w0.wrapping_mul(big))
             .wrapping_sub(offset_hi)
             .wrapping_add(1);
-        let s1 = hi[2 * i + 1].wrapping_sub(w1.wrapping_mul(big));
-        x[i] = [s0, s1];
+        let s1 = hi[2 * q + 1].wrapping_sub(w1.wrapping_mul(big));
+        *xi = [s0, s1];
+        q += 1;
     }
     Ok(())
 }

@@ -1,0 +1,57 @@
+//! The exponential by the limit method.
+//!
+//! # Method
+//! `exp(x) ≈ (1 + x/2^n)^(2^n)`: one public division by 2^n (a truncation), plus one, then `n`
+//! squarings, with `n` = the element's `iters_exp`.
+//!
+//! # Cost
+//! `n` rounds and `n` square pairs per element (mixed levels: rounds = the largest `n`).
+//!
+//! # Error
+//! Algorithm: relative ≈ x²/2^(n+1) for moderate x (0.8 % at |x| = 2, 17 % at 10 for n = 8).
+//! Fixed point: each squaring doubles the relative error already there, so the initial
+//! truncation of x/2^n is amplified 2^n times. Breakdowns (f = 16, n = 8): x ≳ 13–15 makes
+//! share-local truncation wraps likely in the last squaring (≈ e^x/2^32 per element); x >
+//! ln 2^31 ≈ 21.5 wraps the ring (garbage); x < −2^(n+1) = −512 makes `1 + x/2^n < −1` and the
+//! result explodes.
+//!
+//! # Reference
+//! CrypTen `approximations.py: exp` (`functions.exp_iterations` = 8).
+
+use super::levels::{masked_step, Count, Level, Levels};
+use crate::arith::Arith;
+use crate::error::Result;
+
+/// Scratch elements [`exp`] needs for `n` inputs.
+pub const fn scratch_elems(n: usize) -> usize {
+    n
+}
+
+/// `x ← exp(x)`, each element with its level's `iters_exp`.
+pub fn exp<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    levels: &Levels<'_>,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    levels.check(x.len())?;
+    super::need(scratch.len(), scratch_elems(x.len()))?;
+    a.div_int_each(x, &|i| 1u64 << levels.at(i).iters_exp)?;
+    a.add_const(x, 1.0)?;
+    for j in 0..levels.max().iters_exp {
+        masked_step(a, levels, Count::Exp, j, x, &[], scratch, |a, v, _, _| {
+            a.square(v)
+        })?;
+    }
+    Ok(())
+}
+
+/// `x ← exp(x)` with `iters` squarings for every element.
+pub fn exp_uniform<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    iters: u8,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    exp(a, x, &Levels::Uniform(Level::new(iters, 0)), scratch)
+}

@@ -1,0 +1,74 @@
+//! GELU, in its tanh form (the MPC frameworks') and its erf form (PyTorch's `nn.GELU()`).
+//!
+//! # Method
+//! tanh form: `x³ = (x·x)·x`, `u = (x + 0.044715·x³)·0.7978845608`,
+//! `gelu = (x·(tanh(u) + 1))·0.5`, with tanh from the profile (levels apply to it).
+//! erf form: `0.5·x·(1 + erf(x/√2))` with the bounded erf ([`super::erf::erf_bounded`]).
+//!
+//! # Cost
+//! tanh form: 2 products + tanh (23 rounds stock) + 1 product. erf form: ≈ 47 rounds.
+//!
+//! # Error
+//! The tanh form differs from PyTorch's erf GELU by up to 4.7e−4 even in exact arithmetic
+//! (the MPCDiff artifact compared the two and so mixed this into every Bank "deviation").
+//! In fixed point (f = 16, stock tanh): ≤ 1.6e−3 on |x| ≤ 18; it diverges beyond ≈ 19.3
+//! where tanh's exp does.
+//!
+//! # Reference
+//! MPCDiff's CrypTen `elu` override (`approximations.py`); the reference case
+//! `gelu_tanh_p16` records exactly this operation order.
+
+use super::levels::{take, Levels};
+use super::profile::SigmoidMethod;
+use crate::arith::Arith;
+use crate::error::Result;
+
+/// Scratch elements [`gelu_tanh`] needs for `n` inputs.
+pub const fn scratch_elems_tanh(n: usize) -> usize {
+    2 * n + super::sigmoid::scratch_elems(n)
+}
+
+/// Scratch elements [`gelu_erf`] needs for `n` inputs.
+pub const fn scratch_elems_erf(n: usize) -> usize {
+    n + super::erf::scratch_elems_bounded(n)
+}
+
+/// `x ← gelu(x)`, tanh form.
+pub fn gelu_tanh<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    method: SigmoidMethod,
+    levels: &Levels<'_>,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let n = x.len();
+    levels.check(n)?;
+    super::need(scratch.len(), scratch_elems_tanh(n))?;
+    let mut s = scratch;
+    let x3 = take(&mut s, n)?;
+    let u = take(&mut s, n)?;
+    x3.copy_from_slice(x);
+    a.mul(x3, x)?;
+    a.mul(x3, x)?;
+    a.mul_const(x3, 0.044715)?;
+    u.copy_from_slice(x);
+    a.add(u, x3)?;
+    a.mul_const(u, 0.797_884_560_8)?;
+    super::sigmoid::tanh(a, u, method, levels, s)?;
+    a.add_const(u, 1.0)?;
+    a.mul(x, u)?;
+    a.mul_const(x, 0.5)
+}
+
+/// `x ← gelu(x)`, erf form.
+pub fn gelu_erf<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
+    let n = x.len();
+    super::need(scratch.len(), scratch_elems_erf(n))?;
+    let (z, rest) = scratch.split_at_mut(n);
+    z.copy_from_slice(x);
+    a.mul_const(z, core::f64::consts::FRAC_1_SQRT_2)?;
+    super::erf::erf_bounded(a, z, rest)?;
+    a.add_const(z, 1.0)?;
+    a.mul(x, z)?;
+    a.mul_const(x, 0.5)
+}

@@ -1,0 +1,246 @@
+//! Nonlinear approximations, written once against [`Arith`], with tunable levels.
+//!
+//! Each function follows the exact operation sequence of its reference implementation
+//! (CrypTen 0.4.1 unless noted), so that [`crate::Fixed`] reproduces CrypTen's one-party ring
+//! integers bit for bit, [`crate::Float`] gives the same algorithm in ideal math, and
+//! [`crate::Shared`] adds the share randomness. Every parameter is named and comes from a
+//! [`Profile`]; iterative ones can be set per element with [`Levels`].
+//!
+//! Buffers: each function takes a scratch slice of elements (its `scratch_elems*` says how many;
+//! [`scratch_elems`] bounds them all) and, in [`crate::Shared`], needs an arena of
+//! [`crate::Shared::scratch_words_elementwise`]`(4·n)` words.
+
+pub mod erf;
+pub mod exp;
+pub mod gelu;
+pub mod levels;
+pub mod log;
+pub mod profile;
+pub mod reciprocal;
+pub mod sigmoid;
+pub mod softmax;
+pub mod sqrt;
+
+pub use levels::{Level, Levels};
+pub use profile::Profile;
+
+use crate::arith::Arith;
+use crate::error::{Error, Result};
+
+#[inline]
+pub(crate) fn need(got: usize, needed: usize) -> Result<()> {
+    if got >= needed {
+        Ok(())
+    } else {
+        Err(Error::BufferTooSmall { needed, got })
+    }
+}
+
+/// The elementwise functions, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Function {
+    /// `e^x`.
+    Exp,
+    /// `1/x` (signed).
+    Reciprocal,
+    /// `1/x` for positive inputs.
+    ReciprocalPos,
+    /// `1/√x`.
+    InvSqrt,
+    /// `√x`.
+    Sqrt,
+    /// `ln x`.
+    Log,
+    /// `1/(1 + e^−x)`.
+    Sigmoid,
+    /// `tanh x`.
+    Tanh,
+    /// `erf x` by the profile's Taylor series.
+    Erf,
+    /// `erf x` by the bounded rational form.
+    ErfBounded,
+    /// GELU, tanh form.
+    GeluTanh,
+    /// GELU, erf form.
+    GeluErf,
+    /// `max(0, x)`.
+    Relu,
+    /// `[x < 0]` (a bit).
+    Ltz,
+    /// `sign x` as ±1 (a scale-1 integer).
+    Sign,
+}
+
+impl Function {
+    /// Every function, in the order the CLI lists them.
+    pub const ALL: &'static [Function] = &[
+        Function::Exp,
+        Function::Reciprocal,
+        Function::ReciprocalPos,
+        Function::InvSqrt,
+        Function::Sqrt,
+        Function::Log,
+        Function::Sigmoid,
+        Function::Tanh,
+        Function::Erf,
+        Function::ErfBounded,
+        Function::GeluTanh,
+        Function::GeluErf,
+        Function::Relu,
+        Function::Ltz,
+        Function::Sign,
+    ];
+
+    /// The CLI name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Function::Exp => "exp",
+            Function::Reciprocal => "reciprocal",
+            Function::ReciprocalPos => "reciprocal-pos",
+            Function::InvSqrt => "inv-sqrt",
+            Function::Sqrt => "sqrt",
+            Function::Log => "log",
+            Function::Sigmoid => "sigmoid",
+            Function::Tanh => "tanh",
+            Function::Erf => "erf",
+            Function::ErfBounded => "erf-bounded",
+            Function::GeluTanh => "gelu-tanh",
+            Function::GeluErf => "gelu-erf",
+            Function::Relu => "relu",
+            Function::Ltz => "ltz",
+            Function::Sign => "sign",
+        }
+    }
+
+    /// The function called `name`.
+    pub fn by_name(name: &str) -> Option<Function> {
+        Function::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
+    /// Whether the output is a scale-1 integer (a bit or a sign) rather than a value.
+    pub const fn integer_output(self) -> bool {
+        matches!(self, Function::Ltz | Function::Sign)
+    }
+
+    /// The default level of this function under `p` (used when no per-element plan is given).
+    pub const fn default_level(self, p: &Profile) -> Level {
+        match self {
+            Function::Exp => Level::new(p.exp_iters, 0),
+            Function::Reciprocal | Function::ReciprocalPos => {
+                reciprocal::default_level(&p.reciprocal)
+            }
+            Function::InvSqrt | Function::Sqrt => sqrt::default_level(&p.inv_sqrt),
+            Function::Sigmoid | Function::Tanh | Function::GeluTanh => p.sigmoid_level,
+            _ => Level::new(0, 0),
+        }
+    }
+
+    /// The true value of the function at `x` (`f64`, `libm` only).
+    pub fn exact(self, x: f64) -> f64 {
+        match self {
+            Function::Exp => libm::exp(x),
+            Function::Reciprocal | Function::ReciprocalPos => 1.0 / x,
+            Function::InvSqrt => 1.0 / libm::sqrt(x),
+            Function::Sqrt => libm::sqrt(x),
+            Function::Log => libm::log(x),
+            Function::Sigmoid => {
+                if x >= 0.0 {
+                    1.0 / (1.0 + libm::exp(-x))
+                } else {
+                    let e = libm::exp(x);
+                    e / (1.0 + e)
+                }
+            }
+            Function::Tanh => libm::tanh(x),
+            Function::Erf | Function::ErfBounded => libm::erf(x),
+            Function::GeluTanh => {
+                0.5 * x * (1.0 + libm::tanh(0.797_884_560_8 * (x + 0.044715 * x * x * x)))
+            }
+            Function::GeluErf => 0.5 * x * (1.0 + libm::erf(x * core::f64::consts::FRAC_1_SQRT_2)),
+            Function::Relu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    0.0
+                }
+            }
+            Function::Ltz => {
+                if x < 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Function::Sign => {
+                if x < 0.0 {
+                    -1.0
+                } else {
+                    1.0
+                }
+            }
+        }
+    }
+}
+
+/// Scratch elements any [`eval`] needs for `n` inputs (an upper bound over all functions and
+/// built-in profiles).
+pub const fn scratch_elems(n: usize) -> usize {
+    let a = log::scratch_elems(n, 8);
+    let b = gelu::scratch_elems_tanh(n);
+    let c = gelu::scratch_elems_erf(n);
+    let ab = if a > b { a } else { b };
+    if ab > c {
+        ab
+    } else {
+        c
+    }
+}
+
+/// `x ← f(x)` under profile `p`, with `levels` for the iterative functions (ignored by the
+/// others).
+pub fn eval<A: Arith>(
+    a: &mut A,
+    f: Function,
+    p: &Profile,
+    x: &mut [A::Elem],
+    levels: &Levels<'_>,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    match f {
+        Function::Exp => exp::exp(a, x, levels, scratch),
+        Function::Reciprocal => reciprocal::reciprocal(a, x, &p.reciprocal, levels, scratch),
+        Function::ReciprocalPos => {
+            let rp = profile::RecipParams {
+                all_pos: true,
+                ..p.reciprocal
+            };
+            reciprocal::reciprocal(a, x, &rp, levels, scratch)
+        }
+        Function::InvSqrt => sqrt::inv_sqrt(a, x, &p.inv_sqrt, levels, scratch),
+        Function::Sqrt => sqrt::sqrt(a, x, &p.inv_sqrt, levels, scratch),
+        Function::Log => log::log(a, x, &p.log, scratch),
+        Function::Sigmoid => sigmoid::sigmoid(a, x, p.sigmoid, levels, scratch),
+        Function::Tanh => sigmoid::tanh(a, x, p.sigmoid, levels, scratch),
+        Function::Erf => erf::erf(a, x, &p.erf, scratch),
+        Function::ErfBounded => erf::erf_bounded(a, x, scratch),
+        Function::GeluTanh => gelu::gelu_tanh(a, x, p.sigmoid, levels, scratch),
+        Function::GeluErf => gelu::gelu_erf(a, x, scratch),
+        Function::Relu => {
+            need(scratch.len(), x.len())?;
+            crate::select::relu(a, x, &mut scratch[..x.len()])
+        }
+        Function::Ltz => {
+            need(scratch.len(), x.len())?;
+            let t = &mut scratch[..x.len()];
+            t.copy_from_slice(x);
+            a.ltz(t, x)
+        }
+        Function::Sign => {
+            need(scratch.len(), x.len())?;
+            let t = &mut scratch[..x.len()];
+            t.copy_from_slice(x);
+            crate::select::sign(a, t, x)
+        }
+    }
+}
