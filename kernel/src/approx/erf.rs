@@ -7,28 +7,28 @@
 //! (x⁵ → x⁶, x⁷ → x⁹, …); [`PowMode::Exact`] computes true odd powers.
 //!
 //! # Method (bounded)
-//! Abramowitz–Stegun 7.1.26 on `|x|` clamped to 4: `erf(|x|) ≈ 1 − t·P(t)·exp(−x²)`,
-//! `t = 1/(1 + 0.3275911·|x|)` by Newton from 0.75 (6 steps: `1 + p|x| ∈ [1, 2.32]`), and the
-//! sign restored. Valid on the whole line, unlike any Taylor series.
+//! `t = clamp(x/4, −1, 1)`, then the odd Chebyshev series of `erf(4t)` with 28 nodes (14 odd
+//! terms, [`super::chebyshev`]). Every Chebyshev polynomial stays in [−1, 1], so fixed point
+//! stays stable, and the clamp makes it valid on the whole line, unlike any Taylor series (and
+//! unlike a limit-exp form, whose 2^n-fold amplification of the encoding error of `1 + x/2^n`
+//! costs ~1 % at f = 16).
 //!
 //! # Cost
-//! Taylor (8 terms, CrypTen): 34 rounds. Bounded: 2 comparisons (sign, clamp), 11 Newton
-//! rounds, a 10-squaring exp and the polynomial: ≈ 45 rounds.
+//! Taylor (8 terms, CrypTen): 34 rounds. Bounded: 9 (clamp) + 14 (series) = 23 rounds.
 //!
 //! # Error
 //! Taylor with the bug (CrypTen): ≤ 5.7e−3 on [0, 1), up to 0.23 on (−1, 0) (even powers lose
 //! the sign), 145–176 on 1 ≤ |x| < 2, garbage beyond 3. Taylor exact: 1.5e−7 on |x| < 1, 0.06
 //! at 2, 3.7 at 2.5 (and ring overflow of x^17 beyond ≈ 3.5 at f = 16). Also: encoding erases
-//! the multipliers of n = 7, 8 at f = 16. Bounded: algorithm ≤ 1.5e−7 plus the exp's
-//! ≈ x²/2^11 relative error; ≤ 3e−4 in fixed point at f = 16 (the error table in
-//! `tests/tests/approx_budget.rs`).
+//! the multipliers of n = 7, 8 at f = 16. Bounded: see the error-budget table in
+//! [`crate::approx`].
 //!
 //! # Reference
 //! CrypTen `approximations.py: erf` (`erf_iterations` 8), `power.py: pow, pos_pow`;
-//! Abramowitz & Stegun, *Handbook of Mathematical Functions*, 7.1.26.
+//! the bounded form is this project's.
 
-use super::levels::{take, Level, Levels};
-use super::profile::{ErfParams, PowMode, RecipInit};
+use super::levels::take;
+use super::profile::{ErfParams, PowMode};
 use crate::arith::Arith;
 use crate::error::{Error, Result};
 
@@ -39,7 +39,7 @@ pub const fn scratch_elems(n: usize) -> usize {
 
 /// Scratch elements [`erf_bounded`] needs for `n` inputs.
 pub const fn scratch_elems_bounded(n: usize) -> usize {
-    8 * n + super::reciprocal::scratch_elems_pos(n)
+    super::chebyshev::scratch_elems(n, BOUNDED_TERMS as usize / 2)
 }
 
 /// `x ← erf(x)` by the Taylor series of `p`.
@@ -99,7 +99,7 @@ pub fn pow<A: Arith>(
             let (t, rest) = scratch.split_at_mut(n);
             t.copy_from_slice(x);
             a.square(t)?;
-            if p % 2 == 0 {
+            if p.is_multiple_of(2) {
                 pow(a, t, p / 2, mode, out, rest)
             } else {
                 match mode {
@@ -118,64 +118,20 @@ pub fn pow<A: Arith>(
     }
 }
 
-/// Abramowitz–Stegun 7.1.26 coefficients (p, a1..a5).
-const AS_P: f64 = 0.327_591_1;
-const AS_A: [f64; 5] = [
-    0.254_829_592,
-    -0.284_496_736,
-    1.421_413_741,
-    -1.453_152_027,
-    1.061_405_429,
-];
+/// The clamp width of [`erf_bounded`]: erf(4) = 1 − 1.5e−8.
+pub const BOUNDED_WIDTH: f64 = 4.0;
+/// Chebyshev nodes of [`erf_bounded`] (14 odd terms, series error ≈ 1e−6).
+pub const BOUNDED_TERMS: u8 = 28;
 
-/// `x ← erf(x)` by the bounded rational form (valid on the whole line).
+/// `x ← erf(x)` on the whole line: `t = clamp(x/4, −1, 1)`, then the odd Chebyshev series of
+/// `erf(4t)`.
 pub fn erf_bounded<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
     let n = x.len();
     super::need(scratch.len(), scratch_elems_bounded(n))?;
-    let mut s = scratch;
-    let sgn = take(&mut s, n)?;
-    let ax = take(&mut s, n)?;
-    let over = take(&mut s, 2 * n)?;
-    let t = take(&mut s, n)?;
-    let poly = take(&mut s, n)?;
-    let e = take(&mut s, n)?;
-    let d = take(&mut s, n)?;
-    crate::select::sign(a, x, sgn)?;
-    ax.copy_from_slice(x);
-    a.mul_unscaled(ax, sgn)?;
-    // |x| ← |x| − relu(|x| − 4)
-    let (o, bits) = over.split_at_mut(n);
-    o.copy_from_slice(ax);
-    a.add_const(o, -4.0)?;
-    crate::select::relu(a, o, bits)?;
-    a.sub(ax, o)?;
-    // t = 1/(1 + p|x|)
-    d.copy_from_slice(ax);
-    a.mul_const(d, AS_P)?;
-    a.add_const(d, 1.0)?;
-    super::reciprocal::reciprocal_pos(
-        a,
-        d,
-        t,
-        RecipInit::Const(0.75),
-        &Levels::Uniform(Level::new(0, 6)),
-        s,
-    )?;
-    // poly = t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))
-    poly.copy_from_slice(t);
-    a.mul_const(poly, AS_A[4])?;
-    for &c in AS_A[..4].iter().rev() {
-        a.add_const(poly, c)?;
-        a.mul(poly, t)?;
-    }
-    // e = exp(−|x|²)
-    e.copy_from_slice(ax);
-    a.square(e)?;
-    a.neg(e);
-    super::exp::exp_uniform(a, e, 10, s)?;
-    a.mul(poly, e)?;
-    a.rsub_const(poly, 1.0)?;
-    a.mul_unscaled(poly, sgn)?;
-    x.copy_from_slice(poly);
-    Ok(())
+    let m = BOUNDED_TERMS as usize / 2;
+    let mut coeffs = [0.0f64; BOUNDED_TERMS as usize / 2];
+    super::chebyshev::odd_coeffs(|t| libm::erf(BOUNDED_WIDTH * t), BOUNDED_TERMS, &mut coeffs)?;
+    a.mul_const(x, 1.0 / BOUNDED_WIDTH)?;
+    super::chebyshev::hardtanh(a, x, scratch)?;
+    super::chebyshev::odd_series(a, x, &coeffs[..m], scratch)
 }

@@ -111,6 +111,7 @@ impl Count {
 /// Runs `step` on the elements `i` with `count(levels[i]) > j`. With `x` and `aux` (same length
 /// as `x`, or empty) gathered into the scratch when only some elements are active, and computed
 /// in place when all are. `aux` is read-only context (e.g. the input `d` of a Newton step).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn masked_step<A: Arith>(
     a: &mut A,
     levels: &Levels<'_>,

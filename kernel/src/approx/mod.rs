@@ -9,7 +9,37 @@
 //! Buffers: each function takes a scratch slice of elements (its `scratch_elems*` says how many;
 //! [`scratch_elems`] bounds them all) and, in [`crate::Shared`], needs an arena of
 //! [`crate::Shared::scratch_words_elementwise`]`(4·n)` words.
+//!
+//! # Error budgets (f = 16, `crypten` profile unless a level is given)
+//! Largest error of each stage over the range; enforced by `tests/tests/approx_budget.rs`
+//! (budgets there are these figures with a margin). "rel" rows are relative to |f(x)|;
+//! shared − fixed is in ring units (2^−16) over 3 MPC seeds.
+//!
+//! | function | level (exp/NR) | range | float − exact | fixed − float | shared − fixed |
+//! |---|---|---|---|---|---|
+//! | exp | 8 | [−5, 5] rel | 4.8e−2 | 6.8e−3 | 6.3e4 (≈ 1 LSB relative at e^5) |
+//! | reciprocal | NR 10 | [0.1, 10] rel | 3.7e−8 | 1.5e−3 | 17 |
+//! | inv_sqrt | 8/3 | [0.1, 100] rel | 4.9e−3 | 6.9e−4 | 32 |
+//! | sqrt | 8/3 | [0.1, 100] rel | 4.9e−3 | 6.9e−4 | 900 |
+//! | log | 2 × (8, order 8) | [0.1, 100] | 3.9e−2 | 5.0e−3 | 519 |
+//! | sigmoid | 8/3 (stock) | [−20, 20] | 2.0e−3 | 7.8e−4 | 66 |
+//! | sigmoid | 6/6 (MPCDiff) | [−20, 20] | 3.5e−3 | 1.9e−4 | 18 |
+//! | sigmoid | 9/9 (repair high) | [−20, 20] | 4.3e−4 | **1.7e−3** | 129 |
+//! | sigmoid | 3/3 (repair low) | [−15, 15] | 2.6e−1 | 7.2e−5 | 6 |
+//! | tanh | 8/3 | [−10, 10] | 3.9e−3 | 1.6e−3 | 128 |
+//! | erf (CrypTen, pow bug) | 8 terms | [−1, 1] | 2.3e−1 | 9.5e−5 | 7 |
+//! | erf (bounded) | 28 nodes | [−6, 6] | 9.4e−7 | 1.5e−4 | 8 |
+//! | gelu (tanh form) | 8/3 | [−10, 10] | 1.3e−3 | 3.9e−4 | 40 |
+//! | gelu (erf form) | — | [−10, 10] | 4.7e−6 | 1.4e−4 | 5 |
+//! | relu, sign | — | [−10, 10] | 0 | encoding only | 0 |
+//!
+//! Reading the table: the repair level 9/9 is four times more accurate than 8/3 *as an
+//! algorithm*, but in fixed point its 9 squarings amplify the encoding error of
+//! `1 + x/2^9` 512-fold, so its fixed-point error is the larger one; the low level 3/3 is
+//! cheap and fine in fixed point but its algorithm diverges for |x| ≥ 16.
 
+pub mod attribution;
+pub mod chebyshev;
 pub mod erf;
 pub mod exp;
 pub mod gelu;

@@ -35,8 +35,8 @@ use crate::error::{Error, Result};
 
 /// Scratch elements [`sigmoid`] and [`tanh`] need for `n` inputs.
 pub const fn scratch_elems(n: usize) -> usize {
-    // Chebyshev: 16 polynomials + y + out + relu (3n); reciprocal: 5n + reciprocal_pos.
-    let cheb = 20 * n;
+    // Chebyshev (up to 64 terms): the series' scratch; reciprocal: 5n + reciprocal_pos.
+    let cheb = super::chebyshev::scratch_elems(n, 32);
     let recip = 5 * n + super::reciprocal::scratch_elems_pos(n);
     if cheb > recip {
         cheb
@@ -116,31 +116,11 @@ fn sigmoid_reciprocal<A: Arith>(
     crate::select::select(a, bits, q, p, x)
 }
 
-/// The odd Chebyshev coefficients `c_1, c_3, …` of `tanh` on [−1, 1] with `terms` terms:
-/// `c_j = (2/n) Σ_k tanh(cos((k + ½)π/n)) · cos(j(k + ½)π/n)`, in `f64` with `libm`.
-/// Writes `terms/2` values.
+/// The odd Chebyshev coefficients `c_1, c_3, …` of `tanh` on [−1, 1] with `terms` nodes, as
+/// CrypTen's `chebyshev_series(torch.tanh, 1, terms)[1::2]`. Writes `terms/2` values.
 pub fn chebyshev_tanh_coeffs(terms: u8, out: &mut [f64]) -> Result<()> {
-    if terms % 2 != 0 || terms < 6 {
-        return Err(Error::OutOfRange {
-            what: "Chebyshev terms must be even and at least 6",
-        });
-    }
-    let n = terms as usize;
-    crate::error::check_len(n / 2, out.len())?;
-    let pi = core::f64::consts::PI;
-    for (q, o) in out.iter_mut().enumerate() {
-        let j = (2 * q + 1) as f64;
-        let mut acc = 0.0;
-        for k in 0..n {
-            let t = (k as f64 + 0.5) * pi / n as f64;
-            acc += libm::tanh(libm::cos(t)) * libm::cos(j * t);
-        }
-        *o = 2.0 / n as f64 * acc;
-    }
-    Ok(())
+    super::chebyshev::odd_coeffs(libm::tanh, terms, out)
 }
-
-const CHEB_TERMS_MAX: usize = 64;
 
 fn tanh_chebyshev<A: Arith>(
     a: &mut A,
@@ -148,53 +128,17 @@ fn tanh_chebyshev<A: Arith>(
     terms: u8,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
-    let mut coeffs = [0.0f64; CHEB_TERMS_MAX / 2];
-    if terms as usize > CHEB_TERMS_MAX {
+    if terms as usize > super::chebyshev::TERMS_MAX {
         return Err(Error::OutOfRange {
             what: "Chebyshev terms above 64",
         });
     }
+    let mut coeffs = [0.0f64; super::chebyshev::TERMS_MAX / 2];
     let m = terms as usize / 2;
     chebyshev_tanh_coeffs(terms, &mut coeffs[..m])?;
-    let n = x.len();
-    let mut s = scratch;
-    let polys = take(&mut s, m * n)?;
-    let y = take(&mut s, n)?;
-    // P1 = x; y = 4x² − 2; P3 = (y − 1)·x; P_{k} = y·P_{k−1} − P_{k−2}.
-    polys[..n].copy_from_slice(x);
-    y.copy_from_slice(x);
-    a.square(y)?;
-    a.mul_int(y, 4);
-    a.add_const(y, -2.0)?;
-    polys[n..2 * n].copy_from_slice(y);
-    a.add_const(&mut polys[n..2 * n], -1.0)?;
-    a.mul(&mut polys[n..2 * n], x)?;
-    for k in 2..m {
-        let (done, next) = polys.split_at_mut(k * n);
-        let next = &mut next[..n];
-        next.copy_from_slice(y);
-        a.mul(next, &done[(k - 1) * n..k * n])?;
-        a.sub(next, &done[(k - 2) * n..(k - 1) * n])?;
-    }
-    // One truncation for the whole combination (CrypTen: a matmul with the public coefficients).
-    a.lincomb_const(polys, &coeffs[..m], x)?;
-    hardtanh(a, x, s)
-}
-
-/// `x ← clamp(x, −1, 1) = relu(x + 1) − relu(x − 1) − 1` (one batched relu).
-pub fn hardtanh<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
-    let n = x.len();
-    let mut s = scratch;
-    let both = take(&mut s, 2 * n)?;
-    let bits = take(&mut s, 2 * n)?;
-    both[..n].copy_from_slice(x);
-    a.add_const(&mut both[..n], 1.0)?;
-    both[n..].copy_from_slice(x);
-    a.add_const(&mut both[n..], -1.0)?;
-    crate::select::relu(a, both, bits)?;
-    x.copy_from_slice(&both[..n]);
-    a.sub(x, &both[n..])?;
-    a.add_const(x, -1.0)
+    // CrypTen evaluates the series unclamped (its weakness), then clips the result.
+    super::chebyshev::odd_series(a, x, &coeffs[..m], scratch)?;
+    super::chebyshev::hardtanh(a, x, scratch)
 }
 
 /// The level for the profile's sigmoid (uniform), for callers that have no per-neuron plan.

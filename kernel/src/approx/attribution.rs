@@ -1,0 +1,148 @@
+//! Error-source attribution: one input, four values, three gaps.
+//!
+//! For each input the same approximation runs in the three arithmetics, next to the true
+//! function:
+//! * `float − exact` is the **approximation error** (the algorithm itself);
+//! * `fixed − float` is the **encoding and rounding error** (inputs and constants encoded toward
+//!   zero, every product truncated toward zero);
+//! * `shared − fixed` is the **share randomness** (stochastic rounding of share-local truncation
+//!   and its rare wraps, or the dealer truncation's rounding).
+//!
+//! The stages add up: `shared − exact` is their sum, so a deviation can be traced to the stage
+//! that made it.
+
+use super::{eval, scratch_elems, Function, Levels, Profile};
+use crate::arith::{Arith, Fixed, Float, Shared};
+use crate::error::{check_len, Error, Result};
+use crate::fixed::FixedPoint;
+use crate::protocols::truncation::TruncMode;
+use crate::share::Share;
+
+/// The four values of one input.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Stages {
+    /// The true function (`libm`).
+    pub exact: f64,
+    /// The approximation in ideal math.
+    pub float: f64,
+    /// The approximation in plaintext fixed point.
+    pub fixed: f64,
+    /// The approximation on shares.
+    pub shared: f64,
+}
+
+impl Stages {
+    /// `float − exact`.
+    pub fn approximation_error(&self) -> f64 {
+        self.float - self.exact
+    }
+    /// `fixed − float`.
+    pub fn encoding_error(&self) -> f64 {
+        self.fixed - self.float
+    }
+    /// `shared − fixed`.
+    pub fn share_error(&self) -> f64 {
+        self.shared - self.fixed
+    }
+    /// `shared − exact`.
+    pub fn total_error(&self) -> f64 {
+        self.shared - self.exact
+    }
+}
+
+/// The buffers [`attribute`] works in, for `n` inputs: see [`Workspace::sizes`].
+#[derive(Debug)]
+pub struct Workspace<'w> {
+    /// `n + scratch_elems(n)` floats.
+    pub floats: &'w mut [f64],
+    /// `n + scratch_elems(n)` ring words.
+    pub ring: &'w mut [i64],
+    /// `n + scratch_elems(n)` shares.
+    pub shares: &'w mut [Share],
+    /// `Shared::scratch_words_elementwise(8·n)` words.
+    pub arena: &'w mut [i64],
+}
+
+impl Workspace<'_> {
+    /// `(floats, ring, shares, arena)` lengths needed for `n` inputs.
+    pub const fn sizes(n: usize) -> (usize, usize, usize, usize) {
+        let e = n + scratch_elems(n);
+        (e, e, e, Shared::scratch_words_elementwise(8 * n))
+    }
+}
+
+/// The settings of an attribution run.
+#[derive(Clone, Copy, Debug)]
+pub struct Setup<'p> {
+    /// The function.
+    pub function: Function,
+    /// Its profile.
+    pub profile: &'p Profile,
+    /// The fixed-point format.
+    pub fp: FixedPoint,
+    /// The shared arithmetic's truncation.
+    pub trunc: TruncMode,
+    /// The MPC seed of the shared run.
+    pub seed: u64,
+}
+
+/// Runs `x` through the true function and the three arithmetics; `out[i]` gets the stages of
+/// `x[i]`. Integer-valued functions (`ltz`, `sign`) report their integers.
+pub fn attribute(
+    s: &Setup<'_>,
+    x: &[f64],
+    levels: &Levels<'_>,
+    ws: Workspace<'_>,
+    out: &mut [Stages],
+) -> Result<()> {
+    let n = x.len();
+    check_len(n, out.len())?;
+    levels.check(n)?;
+    let (ef, er, es, ea) = Workspace::sizes(n);
+    for (needed, got) in [
+        (ef, ws.floats.len()),
+        (er, ws.ring.len()),
+        (es, ws.shares.len()),
+        (ea, ws.arena.len()),
+    ] {
+        if got < needed {
+            return Err(Error::BufferTooSmall { needed, got });
+        }
+    }
+    let f = s.function;
+    let int_out = f.integer_output();
+
+    // Float.
+    let (v, scratch) = ws.floats.split_at_mut(n);
+    let mut fl = Float::new(s.fp);
+    fl.input(x, v)?;
+    eval(&mut fl, f, s.profile, v, levels, scratch)?;
+    for (o, (&xi, &vi)) in out.iter_mut().zip(x.iter().zip(v.iter())) {
+        o.exact = f.exact(xi);
+        o.float = vi;
+    }
+
+    // Fixed.
+    let (v, scratch) = ws.ring.split_at_mut(n);
+    let mut fx = Fixed::new(s.fp);
+    fx.input(x, v)?;
+    eval(&mut fx, f, s.profile, v, levels, scratch)?;
+    for (o, &vi) in out.iter_mut().zip(v.iter()) {
+        o.fixed = if int_out { vi as f64 } else { s.fp.decode(vi) };
+    }
+
+    // Shared.
+    let (v, scratch) = ws.shares.split_at_mut(n);
+    let mut sh = Shared::new(s.fp, s.seed, ws.arena).with_truncation(s.trunc);
+    sh.input(x, v)?;
+    eval(&mut sh, f, s.profile, v, levels, scratch)?;
+    for (o, &vi) in out.iter_mut().zip(v.iter()) {
+        let raw = crate::share::reconstruct(vi);
+        o.shared = if int_out {
+            raw as f64
+        } else {
+            s.fp.decode(raw)
+        };
+    }
+    Ok(())
+}
