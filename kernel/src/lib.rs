@@ -62,6 +62,7 @@ pub mod protocols;
 pub mod ring;
 pub mod seed;
 pub mod select;
+pub mod selfcheck;
 pub mod share;
 pub mod wire;
 
