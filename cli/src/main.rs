@@ -1,1 +1,54 @@
-fn main() {}
+//! `mpcdiff`: the command line of the MPC error simulator.
+//!
+//! A thin binary over `mpcdiff-kernel`: every algorithm lives in the kernel, and this crate
+//! parses arguments, checks them, runs the kernel and prints the results.
+//!
+//! # Structure
+//! Each subcommand is one module under [`cmd`], and runs in two stages (STYLE §8): its clap
+//! `Args` only validate syntax; `Plan::from_args` then checks everything the user can get
+//! wrong (ranges, finiteness, encodability) and turns it into a checked plan before any work
+//! starts, so a bad flag fails in one sentence and nothing is printed on stdout.
+//!
+//! # Streams
+//! Results (text or JSON) go to stdout, written in one piece at the end. Notes and errors go to
+//! stderr. A closed stdout (`mpcdiff demo | head -1`) is not an error.
+//!
+//! # Exit codes
+//! * `0`: success (including a broken pipe on stdout, and `--help` / `--version`).
+//! * `2`: usage or input error: an unknown flag, a value that does not parse or is out of
+//!   range. The message names the flag.
+//! * `1`: internal failure: the kernel rejected a plan that had been checked, or stdout could
+//!   not be written. These are bugs or environment problems, never the user's input.
+
+#![forbid(unsafe_code)]
+#![warn(clippy::disallowed_methods)]
+
+mod args;
+mod cmd;
+mod error;
+mod output;
+mod stats;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout (exit 0), usage errors to stderr (exit 2).
+            // A failed print (closed pipe) changes nothing about the outcome.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(error::EXIT_USAGE));
+        }
+    };
+    match cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e);
+            ExitCode::from(error::exit_code(&e))
+        }
+    }
+}

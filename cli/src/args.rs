@@ -1,0 +1,39 @@
+//! The command line as clap parses it: syntax only.
+//!
+//! Each subcommand's arguments are defined in its own module under [`crate::cmd`]; this
+//! module only lists the subcommands. Checking values (ranges, finiteness) is the job of each
+//! subcommand's `Plan`, not of clap, so that the rules live next to the code that relies on
+//! them and come from the kernel's own limits.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd::mul::MulArgs;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (also when stdout is closed early, e.g. piped into `head`)
+  2  usage or input error (the message names the flag)
+  1  internal failure";
+
+/// Simulates the numerical errors of secure multi-party computation (MPC): the same
+/// computation in float, in plaintext fixed point and in two-party secret shares, with every
+/// deviation attributed to its source.
+#[derive(Debug, Parser)]
+#[command(name = "mpcdiff", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The seeded demo: shared multiplication in three arithmetics, errors by stage, costs.
+    ///
+    /// For now this is the `mul` report under the name `demo`; it will grow into the
+    /// fuzz → localize → repair pipeline.
+    Demo(MulArgs),
+    /// Multiply pairs in float, fixed point and two-party shares; attribute the errors.
+    Mul(MulArgs),
+}

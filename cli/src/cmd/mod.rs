@@ -1,0 +1,15 @@
+//! One module per subcommand. Each exposes `run`, which checks its arguments into a plan,
+//! does the work and writes the results (see `crate::output`).
+
+pub mod demo;
+pub mod mul;
+
+use crate::args::{Cli, Command};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Mul(args) => mul::run("mul", &args),
+    }
+}

@@ -1,0 +1,212 @@
+//! End-to-end tests of the real `mpcdiff` binary.
+//!
+//! Goal: pin the command line's contract as a user sees it: the JSON report parses and has
+//! its documented fields, a seed replays byte for byte, the shared product stays within one
+//! ring unit of the plaintext fixed-point one, bad flags fail with exit code 2, one sentence
+//! on stderr naming the flag and nothing on stdout, and `--help` lists the subcommands.
+//! Each test runs the binary in its own temporary directory, so nothing depends on (or
+//! writes to) the caller's working directory.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A fresh, empty working directory for test `name`.
+fn workdir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the test's working directory");
+    dir
+}
+
+/// Runs `mpcdiff args…` in test `name`'s directory.
+fn mpcdiff(name: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
+        .current_dir(workdir(name))
+        .args(args)
+        .output()
+        .expect("run the mpcdiff binary")
+}
+
+/// Runs a command that must succeed and returns its stdout.
+fn stdout_ok(name: &str, args: &[&str]) -> String {
+    let out = mpcdiff(name, args);
+    assert!(
+        out.status.success(),
+        "mpcdiff {args:?} failed with {:?}; stderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Runs a command that must succeed and parses its stdout as exactly one JSON object.
+fn json_ok(name: &str, args: &[&str]) -> Value {
+    let text = stdout_ok(name, args);
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("stdout of mpcdiff {args:?} is not one JSON value: {e}"));
+    assert!(v.is_object(), "the JSON report is an object");
+    v
+}
+
+#[test]
+fn demo_json_parses_and_has_the_documented_fields() {
+    let v = json_ok("json-fields", &["demo", "--json"]);
+    assert_eq!(v["schema"], "mpcdiff.mul/1");
+    assert_eq!(v["command"], "demo");
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["seed"], 42);
+    assert_eq!(v["frac_bits"], 16);
+    assert_eq!(v["trunc"], "local");
+    assert_eq!(v["count"], 1000);
+    assert!(v["replay"]
+        .as_str()
+        .unwrap()
+        .starts_with("mpcdiff demo --seed 42 "));
+    for stage in [
+        "encoding",
+        "truncation",
+        "fixed_vs_float",
+        "shares",
+        "shared_vs_float",
+    ] {
+        for stat in ["pair0", "mean", "rms", "max_abs"] {
+            assert!(
+                v["errors"][stage][stat].is_number(),
+                "errors.{stage}.{stat} is a number"
+            );
+        }
+    }
+    let bins = v["histogram"].as_array().expect("histogram is an array");
+    let total: u64 = bins.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, 1000, "the histogram counts every pair once");
+    for phase in ["input", "mul", "reveal", "total"] {
+        for field in [
+            "rounds",
+            "crypten_bytes",
+            "mul_triples",
+            "trunc_tuples",
+            "truncations",
+            "wrap_events",
+        ] {
+            assert!(v["cost"][phase][field].is_u64(), "cost.{phase}.{field}");
+        }
+        assert_eq!(v["cost"][phase]["bytes_sent"].as_array().unwrap().len(), 2);
+    }
+    // One Beaver opening and one reveal; CrypTen's 32 bytes per multiplied element.
+    assert_eq!(v["cost"]["total"]["rounds"], 2);
+    assert_eq!(v["cost"]["mul"]["mul_triples"], 1000);
+    assert_eq!(v["cost"]["mul"]["crypten_bytes"], 32 * 1000);
+}
+
+#[test]
+fn json_stdout_is_nothing_but_the_object() {
+    let text = stdout_ok("json-only", &["demo", "--json", "--count", "10"]);
+    assert!(text.starts_with('{') && text.ends_with("}\n"));
+}
+
+#[test]
+fn same_seed_gives_identical_bytes() {
+    for format in [&[][..], &["--json"][..]] {
+        let mut args = vec!["demo", "--seed", "7"];
+        args.extend_from_slice(format);
+        let first = mpcdiff("same-seed-1", &args);
+        let second = mpcdiff("same-seed-2", &args);
+        assert!(first.status.success());
+        assert_eq!(first.stdout, second.stdout, "mpcdiff {args:?} twice");
+    }
+}
+
+#[test]
+fn different_seeds_give_different_share_randomness() {
+    let a = json_ok("seed-a", &["demo", "--json", "--seed", "1"]);
+    let b = json_ok("seed-b", &["demo", "--json", "--seed", "2"]);
+    assert_ne!(a["errors"]["shares"], b["errors"]["shares"]);
+    assert_ne!(a["histogram"], b["histogram"]);
+}
+
+#[test]
+fn shared_product_is_within_one_ring_unit_of_fixed() {
+    for seed in ["0", "1", "42", "18446744073709551615"] {
+        for trunc in ["local", "dealer"] {
+            let v = json_ok(
+                "pair0",
+                &[
+                    "demo", "--json", "--seed", seed, "--trunc", trunc, "--a", "1.5", "--b",
+                    "-2.25",
+                ],
+            );
+            let p = &v["pair0"];
+            assert_eq!(p["float"], -3.375);
+            assert_eq!(p["fixed_ring"], -221_184, "−3.375 · 2^16");
+            let diff = p["shared_ring"].as_i64().unwrap() - p["fixed_ring"].as_i64().unwrap();
+            assert!(
+                diff.abs() <= 1,
+                "seed {seed}, {trunc}: shared − fixed = {diff}"
+            );
+        }
+    }
+}
+
+#[test]
+fn text_starts_with_the_header_and_its_replay_reproduces_the_output() {
+    let text = stdout_ok("header", &["demo", "--seed", "9", "--count", "50"]);
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with(&format!(
+        "mpcdiff {}  demo  seed 9  ",
+        env!("CARGO_PKG_VERSION")
+    )));
+    let replay = header
+        .split("replay: ")
+        .nth(1)
+        .expect("the header has a replay command");
+    let args: Vec<&str> = replay.split(' ').skip(1).collect(); // skip "mpcdiff"
+    assert_eq!(stdout_ok("header-replay", &args), text);
+}
+
+#[test]
+fn mul_is_demo_under_another_name() {
+    let demo = json_ok("mul-demo", &["demo", "--json", "--count", "20"]);
+    let mut mul = json_ok("mul-mul", &["mul", "--json", "--count", "20"]);
+    assert_eq!(mul["command"], "mul");
+    mul["command"] = demo["command"].clone();
+    mul["replay"] = demo["replay"].clone();
+    assert_eq!(mul, demo);
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_message_and_no_stdout() {
+    let cases: [(&[&str], &str); 7] = [
+        (&["demo", "--frac-bits", "41"], "--frac-bits"),
+        (&["demo", "--a", "nan"], "--a"),
+        (&["demo", "--a=inf"], "--a"),
+        (&["demo", "--b=-inf"], "--b"),
+        (&["demo", "--trunc", "nearest"], "--trunc"),
+        (&["demo", "--count", "0"], "--count"),
+        (&["mul", "--a", "1e17"], "--a"),
+    ];
+    for (args, flag) in cases {
+        let out = mpcdiff("bad-flags", args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "mpcdiff {args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "mpcdiff {args:?} printed on stdout");
+        let first = stderr.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with("error: ") && first.contains(flag),
+            "mpcdiff {args:?}: the first stderr line names {flag}: {first:?}"
+        );
+    }
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let help = stdout_ok("help", &["--help"]);
+    for sub in ["demo", "mul"] {
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(sub)),
+            "--help lists {sub}:\n{help}"
+        );
+    }
+    assert!(help.contains("Exit codes"));
+}
