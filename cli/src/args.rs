@@ -7,6 +7,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::approx::ApproxArgs;
 use crate::cmd::mul::MulArgs;
 
 const EXIT_CODES: &str = "\
@@ -36,4 +37,8 @@ pub enum Command {
     Demo(MulArgs),
     /// Multiply pairs in float, fixed point and two-party shares; attribute the errors.
     Mul(MulArgs),
+    /// Where an approximation's error comes from: float vs exact, fixed vs float, shared vs
+    /// fixed, with a plot; `--encoding` for the encoding error alone; `--raw-in` for raw ring
+    /// integers in and out.
+    Approx(ApproxArgs),
 }

@@ -28,6 +28,7 @@ mod cmd;
 mod error;
 mod output;
 mod stats;
+mod svg;
 mod table;
 
 use std::process::ExitCode;

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes `run`, which checks its arguments into a plan,
 //! does the work and writes the results (see `crate::output`).
 
+pub mod approx;
 pub mod demo;
 pub mod mul;
 
@@ -11,5 +12,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Mul(args) => mul::run("mul", &args),
+        Command::Approx(args) => approx::run(&args),
     }
 }

@@ -12,8 +12,10 @@
 //! `relu(t + 1) − relu(t − 1) − 1`; `σ(x) = tanh(x/2)/2 + 1/2`.
 //!
 //! # Cost
-//! Reciprocal: 8 (ltz) + `iters_exp` + 2·(`iters_nr` − 1) + 1 (select) rounds; CrypTen stock
-//! (8/3): 23; MPCDiff baseline (6/6): 25; repair high (9/9): 34. Chebyshev (32 terms): 25.
+//! Reciprocal: 8 (ltz) + 1 (|x|) + `iters_exp` + 2·(`iters_nr` − 1) + 1 (select) rounds: stock
+//! (8/3) 22, MPCDiff baseline (6/6) 26, repair high (9/9) 35. CrypTen spends one more (its
+//! `where` takes two products where `select` takes one): 23 for stock. Chebyshev (32 terms):
+//! 25.
 //!
 //! # Error
 //! Reciprocal, algorithm: Newton from 0.75 after `R` steps leaves `(1 − 0.75d)^(2^R)` relative;

@@ -1,0 +1,328 @@
+//! End-to-end tests of `mpcdiff approx`.
+//!
+//! Goal: the attribution table and its JSON agree with each other and with the kernel's error
+//! laws (ideal math has no encoding error, shares add at most a few ring units to sigmoid),
+//! plots are written atomically as SVG, the same seed replays byte for byte, `--raw-in`
+//! reproduces real CrypTen's one-party ring integers, and bad input exits 2 with a sentence
+//! naming the flag (or the file and line).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("approx-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the test's working directory");
+    dir
+}
+
+fn mpcdiff(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run mpcdiff")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = mpcdiff(dir, args);
+    assert!(
+        out.status.success(),
+        "mpcdiff {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn usage_error(dir: &Path, args: &[&str], needle: &str) {
+    let out = mpcdiff(dir, args);
+    assert_eq!(out.status.code(), Some(2), "mpcdiff {args:?} should exit 2");
+    assert!(out.stdout.is_empty(), "nothing on stdout for {args:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(needle),
+        "stderr of {args:?} should mention {needle:?}: {err}"
+    );
+}
+
+#[test]
+fn json_report_has_the_stages_and_a_plot() {
+    let dir = workdir("json");
+    let text = ok(
+        &dir,
+        &[
+            "approx",
+            "--fn",
+            "sigmoid",
+            "--profile",
+            "mpcdiff",
+            "--points",
+            "201",
+            "--json",
+        ],
+    );
+    assert_eq!(text.lines().count(), 1, "one JSON object");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["function"], "sigmoid");
+    assert_eq!(
+        v["level"]["iters_exp"], 6,
+        "mpcdiff profile's sigmoid level"
+    );
+    assert_eq!(v["level"]["iters_nr"], 6);
+    let samples = v["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 201);
+    // The summary is the samples' own: recompute the largest share error.
+    let max_share = samples
+        .iter()
+        .map(|s| (s["shared"].as_f64().unwrap() - s["fixed"].as_f64().unwrap()).abs())
+        .fold(0.0, f64::max);
+    assert_eq!(
+        v["stages"]["shares"]["max_abs"].as_f64().unwrap(),
+        max_share
+    );
+    // Shares add stochastic rounding only: a few dozen ring units at most for sigmoid.
+    assert!(max_share < 64.0 / 65536.0, "share error {max_share}");
+    // The algorithm error of the 6/6 level (artifact notes: 3.5e−3).
+    let approx = v["stages"]["approximation"]["max_abs"].as_f64().unwrap();
+    assert!(
+        (1e-3..5e-3).contains(&approx),
+        "approximation error {approx}"
+    );
+    let plot = dir.join(v["plot"].as_str().unwrap());
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(
+        svg.starts_with("<svg")
+            && svg.contains("shared − fixed")
+            && svg.trim_end().ends_with("</svg>")
+    );
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_shares() {
+    let dir = workdir("seed");
+    let args = |seed: &'static str| {
+        [
+            "approx",
+            "--fn",
+            "tanh",
+            "--points",
+            "51",
+            "--no-plot",
+            "--json",
+            "--seed",
+            seed,
+        ]
+    };
+    let a = ok(&dir, &args("7"));
+    let b = ok(&dir, &args("7"));
+    let c = ok(&dir, &args("8"));
+    assert_eq!(a, b);
+    let (va, vc): (Value, Value) = (
+        serde_json::from_str(&a).unwrap(),
+        serde_json::from_str(&c).unwrap(),
+    );
+    assert_eq!(
+        va["samples"][10]["fixed"], vc["samples"][10]["fixed"],
+        "fixed point has no randomness"
+    );
+    assert_ne!(
+        va["stages"]["shares"], vc["stages"]["shares"],
+        "share randomness depends on the seed"
+    );
+}
+
+#[test]
+fn text_table_names_every_stage_and_the_cost() {
+    let dir = workdir("text");
+    let text = ok(
+        &dir,
+        &["approx", "--fn", "exp", "--no-plot", "--points", "11"],
+    );
+    for needle in [
+        "replay: mpcdiff approx --fn exp",
+        "approximation (float − exact)",
+        "encoding + rounding",
+        "share randomness",
+        "total (shared − exact)",
+        "shared cost: 8 rounds",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn encoding_mode_reports_the_truncation_law() {
+    let dir = workdir("encoding");
+    let v: Value =
+        serde_json::from_str(&ok(&dir, &["approx", "--encoding", "--json", "--no-plot"])).unwrap();
+    for s in v["series"].as_array().unwrap() {
+        let f = s["frac_bits"].as_u64().unwrap() as i32;
+        for p in s["samples"].as_array().unwrap() {
+            let (x, r) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+            // Truncation toward zero loses less than one LSB: relative error < 2^−f / x (and ≤ 1).
+            assert!(
+                r < libm::pow(2.0, f64::from(-f)) / x + 1e-15 && r <= 1.0,
+                "f={f} x={x} r={r}"
+            );
+        }
+    }
+}
+
+fn shared_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("MPCDIFF_SHARED") {
+        return Some(PathBuf::from(d));
+    }
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    d.is_dir().then_some(d)
+}
+
+fn raw_column(case: &Value, path: &[&str]) -> Vec<String> {
+    let mut v = case;
+    for p in path {
+        v = &v[*p];
+    }
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn raw_mode_reproduces_crypten_one_party_integers() {
+    let Some(shared) = shared_dir() else {
+        eprintln!("SKIP: raw_mode_reproduces_crypten_one_party_integers: ../shared not found");
+        return;
+    };
+    let dir = workdir("raw");
+    let refdir = shared.join("reference/crypten");
+    for (case, func) in [
+        ("sigmoid_p16", "sigmoid"),
+        ("log_p16", "log"),
+        ("erf_p16", "erf"),
+    ] {
+        let j: Value = serde_json::from_str(
+            &std::fs::read_to_string(refdir.join(format!("{case}.json"))).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("in.txt"),
+            raw_column(&j, &["inputs", "x", "raw"]).join("\n"),
+        )
+        .unwrap();
+        let got = ok(
+            &dir,
+            &[
+                "approx",
+                "--fn",
+                func,
+                "--profile",
+                "crypten",
+                "--frac-bits",
+                "16",
+                "--arith",
+                "fixed",
+                "--raw-in",
+                "in.txt",
+            ],
+        );
+        let want = raw_column(&j, &["one_party", "raw"]).join("\n") + "\n";
+        assert_eq!(got, want, "{case}");
+    }
+    // Binary: two columns.
+    let j: Value =
+        serde_json::from_str(&std::fs::read_to_string(refdir.join("mul_p16.json")).unwrap())
+            .unwrap();
+    let (x, y) = (
+        raw_column(&j, &["inputs", "x", "raw"]),
+        raw_column(&j, &["inputs", "y", "raw"]),
+    );
+    let lines: Vec<String> = x.iter().zip(&y).map(|(a, b)| format!("{a} {b}")).collect();
+    std::fs::write(dir.join("mul.txt"), lines.join("\n")).unwrap();
+    let got = ok(
+        &dir,
+        &[
+            "approx", "--fn", "mul", "--arith", "fixed", "--raw-in", "mul.txt",
+        ],
+    );
+    assert_eq!(got, raw_column(&j, &["one_party", "raw"]).join("\n") + "\n");
+    // Shared: one integer per input, within a few ring units of fixed for in-range products.
+    let shared_out = ok(
+        &dir,
+        &[
+            "approx", "--fn", "mul", "--arith", "shared", "--seed", "3", "--raw-in", "mul.txt",
+        ],
+    );
+    assert_eq!(shared_out.lines().count(), x.len());
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_problem() {
+    let dir = workdir("bad");
+    usage_error(
+        &dir,
+        &["approx", "--fn", "sigmod"],
+        "--fn \"sigmod\" is not a known function",
+    );
+    usage_error(
+        &dir,
+        &["approx", "--fn", "exp", "--profile", "pysyft"],
+        "--profile",
+    );
+    usage_error(
+        &dir,
+        &["approx", "--fn", "exp", "--range", "5:1"],
+        "--range",
+    );
+    usage_error(
+        &dir,
+        &["approx", "--fn", "exp", "--frac-bits", "41"],
+        "--frac-bits",
+    );
+    usage_error(
+        &dir,
+        &["approx", "--fn", "sigmoid", "--level", "9"],
+        "--level",
+    );
+    usage_error(
+        &dir,
+        &["approx", "--fn", "exp", "--points", "1"],
+        "--points",
+    );
+    usage_error(&dir, &["approx", "--fn", "mul"], "--raw-in");
+    std::fs::write(dir.join("bad.txt"), "12\n# comment\n\n7x\n").unwrap();
+    usage_error(
+        &dir,
+        &[
+            "approx", "--fn", "exp", "--arith", "fixed", "--raw-in", "bad.txt",
+        ],
+        "bad.txt line 4",
+    );
+    usage_error(
+        &dir,
+        &[
+            "approx",
+            "--fn",
+            "exp",
+            "--arith",
+            "fixed",
+            "--raw-in",
+            "missing.txt",
+        ],
+        "missing.txt",
+    );
+    assert!(
+        !dir.join("approx-exp-crypten-f16.svg").exists(),
+        "a failed run writes no plot"
+    );
+}
