@@ -42,6 +42,7 @@ fn table() -> Vec<Row> {
         r(Sigmoid,       Some(Level::new(3, 3)),    -15.0, 15.0,    false, 2.6e-1,     1.1e-4,     14.0),
         r(Tanh,          None,                      -10.0, 10.0,    false, 4.0e-3,     2.4e-3,     260.0),
         r(Erf,           None,                      -1.0, 1.0,      false, 2.4e-1,     1.5e-4,     16.0),
+        r(ErfTaylor,     None,                      -1.0, 1.0,      false, 2.0e-7,     6.3e-5,     8.0),
         r(ErfBounded,    None,                      -6.0, 6.0,      false, 1.0e-6,     2.4e-4,     20.0),
         r(GeluTanh,      None,                      -10.0, 10.0,    false, 1.4e-3,     6.0e-4,     80.0),
         r(GeluErf,       None,                      -10.0, 10.0,    false, 5.0e-6,     2.1e-4,     12.0),
@@ -56,16 +57,34 @@ fn every_stage_stays_within_its_budget() {
     let p = &profile::CRYPTEN;
     let n = 1001;
     let (a, b, c, d) = Workspace::sizes(n);
-    let (mut fa, mut fb, mut fc, mut fd) = (vec![0.0; a], vec![0i64; b], vec![[0i64; 2]; c], vec![0i64; d]);
+    let (mut fa, mut fb, mut fc, mut fd) = (
+        vec![0.0; a],
+        vec![0i64; b],
+        vec![[0i64; 2]; c],
+        vec![0i64; d],
+    );
     let mut failures = Vec::new();
     for row in table() {
         let level = row.level.unwrap_or(row.f.default_level(p));
-        let x: Vec<f64> = (0..n).map(|i| row.lo + (row.hi - row.lo) * i as f64 / (n - 1) as f64).collect();
+        let x: Vec<f64> = (0..n)
+            .map(|i| row.lo + (row.hi - row.lo) * i as f64 / (n - 1) as f64)
+            .collect();
         let mut worst = [0.0f64; 3];
         for seed in 1..=3 {
             let mut out = vec![Stages::default(); n];
-            let setup = Setup { function: row.f, profile: p, fp, trunc: TruncMode::Local, seed };
-            let ws = Workspace { floats: &mut fa, ring: &mut fb, shares: &mut fc, arena: &mut fd };
+            let setup = Setup {
+                function: row.f,
+                profile: p,
+                fp,
+                trunc: TruncMode::Local,
+                seed,
+            };
+            let ws = Workspace {
+                floats: &mut fa,
+                ring: &mut fb,
+                shares: &mut fc,
+                arena: &mut fd,
+            };
             attribute(&setup, &x, &Levels::Uniform(level), ws, &mut out).unwrap();
             for o in &out {
                 let scale = if row.relative { o.exact.abs() } else { 1.0 };
@@ -74,13 +93,26 @@ fn every_stage_stays_within_its_budget() {
                 worst[2] = worst[2].max(o.share_error().abs() * fp.scale_f64());
             }
         }
-        for (stage, (got, budget)) in ["float−exact", "fixed−float", "shared−fixed"].iter().zip(worst.iter().zip([row.approx, row.fixed, row.shared_ring])) {
+        for (stage, (got, budget)) in ["float−exact", "fixed−float", "shared−fixed"]
+            .iter()
+            .zip(worst.iter().zip([row.approx, row.fixed, row.shared_ring]))
+        {
             if *got > budget {
-                failures.push(format!("{} {:?} on [{}, {}]: {stage} {got:.3e} > budget {budget:.3e}", row.f.name(), level, row.lo, row.hi));
+                failures.push(format!(
+                    "{} {:?} on [{}, {}]: {stage} {got:.3e} > budget {budget:.3e}",
+                    row.f.name(),
+                    level,
+                    row.lo,
+                    row.hi
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "error budgets exceeded:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "error budgets exceeded:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -88,13 +120,37 @@ fn budgets_are_tight_enough_to_catch_a_wrong_level() {
     // The table must discriminate: sigmoid at 3/3 on the 8/3 range breaks the 8/3 budget.
     let fp = FixedPoint::new(16).unwrap();
     let n = 401;
-    let x: Vec<f64> = (0..n).map(|i| -10.0 + 20.0 * i as f64 / (n - 1) as f64).collect();
+    let x: Vec<f64> = (0..n)
+        .map(|i| -10.0 + 20.0 * i as f64 / (n - 1) as f64)
+        .collect();
     let (a, b, c, d) = Workspace::sizes(n);
-    let (mut fa, mut fb, mut fc, mut fd) = (vec![0.0; a], vec![0i64; b], vec![[0i64; 2]; c], vec![0i64; d]);
+    let (mut fa, mut fb, mut fc, mut fd) = (
+        vec![0.0; a],
+        vec![0i64; b],
+        vec![[0i64; 2]; c],
+        vec![0i64; d],
+    );
     let mut out = vec![Stages::default(); n];
-    let setup = Setup { function: Function::Sigmoid, profile: &profile::CRYPTEN, fp, trunc: TruncMode::Local, seed: 1 };
-    let ws = Workspace { floats: &mut fa, ring: &mut fb, shares: &mut fc, arena: &mut fd };
+    let setup = Setup {
+        function: Function::Sigmoid,
+        profile: &profile::CRYPTEN,
+        fp,
+        trunc: TruncMode::Local,
+        seed: 1,
+    };
+    let ws = Workspace {
+        floats: &mut fa,
+        ring: &mut fb,
+        shares: &mut fc,
+        arena: &mut fd,
+    };
     attribute(&setup, &x, &Levels::Uniform(Level::new(3, 3)), ws, &mut out).unwrap();
-    let worst = out.iter().map(|o| o.approximation_error().abs()).fold(0.0, f64::max);
-    assert!(worst > 2.0e-3, "3/3 sigmoid should be far worse than the 8/3 budget, got {worst}");
+    let worst = out
+        .iter()
+        .map(|o| o.approximation_error().abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst > 2.0e-3,
+        "3/3 sigmoid should be far worse than the 8/3 budget, got {worst}"
+    );
 }

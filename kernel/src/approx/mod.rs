@@ -28,6 +28,7 @@
 //! | sigmoid | 3/3 (repair low) | [−15, 15] | 2.6e−1 | 7.2e−5 | 6 |
 //! | tanh | 8/3 | [−10, 10] | 3.9e−3 | 1.6e−3 | 128 |
 //! | erf (CrypTen, pow bug) | 8 terms | [−1, 1] | 2.3e−1 | 9.5e−5 | 7 |
+//! | erf (Taylor, exact powers) | 8 terms | [−1, 1] | 1.5e−7 | 4.2e−5 | 4 |
 //! | erf (bounded) | 28 nodes | [−6, 6] | 9.4e−7 | 1.5e−4 | 8 |
 //! | gelu (tanh form) | 8/3 | [−10, 10] | 1.3e−3 | 3.9e−4 | 40 |
 //! | gelu (erf form) | — | [−10, 10] | 4.7e−6 | 1.4e−4 | 5 |
@@ -86,8 +87,10 @@ pub enum Function {
     Sigmoid,
     /// `tanh x`.
     Tanh,
-    /// `erf x` by the profile's Taylor series.
+    /// `erf x` by the profile's Taylor series (CrypTen's, with its `pow` bug, in `crypten`).
     Erf,
+    /// `erf x` by the profile's Taylor series with correct odd powers.
+    ErfTaylor,
     /// `erf x` by the bounded rational form.
     ErfBounded,
     /// GELU, tanh form.
@@ -114,6 +117,7 @@ impl Function {
         Function::Sigmoid,
         Function::Tanh,
         Function::Erf,
+        Function::ErfTaylor,
         Function::ErfBounded,
         Function::GeluTanh,
         Function::GeluErf,
@@ -134,6 +138,7 @@ impl Function {
             Function::Sigmoid => "sigmoid",
             Function::Tanh => "tanh",
             Function::Erf => "erf",
+            Function::ErfTaylor => "erf-taylor",
             Function::ErfBounded => "erf-bounded",
             Function::GeluTanh => "gelu-tanh",
             Function::GeluErf => "gelu-erf",
@@ -183,7 +188,7 @@ impl Function {
                 }
             }
             Function::Tanh => libm::tanh(x),
-            Function::Erf | Function::ErfBounded => libm::erf(x),
+            Function::Erf | Function::ErfTaylor | Function::ErfBounded => libm::erf(x),
             Function::GeluTanh => {
                 0.5 * x * (1.0 + libm::tanh(0.797_884_560_8 * (x + 0.044715 * x * x * x)))
             }
@@ -253,6 +258,13 @@ pub fn eval<A: Arith>(
         Function::Sigmoid => sigmoid::sigmoid(a, x, p.sigmoid, levels, scratch),
         Function::Tanh => sigmoid::tanh(a, x, p.sigmoid, levels, scratch),
         Function::Erf => erf::erf(a, x, &p.erf, scratch),
+        Function::ErfTaylor => {
+            let exact = profile::ErfParams {
+                pow: profile::PowMode::Exact,
+                ..p.erf
+            };
+            erf::erf(a, x, &exact, scratch)
+        }
         Function::ErfBounded => erf::erf_bounded(a, x, scratch),
         Function::GeluTanh => gelu::gelu_tanh(a, x, p.sigmoid, levels, scratch),
         Function::GeluErf => gelu::gelu_erf(a, x, scratch),
