@@ -79,9 +79,13 @@ impl FixedPoint {
         self.encode_at(x, 0)
     }
 
-    /// Encodes a slice; on error nothing beyond the failing index has been written.
+    /// Encodes a slice. All or nothing: on error (naming the first bad index) `out` has not
+    /// been written.
     pub fn encode_slice(self, x: &[f64], out: &mut [Ring]) -> Result<()> {
         crate::error::check_len(x.len(), out.len())?;
+        for (i, &v) in x.iter().enumerate() {
+            self.encode_at(v, i)?;
+        }
         for (i, (&v, o)) in x.iter().zip(out.iter_mut()).enumerate() {
             *o = self.encode_at(v, i)?;
         }

@@ -92,18 +92,12 @@ impl Conv2dShape {
                 what: "conv2d kernel size is 0",
             });
         }
-        let ph = self
-            .h
-            .checked_add(2 * self.pad)
-            .ok_or(Error::InvalidShape {
-                what: "padding overflows",
-            })?;
-        let pw = self
-            .w
-            .checked_add(2 * self.pad)
-            .ok_or(Error::InvalidShape {
-                what: "padding overflows",
-            })?;
+        let overflow = Error::InvalidShape {
+            what: "padding overflows",
+        };
+        let pad2 = self.pad.checked_mul(2).ok_or(overflow)?;
+        let ph = self.h.checked_add(pad2).ok_or(overflow)?;
+        let pw = self.w.checked_add(pad2).ok_or(overflow)?;
         if self.kh > ph || self.kw > pw {
             return Err(Error::InvalidShape {
                 what: "conv2d kernel larger than the padded input",
@@ -131,8 +125,9 @@ impl Conv2dShape {
         mul3(self.batch, self.out_ch, mul3(oh, ow, 1)?)
     }
 
-    /// Checks the three operand lengths against the shape.
+    /// Checks the geometry ([`Error::InvalidShape`] first), then the three operand lengths.
     pub fn check(&self, x: usize, w: usize, out: usize) -> Result<()> {
+        self.out_hw()?;
         crate::error::check_len(self.input_len()?, x)?;
         crate::error::check_len(self.weight_len()?, w)?;
         crate::error::check_len(self.output_len()?, out)
@@ -208,6 +203,11 @@ impl Pool2dShape {
                 what: "pool window larger than the input",
             });
         }
+        if self.k.checked_mul(self.k).is_none() {
+            return Err(Error::InvalidShape {
+                what: "pool window size overflows",
+            });
+        }
         Ok((
             (self.h - self.k) / self.stride + 1,
             (self.w - self.k) / self.stride + 1,
@@ -225,9 +225,10 @@ impl Pool2dShape {
         mul3(self.planes, oh, ow)
     }
 
-    /// Elements per window.
+    /// Elements per window (saturating; [`Pool2dShape::out_hw`] rejects windows whose size
+    /// overflows, so every shape that passes its checks has the exact value).
     pub fn window(&self) -> usize {
-        self.k * self.k
+        self.k.saturating_mul(self.k)
     }
 
     /// Calls `f(output_index, window_slot, input_index)` for every window cell, in output order.

@@ -10,6 +10,11 @@
 //! `⌈log2 cols⌉` levels, each 9 rounds (8 for `ltz`, 1 for the selection); per level, for
 //! `p = rows·⌊w/2⌋` pairs at width `w`: `13p` AND words, `p` B2A bits, `2p` mul triples.
 //!
+//! # Arena (in [`crate::arith::Shared`])
+//! The session arena must hold `Shared::scratch_words_elementwise(rows·⌊cols/2⌋)` words (the
+//! first level's `ltz`; later levels are smaller). Too small an arena fails at the first
+//! level, before anything is spent or written.
+//!
 //! # Error
 //! None: the maximum is one of the inputs, exactly.
 //!
@@ -44,6 +49,10 @@ pub fn max_rows<A: Arith>(
     })?;
     check_len(n, x.len())?;
     check_len(rows, max_out.len())?;
+    if let Some(am) = argmax_out.as_deref() {
+        // Checked before any work, so a bad length spends nothing and writes nothing.
+        check_len(rows, am.len())?;
+    }
     if cols == 0 {
         return Err(Error::InvalidShape {
             what: "max over rows of zero columns",
@@ -110,7 +119,6 @@ pub fn max_rows<A: Arith>(
     }
     max_out.copy_from_slice(&vals[..rows]);
     if let Some(am) = argmax_out {
-        check_len(rows, am.len())?;
         am.copy_from_slice(&idx[..rows]);
     }
     Ok(())

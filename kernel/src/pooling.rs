@@ -23,8 +23,10 @@ pub fn avg_pool2d<A: Arith>(
     out: &mut [A::Elem],
     s: &Pool2dShape,
 ) -> Result<()> {
+    // Geometry first ([`Error::InvalidShape`]), then lengths.
+    let rows = s.output_len()?;
     check_len(s.input_len()?, x.len())?;
-    check_len(s.output_len()?, out.len())?;
+    check_len(rows, out.len())?;
     out.fill(A::Elem::default());
     let mut acc = |o: usize, _slot: usize, i: usize| {
         out[o] = a.elem_add(out[o], x[i]);
@@ -50,8 +52,8 @@ pub fn max_pool2d<A: Arith>(
     s: &Pool2dShape,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
-    check_len(s.input_len()?, x.len())?;
     let rows = s.output_len()?;
+    check_len(s.input_len()?, x.len())?;
     check_len(rows, out.len())?;
     let needed = scratch_elems_max_pool2d(s)?;
     if scratch.len() < needed {

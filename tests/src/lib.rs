@@ -1,1 +1,5 @@
-//! placeholder
+//! Cross-crate test support for mpcdiff: the CrypTen reference-vector loader and small seeded
+//! helpers. The tests themselves live in `tests/tests/*.rs`.
+
+pub mod reference;
+pub mod support;

@@ -87,6 +87,22 @@ impl Arith for Fixed {
         }
         Ok(())
     }
+    /// Validates every divisor first (zero, then above 2^63 − 1, as the shared truncation
+    /// does), so a bad divisor anywhere leaves `x` untouched.
+    fn div_int_each(&mut self, x: &mut [Ring], d: &dyn Fn(usize) -> u64) -> Result<()> {
+        if (0..x.len()).any(|i| d(i) == 0) {
+            return Err(Error::DivisionByZero);
+        }
+        if (0..x.len()).any(|i| d(i) > i64::MAX as u64) {
+            return Err(Error::OutOfRange {
+                what: "divisor above 2^63 − 1",
+            });
+        }
+        for (i, v) in x.iter_mut().enumerate() {
+            *v = tdiv(*v, d(i) as i64);
+        }
+        Ok(())
+    }
     fn mul(&mut self, x: &mut [Ring], y: &[Ring]) -> Result<()> {
         self.mul_unscaled(x, y)?;
         self.trunc_all(x);
@@ -163,8 +179,9 @@ pub(crate) fn lincomb_raw<E: Copy + Default>(
 ) -> Result<()> {
     let n = out.len();
     check_len(n * coeffs.len(), terms.len())?;
-    for &c in coeffs {
-        fp.encode(c)?;
+    for (j, &c) in coeffs.iter().enumerate() {
+        // The error names the bad coefficient, as `Float`'s check does.
+        fp.encode_at(c, j)?;
     }
     out.fill(E::default());
     for (j, &c) in coeffs.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! Two-party additive sharing with a trusted dealer, as CrypTen runs two parties.
 
-use super::{check_finite, Arith, ArithKind, RingArith};
+use super::{Arith, ArithKind, RingArith};
 use crate::cost::Cost;
 use crate::dealer::Dealer;
 use crate::error::{check_len, Error, Result};
@@ -27,11 +27,17 @@ pub const DATA_OWNER: usize = 1;
 /// the same shares, bit for bit, on every target.
 ///
 /// # Arena
-/// Interactive operations need scratch words: [`Shared::scratch_words_elementwise`] for
-/// `mul`, `square`, truncation, `reveal` and `ltz` on `n` elements, and
-/// [`Shared::scratch_words_matmul`] / [`Shared::scratch_words_conv2d`] for the products. Too
-/// small an arena returns [`Error::BufferTooSmall`] with the need, before anything is drawn
-/// or written.
+/// Interactive operations need scratch words. [`Shared::scratch_words_elementwise`] is enough
+/// for `mul`, `mul_unscaled`, `square`, truncation, `reveal` and `ltz` on `n` elements (and for
+/// [`crate::maximum::max_rows`] given the number of pairs of its first level), and
+/// [`Shared::scratch_words_matmul`] / [`Shared::scratch_words_conv2d`] for the products, in
+/// either truncation mode. Too small an arena returns [`Error::BufferTooSmall`] before
+/// anything is drawn or written; its `needed` is the exact need of the failing call, which can
+/// be less than the sizing function: `reveal` 2n, `reveal_ring` n,
+/// [`beaver::scratch_words_bilinear`] for products, [`beaver::scratch_words_square`] for
+/// squares, [`comparison::scratch_words_ltz`] for `ltz`, and at least
+/// [`truncation::scratch_words_truncate`] when dealer truncation follows (share-local
+/// truncation needs none).
 pub struct Shared<'a> {
     fp: FixedPoint,
     trunc: TruncMode,
@@ -131,19 +137,26 @@ impl<'a> Shared<'a> {
         }
     }
 
-    /// Scratch the session's truncation needs on `n` elements.
-    fn trunc_words(&self, n: usize) -> usize {
+    /// Scratch the session's truncation by `d` needs on `n` elements: none for share-local
+    /// truncation, nor for the divisors dealer mode does not handle (1 and non-powers of two,
+    /// which fall back to local truncation).
+    fn trunc_words(&self, n: usize, d: u64) -> usize {
         match self.trunc {
-            TruncMode::Local => 0,
-            TruncMode::Dealer => scratch_words_truncate(n),
+            TruncMode::Dealer if d > 1 && d.is_power_of_two() => scratch_words_truncate(n),
+            _ => 0,
         }
+    }
+
+    /// [`Shared::trunc_words`] for the truncation after a product (by the scale 2^f).
+    fn trunc_words_scale(&self, n: usize) -> usize {
+        self.trunc_words(n, self.fp.scale() as u64)
     }
 
     /// Brings private reals in, owned by party `src` (0 or 1).
     pub fn input_from(&mut self, src: usize, x: &[f64], out: &mut [Share]) -> Result<()> {
         check_len(x.len(), out.len())?;
-        check_finite(x)?;
-        // Encode everything first, so that a failure leaves the PRZS stream and `out` untouched.
+        // Encode everything first, so that a failure leaves the PRZS stream and `out` untouched
+        // (the error names the first bad index, NaN or overflow alike, as in `Fixed`).
         for (i, &v) in x.iter().enumerate() {
             self.fp.encode_at(v, i)?;
         }
@@ -175,7 +188,8 @@ impl<'a> Shared<'a> {
         out: &mut [Share],
     ) -> Result<()> {
         self.ensure(
-            scratch_words_bilinear(x.len(), y.len(), out.len()).max(self.trunc_words(out.len())),
+            scratch_words_bilinear(x.len(), y.len(), out.len())
+                .max(self.trunc_words_scale(out.len())),
         )?;
         beaver::bilinear(
             &mut self.net,
@@ -258,7 +272,7 @@ impl Arith for Shared<'_> {
     /// Local multiply by the encoded constant, then one truncation.
     fn mul_const(&mut self, x: &mut [Share], c: f64) -> Result<()> {
         let c = self.fp.encode(c)?;
-        self.ensure(self.trunc_words(x.len()))?;
+        self.ensure(self.trunc_words_scale(x.len()))?;
         for s in x.iter_mut() {
             *s = [s[0].wrapping_mul(c), s[1].wrapping_mul(c)];
         }
@@ -266,7 +280,7 @@ impl Arith for Shared<'_> {
     }
     /// A truncation by `d` (local: 0 rounds; dealer mode with `d = 2^k`: 1 round).
     fn div_int(&mut self, x: &mut [Share], d: u64) -> Result<()> {
-        self.ensure(self.trunc_words(x.len()))?;
+        self.ensure(self.trunc_words(x.len(), d))?;
         self.truncate(x, d)
     }
     /// One batch: local truncations, or one dealer round for all power-of-two divisors.
@@ -282,7 +296,7 @@ impl Arith for Shared<'_> {
     }
     /// Beaver product (1 round, `n` triples), then one truncation.
     fn mul(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
-        self.ensure(self.trunc_words(x.len()))?;
+        self.ensure(self.trunc_words_scale(x.len()))?;
         self.mul_unscaled(x, y)?;
         self.truncate(x, self.fp.scale() as u64)
     }
@@ -307,7 +321,7 @@ impl Arith for Shared<'_> {
     /// Square pair (1 round, `n` pairs), then one truncation.
     fn square(&mut self, x: &mut [Share]) -> Result<()> {
         let n = x.len();
-        self.ensure(scratch_words_square(n).max(self.trunc_words(n)))?;
+        self.ensure(scratch_words_square(n).max(self.trunc_words_scale(n)))?;
         beaver::square(&mut self.net, &mut self.dealer, x, self.scratch)?;
         self.truncate(x, self.fp.scale() as u64)
     }
@@ -329,7 +343,7 @@ impl Arith for Shared<'_> {
     }
     /// Local multiply-accumulate by the encoded coefficients, then one truncation per output.
     fn lincomb_const(&mut self, terms: &[Share], coeffs: &[f64], out: &mut [Share]) -> Result<()> {
-        self.ensure(self.trunc_words(out.len()))?;
+        self.ensure(self.trunc_words_scale(out.len()))?;
         super::fixed::lincomb_raw(self.fp, terms, coeffs, out, |v: &mut Share, c, t: Share| {
             *v = [
                 v[0].wrapping_add(t[0].wrapping_mul(c)),

@@ -9,11 +9,15 @@
 //! ## Cost
 //! 0 rounds, 0 bytes, no preprocessing.
 //! ## Error
-//! When the shares do not wrap, the result is `floor(x/d) + B` with `B ~ Bernoulli(frac(x/d))`:
-//! unbiased stochastic rounding, |error| < 1 LSB, RMS √(1/6) LSB for d = 2^f. When `s0 + s1`
-//! overflows as true integers (probability |x|/2^64, x the pre-truncation ring value), the
-//! result is off by ∓2^64/d ring units (∓2^32 in real units at f = 16): the *truncation
-//! catastrophe*. The simulator sees both shares, so it counts these in
+//! When the shares have opposite signs (all but a fraction ≈ 2|x|/2^64 of sharings), the
+//! result is `floor(x/d) + B` with `B ~ Bernoulli(frac(x/d))`: unbiased stochastic rounding,
+//! |error| < 1 LSB, RMS √(1/6) LSB for d = 2^f. When both shares have the sign of `x` without
+//! wrapping (probability ≈ |x|/2^64), the result is `tdiv(x, d)` or one unit further toward
+//! zero (|error| < 2 LSB). Either way the result is within one unit of CrypTen's one-party
+//! `tdiv(x, d)`. When `s0 + s1` overflows as true integers (probability (|x| + 1)/2^64, x the
+//! pre-truncation ring value), the result is off by ∓2^64/d ring units (∓2^32 in real units
+//! at f = 16), plus a share rounding of less than 2 units: the *truncation catastrophe*. The
+//! simulator sees both shares, so it counts these in
 //! [`Cost::wrap_events`](crate::cost::Cost::wrap_events).
 //!
 //! # Dealer (dealer-assisted exact truncation, power-of-two divisors)
