@@ -3,11 +3,11 @@
 //! Goal: catch any divergence between x86-64 and wasm32 (32-bit `usize`, float conversions,
 //! `libm`, code generation) in the shared protocols, live, on every run: both sides are
 //! computed now, never compared with a pasted golden value. The wasm side runs the real
-//! adapter (`wasm/`) under Node, through the glue `scripts/build-wasm` generates in
+//! adapter (`wasm/`) under Node, through the glue `wasm/build` generates in
 //! `target/wasm-node/`. The same test checks that the adapter's JS errors say what is wrong.
 //!
 //! When the wasm build is missing, the test prints `SKIP:` and passes, unless
-//! `MPCDIFF_REQUIRE_WASM=1` (set by `scripts/test` and so by CI), where it fails.
+//! `MPCDIFF_REQUIRE_WASM=1` (set by `tests/run` and so by CI), where it fails.
 //!
 //! Replay one seed by hand:
 //! `node tests/js/digest.cjs target/wasm-node/mpcdiff_wasm.js <seed>` against
@@ -35,7 +35,7 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Where `scripts/build-wasm` writes the Node glue.
+/// Where `wasm/build` writes the Node glue.
 fn wasm_node_module() -> PathBuf {
     let root = workspace_root();
     let target = match std::env::var_os("CARGO_TARGET_DIR") {
@@ -53,11 +53,11 @@ fn wasm_required() -> bool {
 /// harness's output capture) and returns `false`.
 fn available_or_skip(what: &str) -> bool {
     if wasm_required() {
-        panic!("{what}; run scripts/build-wasm (scripts/setup first on a fresh machine)");
+        panic!("{what}; run wasm/build (.ci/setup first on a fresh machine)");
     }
     let _ = writeln!(
         std::io::stderr(),
-        "SKIP: wasm_determinism: {what}; run scripts/build-wasm to enable this test"
+        "SKIP: wasm_determinism: {what}; run wasm/build to enable this test"
     );
     false
 }
@@ -121,7 +121,7 @@ fn wasm_digest_equals_native() {
     assert_eq!(
         version,
         Some(mpcdiff_kernel::VERSION),
-        "the wasm build is another version: rerun scripts/build-wasm"
+        "the wasm build is another version: rerun wasm/build"
     );
 
     for &seed in &SEEDS {
@@ -131,7 +131,7 @@ fn wasm_digest_equals_native() {
             wasm_hex,
             native_hex,
             "seed {seed}: wasm32 digest {wasm_hex} != native {native_hex}. If the kernel \
-             changed since the last scripts/build-wasm, rebuild; otherwise wasm32 computes \
+             changed since the last wasm/build, rebuild; otherwise wasm32 computes \
              differently from x86-64 (replay: node tests/js/digest.cjs {} {seed})",
             module.display()
         );

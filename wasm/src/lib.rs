@@ -16,7 +16,7 @@
 //!   `into_error`: the one place where a failure becomes a thrown JS `Error`.
 //!
 //! ## Building
-//! `scripts/build-wasm` builds this crate for `wasm32-unknown-unknown` with the `wasm` profile
+//! `wasm/build` builds this crate for `wasm32-unknown-unknown` with the `wasm` profile
 //! and runs the `wasm-bindgen` CLI (pinned to the version in `Cargo.lock`) twice:
 //! `--target web` into `web/pkg/` and `--target nodejs` into `target/wasm-node/`.
 //!

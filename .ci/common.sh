@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers sourced by scripts/* and .ci/run (not executable on its own).
+# Helpers sourced by .ci/run, .ci/setup, wasm/build and tests/run (not executable on its own).
 #
 # Every command a script runs is printed first (`run`), every phase is announced with the
 # seconds elapsed since the script started (`step`), so a CI log says what ran and how long.
