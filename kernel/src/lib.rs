@@ -57,6 +57,7 @@ pub mod error;
 pub mod fixed;
 pub mod linalg;
 pub mod maximum;
+pub mod nn;
 pub mod pooling;
 pub mod protocols;
 pub mod ring;

@@ -42,6 +42,9 @@ pub enum Levels<'l> {
     Uniform(Level),
     /// Element `i` at `levels[i]` (length must equal the input's).
     PerElement(&'l [Level]),
+    /// Element `i` at `levels[i % levels.len()]`: one plan per sample, repeated over a batch
+    /// (the input's length must be a multiple of the plan's).
+    Cyclic(&'l [Level]),
 }
 
 /// The largest supported number of exp squarings (2^n must stay far below the ring).
@@ -51,24 +54,29 @@ impl Levels<'_> {
     /// Checks lengths and ranges against an input of `n` elements.
     pub fn check(&self, n: usize) -> Result<()> {
         let ok = |l: &Level| l.iters_exp <= ITERS_EXP_MAX;
-        match self {
-            Levels::Uniform(l) => {
-                if !ok(l) {
-                    return Err(Error::OutOfRange {
-                        what: "iters_exp above 40",
-                    });
-                }
-            }
+        let all = match self {
+            Levels::Uniform(l) => ok(l),
             Levels::PerElement(ls) => {
                 check_len(n, ls.len())?;
-                if !ls.iter().all(ok) {
-                    return Err(Error::OutOfRange {
-                        what: "iters_exp above 40",
+                ls.iter().all(ok)
+            }
+            Levels::Cyclic(ls) => {
+                if ls.is_empty() || !n.is_multiple_of(ls.len()) {
+                    return Err(Error::ShapeMismatch {
+                        expected: ls.len(),
+                        got: n,
                     });
                 }
+                ls.iter().all(ok)
             }
+        };
+        if all {
+            Ok(())
+        } else {
+            Err(Error::OutOfRange {
+                what: "iters_exp above 40",
+            })
         }
-        Ok(())
     }
 
     /// Element `i`'s level.
@@ -77,6 +85,7 @@ impl Levels<'_> {
         match self {
             Levels::Uniform(l) => *l,
             Levels::PerElement(ls) => ls[i],
+            Levels::Cyclic(ls) => ls[i % ls.len()],
         }
     }
 
@@ -84,9 +93,11 @@ impl Levels<'_> {
     pub fn max(&self) -> Level {
         match self {
             Levels::Uniform(l) => *l,
-            Levels::PerElement(ls) => ls.iter().fold(Level::new(0, 0), |m, l| {
-                Level::new(m.iters_exp.max(l.iters_exp), m.iters_nr.max(l.iters_nr))
-            }),
+            Levels::PerElement(ls) | Levels::Cyclic(ls) => {
+                ls.iter().fold(Level::new(0, 0), |m, l| {
+                    Level::new(m.iters_exp.max(l.iters_exp), m.iters_nr.max(l.iters_nr))
+                })
+            }
         }
     }
 }
@@ -132,7 +143,7 @@ pub(crate) fn masked_step<A: Arith>(
                 0
             }
         }
-        Levels::PerElement(_) => (0..n).filter(|&i| active(i)).count(),
+        Levels::PerElement(_) | Levels::Cyclic(_) => (0..n).filter(|&i| active(i)).count(),
     };
     if k == 0 {
         return Ok(());

@@ -90,6 +90,11 @@ pub trait Arith {
 
     /// Brings private real inputs in (encode, and share in [`Shared`]).
     fn input(&mut self, x: &[f64], out: &mut [Self::Elem]) -> Result<()>;
+    /// Brings a model's weights in: like [`Arith::input`], but owned by the model's party
+    /// (party 0 in [`Shared`], as MPCDiff encrypts the model with `src = 0`).
+    fn input_model(&mut self, x: &[f64], out: &mut [Self::Elem]) -> Result<()> {
+        self.input(x, out)
+    }
     /// Reveals values at scale 2^f as reals (one round in [`Shared`]).
     fn reveal(&mut self, x: &[Self::Elem], out: &mut [f64]) -> Result<()>;
     /// The values at scale 2^f as reals, **without** revealing: the simulator's view, for taps

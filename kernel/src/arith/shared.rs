@@ -246,6 +246,9 @@ impl Arith for Shared<'_> {
     fn input(&mut self, x: &[f64], out: &mut [Share]) -> Result<()> {
         self.input_from(DATA_OWNER, x, out)
     }
+    fn input_model(&mut self, x: &[f64], out: &mut [Share]) -> Result<()> {
+        self.input_from(0, x, out)
+    }
     /// One round; each party sends `n` words.
     fn reveal(&mut self, x: &[Share], out: &mut [f64]) -> Result<()> {
         let n = x.len();

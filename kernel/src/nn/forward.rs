@@ -1,0 +1,441 @@
+//! The forward pass, written once against [`Arith`].
+//!
+//! The same text gives the plaintext model (in [`crate::Float`] with exact activations), the
+//! plaintext fixed-point model, and the MPC model (in [`crate::Shared`] with the profile's
+//! approximations), so their outputs differ only by arithmetic and approximation: the
+//! premise of differential testing.
+//!
+//! Per nonlinear layer, a [`Plan`] may give per-neuron [`Level`]s (a repair plan: MPCDiff's
+//! per-neuron approximation levels, attached to the layer's *name*), or ask for the exact
+//! activation (an oracle used for attribution: "does the deviation disappear if this layer
+//! were exact?"; not an MPC protocol, it costs nothing in the ledger). A [`Tap`] sees every
+//! nonlinear layer's outputs (the simulator's view, free).
+//!
+//! # Layout
+//! Activations are batch-major: sample `b`'s values are contiguous, images in CHW order.
+//! The input is `batch × input.len()` elements; the output `batch × classes`.
+
+use super::model::{BnMode, Model, Slot};
+use super::spec::{Activation, Kind, Shape};
+use crate::approx::profile::{GeluImpl, Profile};
+use crate::approx::{self, Function, Level, Levels};
+use crate::arith::Arith;
+use crate::error::{check_len, Error, Result};
+use crate::linalg::{Conv2dShape, MatShape, Pool2dShape};
+
+/// How a nonlinear layer (an activation, or the inverse square root of a batch norm in
+/// [`BnMode::Crypten`]) runs.
+#[derive(Clone, Copy, Debug)]
+pub enum LayerMode<'l> {
+    /// The profile's approximation at its default level.
+    Default,
+    /// The profile's approximation with one level per neuron (repeated over the batch).
+    Levels(&'l [Level]),
+    /// The exact function (an oracle: the values are peeked, computed in `f64` and brought
+    /// back in; no protocol, no cost).
+    Exact,
+}
+
+/// Per-layer choices for a forward pass, by layer name.
+pub trait Plan {
+    /// How the layer called `name` (an activation or a batch norm) runs.
+    fn mode(&self, name: &str) -> LayerMode<'_>;
+}
+
+/// Every layer at its default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DefaultPlan;
+
+impl Plan for DefaultPlan {
+    fn mode(&self, _name: &str) -> LayerMode<'_> {
+        LayerMode::Default
+    }
+}
+
+/// Every nonlinear layer exact: the plaintext model.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExactPlan;
+
+impl Plan for ExactPlan {
+    fn mode(&self, _name: &str) -> LayerMode<'_> {
+        LayerMode::Exact
+    }
+}
+
+/// An observer of the nonlinear layers' outputs.
+pub trait Tap {
+    /// Called after the activation layer `layer` (index `index`) with its outputs for the whole
+    /// batch (batch-major), as reals.
+    fn activation(&mut self, index: usize, layer: &str, values: &[f64]);
+}
+
+/// The settings of a forward pass.
+#[derive(Clone, Copy, Debug)]
+pub struct Config<'p> {
+    /// Approximation parameters.
+    pub profile: &'p Profile,
+    /// How batch norm runs (must match how the parameters were loaded).
+    pub bn: BnMode,
+}
+
+/// The widest activation of one sample (input included).
+fn widest(m: &Model<'_>) -> usize {
+    m.shapes
+        .iter()
+        .map(Shape::len)
+        .chain(core::iter::once(m.input.len()))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Elements of arena [`forward`] needs for `batch` samples.
+pub fn arena_elems(m: &Model<'_>, batch: usize) -> usize {
+    let n = batch * widest(m);
+    // Two activation buffers, then the larger of: the approximations' scratch, the pooling
+    // scratch, batch norm's broadcast buffers, the oracle's f64 round trip (done in chunks).
+    let pool = 2 * n + crate::maximum::scratch_elems_max(n, 4);
+    4 * n + approx::scratch_elems(n).max(pool) + 64
+}
+
+/// Words of the [`crate::Shared`] session arena [`forward`] needs for `batch` samples.
+pub fn shared_arena_words(m: &Model<'_>, batch: usize) -> usize {
+    let n = batch * widest(m);
+    let mut need = crate::Shared::scratch_words_elementwise(8 * n);
+    for (i, layer) in m.spec.layers.iter().enumerate() {
+        let words = match (layer.kind, m.input_shape(i)) {
+            (Kind::Linear { inputs, outputs }, _) => {
+                crate::Shared::scratch_words_matmul(MatShape {
+                    m: batch,
+                    k: inputs,
+                    n: outputs,
+                })
+            }
+            (
+                Kind::Conv2d {
+                    in_ch,
+                    out_ch,
+                    k,
+                    stride,
+                    pad,
+                },
+                Shape::Image { h, w, .. },
+            ) => crate::Shared::scratch_words_conv2d(&Conv2dShape {
+                batch,
+                in_ch,
+                h,
+                w,
+                out_ch,
+                kh: k,
+                kw: k,
+                stride,
+                pad,
+            })
+            .unwrap_or(0),
+            _ => 0,
+        };
+        need = need.max(words);
+    }
+    need
+}
+
+/// `out = model(x)` for `batch` samples.
+#[allow(clippy::too_many_arguments)]
+pub fn forward<A: Arith>(
+    a: &mut A,
+    m: &Model<'_>,
+    params: &[A::Elem],
+    cfg: &Config<'_>,
+    plan: &dyn Plan,
+    mut tap: Option<&mut dyn Tap>,
+    x: &[A::Elem],
+    batch: usize,
+    out: &mut [A::Elem],
+    arena: &mut [A::Elem],
+) -> Result<()> {
+    check_len(batch * m.input.len(), x.len())?;
+    check_len(batch * m.classes, out.len())?;
+    let (slots, total) = m.slots(cfg.bn)?;
+    check_len(total, params.len())?;
+    let needed = arena_elems(m, batch);
+    if arena.len() < needed {
+        return Err(Error::BufferTooSmall {
+            needed,
+            got: arena.len(),
+        });
+    }
+    let wide = batch * widest(m);
+    let (cur, rest) = arena.split_at_mut(wide);
+    let (nxt, scratch) = rest.split_at_mut(wide);
+    cur[..x.len()].copy_from_slice(x);
+    let mut len = x.len();
+    for (i, layer) in m.spec.layers.iter().enumerate() {
+        let s: Slot = slots[i];
+        let shape_in = m.input_shape(i);
+        let out_len = batch * m.shapes[i].len();
+        let name = layer.name.as_str();
+        match layer.kind {
+            Kind::Linear { inputs, outputs } => {
+                let sh = MatShape {
+                    m: batch,
+                    k: inputs,
+                    n: outputs,
+                };
+                a.matmul(
+                    &cur[..len],
+                    &params[s.weight..s.weight + inputs * outputs],
+                    &mut nxt[..out_len],
+                    sh,
+                )?;
+                for row in nxt[..out_len].chunks_mut(outputs) {
+                    a.add(row, &params[s.bias..s.bias + outputs])?;
+                }
+                swap(cur, nxt, out_len);
+            }
+            Kind::Conv2d {
+                in_ch,
+                out_ch,
+                k,
+                stride,
+                pad,
+            } => {
+                let Shape::Image { h, w, .. } = shape_in else {
+                    return Err(Error::InvalidShape {
+                        what: "conv2d on a vector",
+                    });
+                };
+                let sh = Conv2dShape {
+                    batch,
+                    in_ch,
+                    h,
+                    w,
+                    out_ch,
+                    kh: k,
+                    kw: k,
+                    stride,
+                    pad,
+                };
+                a.conv2d(
+                    &cur[..len],
+                    &params[s.weight..s.weight + out_ch * in_ch * k * k],
+                    &mut nxt[..out_len],
+                    &sh,
+                )?;
+                let plane = out_len / (batch * out_ch);
+                for (q, chunk) in nxt[..out_len].chunks_mut(plane).enumerate() {
+                    let b = params[s.bias + q % out_ch];
+                    for v in chunk.iter_mut() {
+                        *v = a.elem_add(*v, b);
+                    }
+                }
+                swap(cur, nxt, out_len);
+            }
+            Kind::BatchNorm {
+                channels: c,
+                eps_micro,
+            } => {
+                if cfg.bn == BnMode::Crypten {
+                    let mode = plan.mode(name);
+                    let levels = match mode {
+                        LayerMode::Levels(l) => Levels::Cyclic(l),
+                        _ => Levels::Uniform(approx::sqrt::default_level(&cfg.profile.inv_sqrt)),
+                    };
+                    let exact = matches!(mode, LayerMode::Exact);
+                    let hw = match shape_in {
+                        Shape::Image { h, w, .. } => h * w,
+                        Shape::Vector(_) => 1,
+                    };
+                    let bn_params = &params[s.bn..s.bn + 4 * c];
+                    let eps = f64::from(eps_micro) * 1e-6;
+                    batch_norm_crypten(
+                        a,
+                        &mut cur[..len],
+                        bn_params,
+                        c,
+                        hw,
+                        eps,
+                        cfg.profile,
+                        &levels,
+                        exact,
+                        scratch,
+                    )?;
+                }
+                // Folded: already in the previous layer's weights.
+            }
+            Kind::Act(act) => {
+                let v = &mut cur[..len];
+                match plan.mode(name) {
+                    LayerMode::Exact => exact(a, act, v, scratch)?,
+                    LayerMode::Default => activation(a, act, cfg.profile, v, None, scratch)?,
+                    LayerMode::Levels(l) => activation(a, act, cfg.profile, v, Some(l), scratch)?,
+                }
+                if let Some(t) = tap.as_deref_mut() {
+                    tap_values(a, t, i, name, v, scratch)?;
+                }
+            }
+            Kind::AvgPool { k, stride } | Kind::MaxPool { k, stride } => {
+                let Shape::Image { c, h, w } = shape_in else {
+                    return Err(Error::InvalidShape {
+                        what: "pooling on a vector",
+                    });
+                };
+                let p = Pool2dShape {
+                    planes: batch * c,
+                    h,
+                    w,
+                    k,
+                    stride,
+                };
+                if matches!(layer.kind, Kind::AvgPool { .. }) {
+                    crate::pooling::avg_pool2d(a, &cur[..len], &mut nxt[..out_len], &p)?;
+                } else {
+                    crate::pooling::max_pool2d(a, &cur[..len], &mut nxt[..out_len], &p, scratch)?;
+                }
+                swap(cur, nxt, out_len);
+            }
+            Kind::Flatten => {}
+        }
+        len = out_len;
+    }
+    out.copy_from_slice(&cur[..len]);
+    Ok(())
+}
+
+/// Moves the layer output from `nxt` into `cur` (the buffers are not swapped by reference so
+/// that both stay plain slices of the arena).
+fn swap<E: Copy>(cur: &mut [E], nxt: &[E], n: usize) {
+    cur[..n].copy_from_slice(&nxt[..n]);
+}
+
+fn activation<A: Arith>(
+    a: &mut A,
+    act: Activation,
+    p: &Profile,
+    v: &mut [A::Elem],
+    levels: Option<&[Level]>,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let f = match act {
+        Activation::Sigmoid => Function::Sigmoid,
+        Activation::Tanh => Function::Tanh,
+        Activation::Relu => Function::Relu,
+        Activation::GeluTanh => Function::GeluTanh,
+        Activation::GeluErf => match p.gelu {
+            GeluImpl::TanhForm => Function::GeluTanh,
+            GeluImpl::ErfBounded => Function::GeluErf,
+        },
+    };
+    let levels = match levels {
+        Some(l) => Levels::Cyclic(l),
+        None => Levels::Uniform(f.default_level(p)),
+    };
+    approx::eval(a, f, p, v, &levels, scratch)
+}
+
+fn exact_fn(act: Activation) -> Function {
+    match act {
+        Activation::Sigmoid => Function::Sigmoid,
+        Activation::Tanh => Function::Tanh,
+        Activation::Relu => Function::Relu,
+        Activation::GeluErf => Function::GeluErf,
+        Activation::GeluTanh => Function::GeluTanh,
+    }
+}
+
+/// The oracle: peek, apply the exact function in `f64`, bring the results back in.
+fn exact<A: Arith>(
+    a: &mut A,
+    act: Activation,
+    v: &mut [A::Elem],
+    _scratch: &mut [A::Elem],
+) -> Result<()> {
+    let f = exact_fn(act);
+    let mut buf = [0.0f64; 64];
+    for chunk in v.chunks_mut(64) {
+        let b = &mut buf[..chunk.len()];
+        a.peek(chunk, b)?;
+        for x in b.iter_mut() {
+            *x = f.exact(*x);
+        }
+        a.input(b, chunk)?;
+    }
+    Ok(())
+}
+
+/// The most values one tap call carries (a LeNet batch of one: 4704).
+pub const TAP_MAX: usize = 8192;
+
+fn tap_values<A: Arith>(
+    a: &A,
+    t: &mut dyn Tap,
+    index: usize,
+    name: &str,
+    v: &[A::Elem],
+    _scratch: &mut [A::Elem],
+) -> Result<()> {
+    // The tap gets the whole layer in one slice, peeked into a stack buffer.
+    let mut buf = [0.0f64; TAP_MAX];
+    if v.len() > TAP_MAX {
+        return Err(Error::BufferTooSmall {
+            needed: v.len(),
+            got: TAP_MAX,
+        });
+    }
+    a.peek(v, &mut buf[..v.len()])?;
+    t.activation(index, name, &buf[..v.len()]);
+    Ok(())
+}
+
+/// CrypTen's evaluation-mode batch norm in MPC: `α = inv_sqrt(var + eps)·γ`,
+/// `β' = β − mean·α`, `y = x·α + β'`, per channel, broadcast over the batch-major
+/// `[batch, c, hw]` layout (`hw` = 1 for feature vectors).
+#[allow(clippy::too_many_arguments)]
+fn batch_norm_crypten<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    bn: &[A::Elem],
+    c: usize,
+    hw: usize,
+    eps: f64,
+    p: &Profile,
+    levels: &Levels<'_>,
+    exact: bool,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let n = x.len();
+    let (gamma, rest) = bn.split_at(c);
+    let (beta, rest) = rest.split_at(c);
+    let (mean, var) = rest.split_at(c);
+    let (alpha, s) = scratch.split_at_mut(c);
+    let (shift, s) = s.split_at_mut(c);
+    let (bcast, s) = s.split_at_mut(n);
+    alpha.copy_from_slice(var);
+    a.add_const(alpha, eps)?;
+    if exact {
+        // The oracle: 1/√(var + eps) computed in f64 from the peeked values.
+        let mut buf = [0.0f64; 64];
+        for chunk in alpha.chunks_mut(64) {
+            let b = &mut buf[..chunk.len()];
+            a.peek(chunk, b)?;
+            for v in b.iter_mut() {
+                *v = 1.0 / libm::sqrt(*v);
+            }
+            a.input(b, chunk)?;
+        }
+    } else {
+        approx::sqrt::inv_sqrt(a, alpha, &p.inv_sqrt, levels, s)?;
+    }
+    a.mul(alpha, gamma)?;
+    shift.copy_from_slice(mean);
+    a.mul(shift, alpha)?;
+    a.neg(shift);
+    a.add(shift, beta)?;
+    let channel = |i: usize| (i / hw) % c;
+    for (i, b) in bcast.iter_mut().enumerate() {
+        *b = alpha[channel(i)];
+    }
+    a.mul(x, bcast)?;
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = a.elem_add(*v, shift[channel(i)]);
+    }
+    Ok(())
+}

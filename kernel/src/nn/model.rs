@@ -1,0 +1,348 @@
+//! A model: its spec, its input shape and its weights, checked against each other.
+//!
+//! The file format is mpcdiff's model file (`format` = `mpcdiff-model/1` in the safetensors
+//! metadata, written by `mpcdiff train`): metadata `architecture`, `layers` (the [`Spec`]),
+//! `input` (`CxHxW` or `N`), `classes`; PyTorch-named F32 tensors (`conv1.weight`
+//! [out, in, k, k], `fc1.weight` [out, in], `bn1.running_var` [c], …). [`Model::parse`] accepts
+//! a file only if every tensor the spec needs is there with the right shape and no other
+//! tensor is.
+
+use super::safetensors::{File, Tensor};
+use super::spec::{Kind, Shape, Spec, LAYERS_MAX};
+use crate::arith::Arith;
+use crate::error::{Error, Result};
+
+/// How batch normalisation is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BnMode {
+    /// Folded into the preceding convolution or linear layer in `f64` before encoding (what a
+    /// careful deployment does; no MPC cost, one encoding error per weight).
+    Folded,
+    /// As CrypTen evaluates it: `α = inv_sqrt(running_var + eps)·γ`, `β' = β − mean·α`,
+    /// `y = x·α + β'`, all in MPC on every forward pass (the running statistics are encrypted
+    /// buffers; CrypTen's eval-mode check is broken). Its `inv_sqrt` takes per-neuron levels.
+    Crypten,
+}
+
+/// Where one layer's parameters sit in the loaded parameter slice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slot {
+    /// Start of the weights (linear weights are stored transposed, `[in, out]`).
+    pub weight: usize,
+    /// Start of the bias.
+    pub bias: usize,
+    /// Start of `[γ, β, mean, var]` (each `c` long) for a batch norm in [`BnMode::Crypten`].
+    pub bn: usize,
+}
+
+/// A parsed, checked model borrowing its bytes.
+#[derive(Clone, Debug)]
+pub struct Model<'a> {
+    /// The architecture's name.
+    pub architecture: &'a str,
+    /// The layers.
+    pub spec: Spec,
+    /// One sample's input shape.
+    pub input: Shape,
+    /// Number of output classes.
+    pub classes: usize,
+    /// Each layer's output shape for one sample.
+    pub shapes: heapless::Vec<Shape, LAYERS_MAX>,
+    file: File<'a>,
+}
+
+fn tensor_name<'n>(buf: &'n mut heapless::String<48>, layer: &str, suffix: &str) -> &'n str {
+    buf.clear();
+    let _ = buf.push_str(layer);
+    let _ = buf.push_str(suffix);
+    buf.as_str()
+}
+
+impl<'a> Model<'a> {
+    /// Parses and checks a model file.
+    pub fn parse(bytes: &'a [u8]) -> Result<Model<'a>> {
+        let file = File::parse(bytes)?;
+        let missing = |what| Error::Malformed { what };
+        if file.metadata("format")? != Some("mpcdiff-model/1") {
+            return Err(missing(
+                "not an mpcdiff model file (metadata format is not mpcdiff-model/1)",
+            ));
+        }
+        let architecture = file
+            .metadata("architecture")?
+            .ok_or(missing("model metadata lacks architecture"))?;
+        let spec = Spec::parse(
+            file.metadata("layers")?
+                .ok_or(missing("model metadata lacks layers"))?,
+        )?;
+        let input = Shape::parse(
+            file.metadata("input")?
+                .ok_or(missing("model metadata lacks input"))?,
+        )?;
+        let classes: usize = file
+            .metadata("classes")?
+            .ok_or(missing("model metadata lacks classes"))?
+            .parse()
+            .map_err(|_| missing("model metadata classes is not a number"))?;
+        let mut shapes = heapless::Vec::new();
+        shapes
+            .resize(spec.layers.len(), Shape::Vector(0))
+            .map_err(|_| missing("too many layers"))?;
+        spec.shapes(input, &mut shapes)?;
+        if shapes.last().map(|s| s.len()) != Some(classes) {
+            return Err(missing(
+                "the last layer's width is not the number of classes",
+            ));
+        }
+        let model = Model {
+            architecture,
+            spec,
+            input,
+            classes,
+            shapes,
+            file,
+        };
+        // Every tensor the spec needs, with its shape; and nothing else.
+        let mut needed = 0usize;
+        let mut name = heapless::String::<48>::new();
+        for layer in &model.spec.layers {
+            let l = layer.name.as_str();
+            let want: &[(&str, [usize; 4], usize)] = match layer.kind {
+                Kind::Conv2d {
+                    in_ch, out_ch, k, ..
+                } => &[
+                    (".weight", [out_ch, in_ch, k, k], 4),
+                    (".bias", [out_ch, 0, 0, 0], 1),
+                ],
+                Kind::Linear { inputs, outputs } => &[
+                    (".weight", [outputs, inputs, 0, 0], 2),
+                    (".bias", [outputs, 0, 0, 0], 1),
+                ],
+                Kind::BatchNorm { channels: c, .. } => &[
+                    (".weight", [c, 0, 0, 0], 1),
+                    (".bias", [c, 0, 0, 0], 1),
+                    (".running_mean", [c, 0, 0, 0], 1),
+                    (".running_var", [c, 0, 0, 0], 1),
+                ],
+                _ => &[],
+            };
+            for &(suffix, dims, rank) in want {
+                let t = model
+                    .file
+                    .tensor(tensor_name(&mut name, l, suffix))
+                    .ok_or(missing("a tensor the layers need is missing"))?;
+                if t.shape.as_slice() != &dims[..rank] {
+                    return Err(missing("a tensor's shape disagrees with its layer"));
+                }
+                needed += 1;
+            }
+        }
+        if needed != model.file.tensors().len() {
+            return Err(missing("the file holds tensors no layer uses"));
+        }
+        Ok(model)
+    }
+
+    /// The tensor `layer` + `suffix` (e.g. `"fc1"`, `".weight"`); present after [`Model::parse`].
+    pub fn tensor(&self, layer: &str, suffix: &str) -> Option<&Tensor<'a>> {
+        let mut name = heapless::String::<48>::new();
+        self.file.tensor(tensor_name(&mut name, layer, suffix))
+    }
+
+    /// The raw metadata value of `key` (JSON-escaped; e.g. `preprocessing`, `training`).
+    pub fn metadata_raw(&self, key: &str) -> Option<&'a str> {
+        self.file.metadata_raw(key)
+    }
+
+    /// Each layer's input shape (the model input, then the previous layer's output).
+    pub fn input_shape(&self, layer: usize) -> Shape {
+        if layer == 0 {
+            self.input
+        } else {
+            self.shapes[layer - 1]
+        }
+    }
+
+    /// Where each layer's parameters go, and the total length, for batch-norm mode `bn`.
+    /// In [`BnMode::Folded`] a batch norm must follow a convolution or linear layer.
+    pub fn slots(&self, bn: BnMode) -> Result<(heapless::Vec<Slot, LAYERS_MAX>, usize)> {
+        let mut slots = heapless::Vec::new();
+        let mut at = 0usize;
+        for (i, layer) in self.spec.layers.iter().enumerate() {
+            let mut s = Slot::default();
+            match layer.kind {
+                Kind::Conv2d {
+                    in_ch, out_ch, k, ..
+                } => {
+                    s.weight = at;
+                    at += out_ch * in_ch * k * k;
+                    s.bias = at;
+                    at += out_ch;
+                }
+                Kind::Linear { inputs, outputs } => {
+                    s.weight = at;
+                    at += inputs * outputs;
+                    s.bias = at;
+                    at += outputs;
+                }
+                Kind::BatchNorm { channels, .. } => match bn {
+                    BnMode::Crypten => {
+                        s.bn = at;
+                        at += 4 * channels;
+                    }
+                    BnMode::Folded => {
+                        let prev = i.checked_sub(1).map(|p| self.spec.layers[p].kind);
+                        if !matches!(prev, Some(Kind::Conv2d { .. } | Kind::Linear { .. })) {
+                            return Err(Error::InvalidShape {
+                                what: "a batch norm to fold must follow a conv2d or linear layer",
+                            });
+                        }
+                    }
+                },
+                _ => {}
+            }
+            slots.push(s).map_err(|_| Error::InvalidShape {
+                what: "too many layers",
+            })?;
+        }
+        Ok((slots, at))
+    }
+
+    /// Loads the parameters into `out` (length from [`Model::slots`]) as the model owner's
+    /// private values: folded or not per `bn`, linear weights transposed.
+    pub fn load<A: Arith>(&self, a: &mut A, bn: BnMode, out: &mut [A::Elem]) -> Result<()> {
+        let (slots, total) = self.slots(bn)?;
+        crate::error::check_len(total, out.len())?;
+        let layers = &self.spec.layers;
+        let mut buf = [0.0f64; 256];
+        for (i, layer) in layers.iter().enumerate() {
+            let s = slots[i];
+            let l = layer.name.as_str();
+            let folded = match (bn, layers.get(i + 1).map(|n| (n.kind, n.name.as_str()))) {
+                (BnMode::Folded, Some((Kind::BatchNorm { eps_micro, .. }, bn_name))) => {
+                    Some((bn_name, f64::from(eps_micro) * 1e-6))
+                }
+                _ => None,
+            };
+            // Per output channel: the scale and shift folding applies (identity without BN).
+            let fold = |o: usize| -> (f64, f64, f64) {
+                match folded {
+                    Some((bn_name, eps)) => {
+                        let t = |suffix| {
+                            f64::from(
+                                self.tensor(bn_name, suffix)
+                                    .map(|t| t.get(o))
+                                    .unwrap_or(0.0),
+                            )
+                        };
+                        let scale = t(".weight") / libm::sqrt(t(".running_var") + eps);
+                        (scale, t(".running_mean"), t(".bias"))
+                    }
+                    None => (1.0, 0.0, 0.0),
+                }
+            };
+            match layer.kind {
+                Kind::Conv2d {
+                    in_ch, out_ch, k, ..
+                } => {
+                    let w = self.tensor(l, ".weight").ok_or(Error::Malformed {
+                        what: "missing weight",
+                    })?;
+                    let per = in_ch * k * k;
+                    for o in 0..out_ch {
+                        let (scale, _, _) = fold(o);
+                        load_chunks(
+                            a,
+                            per,
+                            |j| f64::from(w.get(o * per + j)) * scale,
+                            &mut out[s.weight + o * per..s.weight + (o + 1) * per],
+                            &mut buf,
+                        )?;
+                    }
+                    let b = self.tensor(l, ".bias").ok_or(Error::Malformed {
+                        what: "missing bias",
+                    })?;
+                    load_chunks(
+                        a,
+                        out_ch,
+                        |o| {
+                            let (sc, m, be) = fold(o);
+                            (f64::from(b.get(o)) - m) * sc + be
+                        },
+                        &mut out[s.bias..s.bias + out_ch],
+                        &mut buf,
+                    )?;
+                }
+                Kind::Linear { inputs, outputs } => {
+                    let w = self.tensor(l, ".weight").ok_or(Error::Malformed {
+                        what: "missing weight",
+                    })?;
+                    // Stored transposed: element (j, o) at j·outputs + o.
+                    load_chunks(
+                        a,
+                        inputs * outputs,
+                        |idx| {
+                            let (j, o) = (idx / outputs, idx % outputs);
+                            f64::from(w.get(o * inputs + j)) * fold(o).0
+                        },
+                        &mut out[s.weight..s.weight + inputs * outputs],
+                        &mut buf,
+                    )?;
+                    let b = self.tensor(l, ".bias").ok_or(Error::Malformed {
+                        what: "missing bias",
+                    })?;
+                    load_chunks(
+                        a,
+                        outputs,
+                        |o| {
+                            let (sc, m, be) = fold(o);
+                            (f64::from(b.get(o)) - m) * sc + be
+                        },
+                        &mut out[s.bias..s.bias + outputs],
+                        &mut buf,
+                    )?;
+                }
+                Kind::BatchNorm { channels: c, .. } if bn == BnMode::Crypten => {
+                    for (q, suffix) in [".weight", ".bias", ".running_mean", ".running_var"]
+                        .iter()
+                        .enumerate()
+                    {
+                        let t = self.tensor(l, suffix).ok_or(Error::Malformed {
+                            what: "missing batch-norm tensor",
+                        })?;
+                        let at = s.bn + q * c;
+                        load_chunks(
+                            a,
+                            c,
+                            |j| f64::from(t.get(j)),
+                            &mut out[at..at + c],
+                            &mut buf,
+                        )?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Brings `n` values given by `value(i)` in as model-owned inputs, 256 at a time.
+fn load_chunks<A: Arith>(
+    a: &mut A,
+    n: usize,
+    value: impl Fn(usize) -> f64,
+    out: &mut [A::Elem],
+    buf: &mut [f64; 256],
+) -> Result<()> {
+    let mut i = 0;
+    while i < n {
+        let m = (n - i).min(buf.len());
+        for (j, b) in buf[..m].iter_mut().enumerate() {
+            *b = value(i + j);
+        }
+        a.input_model(&buf[..m], &mut out[i..i + m])?;
+        i += m;
+    }
+    Ok(())
+}
