@@ -53,6 +53,7 @@ pub mod arith;
 pub mod cost;
 pub mod dealer;
 pub mod digest;
+pub mod digits;
 pub mod error;
 pub mod fixed;
 pub mod linalg;

@@ -200,7 +200,8 @@ fn parse_eps_micro(s: &str) -> Option<u32> {
         u32::try_from(scaled).ok()
     } else {
         let d = 10u64.checked_pow((-shift) as u32)?;
-        value.is_multiple_of(d)
+        value
+            .is_multiple_of(d)
             .then(|| u32::try_from(value / d).ok())
             .flatten()
     }
