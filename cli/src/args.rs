@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::cmd::approx::ApproxArgs;
 use crate::cmd::mul::MulArgs;
+use crate::cmd::train::TrainArgs;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -41,4 +42,7 @@ pub enum Command {
     /// fixed, with a plot; `--encoding` for the encoding error alone; `--raw-in` for raw ring
     /// integers in and out.
     Approx(ApproxArgs),
+    /// Train one of the MPCDiff models (LeNet, Credit MLP, Bank MLP) in plaintext,
+    /// deterministically from a seed, and save it as an `mpcdiff-model/1` safetensors file.
+    Train(TrainArgs),
 }

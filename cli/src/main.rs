@@ -25,7 +25,7 @@
 
 mod args;
 mod cmd;
-// Not used by any subcommand yet: the train, eval and fuzz commands of the next issue will.
+// Used by `train`; parts (input ranges, category values) wait for the eval and fuzz commands.
 #[allow(dead_code)]
 mod data;
 mod error;
@@ -33,6 +33,7 @@ mod output;
 mod stats;
 mod svg;
 mod table;
+mod train;
 
 use std::process::ExitCode;
 

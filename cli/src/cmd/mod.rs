@@ -4,6 +4,7 @@
 pub mod approx;
 pub mod demo;
 pub mod mul;
+pub mod train;
 
 use crate::args::{Cli, Command};
 
@@ -13,5 +14,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&args),
         Command::Mul(args) => mul::run("mul", &args),
         Command::Approx(args) => approx::run(&args),
+        Command::Train(args) => train::run(&args),
     }
 }
