@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::cmd::approx::ApproxArgs;
+use crate::cmd::eval::EvalArgs;
 use crate::cmd::mul::MulArgs;
 use crate::cmd::train::TrainArgs;
 
@@ -42,6 +43,8 @@ pub enum Command {
     /// fixed, with a plot; `--encoding` for the encoding error alone; `--raw-in` for raw ring
     /// integers in and out.
     Approx(ApproxArgs),
+    /// Plaintext vs MPC accuracy of a model on its test split, deviations and MPC cost.
+    Eval(EvalArgs),
     /// Train one of the MPCDiff models (LeNet, Credit MLP, Bank MLP) in plaintext,
     /// deterministically from a seed, and save it as an `mpcdiff-model/1` safetensors file.
     Train(TrainArgs),

@@ -3,6 +3,7 @@
 
 pub mod approx;
 pub mod demo;
+pub mod eval;
 pub mod mul;
 pub mod train;
 
@@ -14,6 +15,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&args),
         Command::Mul(args) => mul::run("mul", &args),
         Command::Approx(args) => approx::run(&args),
+        Command::Eval(args) => eval::run(&args),
         Command::Train(args) => train::run(&args),
     }
 }

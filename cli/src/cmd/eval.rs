@@ -1,0 +1,461 @@
+//! `mpcdiff eval`: plaintext vs MPC accuracy of a model on its full test split.
+//!
+//! `mpcdiff eval --model lenet|lenet-relu|credit-mlp|bank-mlp|FILE --profile crypten|mpcdiff|…
+//! --data DIR [--frac-bits F] [--mpc-seed S] [--trunc local|dealer] [--bn crypten|folded]
+//! [--limit N] [--batch B] [--threads T] [--json]`
+//!
+//! Runs every test example through
+//! * the **plaintext model**: the kernel's forward pass in `f64` with exact activations and
+//!   exact batch norm (what PyTorch computes, up to f32 vs f64), and
+//! * the **MPC model**: the same forward pass on two-party shares with the profile's
+//!   approximations, batch norm as CrypTen evaluates it (`--bn crypten`, default) or folded
+//!   into the weights (`--bn folded`),
+//!
+//! and reports both accuracies, the agreement rate, the **deviations** (MPC label ≠
+//! plaintext label while the plaintext label is correct: MPCDiff's definition) and the MPC
+//! cost per inference. The test split is the one the model was trained with (its `training`
+//! metadata records the split seed).
+//!
+//! # Determinism
+//! Examples are evaluated in batches of `--batch`; batch `k` runs in its own MPC session
+//! seeded with `splitmix64(mpc_seed ^ k)`, so the result does not depend on `--threads`.
+//!
+//! # JSON (`--json`), schema `mpcdiff.eval/1`
+//! `{schema, command: "eval", version, model, architecture, dataset, profile, frac_bits,
+//! mpc_seed, trunc, bn, examples, plaintext_correct, mpc_correct, plaintext_accuracy,
+//! mpc_accuracy, agreement, deviations, deviation_indices (test-split indices),
+//! cost_per_inference: {rounds_per_batch, batch, mul_triples, square_pairs,
+//! matrix_triples, and_triples, b2a_bits, bytes_per_party, crypten_bytes, truncations,
+//! wrap_events}, replay}`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use mpcdiff_kernel::approx::profile::{self, Profile};
+use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan};
+use mpcdiff_kernel::nn::model::{BnMode, Model};
+use mpcdiff_kernel::{Arith, Cost, FixedPoint, Float, Shared, TruncMode};
+use serde::Serialize;
+
+use super::mul::{trunc_name, TruncArg};
+use crate::data;
+use crate::error::{usage, UsageError};
+use crate::output;
+
+/// The trained models shipped with mpcdiff (`cli/models/`, seed 42).
+pub fn builtin_model(name: &str) -> Option<&'static [u8]> {
+    match name {
+        "lenet" => Some(include_bytes!("../../models/lenet.safetensors")),
+        "lenet-relu" => Some(include_bytes!("../../models/lenet-relu.safetensors")),
+        "credit-mlp" => Some(include_bytes!("../../models/credit-mlp.safetensors")),
+        "bank-mlp" => Some(include_bytes!("../../models/bank-mlp.safetensors")),
+        _ => None,
+    }
+}
+
+/// How batch norm runs in the MPC model, as a flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BnArg {
+    /// As CrypTen: inv_sqrt of the encrypted running variance on every pass.
+    Crypten,
+    /// Folded into the previous layer's weights before encoding.
+    Folded,
+}
+
+/// Options of `eval`.
+#[derive(Clone, Debug, Args)]
+pub struct EvalArgs {
+    /// A built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) or a model file.
+    #[arg(long)]
+    pub model: String,
+    /// Approximation profile of the MPC model.
+    #[arg(long, default_value = "crypten")]
+    pub profile: String,
+    /// The folder holding mnist/, credit/ and bank/ (e.g. ../shared/data).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Fixed-point fractional bits (0..=40).
+    #[arg(long, default_value_t = 16)]
+    pub frac_bits: u32,
+    /// MPC seed.
+    #[arg(long, default_value_t = 42)]
+    pub mpc_seed: u64,
+    /// Truncation protocol.
+    #[arg(long, value_enum, default_value = "local")]
+    pub trunc: TruncArg,
+    /// How the MPC model evaluates batch norm.
+    #[arg(long, value_enum, default_value = "crypten")]
+    pub bn: BnArg,
+    /// Evaluate only the first N test examples.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Examples per MPC batch (1..=256).
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Worker threads (results do not depend on it).
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The dataset a built-in architecture is trained on.
+fn dataset_of(architecture: &str) -> Option<&'static str> {
+    match architecture {
+        "lenet" | "lenet-relu" => Some("mnist"),
+        "credit-mlp" => Some("credit"),
+        "bank-mlp" => Some("bank"),
+        _ => None,
+    }
+}
+
+/// A JSON-escaped metadata value, unescaped and parsed as JSON.
+fn metadata_json(model: &Model<'_>, key: &str) -> Option<serde_json::Value> {
+    let raw = model.metadata_raw(key)?;
+    let text: String = serde_json::from_str(&format!("\"{raw}\"")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+#[derive(Serialize, Default, Clone)]
+struct CostJson {
+    rounds_per_batch: u64,
+    batch: usize,
+    mul_triples: f64,
+    square_pairs: f64,
+    matrix_triples: f64,
+    and_triples: f64,
+    b2a_bits: f64,
+    bytes_per_party: f64,
+    crypten_bytes: f64,
+    truncations: f64,
+    wrap_events: u64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    schema: &'static str,
+    command: &'static str,
+    version: &'static str,
+    model: String,
+    architecture: String,
+    dataset: &'static str,
+    profile: &'static str,
+    frac_bits: u32,
+    mpc_seed: u64,
+    trunc: &'static str,
+    bn: &'static str,
+    examples: usize,
+    plaintext_correct: usize,
+    mpc_correct: usize,
+    plaintext_accuracy: f64,
+    mpc_accuracy: f64,
+    agreement: f64,
+    deviations: usize,
+    deviation_indices: Vec<usize>,
+    cost_per_inference: CostJson,
+    replay: String,
+}
+
+fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// One batch: plaintext and MPC labels, and the MPC session's cost.
+/// The MPC model's settings.
+#[derive(Clone, Copy)]
+struct Mpc<'p> {
+    profile: &'p Profile,
+    fp: FixedPoint,
+    trunc: TruncMode,
+    bn: BnMode,
+}
+
+/// One batch's plaintext labels, MPC labels and MPC cost.
+type BatchResult = anyhow::Result<(Vec<usize>, Vec<usize>, Cost)>;
+
+fn run_batch(model: &Model<'_>, mpc: Mpc<'_>, seed: u64, x: &[f64], n: usize) -> BatchResult {
+    let Mpc {
+        profile: p,
+        fp,
+        trunc,
+        bn,
+    } = mpc;
+    let classes = model.classes;
+    // Plaintext: f64, exact activations and batch norm (folded: the same function).
+    let mut fl = Float::new(fp);
+    let (_, total) = model.slots(BnMode::Folded)?;
+    let mut params = vec![0.0; total];
+    model.load(&mut fl, BnMode::Folded, &mut params)?;
+    let mut xin = vec![0.0; x.len()];
+    fl.input(x, &mut xin)?;
+    let mut logits = vec![0.0; n * classes];
+    let mut arena = vec![0.0; forward::arena_elems(model, n)];
+    let cfg = Config {
+        profile: p,
+        bn: BnMode::Folded,
+    };
+    forward::forward(
+        &mut fl,
+        model,
+        &params,
+        &cfg,
+        &ExactPlan,
+        None,
+        &xin,
+        n,
+        &mut logits,
+        &mut arena,
+    )?;
+    let plain: Vec<usize> = logits.chunks(classes).map(argmax).collect();
+
+    // MPC.
+    let mut words = vec![0i64; forward::shared_arena_words(model, n)];
+    let mut sh = Shared::new(fp, seed, &mut words).with_truncation(trunc);
+    let (_, total) = model.slots(bn)?;
+    let mut params = vec![[0i64; 2]; total];
+    model.load(&mut sh, bn, &mut params)?;
+    let mut xin = vec![[0i64; 2]; x.len()];
+    sh.input(x, &mut xin)?;
+    let before = sh.cost();
+    let mut out = vec![[0i64; 2]; n * classes];
+    let mut arena = vec![[0i64; 2]; forward::arena_elems(model, n)];
+    let cfg = Config { profile: p, bn };
+    forward::forward(
+        &mut sh,
+        model,
+        &params,
+        &cfg,
+        &DefaultPlan,
+        None,
+        &xin,
+        n,
+        &mut out,
+        &mut arena,
+    )?;
+    let mut mpc_logits = vec![0.0; n * classes];
+    sh.reveal(&out, &mut mpc_logits)?;
+    let cost = sh.cost().since(&before);
+    let mpc: Vec<usize> = mpc_logits.chunks(classes).map(argmax).collect();
+    Ok((plain, mpc, cost))
+}
+
+/// Runs `eval`.
+pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
+    let fp = FixedPoint::new(a.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
+    let p = profile::by_name(&a.profile).ok_or_else(|| {
+        let names: Vec<&str> = profile::PROFILES.iter().map(|p| p.name).collect();
+        usage!(
+            "--profile {:?} is not a known profile (one of: {})",
+            a.profile,
+            names.join(", ")
+        )
+    })?;
+    if !(1..=256).contains(&a.batch) {
+        return Err(usage!("--batch {} must be between 1 and 256", a.batch).into());
+    }
+    if !(1..=64).contains(&a.threads) {
+        return Err(usage!("--threads {} must be between 1 and 64", a.threads).into());
+    }
+    let owned;
+    let bytes: &[u8] = match builtin_model(&a.model) {
+        Some(b) => b,
+        None => {
+            owned = std::fs::read(&a.model).map_err(|e| {
+                usage!(
+                    "--model {}: not a built-in model and not a readable file ({e})",
+                    a.model
+                )
+            })?;
+            &owned
+        }
+    };
+    let model = Model::parse(bytes).map_err(|e| usage!("--model {}: {e}", a.model))?;
+    let dataset = dataset_of(model.architecture).ok_or_else(|| {
+        usage!(
+            "--model {}: no dataset known for architecture {:?}",
+            a.model,
+            model.architecture
+        )
+    })?;
+    // The test split must be the one the model was trained against: its `training.data`
+    // metadata records the split seed and a digest of the split's index lists.
+    let training = metadata_json(&model, "training");
+    let recorded = training.as_ref().and_then(|t| t.get("data"));
+    let split_seed = recorded
+        .and_then(|d| d.get("split_seed"))
+        .and_then(|v| v.as_u64());
+    if split_seed.is_none() && dataset != "mnist" {
+        return Err(usage!("--model {}: its metadata does not record the data split it was trained on (training.data.split_seed)", a.model).into());
+    }
+    let data = data::load(dataset, &a.data, split_seed.unwrap_or(0)).map_err(UsageError::from)?;
+    if let Some(digest) = recorded
+        .and_then(|d| d.get("index_digest"))
+        .and_then(|v| v.as_str())
+    {
+        let loaded = format!("{:016x}", data.provenance.index_digest);
+        if loaded != digest {
+            return Err(usage!("--model {}: the {dataset} split loaded from {} (digest {loaded}) is not the one the model was trained on ({digest})", a.model, a.data.display()).into());
+        }
+    }
+    let test = &data.test;
+    let n_total = a.limit.unwrap_or(test.len()).min(test.len());
+    let features = test.features;
+    if features != model.input.len() {
+        return Err(usage!(
+            "--model {}: the model takes {} features, the {dataset} data has {features}",
+            a.model,
+            model.input.len()
+        )
+        .into());
+    }
+    let bn = match a.bn {
+        BnArg::Crypten => BnMode::Crypten,
+        BnArg::Folded => BnMode::Folded,
+    };
+    let trunc = a.trunc.mode();
+    let replay = format!(
+        "mpcdiff eval --model {} --profile {} --data {} --frac-bits {} --mpc-seed {} --trunc {} --bn {}{} --batch {}",
+        a.model,
+        p.name,
+        a.data.display(),
+        a.frac_bits,
+        a.mpc_seed,
+        trunc_name(trunc),
+        if bn == BnMode::Crypten { "crypten" } else { "folded" },
+        a.limit.map(|l| format!(" --limit {l}")).unwrap_or_default(),
+        a.batch
+    );
+    eprintln!(
+        "mpcdiff {}  eval  mpc seed {}  replay: {replay}",
+        mpcdiff_kernel::VERSION,
+        a.mpc_seed
+    );
+
+    let batches: Vec<(usize, usize)> = (0..n_total)
+        .step_by(a.batch)
+        .map(|s| (s, (s + a.batch).min(n_total)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<BatchResult>>> = batches
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..a.threads.min(batches.len().max(1)) {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(s, e)) = batches.get(k) else { break };
+                let x: Vec<f64> = test.x[s * features..e * features]
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect();
+                let seed = mpcdiff_kernel::seed::splitmix64(a.mpc_seed ^ k as u64);
+                let r = run_batch(
+                    &model,
+                    Mpc {
+                        profile: p,
+                        fp,
+                        trunc,
+                        bn,
+                    },
+                    seed,
+                    &x,
+                    e - s,
+                );
+                *results[k].lock().expect("no panics while holding the lock") = Some(r);
+            });
+        }
+    });
+    let (mut plain_ok, mut mpc_ok, mut agree) = (0, 0, 0);
+    let mut deviation_indices = Vec::new();
+    let mut cost = Cost::default();
+    let mut rounds_per_batch = 0;
+    for (k, cell) in results.into_iter().enumerate() {
+        let (plain, mpc, c) = cell
+            .into_inner()
+            .expect("no poisoned lock")
+            .context("a batch did not run")??;
+        rounds_per_batch = rounds_per_batch.max(c.rounds);
+        cost = cost + c;
+        let (s, _) = batches[k];
+        for (j, (&pl, &mp)) in plain.iter().zip(&mpc).enumerate() {
+            let y = usize::from(test.y[s + j]);
+            plain_ok += usize::from(pl == y);
+            mpc_ok += usize::from(mp == y);
+            agree += usize::from(pl == mp);
+            if pl == y && mp != pl {
+                deviation_indices.push(s + j);
+            }
+        }
+    }
+    let n = n_total.max(1) as f64;
+    let per = |v: u64| v as f64 / n;
+    let report = Report {
+        schema: "mpcdiff.eval/1",
+        command: "eval",
+        version: mpcdiff_kernel::VERSION,
+        model: a.model.clone(),
+        architecture: model.architecture.to_string(),
+        dataset,
+        profile: p.name,
+        frac_bits: a.frac_bits,
+        mpc_seed: a.mpc_seed,
+        trunc: trunc_name(trunc),
+        bn: if bn == BnMode::Crypten {
+            "crypten"
+        } else {
+            "folded"
+        },
+        examples: n_total,
+        plaintext_correct: plain_ok,
+        mpc_correct: mpc_ok,
+        plaintext_accuracy: plain_ok as f64 / n,
+        mpc_accuracy: mpc_ok as f64 / n,
+        agreement: agree as f64 / n,
+        deviations: deviation_indices.len(),
+        deviation_indices,
+        cost_per_inference: CostJson {
+            rounds_per_batch,
+            batch: a.batch,
+            mul_triples: per(cost.mul_triples),
+            square_pairs: per(cost.square_pairs),
+            matrix_triples: per(cost.matrix_triples),
+            and_triples: per(cost.and_triples),
+            b2a_bits: per(cost.b2a_bits),
+            bytes_per_party: per(cost.bytes_sent[0]),
+            crypten_bytes: per(cost.crypten_bytes()),
+            truncations: per(cost.truncations),
+            wrap_events: cost.wrap_events,
+        },
+        replay,
+    };
+    if a.json {
+        let mut t = serde_json::to_string(&report)?;
+        t.push('\n');
+        return output::emit(&t);
+    }
+    let c = &report.cost_per_inference;
+    let text = format!(
+        "{} ({}) on the {} test split, {} examples; MPC: profile {}, {} fractional bits, truncation {}, batch norm {}\n\
+         plaintext accuracy  {:>7.2} %  ({}/{})\n\
+         MPC accuracy        {:>7.2} %  ({}/{})\n\
+         agreement           {:>7.2} %\n\
+         deviations          {:>7}     (MPC label ≠ plaintext label, plaintext correct)\n\
+         MPC cost            {} rounds per batch of {}; per inference {:.0} mul triples, {:.0} square pairs, {:.0} AND words, {:.1} KiB sent per party, {} wrap events in all\n",
+        report.model, report.architecture, dataset, n_total, p.name, a.frac_bits, report.trunc, report.bn,
+        100.0 * report.plaintext_accuracy, plain_ok, n_total,
+        100.0 * report.mpc_accuracy, mpc_ok, n_total,
+        100.0 * report.agreement,
+        report.deviations,
+        c.rounds_per_batch, a.batch, c.mul_triples, c.square_pairs, c.and_triples, c.bytes_per_party / 1024.0, c.wrap_events
+    );
+    output::emit(&text)
+}
