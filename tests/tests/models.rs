@@ -96,3 +96,35 @@ fn trained_lenets_read_synthetic_digits() {
         );
     }
 }
+
+#[test]
+fn committed_models_reach_the_papers_plaintext_accuracy() {
+    // The accuracy each model's trainer measured on the full test split, recorded in the file
+    // (`cli/tests/eval.rs` shows the kernel's plaintext model reproduces those predictions
+    // exactly). Bars: the paper's plaintext figures (LeNet 98.65 %, Bank 90.00 %); Credit
+    // 81.5 % against the paper's 82.93 % on a different split (the artifact's row order is
+    // unknown; ours is a seeded stratified 80/20 split, see README).
+    for (name, bar) in [
+        ("lenet", 0.9865),
+        ("lenet-relu", 0.9865),
+        ("credit-mlp", 0.815),
+        ("bank-mlp", 0.90),
+    ] {
+        let bytes = model_bytes(name);
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+        let training: serde_json::Value =
+            serde_json::from_str(header["__metadata__"]["training"].as_str().unwrap()).unwrap();
+        let acc = training["test_accuracy"].as_f64().unwrap();
+        let (correct, len) = (
+            training["test_correct"].as_u64().unwrap(),
+            training["data"]["test_len"].as_u64().unwrap(),
+        );
+        assert_eq!(
+            acc,
+            correct as f64 / len as f64,
+            "{name}: recorded accuracy is its own counts"
+        );
+        assert!(acc >= bar, "{name}: test accuracy {acc} below {bar}");
+    }
+}
