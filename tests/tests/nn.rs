@@ -396,10 +396,20 @@ fn mpc_model_stays_close_to_the_plaintext_model_and_levels_act_by_name() {
 
 #[test]
 fn taps_see_every_activation_layer_and_exact_layers_match_the_reference() {
+    // Chunks of one layer arrive in order and cover it: (layer, values seen) per layer.
     struct Record(Vec<(String, usize)>);
     impl Tap for Record {
-        fn activation(&mut self, _i: usize, layer: &str, values: &[f64]) {
-            self.0.push((layer.to_string(), values.len()));
+        fn activation(&mut self, _i: usize, layer: &str, offset: usize, values: &[f64]) {
+            match self.0.last_mut() {
+                Some((l, n)) if l == layer => {
+                    assert_eq!(*n, offset, "chunks in order");
+                    *n += values.len();
+                }
+                _ => {
+                    assert_eq!(offset, 0);
+                    self.0.push((layer.to_string(), values.len()));
+                }
+            }
         }
     }
     let bytes = random_model("lenet", 2);

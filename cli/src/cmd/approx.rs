@@ -28,7 +28,7 @@ use clap::{Args, ValueEnum};
 use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{self, Function, Level, Levels};
-use mpcdiff_kernel::{Arith, Fixed, FixedPoint, RingArith, Shared, TruncMode};
+use mpcdiff_kernel::{Fixed, FixedPoint, RingArith, Shared, TruncMode};
 use serde::Serialize;
 
 use super::mul::{trunc_name, TruncArg};
@@ -399,7 +399,7 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
         seed: plan.seed,
     };
     let levels = Levels::Uniform(plan.level);
-    attribute(
+    let cost = attribute(
         &setup,
         &x,
         &levels,
@@ -413,17 +413,6 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
     )
     .context("the kernel rejected the attribution run")?;
 
-    // The shared run's cost, measured on its own (attribute does not expose its session).
-    let cost = {
-        let mut arena = vec![0i64; Shared::scratch_words_elementwise(8 * n)];
-        let mut sh = Shared::new(plan.fp, plan.seed, &mut arena).with_truncation(plan.trunc);
-        let mut v = vec![[0i64; 2]; n];
-        sh.input(&x, &mut v)?;
-        let before = sh.cost();
-        let mut scratch = vec![[0i64; 2]; approx::scratch_elems(n)];
-        approx::eval(&mut sh, f, plan.profile, &mut v, &levels, &mut scratch)?;
-        sh.cost().since(&before)
-    };
     let per = |v: u64| v as f64 / n as f64;
     let cost_per_element = CostPerElement {
         rounds: cost.rounds,

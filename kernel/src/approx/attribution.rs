@@ -13,6 +13,7 @@
 
 use super::{eval, scratch_elems, Function, Levels, Profile};
 use crate::arith::{Arith, Fixed, Float, Shared};
+use crate::cost::Cost;
 use crate::error::{check_len, Error, Result};
 use crate::fixed::FixedPoint;
 use crate::protocols::truncation::TruncMode;
@@ -87,14 +88,15 @@ pub struct Setup<'p> {
 }
 
 /// Runs `x` through the true function and the three arithmetics; `out[i]` gets the stages of
-/// `x[i]`. Integer-valued functions (`ltz`, `sign`) report their integers.
+/// `x[i]`. Integer-valued functions (`ltz`, `sign`) report their integers. Returns what the
+/// shared run of the function cost (bringing the inputs in excluded).
 pub fn attribute(
     s: &Setup<'_>,
     x: &[f64],
     levels: &Levels<'_>,
     ws: Workspace<'_>,
     out: &mut [Stages],
-) -> Result<()> {
+) -> Result<Cost> {
     let n = x.len();
     check_len(n, out.len())?;
     levels.check(n)?;
@@ -135,7 +137,9 @@ pub fn attribute(
     let (v, scratch) = ws.shares.split_at_mut(n);
     let mut sh = Shared::new(s.fp, s.seed, ws.arena).with_truncation(s.trunc);
     sh.input(x, v)?;
+    let before = sh.cost();
     eval(&mut sh, f, s.profile, v, levels, scratch)?;
+    let cost = sh.cost().since(&before);
     for (o, &vi) in out.iter_mut().zip(v.iter()) {
         let raw = crate::share::reconstruct(vi);
         o.shared = if int_out {
@@ -144,5 +148,5 @@ pub fn attribute(
             s.fp.decode(raw)
         };
     }
-    Ok(())
+    Ok(cost)
 }

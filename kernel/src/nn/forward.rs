@@ -64,9 +64,11 @@ impl Plan for ExactPlan {
 
 /// An observer of the nonlinear layers' outputs.
 pub trait Tap {
-    /// Called after the activation layer `layer` (index `index`) with its outputs for the whole
-    /// batch (batch-major), as reals.
-    fn activation(&mut self, index: usize, layer: &str, values: &[f64]);
+    /// Called after the activation layer `layer` (index `index`) with its outputs as reals,
+    /// in chunks: `values` are the elements `offset..offset + values.len()` of the layer's
+    /// batch-major output, and the calls of one layer cover it in order. (Chunks keep the
+    /// kernel's stack small, whatever the layer's size.)
+    fn activation(&mut self, index: usize, layer: &str, offset: usize, values: &[f64]);
 }
 
 /// The settings of a forward pass.
@@ -164,8 +166,8 @@ pub fn forward<A: Arith>(
         });
     }
     let wide = batch * widest(m);
-    let (cur, rest) = arena.split_at_mut(wide);
-    let (nxt, scratch) = rest.split_at_mut(wide);
+    let (mut cur, rest) = arena.split_at_mut(wide);
+    let (mut nxt, scratch) = rest.split_at_mut(wide);
     cur[..x.len()].copy_from_slice(x);
     let mut len = x.len();
     for (i, layer) in m.spec.layers.iter().enumerate() {
@@ -189,7 +191,7 @@ pub fn forward<A: Arith>(
                 for row in nxt[..out_len].chunks_mut(outputs) {
                     a.add(row, &params[s.bias..s.bias + outputs])?;
                 }
-                swap(cur, nxt, out_len);
+                core::mem::swap(&mut cur, &mut nxt);
             }
             Kind::Conv2d {
                 in_ch,
@@ -227,7 +229,7 @@ pub fn forward<A: Arith>(
                         *v = a.elem_add(*v, b);
                     }
                 }
-                swap(cur, nxt, out_len);
+                core::mem::swap(&mut cur, &mut nxt);
             }
             Kind::BatchNorm {
                 channels: c,
@@ -264,12 +266,12 @@ pub fn forward<A: Arith>(
             Kind::Act(act) => {
                 let v = &mut cur[..len];
                 match plan.mode(name) {
-                    LayerMode::Exact => exact(a, act, v, scratch)?,
+                    LayerMode::Exact => oracle(a, v, function_of(act))?,
                     LayerMode::Default => activation(a, act, cfg.profile, v, None, scratch)?,
                     LayerMode::Levels(l) => activation(a, act, cfg.profile, v, Some(l), scratch)?,
                 }
                 if let Some(t) = tap.as_deref_mut() {
-                    tap_values(a, t, i, name, v, scratch)?;
+                    tap_values(a, t, i, name, v)?;
                 }
             }
             Kind::AvgPool { k, stride } | Kind::MaxPool { k, stride } => {
@@ -290,7 +292,7 @@ pub fn forward<A: Arith>(
                 } else {
                     crate::pooling::max_pool2d(a, &cur[..len], &mut nxt[..out_len], &p, scratch)?;
                 }
-                swap(cur, nxt, out_len);
+                core::mem::swap(&mut cur, &mut nxt);
             }
             Kind::Flatten => {}
         }
@@ -298,12 +300,6 @@ pub fn forward<A: Arith>(
     }
     out.copy_from_slice(&cur[..len]);
     Ok(())
-}
-
-/// Moves the layer output from `nxt` into `cur` (the buffers are not swapped by reference so
-/// that both stay plain slices of the arena).
-fn swap<E: Copy>(cur: &mut [E], nxt: &[E], n: usize) {
-    cur[..n].copy_from_slice(&nxt[..n]);
 }
 
 fn activation<A: Arith>(
@@ -314,15 +310,10 @@ fn activation<A: Arith>(
     levels: Option<&[Level]>,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
-    let f = match act {
-        Activation::Sigmoid => Function::Sigmoid,
-        Activation::Tanh => Function::Tanh,
-        Activation::Relu => Function::Relu,
-        Activation::GeluTanh => Function::GeluTanh,
-        Activation::GeluErf => match p.gelu {
-            GeluImpl::TanhForm => Function::GeluTanh,
-            GeluImpl::ErfBounded => Function::GeluErf,
-        },
+    // Under MPC an erf-form GELU runs as the profile says (the artifact's tanh form, or ours).
+    let f = match (act, p.gelu) {
+        (Activation::GeluErf, GeluImpl::TanhForm) => Function::GeluTanh,
+        _ => function_of(act),
     };
     let levels = match levels {
         Some(l) => Levels::Cyclic(l),
@@ -331,7 +322,8 @@ fn activation<A: Arith>(
     approx::eval(a, f, p, v, &levels, scratch)
 }
 
-fn exact_fn(act: Activation) -> Function {
+/// The function an activation layer computes.
+fn function_of(act: Activation) -> Function {
     match act {
         Activation::Sigmoid => Function::Sigmoid,
         Activation::Tanh => Function::Tanh,
@@ -341,16 +333,14 @@ fn exact_fn(act: Activation) -> Function {
     }
 }
 
-/// The oracle: peek, apply the exact function in `f64`, bring the results back in.
-fn exact<A: Arith>(
-    a: &mut A,
-    act: Activation,
-    v: &mut [A::Elem],
-    _scratch: &mut [A::Elem],
-) -> Result<()> {
-    let f = exact_fn(act);
-    let mut buf = [0.0f64; 64];
-    for chunk in v.chunks_mut(64) {
+/// Peeks and brings values back in 64 at a time, so the stack stays small.
+const CHUNK: usize = 64;
+
+/// The oracle: peek, apply the exact `f` in `f64`, bring the results back in (no protocol,
+/// no cost).
+fn oracle<A: Arith>(a: &mut A, v: &mut [A::Elem], f: Function) -> Result<()> {
+    let mut buf = [0.0f64; CHUNK];
+    for chunk in v.chunks_mut(CHUNK) {
         let b = &mut buf[..chunk.len()];
         a.peek(chunk, b)?;
         for x in b.iter_mut() {
@@ -361,27 +351,20 @@ fn exact<A: Arith>(
     Ok(())
 }
 
-/// The most values one tap call carries (a LeNet batch of one: 4704).
-pub const TAP_MAX: usize = 8192;
-
+/// Shows a layer's values to the tap, peeked chunk by chunk.
 fn tap_values<A: Arith>(
     a: &A,
     t: &mut dyn Tap,
     index: usize,
     name: &str,
     v: &[A::Elem],
-    _scratch: &mut [A::Elem],
 ) -> Result<()> {
-    // The tap gets the whole layer in one slice, peeked into a stack buffer.
-    let mut buf = [0.0f64; TAP_MAX];
-    if v.len() > TAP_MAX {
-        return Err(Error::BufferTooSmall {
-            needed: v.len(),
-            got: TAP_MAX,
-        });
+    let mut buf = [0.0f64; CHUNK];
+    for (q, chunk) in v.chunks(CHUNK).enumerate() {
+        let b = &mut buf[..chunk.len()];
+        a.peek(chunk, b)?;
+        t.activation(index, name, q * CHUNK, b);
     }
-    a.peek(v, &mut buf[..v.len()])?;
-    t.activation(index, name, &buf[..v.len()]);
     Ok(())
 }
 
@@ -411,16 +394,7 @@ fn batch_norm_crypten<A: Arith>(
     alpha.copy_from_slice(var);
     a.add_const(alpha, eps)?;
     if exact {
-        // The oracle: 1/√(var + eps) computed in f64 from the peeked values.
-        let mut buf = [0.0f64; 64];
-        for chunk in alpha.chunks_mut(64) {
-            let b = &mut buf[..chunk.len()];
-            a.peek(chunk, b)?;
-            for v in b.iter_mut() {
-                *v = 1.0 / libm::sqrt(*v);
-            }
-            a.input(b, chunk)?;
-        }
+        oracle(a, alpha, Function::InvSqrt)?;
     } else {
         approx::sqrt::inv_sqrt(a, alpha, &p.inv_sqrt, levels, s)?;
     }
