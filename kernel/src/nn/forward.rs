@@ -21,7 +21,7 @@ use crate::approx::profile::{GeluImpl, Profile};
 use crate::approx::{self, Function, Level, Levels};
 use crate::arith::Arith;
 use crate::error::{check_len, Error, Result};
-use crate::linalg::{Conv2dShape, MatShape, Pool2dShape};
+use crate::linalg::{MatShape, Pool2dShape};
 
 /// How a nonlinear layer (an activation, or the inverse square root of a batch norm in
 /// [`BnMode::Crypten`]) runs.
@@ -104,36 +104,16 @@ pub fn shared_arena_words(m: &Model<'_>, batch: usize) -> usize {
     let n = batch * widest(m);
     let mut need = crate::Shared::scratch_words_elementwise(8 * n);
     for (i, layer) in m.spec.layers.iter().enumerate() {
-        let words = match (layer.kind, m.input_shape(i)) {
-            (Kind::Linear { inputs, outputs }, _) => {
-                crate::Shared::scratch_words_matmul(MatShape {
-                    m: batch,
-                    k: inputs,
-                    n: outputs,
-                })
-            }
-            (
-                Kind::Conv2d {
-                    in_ch,
-                    out_ch,
-                    k,
-                    stride,
-                    pad,
-                },
-                Shape::Image { h, w, .. },
-            ) => crate::Shared::scratch_words_conv2d(&Conv2dShape {
-                batch,
-                in_ch,
-                h,
-                w,
-                out_ch,
-                kh: k,
-                kw: k,
-                stride,
-                pad,
-            })
-            .unwrap_or(0),
-            _ => 0,
+        let words = match layer.kind {
+            Kind::Linear { inputs, outputs } => crate::Shared::scratch_words_matmul(MatShape {
+                m: batch,
+                k: inputs,
+                n: outputs,
+            }),
+            kind => kind
+                .conv2d_shape(m.input_shape(i), batch)
+                .and_then(|s| crate::Shared::scratch_words_conv2d(&s).ok())
+                .unwrap_or(0),
         };
         need = need.max(words);
     }
@@ -194,28 +174,14 @@ pub fn forward<A: Arith>(
                 core::mem::swap(&mut cur, &mut nxt);
             }
             Kind::Conv2d {
-                in_ch,
-                out_ch,
-                k,
-                stride,
-                pad,
+                in_ch, out_ch, k, ..
             } => {
-                let Shape::Image { h, w, .. } = shape_in else {
-                    return Err(Error::InvalidShape {
-                        what: "conv2d on a vector",
-                    });
-                };
-                let sh = Conv2dShape {
-                    batch,
-                    in_ch,
-                    h,
-                    w,
-                    out_ch,
-                    kh: k,
-                    kw: k,
-                    stride,
-                    pad,
-                };
+                let sh = layer
+                    .kind
+                    .conv2d_shape(shape_in, batch)
+                    .ok_or(Error::InvalidShape {
+                        what: "conv2d on an input that is not an image of its channels",
+                    })?;
                 a.conv2d(
                     &cur[..len],
                     &params[s.weight..s.weight + out_ch * in_ch * k * k],

@@ -259,19 +259,6 @@ impl<'a> Model<'a> {
                             &mut buf,
                         )?;
                     }
-                    let b = self.tensor(l, ".bias").ok_or(Error::Malformed {
-                        what: "missing bias",
-                    })?;
-                    load_chunks(
-                        a,
-                        out_ch,
-                        |o| {
-                            let (sc, m, be) = fold(o);
-                            (f64::from(b.get(o)) - m) * sc + be
-                        },
-                        &mut out[s.bias..s.bias + out_ch],
-                        &mut buf,
-                    )?;
                 }
                 Kind::Linear { inputs, outputs } => {
                     let w = self.tensor(l, ".weight").ok_or(Error::Malformed {
@@ -286,19 +273,6 @@ impl<'a> Model<'a> {
                             f64::from(w.get(o * inputs + j)) * fold(o).0
                         },
                         &mut out[s.weight..s.weight + inputs * outputs],
-                        &mut buf,
-                    )?;
-                    let b = self.tensor(l, ".bias").ok_or(Error::Malformed {
-                        what: "missing bias",
-                    })?;
-                    load_chunks(
-                        a,
-                        outputs,
-                        |o| {
-                            let (sc, m, be) = fold(o);
-                            (f64::from(b.get(o)) - m) * sc + be
-                        },
-                        &mut out[s.bias..s.bias + outputs],
                         &mut buf,
                     )?;
                 }
@@ -322,6 +296,20 @@ impl<'a> Model<'a> {
                 }
                 _ => {}
             }
+            // Conv and linear biases, with the folded batch norm's shift (identity without).
+            let outs = match layer.kind {
+                Kind::Conv2d { out_ch, .. } => out_ch,
+                Kind::Linear { outputs, .. } => outputs,
+                _ => continue,
+            };
+            let b = self.tensor(l, ".bias").ok_or(Error::Malformed {
+                what: "missing bias",
+            })?;
+            let shift = |o: usize| {
+                let (scale, mean, beta) = fold(o);
+                (f64::from(b.get(o)) - mean) * scale + beta
+            };
+            load_chunks(a, outs, shift, &mut out[s.bias..s.bias + outs], &mut buf)?;
         }
         Ok(())
     }

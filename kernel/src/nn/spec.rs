@@ -102,6 +102,40 @@ pub enum Kind {
     Flatten,
 }
 
+impl Kind {
+    /// The convolution geometry of a `conv2d` layer applied to `batch` samples of shape
+    /// `input` (`None` for other layers, or an input that is not an image of `in_ch` channels).
+    pub const fn conv2d_shape(
+        &self,
+        input: Shape,
+        batch: usize,
+    ) -> Option<crate::linalg::Conv2dShape> {
+        match (*self, input) {
+            (
+                Kind::Conv2d {
+                    in_ch,
+                    out_ch,
+                    k,
+                    stride,
+                    pad,
+                },
+                Shape::Image { c, h, w },
+            ) if c == in_ch => Some(crate::linalg::Conv2dShape {
+                batch,
+                in_ch,
+                h,
+                w,
+                out_ch,
+                kh: k,
+                kw: k,
+                stride,
+                pad,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// A named layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layer {
@@ -351,35 +385,17 @@ impl Spec {
         crate::error::check_len(self.layers.len(), out.len())?;
         let mut cur = input;
         for (layer, o) in self.layers.iter().zip(out.iter_mut()) {
+            if let Some(conv) = layer.kind.conv2d_shape(cur, 1) {
+                let (oh, ow) = conv.out_hw()?;
+                cur = Shape::Image {
+                    c: conv.out_ch,
+                    h: oh,
+                    w: ow,
+                };
+                *o = cur;
+                continue;
+            }
             cur = match (layer.kind, cur) {
-                (
-                    Kind::Conv2d {
-                        in_ch,
-                        out_ch,
-                        k,
-                        stride,
-                        pad,
-                    },
-                    Shape::Image { c, h, w },
-                ) if c == in_ch => {
-                    let s = crate::linalg::Conv2dShape {
-                        batch: 1,
-                        in_ch,
-                        h,
-                        w,
-                        out_ch,
-                        kh: k,
-                        kw: k,
-                        stride,
-                        pad,
-                    };
-                    let (oh, ow) = s.out_hw()?;
-                    Shape::Image {
-                        c: out_ch,
-                        h: oh,
-                        w: ow,
-                    }
-                }
                 (Kind::Linear { inputs, outputs }, Shape::Vector(n)) if n == inputs => {
                     Shape::Vector(outputs)
                 }
