@@ -268,7 +268,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let seconds = t_train.elapsed().as_secs_f64();
     let model = train::to_model(arch, &data, &r, plan.seed, &trained);
     let bytes = format::write_model(&model);
-    debug_assert!(format::read_model(&bytes).is_ok());
+    debug_assert!(train::read_model(&bytes).is_ok());
     write_atomic(&plan.out, &bytes)?;
     let digest = format!("{:016x}", Digest::new().bytes(&bytes).finish());
     let (n_train, n_test) = (data.train.len(), data.test.len());

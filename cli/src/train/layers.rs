@@ -13,7 +13,8 @@
 //! PyTorch), vectors `n × F`. Parameter gradients are *overwritten* by each backward pass
 //! (they are the gradient of the batch loss, not an accumulation across batches).
 
-use super::format::{LayerKind, Shape};
+use mpcdiff_kernel::nn::spec::{Activation, Kind, Shape};
+
 use super::real::{axpy, dot, Real};
 
 /// `Σ x[i]` in ascending order, accumulated in `f64` (used where the sum is a statistic).
@@ -66,11 +67,11 @@ pub struct Conv2d<T> {
 }
 
 impl<T: Real> Conv2d<T> {
-    fn new(kind: LayerKind, input: Shape, output: Shape) -> Conv2d<T> {
+    fn new(kind: Kind, input: Shape, output: Shape) -> Conv2d<T> {
         let (
-            LayerKind::Conv2d {
-                in_c,
-                out_c,
+            Kind::Conv2d {
+                in_ch: in_c,
+                out_ch: out_c,
                 k,
                 stride,
                 pad,
@@ -83,7 +84,7 @@ impl<T: Real> Conv2d<T> {
             },
         ) = (kind, input, output)
         else {
-            unreachable!("shapes are checked by format::shapes")
+            unreachable!("shapes are checked by Spec::shapes")
         };
         let wlen = out_c * in_c * k * k;
         Conv2d {
@@ -279,15 +280,18 @@ pub struct BatchNorm<T> {
 pub const BN_MOMENTUM: f64 = 0.1;
 
 impl<T: Real> BatchNorm<T> {
-    fn new(c: usize, eps: f32, input: Shape) -> BatchNorm<T> {
+    /// `eps` is the spec's, in millionths; it is used as the `f32` nearest to it (as PyTorch's
+    /// `f32` parameter), widened to `f64`: `10` gives `f64::from(1e-5f32)`.
+    fn new(c: usize, eps_micro: u32, input: Shape) -> BatchNorm<T> {
         let spatial = match input {
             Shape::Image { h, w, .. } => h * w,
-            Shape::Vector { .. } => 1,
+            Shape::Vector(_) => 1,
         };
         BatchNorm {
             c,
             spatial,
-            eps: f64::from(eps),
+            // Both operands are exact in `f32` and the division rounds once: the nearest `f32`.
+            eps: f64::from(eps_micro as f32 / 1e6),
             weight: vec![T::ONE; c],
             bias: vec![T::ZERO; c],
             running_mean: vec![T::ZERO; c],
@@ -398,61 +402,49 @@ impl<T: Real> BatchNorm<T> {
     }
 }
 
-/// An elementwise activation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Act {
-    /// `1 / (1 + e^−x)`.
-    Sigmoid,
-    /// `max(x, 0)`; the derivative at 0 is 0 (PyTorch).
-    Relu,
-    /// `tanh x`.
-    Tanh,
-    /// `0.5 · x · (1 + erf(x / √2))`.
-    GeluErf,
-}
-
 /// `1/√2`.
 const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
 /// `1/√(2π)`.
 const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
-impl Act {
-    /// The activation of one value.
-    pub fn apply<T: Real>(self, x: T) -> T {
-        match self {
-            Act::Sigmoid => T::ONE / (T::ONE + (-x).exp()),
-            Act::Relu => {
-                if x > T::ZERO {
-                    x
-                } else {
-                    T::ZERO
-                }
-            }
-            Act::Tanh => x.tanh(),
-            Act::GeluErf => {
-                T::from_f64(0.5) * x * (T::ONE + (x * T::from_f64(FRAC_1_SQRT_2)).erf())
+/// The activation `a` of one value (ReLU's derivative at 0 is 0, as PyTorch's).
+/// [`Layer::new`] rejects `gelu_tanh`, which the trainer does not implement.
+fn activate<T: Real>(a: Activation, x: T) -> T {
+    match a {
+        Activation::Sigmoid => T::ONE / (T::ONE + (-x).exp()),
+        Activation::Relu => {
+            if x > T::ZERO {
+                x
+            } else {
+                T::ZERO
             }
         }
+        Activation::Tanh => x.tanh(),
+        Activation::GeluErf => {
+            T::from_f64(0.5) * x * (T::ONE + (x * T::from_f64(FRAC_1_SQRT_2)).erf())
+        }
+        Activation::GeluTanh => unreachable!("Layer::new rejects gelu_tanh"),
     }
+}
 
-    /// The derivative at input `x` with output `y`.
-    fn derivative<T: Real>(self, x: T, y: T) -> T {
-        match self {
-            Act::Sigmoid => y * (T::ONE - y),
-            Act::Relu => {
-                if x > T::ZERO {
-                    T::ONE
-                } else {
-                    T::ZERO
-                }
-            }
-            Act::Tanh => T::ONE - y * y,
-            Act::GeluErf => {
-                let cdf = T::from_f64(0.5) * (T::ONE + (x * T::from_f64(FRAC_1_SQRT_2)).erf());
-                let pdf = T::from_f64(FRAC_1_SQRT_2PI) * (T::from_f64(-0.5) * x * x).exp();
-                cdf + x * pdf
+/// The derivative of the activation `a` at input `x` with output `y`.
+fn derivative<T: Real>(a: Activation, x: T, y: T) -> T {
+    match a {
+        Activation::Sigmoid => y * (T::ONE - y),
+        Activation::Relu => {
+            if x > T::ZERO {
+                T::ONE
+            } else {
+                T::ZERO
             }
         }
+        Activation::Tanh => T::ONE - y * y,
+        Activation::GeluErf => {
+            let cdf = T::from_f64(0.5) * (T::ONE + (x * T::from_f64(FRAC_1_SQRT_2)).erf());
+            let pdf = T::from_f64(FRAC_1_SQRT_2PI) * (T::from_f64(-0.5) * x * x).exp();
+            cdf + x * pdf
+        }
+        Activation::GeluTanh => unreachable!("Layer::new rejects gelu_tanh"),
     }
 }
 
@@ -484,7 +476,7 @@ impl Pool {
             },
         ) = (input, output)
         else {
-            unreachable!("shapes are checked by format::shapes")
+            unreachable!("shapes are checked by Spec::shapes")
         };
         Pool {
             max,
@@ -651,7 +643,7 @@ pub enum Layer<T> {
     /// Batch normalisation.
     BatchNorm(BatchNorm<T>),
     /// Elementwise activation, with its last input and output.
-    Act(Act, Vec<T>, Vec<T>),
+    Act(Activation, Vec<T>, Vec<T>),
     /// Average or max pooling.
     Pool(Pool),
     /// Image to vector (no change to the buffer).
@@ -661,24 +653,30 @@ pub enum Layer<T> {
 }
 
 impl<T: Real> Layer<T> {
-    /// A zero-initialised layer of `kind` between shapes `input` and `output`.
-    pub fn new(kind: LayerKind, input: Shape, output: Shape) -> Layer<T> {
-        match kind {
-            LayerKind::Conv2d { .. } => Layer::Conv2d(Conv2d::new(kind, input, output)),
-            LayerKind::BatchNorm { c, eps } => Layer::BatchNorm(BatchNorm::new(c, eps, input)),
-            LayerKind::Sigmoid => Layer::Act(Act::Sigmoid, Vec::new(), Vec::new()),
-            LayerKind::Relu => Layer::Act(Act::Relu, Vec::new(), Vec::new()),
-            LayerKind::Tanh => Layer::Act(Act::Tanh, Vec::new(), Vec::new()),
-            LayerKind::GeluErf => Layer::Act(Act::GeluErf, Vec::new(), Vec::new()),
-            LayerKind::AvgPool { k, stride } => {
-                Layer::Pool(Pool::new(false, k, stride, input, output))
+    /// A zero-initialised layer of `kind` between shapes `input` and `output` (checked by
+    /// `Spec::shapes`). Fails on what the trainer cannot train: `gelu_tanh`, and a batch norm
+    /// whose `eps` is 0.
+    pub fn new(kind: Kind, input: Shape, output: Shape) -> Result<Layer<T>, String> {
+        Ok(match kind {
+            Kind::Conv2d { .. } => Layer::Conv2d(Conv2d::new(kind, input, output)),
+            Kind::BatchNorm { eps_micro: 0, .. } => {
+                return Err("batchnorm eps must be positive".into())
             }
-            LayerKind::MaxPool { k, stride } => {
-                Layer::Pool(Pool::new(true, k, stride, input, output))
+            Kind::BatchNorm {
+                channels,
+                eps_micro,
+            } => Layer::BatchNorm(BatchNorm::new(channels, eps_micro, input)),
+            Kind::Act(Activation::GeluTanh) => {
+                return Err(
+                    "gelu_tanh cannot be trained (the trainer has only the erf GELU)".into(),
+                )
             }
-            LayerKind::Flatten => Layer::Flatten,
-            LayerKind::Linear { inp, out } => Layer::Linear(Linear::new(inp, out)),
-        }
+            Kind::Act(a) => Layer::Act(a, Vec::new(), Vec::new()),
+            Kind::AvgPool { k, stride } => Layer::Pool(Pool::new(false, k, stride, input, output)),
+            Kind::MaxPool { k, stride } => Layer::Pool(Pool::new(true, k, stride, input, output)),
+            Kind::Flatten => Layer::Flatten,
+            Kind::Linear { inputs, outputs } => Layer::Linear(Linear::new(inputs, outputs)),
+        })
     }
 
     /// The forward pass over `n` examples. `train` selects batch statistics in batch norm
@@ -688,7 +686,7 @@ impl<T: Real> Layer<T> {
             Layer::Conv2d(l) => l.forward(x, n, train),
             Layer::BatchNorm(l) => l.forward(x, n, train),
             Layer::Act(a, xs, ys) => {
-                let y: Vec<T> = x.iter().map(|&v| a.apply(v)).collect();
+                let y: Vec<T> = x.iter().map(|&v| activate(*a, v)).collect();
                 if train {
                     xs.clear();
                     xs.extend_from_slice(x);
@@ -712,7 +710,7 @@ impl<T: Real> Layer<T> {
             Layer::Act(a, xs, ys) => dy
                 .iter()
                 .zip(xs.iter().zip(ys.iter()))
-                .map(|(&d, (&x, &y))| d * a.derivative(x, y))
+                .map(|(&d, (&x, &y))| d * derivative(*a, x, y))
                 .collect(),
             Layer::Pool(p) => p.backward(dy, n),
             Layer::Flatten => dy.to_vec(),
@@ -748,18 +746,19 @@ impl<T: Real> Layer<T> {
         }
     }
 
-    /// Every stored tensor by its suffix (`weight`, `bias`, `running_mean`, `running_var`).
+    /// Every stored tensor by its suffix (`.weight`, `.bias`, `.running_mean`, `.running_var`,
+    /// as `Model::tensor` takes them).
     pub fn tensors(&self) -> Vec<(&'static str, &Vec<T>)> {
         match self {
             Layer::Conv2d(Conv2d { weight, bias, .. })
             | Layer::Linear(Linear { weight, bias, .. }) => {
-                vec![("weight", weight), ("bias", bias)]
+                vec![(".weight", weight), (".bias", bias)]
             }
             Layer::BatchNorm(l) => vec![
-                ("weight", &l.weight),
-                ("bias", &l.bias),
-                ("running_mean", &l.running_mean),
-                ("running_var", &l.running_var),
+                (".weight", &l.weight),
+                (".bias", &l.bias),
+                (".running_mean", &l.running_mean),
+                (".running_var", &l.running_var),
             ],
             _ => Vec::new(),
         }
@@ -770,7 +769,7 @@ impl<T: Real> Layer<T> {
         match self {
             Layer::Conv2d(Conv2d { weight, bias, .. })
             | Layer::Linear(Linear { weight, bias, .. }) => {
-                vec![("weight", weight), ("bias", bias)]
+                vec![(".weight", weight), (".bias", bias)]
             }
             Layer::BatchNorm(BatchNorm {
                 weight,
@@ -779,10 +778,10 @@ impl<T: Real> Layer<T> {
                 running_var,
                 ..
             }) => vec![
-                ("weight", weight),
-                ("bias", bias),
-                ("running_mean", running_mean),
-                ("running_var", running_var),
+                (".weight", weight),
+                (".bias", bias),
+                (".running_mean", running_mean),
+                (".running_var", running_var),
             ],
             _ => Vec::new(),
         }

@@ -7,9 +7,11 @@
 //! * [`layers`]: conv2d, batch norm, activations, pooling, flatten, linear; forward and
 //!   backward over a batch.
 //! * [`net`]: a chain of layers, the artifact's initialisation, softmax cross-entropy, Adam.
-//! * [`format`]: the `mpcdiff-model/1` file (safetensors), writer and strict reader.
-//! * this module: the architectures ([`Arch`]), their recipes ([`Recipe`]) and the training
-//!   loop ([`train`]).
+//! * [`format`]: the `mpcdiff-model/1` file (safetensors): the writer and the metadata that is
+//!   the cli's (preprocessing, training record).
+//! * this module: the architectures ([`Arch`], the kernel's built-in specs), their recipes
+//!   ([`Recipe`]), the training loop ([`train`]) and [`read_model`], the kernel's reader
+//!   (`mpcdiff_kernel::nn::model::Model::parse`) plus the cli's checks.
 //!
 //! # Determinism
 //! A run is a function of the seed, the data files and this code: every random draw comes
@@ -45,11 +47,13 @@ mod tests;
 
 use std::time::{Duration, Instant};
 
+use mpcdiff_kernel::nn::model::Model as KernelModel;
+use mpcdiff_kernel::nn::spec::{self, Shape, Spec};
 use mpcdiff_kernel::seed::{self, StreamId};
 use serde_json::json;
 
 use crate::data::{Dataset, Scaling, Split};
-use format::{LayerKind as K, LayerSpec, Model, Preprocessing, Shape};
+use format::{Model, Preprocessing};
 use net::{argmax, cross_entropy, Adam, Network};
 
 /// The model architectures (names are part of the model file).
@@ -64,9 +68,6 @@ pub enum Arch {
     /// Linear(20→250) → GELU (erf) → Linear(250→2) (Bank).
     BankMlp,
 }
-
-/// Batch-norm eps (PyTorch's default).
-pub const BN_EPS: f32 = 1e-5;
 
 impl Arch {
     /// Every architecture.
@@ -98,75 +99,27 @@ impl Arch {
         }
     }
 
+    /// The kernel's spec strings of the architecture, the layers and the input shape
+    /// (`mpcdiff_kernel::nn::spec::builtin`; the MPCDiff artifact §1.1–1.3). The model file
+    /// records them verbatim.
+    pub fn spec_text(self) -> (&'static str, &'static str) {
+        spec::builtin(self.name()).expect("every architecture is a kernel built-in")
+    }
+
     /// The input shape of one example.
     pub fn input(self) -> Shape {
-        match self {
-            Arch::Lenet | Arch::LenetRelu => Shape::Image { c: 1, h: 28, w: 28 },
-            Arch::CreditMlp => Shape::Vector { n: 23 },
-            Arch::BankMlp => Shape::Vector { n: 20 },
-        }
+        Shape::parse(self.spec_text().1).expect("the built-in input shapes parse")
     }
 
-    /// The number of classes.
+    /// The layers.
+    pub fn layers(self) -> Spec {
+        Spec::parse(self.spec_text().0).expect("the built-in specs parse")
+    }
+
+    /// The number of classes: the width of the last layer.
     pub fn classes(self) -> usize {
-        match self {
-            Arch::Lenet | Arch::LenetRelu => 10,
-            Arch::CreditMlp | Arch::BankMlp => 2,
-        }
-    }
-
-    /// The layers (MPCDiff artifact §1.1–1.3).
-    pub fn layers(self) -> Vec<LayerSpec> {
-        let l = LayerSpec::new;
-        match self {
-            Arch::Lenet | Arch::LenetRelu => {
-                let relu = self == Arch::LenetRelu;
-                let act = if relu { K::Relu } else { K::Sigmoid };
-                let pool = |k, stride| {
-                    if relu {
-                        K::MaxPool { k, stride }
-                    } else {
-                        K::AvgPool { k, stride }
-                    }
-                };
-                let conv = |in_c, out_c, pad| K::Conv2d {
-                    in_c,
-                    out_c,
-                    k: 5,
-                    stride: 1,
-                    pad,
-                };
-                let bn = |c| K::BatchNorm { c, eps: BN_EPS };
-                vec![
-                    l("conv1", conv(1, 6, 2)),
-                    l("bn1", bn(6)),
-                    l("act1", act),
-                    l("pool1", pool(2, 2)),
-                    l("conv2", conv(6, 16, 0)),
-                    l("bn2", bn(16)),
-                    l("act2", act),
-                    l("pool2", pool(2, 2)),
-                    l("flatten", K::Flatten),
-                    l("fc1", K::Linear { inp: 400, out: 120 }),
-                    l("bn3", bn(120)),
-                    l("act3", act),
-                    l("fc2", K::Linear { inp: 120, out: 84 }),
-                    l("bn4", bn(84)),
-                    l("act4", act),
-                    l("fc3", K::Linear { inp: 84, out: 10 }),
-                ]
-            }
-            Arch::CreditMlp => vec![
-                l("fc1", K::Linear { inp: 23, out: 120 }),
-                l("act1", K::Sigmoid),
-                l("fc2", K::Linear { inp: 120, out: 2 }),
-            ],
-            Arch::BankMlp => vec![
-                l("fc1", K::Linear { inp: 20, out: 250 }),
-                l("act1", K::GeluErf),
-                l("fc2", K::Linear { inp: 250, out: 2 }),
-            ],
-        }
+        let shapes = net::shapes(self.input(), &self.layers()).expect("the built-ins chain");
+        shapes.last().map_or(0, Shape::len)
     }
 
     /// The training recipe.
@@ -451,13 +404,24 @@ pub fn to_model(arch: Arch, data: &Dataset, recipe: &Recipe, seed: u64, t: &Trai
         "kernel_version": mpcdiff_kernel::VERSION,
         "dtype": "f32",
     });
+    let (layers, input) = arch.spec_text();
     Model {
         architecture: arch.name().to_string(),
-        layers: t.net.specs().to_vec(),
-        input: arch.input(),
+        layers: layers.to_string(),
+        input: input.to_string(),
         classes: arch.classes(),
         preprocessing: preprocessing(&data.scaling),
         training: training.to_string(),
         tensors: t.net.to_tensors(),
     }
+}
+
+/// Reads a model file back into a [`Model`]: the kernel's checks ([`KernelModel::parse`]:
+/// framing, dtype, layers, shapes, tensor names), then the cli's: the metadata
+/// ([`Model::from_parsed`]) and weights the trainer can load ([`Network::from_model`]:
+/// trainable layers, finite values).
+pub fn read_model(bytes: &[u8]) -> Result<Model, String> {
+    let km = KernelModel::parse(bytes).map_err(|e| e.to_string())?;
+    let tensors = Network::<f32>::from_model(&km)?.to_tensors();
+    Model::from_parsed(&km, tensors)
 }

@@ -2,32 +2,48 @@
 
 use std::collections::BTreeMap;
 
+use mpcdiff_kernel::nn::model::Model;
+use mpcdiff_kernel::nn::spec::{Kind, Shape, Spec};
 use mpcdiff_kernel::seed::{self, StreamId};
 
-use super::format::{self, LayerKind, LayerSpec, Shape, Tensor};
+use super::format::Tensor;
 use super::layers::Layer;
 use super::real::Real;
+
+/// The shapes between the layers of `spec`: `input`, then the output of each layer in turn
+/// ([`Spec::shapes`]).
+pub fn shapes(input: Shape, spec: &Spec) -> Result<Vec<Shape>, String> {
+    let mut out = vec![input; spec.layers.len() + 1];
+    spec.shapes(input, &mut out[1..])
+        .map_err(|e| format!("the layers do not chain from the input {input:?}: {e}"))?;
+    Ok(out)
+}
 
 /// A chain of layers with the shapes between them.
 #[derive(Clone, Debug)]
 pub struct Network<T> {
-    specs: Vec<LayerSpec>,
+    spec: Spec,
     shapes: Vec<Shape>,
     layers: Vec<Layer<T>>,
 }
 
 impl<T: Real> Network<T> {
     /// A network with every tensor zero (batch norm: γ = 1, β = 0, running mean 0, running
-    /// variance 1). Fails if the layers do not chain from `input` (see [`format::shapes`]).
-    pub fn zeros(input: Shape, specs: &[LayerSpec]) -> Result<Network<T>, String> {
-        let shapes = format::shapes(input, specs)?;
-        let layers = specs
+    /// variance 1). Fails if the layers do not chain from `input` (see [`shapes`]) or one
+    /// cannot be trained (see [`Layer::new`]).
+    pub fn zeros(input: Shape, spec: &Spec) -> Result<Network<T>, String> {
+        let shapes = shapes(input, spec)?;
+        let layers = spec
+            .layers
             .iter()
             .enumerate()
-            .map(|(i, s)| Layer::new(s.kind, shapes[i], shapes[i + 1]))
-            .collect();
+            .map(|(i, l)| {
+                Layer::new(l.kind, shapes[i], shapes[i + 1])
+                    .map_err(|e| format!("layer {:?}: {e}", l.name.as_str()))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Network {
-            specs: specs.to_vec(),
+            spec: spec.clone(),
             shapes,
             layers,
         })
@@ -42,20 +58,22 @@ impl<T: Real> Network<T> {
     ///   once); bias 0.1 (no draw);
     /// * linear: weight then bias `0.1 · seed::normal` (standard normal by Box–Muller);
     /// * batch norm: γ = 1, β = 0, running mean 0, running variance 1 (no draw).
-    pub fn init(input: Shape, specs: &[LayerSpec], seed: u64) -> Result<Network<T>, String> {
-        let mut net = Network::zeros(input, specs)?;
+    pub fn init(input: Shape, spec: &Spec, seed: u64) -> Result<Network<T>, String> {
+        let mut net = Network::zeros(input, spec)?;
         let mut rng = seed::stream(seed, StreamId::WeightInit);
-        for (spec, layer) in net.specs.iter().zip(&mut net.layers) {
-            match spec.kind {
-                LayerKind::Conv2d { in_c, out_c, k, .. } => {
-                    let bound = libm::sqrt(6.0 / ((in_c * k * k + out_c * k * k) as f64));
+        for (l, layer) in net.spec.layers.iter().zip(&mut net.layers) {
+            match l.kind {
+                Kind::Conv2d {
+                    in_ch, out_ch, k, ..
+                } => {
+                    let bound = libm::sqrt(6.0 / ((in_ch * k * k + out_ch * k * k) as f64));
                     let mut t = layer.tensors_mut();
                     for w in t[0].1.iter_mut() {
                         *w = T::from_f64(bound * (2.0 * seed::unit_f64(&mut rng) - 1.0));
                     }
                     t[1].1.fill(T::from_f64(0.1));
                 }
-                LayerKind::Linear { .. } => {
+                Kind::Linear { .. } => {
                     for (_, t) in layer.tensors_mut() {
                         for w in t.iter_mut() {
                             *w = T::from_f64(0.1 * seed::normal(&mut rng));
@@ -66,11 +84,6 @@ impl<T: Real> Network<T> {
             }
         }
         Ok(net)
-    }
-
-    /// The layer specs.
-    pub fn specs(&self) -> &[LayerSpec] {
-        &self.specs
     }
 
     /// The input shape of one example.
@@ -117,37 +130,49 @@ impl<T: Real> Network<T> {
         self.layers.iter_mut().flat_map(Layer::params).collect()
     }
 
-    /// Every stored tensor by its file name (`<layer>.<suffix>`), as `f32`.
+    /// Every stored tensor by its file name (`<layer>.<suffix>`), as `f32`, with PyTorch's
+    /// shapes: conv and linear weights `[out, in, k, k]` and `[out, in]`, the others vectors.
     pub fn to_tensors(&self) -> BTreeMap<String, Tensor> {
         let mut out = BTreeMap::new();
-        for (spec, layer) in self.specs.iter().zip(&self.layers) {
-            let shapes: BTreeMap<String, Vec<usize>> = spec.tensors().into_iter().collect();
+        for (l, layer) in self.spec.layers.iter().zip(&self.layers) {
+            let weight = match l.kind {
+                Kind::Conv2d {
+                    in_ch, out_ch, k, ..
+                } => vec![out_ch, in_ch, k, k],
+                Kind::Linear { inputs, outputs } => vec![outputs, inputs],
+                _ => Vec::new(),
+            };
             for (suffix, data) in layer.tensors() {
-                let name = format!("{}.{suffix}", spec.name);
-                let shape = shapes[&name].clone();
+                let shape = if suffix == ".weight" && !weight.is_empty() {
+                    weight.clone()
+                } else {
+                    vec![data.len()]
+                };
                 let data = data.iter().map(|v| v.to_f64() as f32).collect();
-                out.insert(name, Tensor { shape, data });
+                out.insert(format!("{}{suffix}", l.name), Tensor { shape, data });
             }
         }
         out
     }
 
-    /// A network from a model file's contents ([`format::read_model`] has checked the
-    /// tensors against the layers).
-    #[allow(dead_code, reason = "for `mpcdiff eval`; used by the tests until then")]
-    pub fn from_model(model: &format::Model) -> Result<Network<T>, String> {
-        let mut net = Network::zeros(model.input, &model.layers)?;
-        for (spec, layer) in net.specs.iter().zip(&mut net.layers) {
+    /// A network from a model file the kernel has read ([`Model::parse`] has checked the
+    /// tensors against the layers). Fails on a layer the trainer cannot train and on a weight
+    /// that is NaN or infinite.
+    pub fn from_model(model: &Model<'_>) -> Result<Network<T>, String> {
+        let mut net = Network::zeros(model.input, &model.spec)?;
+        for (l, layer) in net.spec.layers.iter().zip(&mut net.layers) {
+            let name = l.name.as_str();
             for (suffix, data) in layer.tensors_mut() {
-                let name = format!("{}.{suffix}", spec.name);
                 let t = model
-                    .tensors
-                    .get(&name)
-                    .ok_or_else(|| format!("tensor {name:?} is missing"))?;
-                if t.data.len() != data.len() {
-                    return Err(format!("tensor {name:?} has the wrong size"));
-                }
-                for (d, &v) in data.iter_mut().zip(&t.data) {
+                    .tensor(name, suffix)
+                    .ok_or_else(|| format!("tensor {name}{suffix} is missing"))?;
+                debug_assert_eq!(t.len(), data.len(), "{name}{suffix}");
+                for (i, (d, v)) in data.iter_mut().zip(t.values()).enumerate() {
+                    if !v.is_finite() {
+                        return Err(format!(
+                            "tensor {name}{suffix} holds a non-finite value at index {i}"
+                        ));
+                    }
                     *d = T::from_f64(f64::from(v));
                 }
             }

@@ -1,11 +1,13 @@
 //! Tests of the network code: gradients by finite differences in `f64`, batch-norm and Adam
 //! against hand-computed values, and determinism of whole training runs.
 
+use mpcdiff_kernel::nn::model::Model as KernelModel;
+use mpcdiff_kernel::nn::spec::{Activation, Kind as K, Layer as LayerSpec, Shape, Spec};
 use mpcdiff_kernel::seed::{self, StreamId};
 
-use super::format::{self, LayerKind as K, LayerSpec, Shape};
+use super::format::{self, Preprocessing};
 use super::layers::Layer;
-use super::net::{cross_entropy, Adam, Network};
+use super::net::{self, cross_entropy, Adam, Network};
 use super::real::Real;
 use super::*;
 use crate::data::{MinMax, SplitRecord};
@@ -23,7 +25,7 @@ fn randomize<T: Real>(net: &mut Network<T>, seed: u64) {
         for (name, t) in layer.tensors_mut() {
             for v in t.iter_mut() {
                 let z = seed::normal(&mut rng);
-                *v = T::from_f64(if name == "running_var" {
+                *v = T::from_f64(if name == ".running_var" {
                     0.5 + z * z
                 } else {
                     0.5 * z
@@ -42,8 +44,8 @@ fn weighted_loss(net: &mut Network<f64>, x: &[f64], n: usize, r: &[f64], train: 
 /// Checks the analytic gradients of `L = Σ r · f(x)` against central differences, for the
 /// input (all entries up to 200, else 40 seeded ones) and every parameter tensor (all
 /// entries, or 40 seeded ones of larger tensors).
-fn grad_check(input: Shape, specs: &[LayerSpec], n: usize, train: bool, seed: u64) {
-    grad_check_with(input, specs, n, train, seed, Steps::DEFAULT);
+fn grad_check(input: Shape, spec: &Spec, n: usize, train: bool, seed: u64) {
+    grad_check_with(input, spec, n, train, seed, Steps::DEFAULT);
 }
 
 /// The finite-difference settings of a gradient check.
@@ -66,16 +68,9 @@ impl Steps {
 }
 
 /// [`grad_check`] with other [`Steps`].
-fn grad_check_with(
-    input: Shape,
-    specs: &[LayerSpec],
-    n: usize,
-    train: bool,
-    seed: u64,
-    steps: Steps,
-) {
+fn grad_check_with(input: Shape, spec: &Spec, n: usize, train: bool, seed: u64, steps: Steps) {
     let Steps { h, tol, picks } = steps;
-    let mut net = Network::<f64>::zeros(input, specs).expect("the test network chains");
+    let mut net = Network::<f64>::zeros(input, spec).expect("the test network chains");
     randomize(&mut net, seed);
     let x = normals(seed ^ 1, n * input.len());
     let out_len = n * net.outputs();
@@ -89,7 +84,7 @@ fn grad_check_with(
         let tol = tol * (1.0 + numeric.abs().max(analytic.abs()));
         assert!(
             (analytic - numeric).abs() <= tol,
-            "{specs:?}: {what}: analytic {analytic}, numeric {numeric}"
+            "{spec:?}: {what}: analytic {analytic}, numeric {numeric}"
         );
     };
     let mut rng = seed::stream(seed, StreamId::Schedule);
@@ -140,8 +135,16 @@ fn img(c: usize, h: usize, w: usize) -> Shape {
     Shape::Image { c, h, w }
 }
 
-fn l(name: &str, kind: K) -> LayerSpec {
-    LayerSpec::new(name, kind)
+/// The spec of the named layers.
+fn spec(layers: &[(&str, K)]) -> Spec {
+    let mut spec = Spec {
+        layers: Default::default(),
+    };
+    for &(name, kind) in layers {
+        let name = name.try_into().expect("a short name");
+        spec.layers.push(LayerSpec { name, kind }).unwrap();
+    }
+    spec
 }
 
 /// Goal: every layer's backward pass is the derivative of its forward pass.
@@ -149,68 +152,71 @@ fn l(name: &str, kind: K) -> LayerSpec {
 fn conv2d_gradients_match_finite_differences() {
     for (stride, pad, seed) in [(1, 0, 1), (1, 2, 2), (2, 1, 3)] {
         let conv = K::Conv2d {
-            in_c: 2,
-            out_c: 3,
+            in_ch: 2,
+            out_ch: 3,
             k: 3,
             stride,
             pad,
         };
-        grad_check(img(2, 6, 5), &[l("c", conv)], 2, true, seed);
+        grad_check(img(2, 6, 5), &spec(&[("c", conv)]), 2, true, seed);
     }
 }
 
 #[test]
 fn batchnorm_gradients_match_finite_differences() {
-    let bn = |c| K::BatchNorm { c, eps: 1e-5 };
+    let bn = |c| {
+        spec(&[(
+            "b",
+            K::BatchNorm {
+                channels: c,
+                eps_micro: 10,
+            },
+        )])
+    };
     // 2-D (over batch and positions) and 1-D, training mode (batch statistics).
-    grad_check(img(3, 2, 3), &[l("b", bn(3))], 3, true, 4);
-    grad_check(Shape::Vector { n: 5 }, &[l("b", bn(5))], 4, true, 5);
+    grad_check(img(3, 2, 3), &bn(3), 3, true, 4);
+    grad_check(Shape::Vector(5), &bn(5), 4, true, 5);
     // Inference mode (running statistics): an affine map.
-    grad_check(img(2, 2, 2), &[l("b", bn(2))], 2, false, 6);
+    grad_check(img(2, 2, 2), &bn(2), 2, false, 6);
 }
 
 #[test]
 fn activation_gradients_match_finite_differences() {
     for (act, seed) in [
-        (K::Sigmoid, 7),
-        (K::Tanh, 8),
-        (K::GeluErf, 9),
-        (K::Relu, 10),
+        (Activation::Sigmoid, 7),
+        (Activation::Tanh, 8),
+        (Activation::GeluErf, 9),
+        (Activation::Relu, 10),
     ] {
         // The linear layer in front gives the activation inputs of both signs; ReLU's kink
         // at 0 is never hit by normal draws within H.
-        let specs = [l("fc", K::Linear { inp: 4, out: 6 }), l("a", act)];
-        grad_check(Shape::Vector { n: 4 }, &specs, 3, true, seed);
+        let fc = K::Linear {
+            inputs: 4,
+            outputs: 6,
+        };
+        let s = spec(&[("fc", fc), ("a", K::Act(act))]);
+        grad_check(Shape::Vector(4), &s, 3, true, seed);
     }
 }
 
 #[test]
 fn pooling_gradients_match_finite_differences() {
     for (k, stride, seed) in [(2, 2, 11), (3, 2, 12), (2, 1, 13)] {
-        grad_check(
-            img(2, 5, 6),
-            &[l("p", K::AvgPool { k, stride })],
-            2,
-            true,
-            seed,
-        );
-        grad_check(
-            img(2, 5, 6),
-            &[l("p", K::MaxPool { k, stride })],
-            2,
-            true,
-            seed + 100,
-        );
+        let avg = spec(&[("p", K::AvgPool { k, stride })]);
+        grad_check(img(2, 5, 6), &avg, 2, true, seed);
+        let max = spec(&[("p", K::MaxPool { k, stride })]);
+        grad_check(img(2, 5, 6), &max, 2, true, seed + 100);
     }
 }
 
 #[test]
 fn flatten_and_linear_gradients_match_finite_differences() {
-    let specs = [
-        l("flatten", K::Flatten),
-        l("fc", K::Linear { inp: 12, out: 5 }),
-    ];
-    grad_check(img(3, 2, 2), &specs, 3, true, 14);
+    let fc = K::Linear {
+        inputs: 12,
+        outputs: 5,
+    };
+    let s = spec(&[("flatten", K::Flatten), ("fc", fc)]);
+    grad_check(img(3, 2, 2), &s, 3, true, 14);
 }
 
 /// Goal: the whole LeNet chain (both variants) back-propagates correctly end to end.
@@ -291,12 +297,17 @@ fn bn_of(net: &mut Network<f64>) -> &mut super::layers::BatchNorm<f64> {
 #[test]
 fn batchnorm_training_and_inference_match_hand_computed_values() {
     let eps = 1e-5;
+    let bn = |c| {
+        spec(&[(
+            "bn",
+            K::BatchNorm {
+                channels: c,
+                eps_micro: 10,
+            },
+        )])
+    };
     // 1-D: four examples of one feature, γ = 2, β = 0.5.
-    let mut net = Network::<f64>::zeros(
-        Shape::Vector { n: 1 },
-        &[l("bn", K::BatchNorm { c: 1, eps: 1e-5 })],
-    )
-    .unwrap();
+    let mut net = Network::<f64>::zeros(Shape::Vector(1), &bn(1)).unwrap();
     bn_of(&mut net).weight[0] = 2.0;
     bn_of(&mut net).bias[0] = 0.5;
     let eps = f64::from(eps as f32);
@@ -316,8 +327,7 @@ fn batchnorm_training_and_inference_match_hand_computed_values() {
 
     // 2-D: statistics over the batch and the positions (2 examples × 1×2 = 4 values per
     // channel); the two channels are independent.
-    let mut net =
-        Network::<f64>::zeros(img(2, 1, 2), &[l("bn", K::BatchNorm { c: 2, eps: 1e-5 })]).unwrap();
+    let mut net = Network::<f64>::zeros(img(2, 1, 2), &bn(2)).unwrap();
     // Example 0: ch0 [0, 2], ch1 [10, 10]; example 1: ch0 [4, 6], ch1 [10, 14].
     let x = [0.0, 2.0, 10.0, 10.0, 4.0, 6.0, 10.0, 14.0];
     let y = net.forward(&x, 2, true);
@@ -420,8 +430,13 @@ fn init_follows_the_documented_recipe() {
 fn architectures_chain_and_have_the_artifact_shapes() {
     for arch in Arch::ALL {
         assert_eq!(Arch::by_name(arch.name()), Some(arch));
-        let shapes = format::shapes(arch.input(), &arch.layers()).unwrap();
-        assert_eq!(*shapes.last().unwrap(), Shape::Vector { n: arch.classes() });
+        let shapes = net::shapes(arch.input(), &arch.layers()).unwrap();
+        let classes = match arch {
+            Arch::Lenet | Arch::LenetRelu => 10,
+            Arch::CreditMlp | Arch::BankMlp => 2,
+        };
+        assert_eq!(*shapes.last().unwrap(), Shape::Vector(classes));
+        assert_eq!(arch.classes(), classes);
         let net = Network::<f32>::init(arch.input(), &arch.layers(), 1).unwrap();
         let total: usize = net.to_tensors().values().map(|t| t.data.len()).sum();
         let expected = match arch {
@@ -432,14 +447,18 @@ fn architectures_chain_and_have_the_artifact_shapes() {
         };
         assert_eq!(total, expected, "{}", arch.name());
     }
+    // The files record the kernel's built-in spec verbatim: a change to it changes the files.
     assert_eq!(
-        format::layers_to_string(&Arch::Lenet.layers()),
-        "conv2d conv1 in=1 out=6 k=5 stride=1 pad=2;batchnorm bn1 c=6 eps=0.00001;sigmoid act1;\
+        Arch::Lenet.spec_text(),
+        (
+            "conv2d conv1 in=1 out=6 k=5 stride=1 pad=2;batchnorm bn1 c=6 eps=0.00001;sigmoid act1;\
          avgpool pool1 k=2 stride=2;conv2d conv2 in=6 out=16 k=5 stride=1 pad=0;\
          batchnorm bn2 c=16 eps=0.00001;sigmoid act2;avgpool pool2 k=2 stride=2;flatten flatten;\
          linear fc1 in=400 out=120;batchnorm bn3 c=120 eps=0.00001;sigmoid act3;\
          linear fc2 in=120 out=84;batchnorm bn4 c=84 eps=0.00001;sigmoid act4;\
-         linear fc3 in=84 out=10"
+         linear fc3 in=84 out=10",
+            "1x28x28"
+        )
     );
 }
 
@@ -537,7 +556,7 @@ fn training_is_deterministic_on_synthetic_data() {
         t.test_correct
     );
     // Round trip: the stored network predicts exactly as the trained one.
-    let model = format::read_model(&a).unwrap();
+    let model = KernelModel::parse(&a).unwrap();
     let mut back = Network::<f32>::from_model(&model).unwrap();
     let mut orig = t.net.clone();
     let x = &data.test.x[..10 * 23];
@@ -573,11 +592,11 @@ fn lenet_training_is_deterministic() {
         let (a, _) = train_bytes(arch, &data, 1, 5);
         let (b, _) = train_bytes(arch, &data, 1, 5);
         assert!(a == b, "{}: same seed, different bytes", arch.name());
-        let m = format::read_model(&a).unwrap();
+        let m = read_model(&a).unwrap();
         assert_eq!(m.architecture, arch.name());
         assert_eq!(
             m.preprocessing,
-            format::Preprocessing::Mnist {
+            Preprocessing::Mnist {
                 mean: 0.1307,
                 std: 0.3081
             }
@@ -593,7 +612,7 @@ fn lenet_training_is_deterministic() {
 fn files_parse_in_the_kernel_and_inference_agrees_with_the_kernel() {
     use mpcdiff_kernel::approx::profile;
     use mpcdiff_kernel::nn::forward::{self, Config, ExactPlan};
-    use mpcdiff_kernel::nn::model::{BnMode, Model as KernelModel};
+    use mpcdiff_kernel::nn::model::BnMode;
     use mpcdiff_kernel::{Arith, Float};
 
     for (arch, batch) in [
@@ -604,12 +623,13 @@ fn files_parse_in_the_kernel_and_inference_agrees_with_the_kernel() {
     ] {
         let mut net = Network::<f32>::init(arch.input(), &arch.layers(), 3).unwrap();
         randomize(&mut net, 21);
+        let (layers, input) = arch.spec_text();
         let model = format::Model {
             architecture: arch.name().into(),
-            layers: arch.layers(),
-            input: arch.input(),
+            layers: layers.into(),
+            input: input.into(),
             classes: arch.classes(),
-            preprocessing: format::Preprocessing::Mnist {
+            preprocessing: Preprocessing::Mnist {
                 mean: 0.0,
                 std: 1.0,
             },
@@ -619,12 +639,8 @@ fn files_parse_in_the_kernel_and_inference_agrees_with_the_kernel() {
         let bytes = format::write_model(&model);
         let km = KernelModel::parse(&bytes)
             .unwrap_or_else(|e| panic!("{}: the kernel rejects the file: {e:?}", arch.name()));
-        let (builtin, input) = mpcdiff_kernel::nn::spec::builtin(arch.name()).unwrap();
-        assert_eq!(format::layers_to_string(&arch.layers()), builtin);
-        assert_eq!(arch.input().to_metadata(), input);
-
         let x = normals(22, batch * arch.input().len());
-        let mut ours = Network::<f64>::from_model(&format::read_model(&bytes).unwrap()).unwrap();
+        let mut ours = Network::<f64>::from_model(&km).unwrap();
         let want = ours.forward(&x, batch, false);
 
         let mut a = Float::default();
