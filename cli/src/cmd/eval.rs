@@ -111,10 +111,9 @@ fn dataset_of(architecture: &str) -> Option<&'static str> {
     }
 }
 
-/// A JSON-escaped metadata value, unescaped and parsed as JSON.
+/// A metadata value, unescaped and parsed as JSON.
 fn metadata_json(model: &Model<'_>, key: &str) -> Option<serde_json::Value> {
-    let raw = model.metadata_raw(key)?;
-    let text: String = serde_json::from_str(&format!("\"{raw}\"")).ok()?;
+    let text = crate::train::format::metadata_text(model, key).ok()?;
     serde_json::from_str(&text).ok()
 }
 

@@ -210,6 +210,15 @@ pub struct Model {
     pub tensors: BTreeMap<String, Tensor>,
 }
 
+/// The value of metadata field `key`, unescaped (the kernel gives the JSON string's insides).
+pub fn metadata_text(km: &KernelModel<'_>, key: &str) -> Result<String, String> {
+    let raw = km
+        .metadata_raw(key)
+        .ok_or_else(|| format!("metadata field {key:?} is missing"))?;
+    serde_json::from_str(&format!("\"{raw}\""))
+        .map_err(|e| format!("metadata field {key:?} is not a JSON string: {e}"))
+}
+
 impl Model {
     /// The model a file holds, from the kernel's reading of it and its `tensors`, after the
     /// checks that are the cli's: the layer spec separates words by single spaces,
@@ -219,14 +228,7 @@ impl Model {
         km: &KernelModel<'_>,
         tensors: BTreeMap<String, Tensor>,
     ) -> Result<Model, String> {
-        // The value of a metadata key, unescaped (the kernel gives the JSON string's insides).
-        let text = |key: &str| -> Result<String, String> {
-            let raw = km
-                .metadata_raw(key)
-                .ok_or_else(|| format!("metadata field {key:?} is missing"))?;
-            serde_json::from_str(&format!("\"{raw}\""))
-                .map_err(|e| format!("metadata field {key:?} is not a JSON string: {e}"))
-        };
+        let text = |key: &str| metadata_text(km, key);
         let layers = text("layers")?;
         if layers.split(';').any(|l| l.split(' ').any(str::is_empty)) {
             return Err(format!(
