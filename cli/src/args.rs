@@ -9,7 +9,12 @@ use clap::{Parser, Subcommand};
 
 use crate::cmd::approx::ApproxArgs;
 use crate::cmd::eval::EvalArgs;
+use crate::cmd::fuzz::FuzzArgs;
+use crate::cmd::localize::LocalizeArgs;
 use crate::cmd::mul::MulArgs;
+use crate::cmd::repair::RepairArgs;
+use crate::cmd::report::ReportArgs;
+use crate::cmd::sweep::SweepArgs;
 use crate::cmd::train::TrainArgs;
 
 const EXIT_CODES: &str = "\
@@ -48,4 +53,19 @@ pub enum Command {
     /// Train one of the MPCDiff models (LeNet, Credit MLP, Bank MLP) in plaintext,
     /// deterministically from a seed, and save it as an `mpcdiff-model/1` safetensors file.
     Train(TrainArgs),
+    /// Search for deviations: inputs whose MPC label flips away from the plaintext model's
+    /// correct label (seeded, resumable, multi-threaded, same result for any thread count).
+    Fuzz(FuzzArgs),
+    /// Which neurons and layers a campaign's deviations come from: votes, signed scores,
+    /// per-layer attribution, error sources, heat maps.
+    Localize(LocalizeArgs),
+    /// Choose per-neuron approximation levels that remove a campaign's deviations without
+    /// accuracy loss, under a cost budget; writes a plan file.
+    Repair(RepairArgs),
+    /// The precision sweep (fractional bits 12..32): the naive repair, and where overflow
+    /// takes over.
+    Sweep(SweepArgs),
+    /// Before / after a repair plan: accuracy, known deviations fixed, a new campaign, cost,
+    /// error sources.
+    Report(ReportArgs),
 }

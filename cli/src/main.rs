@@ -25,6 +25,7 @@
 
 mod args;
 mod cmd;
+mod engine;
 // Used by `train`; parts (input ranges, category values) wait for the eval and fuzz commands.
 #[allow(dead_code)]
 mod data;

@@ -25,6 +25,12 @@ impl Digest {
         Digest { state: FNV_OFFSET }
     }
 
+    /// A digest continued from a [`Digest::finish`] value (FNV-1a's state is its value), so a
+    /// resumed computation digests the same as an uninterrupted one.
+    pub const fn from_state(state: u64) -> Self {
+        Digest { state }
+    }
+
     /// Absorbs raw bytes.
     pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
         for &b in bytes {

@@ -52,6 +52,7 @@ pub mod approx;
 pub mod arith;
 pub mod cost;
 pub mod dealer;
+pub mod difftest;
 pub mod digest;
 pub mod digits;
 pub mod error;

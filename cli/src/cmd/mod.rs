@@ -4,7 +4,12 @@
 pub mod approx;
 pub mod demo;
 pub mod eval;
+pub mod fuzz;
+pub mod localize;
 pub mod mul;
+pub mod repair;
+pub mod report;
+pub mod sweep;
 pub mod train;
 
 use crate::args::{Cli, Command};
@@ -17,5 +22,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Approx(args) => approx::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Train(args) => train::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
+        Command::Localize(args) => localize::run(&args),
+        Command::Repair(args) => repair::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }

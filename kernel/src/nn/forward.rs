@@ -268,6 +268,25 @@ pub fn forward<A: Arith>(
     Ok(())
 }
 
+/// The level a nonlinear layer runs at by default under `p` (`None` for a linear layer):
+/// what a repair plan's levels are relative to.
+pub fn default_level(kind: Kind, p: &Profile) -> Option<Level> {
+    match kind {
+        Kind::Act(act) => Some(mpc_function(act, p).default_level(p)),
+        Kind::BatchNorm { .. } => Some(approx::sqrt::default_level(&p.inv_sqrt)),
+        _ => None,
+    }
+}
+
+/// The function an activation runs under MPC: an erf-form GELU runs as the profile says (the
+/// artifact's tanh form, or ours).
+fn mpc_function(act: Activation, p: &Profile) -> Function {
+    match (act, p.gelu) {
+        (Activation::GeluErf, GeluImpl::TanhForm) => Function::GeluTanh,
+        _ => function_of(act),
+    }
+}
+
 fn activation<A: Arith>(
     a: &mut A,
     act: Activation,
@@ -276,11 +295,7 @@ fn activation<A: Arith>(
     levels: Option<&[Level]>,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
-    // Under MPC an erf-form GELU runs as the profile says (the artifact's tanh form, or ours).
-    let f = match (act, p.gelu) {
-        (Activation::GeluErf, GeluImpl::TanhForm) => Function::GeluTanh,
-        _ => function_of(act),
-    };
+    let f = mpc_function(act, p);
     let levels = match levels {
         Some(l) => Levels::Cyclic(l),
         None => Levels::Uniform(f.default_level(p)),

@@ -1,0 +1,928 @@
+//! Running a campaign: admission, rounds on the thread pool, deviation records, checkpoints.
+//!
+//! # Files (in the output folder)
+//! * `campaign.json` (`mpcdiff.campaign/1`): what was run (model, deployment, plan, corpus,
+//!   settings, budget), how far it got and the summary. Everything in it is a function of the
+//!   settings: no timings, no paths of temporary files.
+//! * `deviations.jsonl`: one [`Deviation`] per line, in the order found, written as they are
+//!   found; inputs are exact (`f64` in shortest round-trip form).
+//! * `state.json` (`mpcdiff.state/1`): the checkpoint `--resume` continues from (entries,
+//!   the current input of every active entry, the mutation paths, counters). Written every
+//!   few seconds and at the end, always between rounds, atomically.
+//!
+//! A resumed campaign truncates `deviations.jsonl` to the lines its checkpoint knew, then
+//! replays the same rounds: the files end identical to an uninterrupted run's.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use mpcdiff_kernel::difftest::campaign::{
+    evaluation_seed, repeat_seed, Campaign, Entry, Evaluation, Event, Guide, Proposal, Schedule,
+    Settings, Status,
+};
+use mpcdiff_kernel::difftest::fitness::{argmax, Fitness};
+use mpcdiff_kernel::difftest::mutation::{distance, Budget, Mutator, Operator, Projection};
+use serde::{Deserialize, Serialize};
+
+use super::corpus::Corpus;
+use super::plan::{PlanJson, RepairPlan};
+use super::pool::Pool;
+use super::target::{Setup, TargetArgs};
+use super::workspace::Workspace;
+use crate::error::{usage, UsageError};
+use crate::svg::write_atomic;
+
+/// One mutation on the path from a seed to its deviation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// The mutant's number in the campaign (its randomness is sub-stream `mutant`).
+    pub mutant: u64,
+    /// The operator.
+    pub op: String,
+}
+
+/// How often a deviation reproduces over MPC seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Probability {
+    /// MPC sessions run (the finding one and `runs − 1` more).
+    pub runs: u32,
+    /// Sessions whose label differed from the plaintext label.
+    pub flips: u32,
+    /// `flips / runs`.
+    pub p: f64,
+}
+
+/// A deviation-triggering input, as written to `deviations.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deviation {
+    /// The corpus entry (its position in the campaign).
+    pub entry: usize,
+    /// The seed's id in its source (e.g. test-split index).
+    pub seed_id: u32,
+    /// The true label.
+    pub label: u16,
+    /// The mutant that deviated (`None`: the seed itself, at admission).
+    pub mutant: Option<u64>,
+    /// The operator of that mutant.
+    pub op: Option<String>,
+    /// Mutations of the seed until then.
+    pub mutations: u32,
+    /// Accepted mutations from the seed to the deviating input (the last one included).
+    pub path: Vec<Step>,
+    /// Seed of the MPC session that deviated (replays it alone).
+    pub mpc_seed: u64,
+    /// Plaintext label.
+    pub plaintext_label: usize,
+    /// MPC label.
+    pub mpc_label: usize,
+    /// Plaintext logits.
+    pub plaintext_logits: Vec<f64>,
+    /// MPC logits.
+    pub mpc_logits: Vec<f64>,
+    /// ‖input − original‖₂.
+    pub l2: f64,
+    /// ‖input − original‖∞.
+    pub linf: f64,
+    /// Deviation probability over MPC seeds.
+    pub probability: Probability,
+    /// The deviating input.
+    pub input: Vec<f64>,
+    /// The seed's original input.
+    pub original: Vec<f64>,
+}
+
+/// Where the corpus came from (enough to rebuild it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum CorpusSource {
+    /// Synthetic digits.
+    Synthetic {
+        /// Their seed.
+        seed: u64,
+    },
+    /// The model's dataset test split.
+    Data {
+        /// The data folder.
+        dir: PathBuf,
+    },
+    /// A JSON Lines file.
+    File {
+        /// Its path.
+        path: PathBuf,
+        /// The data folder for the domain, if any.
+        dir: Option<PathBuf>,
+    },
+}
+
+/// The mutator as JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MutatorJson {
+    /// σ in model-input units.
+    pub sigma: f64,
+    /// `clip` or `rescale`.
+    pub projection: String,
+    /// Operator weights by name.
+    pub weights: BTreeMap<String, u32>,
+    /// L∞ budget.
+    pub linf: Option<f64>,
+    /// L2 budget.
+    pub l2: Option<f64>,
+}
+
+impl MutatorJson {
+    /// From the kernel's mutator.
+    pub fn of(m: &Mutator) -> Self {
+        MutatorJson {
+            sigma: m.sigma,
+            projection: match m.projection {
+                Projection::Clip => "clip".into(),
+                Projection::Rescale => "rescale".into(),
+            },
+            weights: Operator::ALL
+                .iter()
+                .map(|o| (o.name().to_string(), m.weights[*o as usize]))
+                .collect(),
+            linf: m.budget.linf,
+            l2: m.budget.l2,
+        }
+    }
+
+    /// To the kernel's mutator.
+    pub fn mutator(&self) -> Result<Mutator, String> {
+        let mut weights = [0u32; Operator::ALL.len()];
+        for (name, &w) in &self.weights {
+            let op = Operator::by_name(name).ok_or_else(|| format!("unknown operator {name:?}"))?;
+            weights[op as usize] = w;
+        }
+        Ok(Mutator {
+            sigma: self.sigma,
+            projection: match self.projection.as_str() {
+                "clip" => Projection::Clip,
+                "rescale" => Projection::Rescale,
+                p => return Err(format!("unknown projection {p:?}")),
+            },
+            weights,
+            budget: Budget {
+                linf: self.linf,
+                l2: self.l2,
+            },
+        })
+    }
+}
+
+/// The campaign settings as JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingsJson {
+    /// Scheduling and mutation seed.
+    pub seed: u64,
+    /// MPC seed.
+    pub mpc_seed: u64,
+    /// Mutants per round.
+    pub round_size: usize,
+    /// Per-seed mutation threshold.
+    pub threshold: u32,
+    /// `energy` or `uniform`.
+    pub schedule: String,
+    /// `err` or `random`.
+    pub guide: String,
+    /// `logit-l2` or `margin`.
+    pub fitness: String,
+    /// The mutator.
+    pub mutator: MutatorJson,
+    /// MPC sessions per deviation for its probability.
+    pub repeats: u32,
+}
+
+impl SettingsJson {
+    /// From the kernel's settings.
+    pub fn of(s: &Settings, repeats: u32) -> Self {
+        SettingsJson {
+            seed: s.seed,
+            mpc_seed: s.mpc_seed,
+            round_size: s.round_size,
+            threshold: s.threshold,
+            schedule: match s.schedule {
+                Schedule::Energy => "energy".into(),
+                Schedule::Uniform => "uniform".into(),
+            },
+            guide: match s.guide {
+                Guide::Err => "err".into(),
+                Guide::Random => "random".into(),
+            },
+            fitness: s.fitness.name().into(),
+            mutator: MutatorJson::of(&s.mutator),
+            repeats,
+        }
+    }
+
+    /// To the kernel's settings.
+    pub fn settings(&self) -> Result<Settings, String> {
+        Ok(Settings {
+            seed: self.seed,
+            mpc_seed: self.mpc_seed,
+            round_size: self.round_size,
+            threshold: self.threshold,
+            schedule: match self.schedule.as_str() {
+                "energy" => Schedule::Energy,
+                "uniform" => Schedule::Uniform,
+                s => return Err(format!("unknown schedule {s:?}")),
+            },
+            guide: match self.guide.as_str() {
+                "err" => Guide::Err,
+                "random" => Guide::Random,
+                g => return Err(format!("unknown guide {g:?}")),
+            },
+            fitness: Fitness::by_name(&self.fitness)
+                .ok_or_else(|| format!("unknown fitness {:?}", self.fitness))?,
+            mutator: self.mutator.mutator()?,
+        })
+    }
+}
+
+/// What a campaign is: everything that determines its result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spec {
+    /// Model and deployment.
+    pub target: TargetArgs,
+    /// The repair plan the MPC model runs with, if any.
+    pub plan: Option<PlanJson>,
+    /// The seeds' source.
+    pub corpus: CorpusSource,
+    /// Seeds taken from it.
+    pub seeds: usize,
+    /// Campaign settings.
+    pub settings: SettingsJson,
+    /// Mutation budget.
+    pub mutations: u64,
+}
+
+/// Counts over a campaign.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Seeds in the corpus.
+    pub seeds: usize,
+    /// Seeds the plaintext model gets wrong (not admitted).
+    pub skipped: usize,
+    /// Seeds that already deviate unmutated.
+    pub found_at_admission: usize,
+    /// Deviations found by mutation.
+    pub found_by_mutation: usize,
+    /// All deviations.
+    pub deviations: usize,
+    /// Seeds dropped by the mutation threshold.
+    pub dropped: usize,
+    /// Seeds still active.
+    pub active: usize,
+    /// Mutants evaluated.
+    pub mutants: u64,
+    /// Rounds run.
+    pub rounds: u64,
+    /// Mean L2 distance of the mutated deviations to their originals.
+    pub mean_l2: Option<f64>,
+    /// Mean L∞ distance of the mutated deviations to their originals.
+    pub mean_linf: Option<f64>,
+    /// Mean deviation probability over MPC seeds.
+    pub mean_probability: Option<f64>,
+    /// Deviations by the operator of their last mutation.
+    pub by_operator: BTreeMap<String, usize>,
+    /// Digest of every outcome in order (equal digests: equal campaigns).
+    pub digest: String,
+    /// Why it stopped: `mutations`, `corpus` (no active seed left) or `time`.
+    pub stopped_by: String,
+}
+
+/// `campaign.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignJson {
+    /// `mpcdiff.campaign/1`.
+    pub schema: String,
+    /// mpcdiff's version.
+    pub version: String,
+    /// What was run.
+    pub spec: Spec,
+    /// The outcome so far.
+    pub summary: Summary,
+}
+
+/// `state.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct StateJson {
+    schema: String,
+    rounds: u64,
+    mutants: u64,
+    digest: u64,
+    deviation_lines: usize,
+    entries: Vec<EntryJson>,
+    /// Current inputs of active entries that moved from their original.
+    current: BTreeMap<usize, Vec<f64>>,
+    paths: BTreeMap<usize, Vec<Step>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct EntryJson {
+    seed: u32,
+    label: u16,
+    status: String,
+    fitness: f64,
+    mutations: u32,
+    accepted: u32,
+    picked: u64,
+}
+
+/// The file names in a campaign folder.
+pub const CAMPAIGN: &str = "campaign.json";
+/// See the module doc.
+pub const DEVIATIONS: &str = "deviations.jsonl";
+/// See the module doc.
+pub const STATE: &str = "state.json";
+
+/// Rebuilds the corpus a spec names.
+pub fn corpus_of(spec: &Spec, setup: &Setup) -> Result<Corpus, UsageError> {
+    match &spec.corpus {
+        CorpusSource::Synthetic { seed } => {
+            if setup.dataset != Some("mnist") {
+                return Err(usage!(
+                    "synthetic digits are a corpus for MNIST models only; give --data or --corpus for {}",
+                    setup.args.model
+                ));
+            }
+            Corpus::synthetic(*seed, spec.seeds).map_err(|e| usage!("synthetic digits: {e}"))
+        }
+        CorpusSource::Data { dir } => {
+            let data = setup.load_data(dir)?;
+            Ok(Corpus::test_split(&data, spec.seeds))
+        }
+        CorpusSource::File { path, dir } => {
+            let data = dir.as_deref().map(|d| setup.load_data(d)).transpose()?;
+            Corpus::file(path, setup, data.as_ref(), spec.seeds)
+        }
+    }
+}
+
+/// The outcome of [`run`].
+pub struct Outcome {
+    /// The campaign file's contents.
+    pub campaign: CampaignJson,
+    /// The deviations, in the order found.
+    pub deviations: Vec<Deviation>,
+}
+
+/// Options of a run that do not change its result.
+pub struct RunOptions<'p> {
+    /// Where to write the files (`None`: memory only).
+    pub out: Option<&'p Path>,
+    /// Continue from `out/state.json`.
+    pub resume: bool,
+    /// Stop between rounds after this many seconds.
+    pub time: Option<f64>,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+fn entry_json(e: &Entry) -> EntryJson {
+    EntryJson {
+        seed: e.seed,
+        label: e.label,
+        status: e.status.name().into(),
+        fitness: e.fitness,
+        mutations: e.mutations,
+        accepted: e.accepted,
+        picked: e.picked,
+    }
+}
+
+fn entry_of(e: &EntryJson) -> Result<Entry, String> {
+    Ok(Entry {
+        seed: e.seed,
+        label: e.label,
+        status: Status::by_name(&e.status)
+            .ok_or_else(|| format!("unknown status {:?}", e.status))?,
+        fitness: e.fitness,
+        mutations: e.mutations,
+        accepted: e.accepted,
+        picked: e.picked,
+    })
+}
+
+/// Evaluates `x` both ways and, on a deviation, its probability over `repeats` MPC seeds.
+fn probability(
+    ws: &mut Workspace<'_>,
+    plan: &RepairPlan,
+    x: &[f64],
+    seed: u64,
+    plain_label: usize,
+    repeats: u32,
+) -> anyhow::Result<Probability> {
+    let mut flips = 1;
+    for k in 1..u64::from(repeats.max(1)) {
+        let (logits, _) = plan.with(None, |p| ws.mpc(x, repeat_seed(seed, k), p, None))?;
+        flips += u32::from(argmax(&logits) != plain_label);
+    }
+    let runs = repeats.max(1);
+    Ok(Probability {
+        runs,
+        flips,
+        p: f64::from(flips) / f64::from(runs),
+    })
+}
+
+/// Runs (or resumes) the campaign `spec` on `corpus`.
+pub fn run(
+    spec: &Spec,
+    corpus: &Corpus,
+    plan: &RepairPlan,
+    pool: &Pool<'_>,
+    opts: &RunOptions<'_>,
+) -> anyhow::Result<Outcome> {
+    let settings = spec
+        .settings
+        .settings()
+        .map_err(|e| usage!("campaign settings: {e}"))?;
+    let n = corpus.features;
+    let repeats = spec.settings.repeats;
+    let mut entries: Vec<Entry> = (0..corpus.len())
+        .map(|i| Entry::new(corpus.ids[i], corpus.labels[i]))
+        .collect();
+    let mut current = corpus.inputs.clone();
+    let mut paths: Vec<Vec<Step>> = vec![Vec::new(); corpus.len()];
+    let mut deviations: Vec<Deviation> = Vec::new();
+    let mut counters = (0u64, 0u64, None::<u64>);
+
+    let dev_path = opts.out.map(|d| d.join(DEVIATIONS));
+    let state_path = opts.out.map(|d| d.join(STATE));
+    if let Some(dir) = opts.out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create the output folder {}", dir.display()))?;
+        if !opts.resume {
+            // The spec first, so an interrupted campaign can be resumed.
+            let started = CampaignJson {
+                schema: "mpcdiff.campaign/1".into(),
+                version: mpcdiff_kernel::VERSION.into(),
+                spec: spec.clone(),
+                summary: Summary {
+                    stopped_by: "running".into(),
+                    ..Summary::default()
+                },
+            };
+            write_atomic(
+                &dir.join(CAMPAIGN),
+                &(serde_json::to_string_pretty(&started)? + "\n"),
+            )?;
+        }
+    }
+
+    let resumed = if opts.resume {
+        let (Some(state_path), Some(dev_path)) = (&state_path, &dev_path) else {
+            return Err(usage!("--resume needs --out").into());
+        };
+        let text = std::fs::read_to_string(state_path).map_err(|e| {
+            usage!(
+                "--resume: cannot read {} ({e}); run without --resume to start",
+                state_path.display()
+            )
+        })?;
+        let st: StateJson = serde_json::from_str(&text).map_err(|e| {
+            usage!(
+                "--resume: {} is not a campaign state ({e})",
+                state_path.display()
+            )
+        })?;
+        if st.entries.len() != corpus.len() {
+            return Err(usage!(
+                "--resume: the state has {} entries, the corpus {}",
+                st.entries.len(),
+                corpus.len()
+            )
+            .into());
+        }
+        for (i, e) in st.entries.iter().enumerate() {
+            entries[i] = entry_of(e).map_err(|e| usage!("--resume: {e}"))?;
+        }
+        for (&i, x) in &st.current {
+            if i >= corpus.len() || x.len() != n {
+                return Err(usage!("--resume: a current input does not fit the corpus").into());
+            }
+            current[i * n..(i + 1) * n].copy_from_slice(x);
+        }
+        for (&i, p) in &st.paths {
+            if i < corpus.len() {
+                paths[i] = p.clone();
+            }
+        }
+        let devs = load_lines(dev_path, st.deviation_lines)?;
+        deviations = devs;
+        counters = (st.rounds, st.mutants, Some(st.digest));
+        true
+    } else {
+        false
+    };
+
+    let mpc_seed = settings.mpc_seed;
+    let start = Instant::now();
+    let bar = progress_bar(opts.progress, spec.mutations);
+    let mut dev_file = match &dev_path {
+        Some(p) => {
+            // Fresh: empty; resumed: exactly the lines the checkpoint knew.
+            let mut f = std::fs::File::create(p)
+                .with_context(|| format!("could not write {}", p.display()))?;
+            for d in &deviations {
+                writeln!(f, "{}", serde_json::to_string(d)?)?;
+            }
+            Some(f)
+        }
+        None => None,
+    };
+    let write_new = |devs: &[Deviation], f: &mut Option<std::fs::File>| -> anyhow::Result<()> {
+        if let Some(f) = f {
+            for d in devs {
+                writeln!(f, "{}", serde_json::to_string(d)?)?;
+            }
+            f.flush()?;
+        }
+        Ok(())
+    };
+    let record = |entry: usize,
+                  mutant: Option<(u64, Operator)>,
+                  mutations: u32,
+                  path: Vec<Step>,
+                  seed: u64,
+                  x: &[f64],
+                  pl: &[f64],
+                  mp: &[f64],
+                  probability: Probability| {
+        let original = corpus.input(entry);
+        let (l2, linf) = distance(x, original);
+        Deviation {
+            entry,
+            seed_id: corpus.ids[entry],
+            label: corpus.labels[entry],
+            mutant: mutant.map(|m| m.0),
+            op: mutant.map(|m| m.1.name().to_string()),
+            mutations,
+            path,
+            mpc_seed: seed,
+            plaintext_label: argmax(pl),
+            mpc_label: argmax(mp),
+            plaintext_logits: pl.to_vec(),
+            mpc_logits: mp.to_vec(),
+            l2,
+            linf,
+            probability,
+            input: x.to_vec(),
+            original: original.to_vec(),
+        }
+    };
+
+    let stopped_by = corpus.domain.with(|domain| -> anyhow::Result<String> {
+        let mut camp = Campaign::new(
+            settings,
+            *domain,
+            &mut entries,
+            &mut current,
+            &corpus.inputs,
+        )
+        .map_err(|e| usage!("campaign settings: {e}"))?;
+        if resumed {
+            camp.resume(counters.0, counters.1, counters.2.unwrap_or_default());
+        } else {
+            let idx: Vec<usize> = (0..corpus.len()).collect();
+            let evals = pool.map(&idx, |ws, &i| {
+                let x = corpus.input(i);
+                let seed = evaluation_seed(mpc_seed, Evaluation::Seed(i as u64));
+                let pl = ws.plaintext(x, None)?;
+                let (mp, _) = plan.with(None, |p| ws.mpc(x, seed, p, None))?;
+                let label = usize::from(corpus.labels[i]);
+                let prob = if mpcdiff_kernel::difftest::fitness::is_deviation(&pl, &mp, label) {
+                    Some(probability(ws, plan, x, seed, label, repeats)?)
+                } else {
+                    None
+                };
+                Ok((pl, mp, seed, prob))
+            })?;
+            let mut found = Vec::new();
+            for (i, (pl, mp, seed, prob)) in evals.iter().enumerate() {
+                if camp.admit(i, pl, mp)? == Status::Found {
+                    let p = prob.context("a deviation without its probability")?;
+                    found.push(record(
+                        i,
+                        None,
+                        0,
+                        Vec::new(),
+                        *seed,
+                        corpus.input(i),
+                        pl,
+                        mp,
+                        p,
+                    ));
+                }
+            }
+            write_new(&found, &mut dev_file)?;
+            deviations.extend(found);
+        }
+        let round = settings.round_size;
+        let mut proposals = vec![Proposal::default(); round];
+        let mut inputs = vec![0.0; round * n];
+        let mut last_checkpoint = Instant::now();
+        let stopped = loop {
+            bar.set_position(camp.mutants());
+            bar.set_message(format!("{} deviations", deviations.len()));
+            if camp.mutants() >= spec.mutations {
+                break "mutations";
+            }
+            if camp.active() == 0 {
+                break "corpus";
+            }
+            if opts
+                .time
+                .is_some_and(|t| start.elapsed().as_secs_f64() >= t)
+            {
+                break "time";
+            }
+            let k = camp.propose(spec.mutations - camp.mutants(), &mut proposals, &mut inputs)?;
+            let jobs: Vec<usize> = (0..k).collect();
+            let evals = pool.map(&jobs, |ws, &j| {
+                let x = &inputs[j * n..(j + 1) * n];
+                let p = &proposals[j];
+                let pl = ws.plaintext(x, None)?;
+                let (mp, _) = plan.with(None, |pp| ws.mpc(x, p.mpc_seed, pp, None))?;
+                let label = usize::from(corpus.labels[p.entry as usize]);
+                let prob = if mpcdiff_kernel::difftest::fitness::is_deviation(&pl, &mp, label) {
+                    Some(probability(ws, plan, x, p.mpc_seed, label, repeats)?)
+                } else {
+                    None
+                };
+                Ok((pl, mp, prob))
+            })?;
+            let plain: Vec<f64> = evals.iter().flat_map(|e| e.0.iter().copied()).collect();
+            let mpc: Vec<f64> = evals.iter().flat_map(|e| e.1.iter().copied()).collect();
+            let mut found = Vec::new();
+            let mut failure = None;
+            camp.tell(
+                &proposals[..k],
+                &inputs[..k * n],
+                &plain,
+                &mpc,
+                &mut |j, ev| {
+                    let p = proposals[j];
+                    let e = p.entry as usize;
+                    let step = Step {
+                        mutant: p.mutant,
+                        op: p.operator().name().to_string(),
+                    };
+                    match ev {
+                        Event::Accepted => paths[e].push(step),
+                        Event::Found => {
+                            paths[e].push(step);
+                            let Some(prob) = evals[j].2 else {
+                                failure = Some("a deviation without its probability");
+                                return;
+                            };
+                            found.push(record(
+                                e,
+                                Some((p.mutant, p.operator())),
+                                0,
+                                std::mem::take(&mut paths[e]),
+                                p.mpc_seed,
+                                &inputs[j * n..(j + 1) * n],
+                                &evals[j].0,
+                                &evals[j].1,
+                                prob,
+                            ));
+                        }
+                        _ => {}
+                    }
+                },
+            )?;
+            if let Some(f) = failure {
+                anyhow::bail!(f);
+            }
+            for d in &mut found {
+                d.mutations = camp.entries()[d.entry].mutations;
+            }
+            write_new(&found, &mut dev_file)?;
+            deviations.extend(found);
+            if last_checkpoint.elapsed().as_secs_f64() >= 10.0 {
+                checkpoint(&camp, &paths, deviations.len(), state_path.as_deref())?;
+                last_checkpoint = Instant::now();
+            }
+        };
+        bar.finish_and_clear();
+        checkpoint(&camp, &paths, deviations.len(), state_path.as_deref())?;
+        counters = (camp.rounds(), camp.mutants(), Some(camp.digest()));
+        Ok(stopped.to_string())
+    })?;
+
+    let summary = summarize(corpus.len(), &entries, &deviations, counters, stopped_by);
+    let campaign = CampaignJson {
+        schema: "mpcdiff.campaign/1".into(),
+        version: mpcdiff_kernel::VERSION.into(),
+        spec: spec.clone(),
+        summary,
+    };
+    if let Some(dir) = opts.out {
+        write_atomic(
+            &dir.join(CAMPAIGN),
+            &(serde_json::to_string_pretty(&campaign)? + "\n"),
+        )?;
+    }
+    Ok(Outcome {
+        campaign,
+        deviations,
+    })
+}
+
+fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} fuzz [{elapsed_precise}] {wide_bar} {pos}/{len} mutants, {msg} (eta {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn checkpoint(
+    camp: &Campaign<'_>,
+    paths: &[Vec<Step>],
+    deviation_lines: usize,
+    path: Option<&Path>,
+) -> anyhow::Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let active = |i: &usize| camp.entries()[*i].status == Status::Active;
+    let st = StateJson {
+        schema: "mpcdiff.state/1".into(),
+        rounds: camp.rounds(),
+        mutants: camp.mutants(),
+        digest: camp.digest(),
+        deviation_lines,
+        entries: camp.entries().iter().map(entry_json).collect(),
+        current: (0..camp.entries().len())
+            .filter(active)
+            .filter(|&i| camp.current(i) != camp.original(i))
+            .map(|i| (i, camp.current(i).to_vec()))
+            .collect(),
+        paths: (0..paths.len())
+            .filter(|i| active(i) && !paths[*i].is_empty())
+            .map(|i| (i, paths[i].clone()))
+            .collect(),
+    };
+    write_atomic(path, &serde_json::to_string(&st)?)
+}
+
+fn summarize(
+    seeds: usize,
+    entries: &[Entry],
+    deviations: &[Deviation],
+    counters: (u64, u64, Option<u64>),
+    stopped_by: String,
+) -> Summary {
+    let count = |s: Status| entries.iter().filter(|e| e.status == s).count();
+    let mutated: Vec<&Deviation> = deviations.iter().filter(|d| d.mutant.is_some()).collect();
+    let mean =
+        |xs: &mut dyn Iterator<Item = f64>, n: usize| (n > 0).then(|| xs.sum::<f64>() / n as f64);
+    let mut by_operator = BTreeMap::new();
+    for d in &mutated {
+        if let Some(op) = &d.op {
+            *by_operator.entry(op.clone()).or_insert(0) += 1;
+        }
+    }
+    Summary {
+        seeds,
+        skipped: count(Status::Skipped),
+        found_at_admission: deviations.len() - mutated.len(),
+        found_by_mutation: mutated.len(),
+        deviations: deviations.len(),
+        dropped: count(Status::Dropped),
+        active: count(Status::Active),
+        mutants: counters.1,
+        rounds: counters.0,
+        mean_l2: mean(&mut mutated.iter().map(|d| d.l2), mutated.len()),
+        mean_linf: mean(&mut mutated.iter().map(|d| d.linf), mutated.len()),
+        mean_probability: mean(
+            &mut deviations.iter().map(|d| d.probability.p),
+            deviations.len(),
+        ),
+        by_operator,
+        digest: format!("{:016x}", counters.2.unwrap_or_default()),
+        stopped_by,
+    }
+}
+
+/// The first `k` (all if `None`) deviation records of a `deviations.jsonl` file.
+fn read_lines(path: &Path, k: Option<usize>) -> Result<Vec<Deviation>, UsageError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage!("cannot read {} ({e})", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if k.is_some_and(|k| out.len() == k) {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let d: Deviation = serde_json::from_str(line).map_err(|e| {
+            usage!(
+                "{} line {}: not a deviation record ({e})",
+                path.display(),
+                i + 1
+            )
+        })?;
+        out.push(d);
+    }
+    if let Some(k) = k {
+        if out.len() < k {
+            return Err(usage!(
+                "{}: the checkpoint knows {k} deviations, the file has {}",
+                path.display(),
+                out.len()
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn load_lines(path: &Path, k: usize) -> Result<Vec<Deviation>, UsageError> {
+    read_lines(path, Some(k))
+}
+
+/// Reads `campaign.json` of a campaign folder.
+pub fn read_campaign(dir: &Path) -> Result<CampaignJson, UsageError> {
+    let cpath = dir.join(CAMPAIGN);
+    let text = std::fs::read_to_string(&cpath).map_err(|e| {
+        usage!(
+            "{}: cannot read it ({e}); run `mpcdiff fuzz --out {}` first",
+            cpath.display(),
+            dir.display()
+        )
+    })?;
+    let campaign: CampaignJson = serde_json::from_str(&text)
+        .map_err(|e| usage!("{}: not an mpcdiff.campaign/1 file ({e})", cpath.display()))?;
+    if campaign.schema != "mpcdiff.campaign/1" {
+        return Err(usage!(
+            "{}: schema {:?} is not mpcdiff.campaign/1",
+            cpath.display(),
+            campaign.schema
+        ));
+    }
+    Ok(campaign)
+}
+
+/// A finished or interrupted campaign read back from its folder, every deviation re-verified.
+pub struct Loaded {
+    /// `campaign.json`.
+    pub campaign: CampaignJson,
+    /// The model and deployment it ran on.
+    pub setup: Setup,
+    /// The plan it ran with.
+    pub plan: RepairPlan,
+    /// Its deviations, each replayed.
+    pub deviations: Vec<Deviation>,
+}
+
+/// Reads a campaign folder and replays every deviation (plaintext and MPC with its recorded
+/// seed): a record whose logits differ in any bit, or that no longer deviates, is an error.
+pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
+    let cpath = dir.join(CAMPAIGN);
+    let campaign = read_campaign(dir)?;
+    let setup = Setup::new(&campaign.spec.target)?;
+    let plan = match &campaign.spec.plan {
+        Some(p) => RepairPlan::from_json(p, &setup, &cpath.display().to_string())?,
+        None => RepairPlan::default(),
+    };
+    let deviations = read_lines(&dir.join(DEVIATIONS), None)?;
+    let pool = Pool::new(&setup, threads)?;
+    let checks = pool.map(&deviations, |ws, d| {
+        let pl = ws.plaintext(&d.input, None)?;
+        let (mp, _) = plan.with(None, |p| ws.mpc(&d.input, d.mpc_seed, p, None))?;
+        let same = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+        };
+        Ok(same(&pl, &d.plaintext_logits)
+            && same(&mp, &d.mpc_logits)
+            && mpcdiff_kernel::difftest::fitness::is_deviation(&pl, &mp, usize::from(d.label)))
+    })?;
+    if let Some(k) = checks.iter().position(|ok| !ok) {
+        return Err(usage!(
+            "{} line {}: the recorded deviation does not replay (different logits or no label flip): the file was edited, or written by another version",
+            dir.join(DEVIATIONS).display(),
+            k + 1
+        )
+        .into());
+    }
+    drop(pool);
+    Ok(Loaded {
+        campaign,
+        setup,
+        plan,
+        deviations,
+    })
+}

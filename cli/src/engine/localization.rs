@@ -1,0 +1,301 @@
+//! Localization: which neurons and layers a campaign's deviations come from.
+//!
+//! Three views, all computed from the re-verified deviations of a campaign:
+//! * **votes** (the artifact's, all activation layers in one pass): per deviation, the
+//!   τ⁺ share of a layer's neurons with the largest |plaintext − MPC| output error get a high
+//!   vote, the τ⁻ share with the smallest a low vote; plus the signed score high − low and the
+//!   mean error per neuron;
+//! * **per-layer attribution**: each nonlinear layer in turn made exact (an oracle) in the MPC
+//!   model: how many deviations disappear;
+//! * **error sources**: the earliest arithmetic in which each deviation's label already flips:
+//!   float with the approximations (approximation error), plaintext fixed point (plus
+//!   encoding and truncation), or only shared (share randomness).
+
+use mpcdiff_kernel::difftest::fitness::{argmax, is_deviation};
+use mpcdiff_kernel::difftest::oracle::Stage;
+use mpcdiff_kernel::difftest::plan::nonlinear_layers;
+use mpcdiff_kernel::difftest::recorder::Recorder;
+use mpcdiff_kernel::difftest::voting::{self, Thresholds};
+use mpcdiff_kernel::nn::model::BnMode;
+use mpcdiff_kernel::nn::spec::Shape;
+use serde::{Deserialize, Serialize};
+
+use super::fuzzing::Deviation;
+use super::plan::RepairPlan;
+use super::pool::Pool;
+use super::target::Setup;
+
+/// One neuron's tallies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuronScore {
+    /// Index in the layer (per sample, CHW order).
+    pub neuron: u32,
+    /// High votes.
+    pub high: u32,
+    /// Low votes.
+    pub low: u32,
+    /// `high − low`.
+    pub score: i64,
+    /// Mean |plaintext − MPC| of its output over the deviations.
+    pub mean_error: f64,
+}
+
+/// One layer's localization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerReport {
+    /// Its name.
+    pub name: String,
+    /// Neurons per sample.
+    pub neurons: usize,
+    /// Its output shape (`[c, h, w]` or `[n]`).
+    pub shape: Vec<usize>,
+    /// Whether it is an activation (batch norms are attributed, not voted on).
+    pub activation: bool,
+    /// High votes per neuron.
+    pub high_votes: Vec<u32>,
+    /// Low votes per neuron.
+    pub low_votes: Vec<u32>,
+    /// Mean error per neuron.
+    pub mean_error: Vec<f64>,
+    /// The ⌊n·τ⁺⌋ neurons with most high votes (the artifact's high set).
+    pub high_set: Vec<u32>,
+    /// The ⌊n·τ⁻⌋ neurons with most low votes, minus the high set.
+    pub low_set: Vec<u32>,
+    /// The first neurons by signed score.
+    pub top: Vec<NeuronScore>,
+    /// Deviations that disappear when this layer alone is exact.
+    pub fixed_when_exact: usize,
+}
+
+/// Error sources over the deviations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sources {
+    /// Already flipped in float with the approximations.
+    pub approximation: usize,
+    /// Flipped first in plaintext fixed point.
+    pub fixed_point: usize,
+    /// Flipped only with shares.
+    pub share_randomness: usize,
+}
+
+/// The whole localization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Localization {
+    /// `mpcdiff.localize/1`.
+    pub schema: String,
+    /// Deviations voted on.
+    pub deviations: usize,
+    /// τ⁺.
+    pub tau_high: f64,
+    /// τ⁻.
+    pub tau_low: f64,
+    /// Per nonlinear layer, in model order.
+    pub layers: Vec<LayerReport>,
+    /// Where the deviations come from.
+    pub sources: Sources,
+}
+
+/// Neurons listed in `top`.
+const TOP: usize = 10;
+
+fn shape_vec(s: Shape) -> Vec<usize> {
+    match s {
+        Shape::Image { c, h, w } => vec![c, h, w],
+        Shape::Vector(n) => vec![n],
+    }
+}
+
+/// Localizes `deviations` of `setup` (MPC model with `plan`).
+pub fn localize(
+    setup: &Setup,
+    plan: &RepairPlan,
+    deviations: &[Deviation],
+    th: Thresholds,
+    pool: &Pool<'_>,
+) -> anyhow::Result<Localization> {
+    let model = &setup.model;
+    let len = Recorder::len(model, 1);
+    // Per deviation: |plain − MPC| of every activation, layer after layer.
+    let errs = pool.map(deviations, |ws, d| {
+        let mut p = vec![0.0; len];
+        let mut m = vec![0.0; len];
+        ws.plaintext(&d.input, Some(&mut Recorder::new(model, 1, &mut p)?))?;
+        plan.with(None, |pl| {
+            ws.mpc(
+                &d.input,
+                d.mpc_seed,
+                pl,
+                Some(&mut Recorder::new(model, 1, &mut m)?),
+            )
+        })?;
+        Ok(p.iter()
+            .zip(&m)
+            .map(|(a, b)| (a - b).abs())
+            .collect::<Vec<f64>>())
+    })?;
+    let bn_mpc = setup.bn == BnMode::Crypten;
+    let layers: Vec<_> = nonlinear_layers(model, bn_mpc).collect();
+    // Per-layer attribution: each layer exact in turn.
+    let jobs: Vec<(usize, usize)> = (0..layers.len())
+        .flat_map(|l| (0..deviations.len()).map(move |k| (l, k)))
+        .collect();
+    let still = pool.map(&jobs, |ws, &(l, k)| {
+        let d = &deviations[k];
+        let (mp, _) = plan.with(Some(layers[l].name), |pl| {
+            ws.mpc(&d.input, d.mpc_seed, pl, None)
+        })?;
+        Ok(is_deviation(&d.plaintext_logits, &mp, usize::from(d.label)))
+    })?;
+    let sources = sources(plan, deviations, pool)?;
+
+    let mut reports = Vec::new();
+    let mut offset = 0;
+    for (li, l) in layers.iter().enumerate() {
+        let n = l.neurons;
+        let (mut high, mut low, mut mean) = (vec![0u32; n], vec![0u32; n], vec![0.0f64; n]);
+        let mut order = vec![0u32; n];
+        if l.activation {
+            for e in &errs {
+                let layer_err = &e[offset..offset + n];
+                voting::vote(layer_err, th, &mut order, &mut high, &mut low)?;
+                for (m, &v) in mean.iter_mut().zip(layer_err) {
+                    *m += v;
+                }
+            }
+            if !errs.is_empty() {
+                for m in &mut mean {
+                    *m /= errs.len() as f64;
+                }
+            }
+            offset += n;
+        }
+        let high_set = voting::select(&high, th.high, &mut order)?.to_vec();
+        let mut low_set = voting::select(&low, th.low, &mut order)?.to_vec();
+        low_set.retain(|j| !high_set.contains(j));
+        voting::rank_signed(&high, &low, &mut order)?;
+        let top = order
+            .iter()
+            .take(if l.activation { TOP } else { 0 })
+            .map(|&j| NeuronScore {
+                neuron: j,
+                high: high[j as usize],
+                low: low[j as usize],
+                score: i64::from(high[j as usize]) - i64::from(low[j as usize]),
+                mean_error: mean[j as usize],
+            })
+            .collect();
+        let fixed_when_exact = (0..deviations.len())
+            .filter(|&k| !still[li * deviations.len() + k])
+            .count();
+        reports.push(LayerReport {
+            name: l.name.to_string(),
+            neurons: n,
+            shape: if l.activation {
+                shape_vec(model.shapes[l.index])
+            } else {
+                vec![n]
+            },
+            activation: l.activation,
+            high_votes: high,
+            low_votes: low,
+            mean_error: mean,
+            high_set,
+            low_set,
+            top,
+            fixed_when_exact,
+        });
+    }
+    Ok(Localization {
+        schema: "mpcdiff.localize/1".into(),
+        deviations: deviations.len(),
+        tau_high: th.high,
+        tau_low: th.low,
+        layers: reports,
+        sources,
+    })
+}
+
+/// Classifies each deviation by the earliest arithmetic whose label already flips.
+pub fn sources(
+    plan: &RepairPlan,
+    deviations: &[Deviation],
+    pool: &Pool<'_>,
+) -> anyhow::Result<Sources> {
+    let stages = pool.map(deviations, |ws, d| {
+        let label = usize::from(d.label);
+        let flips = |logits: &[f64]| argmax(logits) != label;
+        let approx = plan.with(None, |pl| {
+            ws.stage(Stage::Approximation, &d.input, d.mpc_seed, pl)
+        })?;
+        let fixed = plan.with(None, |pl| {
+            ws.stage(Stage::FixedPoint, &d.input, d.mpc_seed, pl)
+        })?;
+        Ok(if flips(&approx) {
+            0
+        } else if flips(&fixed) {
+            1
+        } else {
+            2
+        })
+    })?;
+    let mut s = Sources::default();
+    for k in stages {
+        match k {
+            0 => s.approximation += 1,
+            1 => s.fixed_point += 1,
+            _ => s.share_randomness += 1,
+        }
+    }
+    Ok(s)
+}
+
+/// A heat map of a layer's signed scores as SVG: images as one grid per channel, vectors as
+/// a grid of `⌈√n⌉` columns (120 neurons: 11 × 11). Red: more high votes, blue: more low.
+pub fn heatmap_svg(l: &LayerReport) -> String {
+    let (planes, rows, cols) = match l.shape.as_slice() {
+        [c, h, w] => (*c, *h, *w),
+        _ => {
+            let cols = (1..).find(|c| c * c >= l.neurons).unwrap_or(1);
+            (1, l.neurons.div_ceil(cols), cols)
+        }
+    };
+    let cell = if rows * cols > 400 { 6 } else { 14 };
+    let gap = 8;
+    let per_row = planes.min(8);
+    let grid_w = cols * cell;
+    let grid_h = rows * cell;
+    let width = per_row * (grid_w + gap) + gap;
+    let height = planes.div_ceil(per_row) * (grid_h + gap) + gap + 40;
+    let max = l
+        .high_votes
+        .iter()
+        .zip(&l.low_votes)
+        .map(|(&h, &lo)| (i64::from(h) - i64::from(lo)).unsigned_abs())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n<title>{}: signed vote score per neuron</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{gap}\" y=\"16\">{} ({} neurons): high − low votes, red = blamed, blue = exonerated (max |score| {})</text>\n",
+        l.name, l.name, l.neurons, max
+    );
+    for j in 0..l.neurons {
+        let score = f64::from(l.high_votes[j]) - f64::from(l.low_votes[j]);
+        let t = score / max;
+        let (r, g, b) = if t >= 0.0 {
+            (255.0, 255.0 * (1.0 - t), 255.0 * (1.0 - t))
+        } else {
+            (255.0 * (1.0 + t), 255.0 * (1.0 + t), 255.0)
+        };
+        let plane = j / (rows * cols);
+        let within = j % (rows * cols);
+        let (row, col) = (within / cols, within % cols);
+        let x = gap + (plane % per_row) * (grid_w + gap) + col * cell;
+        let y = 28 + gap + (plane / per_row) * (grid_h + gap) + row * cell;
+        s += &format!(
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" fill=\"rgb({},{},{})\"><title>neuron {j}: score {score}</title></rect>\n",
+            r as u8, g as u8, b as u8
+        );
+    }
+    s += "</svg>\n";
+    s
+}

@@ -1,0 +1,246 @@
+//! The model under test and its MPC deployment, from flags or from a campaign file.
+//!
+//! One place turns `--model / --profile / --frac-bits / --trunc / --bn` into a checked
+//! [`Setup`] (the kernel's [`Target`] plus what the CLI needs to name and replay it), and
+//! loads the dataset split the model was trained against.
+
+use clap::{Args, ValueEnum};
+use mpcdiff_kernel::approx::profile::{self, Profile};
+use mpcdiff_kernel::difftest::oracle::Target;
+use mpcdiff_kernel::nn::model::{BnMode, Model};
+use mpcdiff_kernel::{FixedPoint, TruncMode};
+use serde::{Deserialize, Serialize};
+
+use crate::cmd::mul::TruncArg;
+use crate::data::{self, Dataset};
+use crate::error::{usage, UsageError};
+
+/// The trained models shipped with mpcdiff (`cli/models/`, seed 42).
+pub fn builtin_model(name: &str) -> Option<&'static [u8]> {
+    match name {
+        "lenet" => Some(include_bytes!("../../models/lenet.safetensors")),
+        "lenet-relu" => Some(include_bytes!("../../models/lenet-relu.safetensors")),
+        "credit-mlp" => Some(include_bytes!("../../models/credit-mlp.safetensors")),
+        "bank-mlp" => Some(include_bytes!("../../models/bank-mlp.safetensors")),
+        _ => None,
+    }
+}
+
+/// The dataset a built-in architecture is trained on.
+pub fn dataset_of(architecture: &str) -> Option<&'static str> {
+    match architecture {
+        "lenet" | "lenet-relu" => Some("mnist"),
+        "credit-mlp" => Some("credit"),
+        "bank-mlp" => Some("bank"),
+        _ => None,
+    }
+}
+
+/// How batch norm runs in the MPC model, as a flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BnArg {
+    /// As CrypTen: inv_sqrt of the encrypted running variance on every pass.
+    Crypten,
+    /// Folded into the previous layer's weights before encoding.
+    Folded,
+}
+
+impl BnArg {
+    /// The kernel's mode.
+    pub fn mode(self) -> BnMode {
+        match self {
+            BnArg::Crypten => BnMode::Crypten,
+            BnArg::Folded => BnMode::Folded,
+        }
+    }
+
+    /// The flag value.
+    pub fn name(self) -> &'static str {
+        match self {
+            BnArg::Crypten => "crypten",
+            BnArg::Folded => "folded",
+        }
+    }
+}
+
+/// The flags that choose the model and its MPC deployment.
+#[derive(Clone, Debug, Args, Serialize, Deserialize, PartialEq)]
+pub struct TargetArgs {
+    /// A built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) or a model file.
+    #[arg(long, default_value = "lenet")]
+    pub model: String,
+    /// Approximation profile of the MPC model (crypten, mpcdiff, crypten-chebyshev).
+    #[arg(long, default_value = "crypten")]
+    pub profile: String,
+    /// Fixed-point fractional bits (0..=40).
+    #[arg(long, default_value_t = 16)]
+    pub frac_bits: u32,
+    /// Truncation protocol.
+    #[arg(long, value_enum, default_value = "local")]
+    #[serde(with = "trunc_serde")]
+    pub trunc: TruncArg,
+    /// How the MPC model evaluates batch norm.
+    #[arg(long, value_enum, default_value = "crypten")]
+    pub bn: BnArg,
+}
+
+mod trunc_serde {
+    use super::TruncArg;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &TruncArg, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match t {
+            TruncArg::Local => "local",
+            TruncArg::Dealer => "dealer",
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TruncArg, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "local" => Ok(TruncArg::Local),
+            "dealer" => Ok(TruncArg::Dealer),
+            other => Err(serde::de::Error::custom(format!(
+                "truncation {other:?} is not local or dealer"
+            ))),
+        }
+    }
+}
+
+/// A checked model and deployment. The model's bytes live for the whole run (a CLI run
+/// tests one model).
+pub struct Setup {
+    /// The flags it came from.
+    pub args: TargetArgs,
+    /// The parsed model.
+    pub model: Model<'static>,
+    /// The profile.
+    pub profile: &'static Profile,
+    /// The encoding.
+    pub fp: FixedPoint,
+    /// The truncation protocol.
+    pub trunc: TruncMode,
+    /// The batch-norm mode under MPC.
+    pub bn: BnMode,
+    /// The dataset of its architecture, if known.
+    pub dataset: Option<&'static str>,
+}
+
+/// Reads a model: a built-in name or a file. The bytes of a file are leaked: they must
+/// outlive every borrow of the parsed model, which is the whole run.
+pub fn load_model(name: &str) -> Result<Model<'static>, UsageError> {
+    let bytes: &'static [u8] = match builtin_model(name) {
+        Some(b) => b,
+        None => {
+            let owned = std::fs::read(name).map_err(|e| {
+                usage!("--model {name}: not a built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) and not a readable file ({e})")
+            })?;
+            Box::leak(owned.into_boxed_slice())
+        }
+    };
+    Model::parse(bytes).map_err(|e| usage!("--model {name}: {e}"))
+}
+
+/// The profile called `name`, or a usage error listing the known ones.
+pub fn profile_by_name(name: &str) -> Result<&'static Profile, UsageError> {
+    profile::by_name(name).ok_or_else(|| {
+        let names: Vec<&str> = profile::PROFILES.iter().map(|p| p.name).collect();
+        usage!(
+            "--profile {name:?} is not a known profile (one of: {})",
+            names.join(", ")
+        )
+    })
+}
+
+impl Setup {
+    /// Checks the flags and loads the model.
+    pub fn new(args: &TargetArgs) -> Result<Setup, UsageError> {
+        let fp = FixedPoint::new(args.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
+        let profile = profile_by_name(&args.profile)?;
+        let model = load_model(&args.model)?;
+        let dataset = dataset_of(model.architecture);
+        Ok(Setup {
+            args: args.clone(),
+            profile,
+            fp,
+            trunc: args.trunc.mode(),
+            bn: args.bn.mode(),
+            dataset,
+            model,
+        })
+    }
+
+    /// The same deployment at another precision.
+    pub fn with_frac_bits(&self, frac_bits: u32) -> Result<Setup, UsageError> {
+        let mut args = self.args.clone();
+        args.frac_bits = frac_bits;
+        Setup::new(&args)
+    }
+
+    /// The kernel's view.
+    pub fn target(&self) -> Target<'_, 'static> {
+        Target {
+            model: &self.model,
+            profile: self.profile,
+            fp: self.fp,
+            trunc: self.trunc,
+            bn: self.bn,
+        }
+    }
+
+    /// The flags that reproduce this deployment.
+    pub fn flags(&self) -> String {
+        format!(
+            "--model {} --profile {} --frac-bits {} --trunc {} --bn {}",
+            self.args.model,
+            self.profile.name,
+            self.args.frac_bits,
+            crate::cmd::mul::trunc_name(self.trunc),
+            self.args.bn.name()
+        )
+    }
+
+    /// A metadata value of the model, unescaped and parsed as JSON.
+    pub fn metadata_json(&self, key: &str) -> Option<serde_json::Value> {
+        let text = crate::train::format::metadata_text(&self.model, key).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// The dataset split the model was trained against, from `dir` (its `training.data`
+    /// metadata names the split seed and the digest of the split's index lists).
+    pub fn load_data(&self, dir: &std::path::Path) -> Result<Dataset, UsageError> {
+        let name = &self.args.model;
+        let dataset = self.dataset.ok_or_else(|| {
+            usage!(
+                "--model {name}: no dataset known for architecture {:?}",
+                self.model.architecture
+            )
+        })?;
+        let training = self.metadata_json("training");
+        let recorded = training.as_ref().and_then(|t| t.get("data"));
+        let split_seed = recorded
+            .and_then(|d| d.get("split_seed"))
+            .and_then(|v| v.as_u64());
+        if split_seed.is_none() && dataset != "mnist" {
+            return Err(usage!("--model {name}: its metadata does not record the data split it was trained on (training.data.split_seed)"));
+        }
+        let data = data::load(dataset, dir, split_seed.unwrap_or(0)).map_err(UsageError::from)?;
+        if let Some(digest) = recorded
+            .and_then(|d| d.get("index_digest"))
+            .and_then(|v| v.as_str())
+        {
+            let loaded = format!("{:016x}", data.provenance.index_digest);
+            if loaded != digest {
+                return Err(usage!("--model {name}: the {dataset} split loaded from {} (digest {loaded}) is not the one the model was trained on ({digest})", dir.display()));
+            }
+        }
+        if data.features != self.model.input.len() {
+            return Err(usage!(
+                "--model {name}: the model takes {} features, the {dataset} data has {}",
+                self.model.input.len(),
+                data.features
+            ));
+        }
+        Ok(data)
+    }
+}

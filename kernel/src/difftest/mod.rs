@@ -1,0 +1,19 @@
+//! Differential testing of a model against its MPC deployment: MPCDiff's engine.
+//!
+//! * [`mutation`]: operators, input domains, distance budgets;
+//! * [`fitness`]: the feedback and the deviation test;
+//! * [`campaign`]: the seeded, round-based fuzzing loop over a corpus (ask / tell);
+//! * [`oracle`]: the plaintext and MPC models (and the stages between them);
+//! * [`recorder`], [`voting`]: localization by neuron votes;
+//! * [`plan`]: per-neuron repair levels attached to layer names.
+//!
+//! Everything works on caller-provided buffers, so the CLI (threads, files) and the browser
+//! (a worker) drive the same code and get the same bytes.
+
+pub mod campaign;
+pub mod fitness;
+pub mod mutation;
+pub mod oracle;
+pub mod plan;
+pub mod recorder;
+pub mod voting;

@@ -1,0 +1,560 @@
+//! Mutation operators: how the fuzzer turns a seed input into a nearby candidate.
+//!
+//! # The artifact's operator, and why we have more
+//! MPCDiff mutates with i.i.d. Gaussian noise on every element (σ = 0.05 for MNIST in
+//! normalised units, 0.1 for the tables), then projects: MNIST images are **min-max
+//! re-stretched** to the full input range (a contrast change, not a clip) and table rows are
+//! clamped to [0, 1]. Noise accumulates without bound, and categorical columns become
+//! non-codes. [`Mutator::artifact`] reproduces that (except that categorical columns snap to a
+//! valid code, see below); [`Mutator::mpcdiff`] adds the operators a fuzzer of natural inputs
+//! needs: sparse pixels, contrast/brightness, small affine warps (images), one-feature steps
+//! (tables), and clipping instead of re-stretching.
+//!
+//! # Budgets
+//! A [`Budget`] bounds the distance of every mutant to its **original** seed input (not to its
+//! parent), in L∞ and/or L2, in model-input units. Without one (the default, as the artifact)
+//! distances are still measured and reported.
+//!
+//! # Valid inputs
+//! Every mutant is projected into its [`Domain`]: image pixels into `[lo, hi]`, continuous
+//! table features into their range, categorical features onto the nearest of their codes'
+//! input values. A budget that a categorical change would break reverts that feature to its
+//! original code.
+//!
+//! # Randomness
+//! An operator draws only from the generator it is given; the fuzzer gives each mutant its own
+//! sub-stream (see [`super::campaign`]), so a mutant depends on its number, not on the thread
+//! that made it. All float math is IEEE basic operations and `libm`.
+
+use rand_core::RngCore;
+
+use crate::error::{check_len, Error, Result};
+use crate::seed::{below, normal, unit_f64};
+
+/// One input feature of a table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Feature<'a> {
+    /// A continuous feature with its valid range of model inputs.
+    Continuous {
+        /// Smallest valid input.
+        lo: f64,
+        /// Largest valid input.
+        hi: f64,
+    },
+    /// A categorical feature: the model inputs of its codes (any order).
+    Categorical {
+        /// The valid inputs.
+        values: &'a [f64],
+    },
+}
+
+/// The space inputs live in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Domain<'a> {
+    /// An image in CHW order with one valid range for every pixel.
+    Image {
+        /// Channels.
+        channels: usize,
+        /// Rows.
+        height: usize,
+        /// Columns.
+        width: usize,
+        /// Smallest valid pixel (MNIST normalised: (0 − 0.1307)/0.3081).
+        lo: f64,
+        /// Largest valid pixel (MNIST normalised: (1 − 0.1307)/0.3081).
+        hi: f64,
+    },
+    /// A table row.
+    Table {
+        /// One entry per feature.
+        features: &'a [Feature<'a>],
+    },
+}
+
+impl Domain<'_> {
+    /// Elements of one input.
+    pub fn len(&self) -> usize {
+        match *self {
+            Domain::Image {
+                channels,
+                height,
+                width,
+                ..
+            } => channels * height * width,
+            Domain::Table { features } => features.len(),
+        }
+    }
+
+    /// Whether inputs have no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `x` is a valid input (every value finite and in the domain).
+    pub fn contains(&self, x: &[f64]) -> bool {
+        if x.len() != self.len() {
+            return false;
+        }
+        match *self {
+            Domain::Image { lo, hi, .. } => x.iter().all(|&v| v >= lo && v <= hi),
+            Domain::Table { features } => x.iter().zip(features).all(|(&v, f)| match *f {
+                Feature::Continuous { lo, hi } => v >= lo && v <= hi,
+                Feature::Categorical { values } => values.contains(&v),
+            }),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let ok_range = |lo: f64, hi: f64| lo.is_finite() && hi.is_finite() && lo <= hi;
+        let ok = match *self {
+            Domain::Image { lo, hi, .. } => ok_range(lo, hi),
+            Domain::Table { features } => features.iter().all(|f| match *f {
+                Feature::Continuous { lo, hi } => ok_range(lo, hi),
+                Feature::Categorical { values } => {
+                    !values.is_empty() && values.iter().all(|v| v.is_finite())
+                }
+            }),
+        };
+        if ok && !self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::OutOfRange {
+                what: "domain: empty, or a range that is not finite with lo <= hi, or a categorical feature without codes",
+            })
+        }
+    }
+}
+
+/// How a mutant is brought back into an image domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Projection {
+    /// Clamp each pixel into `[lo, hi]` (tables always clamp).
+    Clip,
+    /// The artifact's MNIST projection: min-max re-stretch the whole image onto `[lo, hi]`.
+    Rescale,
+}
+
+/// A mutation operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Operator {
+    /// σ·N(0, 1) on every element (the artifact's operator).
+    Gaussian = 0,
+    /// One to four pixels set to uniform values in `[lo, hi]` (images).
+    SparsePixel = 1,
+    /// Contrast ×(1 ± 0.1) about `lo`, brightness ± 5 % of the range (images).
+    Contrast = 2,
+    /// A small affine warp: rotation ± 3°, scale 1 ± 3 %, shift ± 0.5 px, bilinear (images).
+    Affine = 3,
+    /// One feature: a continuous one moves by σ·N(0, 1), a categorical one takes another code
+    /// (tables).
+    FeatureStep = 4,
+}
+
+/// Number of operators.
+pub const OPERATORS: usize = 5;
+
+impl Operator {
+    /// Every operator, in number order.
+    pub const ALL: [Operator; OPERATORS] = [
+        Operator::Gaussian,
+        Operator::SparsePixel,
+        Operator::Contrast,
+        Operator::Affine,
+        Operator::FeatureStep,
+    ];
+
+    /// The name used in result files and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Operator::Gaussian => "gaussian",
+            Operator::SparsePixel => "sparse-pixel",
+            Operator::Contrast => "contrast",
+            Operator::Affine => "affine",
+            Operator::FeatureStep => "feature-step",
+        }
+    }
+
+    /// The operator called `name`.
+    pub fn by_name(name: &str) -> Option<Operator> {
+        Operator::ALL.into_iter().find(|o| o.name() == name)
+    }
+
+    /// Whether the operator applies to inputs of `domain`.
+    pub fn applies_to(self, domain: &Domain<'_>) -> bool {
+        matches!(
+            (self, domain),
+            (Operator::Gaussian, _)
+                | (
+                    Operator::SparsePixel | Operator::Contrast | Operator::Affine,
+                    Domain::Image { .. }
+                )
+                | (Operator::FeatureStep, Domain::Table { .. })
+        )
+    }
+}
+
+/// Bounds on a mutant's distance to its original input (model-input units).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Budget {
+    /// Largest |mutant − original| of any element.
+    pub linf: Option<f64>,
+    /// Largest ‖mutant − original‖₂.
+    pub l2: Option<f64>,
+}
+
+/// The distances of `x` to `original`: `(L2, L∞)`.
+pub fn distance(x: &[f64], original: &[f64]) -> (f64, f64) {
+    let (mut sq, mut inf) = (0.0f64, 0.0f64);
+    for (&a, &b) in x.iter().zip(original) {
+        let d = a - b;
+        sq += d * d;
+        inf = inf.max(libm::fabs(d));
+    }
+    (libm::sqrt(sq), inf)
+}
+
+/// Operator weights, noise scale, projection and budget: how mutants are made.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mutator {
+    /// σ of [`Operator::Gaussian`] and [`Operator::FeatureStep`], in model-input units.
+    pub sigma: f64,
+    /// How image mutants are projected back.
+    pub projection: Projection,
+    /// Relative weight of each operator (indexed by its number); 0 disables it.
+    pub weights: [u32; OPERATORS],
+    /// Distance bounds to the original.
+    pub budget: Budget,
+}
+
+impl Mutator {
+    /// The artifact's mutator for `domain`: Gaussian only, σ 0.05 (images) or 0.1 (tables),
+    /// images re-stretched, no budget.
+    pub fn artifact(domain: &Domain<'_>) -> Mutator {
+        let image = matches!(domain, Domain::Image { .. });
+        Mutator {
+            sigma: if image { 0.05 } else { 0.1 },
+            projection: if image {
+                Projection::Rescale
+            } else {
+                Projection::Clip
+            },
+            weights: [1, 0, 0, 0, 0],
+            budget: Budget::default(),
+        }
+    }
+
+    /// mpcdiff's mutator: the artifact's σ, clipping, and every operator that applies, the
+    /// Gaussian one as likely as all others together.
+    pub fn mpcdiff(domain: &Domain<'_>) -> Mutator {
+        let image = matches!(domain, Domain::Image { .. });
+        Mutator {
+            sigma: if image { 0.05 } else { 0.1 },
+            projection: Projection::Clip,
+            weights: if image {
+                [3, 1, 1, 1, 0]
+            } else {
+                [1, 0, 0, 0, 1]
+            },
+            budget: Budget::default(),
+        }
+    }
+
+    fn check(&self, domain: &Domain<'_>) -> Result<()> {
+        domain.check()?;
+        if !(self.sigma.is_finite() && self.sigma >= 0.0) {
+            return Err(Error::OutOfRange {
+                what: "mutation sigma must be finite and >= 0",
+            });
+        }
+        let bad = |b: Option<f64>| b.is_some_and(|v| !(v.is_finite() && v >= 0.0));
+        if bad(self.budget.linf) || bad(self.budget.l2) {
+            return Err(Error::OutOfRange {
+                what: "distance budgets must be finite and >= 0",
+            });
+        }
+        let usable = Operator::ALL
+            .iter()
+            .any(|o| self.weights[*o as usize] > 0 && o.applies_to(domain));
+        if !usable {
+            return Err(Error::OutOfRange {
+                what: "no mutation operator with a positive weight applies to this input domain",
+            });
+        }
+        Ok(())
+    }
+
+    /// Draws an operator in proportion to the weights of those that apply to `domain`.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] if none applies or a setting is out of range.
+    pub fn choose(&self, domain: &Domain<'_>, rng: &mut impl RngCore) -> Result<Operator> {
+        self.check(domain)?;
+        let weight = |o: Operator| {
+            if o.applies_to(domain) {
+                u64::from(self.weights[o as usize])
+            } else {
+                0
+            }
+        };
+        let total: u64 = Operator::ALL.into_iter().map(weight).sum();
+        let mut pick = below(rng, total);
+        for o in Operator::ALL {
+            let w = weight(o);
+            if pick < w {
+                return Ok(o);
+            }
+            pick -= w;
+        }
+        Err(Error::OutOfRange {
+            what: "no mutation operator applies",
+        })
+    }
+
+    /// `out` = operator `op` applied to `current`, projected into `domain` and into the budget
+    /// around `original`.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if a slice is not `domain.len()` long, [`Error::OutOfRange`]
+    /// if `op` does not apply to the domain or a setting is out of range.
+    pub fn apply(
+        &self,
+        op: Operator,
+        domain: &Domain<'_>,
+        original: &[f64],
+        current: &[f64],
+        out: &mut [f64],
+        rng: &mut impl RngCore,
+    ) -> Result<()> {
+        self.check(domain)?;
+        let n = domain.len();
+        check_len(n, original.len())?;
+        check_len(n, current.len())?;
+        check_len(n, out.len())?;
+        if !op.applies_to(domain) {
+            return Err(Error::OutOfRange {
+                what: "mutation operator does not apply to this input domain",
+            });
+        }
+        match (op, *domain) {
+            (Operator::Gaussian, _) => {
+                for (o, &c) in out.iter_mut().zip(current) {
+                    *o = c + self.sigma * normal(rng);
+                }
+            }
+            (Operator::SparsePixel, Domain::Image { lo, hi, .. }) => {
+                out.copy_from_slice(current);
+                let k = 1 + below(rng, 4);
+                for _ in 0..k {
+                    let i = below(rng, n as u64) as usize;
+                    out[i] = lo + (hi - lo) * unit_f64(rng);
+                }
+            }
+            (Operator::Contrast, Domain::Image { lo, hi, .. }) => {
+                let c = 1.0 + 0.1 * (2.0 * unit_f64(rng) - 1.0);
+                let b = 0.05 * (hi - lo) * (2.0 * unit_f64(rng) - 1.0);
+                for (o, &v) in out.iter_mut().zip(current) {
+                    *o = lo + (v - lo) * c + b;
+                }
+            }
+            (
+                Operator::Affine,
+                Domain::Image {
+                    channels,
+                    height,
+                    width,
+                    lo,
+                    ..
+                },
+            ) => {
+                let theta = (2.0 * unit_f64(rng) - 1.0) * 3.0 * core::f64::consts::PI / 180.0;
+                let scale = 1.0 + 0.03 * (2.0 * unit_f64(rng) - 1.0);
+                let ty = 0.5 * (2.0 * unit_f64(rng) - 1.0);
+                let tx = 0.5 * (2.0 * unit_f64(rng) - 1.0);
+                let warp = Warp {
+                    cos: libm::cos(theta) / scale,
+                    sin: libm::sin(theta) / scale,
+                    ty,
+                    tx,
+                    height,
+                    width,
+                    fill: lo,
+                };
+                let plane = height * width;
+                for (src, dst) in current
+                    .chunks(plane)
+                    .zip(out.chunks_mut(plane))
+                    .take(channels)
+                {
+                    warp.apply(src, dst);
+                }
+            }
+            (Operator::FeatureStep, Domain::Table { features }) => {
+                out.copy_from_slice(current);
+                let j = below(rng, n as u64) as usize;
+                match features[j] {
+                    Feature::Continuous { .. } => out[j] += self.sigma * normal(rng),
+                    Feature::Categorical { values } => {
+                        // Another code, uniformly (the same one if there is no other).
+                        let others = values.iter().filter(|&&v| v != current[j]).count();
+                        if others > 0 {
+                            let pick = below(rng, others as u64) as usize;
+                            if let Some(&v) = values.iter().filter(|&&v| v != current[j]).nth(pick)
+                            {
+                                out[j] = v;
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::OutOfRange {
+                    what: "mutation operator does not apply to this input domain",
+                })
+            }
+        }
+        project(domain, self.projection, out);
+        self.bound(domain, original, out);
+        Ok(())
+    }
+
+    /// Brings `x` within the budget around `original`, then back into the domain by clipping
+    /// (which only moves values towards the original's, so the budget holds).
+    fn bound(&self, domain: &Domain<'_>, original: &[f64], x: &mut [f64]) {
+        let Budget { linf, l2 } = self.budget;
+        if linf.is_none() && l2.is_none() {
+            return;
+        }
+        let categorical = |j: usize| match domain {
+            Domain::Table { features } => matches!(features[j], Feature::Categorical { .. }),
+            Domain::Image { .. } => false,
+        };
+        if let Some(e) = linf {
+            for (j, (v, &o)) in x.iter_mut().zip(original).enumerate() {
+                let d = *v - o;
+                if libm::fabs(d) > e {
+                    *v = if categorical(j) {
+                        o
+                    } else {
+                        o + e * d.signum()
+                    };
+                }
+            }
+        }
+        if let Some(e) = l2 {
+            // Categorical changes count whole; if they alone exceed the budget they revert.
+            let mut cat_sq = 0.0;
+            let mut cont_sq = 0.0;
+            for (j, (&v, &o)) in x.iter().zip(original).enumerate() {
+                let d = v - o;
+                if categorical(j) {
+                    cat_sq += d * d;
+                } else {
+                    cont_sq += d * d;
+                }
+            }
+            if cat_sq > e * e {
+                for (j, (v, &o)) in x.iter_mut().zip(original).enumerate() {
+                    if categorical(j) {
+                        *v = o;
+                    }
+                }
+                cat_sq = 0.0;
+            }
+            let room = libm::sqrt(e * e - cat_sq);
+            let norm = libm::sqrt(cont_sq);
+            if norm > room {
+                let k = room / norm;
+                for (j, (v, &o)) in x.iter_mut().zip(original).enumerate() {
+                    if !categorical(j) {
+                        *v = o + (*v - o) * k;
+                    }
+                }
+            }
+        }
+        project(domain, Projection::Clip, x);
+    }
+}
+
+/// Brings `x` into `domain`.
+pub fn project(domain: &Domain<'_>, projection: Projection, x: &mut [f64]) {
+    match *domain {
+        Domain::Image { lo, hi, .. } => {
+            if projection == Projection::Rescale {
+                let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+                for &v in x.iter() {
+                    min = min.min(v);
+                    max = max.max(v);
+                }
+                if max > min {
+                    let k = (hi - lo) / (max - min);
+                    for v in x.iter_mut() {
+                        *v = (*v - min) * k + lo;
+                    }
+                }
+            }
+            for v in x.iter_mut() {
+                *v = v.clamp(lo, hi);
+            }
+        }
+        Domain::Table { features } => {
+            for (v, f) in x.iter_mut().zip(features) {
+                match *f {
+                    Feature::Continuous { lo, hi } => *v = v.clamp(lo, hi),
+                    Feature::Categorical { values } => *v = nearest(values, *v),
+                }
+            }
+        }
+    }
+}
+
+/// The value of `values` nearest to `v` (the first of equals).
+fn nearest(values: &[f64], v: f64) -> f64 {
+    let mut best = values[0];
+    for &c in values {
+        if libm::fabs(c - v) < libm::fabs(best - v) {
+            best = c;
+        }
+    }
+    best
+}
+
+/// An inverse affine map about the image centre, sampled bilinearly.
+struct Warp {
+    cos: f64,
+    sin: f64,
+    ty: f64,
+    tx: f64,
+    height: usize,
+    width: usize,
+    fill: f64,
+}
+
+impl Warp {
+    fn apply(&self, src: &[f64], dst: &mut [f64]) {
+        let (h, w) = (self.height, self.width);
+        let cy = (h as f64 - 1.0) / 2.0;
+        let cx = (w as f64 - 1.0) / 2.0;
+        let at = |r: isize, c: isize| {
+            if r < 0 || c < 0 || r >= h as isize || c >= w as isize {
+                self.fill
+            } else {
+                src[r as usize * w + c as usize]
+            }
+        };
+        for r in 0..h {
+            for c in 0..w {
+                let y = r as f64 - cy - self.ty;
+                let x = c as f64 - cx - self.tx;
+                let sy = self.cos * y - self.sin * x + cy;
+                let sx = self.sin * y + self.cos * x + cx;
+                let (y0, x0) = (libm::floor(sy), libm::floor(sx));
+                let (fy, fx) = (sy - y0, sx - x0);
+                let (y0, x0) = (y0 as isize, x0 as isize);
+                let top = at(y0, x0) * (1.0 - fx) + at(y0, x0 + 1) * fx;
+                let bottom = at(y0 + 1, x0) * (1.0 - fx) + at(y0 + 1, x0 + 1) * fx;
+                dst[r * w + c] = top * (1.0 - fy) + bottom * fy;
+            }
+        }
+    }
+}

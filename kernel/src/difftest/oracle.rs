@@ -1,0 +1,223 @@
+//! The oracles of differential testing: one model, three arithmetics.
+//!
+//! * **Plaintext** ([`Arith`] = [`Float`], every nonlinear layer exact, batch norm folded):
+//!   what the trained model computes.
+//! * **MPC** ([`Shared`]: two parties, a dealer, the profile's approximations, batch norm as
+//!   the target deploys it): what the deployed model computes. Every evaluation runs in a fresh
+//!   session with its own seed, so one input's MPC result replays alone.
+//! * In between, for attributing a deviation to its source, the same forward pass in [`Float`]
+//!   *with* the approximations (approximation error only) and in [`Fixed`] (plus encoding and
+//!   truncation, but no share randomness).
+//!
+//! All of them are [`run`]: load the parameters, input, forward, reveal.
+
+use crate::approx::profile::Profile;
+use crate::arith::Arith;
+use crate::cost::Cost;
+use crate::error::{Error, Result};
+use crate::fixed::FixedPoint;
+use crate::nn::forward::{self, Config, ExactPlan, Plan, Tap};
+use crate::nn::model::{BnMode, Model};
+use crate::protocols::truncation::TruncMode;
+use crate::share::Share;
+use crate::{Fixed, Float, Shared};
+
+/// The MPC model under test.
+#[derive(Clone, Copy)]
+pub struct Target<'m, 'a> {
+    /// The model.
+    pub model: &'m Model<'a>,
+    /// Approximation parameters.
+    pub profile: &'m Profile,
+    /// Fixed-point encoding.
+    pub fp: FixedPoint,
+    /// Truncation protocol.
+    pub trunc: TruncMode,
+    /// How batch norm runs under MPC.
+    pub bn: BnMode,
+}
+
+/// The buffers of one [`run`] in an arithmetic with elements `E`.
+pub struct Buffers<'b, E> {
+    /// The loaded parameters ([`Model::slots`]'s total).
+    pub params: &'b mut [E],
+    /// The encoded input (`batch × input`).
+    pub input: &'b mut [E],
+    /// The encoded logits (`batch × classes`).
+    pub out: &'b mut [E],
+    /// The forward pass's arena ([`forward::arena_elems`]).
+    pub arena: &'b mut [E],
+}
+
+/// Element counts of [`Buffers`] for `batch` samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sizes {
+    /// Parameters.
+    pub params: usize,
+    /// Input elements.
+    pub input: usize,
+    /// Logit elements.
+    pub out: usize,
+    /// Arena elements.
+    pub arena: usize,
+    /// Words of the [`Shared`] session arena.
+    pub words: usize,
+}
+
+impl Sizes {
+    /// The sizes for `batch` samples of `model` with batch norm `bn`.
+    ///
+    /// # Errors
+    /// The model's slot errors.
+    pub fn of(model: &Model<'_>, bn: BnMode, batch: usize) -> Result<Sizes> {
+        let (_, params) = model.slots(bn)?;
+        Ok(Sizes {
+            params,
+            input: batch * model.input.len(),
+            out: batch * model.classes,
+            arena: forward::arena_elems(model, batch),
+            words: forward::shared_arena_words(model, batch),
+        })
+    }
+}
+
+/// `logits` = the model on `x` (`batch` samples) in arithmetic `a`, with `plan` and `tap`.
+/// Loads the parameters into `buf.params` first when `load` (a [`Shared`] session must load
+/// its own; [`Float`] and [`Fixed`] may reuse loaded ones).
+///
+/// # Errors
+/// Shape errors, non-finite inputs, encoding overflow.
+#[allow(clippy::too_many_arguments)]
+pub fn run<A: Arith>(
+    a: &mut A,
+    model: &Model<'_>,
+    cfg: &Config<'_>,
+    plan: &dyn Plan,
+    tap: Option<&mut dyn Tap>,
+    x: &[f64],
+    batch: usize,
+    logits: &mut [f64],
+    buf: &mut Buffers<'_, A::Elem>,
+    load: bool,
+) -> Result<()> {
+    if load {
+        model.load(a, cfg.bn, buf.params)?;
+    }
+    a.input(x, buf.input)?;
+    forward::forward(
+        a, model, buf.params, cfg, plan, tap, buf.input, batch, buf.out, buf.arena,
+    )?;
+    a.reveal(buf.out, logits)
+}
+
+/// The plaintext model on `x`: [`Float`], exact activations, batch norm folded.
+/// `buf.params` must hold the folded parameters when `load` is false.
+///
+/// # Errors
+/// As [`run`].
+#[allow(clippy::too_many_arguments)]
+pub fn plaintext(
+    t: &Target<'_, '_>,
+    tap: Option<&mut dyn Tap>,
+    x: &[f64],
+    batch: usize,
+    logits: &mut [f64],
+    buf: &mut Buffers<'_, f64>,
+    load: bool,
+) -> Result<()> {
+    let cfg = Config {
+        profile: t.profile,
+        bn: BnMode::Folded,
+    };
+    let mut a = Float::new(t.fp);
+    run(
+        &mut a, t.model, &cfg, &ExactPlan, tap, x, batch, logits, buf, load,
+    )
+}
+
+/// The MPC model on `x` in a fresh two-party session seeded `seed`; returns the session's
+/// cost (parameter sharing excluded: a deployment shares the model once).
+///
+/// # Errors
+/// As [`run`]; [`Error::BufferTooSmall`] if `words` is shorter than [`Sizes::words`].
+#[allow(clippy::too_many_arguments)]
+pub fn mpc(
+    t: &Target<'_, '_>,
+    plan: &dyn Plan,
+    tap: Option<&mut dyn Tap>,
+    seed: u64,
+    x: &[f64],
+    batch: usize,
+    logits: &mut [f64],
+    buf: &mut Buffers<'_, Share>,
+    words: &mut [i64],
+) -> Result<Cost> {
+    let need = forward::shared_arena_words(t.model, batch);
+    if words.len() < need {
+        return Err(Error::BufferTooSmall {
+            needed: need,
+            got: words.len(),
+        });
+    }
+    let cfg = Config {
+        profile: t.profile,
+        bn: t.bn,
+    };
+    let mut a = Shared::new(t.fp, seed, words).with_truncation(t.trunc);
+    t.model.load(&mut a, t.bn, buf.params)?;
+    let before = a.cost();
+    run(
+        &mut a, t.model, &cfg, plan, tap, x, batch, logits, buf, false,
+    )?;
+    Ok(a.cost().since(&before))
+}
+
+/// Where an MPC model's logits part from the plaintext model's: the same input through
+/// every arithmetic between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// [`Float`] with exact activations: the plaintext model.
+    Plaintext,
+    /// [`Float`] with the profile's approximations (approximation error only).
+    Approximation,
+    /// [`Fixed`] with the approximations (plus fixed-point encoding and truncation).
+    FixedPoint,
+    /// [`Shared`] (plus the share randomness of truncation and comparisons).
+    Shared,
+}
+
+/// The logits of `x` (one sample) at stage `stage` (`Shared` uses session seed `seed`).
+/// The [`Float`] and [`Fixed`] stages load their parameters themselves into `f` / `r` buffers.
+///
+/// # Errors
+/// As [`run`].
+#[allow(clippy::too_many_arguments)]
+pub fn stage(
+    t: &Target<'_, '_>,
+    plan: &dyn Plan,
+    stage: Stage,
+    seed: u64,
+    x: &[f64],
+    logits: &mut [f64],
+    f: &mut Buffers<'_, f64>,
+    r: &mut Buffers<'_, i64>,
+    s: &mut Buffers<'_, Share>,
+    words: &mut [i64],
+) -> Result<()> {
+    let cfg = Config {
+        profile: t.profile,
+        bn: t.bn,
+    };
+    match stage {
+        Stage::Plaintext => plaintext(t, None, x, 1, logits, f, true),
+        Stage::Approximation => {
+            let mut a = Float::new(t.fp);
+            run(&mut a, t.model, &cfg, plan, None, x, 1, logits, f, true)
+        }
+        Stage::FixedPoint => {
+            let mut a = Fixed::new(t.fp);
+            run(&mut a, t.model, &cfg, plan, None, x, 1, logits, r, true)
+        }
+        Stage::Shared => mpc(t, plan, None, seed, x, 1, logits, s, words).map(|_| ()),
+    }
+}

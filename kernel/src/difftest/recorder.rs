@@ -1,0 +1,63 @@
+//! A [`Tap`] that keeps every activation layer's outputs: what localization compares between
+//! the plaintext and the MPC model.
+
+use super::plan::nonlinear_layers;
+use crate::error::{Error, Result};
+use crate::nn::forward::Tap;
+use crate::nn::model::Model;
+use crate::nn::spec::LAYERS_MAX;
+
+/// Records the activation layers of one forward pass into one flat buffer, layer after layer
+/// in spec order, each `batch × neurons` values.
+pub struct Recorder<'b> {
+    /// Per spec layer: where its values start in `buf` (`usize::MAX` if not recorded).
+    starts: [usize; LAYERS_MAX],
+    buf: &'b mut [f64],
+}
+
+impl<'b> Recorder<'b> {
+    /// Values a recorder needs for `batch` samples of `model`.
+    pub fn len(model: &Model<'_>, batch: usize) -> usize {
+        nonlinear_layers(model, false)
+            .map(|l| l.neurons * batch)
+            .sum()
+    }
+
+    /// A recorder writing into `buf` (at least [`Recorder::len`] long).
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`].
+    pub fn new(model: &Model<'_>, batch: usize, buf: &'b mut [f64]) -> Result<Self> {
+        let need = Self::len(model, batch);
+        if buf.len() < need {
+            return Err(Error::BufferTooSmall {
+                needed: need,
+                got: buf.len(),
+            });
+        }
+        let mut starts = [usize::MAX; LAYERS_MAX];
+        let mut at = 0;
+        for l in nonlinear_layers(model, false) {
+            starts[l.index] = at;
+            at += l.neurons * batch;
+        }
+        Ok(Recorder { starts, buf })
+    }
+}
+
+impl Tap for Recorder<'_> {
+    fn activation(&mut self, index: usize, _layer: &str, offset: usize, values: &[f64]) {
+        let Some(&start) = self.starts.get(index) else {
+            return;
+        };
+        if start == usize::MAX {
+            return;
+        }
+        if let Some(dst) = self
+            .buf
+            .get_mut(start + offset..start + offset + values.len())
+        {
+            dst.copy_from_slice(values);
+        }
+    }
+}
