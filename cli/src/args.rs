@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::cmd::approx::ApproxArgs;
+use crate::cmd::demo::DemoArgs;
 use crate::cmd::eval::EvalArgs;
 use crate::cmd::fuzz::FuzzArgs;
 use crate::cmd::localize::LocalizeArgs;
@@ -37,11 +38,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The seeded demo: shared multiplication in three arithmetics, errors by stage, costs.
-    ///
-    /// For now this is the `mul` report under the name `demo`; it will grow into the
-    /// fuzz → localize → repair pipeline.
-    Demo(MulArgs),
+    /// The whole pipeline on the embedded LeNet in about half a minute: find deviations,
+    /// localize them, repair them, report before / after.
+    Demo(DemoArgs),
     /// Multiply pairs in float, fixed point and two-party shares; attribute the errors.
     Mul(MulArgs),
     /// Where an approximation's error comes from: float vs exact, fixed vs float, shared vs
