@@ -51,10 +51,10 @@ fn json_ok(name: &str, args: &[&str]) -> Value {
 }
 
 #[test]
-fn demo_json_parses_and_has_the_documented_fields() {
-    let v = json_ok("json-fields", &["demo", "--json"]);
+fn mul_json_parses_and_has_the_documented_fields() {
+    let v = json_ok("json-fields", &["mul", "--json"]);
     assert_eq!(v["schema"], "mpcdiff.mul/1");
-    assert_eq!(v["command"], "demo");
+    assert_eq!(v["command"], "mul");
     assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(v["seed"], 42);
     assert_eq!(v["frac_bits"], 16);
@@ -63,7 +63,7 @@ fn demo_json_parses_and_has_the_documented_fields() {
     assert!(v["replay"]
         .as_str()
         .unwrap()
-        .starts_with("mpcdiff demo --seed 42 "));
+        .starts_with("mpcdiff mul --seed 42 "));
     for stage in [
         "encoding",
         "truncation",
@@ -102,14 +102,14 @@ fn demo_json_parses_and_has_the_documented_fields() {
 
 #[test]
 fn json_stdout_is_nothing_but_the_object() {
-    let text = stdout_ok("json-only", &["demo", "--json", "--count", "10"]);
+    let text = stdout_ok("json-only", &["mul", "--json", "--count", "10"]);
     assert!(text.starts_with('{') && text.ends_with("}\n"));
 }
 
 #[test]
 fn same_seed_gives_identical_bytes() {
     for format in [&[][..], &["--json"][..]] {
-        let mut args = vec!["demo", "--seed", "7"];
+        let mut args = vec!["mul", "--seed", "7"];
         args.extend_from_slice(format);
         let first = mpcdiff("same-seed-1", &args);
         let second = mpcdiff("same-seed-2", &args);
@@ -120,8 +120,8 @@ fn same_seed_gives_identical_bytes() {
 
 #[test]
 fn different_seeds_give_different_share_randomness() {
-    let a = json_ok("seed-a", &["demo", "--json", "--seed", "1"]);
-    let b = json_ok("seed-b", &["demo", "--json", "--seed", "2"]);
+    let a = json_ok("seed-a", &["mul", "--json", "--seed", "1"]);
+    let b = json_ok("seed-b", &["mul", "--json", "--seed", "2"]);
     assert_ne!(a["errors"]["shares"], b["errors"]["shares"]);
     assert_ne!(a["histogram"], b["histogram"]);
 }
@@ -133,8 +133,7 @@ fn shared_product_is_within_one_ring_unit_of_fixed() {
             let v = json_ok(
                 "pair0",
                 &[
-                    "demo", "--json", "--seed", seed, "--trunc", trunc, "--a", "1.5", "--b",
-                    "-2.25",
+                    "mul", "--json", "--seed", seed, "--trunc", trunc, "--a", "1.5", "--b", "-2.25",
                 ],
             );
             let p = &v["pair0"];
@@ -151,10 +150,10 @@ fn shared_product_is_within_one_ring_unit_of_fixed() {
 
 #[test]
 fn text_starts_with_the_header_and_its_replay_reproduces_the_output() {
-    let text = stdout_ok("header", &["demo", "--seed", "9", "--count", "50"]);
+    let text = stdout_ok("header", &["mul", "--seed", "9", "--count", "50"]);
     let header = text.lines().next().unwrap();
     assert!(header.starts_with(&format!(
-        "mpcdiff {}  demo  seed 9  ",
+        "mpcdiff {}  mul  seed 9  ",
         env!("CARGO_PKG_VERSION")
     )));
     let replay = header
@@ -166,24 +165,14 @@ fn text_starts_with_the_header_and_its_replay_reproduces_the_output() {
 }
 
 #[test]
-fn mul_is_demo_under_another_name() {
-    let demo = json_ok("mul-demo", &["demo", "--json", "--count", "20"]);
-    let mut mul = json_ok("mul-mul", &["mul", "--json", "--count", "20"]);
-    assert_eq!(mul["command"], "mul");
-    mul["command"] = demo["command"].clone();
-    mul["replay"] = demo["replay"].clone();
-    assert_eq!(mul, demo);
-}
-
-#[test]
 fn bad_flags_exit_2_with_one_message_and_no_stdout() {
     let cases: [(&[&str], &str); 7] = [
-        (&["demo", "--frac-bits", "41"], "--frac-bits"),
-        (&["demo", "--a", "nan"], "--a"),
-        (&["demo", "--a=inf"], "--a"),
-        (&["demo", "--b=-inf"], "--b"),
-        (&["demo", "--trunc", "nearest"], "--trunc"),
-        (&["demo", "--count", "0"], "--count"),
+        (&["mul", "--frac-bits", "41"], "--frac-bits"),
+        (&["mul", "--a", "nan"], "--a"),
+        (&["mul", "--a=inf"], "--a"),
+        (&["mul", "--b=-inf"], "--b"),
+        (&["mul", "--trunc", "nearest"], "--trunc"),
+        (&["mul", "--count", "0"], "--count"),
         (&["mul", "--a", "1e17"], "--a"),
     ];
     for (args, flag) in cases {
@@ -202,11 +191,35 @@ fn bad_flags_exit_2_with_one_message_and_no_stdout() {
 #[test]
 fn help_lists_the_subcommands() {
     let help = stdout_ok("help", &["--help"]);
-    for sub in ["demo", "mul"] {
+    for sub in ["mul", "mul"] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(sub)),
             "--help lists {sub}:\n{help}"
         );
     }
     assert!(help.contains("Exit codes"));
+}
+
+#[test]
+fn demo_json_is_one_object_with_the_deviations_found() {
+    // The README's main job: the whole pipeline, one JSON object on stdout and nothing else.
+    let a = stdout_ok(
+        "demo-json",
+        &["demo", "--seed", "1", "--json", "--threads", "1"],
+    );
+    assert_eq!(a.lines().count(), 1, "{a}");
+    let v: serde_json::Value = serde_json::from_str(&a).expect("one JSON object");
+    assert_eq!(v["schema"], "mpcdiff.demo/1");
+    let found = v["deviations_found"].as_u64().expect("deviations_found");
+    assert!(found > 0, "the demo finds deviations");
+    let after = &v["report"]["after"]["assessment"];
+    assert!(
+        after["known_fixed"].as_u64().unwrap() > 0,
+        "the repair fixes some: {after}"
+    );
+    let b = stdout_ok(
+        "demo-json-2",
+        &["demo", "--seed", "1", "--json", "--threads", "2"],
+    );
+    assert_eq!(a, b, "same seed, same bytes, whatever the thread count");
 }

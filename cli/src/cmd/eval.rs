@@ -31,62 +31,29 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
-use mpcdiff_kernel::approx::profile::{self, Profile};
+use clap::Args;
+use mpcdiff_kernel::approx::profile::Profile;
 use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan};
 use mpcdiff_kernel::nn::model::{BnMode, Model};
 use mpcdiff_kernel::{Arith, Cost, FixedPoint, Float, Shared, TruncMode};
 use serde::Serialize;
 
-use super::mul::{trunc_name, TruncArg};
-use crate::data;
-use crate::error::{usage, UsageError};
+use super::mul::trunc_name;
+use crate::engine::target::{Setup, TargetArgs};
+use crate::error::usage;
 use crate::output;
-
-/// The trained models shipped with mpcdiff (`cli/models/`, seed 42).
-pub fn builtin_model(name: &str) -> Option<&'static [u8]> {
-    match name {
-        "lenet" => Some(include_bytes!("../../models/lenet.safetensors")),
-        "lenet-relu" => Some(include_bytes!("../../models/lenet-relu.safetensors")),
-        "credit-mlp" => Some(include_bytes!("../../models/credit-mlp.safetensors")),
-        "bank-mlp" => Some(include_bytes!("../../models/bank-mlp.safetensors")),
-        _ => None,
-    }
-}
-
-/// How batch norm runs in the MPC model, as a flag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum BnArg {
-    /// As CrypTen: inv_sqrt of the encrypted running variance on every pass.
-    Crypten,
-    /// Folded into the previous layer's weights before encoding.
-    Folded,
-}
 
 /// Options of `eval`.
 #[derive(Clone, Debug, Args)]
 pub struct EvalArgs {
-    /// A built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) or a model file.
-    #[arg(long)]
-    pub model: String,
-    /// Approximation profile of the MPC model.
-    #[arg(long, default_value = "crypten")]
-    pub profile: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// The folder holding mnist/, credit/ and bank/ (e.g. ../shared/data).
     #[arg(long)]
     pub data: PathBuf,
-    /// Fixed-point fractional bits (0..=40).
-    #[arg(long, default_value_t = 16)]
-    pub frac_bits: u32,
     /// MPC seed.
     #[arg(long, default_value_t = 42)]
     pub mpc_seed: u64,
-    /// Truncation protocol.
-    #[arg(long, value_enum, default_value = "local")]
-    pub trunc: TruncArg,
-    /// How the MPC model evaluates batch norm.
-    #[arg(long, value_enum, default_value = "crypten")]
-    pub bn: BnArg,
     /// Evaluate only the first N test examples.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -99,22 +66,6 @@ pub struct EvalArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-/// The dataset a built-in architecture is trained on.
-fn dataset_of(architecture: &str) -> Option<&'static str> {
-    match architecture {
-        "lenet" | "lenet-relu" => Some("mnist"),
-        "credit-mlp" => Some("credit"),
-        "bank-mlp" => Some("bank"),
-        _ => None,
-    }
-}
-
-/// A metadata value, unescaped and parsed as JSON.
-fn metadata_json(model: &Model<'_>, key: &str) -> Option<serde_json::Value> {
-    let text = crate::train::format::metadata_text(model, key).ok()?;
-    serde_json::from_str(&text).ok()
 }
 
 #[derive(Serialize, Default, Clone)]
@@ -248,84 +199,26 @@ fn run_batch(model: &Model<'_>, mpc: Mpc<'_>, seed: u64, x: &[f64], n: usize) ->
 
 /// Runs `eval`.
 pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
-    let fp = FixedPoint::new(a.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
-    let p = profile::by_name(&a.profile).ok_or_else(|| {
-        let names: Vec<&str> = profile::PROFILES.iter().map(|p| p.name).collect();
-        usage!(
-            "--profile {:?} is not a known profile (one of: {})",
-            a.profile,
-            names.join(", ")
-        )
-    })?;
+    let setup = Setup::new(&a.target)?;
+    let (fp, p, trunc, bn) = (setup.fp, setup.profile, setup.trunc, setup.bn);
     if !(1..=256).contains(&a.batch) {
         return Err(usage!("--batch {} must be between 1 and 256", a.batch).into());
     }
     if !(1..=64).contains(&a.threads) {
         return Err(usage!("--threads {} must be between 1 and 64", a.threads).into());
     }
-    let owned;
-    let bytes: &[u8] = match builtin_model(&a.model) {
-        Some(b) => b,
-        None => {
-            owned = std::fs::read(&a.model).map_err(|e| {
-                usage!(
-                    "--model {}: not a built-in model and not a readable file ({e})",
-                    a.model
-                )
-            })?;
-            &owned
-        }
-    };
-    let model = Model::parse(bytes).map_err(|e| usage!("--model {}: {e}", a.model))?;
-    let dataset = dataset_of(model.architecture).ok_or_else(|| {
-        usage!(
-            "--model {}: no dataset known for architecture {:?}",
-            a.model,
-            model.architecture
-        )
-    })?;
-    // The test split must be the one the model was trained against: its `training.data`
-    // metadata records the split seed and a digest of the split's index lists.
-    let training = metadata_json(&model, "training");
-    let recorded = training.as_ref().and_then(|t| t.get("data"));
-    let split_seed = recorded
-        .and_then(|d| d.get("split_seed"))
-        .and_then(|v| v.as_u64());
-    if split_seed.is_none() && dataset != "mnist" {
-        return Err(usage!("--model {}: its metadata does not record the data split it was trained on (training.data.split_seed)", a.model).into());
-    }
-    let data = data::load(dataset, &a.data, split_seed.unwrap_or(0)).map_err(UsageError::from)?;
-    if let Some(digest) = recorded
-        .and_then(|d| d.get("index_digest"))
-        .and_then(|v| v.as_str())
-    {
-        let loaded = format!("{:016x}", data.provenance.index_digest);
-        if loaded != digest {
-            return Err(usage!("--model {}: the {dataset} split loaded from {} (digest {loaded}) is not the one the model was trained on ({digest})", a.model, a.data.display()).into());
-        }
-    }
+    let data = setup.load_data(&a.data)?;
+    let dataset = data.name;
+    let model = &setup.model;
     let test = &data.test;
     let n_total = a.limit.unwrap_or(test.len()).min(test.len());
     let features = test.features;
-    if features != model.input.len() {
-        return Err(usage!(
-            "--model {}: the model takes {} features, the {dataset} data has {features}",
-            a.model,
-            model.input.len()
-        )
-        .into());
-    }
-    let bn = match a.bn {
-        BnArg::Crypten => BnMode::Crypten,
-        BnArg::Folded => BnMode::Folded,
-    };
-    let trunc = a.trunc.mode();
     let replay = format!(
         "mpcdiff eval --model {} --profile {} --data {} --frac-bits {} --mpc-seed {} --trunc {} --bn {}{} --batch {}",
-        a.model,
+        a.target.model,
         p.name,
         a.data.display(),
-        a.frac_bits,
+        a.target.frac_bits,
         a.mpc_seed,
         trunc_name(trunc),
         if bn == BnMode::Crypten { "crypten" } else { "folded" },
@@ -358,7 +251,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
                     .collect();
                 let seed = mpcdiff_kernel::seed::splitmix64(a.mpc_seed ^ k as u64);
                 let r = run_batch(
-                    &model,
+                    model,
                     Mpc {
                         profile: p,
                         fp,
@@ -401,11 +294,11 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         schema: "mpcdiff.eval/1",
         command: "eval",
         version: mpcdiff_kernel::VERSION,
-        model: a.model.clone(),
+        model: a.target.model.clone(),
         architecture: model.architecture.to_string(),
         dataset,
         profile: p.name,
-        frac_bits: a.frac_bits,
+        frac_bits: a.target.frac_bits,
         mpc_seed: a.mpc_seed,
         trunc: trunc_name(trunc),
         bn: if bn == BnMode::Crypten {
@@ -449,7 +342,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
          agreement           {:>7.2} %\n\
          deviations          {:>7}     (MPC label ≠ plaintext label, plaintext correct)\n\
          MPC cost            {} rounds per batch of {}; per inference {:.0} mul triples, {:.0} square pairs, {:.0} AND words, {:.1} KiB sent per party, {} wrap events in all\n",
-        report.model, report.architecture, dataset, n_total, p.name, a.frac_bits, report.trunc, report.bn,
+        report.model, report.architecture, dataset, n_total, p.name, a.target.frac_bits, report.trunc, report.bn,
         100.0 * report.plaintext_accuracy, plain_ok, n_total,
         100.0 * report.mpc_accuracy, mpc_ok, n_total,
         100.0 * report.agreement,
