@@ -1,0 +1,327 @@
+//! The kernel's differential-testing engine: mutation, budgets, voting, plans, the campaign.
+//!
+//! Goals: every operator keeps inputs in their domain (categorical codes included) and within
+//! any budget around the original; a campaign is a pure function of its settings, whether its
+//! rounds run in one call or are proposed, evaluated out of order and told; voting counts
+//! exactly ⌊n·τ⌋ neurons per input; in a plan a neuron in both sets is raised.
+
+use mpcdiff_kernel::approx::Level;
+use mpcdiff_kernel::difftest::campaign::{
+    Campaign, Entry, Event, Guide, Proposal, Round, Schedule, Settings, Status,
+};
+use mpcdiff_kernel::difftest::fitness::Fitness;
+use mpcdiff_kernel::difftest::mutation::{
+    distance, Budget, Domain, Feature, Mutator, Operator, Projection,
+};
+use mpcdiff_kernel::difftest::plan::assign;
+use mpcdiff_kernel::difftest::voting::{self, Thresholds};
+use mpcdiff_kernel::seed::{self, StreamId};
+
+const IMAGE: Domain<'static> = Domain::Image {
+    channels: 1,
+    height: 8,
+    width: 8,
+    lo: -0.5,
+    hi: 2.5,
+};
+
+fn image_input(k: u64) -> Vec<f64> {
+    let mut r = seed::substream(7, StreamId::Synthetic, k);
+    (0..64)
+        .map(|_| -0.5 + 3.0 * seed::unit_f64(&mut r))
+        .collect()
+}
+
+#[test]
+fn every_operator_keeps_inputs_in_the_domain_and_the_budget() {
+    let codes = [0.0, 0.25, 1.0];
+    let features = [
+        Feature::Continuous { lo: 0.0, hi: 1.0 },
+        Feature::Categorical { values: &codes },
+        Feature::Continuous { lo: -1.0, hi: 1.0 },
+        Feature::Categorical { values: &codes },
+    ];
+    let table = Domain::Table {
+        features: &features,
+    };
+    for budget in [
+        Budget::default(),
+        Budget {
+            linf: Some(0.1),
+            l2: None,
+        },
+        Budget {
+            linf: None,
+            l2: Some(0.3),
+        },
+        Budget {
+            linf: Some(0.2),
+            l2: Some(0.25),
+        },
+    ] {
+        for (domain, orig) in [(IMAGE, image_input(1)), (table, vec![0.5, 0.25, 0.0, 1.0])] {
+            for projection in [Projection::Clip, Projection::Rescale] {
+                let m = Mutator {
+                    sigma: 0.3,
+                    projection,
+                    weights: [1, 1, 1, 1, 1],
+                    budget,
+                };
+                let mut cur = orig.clone();
+                let mut out = vec![0.0; orig.len()];
+                for k in 0..300 {
+                    let mut rng = seed::substream(3, StreamId::Mutation, k);
+                    let op = m.choose(&domain, &mut rng).unwrap();
+                    assert!(op.applies_to(&domain));
+                    m.apply(op, &domain, &orig, &cur, &mut out, &mut rng)
+                        .unwrap();
+                    assert!(domain.contains(&out), "{op:?} left the domain: {out:?}");
+                    let (l2, linf) = distance(&out, &orig);
+                    if let Some(e) = budget.linf {
+                        assert!(linf <= e + 1e-12, "{op:?}: L∞ {linf} > {e}");
+                    }
+                    if let Some(e) = budget.l2 {
+                        assert!(l2 <= e + 1e-12, "{op:?}: L2 {l2} > {e}");
+                    }
+                    cur.copy_from_slice(&out);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn operators_that_do_not_apply_are_refused() {
+    let m = Mutator::artifact(&IMAGE);
+    let x = image_input(2);
+    let mut out = vec![0.0; 64];
+    let mut rng = seed::stream(1, StreamId::Mutation);
+    assert!(m
+        .apply(Operator::FeatureStep, &IMAGE, &x, &x, &mut out, &mut rng)
+        .is_err());
+    let only_steps = Mutator {
+        weights: [0, 0, 0, 0, 1],
+        ..m
+    };
+    assert!(only_steps.choose(&IMAGE, &mut rng).is_err());
+    assert!(m
+        .apply(Operator::Gaussian, &IMAGE, &x[..10], &x, &mut out, &mut rng)
+        .is_err());
+}
+
+#[test]
+fn the_artifact_projection_restretches_to_the_full_range() {
+    let m = Mutator::artifact(&IMAGE);
+    let x = vec![1.0; 64];
+    let mut out = vec![0.0; 64];
+    let mut rng = seed::stream(5, StreamId::Mutation);
+    m.apply(Operator::Gaussian, &IMAGE, &x, &x, &mut out, &mut rng)
+        .unwrap();
+    let min = out.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!((min, max), (-0.5, 2.5));
+}
+
+/// A toy "model pair": plaintext logits from the input's mean, MPC logits perturbed by the
+/// input's first pixel (so some mutants deviate).
+fn toy(x: &[f64], plain: &mut [f64], mpc: &mut [f64]) {
+    let m = x.iter().sum::<f64>() / x.len() as f64;
+    plain[0] = m;
+    plain[1] = 1.0 - m;
+    mpc[0] = m - 0.6 * x[0];
+    mpc[1] = 1.0 - m;
+}
+
+fn settings(schedule: Schedule) -> Settings {
+    Settings {
+        seed: 11,
+        mpc_seed: 5,
+        round_size: 4,
+        threshold: 3,
+        schedule,
+        guide: Guide::Err,
+        fitness: Fitness::LogitL2,
+        mutator: Mutator::mpcdiff(&IMAGE),
+    }
+}
+
+/// Runs a campaign of `seeds` inputs for `budget` mutants with `step` and returns its entries
+/// and digest.
+fn campaign(schedule: Schedule, budget: u64, reversed: bool) -> (Vec<Entry>, u64, Vec<f64>) {
+    let n = 8;
+    let original: Vec<f64> = (0..n).flat_map(|k| image_input(k as u64)).collect();
+    let mut current = original.clone();
+    let mut entries: Vec<Entry> = (0..n).map(|i| Entry::new(i as u32, 0)).collect();
+    let mut c = Campaign::new(
+        settings(schedule),
+        IMAGE,
+        &mut entries,
+        &mut current,
+        &original,
+    )
+    .unwrap();
+    for i in 0..n {
+        let (mut p, mut m) = ([0.0; 2], [0.0; 2]);
+        toy(&original[i * 64..(i + 1) * 64], &mut p, &mut m);
+        c.admit(i, &p, &m).unwrap();
+    }
+    let mut proposals = [Proposal::default(); 4];
+    let mut inputs = vec![0.0; 4 * 64];
+    while c.mutants() < budget && c.active() > 0 {
+        let k = c
+            .propose(budget - c.mutants(), &mut proposals, &mut inputs)
+            .unwrap();
+        let (mut plain, mut mpc) = (vec![0.0; 2 * k], vec![0.0; 2 * k]);
+        // Evaluate in reverse order when asked: the order of evaluation must not matter.
+        let order: Vec<usize> = if reversed {
+            (0..k).rev().collect()
+        } else {
+            (0..k).collect()
+        };
+        for j in order {
+            let (p, m) = (&mut plain[2 * j..2 * j + 2], &mut mpc[2 * j..2 * j + 2]);
+            toy(&inputs[j * 64..(j + 1) * 64], p, m);
+        }
+        c.tell(
+            &proposals[..k],
+            &inputs[..k * 64],
+            &plain,
+            &mpc,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    }
+    let digest = c.digest();
+    (entries, digest, current)
+}
+
+#[test]
+fn a_campaign_is_a_function_of_its_settings() {
+    for schedule in [Schedule::Energy, Schedule::Uniform] {
+        let a = campaign(schedule, 40, false);
+        let b = campaign(schedule, 40, true);
+        assert_eq!(a.1, b.1);
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.2, b.2);
+    }
+    assert_ne!(
+        campaign(Schedule::Energy, 40, false).1,
+        campaign(Schedule::Uniform, 40, false).1
+    );
+}
+
+#[test]
+fn tell_follows_the_artifacts_rules() {
+    let (entries, _, _) = campaign(Schedule::Energy, 200, false);
+    for e in &entries {
+        match e.status {
+            // Dropped only after the threshold, at a non-improving mutation.
+            Status::Dropped => assert!(e.mutations >= 3, "{e:?}"),
+            Status::Active => assert!(e.mutations < 3 || e.accepted > 0, "{e:?}"),
+            Status::Found | Status::Skipped => {}
+        }
+        assert!(e.accepted <= e.mutations);
+    }
+    assert!(
+        entries.iter().any(|e| e.status == Status::Found),
+        "the toy pair deviates somewhere"
+    );
+}
+
+#[test]
+fn step_equals_propose_evaluate_tell() {
+    let n = 4;
+    let original: Vec<f64> = (0..n).flat_map(|k| image_input(k as u64)).collect();
+    let run = |use_step: bool| {
+        let mut current = original.clone();
+        let mut entries: Vec<Entry> = (0..n).map(|i| Entry::new(i as u32, 0)).collect();
+        let mut c = Campaign::new(
+            settings(Schedule::Energy),
+            IMAGE,
+            &mut entries,
+            &mut current,
+            &original,
+        )
+        .unwrap();
+        for i in 0..n {
+            let (mut p, mut m) = ([0.0; 2], [0.0; 2]);
+            toy(&original[i * 64..(i + 1) * 64], &mut p, &mut m);
+            c.admit(i, &p, &m).unwrap();
+        }
+        let mut events = Vec::new();
+        let mut proposals = [Proposal::default(); 4];
+        let mut inputs = vec![0.0; 4 * 64];
+        let (mut plain, mut mpc) = (vec![0.0; 8], vec![0.0; 8]);
+        for _ in 0..5 {
+            if use_step {
+                let mut round = Round {
+                    proposals: &mut proposals,
+                    inputs: &mut inputs,
+                    plain: &mut plain,
+                    mpc: &mut mpc,
+                };
+                c.step(
+                    100,
+                    2,
+                    &mut round,
+                    &mut |_, x, p, m| {
+                        toy(x, p, m);
+                        Ok(())
+                    },
+                    &mut |j, e: Event| events.push((j, e)),
+                )
+                .unwrap();
+            } else {
+                let k = c.propose(100, &mut proposals, &mut inputs).unwrap();
+                for j in 0..k {
+                    let (p, m) = (&mut plain[2 * j..2 * j + 2], &mut mpc[2 * j..2 * j + 2]);
+                    toy(&inputs[j * 64..(j + 1) * 64], p, m);
+                }
+                c.tell(
+                    &proposals[..k],
+                    &inputs[..k * 64],
+                    &plain[..2 * k],
+                    &mpc[..2 * k],
+                    &mut |j, e| events.push((j, e)),
+                )
+                .unwrap();
+            }
+        }
+        (c.digest(), events)
+    };
+    assert_eq!(run(true), run(false));
+}
+
+#[test]
+fn voting_counts_floor_n_tau_per_input_and_high_wins_in_plans() {
+    let err = [0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.8];
+    let (mut order, mut high, mut low) = ([0u32; 7], [0u32; 7], [0u32; 7]);
+    voting::vote(&err, Thresholds::ARTIFACT, &mut order, &mut high, &mut low).unwrap();
+    assert_eq!(high, [0, 0, 1, 0, 0, 0, 1]); // ⌊7/3⌋ = 2 largest: 0.9, 0.8
+    assert_eq!(low, [0, 1, 0, 0, 0, 1, 0]); // 2 smallest: 0.1, 0.2
+    let bad = Thresholds {
+        high: 0.7,
+        low: 0.5,
+    };
+    assert!(voting::vote(&err, bad, &mut order, &mut high, &mut low).is_err());
+    let sel = voting::select(&[3, 1, 3, 0], 0.5, &mut [0u32; 4])
+        .unwrap()
+        .to_vec();
+    assert_eq!(sel, vec![0, 2]); // ties by index
+    let mut levels = [Level::new(0, 0); 4];
+    assign(
+        &mut levels,
+        Level::new(6, 6),
+        (&[1, 2], Level::new(9, 9)),
+        (&[2, 3], Level::new(3, 3)),
+    );
+    assert_eq!(
+        levels,
+        [
+            Level::new(6, 6),
+            Level::new(9, 9),
+            Level::new(9, 9),
+            Level::new(3, 3)
+        ]
+    );
+}
