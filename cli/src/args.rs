@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::cmd::approx::ApproxArgs;
 use crate::cmd::eval::EvalArgs;
 use crate::cmd::mul::MulArgs;
+use crate::cmd::predict::PredictArgs;
 use crate::cmd::train::TrainArgs;
 
 const EXIT_CODES: &str = "\
@@ -45,6 +46,9 @@ pub enum Command {
     Approx(ApproxArgs),
     /// Plaintext vs MPC accuracy of a model on its test split, deviations and MPC cost.
     Eval(EvalArgs),
+    /// One input through the plaintext and the MPC model: logits, probabilities, labels,
+    /// the logit deviation and the MPC cost (the web demo's prediction, natively).
+    Predict(PredictArgs),
     /// Train one of the MPCDiff models (LeNet, Credit MLP, Bank MLP) in plaintext,
     /// deterministically from a seed, and save it as an `mpcdiff-model/1` safetensors file.
     Train(TrainArgs),

@@ -1061,6 +1061,11 @@ mod tests {
         assert!(sl.disagreements() <= 25);
         assert!(sl.cost.rounds > 0);
         assert_eq!(s.slice(&px, 11, 4.0, 5).unwrap(), sl, "replays");
+        assert_eq!(
+            s.predict(&px).unwrap(),
+            p,
+            "the slice's larger buffers change nothing"
+        );
         assert_ne!(s.slice(&px, 12, 40.0, 5).unwrap().plaintext, sl.plaintext);
         assert!(s.slice(&px, 11, 0.0, 5).is_err());
         assert!(s.slice(&px, 11, 1.0, 42).is_err());

@@ -5,6 +5,7 @@ pub mod approx;
 pub mod demo;
 pub mod eval;
 pub mod mul;
+pub mod predict;
 pub mod train;
 
 use crate::args::{Cli, Command};
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mul(args) => mul::run("mul", &args),
         Command::Approx(args) => approx::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Predict(args) => predict::run(&args),
         Command::Train(args) => train::run(&args),
     }
 }
