@@ -17,36 +17,18 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { launch, missing } from "../chromium.mjs";
 import { serve } from "../server.mjs";
 
 const WEB = fileURLToPath(new URL("..", import.meta.url));
 const ROOT = join(WEB, "..");
-const CHROMIUM = process.env.MPCDIFF_CHROMIUM ?? "/usr/bin/chromium";
 const REQUIRED = process.env.MPCDIFF_REQUIRE_BROWSER === "1";
-export const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
 const ARTIFACTS = join(WEB, "test-artifacts");
-
-let playwright = null;
-try {
-  playwright = await import("playwright-core");
-} catch {
-  // reported by `missing` below
-}
-
-function missing() {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium, or set MPCDIFF_CHROMIUM)`;
-  if (!playwright) return "playwright-core is not installed (run `npm ci` in web/)";
-  if (!existsSync(join(WEB, "pkg", "mpcdiff_wasm.js"))) return "web/pkg/ is missing (run wasm/build)";
-  return null;
-}
 
 const reason = missing();
 if (reason && REQUIRED) throw new Error(`browser tests required (MPCDIFF_REQUIRE_BROWSER=1) but ${reason}`);
@@ -77,7 +59,7 @@ before(async () => {
   mpcdiff = nativeBinary();
   workdir = mkdtempSync(join(tmpdir(), "mpcdiff-web-"));
   ({ server, url } = await serve({ root: WEB, port: 0 }));
-  browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launch();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.on("console", (m) => { if (m.type() === "error") pageErrors.push(m.text()); });
