@@ -13,6 +13,7 @@ use crate::cmd::eval::EvalArgs;
 use crate::cmd::fuzz::FuzzArgs;
 use crate::cmd::localize::LocalizeArgs;
 use crate::cmd::mul::MulArgs;
+use crate::cmd::predict::PredictArgs;
 use crate::cmd::repair::RepairArgs;
 use crate::cmd::report::ReportArgs;
 use crate::cmd::sweep::SweepArgs;
@@ -49,6 +50,9 @@ pub enum Command {
     Approx(ApproxArgs),
     /// Plaintext vs MPC accuracy of a model on its test split, deviations and MPC cost.
     Eval(EvalArgs),
+    /// One input through the plaintext and the MPC model: logits, probabilities, labels,
+    /// the logit deviation and the MPC cost (the web demo's prediction, natively).
+    Predict(PredictArgs),
     /// Train one of the MPCDiff models (LeNet, Credit MLP, Bank MLP) in plaintext,
     /// deterministically from a seed, and save it as an `mpcdiff-model/1` safetensors file.
     Train(TrainArgs),

@@ -7,11 +7,13 @@
 //! and has no Rust.
 //!
 //! ## Layout
-//! * Free functions that need no state: [`version`] and [`determinism_digest`].
-//! * (Later) one stateful handle, a `Session` holding the model, the arena and the seed, with
-//!   methods that return bulk numbers as typed arrays. Each method is a thin `#[wasm_bindgen]`
-//!   wrapper over a plain-Rust function returning [`mpcdiff_kernel::Result`], so the logic is
-//!   testable natively.
+//! * Free functions that need no state: [`version`] and [`determinism_digest`] (here), and
+//!   `rasterize`, `synthetic_digit`, `encoding_curve`, `profiles` ([`js`]).
+//! * One stateful handle, [`session::Session`] (exported to JS as `Session` by [`js`]): the
+//!   embedded model ([`models`]), the MPC settings, a per-layer level plan and the buffers
+//!   every call reuses. Its methods are plain Rust returning `Result<_, Failure>`, testable
+//!   natively (`cargo test -p mpcdiff-wasm`); [`js`] holds the thin `#[wasm_bindgen]`
+//!   wrappers, whose results hand bulk numbers over as typed arrays.
 //! * Argument parsing for what JS may pass loosely (`seed_arg`), and [`Failure`] with
 //!   `into_error`: the one place where a failure becomes a thrown JS `Error`.
 //!
@@ -30,6 +32,10 @@
 
 use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
 use wasm_bindgen::prelude::*;
+
+pub mod js;
+pub mod models;
+pub mod session;
 
 // ---- free functions ----------------------------------------------------------------------
 
@@ -64,7 +70,7 @@ pub fn digest_hex(seed: u64) -> mpcdiff_kernel::Result<String> {
 // ---- arguments from JavaScript -------------------------------------------------------------
 
 /// What a seed must be, in the words of the error message.
-const SEED_EXPECTED: &str =
+pub(crate) const SEED_EXPECTED: &str =
     "a BigInt in 0n..2n**64n or a non-negative safe integer Number (seeds are u64)";
 
 /// A seed from JS: a `BigInt` that fits a `u64`, or a `Number` accepted by [`seed_from_number`].

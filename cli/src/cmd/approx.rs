@@ -148,7 +148,7 @@ fn parse_op(name: &str) -> Result<Op, UsageError> {
     })
 }
 
-fn parse_profile(name: &str) -> Result<&'static Profile, UsageError> {
+pub(crate) fn parse_profile(name: &str) -> Result<&'static Profile, UsageError> {
     profile::by_name(name).ok_or_else(|| {
         let names: Vec<&str> = profile::PROFILES.iter().map(|p| p.name).collect();
         usage!(
@@ -158,7 +158,7 @@ fn parse_profile(name: &str) -> Result<&'static Profile, UsageError> {
     })
 }
 
-fn parse_level(s: &str, p: &Profile) -> Result<Level, UsageError> {
+pub(crate) fn parse_level(s: &str, p: &Profile) -> Result<Level, UsageError> {
     match s {
         "high" => return Ok(p.repair.high),
         "medium" => return Ok(p.repair.medium),

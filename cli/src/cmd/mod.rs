@@ -7,6 +7,7 @@ pub mod eval;
 pub mod fuzz;
 pub mod localize;
 pub mod mul;
+pub mod predict;
 pub mod repair;
 pub mod report;
 pub mod sweep;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mul(args) => mul::run("mul", &args),
         Command::Approx(args) => approx::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Predict(args) => predict::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Localize(args) => localize::run(&args),

@@ -1,0 +1,451 @@
+//! `mpcdiff predict`: one input through the plaintext and the MPC model.
+//!
+//! `mpcdiff predict --model lenet|lenet-relu|credit-mlp|bank-mlp|FILE --input FILE
+//! [--profile P] [--frac-bits F] [--mpc-seed S] [--trunc local|dealer] [--bn crypten|folded]
+//! [--level E/R|high|medium|low] [--json]`
+//!
+//! The input file holds one sample *before* the model's normalisation, as numbers separated
+//! by white space or commas (`#` starts a comment line): for MNIST models, the 784 pixel
+//! intensities `u` in [0, 1] of a 28×28 image, row by row (the page's rasterised drawing, or
+//! `p / 255` of an MNIST byte); for the tabular models, the raw feature values. The model's
+//! recorded `preprocessing` then applies: `(u − mean) / std` in `f32`, or min-max scaling.
+//!
+//! The two models are `mpcdiff eval`'s: the **plaintext** model in `f64` with exact
+//! activations and folded batch norm, the **MPC** model on two-party shares with the
+//! profile's approximations (at `--level` on every activation layer if given), its session
+//! seeded with `--mpc-seed` itself. Weights are loaded, then the input, then the forward pass
+//! runs and the logits are revealed: the order of the web demo's `Session.predict`, whose MPC
+//! logits are these, bit for bit (`web/test/` checks that in a real browser).
+//!
+//! # JSON (`--json`), schema `mpcdiff.predict/1`
+//! `{schema, command: "predict", version, model, architecture, input, features, profile,
+//! frac_bits, mpc_seed, trunc, bn, level: null | {iters_exp, iters_nr}, plaintext: {logits,
+//! probabilities, label}, mpc: {logits, probabilities, label}, agree, deviation: {max_abs,
+//! l2}, cost: {rounds, multiplications, and_triples, bytes_per_party, crypten_bytes,
+//! truncations, wrap_events}, replay}`. Logits are printed in the shortest form that reads
+//! back to the same `f64`; probabilities are `softmax` in `f64` with `libm::exp`; the cost is
+//! the MPC forward pass's (the weights and the input brought in excluded, the reveal included).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use mpcdiff_kernel::approx::Level;
+use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan, LayerMode, Plan};
+use mpcdiff_kernel::nn::model::{BnMode, Model};
+use mpcdiff_kernel::nn::spec::Kind;
+use mpcdiff_kernel::{Arith, Cost, FixedPoint, Float, Shared};
+use serde::Serialize;
+
+use super::approx::{parse_level, parse_profile};
+use super::mul::{trunc_name, TruncArg};
+use crate::data::MinMax;
+use crate::engine::target::{builtin_model, BnArg};
+use crate::error::usage;
+use crate::output;
+use crate::train::format::{metadata_text, Preprocessing};
+
+/// Options of `predict`.
+#[derive(Clone, Debug, Args)]
+pub struct PredictArgs {
+    /// A built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) or a model file.
+    #[arg(long)]
+    pub model: String,
+    /// The sample before normalisation: numbers separated by white space or commas.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Approximation profile of the MPC model.
+    #[arg(long, default_value = "crypten")]
+    pub profile: String,
+    /// Fixed-point fractional bits (0..=40).
+    #[arg(long, default_value_t = 16)]
+    pub frac_bits: u32,
+    /// MPC seed.
+    #[arg(long, default_value_t = 42)]
+    pub mpc_seed: u64,
+    /// Truncation protocol.
+    #[arg(long, value_enum, default_value = "local")]
+    pub trunc: TruncArg,
+    /// How the MPC model evaluates batch norm.
+    #[arg(long, value_enum, default_value = "crypten")]
+    pub bn: BnArg,
+    /// One level for every activation layer: E/R (exp squarings / Newton steps) or the
+    /// profile's high, medium, low. Default: the profile's level.
+    #[arg(long, value_name = "E/R|high|medium|low")]
+    pub level: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One level on every activation layer (the web demo's level override).
+struct ActivationLevel {
+    layers: Vec<String>,
+    level: [Level; 1],
+}
+
+impl Plan for ActivationLevel {
+    fn mode(&self, name: &str) -> LayerMode<'_> {
+        if self.layers.iter().any(|l| l == name) {
+            LayerMode::Levels(&self.level)
+        } else {
+            LayerMode::Default
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SideJson {
+    logits: Vec<f64>,
+    probabilities: Vec<f64>,
+    label: usize,
+}
+
+impl SideJson {
+    fn new(logits: Vec<f64>) -> Self {
+        SideJson {
+            probabilities: softmax(&logits),
+            label: argmax(&logits),
+            logits,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LevelJson {
+    iters_exp: u8,
+    iters_nr: u8,
+}
+
+#[derive(Serialize)]
+struct Deviation {
+    max_abs: f64,
+    l2: f64,
+}
+
+#[derive(Serialize)]
+struct CostJson {
+    rounds: u64,
+    multiplications: u64,
+    and_triples: u64,
+    bytes_per_party: u64,
+    crypten_bytes: u64,
+    truncations: u64,
+    wrap_events: u64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    schema: &'static str,
+    command: &'static str,
+    version: &'static str,
+    model: String,
+    architecture: String,
+    input: String,
+    features: usize,
+    profile: &'static str,
+    frac_bits: u32,
+    mpc_seed: u64,
+    trunc: &'static str,
+    bn: &'static str,
+    level: Option<LevelJson>,
+    plaintext: SideJson,
+    mpc: SideJson,
+    agree: bool,
+    deviation: Deviation,
+    cost: CostJson,
+    replay: String,
+}
+
+/// `softmax(v)` in `f64`: `exp(v − max v)` with `libm`, normalised by their sum in index order
+/// (the web demo's formula, so both print the same probabilities).
+fn softmax(v: &[f64]) -> Vec<f64> {
+    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = v.iter().map(|&x| libm::exp(x - m)).collect();
+    let sum: f64 = e.iter().sum();
+    e.into_iter().map(|x| x / sum).collect()
+}
+
+/// The first index of the largest value.
+fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Reads the sample: `features` finite numbers.
+fn read_input(path: &Path, features: usize) -> anyhow::Result<Vec<f64>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage!("--input {}: cannot read it ({e})", path.display()))?;
+    let mut values = Vec::with_capacity(features);
+    for (no, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        for field in line
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+        {
+            let v: f64 = field
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| {
+                    usage!(
+                        "--input {} line {}: {field:?} is not a finite number",
+                        path.display(),
+                        no + 1
+                    )
+                })?;
+            values.push(v);
+        }
+    }
+    if values.len() != features {
+        return Err(usage!(
+            "--input {}: the model takes {features} values, the file holds {}",
+            path.display(),
+            values.len()
+        )
+        .into());
+    }
+    Ok(values)
+}
+
+/// Runs `predict`.
+pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
+    let fp = FixedPoint::new(a.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
+    let p = parse_profile(&a.profile)?;
+    let level = a.level.as_deref().map(|s| parse_level(s, p)).transpose()?;
+    let owned;
+    let bytes: &[u8] = match builtin_model(&a.model) {
+        Some(b) => b,
+        None => {
+            owned = std::fs::read(&a.model).map_err(|e| {
+                usage!(
+                    "--model {}: not a built-in model and not a readable file ({e})",
+                    a.model
+                )
+            })?;
+            &owned
+        }
+    };
+    let model = Model::parse(bytes).map_err(|e| usage!("--model {}: {e}", a.model))?;
+    let features = model.input.len();
+    let preprocessing = metadata_text(&model, "preprocessing")
+        .and_then(|t| Preprocessing::parse(&t, features))
+        .map_err(|e| usage!("--model {}: its preprocessing metadata: {e}", a.model))?;
+    let raw = read_input(&a.input, features)?;
+    let x: Vec<f64> = match &preprocessing {
+        Preprocessing::Mnist { mean, std } => raw
+            .iter()
+            .map(|&u| f64::from((u as f32 - mean) / std))
+            .collect(),
+        Preprocessing::MinMax { min, max } => {
+            let mm = MinMax {
+                min: min.clone(),
+                max: max.clone(),
+            };
+            raw.iter()
+                .enumerate()
+                .map(|(j, &v)| f64::from(mm.apply(j, v)))
+                .collect()
+        }
+    };
+    let bn = match a.bn {
+        BnArg::Crypten => BnMode::Crypten,
+        BnArg::Folded => BnMode::Folded,
+    };
+    let trunc = a.trunc.mode();
+    let replay = format!(
+        "mpcdiff predict --model {} --input {} --profile {} --frac-bits {} --mpc-seed {} --trunc {} --bn {}{}",
+        a.model,
+        a.input.display(),
+        p.name,
+        a.frac_bits,
+        a.mpc_seed,
+        trunc_name(trunc),
+        if bn == BnMode::Crypten { "crypten" } else { "folded" },
+        level
+            .map(|l| format!(" --level {}/{}", l.iters_exp, l.iters_nr))
+            .unwrap_or_default()
+    );
+    eprintln!(
+        "mpcdiff {}  predict  mpc seed {}  replay: {replay}",
+        mpcdiff_kernel::VERSION,
+        a.mpc_seed
+    );
+
+    // Plaintext: f64, exact activations, folded batch norm.
+    let classes = model.classes;
+    let mut fl = Float::new(fp);
+    let (_, total) = model.slots(BnMode::Folded)?;
+    let mut params = vec![0.0; total];
+    model.load(&mut fl, BnMode::Folded, &mut params)?;
+    let mut xin = vec![0.0; features];
+    fl.input(&x, &mut xin)?;
+    let mut out = vec![0.0; classes];
+    let mut arena = vec![0.0; forward::arena_elems(&model, 1)];
+    let cfg = Config {
+        profile: p,
+        bn: BnMode::Folded,
+    };
+    forward::forward(
+        &mut fl, &model, &params, &cfg, &ExactPlan, None, &xin, 1, &mut out, &mut arena,
+    )?;
+    let mut plain_logits = vec![0.0; classes];
+    fl.reveal(&out, &mut plain_logits)?;
+
+    // MPC: weights, then the input, then the forward pass and the reveal.
+    let plan = level.map(|l| ActivationLevel {
+        layers: model
+            .spec
+            .layers
+            .iter()
+            .filter(|l| matches!(l.kind, Kind::Act(_)))
+            .map(|l| l.name.as_str().to_string())
+            .collect(),
+        level: [l],
+    });
+    let plan: &dyn Plan = match &plan {
+        Some(p) => p,
+        None => &DefaultPlan,
+    };
+    let mut words = vec![0i64; forward::shared_arena_words(&model, 1)];
+    let mut sh = Shared::new(fp, a.mpc_seed, &mut words).with_truncation(trunc);
+    let (_, total) = model.slots(bn)?;
+    let mut sparams = vec![[0i64; 2]; total];
+    model.load(&mut sh, bn, &mut sparams)?;
+    let before = sh.cost();
+    let mut sx = vec![[0i64; 2]; features];
+    sh.input(&x, &mut sx)?;
+    let mut sout = vec![[0i64; 2]; classes];
+    let mut sarena = vec![[0i64; 2]; forward::arena_elems(&model, 1)];
+    let scfg = Config { profile: p, bn };
+    forward::forward(
+        &mut sh,
+        &model,
+        &sparams,
+        &scfg,
+        plan,
+        None,
+        &sx,
+        1,
+        &mut sout,
+        &mut sarena,
+    )?;
+    let mut mpc_logits = vec![0.0; classes];
+    sh.reveal(&sout, &mut mpc_logits)?;
+    let cost: Cost = sh.cost().since(&before);
+
+    let deviation = Deviation {
+        max_abs: plain_logits
+            .iter()
+            .zip(&mpc_logits)
+            .map(|(a, b)| libm::fabs(a - b))
+            .fold(0.0, f64::max),
+        l2: libm::sqrt(
+            plain_logits
+                .iter()
+                .zip(&mpc_logits)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum(),
+        ),
+    };
+    let plaintext = SideJson::new(plain_logits);
+    let mpc = SideJson::new(mpc_logits);
+    let report = Report {
+        schema: "mpcdiff.predict/1",
+        command: "predict",
+        version: mpcdiff_kernel::VERSION,
+        model: a.model.clone(),
+        architecture: model.architecture.to_string(),
+        input: a.input.display().to_string(),
+        features,
+        profile: p.name,
+        frac_bits: a.frac_bits,
+        mpc_seed: a.mpc_seed,
+        trunc: trunc_name(trunc),
+        bn: if bn == BnMode::Crypten {
+            "crypten"
+        } else {
+            "folded"
+        },
+        level: level.map(|l| LevelJson {
+            iters_exp: l.iters_exp,
+            iters_nr: l.iters_nr,
+        }),
+        agree: plaintext.label == mpc.label,
+        plaintext,
+        mpc,
+        deviation,
+        cost: CostJson {
+            rounds: cost.rounds,
+            multiplications: cost.multiplications(),
+            and_triples: cost.and_triples,
+            bytes_per_party: cost.bytes_sent[0],
+            crypten_bytes: cost.crypten_bytes(),
+            truncations: cost.truncations,
+            wrap_events: cost.wrap_events,
+        },
+        replay,
+    };
+    if a.json {
+        let mut t = serde_json::to_string(&report)?;
+        t.push('\n');
+        return output::emit(&t);
+    }
+    use std::fmt::Write;
+    let mut t = String::new();
+    writeln!(
+        t,
+        "{} ({}) on {}; MPC: profile {}, {} fractional bits, truncation {}, batch norm {}{}",
+        report.model,
+        report.architecture,
+        report.input,
+        p.name,
+        a.frac_bits,
+        report.trunc,
+        report.bn,
+        level
+            .map(|l| format!(", activations at level {}/{}", l.iters_exp, l.iters_nr))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        t,
+        "{:>5}  {:>14} {:>9}  {:>14} {:>9}",
+        "class", "plaintext", "p", "MPC", "p"
+    )?;
+    for c in 0..classes {
+        writeln!(
+            t,
+            "{:>5}  {:>14.6} {:>9.5}  {:>14.6} {:>9.5}",
+            c,
+            report.plaintext.logits[c],
+            report.plaintext.probabilities[c],
+            report.mpc.logits[c],
+            report.mpc.probabilities[c]
+        )?;
+    }
+    writeln!(
+        t,
+        "label: plaintext {}, MPC {} ({}); logit deviation max {:.3e}, L2 {:.3e}",
+        report.plaintext.label,
+        report.mpc.label,
+        if report.agree { "agree" } else { "DISAGREE" },
+        report.deviation.max_abs,
+        report.deviation.l2
+    )?;
+    writeln!(
+        t,
+        "MPC cost: {} rounds, {} multiplications, {} AND words, {:.1} KiB sent per party, {} wrap events",
+        cost.rounds,
+        cost.multiplications(),
+        cost.and_triples,
+        cost.bytes_sent[0] as f64 / 1024.0,
+        cost.wrap_events
+    )?;
+    output::emit(&t)
+}

@@ -1,0 +1,91 @@
+//! The trained models the browser can run, embedded in the module, and their input scaling.
+//!
+//! Only the image models are embedded: the page draws digits, and the tabular models
+//! (`credit-mlp`, `bank-mlp`) would add 40 KB of weights that nothing on the page can feed.
+//! The bytes are the CLI's committed files (`cli/models/`), so the browser and `mpcdiff`
+//! run the same weights.
+
+use mpcdiff_kernel::nn::model::Model;
+
+use crate::Failure;
+
+/// What a model name must be, in the words of the error message.
+pub const MODEL_EXPECTED: &str =
+    "\"lenet\" or \"lenet-relu\" (the embedded MNIST models; credit-mlp and bank-mlp are tabular and not embedded)";
+
+/// The embedded model called `name`.
+pub fn builtin(name: &str) -> Option<&'static [u8]> {
+    match name {
+        "lenet" => Some(include_bytes!("../../cli/models/lenet.safetensors")),
+        "lenet-relu" => Some(include_bytes!("../../cli/models/lenet-relu.safetensors")),
+        _ => None,
+    }
+}
+
+/// MNIST's normalisation mean (MPCDiff's `transforms.Normalize((0.1307,), (0.3081,))`).
+pub const MEAN: f32 = 0.1307;
+/// MNIST's normalisation standard deviation.
+pub const STD: f32 = 0.3081;
+
+/// The `preprocessing` metadata (as stored: JSON-escaped) of a model whose inputs are
+/// `(u − MEAN) / STD` for intensities `u` in [0, 1]. A model that records anything else is
+/// refused rather than fed wrongly scaled pixels.
+const MNIST_PREPROCESSING: &str = r#"{\"kind\":\"mnist\",\"mean\":0.1307,\"std\":0.3081}"#;
+
+/// Parses the embedded model `name` and checks that it takes MNIST-normalised 28×28 images.
+pub fn load(name: &str) -> Result<Model<'static>, Failure> {
+    let bytes = builtin(name).ok_or(Failure::Argument {
+        name: "model",
+        expected: MODEL_EXPECTED,
+    })?;
+    let model = Model::parse(bytes)?;
+    if model.metadata_raw("preprocessing") != Some(MNIST_PREPROCESSING)
+        || model.input.len() != mpcdiff_kernel::digits::PIXELS
+    {
+        return Err(Failure::Argument {
+            name: "model",
+            expected: "a model of 28×28 images with MNIST normalisation (mean 0.1307, std 0.3081)",
+        });
+    }
+    Ok(model)
+}
+
+/// The model input of a pixel intensity `u` (0 = background, 1 = ink): `(u − MEAN) / STD`
+/// in `f32`, each operation rounded once, as the CLI's MNIST loader computes it (so a drawing
+/// and the same pixels read from a file give the model the same bits).
+pub fn normalize(u: f32) -> f64 {
+    f64::from((u - MEAN) / STD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Goal: both embedded models load, anything else is refused by name, and the
+    // normalisation is MNIST's in f32.
+
+    #[test]
+    fn embedded_models_take_mnist_images() {
+        for name in ["lenet", "lenet-relu"] {
+            let m = load(name).expect("embedded model loads");
+            assert_eq!(m.input.len(), 784);
+            assert_eq!(m.classes, 10);
+        }
+        for bad in ["credit-mlp", "bank-mlp", "LeNet", ""] {
+            assert!(
+                matches!(load(bad), Err(Failure::Argument { name: "model", .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn normalisation_is_computed_in_f32() {
+        // 0 and 1 map to the ends of MNIST's input range, [−0.4242, 2.8215].
+        assert!((normalize(0.0) - -0.424_213).abs() < 1e-5);
+        assert!((normalize(1.0) - 2.821_487).abs() < 1e-5);
+        // f32 rounding, not f64: the value is exactly representable as f32.
+        let v = normalize(0.5);
+        assert_eq!(v, f64::from(v as f32));
+    }
+}

@@ -1,0 +1,251 @@
+// End-to-end tests of the web demo in a real headless Chromium.
+//
+// Goal: what a visitor sees is what the native command line computes. The test serves web/
+// on a free localhost port, draws a digit with mouse events, reads back the 28×28 input the
+// page rasterised, runs `mpcdiff predict` on the same input with the same settings, and
+// requires the page's plaintext and MPC logits, probabilities and labels to equal the CLI's
+// bit for bit (same kernel, same seed, compiled for wasm32 and x86-64). It then changes every
+// setting through the controls and compares again, checks that a bad setting is refused with
+// the adapter's message, and that the error curves, the stage breakdown and the
+// decision-boundary slice render. A full-page screenshot goes to web/test-artifacts/.
+//
+// Needs /usr/bin/chromium (or $MPCDIFF_CHROMIUM), `npm ci` (playwright-core) and web/pkg/
+// (wasm/build). When one is missing the tests are skipped with a message, unless
+// MPCDIFF_REQUIRE_BROWSER=1 (tests/run sets it), where they fail. The native binary is
+// $MPCDIFF_BIN, or the workspace's debug build, brought up to date with `cargo build`.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { launch, missing } from "../chromium.mjs";
+import { serve } from "../server.mjs";
+
+const WEB = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = join(WEB, "..");
+const REQUIRED = process.env.MPCDIFF_REQUIRE_BROWSER === "1";
+const ARTIFACTS = join(WEB, "test-artifacts");
+
+const reason = missing();
+if (reason && REQUIRED) throw new Error(`browser tests required (MPCDIFF_REQUIRE_BROWSER=1) but ${reason}`);
+if (reason) console.log(`SKIP: web browser tests: ${reason}`);
+const browserTest = reason ? (name, fn) => test(name, { skip: reason }, fn) : test;
+
+/** The native `mpcdiff`: $MPCDIFF_BIN, or cargo's up-to-date debug build. */
+function nativeBinary() {
+  if (process.env.MPCDIFF_BIN) return process.env.MPCDIFF_BIN;
+  const out = execFileSync(
+    "cargo",
+    ["build", "--quiet", "-p", "mpcdiff-cli", "--bin", "mpcdiff", "--message-format=json"],
+    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+  );
+  for (const line of out.split("\n").reverse()) {
+    if (!line.startsWith("{")) continue;
+    const msg = JSON.parse(line);
+    if (msg.reason === "compiler-artifact" && msg.target?.name === "mpcdiff" && msg.executable) return msg.executable;
+  }
+  throw new Error("cargo build did not report the mpcdiff executable");
+}
+
+let server, url, browser, page, mpcdiff, workdir;
+const pageErrors = [];
+
+before(async () => {
+  if (reason) return;
+  mpcdiff = nativeBinary();
+  workdir = mkdtempSync(join(tmpdir(), "mpcdiff-web-"));
+  ({ server, url } = await serve({ root: WEB, port: 0 }));
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error") pageErrors.push(m.text()); });
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready='1']", { timeout: 60_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** Waits until the page has no work queued, then returns its state (typed arrays as arrays). */
+async function settledState() {
+  return page.evaluate(async () => {
+    await window.__mpcdiff.idle();
+    const s = window.__mpcdiff.state;
+    const side = (r) => ({ logits: Array.from(r.logits), probabilities: Array.from(r.probabilities), label: r.label });
+    return {
+      pixels: Array.from(s.pixels ?? []),
+      error: s.error,
+      settings: s.settings,
+      plaintext: s.prediction && side(s.prediction.plaintext),
+      mpc: s.prediction && side(s.prediction.mpc),
+      taps: s.prediction?.taps.length,
+    };
+  });
+}
+
+/** Draws polylines (in pad fractions, 0..1) with the mouse. */
+async function draw(strokes) {
+  await page.locator("#pad").scrollIntoViewIfNeeded();
+  const box = await page.locator("#pad").boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  for (const stroke of strokes) {
+    await page.mouse.move(...at(stroke[0]));
+    await page.mouse.down();
+    for (const p of stroke.slice(1)) await page.mouse.move(...at(p), { steps: 12 });
+    await page.mouse.up();
+  }
+}
+
+let runs = 0;
+/** `mpcdiff predict` on `pixels` with `flags`, parsed. */
+function cliPredict(pixels, flags) {
+  const file = join(workdir, `input-${runs++}.txt`);
+  // f32 values widened to f64 print exactly and read back to the same f32.
+  writeFileSync(file, pixels.map(String).join("\n") + "\n");
+  const out = execFileSync(mpcdiff, ["predict", "--model", "lenet", "--input", file, ...flags, "--json"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return JSON.parse(out);
+}
+
+function assertSameAsCli(state, cli, what) {
+  for (const side of ["plaintext", "mpc"]) {
+    assert.deepEqual(state[side].logits, cli[side].logits, `${what}: ${side} logits (page vs mpcdiff predict)`);
+    assert.deepEqual(state[side].probabilities, cli[side].probabilities, `${what}: ${side} probabilities`);
+    assert.equal(state[side].label, cli[side].label, `${what}: ${side} label`);
+  }
+}
+
+browserTest("a drawn digit gets the native CLI's plaintext and MPC predictions, bit for bit", async () => {
+  await page.click("#clear");
+  // A 7: the bar, then the stem.
+  await draw([
+    [[0.25, 0.22], [0.5, 0.2], [0.75, 0.22]],
+    [[0.75, 0.22], [0.6, 0.5], [0.48, 0.82]],
+  ]);
+  const s = await settledState();
+  assert.equal(s.error, null, `the page reported: ${s.error}`);
+  assert.equal(s.pixels.length, 784);
+  assert.ok(s.pixels.some((v) => v > 0.5), "the rasterised drawing has ink");
+  assert.ok(s.pixels.every((v) => v >= 0 && v <= 1), "intensities in [0, 1]");
+  // MNIST's framing: ink only in the central rows/columns, larger side 20 pixels.
+  const rows = [...Array(28).keys()].filter((r) => s.pixels.slice(28 * r, 28 * r + 28).some((v) => v > 0));
+  assert.equal(rows.length, 20, "the drawing's height is fitted to 20 pixels");
+  assert.equal(s.plaintext.label, 7, "LeNet reads the drawn 7 as a 7");
+  assert.equal(s.taps, 4, "four activation layers tapped");
+
+  const shown = await page.evaluate(() => ({
+    plaintext: Number(document.getElementById("label-plaintext").dataset.label),
+    mpc: Number(document.getElementById("label-mpc").dataset.label),
+  }));
+  assert.deepEqual(shown, { plaintext: s.plaintext.label, mpc: s.mpc.label }, "the labels on screen");
+
+  const cli = cliPredict(s.pixels, ["--profile", "crypten", "--frac-bits", "16", "--mpc-seed", "42", "--trunc", "local"]);
+  assertSameAsCli(s, cli, "default settings");
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "drawn-digit.png"), fullPage: true });
+});
+
+browserTest("every control reaches the MPC model as the CLI's flags do", async () => {
+  await page.selectOption("#profile", "mpcdiff");
+  await page.fill("#frac-bits", "20");
+  await page.dispatchEvent("#frac-bits", "change");
+  await page.selectOption("#trunc", "dealer");
+  await page.fill("#mpc-seed", "7");
+  await page.dispatchEvent("#mpc-seed", "change");
+  await page.selectOption("#level", "low");
+  const s = await settledState();
+  assert.equal(s.settings.profile, "mpcdiff");
+  assert.equal(s.settings.fracBits, 20);
+  assert.equal(s.settings.trunc, "dealer");
+  assert.equal(s.settings.mpcSeed, "7");
+  assert.deepEqual(s.settings.level, s.settings.presets.low);
+  const cli = cliPredict(s.pixels, [
+    "--profile", "mpcdiff", "--frac-bits", "20", "--mpc-seed", "7", "--trunc", "dealer", "--level", "low",
+  ]);
+  assertSameAsCli(s, cli, "changed settings");
+  const defaults = cliPredict(s.pixels, []);
+  assert.notDeepEqual(s.mpc.logits, defaults.mpc.logits, "the settings changed the MPC model");
+
+  // A value the kernel refuses is reported in the adapter's words, and changes nothing.
+  await page.fill("#frac-bits", "41");
+  await page.dispatchEvent("#frac-bits", "change");
+  await page.waitForSelector("#settings-error:not([hidden])");
+  assert.match(await page.textContent("#settings-error"), /set_frac_bits: frac_bits 41 is out of range \(0\.\.=40\)/);
+  await page.fill("#frac-bits", "16");
+  await page.dispatchEvent("#frac-bits", "change");
+  await page.waitForSelector("#settings-error", { state: "hidden" });
+});
+
+browserTest("a synthetic digit is the kernel's, and predicted like any input", async () => {
+  await page.evaluate(() => window.__mpcdiff.showSynthetic("7", "3"));
+  const s = await settledState();
+  // The same digit from the native generator: mpcdiff's cli tests use seed 7 too; here the
+  // page's pixels go through the CLI, so their prediction must match whatever they are.
+  const cli = cliPredict(s.pixels, [
+    "--profile", s.settings.profile, "--frac-bits", String(s.settings.fracBits),
+    "--mpc-seed", s.settings.mpcSeed, "--trunc", s.settings.trunc,
+    ...(s.settings.level ? ["--level", s.settings.level.join("/")] : []),
+  ]);
+  assertSameAsCli(s, cli, "synthetic digit 3 of seed 7");
+  const note = await page.textContent("#digit-note");
+  assert.match(note, /synthetic digit 3 of seed 7: a \d/);
+});
+
+browserTest("the error curves, the stage breakdown and the decision-boundary slice render", async () => {
+  await settledState();
+  const curves = await page.evaluate(() => ({
+    curve: [...document.querySelectorAll("#curve-plot svg path")].filter((p) => p.getAttribute("d")).length,
+    encoding: [...document.querySelectorAll("#encoding-plot svg path")].filter((p) => p.getAttribute("d")).length,
+    gaps: [...document.querySelectorAll("#gaps tbody tr")].map((tr) => tr.querySelector("th").textContent),
+    taps: document.querySelectorAll("#taps canvas").length,
+    stages: document.getElementById("stage-labels").textContent,
+  }));
+  assert.equal(curves.curve, 4, "four stages plotted");
+  assert.ok(curves.encoding >= 5, `${curves.encoding} encoding curves`);
+  assert.deepEqual(curves.gaps, ["act1", "act2", "act3", "act4", "logits"]);
+  assert.equal(curves.taps, 4);
+  assert.match(curves.stages, /plaintext \d, float \d, fixed \d, mpc \d/);
+
+  await page.selectOption("#slice-steps", "11");
+  await page.click("#slice-run");
+  await page.waitForFunction(() => document.body.dataset.slice !== undefined, null, { timeout: 120_000 });
+  const slice = await page.evaluate(async () => {
+    await window.__mpcdiff.idle();
+    const { slice, prediction } = window.__mpcdiff.state;
+    const painted = ["slice-plaintext", "slice-mpc", "slice-diff"].map((id) => {
+      const c = document.getElementById(id);
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      return new Set(Array.from({ length: d.length / 4 }, (_, i) => d[4 * i] * 65536 + d[4 * i + 1] * 256 + d[4 * i + 2])).size;
+    });
+    return {
+      steps: slice.steps,
+      plaintext: Array.from(slice.plaintext),
+      mpc: Array.from(slice.mpc),
+      disagreements: slice.disagreements,
+      label: prediction.plaintext.label,
+      painted,
+      note: document.getElementById("slice-note").textContent,
+    };
+  });
+  assert.equal(slice.steps, 11);
+  assert.equal(slice.plaintext.length, 121);
+  assert.equal(slice.plaintext[60], slice.label, "the grid's centre is the input itself");
+  assert.equal(slice.disagreements, slice.plaintext.filter((l, i) => l !== slice.mpc[i]).length);
+  assert.ok(slice.painted.every((n) => n >= 2), `each slice canvas is painted (${slice.painted} colours)`);
+  assert.match(slice.note, new RegExp(`^${slice.disagreements} of 121 grid points disagree`));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "where-errors-come-from.png"), fullPage: true });
+});
+
+browserTest("the page logged no errors", () => {
+  assert.deepEqual(pageErrors, []);
+});
