@@ -324,7 +324,8 @@ impl<E: Copy + Default> Scratch<E> {
         m.load(a, bn, sized(&mut self.params, total))
     }
 
-    /// Brings `batch` samples in, runs the forward pass, reveals the logits.
+    /// Brings `batch` samples in, runs the forward pass, reveals the logits. The weights are
+    /// `params`, or the ones [`Scratch::load`] loaded.
     #[allow(clippy::too_many_arguments)]
     fn infer<A: Arith<Elem = E>>(
         &mut self,
@@ -333,27 +334,21 @@ impl<E: Copy + Default> Scratch<E> {
         cfg: &Config<'_>,
         plan: &dyn Plan,
         tap: Option<&mut dyn Tap>,
+        params: Option<&[E]>,
         x: &[f64],
         batch: usize,
         logits: &mut [f64],
     ) -> mpcdiff_kernel::Result<()> {
         let (_, total) = m.slots(cfg.bn)?;
+        let params = match params {
+            Some(p) => p,
+            None => &self.params[..total],
+        };
         let xin = sized(&mut self.x, x.len());
         a.input(x, xin)?;
         let out = sized(&mut self.out, batch * m.classes);
         let arena = sized(&mut self.arena, forward::arena_elems(m, batch));
-        forward(
-            a,
-            m,
-            &self.params[..total],
-            cfg,
-            plan,
-            tap,
-            xin,
-            batch,
-            out,
-            arena,
-        )?;
+        forward(a, m, params, cfg, plan, tap, xin, batch, out, arena)?;
         a.reveal(out, logits)
     }
 }
@@ -365,6 +360,9 @@ pub struct Session {
     model: Model<'static>,
     settings: Settings,
     plan: LayerLevels,
+    /// The plaintext model's weights (batch norm folded), loaded once: they depend on no
+    /// setting, and folding is the slow part of loading.
+    plain_params: Vec<f64>,
     float: Scratch<f64>,
     ring: Scratch<i64>,
     shares: Scratch<mpcdiff_kernel::Share>,
@@ -379,11 +377,15 @@ impl Session {
     /// A session over the embedded model `model` (see [`models::load`]).
     pub fn new(model: &str, settings: Settings) -> Result<Session, Failure> {
         let parsed = models::load(model)?;
+        let (_, total) = parsed.slots(BnMode::Folded)?;
+        let mut plain_params = vec![0.0; total];
+        parsed.load(&mut Float::default(), BnMode::Folded, &mut plain_params)?;
         let mut s = Session {
             name: model.to_string(),
             model: parsed,
             settings,
             plan: LayerLevels::default(),
+            plain_params,
             float: Scratch::default(),
             ring: Scratch::default(),
             shares: Scratch::default(),
@@ -477,13 +479,13 @@ impl Session {
             bn: BnMode::Folded,
         };
         let mut logits = vec![0.0; batch * self.model.classes];
-        self.float.load(&mut fl, &self.model, BnMode::Folded)?;
         self.float.infer(
             &mut fl,
             &self.model,
             &cfg,
             &ExactPlan,
             tap,
+            Some(&self.plain_params),
             x,
             batch,
             &mut logits,
@@ -511,6 +513,7 @@ impl Session {
             &cfg,
             &self.plan,
             tap,
+            None,
             x,
             1,
             &mut logits,
@@ -556,6 +559,7 @@ impl Session {
             &cfg,
             &self.plan,
             Some(&mut taps),
+            None,
             &x,
             1,
             &mut logits,
@@ -571,6 +575,7 @@ impl Session {
             &cfg,
             &self.plan,
             Some(&mut taps),
+            None,
             &x,
             1,
             &mut logits,
@@ -734,6 +739,7 @@ impl Session {
                 &self.model,
                 &cfg,
                 &self.plan,
+                None,
                 None,
                 chunk,
                 batch,
