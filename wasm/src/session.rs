@@ -436,6 +436,46 @@ impl Session {
         Ok(())
     }
 
+    /// Sets (or, with `None`, clears) the level of one layer, uniformly over its neurons:
+    /// an activation layer, or a batch norm (whose inverse square root then runs at it).
+    /// Other layers keep their levels; [`Session::set_level`] replaces them all.
+    pub fn set_layer_level(&mut self, layer: &str, level: Option<Level>) -> Result<(), Failure> {
+        let known = self.model.spec.layers.iter().any(|l| {
+            l.name.as_str() == layer && matches!(l.kind, Kind::Act(_) | Kind::BatchNorm { .. })
+        });
+        if !known {
+            return Err(Failure::Argument {
+                name: "layer",
+                expected:
+                    "the name of an activation or batch-norm layer of the model (see `layers`)",
+            });
+        }
+        if let Some(l) = level {
+            Levels::Uniform(l).check(1)?;
+        }
+        self.plan.layers.retain(|(n, _)| n != layer);
+        if let Some(l) = level {
+            self.plan.layers.push((layer.to_string(), vec![l]));
+        }
+        Ok(())
+    }
+
+    /// The per-layer levels the MPC model runs with (layers not listed: the profile's).
+    pub fn plan(&self) -> &LayerLevels {
+        &self.plan
+    }
+
+    /// The names of the layers that take a level: activations and batch norms, in order.
+    pub fn leveled_layers(&self) -> Vec<&str> {
+        self.model
+            .spec
+            .layers
+            .iter()
+            .filter(|l| matches!(l.kind, Kind::Act(_) | Kind::BatchNorm { .. }))
+            .map(|l| l.name.as_str())
+            .collect()
+    }
+
     /// The function the model's activation layers compute (that of the first one).
     pub fn activation_function(&self) -> Function {
         let act = self.model.spec.layers.iter().find_map(|l| match l.kind {
@@ -1015,6 +1055,39 @@ mod tests {
         );
         s.set_level(None).unwrap();
         assert_eq!(s.predict(&px).unwrap(), base);
+    }
+
+    #[test]
+    fn one_layer_can_take_its_own_level() {
+        let (_, px) = digit(4);
+        let mut s = session("lenet");
+        assert_eq!(
+            s.leveled_layers(),
+            ["bn1", "act1", "bn2", "act2", "bn3", "act3", "bn4", "act4"]
+        );
+        let base = s.predict(&px).unwrap();
+        for layer in ["act4", "bn1"] {
+            s.set_layer_level(layer, Some(Level::new(3, 1))).unwrap();
+            let p = s.predict(&px).unwrap();
+            assert_eq!(p.plaintext, base.plaintext);
+            assert_ne!(p.mpc.logits, base.mpc.logits, "{layer} at 3/1");
+            // Only the layer's own outputs and what follows change: act1 comes before act4.
+            if layer == "act4" {
+                assert_eq!(p.mpc.taps[0], base.mpc.taps[0]);
+            }
+            s.set_layer_level(layer, None).unwrap();
+            assert_eq!(s.predict(&px).unwrap(), base, "{layer} cleared");
+        }
+        for bad in ["fc1", "pool1", "nope"] {
+            assert!(
+                matches!(
+                    s.set_layer_level(bad, Some(Level::new(3, 3))),
+                    Err(Failure::Argument { name: "layer", .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert!(s.plan().layers.is_empty());
     }
 
     #[test]
