@@ -152,6 +152,33 @@ impl JsSession {
             self.inner.set_level(Some(Level::new(iters_exp, iters_nr))),
         )
     }
+    /// Runs one layer (an activation or a batch norm, by name: see `layers`) at
+    /// `iters_exp`/`iters_nr`; the other layers keep their levels.
+    pub fn set_layer_level(
+        &mut self,
+        layer: &str,
+        iters_exp: u8,
+        iters_nr: u8,
+    ) -> Result<(), JsError> {
+        check(
+            "set_layer_level",
+            self.inner
+                .set_layer_level(layer, Some(Level::new(iters_exp, iters_nr))),
+        )
+    }
+    /// Back to the profile's level for one layer.
+    pub fn clear_layer_level(&mut self, layer: &str) -> Result<(), JsError> {
+        check("clear_layer_level", self.inner.set_layer_level(layer, None))
+    }
+    /// The layers that take a level (activations and batch norms), in order.
+    #[wasm_bindgen(getter)]
+    pub fn layers(&self) -> Vec<String> {
+        self.inner
+            .leveled_layers()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
     /// Back to the profile's default levels.
     pub fn clear_level(&mut self) -> Result<(), JsError> {
         check("clear_level", self.inner.set_level(None))

@@ -28,7 +28,14 @@
 //! m.version();                 // "0.1.0"
 //! m.determinism_digest(42n);   // 16 hex digits (a safe-integer Number works too)
 //! m.determinism_digest(-1n);   // throws Error("mpcdiff determinism_digest: `seed` must be …")
+//!
+//! const s = new m.Session("lenet", "crypten", 16, "local", 42n);
+//! const d = m.synthetic_digit(7n, 3n);         // d.label, d.pixels (Float32Array of 784)
+//! const p = s.predict(d.pixels);               // p.plaintext_logits, p.mpc_logits: Float64Array
+//! p.mpc_label; p.deviation_max; p.tap_mpc(0);  // neuron taps of layer act1
+//! s.set_frac_bits(41);                         // throws Error("mpcdiff set_frac_bits: frac_bits 41 is out of range (0..=40)")
 //! ```
+//! `web/js/worker.js` is the complete client.
 
 use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
 use wasm_bindgen::prelude::*;

@@ -324,7 +324,8 @@ impl<E: Copy + Default> Scratch<E> {
         m.load(a, bn, sized(&mut self.params, total))
     }
 
-    /// Brings `batch` samples in, runs the forward pass, reveals the logits.
+    /// Brings `batch` samples in, runs the forward pass, reveals the logits. The weights are
+    /// `params`, or the ones [`Scratch::load`] loaded.
     #[allow(clippy::too_many_arguments)]
     fn infer<A: Arith<Elem = E>>(
         &mut self,
@@ -333,27 +334,21 @@ impl<E: Copy + Default> Scratch<E> {
         cfg: &Config<'_>,
         plan: &dyn Plan,
         tap: Option<&mut dyn Tap>,
+        params: Option<&[E]>,
         x: &[f64],
         batch: usize,
         logits: &mut [f64],
     ) -> mpcdiff_kernel::Result<()> {
         let (_, total) = m.slots(cfg.bn)?;
+        let params = match params {
+            Some(p) => p,
+            None => &self.params[..total],
+        };
         let xin = sized(&mut self.x, x.len());
         a.input(x, xin)?;
         let out = sized(&mut self.out, batch * m.classes);
         let arena = sized(&mut self.arena, forward::arena_elems(m, batch));
-        forward(
-            a,
-            m,
-            &self.params[..total],
-            cfg,
-            plan,
-            tap,
-            xin,
-            batch,
-            out,
-            arena,
-        )?;
+        forward(a, m, params, cfg, plan, tap, xin, batch, out, arena)?;
         a.reveal(out, logits)
     }
 }
@@ -365,6 +360,9 @@ pub struct Session {
     model: Model<'static>,
     settings: Settings,
     plan: LayerLevels,
+    /// The plaintext model's weights (batch norm folded), loaded once: they depend on no
+    /// setting, and folding is the slow part of loading.
+    plain_params: Vec<f64>,
     float: Scratch<f64>,
     ring: Scratch<i64>,
     shares: Scratch<mpcdiff_kernel::Share>,
@@ -379,11 +377,15 @@ impl Session {
     /// A session over the embedded model `model` (see [`models::load`]).
     pub fn new(model: &str, settings: Settings) -> Result<Session, Failure> {
         let parsed = models::load(model)?;
+        let (_, total) = parsed.slots(BnMode::Folded)?;
+        let mut plain_params = vec![0.0; total];
+        parsed.load(&mut Float::default(), BnMode::Folded, &mut plain_params)?;
         let mut s = Session {
             name: model.to_string(),
             model: parsed,
             settings,
             plan: LayerLevels::default(),
+            plain_params,
             float: Scratch::default(),
             ring: Scratch::default(),
             shares: Scratch::default(),
@@ -434,6 +436,46 @@ impl Session {
         Ok(())
     }
 
+    /// Sets (or, with `None`, clears) the level of one layer, uniformly over its neurons:
+    /// an activation layer, or a batch norm (whose inverse square root then runs at it).
+    /// Other layers keep their levels; [`Session::set_level`] replaces them all.
+    pub fn set_layer_level(&mut self, layer: &str, level: Option<Level>) -> Result<(), Failure> {
+        let known = self.model.spec.layers.iter().any(|l| {
+            l.name.as_str() == layer && matches!(l.kind, Kind::Act(_) | Kind::BatchNorm { .. })
+        });
+        if !known {
+            return Err(Failure::Argument {
+                name: "layer",
+                expected:
+                    "the name of an activation or batch-norm layer of the model (see `layers`)",
+            });
+        }
+        if let Some(l) = level {
+            Levels::Uniform(l).check(1)?;
+        }
+        self.plan.layers.retain(|(n, _)| n != layer);
+        if let Some(l) = level {
+            self.plan.layers.push((layer.to_string(), vec![l]));
+        }
+        Ok(())
+    }
+
+    /// The per-layer levels the MPC model runs with (layers not listed: the profile's).
+    pub fn plan(&self) -> &LayerLevels {
+        &self.plan
+    }
+
+    /// The names of the layers that take a level: activations and batch norms, in order.
+    pub fn leveled_layers(&self) -> Vec<&str> {
+        self.model
+            .spec
+            .layers
+            .iter()
+            .filter(|l| matches!(l.kind, Kind::Act(_) | Kind::BatchNorm { .. }))
+            .map(|l| l.name.as_str())
+            .collect()
+    }
+
     /// The function the model's activation layers compute (that of the first one).
     pub fn activation_function(&self) -> Function {
         let act = self.model.spec.layers.iter().find_map(|l| match l.kind {
@@ -477,13 +519,13 @@ impl Session {
             bn: BnMode::Folded,
         };
         let mut logits = vec![0.0; batch * self.model.classes];
-        self.float.load(&mut fl, &self.model, BnMode::Folded)?;
         self.float.infer(
             &mut fl,
             &self.model,
             &cfg,
             &ExactPlan,
             tap,
+            Some(&self.plain_params),
             x,
             batch,
             &mut logits,
@@ -511,6 +553,7 @@ impl Session {
             &cfg,
             &self.plan,
             tap,
+            None,
             x,
             1,
             &mut logits,
@@ -556,6 +599,7 @@ impl Session {
             &cfg,
             &self.plan,
             Some(&mut taps),
+            None,
             &x,
             1,
             &mut logits,
@@ -571,6 +615,7 @@ impl Session {
             &cfg,
             &self.plan,
             Some(&mut taps),
+            None,
             &x,
             1,
             &mut logits,
@@ -734,6 +779,7 @@ impl Session {
                 &self.model,
                 &cfg,
                 &self.plan,
+                None,
                 None,
                 chunk,
                 batch,
@@ -1009,6 +1055,39 @@ mod tests {
         );
         s.set_level(None).unwrap();
         assert_eq!(s.predict(&px).unwrap(), base);
+    }
+
+    #[test]
+    fn one_layer_can_take_its_own_level() {
+        let (_, px) = digit(4);
+        let mut s = session("lenet");
+        assert_eq!(
+            s.leveled_layers(),
+            ["bn1", "act1", "bn2", "act2", "bn3", "act3", "bn4", "act4"]
+        );
+        let base = s.predict(&px).unwrap();
+        for layer in ["act4", "bn1"] {
+            s.set_layer_level(layer, Some(Level::new(3, 1))).unwrap();
+            let p = s.predict(&px).unwrap();
+            assert_eq!(p.plaintext, base.plaintext);
+            assert_ne!(p.mpc.logits, base.mpc.logits, "{layer} at 3/1");
+            // Only the layer's own outputs and what follows change: act1 comes before act4.
+            if layer == "act4" {
+                assert_eq!(p.mpc.taps[0], base.mpc.taps[0]);
+            }
+            s.set_layer_level(layer, None).unwrap();
+            assert_eq!(s.predict(&px).unwrap(), base, "{layer} cleared");
+        }
+        for bad in ["fc1", "pool1", "nope"] {
+            assert!(
+                matches!(
+                    s.set_layer_level(bad, Some(Level::new(3, 3))),
+                    Err(Failure::Argument { name: "layer", .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert!(s.plan().layers.is_empty());
     }
 
     #[test]

@@ -46,6 +46,7 @@ function settingsOf(s) {
     mpcSeed: s.mpc_seed.toString(),
     level: s.level ? Array.from(s.level) : null,
     activation: s.activation,
+    layers: s.layers,
     classes: s.classes,
     presets: Object.fromEntries(
       ["default", "high", "medium", "low"].map((n) => [n, Array.from(s.level_preset(n))]),
@@ -89,7 +90,7 @@ const methods = {
   digest: ({ seed: s }) => wasm.determinism_digest(seed(s)),
 
   // Creates the session, or changes its settings. args: {model, profile, fracBits, trunc,
-  // mpcSeed, level}; any may be omitted to keep the current one. `level` is null or "default"
+  // mpcSeed, level, layerLevels}; any may be omitted to keep the current one. `level` is null or "default"
   // (the profile's), a preset of the profile ("high", "medium", "low"), or [iters_exp,
   // iters_nr]; it applies to every activation layer. A new model makes a new session.
   configure(a) {
@@ -115,6 +116,12 @@ const methods = {
         const [e, r] = s.level_preset(a.level);
         s.set_level(e, r);
       } else s.set_level(a.level[0], a.level[1]);
+    }
+    // {layer name: [iters_exp, iters_nr] or null}: one layer's level (after `level`, which
+    // replaces every layer's).
+    for (const [layer, l] of Object.entries(a.layerLevels ?? {})) {
+      if (l === null) s.clear_layer_level(layer);
+      else s.set_layer_level(layer, l[0], l[1]);
     }
     return settingsOf(s);
   },
