@@ -32,10 +32,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use mpcdiff_kernel::approx::profile::Profile;
-use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan};
-use mpcdiff_kernel::nn::model::{BnMode, Model};
-use mpcdiff_kernel::{Arith, Cost, FixedPoint, Float, Shared, TruncMode};
+use mpcdiff_kernel::difftest::fitness::argmax;
+use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes};
+use mpcdiff_kernel::nn::forward::DefaultPlan;
+use mpcdiff_kernel::nn::model::BnMode;
+use mpcdiff_kernel::{Cost, Share};
 use serde::Serialize;
 
 use super::mul::trunc_name;
@@ -108,99 +109,62 @@ struct Report {
     replay: String,
 }
 
-fn argmax(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-/// One batch: plaintext and MPC labels, and the MPC session's cost.
-/// The MPC model's settings.
-#[derive(Clone, Copy)]
-struct Mpc<'p> {
-    profile: &'p Profile,
-    fp: FixedPoint,
-    trunc: TruncMode,
-    bn: BnMode,
-}
-
 /// One batch's plaintext labels, MPC labels and MPC cost.
 type BatchResult = anyhow::Result<(Vec<usize>, Vec<usize>, Cost)>;
 
-fn run_batch(model: &Model<'_>, mpc: Mpc<'_>, seed: u64, x: &[f64], n: usize) -> BatchResult {
-    let Mpc {
-        profile: p,
-        fp,
-        trunc,
-        bn,
-    } = mpc;
-    let classes = model.classes;
-    // Plaintext: f64, exact activations and batch norm (folded: the same function).
-    let mut fl = Float::new(fp);
-    let (_, total) = model.slots(BnMode::Folded)?;
-    let mut params = vec![0.0; total];
-    model.load(&mut fl, BnMode::Folded, &mut params)?;
-    let mut xin = vec![0.0; x.len()];
-    fl.input(x, &mut xin)?;
-    let mut logits = vec![0.0; n * classes];
-    let mut arena = vec![0.0; forward::arena_elems(model, n)];
-    let cfg = Config {
-        profile: p,
-        bn: BnMode::Folded,
-    };
-    forward::forward(
-        &mut fl,
-        model,
-        &params,
-        &cfg,
-        &ExactPlan,
-        None,
-        &xin,
-        n,
-        &mut logits,
-        &mut arena,
-    )?;
-    let plain: Vec<usize> = logits.chunks(classes).map(argmax).collect();
+/// Buffers of one arithmetic for `n` samples.
+fn buffers<E: Copy + Default>(s: &Sizes) -> [Vec<E>; 4] {
+    [
+        vec![E::default(); s.params],
+        vec![E::default(); s.input],
+        vec![E::default(); s.out],
+        vec![E::default(); s.arena],
+    ]
+}
 
-    // MPC.
-    let mut words = vec![0i64; forward::shared_arena_words(model, n)];
-    let mut sh = Shared::new(fp, seed, &mut words).with_truncation(trunc);
-    let (_, total) = model.slots(bn)?;
-    let mut params = vec![[0i64; 2]; total];
-    model.load(&mut sh, bn, &mut params)?;
-    let mut xin = vec![[0i64; 2]; x.len()];
-    sh.input(x, &mut xin)?;
-    let before = sh.cost();
-    let mut out = vec![[0i64; 2]; n * classes];
-    let mut arena = vec![[0i64; 2]; forward::arena_elems(model, n)];
-    let cfg = Config { profile: p, bn };
-    forward::forward(
-        &mut sh,
-        model,
-        &params,
-        &cfg,
+/// One batch of `n` samples: the plaintext model (f64, exact activations, folded batch norm)
+/// and the MPC model in one session seeded `seed`.
+fn run_batch(setup: &Setup, seed: u64, x: &[f64], n: usize) -> BatchResult {
+    let (t, m) = (setup.target(), &setup.model);
+    let mut logits = vec![0.0; n * m.classes];
+    let [mut params, mut input, mut out, mut arena] = buffers(&Sizes::of(m, BnMode::Folded, n)?);
+    let mut bufs = Buffers {
+        params: &mut params,
+        input: &mut input,
+        out: &mut out,
+        arena: &mut arena,
+    };
+    oracle::plaintext(&t, None, x, n, &mut logits, &mut bufs, true)?;
+    let plain: Vec<usize> = logits.chunks(m.classes).map(argmax).collect();
+
+    let sizes = Sizes::of(m, setup.bn, n)?;
+    let [mut params, mut input, mut out, mut arena] = buffers::<Share>(&sizes);
+    let mut words = vec![0i64; sizes.words];
+    let mut bufs = Buffers {
+        params: &mut params,
+        input: &mut input,
+        out: &mut out,
+        arena: &mut arena,
+    };
+    let cost = oracle::mpc(
+        &t,
         &DefaultPlan,
         None,
-        &xin,
+        seed,
+        x,
         n,
-        &mut out,
-        &mut arena,
+        &mut logits,
+        &mut bufs,
+        &mut words,
     )?;
-    let mut mpc_logits = vec![0.0; n * classes];
-    sh.reveal(&out, &mut mpc_logits)?;
-    let cost = sh.cost().since(&before);
-    let mpc: Vec<usize> = mpc_logits.chunks(classes).map(argmax).collect();
+    let mpc: Vec<usize> = logits.chunks(m.classes).map(argmax).collect();
     Ok((plain, mpc, cost))
 }
 
 /// Runs `eval`.
 pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     let setup = Setup::new(&a.target)?;
-    let (fp, p, trunc, bn) = (setup.fp, setup.profile, setup.trunc, setup.bn);
+    let (p, trunc, bn) = (setup.profile, setup.trunc, setup.bn);
     if !(1..=256).contains(&a.batch) {
         return Err(usage!("--batch {} must be between 1 and 256", a.batch).into());
     }
@@ -250,18 +214,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
                     .map(|&v| f64::from(v))
                     .collect();
                 let seed = mpcdiff_kernel::seed::splitmix64(a.mpc_seed ^ k as u64);
-                let r = run_batch(
-                    model,
-                    Mpc {
-                        profile: p,
-                        fp,
-                        trunc,
-                        bn,
-                    },
-                    seed,
-                    &x,
-                    e - s,
-                );
+                let r = run_batch(&setup, seed, &x, e - s);
                 *results[k].lock().expect("no panics while holding the lock") = Some(r);
             });
         }

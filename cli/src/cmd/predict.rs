@@ -30,16 +30,17 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use mpcdiff_kernel::approx::Level;
-use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan, LayerMode, Plan};
-use mpcdiff_kernel::nn::model::{BnMode, Model};
+use mpcdiff_kernel::difftest::fitness::argmax;
+use mpcdiff_kernel::nn::forward::{DefaultPlan, LayerMode, Plan};
+use mpcdiff_kernel::nn::model::BnMode;
 use mpcdiff_kernel::nn::spec::Kind;
-use mpcdiff_kernel::{Arith, Cost, FixedPoint, Float, Shared};
 use serde::Serialize;
 
-use super::approx::{parse_level, parse_profile};
+use super::approx::parse_level;
 use super::mul::{trunc_name, TruncArg};
 use crate::data::MinMax;
-use crate::engine::target::{builtin_model, BnArg};
+use crate::engine::target::{BnArg, Setup, TargetArgs};
+use crate::engine::workspace::Workspace;
 use crate::error::usage;
 use crate::output;
 use crate::train::format::{metadata_text, Preprocessing};
@@ -165,17 +166,6 @@ fn softmax(v: &[f64]) -> Vec<f64> {
     e.into_iter().map(|x| x / sum).collect()
 }
 
-/// The first index of the largest value.
-fn argmax(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
-
 /// Reads the sample: `features` finite numbers.
 fn read_input(path: &Path, features: usize) -> anyhow::Result<Vec<f64>> {
     let text = std::fs::read_to_string(path)
@@ -216,25 +206,18 @@ fn read_input(path: &Path, features: usize) -> anyhow::Result<Vec<f64>> {
 
 /// Runs `predict`.
 pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
-    let fp = FixedPoint::new(a.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
-    let p = parse_profile(&a.profile)?;
+    let setup = Setup::new(&TargetArgs {
+        model: a.model.clone(),
+        profile: a.profile.clone(),
+        frac_bits: a.frac_bits,
+        trunc: a.trunc,
+        bn: a.bn,
+    })?;
+    let (p, bn, trunc) = (setup.profile, setup.bn, setup.trunc);
     let level = a.level.as_deref().map(|s| parse_level(s, p)).transpose()?;
-    let owned;
-    let bytes: &[u8] = match builtin_model(&a.model) {
-        Some(b) => b,
-        None => {
-            owned = std::fs::read(&a.model).map_err(|e| {
-                usage!(
-                    "--model {}: not a built-in model and not a readable file ({e})",
-                    a.model
-                )
-            })?;
-            &owned
-        }
-    };
-    let model = Model::parse(bytes).map_err(|e| usage!("--model {}: {e}", a.model))?;
+    let model = &setup.model;
     let features = model.input.len();
-    let preprocessing = metadata_text(&model, "preprocessing")
+    let preprocessing = metadata_text(model, "preprocessing")
         .and_then(|t| Preprocessing::parse(&t, features))
         .map_err(|e| usage!("--model {}: its preprocessing metadata: {e}", a.model))?;
     let raw = read_input(&a.input, features)?;
@@ -254,11 +237,6 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
                 .collect()
         }
     };
-    let bn = match a.bn {
-        BnArg::Crypten => BnMode::Crypten,
-        BnArg::Folded => BnMode::Folded,
-    };
-    let trunc = a.trunc.mode();
     let replay = format!(
         "mpcdiff predict --model {} --input {} --profile {} --frac-bits {} --mpc-seed {} --trunc {} --bn {}{}",
         a.model,
@@ -278,27 +256,10 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         a.mpc_seed
     );
 
-    // Plaintext: f64, exact activations, folded batch norm.
-    let classes = model.classes;
-    let mut fl = Float::new(fp);
-    let (_, total) = model.slots(BnMode::Folded)?;
-    let mut params = vec![0.0; total];
-    model.load(&mut fl, BnMode::Folded, &mut params)?;
-    let mut xin = vec![0.0; features];
-    fl.input(&x, &mut xin)?;
-    let mut out = vec![0.0; classes];
-    let mut arena = vec![0.0; forward::arena_elems(&model, 1)];
-    let cfg = Config {
-        profile: p,
-        bn: BnMode::Folded,
-    };
-    forward::forward(
-        &mut fl, &model, &params, &cfg, &ExactPlan, None, &xin, 1, &mut out, &mut arena,
-    )?;
-    let mut plain_logits = vec![0.0; classes];
-    fl.reveal(&out, &mut plain_logits)?;
-
-    // MPC: weights, then the input, then the forward pass and the reveal.
+    // Plaintext: f64, exact activations, folded batch norm; MPC: a session seeded with the
+    // MPC seed itself (weights, then the input, the forward pass and the reveal).
+    let mut ws = Workspace::new(&setup)?;
+    let plain_logits = ws.plaintext(&x, None)?;
     let plan = level.map(|l| ActivationLevel {
         layers: model
             .spec
@@ -313,32 +274,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         Some(p) => p,
         None => &DefaultPlan,
     };
-    let mut words = vec![0i64; forward::shared_arena_words(&model, 1)];
-    let mut sh = Shared::new(fp, a.mpc_seed, &mut words).with_truncation(trunc);
-    let (_, total) = model.slots(bn)?;
-    let mut sparams = vec![[0i64; 2]; total];
-    model.load(&mut sh, bn, &mut sparams)?;
-    let before = sh.cost();
-    let mut sx = vec![[0i64; 2]; features];
-    sh.input(&x, &mut sx)?;
-    let mut sout = vec![[0i64; 2]; classes];
-    let mut sarena = vec![[0i64; 2]; forward::arena_elems(&model, 1)];
-    let scfg = Config { profile: p, bn };
-    forward::forward(
-        &mut sh,
-        &model,
-        &sparams,
-        &scfg,
-        plan,
-        None,
-        &sx,
-        1,
-        &mut sout,
-        &mut sarena,
-    )?;
-    let mut mpc_logits = vec![0.0; classes];
-    sh.reveal(&sout, &mut mpc_logits)?;
-    let cost: Cost = sh.cost().since(&before);
+    let (mpc_logits, cost) = ws.mpc(&x, a.mpc_seed, plan, None)?;
 
     let deviation = Deviation {
         max_abs: plain_logits
@@ -418,7 +354,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         "{:>5}  {:>14} {:>9}  {:>14} {:>9}",
         "class", "plaintext", "p", "MPC", "p"
     )?;
-    for c in 0..classes {
+    for c in 0..model.classes {
         writeln!(
             t,
             "{:>5}  {:>14.6} {:>9.5}  {:>14.6} {:>9.5}",

@@ -5,7 +5,7 @@
 //! loads the dataset split the model was trained against.
 
 use clap::{Args, ValueEnum};
-use mpcdiff_kernel::approx::profile::{self, Profile};
+use mpcdiff_kernel::approx::profile::Profile;
 use mpcdiff_kernel::difftest::oracle::Target;
 use mpcdiff_kernel::nn::model::{BnMode, Model};
 use mpcdiff_kernel::{FixedPoint, TruncMode};
@@ -141,22 +141,11 @@ pub fn load_model(name: &str) -> Result<Model<'static>, UsageError> {
     Model::parse(bytes).map_err(|e| usage!("--model {name}: {e}"))
 }
 
-/// The profile called `name`, or a usage error listing the known ones.
-pub fn profile_by_name(name: &str) -> Result<&'static Profile, UsageError> {
-    profile::by_name(name).ok_or_else(|| {
-        let names: Vec<&str> = profile::PROFILES.iter().map(|p| p.name).collect();
-        usage!(
-            "--profile {name:?} is not a known profile (one of: {})",
-            names.join(", ")
-        )
-    })
-}
-
 impl Setup {
     /// Checks the flags and loads the model.
     pub fn new(args: &TargetArgs) -> Result<Setup, UsageError> {
         let fp = FixedPoint::new(args.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
-        let profile = profile_by_name(&args.profile)?;
+        let profile = crate::cmd::approx::parse_profile(&args.profile)?;
         let model = load_model(&args.model)?;
         let dataset = dataset_of(model.architecture);
         Ok(Setup {
