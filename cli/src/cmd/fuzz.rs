@@ -200,38 +200,7 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
         Some(p) => RepairPlan::load(p, setup)?,
         None => RepairPlan::default(),
     };
-    let mut spec = Spec {
-        target: setup.args.clone(),
-        plan: a.plan.as_ref().map(|_| plan.to_json(setup)),
-        corpus: source,
-        seeds: a.seeds,
-        settings: SettingsJson::of(
-            &Settings {
-                seed: a.seed,
-                mpc_seed: a.mpc_seed,
-                round_size: a.round,
-                threshold: 0,
-                schedule: match a.schedule {
-                    ScheduleArg::Energy => Schedule::Energy,
-                    ScheduleArg::Uniform => Schedule::Uniform,
-                },
-                guide: match a.guide {
-                    GuideArg::Err => Guide::Err,
-                    GuideArg::Random => Guide::Random,
-                },
-                fitness: match a.fitness {
-                    FitnessArg::LogitL2 => Fitness::LogitL2,
-                    FitnessArg::Margin => Fitness::Margin,
-                },
-                mutator: Mutator::artifact(&mpcdiff_kernel::difftest::mutation::Domain::Table {
-                    features: &[],
-                }),
-            },
-            a.repeats,
-        ),
-        mutations: a.mutations.unwrap_or(15_000),
-    };
-    let corpus = fuzzing::corpus_of(&spec, setup)?;
+    let corpus = fuzzing::corpus_of(&source, a.seeds, setup)?;
     let image = corpus.domain.is_image();
     let mut mutator = corpus.domain.with(|d| match a.mutator {
         MutatorArg::Artifact => Mutator::artifact(d),
@@ -244,8 +213,33 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
         linf: a.linf,
         l2: a.l2,
     };
-    spec.settings.mutator = fuzzing::MutatorJson::of(&mutator);
-    spec.settings.threshold = a.threshold.unwrap_or(if image { 10 } else { 30 });
+    let settings = Settings {
+        seed: a.seed,
+        mpc_seed: a.mpc_seed,
+        round_size: a.round,
+        threshold: a.threshold.unwrap_or(if image { 10 } else { 30 }),
+        schedule: match a.schedule {
+            ScheduleArg::Energy => Schedule::Energy,
+            ScheduleArg::Uniform => Schedule::Uniform,
+        },
+        guide: match a.guide {
+            GuideArg::Err => Guide::Err,
+            GuideArg::Random => Guide::Random,
+        },
+        fitness: match a.fitness {
+            FitnessArg::LogitL2 => Fitness::LogitL2,
+            FitnessArg::Margin => Fitness::Margin,
+        },
+        mutator,
+    };
+    let spec = Spec {
+        target: setup.args.clone(),
+        plan: a.plan.as_ref().map(|_| plan.to_json(setup)),
+        corpus: source,
+        seeds: a.seeds,
+        settings: SettingsJson::of(&settings, a.repeats),
+        mutations: a.mutations.unwrap_or(15_000),
+    };
     Ok((spec, corpus, plan))
 }
 
@@ -315,7 +309,7 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<()> {
             Some(p) => RepairPlan::from_json(p, &setup, "campaign.json plan")?,
             None => RepairPlan::default(),
         };
-        let corpus = fuzzing::corpus_of(&campaign.spec, &setup)?;
+        let corpus = fuzzing::corpus_of(&campaign.spec.corpus, campaign.spec.seeds, &setup)?;
         (campaign.spec, setup, corpus, plan)
     } else {
         let setup = Setup::new(&a.target)?;

@@ -65,9 +65,7 @@ pub struct RepairJson {
 
 /// The check corpus of a campaign: its source, `n` inputs.
 pub fn check_corpus(loaded: &Loaded, n: usize) -> Result<Corpus, UsageError> {
-    let mut spec = loaded.campaign.spec.clone();
-    spec.seeds = n;
-    fuzzing::corpus_of(&spec, &loaded.setup)
+    fuzzing::corpus_of(&loaded.campaign.spec.corpus, n, &loaded.setup)
 }
 
 /// The localization of a campaign folder: `localize.json` if there, else computed (and saved).

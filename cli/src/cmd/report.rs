@@ -90,7 +90,7 @@ pub fn build(
     } else {
         let mut spec = loaded.campaign.spec.clone();
         spec.plan = Some(plan.to_json(setup));
-        let corpus = fuzzing::corpus_of(&spec, setup)?;
+        let corpus = fuzzing::corpus_of(&spec.corpus, spec.seeds, setup)?;
         let out = dir.join("repaired");
         let o = fuzzing::run(
             &spec,

@@ -339,9 +339,9 @@ pub const DEVIATIONS: &str = "deviations.jsonl";
 /// See the module doc.
 pub const STATE: &str = "state.json";
 
-/// Rebuilds the corpus a spec names.
-pub fn corpus_of(spec: &Spec, setup: &Setup) -> Result<Corpus, UsageError> {
-    match &spec.corpus {
+/// The first `seeds` inputs of a corpus source.
+pub fn corpus_of(source: &CorpusSource, seeds: usize, setup: &Setup) -> Result<Corpus, UsageError> {
+    match source {
         CorpusSource::Synthetic { seed } => {
             if setup.dataset != Some("mnist") {
                 return Err(usage!(
@@ -349,15 +349,15 @@ pub fn corpus_of(spec: &Spec, setup: &Setup) -> Result<Corpus, UsageError> {
                     setup.args.model
                 ));
             }
-            Corpus::synthetic(*seed, spec.seeds).map_err(|e| usage!("synthetic digits: {e}"))
+            Corpus::synthetic(*seed, seeds).map_err(|e| usage!("synthetic digits: {e}"))
         }
         CorpusSource::Data { dir } => {
             let data = setup.load_data(dir)?;
-            Ok(Corpus::test_split(&data, spec.seeds))
+            Ok(Corpus::test_split(&data, seeds))
         }
         CorpusSource::File { path, dir } => {
             let data = dir.as_deref().map(|d| setup.load_data(d)).transpose()?;
-            Corpus::file(path, setup, data.as_ref(), spec.seeds)
+            Corpus::file(path, setup, data.as_ref(), seeds)
         }
     }
 }
@@ -427,6 +427,28 @@ fn probability(
         flips,
         p: f64::from(flips) / f64::from(runs),
     })
+}
+
+/// One input evaluated both ways (MPC in a session seeded `seed`), with its deviation
+/// probability when it deviates from a correct plaintext `label`.
+type Evaluated = (Vec<f64>, Vec<f64>, Option<Probability>);
+
+fn evaluate(
+    ws: &mut Workspace<'_>,
+    plan: &RepairPlan,
+    x: &[f64],
+    seed: u64,
+    label: usize,
+    repeats: u32,
+) -> anyhow::Result<Evaluated> {
+    let pl = ws.plaintext(x, None)?;
+    let (mp, _) = plan.with(None, |p| ws.mpc(x, seed, p, None))?;
+    let prob = if mpcdiff_kernel::difftest::fitness::is_deviation(&pl, &mp, label) {
+        Some(probability(ws, plan, x, seed, label, repeats)?)
+    } else {
+        None
+    };
+    Ok((pl, mp, prob))
 }
 
 /// Runs (or resumes) the campaign `spec` on `corpus`.
@@ -512,8 +534,7 @@ pub fn run(
                 paths[i] = p.clone();
             }
         }
-        let devs = load_lines(dev_path, st.deviation_lines)?;
-        deviations = devs;
+        deviations = read_lines(dev_path, Some(st.deviation_lines))?;
         counters = (st.rounds, st.mutants, Some(st.digest));
         true
     } else {
@@ -644,17 +665,16 @@ pub fn run(
             let k = camp.propose(spec.mutations - camp.mutants(), &mut proposals, &mut inputs)?;
             let jobs: Vec<usize> = (0..k).collect();
             let evals = pool.map(&jobs, |ws, &j| {
-                let x = &inputs[j * n..(j + 1) * n];
                 let p = &proposals[j];
-                let pl = ws.plaintext(x, None)?;
-                let (mp, _) = plan.with(None, |pp| ws.mpc(x, p.mpc_seed, pp, None))?;
                 let label = usize::from(corpus.labels[p.entry as usize]);
-                let prob = if mpcdiff_kernel::difftest::fitness::is_deviation(&pl, &mp, label) {
-                    Some(probability(ws, plan, x, p.mpc_seed, label, repeats)?)
-                } else {
-                    None
-                };
-                Ok((pl, mp, prob))
+                evaluate(
+                    ws,
+                    plan,
+                    &inputs[j * n..(j + 1) * n],
+                    p.mpc_seed,
+                    label,
+                    repeats,
+                )
             })?;
             let plain: Vec<f64> = evals.iter().flat_map(|e| e.0.iter().copied()).collect();
             let mpc: Vec<f64> = evals.iter().flat_map(|e| e.1.iter().copied()).collect();
@@ -848,10 +868,6 @@ fn read_lines(path: &Path, k: Option<usize>) -> Result<Vec<Deviation>, UsageErro
         }
     }
     Ok(out)
-}
-
-fn load_lines(path: &Path, k: usize) -> Result<Vec<Deviation>, UsageError> {
-    read_lines(path, Some(k))
 }
 
 /// Reads `campaign.json` of a campaign folder.
