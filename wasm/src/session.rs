@@ -859,25 +859,15 @@ pub fn encoding_curve(frac_bits: u32, points: usize) -> Result<(Vec<f64>, Vec<f6
     Ok((x, rel))
 }
 
-/// `softmax(v)` in `f64`: `exp(v − max v)` with `libm`, normalised by their sum (in index
-/// order), so every target computes the same bits.
-pub fn softmax(v: &[f64]) -> Vec<f64> {
-    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = v.iter().map(|&x| libm::exp(x - m)).collect();
-    let sum: f64 = e.iter().sum();
-    e.into_iter().map(|x| x / sum).collect()
+/// `softmax(v)`, the kernel's (the CLI and the browser print the same bits).
+fn softmax(v: &[f64]) -> Vec<f64> {
+    let mut p = vec![0.0; v.len()];
+    mpcdiff_kernel::difftest::fitness::softmax(v, &mut p);
+    p
 }
 
-/// The index of the largest value (the first on ties), as PyTorch's `argmax`.
-pub fn argmax(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
+/// The index of the largest value (the first on ties), as PyTorch's `argmax`: the kernel's.
+pub use mpcdiff_kernel::difftest::fitness::argmax;
 
 fn max_abs_gap(a: &[f64], b: &[f64]) -> f64 {
     a.iter()

@@ -157,13 +157,11 @@ struct Report {
     replay: String,
 }
 
-/// `softmax(v)` in `f64`: `exp(v − max v)` with `libm`, normalised by their sum in index order
-/// (the web demo's formula, so both print the same probabilities).
+/// `softmax(v)`, the kernel's (the CLI and the browser print the same bits).
 fn softmax(v: &[f64]) -> Vec<f64> {
-    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = v.iter().map(|&x| libm::exp(x - m)).collect();
-    let sum: f64 = e.iter().sum();
-    e.into_iter().map(|x| x / sum).collect()
+    let mut p = vec![0.0; v.len()];
+    mpcdiff_kernel::difftest::fitness::softmax(v, &mut p);
+    p
 }
 
 /// Reads the sample: `features` finite numbers.

@@ -13,6 +13,21 @@ pub fn argmax(v: &[f64]) -> usize {
     best
 }
 
+/// `out = softmax(v)` in `f64`: `exp(v − max v)` with `libm`, normalised by their sum taken
+/// in index order, so the CLI and the browser print the same probabilities on every target.
+/// `out` must be as long as `v` (extra elements are left alone).
+pub fn softmax(v: &[f64], out: &mut [f64]) {
+    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = libm::exp(x - m);
+    }
+    let n = v.len().min(out.len());
+    let sum: f64 = out[..n].iter().sum();
+    for o in &mut out[..n] {
+        *o /= sum;
+    }
+}
+
 /// The fuzzer's feedback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fitness {
