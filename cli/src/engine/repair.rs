@@ -1,27 +1,16 @@
 //! Repair: per-neuron approximation levels that remove the known deviations without costing
 //! accuracy, found by search under a cost budget.
 //!
-//! # Candidates
-//! * `artifact`: in every activation layer the high-vote set at 9/9, the low-vote set at 3/3,
-//!   the rest at the profile's level (MPCDiff's repair);
-//! * for each step up from the profile's level (more squarings of the exponential, more
-//!   Newton iterations): the high-vote sets only; each blamed layer whole (layers whose exact
-//!   version removes deviations, most first); every nonlinear layer.
-//!
-//! # Choice
-//! Every candidate is evaluated (known deviations replayed with their recorded MPC seeds, a
-//! check set, the cost of one inference). The target is: every known deviation fixed and no
-//! loss of MPC accuracy on the check set, at most `budget` × the default plan's
-//! multiplications. Among candidates that meet it the cheapest wins (multiplications, then
-//! rounds, then candidate order); if none does, the one fixing most, then most accurate.
-//! Note that more iterations are not always better: at 16 fractional bits CrypTen's 9/9
-//! sigmoid has *more* fixed-point error than 6/6 (README, approximations), which is why
-//! candidates are measured, not assumed.
+//! The candidates and the rule that picks one are the kernel's
+//! ([`mpcdiff_kernel::difftest::repair`], shared with the browser); here they are assessed on
+//! a campaign's known deviations (replayed with their recorded MPC seeds) and the first
+//! inputs of its corpus source, in parallel.
 
 use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::campaign::{evaluation_seed, Evaluation as Eval};
 use mpcdiff_kernel::difftest::fitness::argmax;
-use mpcdiff_kernel::difftest::plan::{assign, nonlinear_layers};
+use mpcdiff_kernel::difftest::plan::nonlinear_layers;
+use mpcdiff_kernel::difftest::repair::{self, LayerFacts, Score};
 use mpcdiff_kernel::nn::forward::default_level;
 use mpcdiff_kernel::nn::model::BnMode;
 use serde::{Deserialize, Serialize};
@@ -69,6 +58,17 @@ impl Assessment {
     /// MPC accuracy on the check set.
     pub fn mpc_accuracy(&self) -> f64 {
         self.mpc_correct as f64 / self.check.max(1) as f64
+    }
+
+    /// What the kernel's choice looks at.
+    pub fn score(&self) -> Score {
+        Score {
+            fixed: self.known_fixed,
+            known: self.known,
+            mpc_correct: self.mpc_correct,
+            multiplications: self.cost.multiplications,
+            rounds: self.cost.rounds,
+        }
     }
 }
 
@@ -118,6 +118,8 @@ pub fn assess(
     Ok(a)
 }
 
+pub use mpcdiff_kernel::difftest::repair::{QUICK_STEPS, STEPS};
+
 /// A candidate plan.
 #[derive(Clone, Debug)]
 pub struct Candidate {
@@ -127,130 +129,51 @@ pub struct Candidate {
     pub plan: RepairPlan,
 }
 
-/// The artifact's high and low levels.
-pub const ARTIFACT_HIGH: Level = Level::new(9, 9);
-/// See [`ARTIFACT_HIGH`].
-pub const ARTIFACT_LOW: Level = Level::new(3, 3);
-
-/// Steps up from a default level `(e, r)` that the search tries: `(de, dr)` added.
-pub const STEPS: [(u8, u8); 7] = [(1, 0), (2, 0), (0, 3), (1, 2), (2, 3), (3, 3), (0, 6)];
-/// The steps of a quick search (the demo's).
-pub const QUICK_STEPS: [(u8, u8); 3] = [(0, 3), (1, 2), (0, 6)];
-
-fn step(l: Level, s: (u8, u8)) -> Level {
-    Level::new(
-        l.iters_exp.saturating_add(s.0),
-        l.iters_nr.saturating_add(s.1),
-    )
-}
-
-/// The candidates for `setup` from a localization (see the module doc).
+/// The candidates for `setup` from a localization: the kernel's list
+/// ([`mpcdiff_kernel::difftest::repair::candidates`]), expanded into named plans.
 pub fn candidates(setup: &Setup, loc: &Localization, steps: &[(u8, u8)]) -> Vec<Candidate> {
     let model = &setup.model;
     let bn_mpc = setup.bn == BnMode::Crypten;
     let layers: Vec<_> = nonlinear_layers(model, bn_mpc).collect();
-    let default_of = |index: usize| {
-        default_level(model.spec.layers[index].kind, setup.profile).unwrap_or(Level::new(0, 0))
-    };
     let report = |name: &str| loc.layers.iter().find(|l| l.name == name);
-    let mut out = Vec::new();
-    // The artifact's plan.
-    let mut plan = RepairPlan::default();
-    for l in layers.iter().filter(|l| l.activation) {
-        let Some(r) = report(l.name) else { continue };
-        let mut levels = vec![Level::new(0, 0); l.neurons];
-        assign(
-            &mut levels,
-            default_of(l.index),
-            (&r.high_set, ARTIFACT_HIGH),
-            (&r.low_set, ARTIFACT_LOW),
-        );
-        plan.layers.push((l.name.to_string(), levels));
-    }
-    out.push(Candidate {
-        name: "artifact: high-vote neurons 9/9, low-vote 3/3".into(),
-        plan,
-    });
-    // Blamed layers, most deviations removed when exact first.
+    // Blamed layers, most deviations removed when exact first (ties in model order).
     let mut blamed: Vec<_> = layers
         .iter()
         .filter(|l| report(l.name).is_some_and(|r| r.fixed_when_exact > 0))
+        .map(|l| l.name)
         .collect();
-    blamed.sort_by_key(|l| std::cmp::Reverse(report(l.name).map_or(0, |r| r.fixed_when_exact)));
-    for &s in steps {
-        let label = |d: Level| {
-            format!(
-                "+{}/+{} (e.g. {}/{})",
-                s.0,
-                s.1,
-                step(d, s).iters_exp,
-                step(d, s).iters_nr
-            )
-        };
-        // High-vote sets only.
-        let mut plan = RepairPlan::default();
-        let mut example = None;
-        for l in layers.iter().filter(|l| l.activation) {
-            let Some(r) = report(l.name) else { continue };
-            let d = default_of(l.index);
-            example.get_or_insert(d);
-            let mut levels = vec![d; l.neurons];
-            assign(&mut levels, d, (&r.high_set, step(d, s)), (&[], d));
-            plan.layers.push((l.name.to_string(), levels));
-        }
-        if let Some(d) = example {
-            out.push(Candidate {
-                name: format!("high-vote neurons {}", label(d)),
-                plan,
-            });
-        }
-        for l in &blamed {
-            let d = default_of(l.index);
-            out.push(Candidate {
-                name: format!("layer {} {}", l.name, label(d)),
-                plan: RepairPlan {
-                    layers: vec![(l.name.to_string(), vec![step(d, s); l.neurons])],
-                },
-            });
-        }
-        if blamed.len() > 1 {
-            out.push(Candidate {
-                name: format!(
-                    "blamed layers together {}",
-                    label(default_of(blamed[0].index))
-                ),
-                plan: RepairPlan {
-                    layers: blamed
-                        .iter()
-                        .map(|l| {
-                            (
-                                l.name.to_string(),
-                                vec![step(default_of(l.index), s); l.neurons],
-                            )
-                        })
-                        .collect(),
-                },
-            });
-        }
-        let all = RepairPlan {
-            layers: layers
-                .iter()
-                .map(|l| {
-                    (
-                        l.name.to_string(),
-                        vec![step(default_of(l.index), s); l.neurons],
-                    )
-                })
-                .collect(),
-        };
-        if let Some(l) = layers.first() {
-            out.push(Candidate {
-                name: format!("every nonlinear layer {}", label(default_of(l.index))),
-                plan: all,
-            });
-        }
-    }
-    out
+    blamed.sort_by_key(|&n| std::cmp::Reverse(report(n).map_or(0, |r| r.fixed_when_exact)));
+    let facts: Vec<LayerFacts<'_>> = layers
+        .iter()
+        .map(|&l| {
+            let r = report(l.name).filter(|_| l.activation);
+            LayerFacts {
+                layer: l,
+                default: default_level(model.spec.layers[l.index].kind, setup.profile)
+                    .unwrap_or(Level::new(0, 0)),
+                high: r.map_or(&[], |r| &r.high_set),
+                low: r.map_or(&[], |r| &r.low_set),
+                voted: r.is_some(),
+                blamed: blamed.iter().position(|&n| n == l.name),
+            }
+        })
+        .collect();
+    repair::candidates(blamed.len(), steps)
+        .filter(|c| c.applies(&facts))
+        .map(|c| {
+            let mut name = String::new();
+            c.describe(&facts, &mut name)
+                .expect("writing to a String cannot fail");
+            let mut plan = RepairPlan::default();
+            for f in &facts {
+                let mut levels = vec![f.default; f.layer.neurons];
+                if c.levels(f, &mut levels) {
+                    plan.layers.push((f.layer.name.to_string(), levels));
+                }
+            }
+            Candidate { name, plan }
+        })
+        .collect()
 }
 
 /// One evaluated candidate.
@@ -288,41 +211,20 @@ pub fn search(
     mut progress: impl FnMut(usize, usize),
 ) -> anyhow::Result<Search> {
     let baseline = assess(&RepairPlan::default(), known, corpus, mpc_seed, pool)?;
-    let limit = budget * baseline.cost.multiplications as f64;
     let mut tried = Vec::new();
     let total = candidates.len();
     for (k, c) in candidates.iter().enumerate() {
         progress(k, total);
         let a = assess(&c.plan, known, corpus, mpc_seed, pool)?;
-        let meets = a.known_fixed == a.known
-            && a.mpc_correct >= baseline.mpc_correct
-            && a.cost.multiplications as f64 <= limit;
         tried.push(Tried {
             name: c.name.clone(),
+            meets_target: repair::meets(&a.score(), &baseline.score(), budget),
             assessment: a,
-            meets_target: meets,
         });
     }
     progress(total, total);
-    let key_meet = |t: &Tried| (t.assessment.cost.multiplications, t.assessment.cost.rounds);
-    let chosen = match (0..tried.len())
-        .filter(|&k| tried[k].meets_target)
-        .min_by_key(|&k| (key_meet(&tried[k]), k))
-    {
-        Some(k) => k,
-        None => (0..tried.len())
-            .filter(|&k| tried[k].assessment.cost.multiplications as f64 <= limit)
-            .max_by_key(|&k| {
-                let a = &tried[k].assessment;
-                (
-                    a.known_fixed,
-                    a.mpc_correct,
-                    std::cmp::Reverse(key_meet(&tried[k])),
-                    std::cmp::Reverse(k),
-                )
-            })
-            .unwrap_or(0),
-    };
+    let scores: Vec<Score> = tried.iter().map(|t| t.assessment.score()).collect();
+    let chosen = repair::choose(&scores, &baseline.score(), budget);
     let plan = candidates
         .into_iter()
         .nth(chosen)

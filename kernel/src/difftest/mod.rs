@@ -5,7 +5,8 @@
 //! * [`campaign`]: the seeded, round-based fuzzing loop over a corpus (ask / tell);
 //! * [`oracle`]: the plaintext and MPC models (and the stages between them);
 //! * [`recorder`], [`voting`]: localization by neuron votes;
-//! * [`plan`]: per-neuron repair levels attached to layer names.
+//! * [`plan`]: per-neuron repair levels attached to layer names;
+//! * [`repair`]: the candidate plans a repair tries and the rule that picks one.
 //!
 //! Everything works on caller-provided buffers, so the CLI (threads, files) and the browser
 //! (a worker) drive the same code and get the same bytes.
@@ -16,4 +17,5 @@ pub mod mutation;
 pub mod oracle;
 pub mod plan;
 pub mod recorder;
+pub mod repair;
 pub mod voting;

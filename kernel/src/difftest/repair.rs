@@ -1,0 +1,392 @@
+//! Repair: which level plans to try after localization, and which one to keep.
+//!
+//! The CLI (`mpcdiff repair`, many deviations, a check corpus, threads) and the browser (one
+//! deviation, a few synthetic digits, a worker) run the same search from this module: the
+//! same candidates in the same order, built the same way, judged by the same rule. Only the
+//! assessment (which inputs, how many MPC runs) is the adapter's.
+//!
+//! # Candidates ([`candidates`])
+//! * [`Scope::Artifact`]: in every activation layer the high-vote set at 9/9, the low-vote set
+//!   at 3/3, the rest at the profile's level (MPCDiff's repair);
+//! * for each step up from the profile's level (more squarings of the exponential, more
+//!   Newton iterations): the high-vote sets only ([`Scope::HighVotes`]); each blamed layer
+//!   whole ([`Scope::Layer`]: layers whose exact version removes deviations, most first);
+//!   the blamed layers together when there are several ([`Scope::Blamed`]); every nonlinear
+//!   layer ([`Scope::All`]).
+//!
+//! # Choice ([`choose`])
+//! The target: every known deviation fixed and no loss of MPC accuracy on the check set, at
+//! most `budget` × the default plan's multiplications. Among candidates that meet it the
+//! cheapest wins (multiplications, then rounds, then candidate order); if none does, the one
+//! fixing most, then most accurate, then cheapest, within the budget. More iterations are not
+//! always better (at 16 fractional bits CrypTen's 9/9 sigmoid has *more* fixed-point error
+//! than 6/6), which is why candidates are measured, not assumed.
+
+use core::fmt;
+
+use super::plan::{assign, Nonlinear};
+use crate::approx::Level;
+
+/// The artifact's level for high-vote neurons.
+pub const ARTIFACT_HIGH: Level = Level::new(9, 9);
+/// The artifact's level for low-vote neurons.
+pub const ARTIFACT_LOW: Level = Level::new(3, 3);
+
+/// Steps up from a default level `(e, r)` that the full search tries: `(de, dr)` added.
+pub const STEPS: [(u8, u8); 7] = [(1, 0), (2, 0), (0, 3), (1, 2), (2, 3), (3, 3), (0, 6)];
+/// The steps of a quick search (the demo's and the browser's).
+pub const QUICK_STEPS: [(u8, u8); 3] = [(0, 3), (1, 2), (0, 6)];
+
+/// `l` raised by `step` (saturating).
+pub const fn raise(l: Level, step: (u8, u8)) -> Level {
+    Level::new(
+        l.iters_exp.saturating_add(step.0),
+        l.iters_nr.saturating_add(step.1),
+    )
+}
+
+/// Which neurons a candidate raises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The artifact's plan (high set 9/9, low set 3/3; the step is unused).
+    Artifact,
+    /// The high-vote set of every activation layer.
+    HighVotes,
+    /// The `k`-th blamed layer, whole.
+    Layer(usize),
+    /// Every blamed layer, whole.
+    Blamed,
+    /// Every nonlinear layer, whole.
+    All,
+}
+
+/// One plan to try.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// Which neurons it raises.
+    pub scope: Scope,
+    /// By how much.
+    pub step: (u8, u8),
+}
+
+/// What a candidate needs to know of one nonlinear layer.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerFacts<'s> {
+    /// The layer.
+    pub layer: Nonlinear<'s>,
+    /// Its level under the profile.
+    pub default: Level,
+    /// Its high-vote set (activations voted on), else empty.
+    pub high: &'s [u32],
+    /// Its low-vote set minus the high set, else empty.
+    pub low: &'s [u32],
+    /// Whether localization voted on it (activation layers with a report).
+    pub voted: bool,
+    /// Its rank among the blamed layers (most deviations removed when exact first).
+    pub blamed: Option<usize>,
+}
+
+/// The candidates, in the order they are tried (module doc), for `blamed` blamed layers.
+pub fn candidates(blamed: usize, steps: &[(u8, u8)]) -> impl Iterator<Item = Candidate> + '_ {
+    let artifact = Candidate {
+        scope: Scope::Artifact,
+        step: (0, 0),
+    };
+    let per_step = move |&step: &(u8, u8)| {
+        let scopes = core::iter::once(Scope::HighVotes)
+            .chain((0..blamed).map(Scope::Layer))
+            .chain((blamed > 1).then_some(Scope::Blamed))
+            .chain(core::iter::once(Scope::All));
+        scopes.map(move |scope| Candidate { scope, step })
+    };
+    core::iter::once(artifact).chain(steps.iter().flat_map(per_step))
+}
+
+impl Candidate {
+    /// Writes this candidate's levels for layer `f` into `out` (its neurons) and returns
+    /// `true`, or returns `false` if the plan leaves the layer at its default (no entry).
+    pub fn levels(&self, f: &LayerFacts<'_>, out: &mut [Level]) -> bool {
+        let d = f.default;
+        let up = raise(d, self.step);
+        match self.scope {
+            Scope::Artifact if f.voted => {
+                assign(out, d, (f.high, ARTIFACT_HIGH), (f.low, ARTIFACT_LOW));
+                true
+            }
+            Scope::HighVotes if f.voted => {
+                assign(out, d, (f.high, up), (&[], d));
+                true
+            }
+            Scope::Layer(k) if f.blamed == Some(k) => {
+                out.fill(up);
+                true
+            }
+            Scope::Blamed if f.blamed.is_some() => {
+                out.fill(up);
+                true
+            }
+            Scope::All => {
+                out.fill(up);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the candidate changes anything given the layers' facts (a high-vote
+    /// candidate with no voted layer is skipped, as is a plan of no layer).
+    pub fn applies(&self, layers: &[LayerFacts<'_>]) -> bool {
+        match self.scope {
+            Scope::Artifact => true,
+            Scope::HighVotes => layers.iter().any(|f| f.voted),
+            _ => !layers.is_empty(),
+        }
+    }
+
+    /// Its name, as result files and the page print it: e.g. `layer bn2 +0/+3 (e.g. 8/6)`,
+    /// the example being the step applied to the first layer the candidate raises.
+    pub fn describe(&self, layers: &[LayerFacts<'_>], w: &mut dyn fmt::Write) -> fmt::Result {
+        let first = |p: &dyn Fn(&LayerFacts<'_>) -> bool| layers.iter().find(|f| p(f));
+        let example = match self.scope {
+            Scope::Artifact => {
+                return w.write_str("artifact: high-vote neurons 9/9, low-vote 3/3");
+            }
+            Scope::HighVotes => {
+                w.write_str("high-vote neurons")?;
+                first(&|f| f.voted)
+            }
+            Scope::Layer(k) => {
+                let f = first(&|f| f.blamed == Some(k));
+                write!(w, "layer {}", f.map_or("?", |f| f.layer.name))?;
+                f
+            }
+            Scope::Blamed => {
+                w.write_str("blamed layers together")?;
+                first(&|f| f.blamed == Some(0))
+            }
+            Scope::All => {
+                w.write_str("every nonlinear layer")?;
+                layers.first()
+            }
+        };
+        let (e, r) = self.step;
+        write!(w, " +{e}/+{r}")?;
+        if let Some(f) = example {
+            let l = raise(f.default, self.step);
+            write!(w, " (e.g. {}/{})", l.iters_exp, l.iters_nr)?;
+        }
+        Ok(())
+    }
+}
+
+/// How a plan did, as far as the choice is concerned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Score {
+    /// Known deviations it fixes.
+    pub fixed: usize,
+    /// Known deviations.
+    pub known: usize,
+    /// Check inputs the MPC model classifies correctly under it.
+    pub mpc_correct: usize,
+    /// Multiplications per inference.
+    pub multiplications: u64,
+    /// Rounds per inference.
+    pub rounds: u64,
+}
+
+/// The multiplication limit of a search: `budget` × the default plan's.
+pub fn limit(baseline: &Score, budget: f64) -> f64 {
+    budget * baseline.multiplications as f64
+}
+
+/// Whether `s` meets the target (module doc) against the default plan's `baseline`.
+pub fn meets(s: &Score, baseline: &Score, budget: f64) -> bool {
+    s.fixed == s.known
+        && s.mpc_correct >= baseline.mpc_correct
+        && s.multiplications as f64 <= limit(baseline, budget)
+}
+
+/// The index of the candidate to keep among `tried` (module doc); 0 when nothing is within
+/// the budget or `tried` is empty.
+pub fn choose(tried: &[Score], baseline: &Score, budget: f64) -> usize {
+    let lim = limit(baseline, budget);
+    let cost = |s: &Score| (s.multiplications, s.rounds);
+    let meeting = (0..tried.len())
+        .filter(|&k| meets(&tried[k], baseline, budget))
+        .min_by_key(|&k| (cost(&tried[k]), k));
+    meeting
+        .or_else(|| {
+            (0..tried.len())
+                .filter(|&k| tried[k].multiplications as f64 <= lim)
+                .max_by_key(|&k| {
+                    let s = &tried[k];
+                    (
+                        s.fixed,
+                        s.mpc_correct,
+                        core::cmp::Reverse(cost(s)),
+                        core::cmp::Reverse(k),
+                    )
+                })
+        })
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(fixed: usize, correct: usize, mults: u64, rounds: u64) -> Score {
+        Score {
+            fixed,
+            known: 3,
+            mpc_correct: correct,
+            multiplications: mults,
+            rounds,
+        }
+    }
+
+    // Goal: the cheapest plan that fixes everything without losing accuracy wins; ties go to
+    // fewer rounds, then to the earlier candidate.
+    #[test]
+    fn the_cheapest_plan_meeting_the_target_wins() {
+        let base = score(0, 90, 100, 10);
+        let tried = [
+            score(3, 90, 140, 12),
+            score(3, 89, 110, 11), // loses accuracy
+            score(3, 91, 120, 12),
+            score(2, 95, 101, 10), // fixes too little
+            score(3, 90, 120, 11),
+            score(3, 90, 160, 9), // over budget
+        ];
+        assert_eq!(choose(&tried, &base, 1.5), 4);
+        assert!(!meets(&tried[5], &base, 1.5));
+        assert!(meets(&tried[5], &base, 1.6));
+    }
+
+    // Goal: without a plan meeting the target, the one fixing most (then most accurate)
+    // within the budget is kept, never one over it.
+    #[test]
+    fn without_a_winner_the_best_effort_within_budget_is_kept() {
+        let base = score(0, 90, 100, 10);
+        let tried = [
+            score(1, 90, 120, 12),
+            score(2, 80, 130, 12),
+            score(3, 95, 200, 12), // over budget
+            score(2, 85, 140, 12),
+        ];
+        assert_eq!(choose(&tried, &base, 1.5), 3);
+        assert_eq!(choose(&[], &base, 1.5), 0);
+    }
+
+    // Goal: the candidate list has the documented order and length.
+    #[test]
+    fn candidates_come_in_the_documented_order() {
+        let c: heapless::Vec<Candidate, 32> = candidates(2, &QUICK_STEPS).collect();
+        assert_eq!(c.len(), 1 + 3 * 5);
+        assert_eq!(c[0].scope, Scope::Artifact);
+        let scopes: heapless::Vec<Scope, 8> = c[1..6].iter().map(|c| c.scope).collect();
+        assert_eq!(
+            scopes.as_slice(),
+            [
+                Scope::HighVotes,
+                Scope::Layer(0),
+                Scope::Layer(1),
+                Scope::Blamed,
+                Scope::All
+            ]
+        );
+        assert!(c[1..6].iter().all(|c| c.step == QUICK_STEPS[0]));
+        // One blamed layer: no "together" candidate.
+        assert_eq!(candidates(1, &STEPS).count(), 1 + STEPS.len() * 3);
+    }
+
+    // Goal: levels land where the scope says, high wins over low, untouched layers say so.
+    #[test]
+    fn levels_follow_the_scope() {
+        let d = Level::new(8, 3);
+        let f = LayerFacts {
+            layer: Nonlinear {
+                index: 3,
+                name: "act1",
+                neurons: 4,
+                activation: true,
+            },
+            default: d,
+            high: &[1, 2],
+            low: &[2, 3],
+            voted: true,
+            blamed: None,
+        };
+        let mut out = [Level::new(0, 0); 4];
+        let art = Candidate {
+            scope: Scope::Artifact,
+            step: (0, 0),
+        };
+        assert!(art.levels(&f, &mut out));
+        assert_eq!(out, [d, ARTIFACT_HIGH, ARTIFACT_HIGH, ARTIFACT_LOW]);
+        let hv = Candidate {
+            scope: Scope::HighVotes,
+            step: (0, 3),
+        };
+        assert!(hv.levels(&f, &mut out));
+        assert_eq!(out, [d, Level::new(8, 6), Level::new(8, 6), d]);
+        let layer = Candidate {
+            scope: Scope::Layer(0),
+            step: (1, 2),
+        };
+        assert!(!layer.levels(&f, &mut out));
+        let blamed = LayerFacts {
+            blamed: Some(0),
+            ..f
+        };
+        assert!(layer.levels(&blamed, &mut out));
+        assert_eq!(out, [Level::new(9, 5); 4]);
+    }
+
+    // Goal: names are the ones result files have always had.
+    #[test]
+    fn names_read_as_before() {
+        struct S(heapless::String<64>);
+        impl fmt::Write for S {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0.push_str(s).map_err(|_| fmt::Error)
+            }
+        }
+        let bn = LayerFacts {
+            layer: Nonlinear {
+                index: 5,
+                name: "bn2",
+                neurons: 16,
+                activation: false,
+            },
+            default: Level::new(8, 3),
+            high: &[],
+            low: &[],
+            voted: false,
+            blamed: Some(0),
+        };
+        let name = |c: Candidate| {
+            let mut s = S(heapless::String::new());
+            c.describe(&[bn], &mut s).unwrap();
+            s.0
+        };
+        let c = Candidate {
+            scope: Scope::Layer(0),
+            step: (0, 3),
+        };
+        assert_eq!(name(c).as_str(), "layer bn2 +0/+3 (e.g. 8/6)");
+        let c = Candidate {
+            scope: Scope::Artifact,
+            ..c
+        };
+        assert_eq!(
+            name(c).as_str(),
+            "artifact: high-vote neurons 9/9, low-vote 3/3"
+        );
+        let c = Candidate {
+            scope: Scope::All,
+            step: (1, 2),
+        };
+        assert_eq!(name(c).as_str(), "every nonlinear layer +1/+2 (e.g. 9/5)");
+    }
+}
