@@ -29,10 +29,11 @@
 use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
-use mpcdiff_kernel::nn::forward::{self, forward, Config, ExactPlan, LayerMode, Plan, Tap};
+use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Target};
+use mpcdiff_kernel::nn::forward::{Config, LayerMode, Plan, Tap};
 use mpcdiff_kernel::nn::model::{BnMode, Model};
 use mpcdiff_kernel::nn::spec::{Activation, Kind, Shape};
-use mpcdiff_kernel::{digits, Arith, Cost, Fixed, FixedPoint, Float, Shared, TruncMode};
+use mpcdiff_kernel::{digits, Cost, Fixed, FixedPoint, Float, Shared, TruncMode};
 
 use crate::{models, Failure};
 
@@ -313,43 +314,25 @@ fn sized<E: Copy + Default>(v: &mut Vec<E>, n: usize) -> &mut [E] {
 }
 
 impl<E: Copy + Default> Scratch<E> {
-    /// Loads the weights as the model owner's inputs.
-    fn load<A: Arith<Elem = E>>(
-        &mut self,
-        a: &mut A,
-        m: &Model<'_>,
-        bn: BnMode,
-    ) -> mpcdiff_kernel::Result<()> {
-        let (_, total) = m.slots(bn)?;
-        m.load(a, bn, sized(&mut self.params, total))
+    /// The kernel oracle's buffers for `sizes`, grown as needed (loaded parameters survive).
+    fn view(&mut self, sizes: &Sizes) -> Buffers<'_, E> {
+        Buffers {
+            params: sized(&mut self.params, sizes.params),
+            input: sized(&mut self.x, sizes.input),
+            out: sized(&mut self.out, sizes.out),
+            arena: sized(&mut self.arena, sizes.arena),
+        }
     }
+}
 
-    /// Brings `batch` samples in, runs the forward pass, reveals the logits. The weights are
-    /// `params`, or the ones [`Scratch::load`] loaded.
-    #[allow(clippy::too_many_arguments)]
-    fn infer<A: Arith<Elem = E>>(
-        &mut self,
-        a: &mut A,
-        m: &Model<'_>,
-        cfg: &Config<'_>,
-        plan: &dyn Plan,
-        tap: Option<&mut dyn Tap>,
-        params: Option<&[E]>,
-        x: &[f64],
-        batch: usize,
-        logits: &mut [f64],
-    ) -> mpcdiff_kernel::Result<()> {
-        let (_, total) = m.slots(cfg.bn)?;
-        let params = match params {
-            Some(p) => p,
-            None => &self.params[..total],
-        };
-        let xin = sized(&mut self.x, x.len());
-        a.input(x, xin)?;
-        let out = sized(&mut self.out, batch * m.classes);
-        let arena = sized(&mut self.arena, forward::arena_elems(m, batch));
-        forward(a, m, params, cfg, plan, tap, xin, batch, out, arena)?;
-        a.reveal(out, logits)
+/// The MPC model of `settings` over `model`, as the kernel oracle takes it.
+fn target<'m>(model: &'m Model<'static>, settings: &Settings) -> Target<'m, 'static> {
+    Target {
+        model,
+        profile: settings.profile,
+        fp: settings.fp,
+        trunc: settings.trunc,
+        bn: BN,
     }
 }
 
@@ -360,9 +343,10 @@ pub struct Session {
     model: Model<'static>,
     settings: Settings,
     plan: LayerLevels,
-    /// The plaintext model's weights (batch norm folded), loaded once: they depend on no
-    /// setting, and folding is the slow part of loading.
-    plain_params: Vec<f64>,
+    /// The plaintext model's buffers; its weights (batch norm folded) are loaded once, as
+    /// they depend on no setting and folding is the slow part of loading.
+    plain: Scratch<f64>,
+    plain_loaded: bool,
     float: Scratch<f64>,
     ring: Scratch<i64>,
     shares: Scratch<mpcdiff_kernel::Share>,
@@ -377,15 +361,13 @@ impl Session {
     /// A session over the embedded model `model` (see [`models::load`]).
     pub fn new(model: &str, settings: Settings) -> Result<Session, Failure> {
         let parsed = models::load(model)?;
-        let (_, total) = parsed.slots(BnMode::Folded)?;
-        let mut plain_params = vec![0.0; total];
-        parsed.load(&mut Float::default(), BnMode::Folded, &mut plain_params)?;
         let mut s = Session {
             name: model.to_string(),
             model: parsed,
             settings,
             plan: LayerLevels::default(),
-            plain_params,
+            plain: Scratch::default(),
+            plain_loaded: false,
             float: Scratch::default(),
             ring: Scratch::default(),
             shares: Scratch::default(),
@@ -506,59 +488,61 @@ impl Session {
         Ok(pixels.iter().map(|&u| models::normalize(u)).collect())
     }
 
-    /// The plaintext model on `batch` normalised samples.
-    fn plaintext(
+    /// The plaintext model's logits on `batch` normalised samples (the kernel oracle's).
+    pub(crate) fn plaintext(
         &mut self,
         x: &[f64],
         batch: usize,
         tap: Option<&mut dyn Tap>,
     ) -> Result<Vec<f64>, Failure> {
-        let mut fl = Float::new(self.settings.fp);
-        let cfg = Config {
-            profile: self.settings.profile,
-            bn: BnMode::Folded,
-        };
-        let mut logits = vec![0.0; batch * self.model.classes];
-        self.float.infer(
-            &mut fl,
-            &self.model,
-            &cfg,
-            &ExactPlan,
+        let sizes = Sizes::of(&self.model, BnMode::Folded, batch)?;
+        let mut logits = vec![0.0; sizes.out];
+        oracle::plaintext(
+            &target(&self.model, &self.settings),
             tap,
-            Some(&self.plain_params),
             x,
             batch,
             &mut logits,
+            &mut self.plain.view(&sizes),
+            !self.plain_loaded,
         )?;
+        self.plain_loaded = true;
         Ok(logits)
     }
 
-    /// The MPC model on one normalised sample, in a session seeded with the MPC seed.
-    fn mpc(&mut self, x: &[f64], tap: Option<&mut dyn Tap>) -> Result<(Vec<f64>, Cost), Failure> {
-        let s = self.settings;
-        let words = sized(&mut self.words, forward::shared_arena_words(&self.model, 1));
-        let mut sh = Shared::new(s.fp, s.mpc_seed, words).with_truncation(s.trunc);
-        let cfg = Config {
-            profile: s.profile,
-            bn: BN,
-        };
-        let mut logits = vec![0.0; self.model.classes];
-        self.shares.load(&mut sh, &self.model, BN)?;
-        // The cost of the forward pass alone: bringing the weights in is the same for every
-        // input, and the input sharing costs no round (PRZS).
-        let before = sh.cost();
-        self.shares.infer(
-            &mut sh,
-            &self.model,
-            &cfg,
-            &self.plan,
+    /// The MPC model's logits on one normalised sample in a fresh session seeded `seed`,
+    /// with `plan` (the kernel oracle's, as `mpcdiff` runs it), and what the forward pass
+    /// cost: bringing the weights in is the same for every input, and sharing the input costs
+    /// no round (PRZS).
+    pub(crate) fn mpc_with(
+        &mut self,
+        x: &[f64],
+        seed: u64,
+        plan: &dyn Plan,
+        tap: Option<&mut dyn Tap>,
+    ) -> Result<(Vec<f64>, Cost), Failure> {
+        let sizes = Sizes::of(&self.model, BN, 1)?;
+        let mut logits = vec![0.0; sizes.out];
+        let cost = oracle::mpc(
+            &target(&self.model, &self.settings),
+            plan,
             tap,
-            None,
+            seed,
             x,
             1,
             &mut logits,
+            &mut self.shares.view(&sizes),
+            sized(&mut self.words, sizes.words),
         )?;
-        Ok((logits, sh.cost().since(&before)))
+        Ok((logits, cost))
+    }
+
+    /// The MPC model on one normalised sample with the session's plan and MPC seed.
+    fn mpc(&mut self, x: &[f64], tap: Option<&mut dyn Tap>) -> Result<(Vec<f64>, Cost), Failure> {
+        let plan = core::mem::take(&mut self.plan);
+        let r = self.mpc_with(x, self.settings.mpc_seed, &plan, tap);
+        self.plan = plan;
+        r
     }
 
     /// The plaintext and the MPC model on one 28×28 image of intensities in [0, 1] (row-major;
@@ -589,36 +573,35 @@ impl Session {
         };
         let classes = self.model.classes;
 
+        let sizes = Sizes::of(&self.model, BN, 1)?;
         let mut taps = Taps::for_model(&self.model);
-        let mut fl = Float::new(s.fp);
         let mut logits = vec![0.0; classes];
-        self.float.load(&mut fl, &self.model, BN)?;
-        self.float.infer(
-            &mut fl,
+        oracle::run(
+            &mut Float::new(s.fp),
             &self.model,
             &cfg,
             &self.plan,
             Some(&mut taps),
-            None,
             &x,
             1,
             &mut logits,
+            &mut self.float.view(&sizes),
+            true,
         )?;
         let float = Side::new(logits, core::mem::take(&mut taps.layers));
 
-        let mut fx = Fixed::new(s.fp);
         let mut logits = vec![0.0; classes];
-        self.ring.load(&mut fx, &self.model, BN)?;
-        self.ring.infer(
-            &mut fx,
+        oracle::run(
+            &mut Fixed::new(s.fp),
             &self.model,
             &cfg,
             &self.plan,
             Some(&mut taps),
-            None,
             &x,
             1,
             &mut logits,
+            &mut self.ring.view(&sizes),
+            true,
         )?;
         let fixed = Side::new(logits, taps.layers);
 
@@ -758,32 +741,34 @@ impl Session {
         }
 
         let s = self.settings;
-        let words = sized(
-            &mut self.words,
-            forward::shared_arena_words(&self.model, SLICE_CHUNK),
-        );
+        let sizes = Sizes::of(&self.model, BN, SLICE_CHUNK)?;
+        let words = sized(&mut self.words, sizes.words);
         let mut sh = Shared::new(s.fp, s.mpc_seed, words).with_truncation(s.trunc);
         let cfg = Config {
             profile: s.profile,
             bn: BN,
         };
-        self.shares.load(&mut sh, &self.model, BN)?;
+        self.model
+            .load(&mut sh, BN, self.shares.view(&sizes).params)?;
         let before = sh.cost();
         let mut mpc = Vec::with_capacity(n);
         let mut logits = vec![0.0; SLICE_CHUNK * classes];
         for chunk in x.chunks(SLICE_CHUNK * features) {
             let batch = chunk.len() / features;
             let out = &mut logits[..batch * classes];
-            self.shares.infer(
+            // The last chunk may be short: its view is shorter, the loaded weights stay.
+            let mut buf = self.shares.view(&Sizes::of(&self.model, BN, batch)?);
+            oracle::run(
                 &mut sh,
                 &self.model,
                 &cfg,
                 &self.plan,
                 None,
-                None,
                 chunk,
                 batch,
                 out,
+                &mut buf,
+                false,
             )?;
             mpc.extend(labels(out));
         }
