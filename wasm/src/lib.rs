@@ -42,6 +42,8 @@ use wasm_bindgen::prelude::*;
 
 pub mod js;
 pub mod models;
+pub mod repair;
+pub mod search;
 pub mod session;
 
 // ---- free functions ----------------------------------------------------------------------

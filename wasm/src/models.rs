@@ -57,6 +57,15 @@ pub fn normalize(u: f32) -> f64 {
     f64::from((u - MEAN) / STD)
 }
 
+/// The pixel intensity of a model input `x`: `x · STD + MEAN` in `f32` (the inverse of
+/// [`normalize`] up to one rounding), for drawing a mutated input.
+pub fn denormalize(x: f64) -> f32 {
+    (x as f32) * STD + MEAN
+}
+
+/// The side of an MNIST image.
+pub const SIDE: usize = 28;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,12 +29,14 @@
 use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
-use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Target};
+use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Stage, Target};
 use mpcdiff_kernel::nn::forward::{Config, LayerMode, Plan, Tap};
 use mpcdiff_kernel::nn::model::{BnMode, Model};
 use mpcdiff_kernel::nn::spec::{Activation, Kind, Shape};
 use mpcdiff_kernel::{digits, Cost, Fixed, FixedPoint, Float, Shared, TruncMode};
 
+use crate::repair::RepairState;
+use crate::search::Search;
 use crate::{models, Failure};
 
 /// The MPC settings a session runs with.
@@ -150,7 +152,7 @@ pub struct Taps {
 }
 
 impl Taps {
-    fn for_model(m: &Model<'_>) -> Self {
+    pub(crate) fn for_model(m: &Model<'_>) -> Self {
         Taps {
             layers: Vec::new(),
             shapes: m.shapes.to_vec(),
@@ -188,7 +190,7 @@ pub struct Side {
 }
 
 impl Side {
-    fn new(logits: Vec<f64>, taps: Vec<LayerTap>) -> Self {
+    pub(crate) fn new(logits: Vec<f64>, taps: Vec<LayerTap>) -> Self {
         Side {
             probabilities: softmax(&logits),
             label: argmax(&logits),
@@ -351,6 +353,10 @@ pub struct Session {
     ring: Scratch<i64>,
     shares: Scratch<mpcdiff_kernel::Share>,
     words: Vec<i64>,
+    /// The running or last deviation search.
+    pub(crate) search: Option<Search>,
+    /// The last localization and repair of the search's deviation.
+    pub(crate) repair: Option<RepairState>,
 }
 
 /// How batch norm runs in every model but the plaintext one: as CrypTen runs it (the
@@ -372,6 +378,8 @@ impl Session {
             ring: Scratch::default(),
             shares: Scratch::default(),
             words: Vec::new(),
+            search: None,
+            repair: None,
         };
         s.set_level(settings.level)?;
         Ok(s)
@@ -445,6 +453,12 @@ impl Session {
     /// The per-layer levels the MPC model runs with (layers not listed: the profile's).
     pub fn plan(&self) -> &LayerLevels {
         &self.plan
+    }
+
+    /// Replaces the per-layer levels (a repair plan); the uniform override is then gone.
+    pub fn set_plan(&mut self, plan: LayerLevels) {
+        self.settings.level = None;
+        self.plan = plan;
     }
 
     /// The names of the layers that take a level: activations and batch norms, in order.
@@ -535,6 +549,43 @@ impl Session {
             sized(&mut self.words, sizes.words),
         )?;
         Ok((logits, cost))
+    }
+
+    /// The MPC model on one normalised sample with the session's plan, in a session seeded
+    /// `seed`.
+    pub(crate) fn mpc_planned(&mut self, x: &[f64], seed: u64) -> Result<(Vec<f64>, Cost), Failure> {
+        let plan = core::mem::take(&mut self.plan);
+        let r = self.mpc_with(x, seed, &plan, None);
+        self.plan = plan;
+        r
+    }
+
+    /// The logits of one normalised sample at `stage` of the module doc's models, with the
+    /// session's plan (`Shared` in a session seeded `seed`).
+    pub(crate) fn stage(&mut self, stage: Stage, x: &[f64], seed: u64) -> Result<Vec<f64>, Failure> {
+        if stage == Stage::Plaintext {
+            return self.plaintext(x, 1, None);
+        }
+        let sizes = Sizes::of(&self.model, BN, 1)?;
+        let mut logits = vec![0.0; sizes.out];
+        oracle::stage(
+            &target(&self.model, &self.settings),
+            &self.plan,
+            stage,
+            seed,
+            x,
+            &mut logits,
+            &mut self.float.view(&sizes),
+            &mut self.ring.view(&sizes),
+            &mut self.shares.view(&sizes),
+            sized(&mut self.words, sizes.words),
+        )?;
+        Ok(logits)
+    }
+
+    /// One 28 × 28 image of intensities as the model's normalised input.
+    pub(crate) fn normalized(&self, pixels: &[f32]) -> Result<Vec<f64>, Failure> {
+        self.check_pixels(pixels, 1)
     }
 
     /// The MPC model on one normalised sample with the session's plan and MPC seed.

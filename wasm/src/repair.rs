@@ -1,0 +1,533 @@
+//! "Localize and repair" for the deviation the search found: `mpcdiff localize` and
+//! `mpcdiff repair --quick` on one deviation, with the kernel's voting, candidates and choice.
+//!
+//! * **Localize**: the deviation's activations in the plaintext and the MPC model (its
+//!   recorded MPC seed); per activation layer the neuron errors `|plaintext − MPC|` and the
+//!   artifact's votes (τ⁺ = τ⁻ = 1/3: the high set is the third of the neurons with the
+//!   largest error); per nonlinear layer (batch norms included, CrypTen runs them under MPC)
+//!   whether making it exact removes the deviation; and the earliest arithmetic in which the
+//!   label already flips (error source).
+//! * **Repair**: the kernel's candidates ([`mpcdiff_kernel::difftest::repair`], quick steps)
+//!   over the session's current plan, each assessed on the deviation (all its MPC runs must
+//!   give the plaintext label) and on [`CHECK_SEED`]'s first synthetic digits (MPC accuracy
+//!   must not drop), one candidate per call so the worker can report progress; the kernel's
+//!   rule picks the cheapest that meets the target within the budget.
+//! * **Apply**: the chosen levels replace those of their layers in the session's plan; the
+//!   page then replays the deviation to show it is gone, and the cost change.
+
+use mpcdiff_kernel::approx::Level;
+use mpcdiff_kernel::difftest::campaign::{evaluation_seed, Evaluation};
+use mpcdiff_kernel::difftest::fitness::{argmax, is_deviation};
+use mpcdiff_kernel::difftest::oracle::Stage;
+use mpcdiff_kernel::difftest::plan::nonlinear_layers;
+use mpcdiff_kernel::difftest::recorder::Recorder;
+use mpcdiff_kernel::difftest::repair::{self, Candidate, LayerFacts, Score, QUICK_STEPS};
+use mpcdiff_kernel::difftest::voting::{self, Thresholds};
+use mpcdiff_kernel::nn::forward::{default_level, LayerMode, Plan};
+use mpcdiff_kernel::nn::spec::Shape;
+use mpcdiff_kernel::{digits, Cost};
+
+use crate::search::Found;
+use crate::session::{LayerLevels, Prediction, Session, Side, Taps};
+use crate::{models, Failure};
+
+/// The synthetic digits a repair must not cost accuracy on: seed 2024 (`mpcdiff fuzz`'s
+/// default synthetic corpus), digits `0..check`.
+pub const CHECK_SEED: u64 = 2024;
+/// The most check digits a repair takes.
+pub const CHECK_MAX: usize = 500;
+
+/// One nonlinear layer's localization.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerVotes {
+    /// Its name.
+    pub name: String,
+    /// Its output shape (a batch norm: its channels, as a vector).
+    pub shape: Shape,
+    /// Whether it is an activation (voted on); otherwise a batch norm (attributed only).
+    pub activation: bool,
+    /// `|plaintext − MPC|` per neuron (empty for a batch norm).
+    pub error: Vec<f64>,
+    /// The high-vote set: the neurons with the largest errors.
+    pub high: Vec<u32>,
+    /// The low-vote set minus the high set: the neurons with the smallest errors.
+    pub low: Vec<u32>,
+    /// Whether making this layer exact (in the MPC model) removes the deviation.
+    pub fixed_when_exact: bool,
+}
+
+/// Where the deviation comes from and which neurons carry it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Localization {
+    /// Per nonlinear layer, in model order.
+    pub layers: Vec<LayerVotes>,
+    /// The earliest stage whose label already flips: [`Stage::Approximation`] (the
+    /// algorithms alone), [`Stage::FixedPoint`] (plus encoding and truncation) or
+    /// [`Stage::Shared`] (only with share randomness).
+    pub source: Stage,
+}
+
+/// One assessed plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tried {
+    /// What it is, in words.
+    pub name: String,
+    /// MPC runs of the deviation that still flip under it.
+    pub flips: u32,
+    /// MPC runs of the deviation.
+    pub runs: u32,
+    /// Check digits the MPC model classifies correctly under it.
+    pub mpc_correct: usize,
+    /// What one MPC inference costs under it.
+    pub cost: Cost,
+    /// Whether it meets the target within the budget.
+    pub meets: bool,
+}
+
+impl Tried {
+    fn score(&self) -> Score {
+        Score {
+            fixed: usize::from(self.flips == 0),
+            known: 1,
+            mpc_correct: self.mpc_correct,
+            multiplications: self.cost.multiplications(),
+            rounds: self.cost.rounds,
+        }
+    }
+}
+
+/// The repair search after its last step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Repair {
+    /// The session's plan as it is.
+    pub baseline: Tried,
+    /// Candidates assessed so far, in order.
+    pub tried: Vec<Tried>,
+    /// Candidates in all.
+    pub candidates: usize,
+    /// The index in `tried` of the chosen one (when every candidate is assessed).
+    pub chosen: Option<usize>,
+    /// Check digits.
+    pub check: usize,
+    /// Check digits the plaintext model classifies correctly.
+    pub plaintext_correct: usize,
+    /// The multiplication budget relative to the baseline.
+    pub budget: f64,
+}
+
+/// The deviation replayed under the session's current plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replay {
+    /// Both models on the found input (the MPC model in the recorded session).
+    pub prediction: Prediction,
+    /// MPC runs (recorded seed and re-seeded ones) that still flip the label.
+    pub flips: u32,
+    /// MPC runs.
+    pub runs: u32,
+}
+
+/// Localization and repair state of a session's search.
+#[derive(Clone, Debug)]
+pub struct RepairState {
+    localization: Localization,
+    plans: Vec<(String, LayerLevels)>,
+    check: Vec<(usize, Vec<f64>)>,
+    repair: Option<Repair>,
+}
+
+fn no_deviation() -> Failure {
+    Failure::Argument {
+        name: "search",
+        expected: "a search that found a deviation (fuzz_start, fuzz_step)",
+    }
+}
+
+impl LayerLevels {
+    /// `self` with `other`'s layers replacing (or joining) its own.
+    fn overlaid(&self, other: &LayerLevels) -> LayerLevels {
+        let mut out = self.clone();
+        for (name, levels) in &other.layers {
+            out.layers.retain(|(n, _)| n != name);
+            out.layers.push((name.clone(), levels.clone()));
+        }
+        out
+    }
+}
+
+/// A plan with one layer made exact (the oracle of per-layer attribution).
+struct Exact<'p> {
+    plan: &'p LayerLevels,
+    layer: &'p str,
+}
+
+impl Plan for Exact<'_> {
+    fn mode(&self, name: &str) -> LayerMode<'_> {
+        if name == self.layer {
+            LayerMode::Exact
+        } else {
+            self.plan.mode(name)
+        }
+    }
+}
+
+impl Session {
+    fn found_deviation(&self) -> Result<Found, Failure> {
+        self.search
+            .as_ref()
+            .and_then(|s| s.found())
+            .cloned()
+            .ok_or_else(no_deviation)
+    }
+
+    /// Localizes the search's deviation (module doc) under the session's plan.
+    pub fn localize(&mut self) -> Result<Localization, Failure> {
+        let f = self.found_deviation()?;
+        let model = self.model().clone();
+        let len = Recorder::len(&model, 1);
+        let (mut p, mut m) = (vec![0.0; len], vec![0.0; len]);
+        self.plaintext(&f.input, 1, Some(&mut Recorder::new(&model, 1, &mut p)?))?;
+        let plan = self.plan().clone();
+        self.mpc_with(
+            &f.input,
+            f.mpc_seed,
+            &plan,
+            Some(&mut Recorder::new(&model, 1, &mut m)?),
+        )?;
+        let th = Thresholds::ARTIFACT;
+        let mut layers = Vec::new();
+        let mut offset = 0;
+        for l in nonlinear_layers(&model, true) {
+            let n = l.neurons;
+            let (mut error, mut high, mut low) = (Vec::new(), Vec::new(), Vec::new());
+            if l.activation {
+                error = (offset..offset + n).map(|j| libm::fabs(p[j] - m[j])).collect();
+                offset += n;
+                let (mut hv, mut lv, mut order) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
+                voting::vote(&error, th, &mut order, &mut hv, &mut lv)?;
+                high = voting::select(&hv, th.high, &mut order)?.to_vec();
+                low = voting::select(&lv, th.low, &mut order)?.to_vec();
+                low.retain(|j| !high.contains(j));
+            }
+            let exact = Exact {
+                plan: &plan,
+                layer: l.name,
+            };
+            let (mp, _) = self.mpc_with(&f.input, f.mpc_seed, &exact, None)?;
+            layers.push(LayerVotes {
+                name: l.name.to_string(),
+                shape: if l.activation {
+                    model.shapes[l.index]
+                } else {
+                    Shape::Vector(n)
+                },
+                activation: l.activation,
+                error,
+                high,
+                low,
+                fixed_when_exact: !is_deviation(&f.plaintext, &mp, f.label),
+            });
+        }
+        let flips = |logits: &[f64]| argmax(logits) != f.label;
+        let source = if flips(&self.stage(Stage::Approximation, &f.input, f.mpc_seed)?) {
+            Stage::Approximation
+        } else if flips(&self.stage(Stage::FixedPoint, &f.input, f.mpc_seed)?) {
+            Stage::FixedPoint
+        } else {
+            Stage::Shared
+        };
+        let localization = Localization { layers, source };
+        self.repair = Some(RepairState {
+            localization: localization.clone(),
+            plans: Vec::new(),
+            check: Vec::new(),
+            repair: None,
+        });
+        Ok(localization)
+    }
+
+    /// Starts the repair search of the localized deviation on `check` digits with a
+    /// multiplication `budget` (× the current plan's); returns the number of candidates.
+    /// The baseline (the current plan) is assessed here; [`Session::repair_step`] assesses
+    /// the candidates one by one.
+    pub fn repair_start(&mut self, check: usize, budget: f64) -> Result<usize, Failure> {
+        if check > CHECK_MAX {
+            return Err(Failure::Argument {
+                name: "check",
+                expected: "at most 500 check digits",
+            });
+        }
+        if !(budget.is_finite() && budget >= 1.0) {
+            return Err(Failure::Argument {
+                name: "budget",
+                expected: "a finite number ≥ 1 (× the current multiplications)",
+            });
+        }
+        let mut st = self.repair.take().ok_or(Failure::Argument {
+            name: "localization",
+            expected: "a localized deviation (call localize first)",
+        })?;
+        let r = self.repair_plans(&mut st, check, budget);
+        self.repair = Some(st);
+        r
+    }
+
+    fn repair_plans(
+        &mut self,
+        st: &mut RepairState,
+        check: usize,
+        budget: f64,
+    ) -> Result<usize, Failure> {
+        let model = self.model().clone();
+        let profile = self.settings().profile;
+        let current = self.plan().clone();
+        let loc = &st.localization;
+        let layers: Vec<_> = nonlinear_layers(&model, true).collect();
+        let blamed: Vec<&str> = loc
+            .layers
+            .iter()
+            .filter(|l| l.fixed_when_exact)
+            .map(|l| l.name.as_str())
+            .collect();
+        let facts: Vec<LayerFacts<'_>> = layers
+            .iter()
+            .zip(&loc.layers)
+            .map(|(&l, v)| {
+                // A layer the session already runs at one level starts from that level.
+                let default = match current.mode(l.name) {
+                    LayerMode::Levels(&[one]) => one,
+                    _ => default_level(model.spec.layers[l.index].kind, profile)
+                        .unwrap_or(Level::new(0, 0)),
+                };
+                LayerFacts {
+                    layer: l,
+                    default,
+                    high: &v.high,
+                    low: &v.low,
+                    voted: l.activation,
+                    blamed: blamed.iter().position(|&n| n == l.name),
+                }
+            })
+            .collect();
+        let plan_of = |c: &Candidate| {
+            let mut plan = LayerLevels::default();
+            for f in &facts {
+                let mut levels = vec![f.default; f.layer.neurons];
+                if c.levels(f, &mut levels) {
+                    plan.layers.push((f.layer.name.to_string(), levels));
+                }
+            }
+            current.overlaid(&plan)
+        };
+        st.plans = repair::candidates(blamed.len(), &QUICK_STEPS)
+            .filter(|c| c.applies(&facts))
+            .map(|c| {
+                let mut name = String::new();
+                let _ = c.describe(&facts, &mut name);
+                (name, plan_of(&c))
+            })
+            .collect();
+        st.check = (0..check as u64)
+            .map(|i| {
+                let mut px = [0.0f32; digits::PIXELS];
+                let label = digits::sample(CHECK_SEED, i, &mut px)?;
+                Ok((
+                    usize::from(label),
+                    px.iter().map(|&u| models::normalize(u)).collect(),
+                ))
+            })
+            .collect::<Result<_, Failure>>()?;
+        let mut plaintext_correct = 0;
+        for (y, x) in &st.check {
+            plaintext_correct += usize::from(argmax(&self.plaintext(x, 1, None)?) == *y);
+        }
+        let baseline = self.assess("current plan", &current, st)?;
+        st.repair = Some(Repair {
+            baseline,
+            tried: Vec::new(),
+            candidates: st.plans.len(),
+            chosen: None,
+            check,
+            plaintext_correct,
+            budget,
+        });
+        Ok(st.plans.len())
+    }
+
+    fn assess(&mut self, name: &str, plan: &LayerLevels, st: &RepairState) -> Result<Tried, Failure> {
+        let f = self.found_deviation()?;
+        let mpc_seed = self.settings().mpc_seed;
+        let (_, cost) = self.mpc_with(&f.input, f.mpc_seed, plan, None)?;
+        let mut flips = 0;
+        for k in 0..u64::from(f.runs) {
+            let seed = mpcdiff_kernel::difftest::campaign::repeat_seed(f.mpc_seed, k);
+            let (m, _) = self.mpc_with(&f.input, seed, plan, None)?;
+            flips += u32::from(argmax(&m) != f.label);
+        }
+        let mut mpc_correct = 0;
+        for (i, (y, x)) in st.check.iter().enumerate() {
+            let seed = evaluation_seed(mpc_seed, Evaluation::Seed(i as u64));
+            let (m, _) = self.mpc_with(x, seed, plan, None)?;
+            mpc_correct += usize::from(argmax(&m) == *y);
+        }
+        Ok(Tried {
+            name: name.to_string(),
+            flips,
+            runs: f.runs,
+            mpc_correct,
+            cost,
+            meets: false,
+        })
+    }
+
+    /// Assesses the next candidate; after the last one, picks the plan to keep. Returns the
+    /// search so far.
+    pub fn repair_step(&mut self) -> Result<Repair, Failure> {
+        let mut st = self.repair.take().ok_or(Failure::Argument {
+            name: "repair",
+            expected: "a repair search (call repair_start first)",
+        })?;
+        let r = self.repair_next(&mut st);
+        self.repair = Some(st);
+        r
+    }
+
+    fn repair_next(&mut self, st: &mut RepairState) -> Result<Repair, Failure> {
+        let Some(r) = st.repair.as_ref() else {
+            return Err(Failure::Argument {
+                name: "repair",
+                expected: "a repair search (call repair_start first)",
+            });
+        };
+        let k = r.tried.len();
+        if let Some((name, plan)) = st.plans.get(k).cloned() {
+            let mut t = self.assess(&name, &plan, st)?;
+            let r = st.repair.as_mut().ok_or_else(no_deviation)?;
+            t.meets = repair::meets(&t.score(), &r.baseline.score(), r.budget);
+            r.tried.push(t);
+        }
+        let r = st.repair.as_mut().ok_or_else(no_deviation)?;
+        if r.tried.len() == st.plans.len() && r.chosen.is_none() {
+            let scores: Vec<Score> = r.tried.iter().map(Tried::score).collect();
+            r.chosen = (!scores.is_empty())
+                .then(|| repair::choose(&scores, &r.baseline.score(), r.budget));
+        }
+        Ok(r.clone())
+    }
+
+    /// Makes the chosen plan the session's plan.
+    pub fn apply_repair(&mut self) -> Result<(), Failure> {
+        let plan = self
+            .repair
+            .as_ref()
+            .and_then(|st| {
+                let k = st.repair.as_ref()?.chosen?;
+                st.plans.get(k).map(|p| p.1.clone())
+            })
+            .ok_or(Failure::Argument {
+                name: "repair",
+                expected: "a finished repair search (repair_start, then repair_step until it chooses)",
+            })?;
+        self.set_plan(plan);
+        Ok(())
+    }
+
+    /// The search's deviation under the session's current settings and plan: both models
+    /// (the MPC one in the recorded session, with taps) and how many of its MPC runs still
+    /// flip.
+    pub fn fuzz_replay(&mut self) -> Result<Replay, Failure> {
+        let f = self.found_deviation()?;
+        let mut taps = Taps::for_model(self.model());
+        let plain = self.plaintext(&f.input, 1, Some(&mut taps))?;
+        let plaintext = Side::new(plain, core::mem::take(&mut taps.layers));
+        let plan = self.plan().clone();
+        let (logits, cost) = self.mpc_with(&f.input, f.mpc_seed, &plan, Some(&mut taps))?;
+        let (flips, runs) = self.flips(&f.input, f.mpc_seed, f.label, f.runs)?;
+        Ok(Replay {
+            prediction: Prediction {
+                plaintext,
+                mpc: Side::new(logits, taps.layers),
+                cost,
+            },
+            flips,
+            runs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::SearchOptions;
+    use crate::session::{synthetic_digit, Settings};
+    use mpcdiff_kernel::difftest::campaign::Status;
+
+    fn found_session() -> Session {
+        let mut s = Session::new("lenet", Settings::default()).unwrap();
+        let (_, px) = synthetic_digit(4, 0).unwrap();
+        let o = SearchOptions {
+            mutations: 300,
+            ..SearchOptions::default()
+        };
+        s.fuzz_start(&px, o).unwrap();
+        assert_eq!(s.fuzz_step(u64::MAX).unwrap().status, Status::Found);
+        s
+    }
+
+    // Goal: the localization blames what the CLI blames for LeNet (bn2's inverse square root
+    // made exact removes the deviation), votes a third of each layer, and the repair it leads
+    // to removes the deviation from every MPC run without losing check accuracy, at a cost
+    // within the budget; replaying after `apply_repair` shows the deviation gone.
+    #[test]
+    fn localize_repair_apply_removes_the_deviation() {
+        let mut s = found_session();
+        let before = s.fuzz_replay().unwrap();
+        assert!(before.flips >= 1);
+        let loc = s.localize().unwrap();
+        let names: Vec<&str> = loc.layers.iter().map(|l| l.name.as_str()).collect();
+        assert!(names.contains(&"act1") && names.contains(&"bn2"), "{names:?}");
+        for l in loc.layers.iter().filter(|l| l.activation) {
+            let n = l.shape.len();
+            assert_eq!(l.error.len(), n);
+            assert_eq!(l.high.len(), n / 3, "{}", l.name);
+            let min_high = l.high.iter().map(|&j| l.error[j as usize]).fold(f64::MAX, f64::min);
+            let max_low = l.low.iter().map(|&j| l.error[j as usize]).fold(0.0, f64::max);
+            assert!(min_high >= max_low, "{}: high votes go to the largest errors", l.name);
+        }
+        assert!(loc.layers.iter().any(|l| l.fixed_when_exact));
+        let n = s.repair_start(6, 1.5).unwrap();
+        assert!(n >= 4);
+        let mut r = s.repair_step().unwrap();
+        while r.chosen.is_none() {
+            r = s.repair_step().unwrap();
+        }
+        assert_eq!(r.tried.len(), n);
+        assert!(r.baseline.flips >= 1);
+        let chosen = &r.tried[r.chosen.unwrap()];
+        assert!(chosen.meets, "{r:#?}");
+        assert_eq!(chosen.flips, 0);
+        assert!(chosen.mpc_correct >= r.baseline.mpc_correct);
+        assert!(
+            chosen.cost.multiplications() as f64 <= 1.5 * r.baseline.cost.multiplications() as f64
+        );
+        s.apply_repair().unwrap();
+        let after = s.fuzz_replay().unwrap();
+        assert_eq!(after.flips, 0);
+        assert_eq!(after.prediction.mpc.label, after.prediction.plaintext.label);
+        assert_eq!(after.prediction.cost, chosen.cost);
+    }
+
+    #[test]
+    fn steps_out_of_order_are_refused() {
+        let mut s = Session::new("lenet", Settings::default()).unwrap();
+        assert!(s.localize().is_err());
+        assert!(s.repair_start(10, 1.5).is_err());
+        assert!(s.repair_step().is_err());
+        assert!(s.apply_repair().is_err());
+        assert!(s.fuzz_replay().is_err());
+        let mut s = found_session();
+        s.localize().unwrap();
+        assert!(s.repair_start(10, 0.5).is_err(), "budget below 1");
+        assert!(s.repair_start(501, 1.5).is_err());
+        assert!(s.apply_repair().is_err(), "no choice yet");
+    }
+}

@@ -1,0 +1,527 @@
+//! "Search for a deviation": the kernel's fuzzing campaign over a corpus of one input.
+//!
+//! The page's search is `mpcdiff fuzz` on a one-line corpus, with the same kernel
+//! [`Campaign`], the same oracle and the same seeds, advanced a few mutants per call so that a
+//! worker can report progress and stop between calls. Equal settings give equal results, bit
+//! for bit: the test in `web/test/` runs a search in Chromium and the same campaign with
+//!
+//! ```text
+//! mpcdiff fuzz --corpus one.jsonl --seeds 1 --mutations M --threshold M --seed S \
+//!              --mpc-seed <session's> --fitness F --mutator U --schedule energy --guide err
+//! ```
+//!
+//! and compares the campaign digests and the found input.
+//!
+//! # What differs from a CLI campaign, and why
+//! * The label is the plaintext model's label of the input (a drawing has no true label): a
+//!   deviation is an input the plaintext model still gives that label and the MPC model does
+//!   not.
+//! * One seed cannot be dropped early: the drop threshold is the whole mutation budget, so
+//!   the search climbs its fitness until it finds a deviation or spends the budget.
+//! * The default fitness is [`Fitness::Margin`], which climbs straight towards the MPC label
+//!   flip (the artifact's logit L2 is available).
+//!
+//! Every evaluation uses the session's settings and level plan *at the time of the call*;
+//! the page restarts the search when they change.
+
+use mpcdiff_kernel::difftest::campaign::{
+    evaluation_seed, repeat_seed, Campaign, Entry, Evaluation, Event, Guide, Proposal, Round,
+    Schedule, Settings as CampaignSettings, Status,
+};
+use mpcdiff_kernel::difftest::fitness::{is_deviation, Fitness};
+use mpcdiff_kernel::difftest::mutation::{distance, Domain, Mutator, Operator};
+
+use crate::session::Session;
+use crate::{models, Failure};
+
+/// How a search runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SearchOptions {
+    /// Seeds the mutation and scheduling streams (`mpcdiff fuzz --seed`).
+    pub seed: u64,
+    /// Mutants at most (also the drop threshold, see the module doc).
+    pub mutations: u64,
+    /// What the search climbs.
+    pub fitness: Fitness,
+    /// `true`: MPCDiff's operator mix (`--mutator mpcdiff`); `false`: the artifact's
+    /// Gaussian noise alone (`--mutator artifact`).
+    pub mpcdiff_mutator: bool,
+    /// MPC runs per found deviation for its probability (`mpcdiff fuzz --repeats`).
+    pub repeats: u32,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            seed: 1,
+            mutations: 2000,
+            fitness: Fitness::Margin,
+            mpcdiff_mutator: true,
+            repeats: 8,
+        }
+    }
+}
+
+/// The most mutants one search may spend (the threshold is a `u32`).
+pub const MUTATIONS_MAX: u64 = 1_000_000;
+/// Mutants per round: `mpcdiff fuzz`'s default (with one seed every round has one mutant,
+/// so it does not change the result; it is recorded for the CLI's command line).
+pub const ROUND_SIZE: usize = 20;
+
+/// The mutator called `name`.
+pub fn mutator_arg(name: &str) -> Result<bool, Failure> {
+    match name {
+        "mpcdiff" => Ok(true),
+        "artifact" => Ok(false),
+        _ => Err(Failure::Argument {
+            name: "mutator",
+            expected: "\"mpcdiff\" or \"artifact\"",
+        }),
+    }
+}
+
+/// The fitness called `name`.
+pub fn fitness_arg(name: &str) -> Result<Fitness, Failure> {
+    Fitness::by_name(name).ok_or(Failure::Argument {
+        name: "fitness",
+        expected: "\"margin\" or \"logit-l2\"",
+    })
+}
+
+/// One accepted step of the path from the original to the found input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The mutant's number.
+    pub mutant: u64,
+    /// The operator that made it.
+    pub op: Operator,
+}
+
+/// A deviation the search found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    /// The model input that deviates (normalised).
+    pub input: Vec<f64>,
+    /// The input the search started from (normalised).
+    pub original: Vec<f64>,
+    /// The mutant's number, `None` if the original already deviates.
+    pub mutant: Option<u64>,
+    /// Mutants made before it was found.
+    pub mutations: u32,
+    /// The accepted mutants that led to it, in order.
+    pub path: Vec<Step>,
+    /// The seed of the MPC session that shows the deviation.
+    pub mpc_seed: u64,
+    /// The plaintext label (the search's label).
+    pub label: usize,
+    /// Plaintext logits.
+    pub plaintext: Vec<f64>,
+    /// MPC logits in the session seeded [`Found::mpc_seed`].
+    pub mpc: Vec<f64>,
+    /// `‖input − original‖₂` (normalised units, as `mpcdiff fuzz` records it).
+    pub l2: f64,
+    /// `‖input − original‖∞`.
+    pub linf: f64,
+    /// MPC runs (the recorded one and `repeats − 1` re-seeded ones) that flip the label.
+    pub flips: u32,
+    /// MPC runs.
+    pub runs: u32,
+}
+
+impl Found {
+    /// The found input as pixel intensities (what the page draws).
+    pub fn pixels(&self) -> Vec<f32> {
+        self.input.iter().map(|&x| models::denormalize(x)).collect()
+    }
+    /// The original as pixel intensities.
+    pub fn original_pixels(&self) -> Vec<f32> {
+        self.original
+            .iter()
+            .map(|&x| models::denormalize(x))
+            .collect()
+    }
+}
+
+/// Where a search stands after a call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Mutants evaluated.
+    pub mutants: u64,
+    /// The budget.
+    pub budget: u64,
+    /// Rounds.
+    pub rounds: u64,
+    /// The seed's status: active (still searching), found, dropped (budget spent: never
+    /// before it), skipped (the plaintext model's label could not be established).
+    pub status: Status,
+    /// The fitness of the current input.
+    pub fitness: f64,
+    /// Mutants accepted so far.
+    pub accepted: u32,
+    /// The campaign digest (equal digests, equal campaigns).
+    pub digest: u64,
+}
+
+impl Progress {
+    /// Whether the search is over (found, or the budget spent).
+    pub fn done(&self) -> bool {
+        self.status != Status::Active || self.mutants >= self.budget
+    }
+}
+
+/// A running search (kept by the [`Session`] between calls).
+#[derive(Clone, Debug)]
+pub struct Search {
+    settings: CampaignSettings,
+    domain: Domain<'static>,
+    entries: [Entry; 1],
+    current: Vec<f64>,
+    original: Vec<f64>,
+    rounds: u64,
+    mutants: u64,
+    digest: u64,
+    budget: u64,
+    repeats: u32,
+    path: Vec<Step>,
+    found: Option<Found>,
+}
+
+impl Search {
+    /// The campaign settings (for the CLI's command line).
+    pub fn settings(&self) -> &CampaignSettings {
+        &self.settings
+    }
+    /// The found deviation, if any.
+    pub fn found(&self) -> Option<&Found> {
+        self.found.as_ref()
+    }
+    /// The plaintext label the search keeps.
+    pub fn label(&self) -> usize {
+        usize::from(self.entries[0].label)
+    }
+    /// The input the search started from (normalised).
+    pub fn original(&self) -> &[f64] {
+        &self.original
+    }
+    /// Where it stands.
+    pub fn progress(&self) -> Progress {
+        let e = &self.entries[0];
+        Progress {
+            mutants: self.mutants,
+            budget: self.budget,
+            rounds: self.rounds,
+            status: e.status,
+            fitness: e.fitness,
+            accepted: e.accepted,
+            digest: self.digest,
+        }
+    }
+}
+
+/// The domain of an MNIST model's inputs: normalised pixels of intensities in [0, 1] (the
+/// CLI's for a corpus file on an MNIST model).
+fn mnist_domain() -> Domain<'static> {
+    Domain::Image {
+        channels: 1,
+        height: models::SIDE,
+        width: models::SIDE,
+        lo: models::normalize(0.0),
+        hi: models::normalize(1.0),
+    }
+}
+
+impl Session {
+    /// Starts a search from the 28 × 28 image `pixels` (intensities in [0, 1]) and admits
+    /// it: its label is the plaintext model's; if the MPC model already disagrees, the
+    /// search is over at once (found at admission).
+    pub fn fuzz_start(&mut self, pixels: &[f32], o: SearchOptions) -> Result<Progress, Failure> {
+        if !(1..=MUTATIONS_MAX).contains(&o.mutations) {
+            return Err(Failure::Argument {
+                name: "mutations",
+                expected: "an integer in 1..=1000000",
+            });
+        }
+        if !(1..=64).contains(&o.repeats) {
+            return Err(Failure::Argument {
+                name: "repeats",
+                expected: "an integer in 1..=64",
+            });
+        }
+        let x = self.normalized(pixels)?;
+        let domain = mnist_domain();
+        let settings = CampaignSettings {
+            seed: o.seed,
+            mpc_seed: self.settings().mpc_seed,
+            round_size: ROUND_SIZE,
+            threshold: o.mutations as u32,
+            schedule: Schedule::Energy,
+            guide: Guide::Err,
+            fitness: o.fitness,
+            mutator: if o.mpcdiff_mutator {
+                Mutator::mpcdiff(&domain)
+            } else {
+                Mutator::artifact(&domain)
+            },
+        };
+        let plain = self.plaintext(&x, 1, None)?;
+        let label = mpcdiff_kernel::difftest::fitness::argmax(&plain);
+        let mut s = Search {
+            settings,
+            domain,
+            entries: [Entry::new(0, label as u16)],
+            current: x.clone(),
+            original: x,
+            rounds: 0,
+            mutants: 0,
+            digest: 0,
+            budget: o.mutations,
+            repeats: o.repeats,
+            path: Vec::new(),
+            found: None,
+        };
+        let seed = evaluation_seed(settings.mpc_seed, Evaluation::Seed(0));
+        let (mpc, _) = self.mpc_planned(&s.original, seed)?;
+        let status = {
+            let mut camp = Campaign::new(
+                settings,
+                domain,
+                &mut s.entries,
+                &mut s.current,
+                &s.original,
+            )?;
+            s.digest = camp.digest();
+            camp.admit(0, &plain, &mpc)?
+        };
+        if status == Status::Found {
+            s.found = Some(self.found(&s, None, s.original.clone(), seed, plain, mpc)?);
+        }
+        let p = s.progress();
+        self.search = Some(s);
+        Ok(p)
+    }
+
+    /// Runs the search for at most `max` more mutants (one per round: the corpus has one
+    /// seed) and says where it stands.
+    pub fn fuzz_step(&mut self, max: u64) -> Result<Progress, Failure> {
+        let mut s = self.search.take().ok_or(Failure::Argument {
+            name: "search",
+            expected: "a search started with fuzz_start",
+        })?;
+        let r = self.advance(&mut s, max);
+        let p = s.progress();
+        self.search = Some(s);
+        r.map(|()| p)
+    }
+
+    /// The current search, if any.
+    pub fn search(&self) -> Option<&Search> {
+        self.search.as_ref()
+    }
+
+    fn advance(&mut self, s: &mut Search, max: u64) -> Result<(), Failure> {
+        let n = s.original.len();
+        let classes = self.model().classes;
+        let mut proposals = [Proposal::default(); ROUND_SIZE];
+        let mut inputs = vec![0.0; ROUND_SIZE * n];
+        let mut plain = vec![0.0; ROUND_SIZE * classes];
+        let mut mpc = vec![0.0; ROUND_SIZE * classes];
+        let stop = s.mutants.saturating_add(max).min(s.budget);
+        let label = s.label();
+        while s.mutants < stop && s.entries[0].status == Status::Active {
+            let mut camp = Campaign::new(
+                s.settings,
+                s.domain,
+                &mut s.entries,
+                &mut s.current,
+                &s.original,
+            )?;
+            camp.resume(s.rounds, s.mutants, s.digest);
+            let mut events = [None; ROUND_SIZE];
+            let mut failure = None;
+            let k = camp.step(
+                stop - s.mutants,
+                classes,
+                &mut Round {
+                    proposals: &mut proposals,
+                    inputs: &mut inputs,
+                    plain: &mut plain,
+                    mpc: &mut mpc,
+                },
+                &mut |p, x, pl, mp| {
+                    let r = self.plaintext(x, 1, None).and_then(|l| {
+                        pl.copy_from_slice(&l);
+                        let (m, _) = self.mpc_planned(x, p.mpc_seed)?;
+                        mp.copy_from_slice(&m);
+                        Ok(())
+                    });
+                    r.map_err(|e| {
+                        let k = match e {
+                            Failure::Kernel(k) => k,
+                            Failure::Argument { .. } => mpcdiff_kernel::Error::OutOfRange {
+                                what: "search evaluation",
+                            },
+                        };
+                        failure.get_or_insert(e);
+                        k
+                    })
+                },
+                &mut |j, ev| events[j] = Some(ev),
+            );
+            if let Some(f) = failure {
+                return Err(f);
+            }
+            let k = k?;
+            (s.rounds, s.mutants, s.digest) = (camp.rounds(), camp.mutants(), camp.digest());
+            if k == 0 {
+                break;
+            }
+            for (j, ev) in events.iter().enumerate().take(k) {
+                let p = proposals[j];
+                let step = Step {
+                    mutant: p.mutant,
+                    op: p.operator(),
+                };
+                match ev {
+                    Some(Event::Accepted) => s.path.push(step),
+                    Some(Event::Found) => {
+                        s.path.push(step);
+                        let x = inputs[j * n..(j + 1) * n].to_vec();
+                        let (pl, mp) = (
+                            plain[j * classes..(j + 1) * classes].to_vec(),
+                            mpc[j * classes..(j + 1) * classes].to_vec(),
+                        );
+                        debug_assert!(is_deviation(&pl, &mp, label));
+                        let f = self.found(s, Some(p.mutant), x, p.mpc_seed, pl, mp)?;
+                        s.found = Some(f);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The record of a deviation, with its probability over `repeats` MPC seeds.
+    fn found(
+        &mut self,
+        s: &Search,
+        mutant: Option<u64>,
+        input: Vec<f64>,
+        mpc_seed: u64,
+        plaintext: Vec<f64>,
+        mpc: Vec<f64>,
+    ) -> Result<Found, Failure> {
+        let label = s.label();
+        let (flips, runs) = self.flips(&input, mpc_seed, label, s.repeats)?;
+        let (l2, linf) = distance(&input, &s.original);
+        Ok(Found {
+            original: s.original.clone(),
+            mutant,
+            mutations: s.entries[0].mutations,
+            path: s.path.clone(),
+            mpc_seed,
+            label,
+            plaintext,
+            mpc,
+            l2,
+            linf,
+            flips,
+            runs,
+            input,
+        })
+    }
+
+    /// How many of `runs` MPC sessions (seeded `seed` and its [`repeat_seed`]s) give `x` a
+    /// label other than `label`, under the session's plan.
+    pub(crate) fn flips(
+        &mut self,
+        x: &[f64],
+        seed: u64,
+        label: usize,
+        runs: u32,
+    ) -> Result<(u32, u32), Failure> {
+        let mut flips = 0;
+        for k in 0..u64::from(runs.max(1)) {
+            let (m, _) = self.mpc_planned(x, repeat_seed(seed, k))?;
+            flips += u32::from(mpcdiff_kernel::difftest::fitness::argmax(&m) != label);
+        }
+        Ok((flips, runs.max(1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{synthetic_digit, Settings};
+
+    fn search(seed: u64, index: u64, o: SearchOptions) -> (Session, Progress) {
+        let mut s = Session::new("lenet", Settings::default()).unwrap();
+        let (_, px) = synthetic_digit(seed, index).unwrap();
+        s.fuzz_start(&px, o).unwrap();
+        let mut p = s.fuzz_step(0).unwrap();
+        while !p.done() {
+            p = s.fuzz_step(7).unwrap();
+        }
+        (s, p)
+    }
+
+    // Goal: a search is a pure function of its settings, whatever the step sizes, and a
+    // found input really deviates when replayed with its recorded seed.
+    #[test]
+    fn searches_replay_and_what_they_find_deviates() {
+        let o = SearchOptions {
+            mutations: 300,
+            ..SearchOptions::default()
+        };
+        // Digit 0 of seed 4 is one the CLI's campaign found a deviation from (README).
+        let (mut a, pa) = search(4, 0, o);
+        let mut b = Session::new("lenet", Settings::default()).unwrap();
+        let (_, px) = synthetic_digit(4, 0).unwrap();
+        b.fuzz_start(&px, o).unwrap();
+        let pb = b.fuzz_step(u64::MAX).unwrap();
+        assert_eq!(pa, pb, "one call or many, the same campaign");
+        assert_eq!(pa.status, Status::Found);
+        let f = a.search().unwrap().found().unwrap().clone();
+        assert_eq!(f, b.search().unwrap().found().unwrap().clone());
+        let plain = a.plaintext(&f.input, 1, None).unwrap();
+        assert_eq!(plain, f.plaintext);
+        let (mpc, _) = a.mpc_planned(&f.input, f.mpc_seed).unwrap();
+        assert_eq!(mpc, f.mpc);
+        assert!(is_deviation(&plain, &mpc, f.label));
+        assert!(f.flips >= 1 && f.flips <= f.runs && f.runs == 8);
+        assert_eq!(f.path.last().map(|s| s.mutant), f.mutant);
+        assert!(f.l2 > 0.0 && f.linf > 0.0 && f.linf <= f.l2);
+        assert!(f.pixels().iter().all(|p| (-1e-6..=1.0 + 1e-6).contains(p)));
+    }
+
+    // Goal: without a deviation in reach the search spends exactly its budget; other seeds
+    // give other campaigns.
+    #[test]
+    fn a_search_stops_at_its_budget_and_follows_its_seed() {
+        let o = SearchOptions {
+            mutations: 40,
+            seed: 9,
+            ..SearchOptions::default()
+        };
+        let (_, p) = search(1, 0, o);
+        assert_eq!(p.status, Status::Active);
+        assert_eq!((p.mutants, p.rounds), (40, 40));
+        let (_, q) = search(1, 0, SearchOptions { seed: 10, ..o });
+        assert_ne!(p.digest, q.digest);
+    }
+
+    #[test]
+    fn bad_search_arguments_are_refused() {
+        let mut s = Session::new("lenet", Settings::default()).unwrap();
+        let px = vec![0.0f32; 784];
+        assert!(s.fuzz_step(1).is_err(), "no search yet");
+        let zero = SearchOptions {
+            mutations: 0,
+            ..SearchOptions::default()
+        };
+        assert!(s.fuzz_start(&px, zero).is_err());
+        assert!(s.fuzz_start(&px[..10], SearchOptions::default()).is_err());
+        assert!(mutator_arg("gaussian").is_err());
+        assert!(fitness_arg("l1").is_err());
+    }
+}
