@@ -20,14 +20,14 @@ use crate::{into_error, seed_arg, Failure};
 /// A model, its MPC settings and reusable buffers: see the `session` module of the crate.
 #[wasm_bindgen(js_name = Session)]
 pub struct JsSession {
-    inner: session::Session,
+    pub(crate) inner: session::Session,
 }
 
 fn check<T>(function: &str, r: Result<T, Failure>) -> Result<T, JsError> {
     r.map_err(|e| into_error(function, e))
 }
 
-fn shape_dims(s: Shape) -> Vec<u32> {
+pub(crate) fn shape_dims(s: Shape) -> Vec<u32> {
     let d = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
     match s {
         Shape::Image { c, h, w } => vec![d(c), d(h), d(w)],
@@ -301,6 +301,18 @@ impl CostLedger {
     #[wasm_bindgen(getter)]
     pub fn wrap_events(&self) -> f64 {
         self.inner.wrap_events as f64
+    }
+}
+
+impl From<Cost> for CostLedger {
+    fn from(inner: Cost) -> Self {
+        CostLedger { inner }
+    }
+}
+
+impl From<session::Prediction> for Prediction {
+    fn from(inner: session::Prediction) -> Self {
+        Prediction { inner }
     }
 }
 

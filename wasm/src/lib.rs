@@ -41,6 +41,7 @@ use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
 use wasm_bindgen::prelude::*;
 
 pub mod js;
+pub mod js_search;
 pub mod models;
 pub mod repair;
 pub mod search;

@@ -200,7 +200,9 @@ impl Session {
             let n = l.neurons;
             let (mut error, mut high, mut low) = (Vec::new(), Vec::new(), Vec::new());
             if l.activation {
-                error = (offset..offset + n).map(|j| libm::fabs(p[j] - m[j])).collect();
+                error = (offset..offset + n)
+                    .map(|j| libm::fabs(p[j] - m[j]))
+                    .collect();
                 offset += n;
                 let (mut hv, mut lv, mut order) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
                 voting::vote(&error, th, &mut order, &mut hv, &mut lv)?;
@@ -353,7 +355,12 @@ impl Session {
         Ok(st.plans.len())
     }
 
-    fn assess(&mut self, name: &str, plan: &LayerLevels, st: &RepairState) -> Result<Tried, Failure> {
+    fn assess(
+        &mut self,
+        name: &str,
+        plan: &LayerLevels,
+        st: &RepairState,
+    ) -> Result<Tried, Failure> {
         let f = self.found_deviation()?;
         let mpc_seed = self.settings().mpc_seed;
         let (_, cost) = self.mpc_with(&f.input, f.mpc_seed, plan, None)?;
@@ -425,7 +432,8 @@ impl Session {
             })
             .ok_or(Failure::Argument {
                 name: "repair",
-                expected: "a finished repair search (repair_start, then repair_step until it chooses)",
+                expected:
+                    "a finished repair search (repair_start, then repair_step until it chooses)",
             })?;
         self.set_plan(plan);
         Ok(())
@@ -484,14 +492,29 @@ mod tests {
         assert!(before.flips >= 1);
         let loc = s.localize().unwrap();
         let names: Vec<&str> = loc.layers.iter().map(|l| l.name.as_str()).collect();
-        assert!(names.contains(&"act1") && names.contains(&"bn2"), "{names:?}");
+        assert!(
+            names.contains(&"act1") && names.contains(&"bn2"),
+            "{names:?}"
+        );
         for l in loc.layers.iter().filter(|l| l.activation) {
             let n = l.shape.len();
             assert_eq!(l.error.len(), n);
             assert_eq!(l.high.len(), n / 3, "{}", l.name);
-            let min_high = l.high.iter().map(|&j| l.error[j as usize]).fold(f64::MAX, f64::min);
-            let max_low = l.low.iter().map(|&j| l.error[j as usize]).fold(0.0, f64::max);
-            assert!(min_high >= max_low, "{}: high votes go to the largest errors", l.name);
+            let min_high = l
+                .high
+                .iter()
+                .map(|&j| l.error[j as usize])
+                .fold(f64::MAX, f64::min);
+            let max_low = l
+                .low
+                .iter()
+                .map(|&j| l.error[j as usize])
+                .fold(0.0, f64::max);
+            assert!(
+                min_high >= max_low,
+                "{}: high votes go to the largest errors",
+                l.name
+            );
         }
         assert!(loc.layers.iter().any(|l| l.fixed_when_exact));
         let n = s.repair_start(6, 1.5).unwrap();

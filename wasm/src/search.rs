@@ -191,6 +191,10 @@ impl Search {
     pub fn settings(&self) -> &CampaignSettings {
         &self.settings
     }
+    /// MPC runs per found deviation.
+    pub fn repeats(&self) -> u32 {
+        self.repeats
+    }
     /// The found deviation, if any.
     pub fn found(&self) -> Option<&Found> {
         self.found.as_ref()
@@ -215,6 +219,13 @@ impl Search {
             accepted: e.accepted,
             digest: self.digest,
         }
+    }
+}
+
+fn no_search() -> Failure {
+    Failure::Argument {
+        name: "search",
+        expected: "a search started with fuzz_start",
     }
 }
 
@@ -303,14 +314,63 @@ impl Session {
     /// Runs the search for at most `max` more mutants (one per round: the corpus has one
     /// seed) and says where it stands.
     pub fn fuzz_step(&mut self, max: u64) -> Result<Progress, Failure> {
-        let mut s = self.search.take().ok_or(Failure::Argument {
-            name: "search",
-            expected: "a search started with fuzz_start",
-        })?;
+        let mut s = self.search.take().ok_or_else(no_search)?;
         let r = self.advance(&mut s, max);
         let p = s.progress();
         self.search = Some(s);
         r.map(|()| p)
+    }
+
+    /// The search's start as one line of an `mpcdiff fuzz --corpus` file:
+    /// `{"input":[…normalised…],"label":k}`, numbers printed round-trip exact.
+    pub fn fuzz_corpus_line(&self) -> Result<String, Failure> {
+        let s = self.search.as_ref().ok_or_else(no_search)?;
+        let values: Vec<String> = s.original.iter().map(|v| format!("{v:?}")).collect();
+        Ok(format!(
+            "{{\"input\":[{}],\"label\":{}}}",
+            values.join(","),
+            s.label()
+        ))
+    }
+
+    /// The `mpcdiff fuzz` command line (program name first) that runs the search's campaign
+    /// natively on a file holding [`Session::fuzz_corpus_line`], left as `CORPUS`; with a
+    /// level plan, `--plan PLAN` (the page's levels saved as a plan file) is added.
+    pub fn fuzz_command(&self) -> Result<Vec<String>, Failure> {
+        let s = self.search.as_ref().ok_or_else(no_search)?;
+        let c = &s.settings;
+        let set = self.settings();
+        let mutator = if c.mutator.weights[1..].iter().any(|&w| w > 0) {
+            "mpcdiff"
+        } else {
+            "artifact"
+        };
+        let mut args: Vec<String> = [
+            ("mpcdiff", "fuzz".to_string()),
+            ("--model", self.model_name().to_string()),
+            ("--profile", set.profile.name.to_string()),
+            ("--frac-bits", set.fp.frac_bits().to_string()),
+            ("--trunc", crate::session::trunc_name(set.trunc).to_string()),
+            ("--corpus", "CORPUS".to_string()),
+            ("--seeds", "1".to_string()),
+            ("--mutations", s.budget.to_string()),
+            ("--threshold", c.threshold.to_string()),
+            ("--seed", c.seed.to_string()),
+            ("--mpc-seed", c.mpc_seed.to_string()),
+            ("--round", c.round_size.to_string()),
+            ("--schedule", "energy".to_string()),
+            ("--guide", "err".to_string()),
+            ("--fitness", c.fitness.name().to_string()),
+            ("--mutator", mutator.to_string()),
+            ("--repeats", s.repeats.to_string()),
+        ]
+        .into_iter()
+        .flat_map(|(k, v)| [k.to_string(), v])
+        .collect();
+        if !self.plan().layers.is_empty() {
+            args.extend(["--plan".to_string(), "PLAN".to_string()]);
+        }
+        Ok(args)
     }
 
     /// The current search, if any.

@@ -553,7 +553,11 @@ impl Session {
 
     /// The MPC model on one normalised sample with the session's plan, in a session seeded
     /// `seed`.
-    pub(crate) fn mpc_planned(&mut self, x: &[f64], seed: u64) -> Result<(Vec<f64>, Cost), Failure> {
+    pub(crate) fn mpc_planned(
+        &mut self,
+        x: &[f64],
+        seed: u64,
+    ) -> Result<(Vec<f64>, Cost), Failure> {
         let plan = core::mem::take(&mut self.plan);
         let r = self.mpc_with(x, seed, &plan, None);
         self.plan = plan;
@@ -562,7 +566,12 @@ impl Session {
 
     /// The logits of one normalised sample at `stage` of the module doc's models, with the
     /// session's plan (`Shared` in a session seeded `seed`).
-    pub(crate) fn stage(&mut self, stage: Stage, x: &[f64], seed: u64) -> Result<Vec<f64>, Failure> {
+    pub(crate) fn stage(
+        &mut self,
+        stage: Stage,
+        x: &[f64],
+        seed: u64,
+    ) -> Result<Vec<f64>, Failure> {
         if stage == Stage::Plaintext {
             return self.plaintext(x, 1, None);
         }

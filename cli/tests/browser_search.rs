@@ -1,0 +1,132 @@
+//! The page's "Search for a deviation" is `mpcdiff fuzz` on a one-line corpus.
+//!
+//! Goal: the browser adapter (`mpcdiff-wasm`, run natively here; `web/test/` runs the same
+//! in Chromium against the same command) and the CLI give the same campaign for the same
+//! settings: equal digests, the same found input, logits and MPC seed, bit for bit. Both are
+//! computed now; nothing is pasted. The command is the one the adapter itself prints
+//! (`fuzz_command`), so a drift between its flags and the CLI's fails here.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use mpcdiff_kernel::difftest::campaign::Status;
+use mpcdiff_wasm::search::SearchOptions;
+use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
+use serde_json::Value;
+
+fn f64s(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
+}
+
+/// Runs the adapter's search and the CLI's campaign; returns (adapter session, CLI JSON,
+/// CLI deviations).
+fn both(
+    name: &str,
+    digit: (u64, u64),
+    o: SearchOptions,
+    frac_bits: u32,
+) -> (Session, Value, Vec<Value>) {
+    let mut settings = Settings::default();
+    settings.fp = mpcdiff_kernel::FixedPoint::new(frac_bits).unwrap();
+    let mut s = Session::new("lenet", settings).unwrap();
+    let (_, px) = synthetic_digit(digit.0, digit.1).unwrap();
+    s.fuzz_start(&px, o).unwrap();
+    while !s.fuzz_step(13).unwrap().done() {}
+
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-search-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let corpus = dir.join("one.jsonl");
+    std::fs::write(&corpus, s.fuzz_corpus_line().unwrap() + "\n").unwrap();
+    let out_dir = dir.join("campaign");
+    let args: Vec<String> = s
+        .fuzz_command()
+        .unwrap()
+        .into_iter()
+        .skip(1) // the program name
+        .map(|a| {
+            if a == "CORPUS" {
+                corpus.display().to_string()
+            } else {
+                a
+            }
+        })
+        .chain([
+            "--json".into(),
+            "--out".into(),
+            out_dir.display().to_string(),
+        ])
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
+        .args(&args)
+        .output()
+        .expect("run mpcdiff");
+    assert!(
+        out.status.success(),
+        "mpcdiff {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let devs = std::fs::read_to_string(out_dir.join("deviations.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (s, json, devs)
+}
+
+#[test]
+fn a_search_that_finds_a_deviation_is_the_cli_campaign() {
+    let o = SearchOptions {
+        mutations: 300,
+        ..SearchOptions::default()
+    };
+    let (s, cli, devs) = both("found", (4, 0), o, 16);
+    let p = s.search().unwrap().progress();
+    assert_eq!(p.status, Status::Found);
+    let summary = &cli["summary"];
+    assert_eq!(summary["digest"], format!("{:016x}", p.digest));
+    assert_eq!(summary["mutants"], p.mutants);
+    assert_eq!(summary["deviations"], 1);
+    let f = s.search().unwrap().found().unwrap();
+    let d = &devs[0];
+    assert_eq!(
+        f64s(&d["input"]),
+        f.input,
+        "the same found input, bit for bit"
+    );
+    assert_eq!(f64s(&d["plaintext_logits"]), f.plaintext);
+    assert_eq!(f64s(&d["mpc_logits"]), f.mpc);
+    assert_eq!(d["mpc_seed"], f.mpc_seed);
+    assert_eq!(d["mutant"], f.mutant.unwrap());
+    assert_eq!(d["probability"]["flips"], f.flips);
+    let ops: Vec<&str> = d["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["op"].as_str().unwrap())
+        .collect();
+    let mine: Vec<&str> = f.path.iter().map(|s| s.op.name()).collect();
+    assert_eq!(ops, mine);
+}
+
+#[test]
+fn a_search_that_spends_its_budget_is_the_cli_campaign() {
+    // The artifact's mutator and fitness at 12 fractional bits: other settings, same contract.
+    let o = SearchOptions {
+        mutations: 60,
+        seed: 77,
+        fitness: mpcdiff_kernel::difftest::fitness::Fitness::LogitL2,
+        mpcdiff_mutator: false,
+        repeats: 3,
+    };
+    let (s, cli, devs) = both("budget", (7, 2), o, 12);
+    let p = s.search().unwrap().progress();
+    assert_eq!(cli["summary"]["digest"], format!("{:016x}", p.digest));
+    assert_eq!(cli["summary"]["mutants"], p.mutants);
+    assert_eq!(devs.len(), usize::from(p.status == Status::Found));
+}
