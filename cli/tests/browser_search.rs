@@ -30,8 +30,10 @@ fn both(
     o: SearchOptions,
     frac_bits: u32,
 ) -> (Session, Value, Vec<Value>) {
-    let mut settings = Settings::default();
-    settings.fp = mpcdiff_kernel::FixedPoint::new(frac_bits).unwrap();
+    let settings = Settings {
+        fp: mpcdiff_kernel::FixedPoint::new(frac_bits).unwrap(),
+        ..Settings::default()
+    };
     let mut s = Session::new("lenet", settings).unwrap();
     let (_, px) = synthetic_digit(digit.0, digit.1).unwrap();
     s.fuzz_start(&px, o).unwrap();
