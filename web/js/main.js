@@ -21,6 +21,10 @@ const state = {
   encoding: [],
   slice: null,
   error: null,
+  search: null, // the last search: {progress, found, replay, corpusLine, command, args}
+  localization: null,
+  repair: null,
+  applied: null, // the found deviation replayed under the applied repair
 };
 
 const client = new WorkerClient(new URL("./worker.js", import.meta.url));
@@ -81,6 +85,7 @@ async function applySettings() {
       if (p) opt.textContent = `${{ default: "profile default", high: "high (repair)", medium: "medium", low: "low (cheap)" }[opt.value]}: ${p[0]}/${p[1]}`;
     }
     markSliceStale();
+    if (state.search) resetSearch("The settings changed: search again.");
     requestAnalysis();
     refreshCurves();
   } catch (e) {
@@ -159,8 +164,8 @@ function clearResults(message) {
 // ---- rendering ----------------------------------------------------------------------------------
 
 function buildBars() {
-  for (const side of ["plaintext", "mpc"]) {
-    const ol = $(`bars-${side}`);
+  for (const id of ["bars-plaintext", "bars-mpc", "found-bars-plaintext", "found-bars-mpc"]) {
+    const ol = $(id);
     ol.replaceChildren();
     for (let c = 0; c < 10; c++) {
       const li = document.createElement("li");
@@ -170,8 +175,22 @@ function buildBars() {
   }
 }
 
+// One model's class probabilities into the bar list `ol`.
+function fillBars(ol, r) {
+  const items = ol.children;
+  for (let c = 0; c < items.length; c++) {
+    const li = items[c];
+    li.classList.toggle("best", c === r.label);
+    li.querySelector(".fill").style.width = `${(100 * r.probabilities[c]).toFixed(2)}%`;
+    li.querySelector(".p").textContent = pct(r.probabilities[c]);
+    li.setAttribute("aria-label", `class ${c}: ${pct(r.probabilities[c])}`);
+  }
+}
+
 const pct = (p) => `${(100 * p).toFixed(p < 0.001 ? 2 : 1)} %`;
 const sci = (v) => (v === 0 ? "0" : v.toExponential(2));
+const costText = (c) =>
+  `${c.rounds} rounds, ${c.multiplications.toLocaleString("en")} mults, ${(c.cryptenBytes / 1024).toFixed(0)} KiB${c.wrapEvents ? `, ${c.wrapEvents} wraps` : ""}`;
 
 function renderPrediction() {
   const p = state.prediction;
@@ -180,14 +199,7 @@ function renderPrediction() {
     const label = $(`label-${side}`);
     label.textContent = String(r.label);
     label.dataset.label = String(r.label);
-    const items = $(`bars-${side}`).children;
-    for (let c = 0; c < items.length; c++) {
-      const li = items[c];
-      li.classList.toggle("best", c === r.label);
-      li.querySelector(".fill").style.width = `${(100 * r.probabilities[c]).toFixed(2)}%`;
-      li.querySelector(".p").textContent = pct(r.probabilities[c]);
-      li.setAttribute("aria-label", `class ${c}: ${pct(r.probabilities[c])}`);
-    }
+    fillBars($(`bars-${side}`), r);
   }
   const flag = $("flag");
   const disagree = p.plaintext.label !== p.mpc.label;
@@ -198,8 +210,7 @@ function renderPrediction() {
   document.body.dataset.disagree = disagree ? "1" : "0";
   $("dev-max").textContent = sci(p.deviationMax);
   $("dev-l2").textContent = sci(p.deviationL2);
-  const c = p.cost;
-  $("cost").textContent = `${c.rounds} rounds, ${c.multiplications.toLocaleString("en")} mults, ${(c.cryptenBytes / 1024).toFixed(0)} KiB${c.wrapEvents ? `, ${c.wrapEvents} wraps` : ""}`;
+  $("cost").textContent = costText(p.cost);
   const tbody = $("logits").tBodies[0];
   tbody.replaceChildren();
   for (let k = 0; k < p.plaintext.logits.length; k++) {
@@ -363,6 +374,253 @@ function buildLegend() {
   }));
 }
 
+
+// ---- search for a deviation -------------------------------------------------------------------
+
+let searchCall = null;
+let repairCall = null;
+
+function resetSearch(message) {
+  state.search = null;
+  state.localization = null;
+  state.repair = null;
+  state.applied = null;
+  $("search-result").hidden = true;
+  $("search-progress").value = 0;
+  $("search-note").textContent = message ?? "";
+  resetRepair("Find a deviation first.");
+}
+
+function resetRepair(message) {
+  $("votes").replaceChildren();
+  $("exact-layers").replaceChildren();
+  $("localize-source").textContent = "";
+  $("repair-table").hidden = true;
+  $("repair-result").hidden = true;
+  $("repair-progress").value = 0;
+  $("repair-note").textContent = message;
+  $("localize").disabled = !state.search?.found;
+  $("repair-run").disabled = true;
+  $("apply-repair").disabled = true;
+}
+
+function searchArgs(pixels) {
+  const seed = $("search-seed").value.trim() || "0";
+  if (!/^\d+$/.test(seed)) throw new Error("the search seed must be a whole number ≥ 0");
+  return {
+    pixels,
+    seed,
+    mutations: Number($("search-mutations").value),
+    fitness: $("search-fitness").value,
+    mutator: $("search-mutator").value,
+    repeats: 8,
+    chunk: 10,
+  };
+}
+
+async function runSearch() {
+  if (!state.pixels || searchCall) return;
+  resetSearch("Searching…");
+  for (const id of ["search-start", "search-random"]) $(id).disabled = true;
+  $("search-stop").disabled = false;
+  const t0 = performance.now();
+  try {
+    const args = searchArgs(state.pixels);
+    searchCall = client.call("search", args, {
+      onProgress: ({ done, total, note }) => {
+        $("search-progress").max = total;
+        $("search-progress").value = done;
+        $("search-note").textContent = `${done} of ${total} mutants, ${note}`;
+      },
+    });
+    const r = await track(searchCall);
+    state.search = { ...r, args: { ...args, pixels: undefined }, ms: performance.now() - t0 };
+    renderSearch();
+  } catch (e) {
+    $("search-note").textContent = e.message;
+  } finally {
+    searchCall = null;
+    for (const id of ["search-start", "search-random"]) $(id).disabled = false;
+    $("search-stop").disabled = true;
+  }
+}
+
+function renderSearch() {
+  const r = state.search;
+  const p = r.progress;
+  const secs = (r.ms / 1000).toFixed(1);
+  $("search-progress").max = p.budget;
+  $("search-progress").value = p.mutants;
+  if (r.found) {
+    const f = r.found;
+    $("search-note").textContent = f.mutant === null
+      ? "This input already deviates (found at admission)."
+      : `Found after ${f.mutations} mutants (${secs} s); campaign digest ${p.digest}.`;
+    $("search-result").hidden = false;
+    drawPixels($("found-original"), f.originalPixels);
+    drawPixels($("found-input"), f.pixels);
+    const diff = new Float64Array(784);
+    let max = 0;
+    for (let i = 0; i < 784; i++) {
+      diff[i] = f.pixels[i] - f.originalPixels[i];
+      max = Math.max(max, Math.abs(diff[i]));
+    }
+    $("found-diff").replaceChildren(heatMap(diff, [1, 28, 28], max));
+    $("found-plaintext").textContent = String(f.plaintextLabel);
+    $("found-mpc").textContent = String(f.mpcLabel);
+    $("found-l2").textContent = `${f.l2.toFixed(3)} (L∞ ${f.linf.toFixed(3)}, normalised pixels)`;
+    $("found-prob").textContent = `${f.flips} of ${f.runs}`;
+    $("found-path").textContent = f.path.length
+      ? `Path: ${f.path.length} accepted mutants (${f.path.join(", ")}); MPC session seed ${f.mpcSeed}.`
+      : `MPC session seed ${f.mpcSeed}.`;
+    fillBars($("found-bars-plaintext"), r.replay.prediction.plaintext);
+    fillBars($("found-bars-mpc"), r.replay.prediction.mpc);
+  } else {
+    $("search-note").textContent = r.stopped
+      ? `Stopped after ${p.mutants} mutants (${secs} s), no deviation yet.`
+      : `No deviation within ${p.budget} mutants (${secs} s): try another seed, more mutations, fewer fractional bits or a lower level.`;
+  }
+  document.body.dataset.search = p.status;
+  $("search-command").textContent = r.command;
+  const a = $("search-corpus");
+  if (a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
+  a.href = URL.createObjectURL(new Blob([r.corpusLine + "\n"], { type: "application/jsonl" }));
+  resetRepair(r.found ? "Localize the deviation." : "Find a deviation first.");
+}
+
+async function searchRandom() {
+  const index = String(crypto.getRandomValues(new Uint32Array(1))[0] % 1000000);
+  await showSynthetic("1", index);
+  await idle();
+  await runSearch();
+}
+
+// ---- localize and repair --------------------------------------------------------------------
+
+async function runLocalize() {
+  $("localize").disabled = true;
+  $("repair-note").textContent = "Localizing…";
+  try {
+    state.localization = await track(client.call("localize"));
+    renderLocalization();
+    $("repair-run").disabled = false;
+    $("repair-note").textContent = "Localized. Find a repair plan next.";
+  } catch (e) {
+    $("repair-note").textContent = e.message;
+    $("localize").disabled = false;
+  }
+}
+
+const SOURCES = {
+  approximation: "the approximations themselves (the label already flips in float with them)",
+  "fixed-point": "fixed-point encoding and truncation (float with the approximations keeps the label)",
+  "share-randomness": "share randomness (the label flips only with secret shares)",
+};
+
+function renderLocalization() {
+  const l = state.localization;
+  $("localize-source").textContent = `Error source: ${SOURCES[l.source] ?? l.source}.`;
+  const box = $("votes");
+  box.replaceChildren();
+  for (const layer of l.layers.filter((x) => x.activation)) {
+    const v = new Float64Array(layer.error.length);
+    for (const j of layer.high) v[j] = 1;
+    for (const j of layer.low) v[j] = -1;
+    const max = layer.error.reduce((m, e) => Math.max(m, e), 0);
+    const div = document.createElement("div");
+    div.className = "tap";
+    const h = document.createElement("h5");
+    h.textContent = `${layer.name} [${layer.shape.join("×")}]: ${layer.high.length} high votes (red), ${layer.low.length} low (blue); largest error ${sci(max)}`;
+    const canvas = heatMap(v, layer.shape, 1);
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", `${layer.name}: neurons voted responsible (red) and not (blue)`);
+    div.append(h, canvas);
+    box.append(div);
+  }
+  $("exact-layers").replaceChildren(...l.layers.map((layer) => {
+    const li = document.createElement("li");
+    li.className = layer.fixedWhenExact ? "blamed" : "";
+    li.textContent = `${layer.name} made exact: ${layer.fixedWhenExact ? "the deviation disappears" : "still deviates"}`;
+    return li;
+  }));
+}
+
+async function runRepair() {
+  $("repair-run").disabled = true;
+  $("repair-stop").disabled = false;
+  $("repair-note").textContent = "Assessing candidate plans…";
+  try {
+    repairCall = client.call("repair", { check: 20, budget: 1.5 }, {
+      onProgress: ({ done, total }) => {
+        $("repair-progress").max = total;
+        $("repair-progress").value = done;
+        $("repair-note").textContent = `${done} of ${total} candidate plans assessed`;
+      },
+    });
+    state.repair = await track(repairCall);
+    renderRepair();
+  } catch (e) {
+    $("repair-note").textContent = e.message;
+  } finally {
+    repairCall = null;
+    $("repair-stop").disabled = true;
+    $("repair-run").disabled = false;
+  }
+}
+
+function renderRepair() {
+  const r = state.repair;
+  const base = r.baseline;
+  const rows = [["current plan", base, false], ...r.tried.map((t, i) => [t.name, t, i === r.chosen])];
+  const tbody = $("repair-table").tBodies[0];
+  tbody.replaceChildren(...rows.map(([name, t, chosen]) => {
+    const tr = document.createElement("tr");
+    tr.className = chosen ? "chosen" : "";
+    const ratio = t.cost.multiplications / base.cost.multiplications;
+    tr.innerHTML = `<td>${name}${chosen ? " (chosen)" : ""}</td><td>${t.flips}/${t.runs}</td>` +
+      `<td>${t.mpcCorrect}/${r.check}</td><td>${t.cost.multiplications.toLocaleString("en")} (×${ratio.toFixed(3)})</td>` +
+      `<td>${t === base ? "" : t.meets ? "yes" : "no"}</td>`;
+    return tr;
+  }));
+  $("repair-table").hidden = false;
+  if (r.stopped || r.chosen === null) {
+    $("repair-note").textContent = "Stopped before every candidate was assessed.";
+    return;
+  }
+  const c = r.tried[r.chosen];
+  $("repair-note").textContent = c.meets
+    ? `Chosen: ${c.name}. Apply it to the MPC model.`
+    : `No candidate removes the deviation in every run within 1.5× the multiplications; best effort: ${c.name}.`;
+  $("apply-repair").disabled = false;
+}
+
+async function applyRepair() {
+  $("apply-repair").disabled = true;
+  try {
+    const r = await track(client.call("applyRepair"));
+    state.settings = r.settings;
+    state.applied = r.replay;
+    const p = r.replay.prediction;
+    const base = state.repair.baseline.cost;
+    const c = p.cost;
+    const dm = c.multiplications - base.multiplications;
+    const gone = r.replay.flips === 0;
+    const box = $("repair-result");
+    box.hidden = false;
+    box.classList.toggle("ok", gone);
+    box.textContent =
+      `${gone ? "The deviation is gone" : "The deviation remains"}: on the found input the MPC model now says ` +
+      `${p.mpc.label} (plaintext ${p.plaintext.label}), label flips in ${r.replay.flips} of ${r.replay.runs} MPC runs ` +
+      `(before: ${state.search.found.flips} of ${state.search.found.runs}). Cost: ${costText(c)}; ` +
+      `${dm >= 0 ? "+" : ""}${dm.toLocaleString("en")} multiplications (${(100 * dm / base.multiplications).toFixed(2)} %), ` +
+      `rounds ${base.rounds} → ${c.rounds}. Any settings change resets the plan.`;
+    document.body.dataset.repaired = gone ? "1" : "0";
+    requestAnalysis();
+  } catch (e) {
+    $("repair-note").textContent = e.message;
+  }
+}
+
 // ---- wiring -----------------------------------------------------------------------------------
 
 const pad = new Pad($("pad"), () => {
@@ -405,9 +663,17 @@ function wire() {
   $("random").addEventListener("click", randomDigit);
   $("curve-fn").addEventListener("change", refreshCurves);
   $("slice-form").addEventListener("submit", runSlice);
+  $("search-form").addEventListener("submit", (e) => { e.preventDefault(); runSearch(); });
+  $("search-start").addEventListener("click", runSearch);
+  $("search-random").addEventListener("click", searchRandom);
+  $("search-stop").addEventListener("click", () => searchCall && client.cancel(searchCall.id));
+  $("localize").addEventListener("click", runLocalize);
+  $("repair-run").addEventListener("click", runRepair);
+  $("repair-stop").addEventListener("click", () => repairCall && client.cancel(repairCall.id));
+  $("apply-repair").addEventListener("click", applyRepair);
 }
 
-window.__mpcdiff = { state, idle, client, showSynthetic };
+window.__mpcdiff = { state, idle, client, showSynthetic, runSearch };
 
 async function start() {
   wire();

@@ -80,6 +80,75 @@ function predictionOf(p) {
   return r;
 }
 
+function progressOf(p) {
+  const r = {
+    mutants: p.mutants,
+    budget: p.budget,
+    rounds: p.rounds,
+    status: p.status,
+    fitness: p.fitness,
+    accepted: p.accepted,
+    digest: p.digest,
+    done: p.done,
+  };
+  p.free();
+  return r;
+}
+
+function foundOf(f) {
+  const r = {
+    pixels: f.pixels,
+    originalPixels: f.original_pixels,
+    input: f.input,
+    l2: f.l2,
+    linf: f.linf,
+    mpcSeed: f.mpc_seed.toString(),
+    mutant: f.mutant ?? null,
+    mutations: f.mutations,
+    path: f.path,
+    plaintextLabel: f.plaintext_label,
+    mpcLabel: f.mpc_label,
+    plaintextLogits: f.plaintext_logits,
+    mpcLogits: f.mpc_logits,
+    flips: f.flips,
+    runs: f.runs,
+  };
+  f.free();
+  return r;
+}
+
+function replayOf(r) {
+  const out = { prediction: predictionOf(r.prediction), flips: r.flips, runs: r.runs };
+  r.free();
+  return out;
+}
+
+function triedOf(t) {
+  const r = {
+    name: t.name,
+    flips: t.flips,
+    runs: t.runs,
+    mpcCorrect: t.mpc_correct,
+    cost: cost(t.cost),
+    meets: t.meets,
+  };
+  t.free();
+  return r;
+}
+
+function repairOf(r) {
+  const tried = [];
+  for (let i = 0; i < r.tried_count; i++) tried.push(triedOf(r.tried(i)));
+  return {
+    baseline: triedOf(r.baseline),
+    tried,
+    candidates: r.candidates,
+    chosen: r.chosen ?? null,
+    check: r.check,
+    plaintextCorrect: r.plaintext_correct,
+  };
+}
+
 // BigInt seeds cross as decimal strings (postMessage keeps BigInt, but strings are simpler
 // for the page's inputs); the adapter checks the range.
 const seed = (s) => BigInt(s);
@@ -185,6 +254,83 @@ const methods = {
     s.free();
     return r;
   },
+
+  // "Search for a deviation": `mpcdiff fuzz` on a one-input corpus (wasm/src/search.rs).
+  // Starts from `pixels`, then runs `chunk` mutants per step, reporting progress and
+  // stopping between steps on cancel (the result then says `stopped`). args: {pixels, seed,
+  // mutations, fitness ("margin" | "logit-l2"), mutator ("mpcdiff" | "artifact"), repeats,
+  // chunk}.
+  async search(a, ctx) {
+    const s = requireSession();
+    let p = progressOf(s.fuzz_start(
+      a.pixels, seed(a.seed ?? "1"), a.mutations ?? 2000, a.fitness ?? "margin",
+      a.mutator ?? "mpcdiff", a.repeats ?? 8,
+    ));
+    let stopped = false;
+    while (!p.done) {
+      ctx.progress(p.mutants, p.budget, `fitness ${p.fitness.toFixed(3)}`);
+      if (await ctx.yieldCancelled()) { stopped = true; break; }
+      p = progressOf(s.fuzz_step(a.chunk ?? 10));
+    }
+    ctx.progress(p.mutants, p.budget, p.status);
+    const f = s.fuzz_found();
+    return {
+      progress: p,
+      stopped,
+      found: f ? foundOf(f) : null,
+      replay: f ? replayOf(s.fuzz_replay()) : null,
+      corpusLine: s.fuzz_corpus_line(),
+      command: s.fuzz_command(),
+    };
+  },
+
+  // Localizes the found deviation: per nonlinear layer the neuron errors, the high and low
+  // vote sets and whether making the layer exact removes the deviation; the error source.
+  localize() {
+    const l = requireSession().localize();
+    const layers = [];
+    for (let i = 0; i < l.layer_count; i++) {
+      layers.push({
+        name: l.name(i),
+        shape: Array.from(l.shape(i)),
+        activation: l.activation(i),
+        error: l.error(i),
+        high: l.high(i),
+        low: l.low(i),
+        fixedWhenExact: l.fixed_when_exact(i),
+      });
+    }
+    const r = { source: l.source, layers };
+    l.free();
+    return r;
+  },
+
+  // The repair search over the localized deviation, one candidate per step. args: {check,
+  // budget}. Cancel stops it (no plan is chosen then).
+  async repair({ check, budget }, ctx) {
+    const s = requireSession();
+    const total = s.repair_start(check ?? 20, budget ?? 1.5);
+    let r = null;
+    let stopped = false;
+    for (let k = 0; k <= total; k++) {
+      ctx.progress(k, total, "candidate plans");
+      if (await ctx.yieldCancelled()) { stopped = true; break; }
+      const step = s.repair_step();
+      r = repairOf(step);
+      step.free();
+      if (r.chosen !== null) break;
+    }
+    return { ...r, stopped };
+  },
+
+  // Makes the chosen plan the session's, and replays the deviation under it.
+  applyRepair() {
+    const s = requireSession();
+    s.apply_repair();
+    return { settings: settingsOf(s), replay: replayOf(s.fuzz_replay()) };
+  },
+
+  replay: () => replayOf(requireSession().fuzz_replay()),
 
   // The browser benchmark (web/bench.mjs): `predict` on synthetic digits 0..16 of seed 7 in
   // turn (as wasm/benches/session.rs does natively), `warmup` untimed calls, then `count`

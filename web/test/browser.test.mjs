@@ -17,7 +17,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -244,6 +244,158 @@ browserTest("the error curves, the stage breakdown and the decision-boundary sli
   assert.match(slice.note, new RegExp(`^${slice.disagreements} of 121 grid points disagree`));
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "where-errors-come-from.png"), fullPage: true });
+});
+
+/** Back to the default MPC settings through the controls. */
+async function defaultSettings() {
+  await page.selectOption("#profile", "crypten");
+  await page.fill("#frac-bits", "16");
+  await page.dispatchEvent("#frac-bits", "change");
+  await page.selectOption("#trunc", "local");
+  await page.fill("#mpc-seed", "42");
+  await page.dispatchEvent("#mpc-seed", "change");
+  await page.selectOption("#level", "default");
+  await settledState();
+}
+
+/** Clicks `selector` (which starts tracked work) and returns the page state once idle. */
+async function clickAndSettle(selector) {
+  await page.locator(selector).scrollIntoViewIfNeeded();
+  await page.click(selector);
+  return page.evaluate(async () => {
+    await window.__mpcdiff.idle();
+    const s = window.__mpcdiff.state;
+    return JSON.parse(JSON.stringify({
+      search: s.search && {
+        ...s.search,
+        found: s.search.found && {
+          ...s.search.found,
+          input: Array.from(s.search.found.input),
+          plaintextLogits: Array.from(s.search.found.plaintextLogits),
+          mpcLogits: Array.from(s.search.found.mpcLogits),
+          pixels: null,
+          originalPixels: null,
+        },
+        replay: null,
+      },
+      localization: s.localization && {
+        source: s.localization.source,
+        layers: s.localization.layers.map((l) => ({ ...l, error: l.error.length, high: l.high.length, low: l.low.length })),
+      },
+      repair: s.repair,
+      applied: s.applied && {
+        flips: s.applied.flips,
+        runs: s.applied.runs,
+        plaintext: s.applied.prediction.plaintext.label,
+        mpc: s.applied.prediction.mpc.label,
+      },
+    }));
+  });
+}
+
+browserTest("a search stops when asked", async () => {
+  await defaultSettings();
+  await page.evaluate(() => window.__mpcdiff.showSynthetic("1", "0"));
+  await settledState();
+  await page.fill("#search-mutations", "100000");
+  await page.click("#search-start");
+  await page.waitForFunction(() => document.getElementById("search-progress").value >= 20, null, { timeout: 60_000 });
+  const s = await clickAndSettle("#search-stop");
+  assert.equal(s.search.stopped, true);
+  assert.ok(s.search.progress.mutants < 100000, `${s.search.progress.mutants} mutants`);
+  assert.match(await page.textContent("#search-note"), /^Stopped after \d+ mutants/);
+});
+
+browserTest("a seeded search in the page is the native CLI's campaign, bit for bit", async () => {
+  await page.evaluate(() => window.__mpcdiff.showSynthetic("4", "0"));
+  await settledState();
+  await page.fill("#search-seed", "1");
+  await page.fill("#search-mutations", "300");
+  await page.selectOption("#search-fitness", "margin");
+  await page.selectOption("#search-mutator", "mpcdiff");
+  const s = await clickAndSettle("#search-start");
+  const { progress, found, command, corpusLine } = s.search;
+  assert.equal(progress.status, "found", `the search found a deviation (${JSON.stringify(progress)})`);
+  assert.notEqual(found.plaintextLabel, found.mpcLabel);
+  assert.ok(found.flips >= 1 && found.flips <= found.runs);
+  const shown = await page.evaluate(() => ({
+    hidden: document.getElementById("search-result").hidden,
+    plaintext: document.getElementById("found-plaintext").textContent,
+    mpc: document.getElementById("found-mpc").textContent,
+    diff: document.querySelectorAll("#found-diff canvas").length,
+    l2: document.getElementById("found-l2").textContent,
+  }));
+  assert.deepEqual(
+    { ...shown, l2: undefined },
+    { hidden: false, plaintext: String(found.plaintextLabel), mpc: String(found.mpcLabel), diff: 1, l2: undefined },
+  );
+  assert.match(shown.l2, new RegExp(`^${found.l2.toFixed(3)} `));
+
+  // The same campaign natively, from the command and corpus line the page shows.
+  const dir = mkdtempSync(join(workdir, "search-"));
+  writeFileSync(join(dir, "one.jsonl"), corpusLine + "\n");
+  const args = command.split(" ").slice(1).map((a) => (a === "CORPUS" ? join(dir, "one.jsonl") : a));
+  const out = execFileSync(mpcdiff, [...args, "--json", "--out", join(dir, "campaign")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const cli = JSON.parse(out);
+  assert.equal(cli.summary.digest, progress.digest, "campaign digest: wasm in Chromium vs native");
+  assert.equal(cli.summary.mutants, progress.mutants);
+  const line = readFileSync(join(dir, "campaign", "deviations.jsonl"), "utf8").trim().split("\n");
+  assert.equal(line.length, 1);
+  const dev = JSON.parse(line[0]);
+  assert.deepEqual(dev.input, found.input, "the found input, bit for bit");
+  assert.deepEqual(dev.plaintext_logits, found.plaintextLogits);
+  assert.deepEqual(dev.mpc_logits, found.mpcLogits);
+  // u64 seeds do not survive JSON.parse: compare the digits.
+  assert.equal(line[0].match(/"mpc_seed":(\d+)/)[1], found.mpcSeed);
+  assert.equal(dev.mutant, found.mutant);
+  assert.deepEqual(dev.path.map((p) => p.op), found.path);
+});
+
+browserTest("localize and repair in the page make the deviation disappear", async () => {
+  const loc = await clickAndSettle("#localize");
+  const layers = loc.localization.layers;
+  // Every activation and, as CrypTen runs batch norm under MPC, every batch norm, in order.
+  assert.deepEqual(layers.filter((l) => l.activation).map((l) => l.name), ["act1", "act2", "act3", "act4"]);
+  assert.ok(layers.filter((l) => !l.activation).every((l) => /^bn\d$/.test(l.name)));
+  for (const l of layers.filter((x) => x.activation)) {
+    const n = l.shape.reduce((a, b) => a * b, 1);
+    assert.equal(l.error, n, `${l.name}: one error per neuron`);
+    assert.equal(l.high, Math.floor(n / 3), `${l.name}: a third get high votes`);
+  }
+  assert.ok(layers.some((l) => l.fixedWhenExact), "some layer, made exact, removes the deviation");
+  const drawn = await page.evaluate(() => ({
+    votes: document.querySelectorAll("#votes canvas").length,
+    exact: document.querySelectorAll("#exact-layers li").length,
+    source: document.getElementById("localize-source").textContent,
+  }));
+  assert.equal(drawn.votes, layers.filter((l) => l.activation).length, "one vote heat map per activation layer");
+  assert.equal(drawn.exact, layers.length);
+  assert.match(drawn.source, /^Error source: /);
+
+  const rep = await clickAndSettle("#repair-run");
+  const r = rep.repair;
+  assert.notEqual(r.chosen, null, "a plan was chosen");
+  assert.ok(r.baseline.flips >= 1, "the deviation shows under the current plan");
+  const chosen = r.tried[r.chosen];
+  assert.equal(chosen.meets, true, `the chosen plan meets the target: ${JSON.stringify(chosen)}`);
+  assert.equal(chosen.flips, 0);
+  assert.ok(chosen.mpcCorrect >= r.baseline.mpcCorrect, "no accuracy lost on the check digits");
+
+  const applied = await clickAndSettle("#apply-repair");
+  assert.deepEqual(applied.applied, { flips: 0, runs: chosen.runs, plaintext: applied.applied.plaintext, mpc: applied.applied.plaintext });
+  assert.equal(applied.applied.plaintext, applied.search.found.plaintextLabel);
+  const note = await page.textContent("#repair-result");
+  assert.match(note, /^The deviation is gone: .* label flips in 0 of \d+ MPC runs .*multiplications \(\d+\.\d+ %\)/);
+  assert.equal(await page.evaluate(() => document.body.dataset.repaired), "1");
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "search-and-repair.png"), fullPage: true });
+
+  // Any settings change resets the plan, and the search with it.
+  await defaultSettings();
+  assert.equal(await page.evaluate(() => window.__mpcdiff.state.search), null);
 });
 
 browserTest("the page logged no errors", () => {
