@@ -14,6 +14,10 @@
 //!   every call reuses. Its methods are plain Rust returning `Result<_, Failure>`, testable
 //!   natively (`cargo test -p mpcdiff-wasm`); [`js`] holds the thin `#[wasm_bindgen]`
 //!   wrappers, whose results hand bulk numbers over as typed arrays.
+//! * The page's "Search for a deviation" ([`search`]: the kernel's campaign over a one-input
+//!   corpus, equal to `mpcdiff fuzz` on it) and "Localize and repair" ([`repair`]: voting,
+//!   per-layer attribution, the kernel's repair candidates and choice), as more `Session`
+//!   methods; [`js_search`] exports them.
 //! * Argument parsing for what JS may pass loosely (`seed_arg`), and [`Failure`] with
 //!   `into_error`: the one place where a failure becomes a thrown JS `Error`.
 //!

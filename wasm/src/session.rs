@@ -22,9 +22,10 @@
 //! (a [`LayerLevels`] plan). Batch norm's inverse square root stays at the profile's level.
 //! The same plan type takes per-neuron levels, which is what a repair plan is.
 //!
-//! # Later
-//! Fuzzing, localisation and repair need exactly this state (model, settings, buffers, a
-//! level plan per layer), and will be methods over it.
+//! # Search, localization, repair
+//! The deviation search ([`crate::search`]) and its localization and repair
+//! ([`crate::repair`]) are methods over this same state (model, settings, buffers, level
+//! plan): `impl Session` blocks in those modules.
 
 use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
 use mpcdiff_kernel::approx::profile::{self, Profile};
