@@ -1,6 +1,6 @@
 //! The `#[wasm_bindgen]` face of [`crate::session`]: thin wrappers that convert arguments,
 //! call the plain-Rust function and convert the result or the error (through
-//! [`crate::into_error`]).
+//! `crate::into_error`).
 //!
 //! Results are small exported classes with getters rather than serialised objects: bulk
 //! numbers leave as typed arrays (`Vec<f64>` becomes a `Float64Array`, `Vec<u8>` a

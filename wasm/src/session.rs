@@ -2,13 +2,13 @@
 //!
 //! A [`Session`] is plain Rust (tested natively); `crate::js` wraps it for JavaScript. Every
 //! computation is a composition of kernel calls, in this order for each arithmetic: load the
-//! parameters as the model owner's inputs, bring the sample in, run [`forward`], reveal the
+//! parameters as the model owner's inputs, bring the sample in, run [`forward`](mpcdiff_kernel::nn::forward::forward), reveal the
 //! logits. The order matters for the MPC model: it fixes which dealer and PRZS draws each
 //! value takes, so the same settings and seed give the same logits, bit for bit, here, in
 //! `mpcdiff predict` and on every target.
 //!
 //! # The four models of one input
-//! * **plaintext**: [`Float`], exact activations ([`ExactPlan`]), batch norm folded into the
+//! * **plaintext**: [`Float`], exact activations ([`ExactPlan`](mpcdiff_kernel::nn::forward::ExactPlan)), batch norm folded into the
 //!   weights (what PyTorch computes, in `f64`); the reference.
 //! * **float**: [`Float`] with the profile's approximations and batch norm as CrypTen runs it:
 //!   the algorithms alone.
