@@ -3,12 +3,16 @@
 //! browser runs compiled to wasm32. `web/bench.mjs` times it in headless Chromium; the two
 //! medians together are the browser-vs-native row of BENCHMARKS.md.
 //!
+//! Also the page's deviation search (`Session::fuzz_step`, 10 mutants a step: each one
+//! plaintext and one MPC inference plus the mutation), in mutants/s.
+//!
 //! Run: `cargo bench -p mpcdiff-wasm --bench session`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mpcdiff_wasm::search::SearchOptions;
 use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
 
 fn bench_predict(c: &mut Criterion) {
@@ -29,9 +33,28 @@ fn bench_predict(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_search(c: &mut Criterion) {
+    // The page's deviation search from synthetic digit 0 of seed 1 (no deviation within
+    // reach: every step spends its mutants), 10 mutants per step, as the worker runs it;
+    // web/bench.mjs times the same search in Chromium.
+    let (_, px) = synthetic_digit(1, 0).unwrap();
+    let mut g = c.benchmark_group("session");
+    g.throughput(Throughput::Elements(10));
+    let mut s = Session::new("lenet", Settings::default()).unwrap();
+    let o = SearchOptions {
+        mutations: 1_000_000,
+        ..SearchOptions::default()
+    };
+    s.fuzz_start(&px, o).unwrap();
+    g.bench_function("search/lenet/10-mutants", |b| {
+        b.iter(|| black_box(s.fuzz_step(10).unwrap()))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
-    targets = bench_predict
+    targets = bench_predict, bench_search
 }
 criterion_main!(benches);
