@@ -1,4 +1,6 @@
-//! Native vs wasm32: the kernel's determinism probe gives the same digest in both.
+//! Native vs wasm32: the kernel's determinism probe gives the same digest in both, and so does
+//! the browser's deviation search (a whole fuzzing campaign: its digest, mutants and found
+//! input).
 //!
 //! Goal: catch any divergence between x86-64 and wasm32 (32-bit `usize`, float conversions,
 //! `libm`, code generation) in the shared protocols, live, on every run: both sides are
@@ -148,4 +150,117 @@ fn wasm_digest_equals_native() {
             "seed {label}: unexpected message {message:?}"
         );
     }
+}
+
+/// Search cases: `digitSeed:digitIndex:searchSeed:mutations:fracBits:fitness:mutator`. The
+/// first finds a deviation (README), the others spend their budget or find one elsewhere.
+const CAMPAIGNS: [&str; 3] = [
+    "4:0:1:300:16:margin:mpcdiff",
+    "1:0:9:80:16:margin:mpcdiff",
+    "7:2:77:60:12:logit-l2:artifact",
+];
+
+/// FNV-1a over the bit patterns of `values` (what `tests/js/campaign.cjs` prints).
+fn fnv(values: &[f64]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in values {
+        for b in v.to_bits().to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// The browser's search natively: `(digest, mutants, status, found input hash)`.
+fn native_campaign(case: &str) -> (String, u64, &'static str, String) {
+    use mpcdiff_kernel::difftest::fitness::Fitness;
+    use mpcdiff_wasm::search::SearchOptions;
+    use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
+    let f: Vec<&str> = case.split(':').collect();
+    let n = |i: usize| f[i].parse::<u64>().unwrap();
+    let settings = Settings {
+        fp: mpcdiff_kernel::FixedPoint::new(n(4) as u32).unwrap(),
+        ..Settings::default()
+    };
+    let mut s = Session::new("lenet", settings).unwrap();
+    let (_, px) = synthetic_digit(n(0), n(1)).unwrap();
+    let o = SearchOptions {
+        seed: n(2),
+        mutations: n(3),
+        fitness: Fitness::by_name(f[5]).unwrap(),
+        mpcdiff_mutator: f[6] == "mpcdiff",
+        repeats: 8,
+    };
+    s.fuzz_start(&px, o).unwrap();
+    let mut p = s.fuzz_step(0).unwrap();
+    while !p.done() {
+        p = s.fuzz_step(10).unwrap();
+    }
+    let found = s
+        .search()
+        .and_then(|s| s.found())
+        .map_or("-".to_string(), |f| fnv(&f.input));
+    (
+        format!("{:016x}", p.digest),
+        p.mutants,
+        p.status.name(),
+        found,
+    )
+}
+
+// Goal: the page's deviation search, compiled to wasm32 and run under Node, is the same
+// campaign as natively: equal digests (every outcome and logit in order), mutant counts,
+// statuses and found inputs, for three settings. The browser test compares Chromium with the
+// CLI; this one needs no browser.
+#[test]
+fn wasm_campaign_digest_equals_native() {
+    let module = wasm_node_module();
+    if !module.exists() {
+        available_or_skip(&format!("no wasm build at {}", module.display()));
+        return;
+    }
+    let script = workspace_root().join("tests/js/campaign.cjs");
+    let output = match Command::new("node")
+        .arg(&script)
+        .arg(&module)
+        .args(CAMPAIGNS)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            available_or_skip(&format!("cannot run node ({e})"));
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "node {} failed: {stdout}\n{}",
+        script.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut statuses = Vec::new();
+    for case in CAMPAIGNS {
+        let line = stdout
+            .lines()
+            .find(|l| l.split(' ').nth(1) == Some(case))
+            .unwrap_or_else(|| panic!("no line for {case} in node's output:\n{stdout}"));
+        let w: Vec<&str> = line.split(' ').collect();
+        let (digest, mutants, status, found) = native_campaign(case);
+        assert_eq!(
+            (w[2], w[3], w[4], w[5]),
+            (
+                digest.as_str(),
+                mutants.to_string().as_str(),
+                status,
+                found.as_str()
+            ),
+            "campaign {case}: wasm32 (left) vs native (right); replay: node {} {} {case}",
+            script.display(),
+            module.display()
+        );
+        statuses.push(status);
+    }
+    assert_eq!(statuses[0], "found", "the first case finds a deviation");
 }
