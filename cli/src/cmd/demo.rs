@@ -165,9 +165,9 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
             let chosen = &r.tried[r.chosen];
             let plan =
                 crate::engine::plan::RepairPlan::from_json(&r.plan, &loaded.setup, "repair plan")?;
-            std::fs::write(
-                dir.join("plan.json"),
-                serde_json::to_string_pretty(&r.plan)? + "\n",
+            crate::svg::write_atomic(
+                &dir.join("plan.json"),
+                &(serde_json::to_string_pretty(&r.plan)? + "\n"),
             )?;
             eprintln!("[4/4] report: accuracy, known deviations, a new campaign against the repaired model");
             let report = super::report::build(&dir, &loaded, &plan, CHECK, false, &pool, !a.json)?;
