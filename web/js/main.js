@@ -583,6 +583,8 @@ function renderRepair() {
     return tr;
   }));
   $("repair-table").hidden = false;
+  $("repair-progress").max = r.candidates;
+  $("repair-progress").value = r.tried.length;
   if (r.stopped || r.chosen === null) {
     $("repair-note").textContent = "Stopped before every candidate was assessed.";
     return;
