@@ -230,9 +230,9 @@ impl Session {
             });
         }
         let flips = |logits: &[f64]| argmax(logits) != f.label;
-        let source = if flips(&self.stage(Stage::Approximation, &f.input, f.mpc_seed)?) {
+        let source = if flips(&self.stage(Stage::Approximation, &f.input, f.mpc_seed, None)?) {
             Stage::Approximation
-        } else if flips(&self.stage(Stage::FixedPoint, &f.input, f.mpc_seed)?) {
+        } else if flips(&self.stage(Stage::FixedPoint, &f.input, f.mpc_seed, None)?) {
             Stage::FixedPoint
         } else {
             Stage::Shared

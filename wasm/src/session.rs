@@ -8,11 +8,11 @@
 //! `mpcdiff predict` and on every target.
 //!
 //! # The four models of one input
-//! * **plaintext**: [`Float`], exact activations ([`ExactPlan`](mpcdiff_kernel::nn::forward::ExactPlan)), batch norm folded into the
+//! * **plaintext**: [`Float`](mpcdiff_kernel::Float), exact activations ([`ExactPlan`](mpcdiff_kernel::nn::forward::ExactPlan)), batch norm folded into the
 //!   weights (what PyTorch computes, in `f64`); the reference.
-//! * **float**: [`Float`] with the profile's approximations and batch norm as CrypTen runs it:
+//! * **float**: [`Float`](mpcdiff_kernel::Float) with the profile's approximations and batch norm as CrypTen runs it:
 //!   the algorithms alone.
-//! * **fixed**: the same in [`Fixed`] (CrypTen one-party fixed point): adds encoding and
+//! * **fixed**: the same in [`Fixed`](mpcdiff_kernel::Fixed) (CrypTen one-party fixed point): adds encoding and
 //!   truncation error.
 //! * **MPC**: the same in [`Shared`] (two parties, a seeded dealer): adds share randomness.
 //!   Its session is seeded with the MPC seed itself.
@@ -34,7 +34,7 @@ use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Stage, Target};
 use mpcdiff_kernel::nn::forward::{Config, LayerMode, Plan, Tap};
 use mpcdiff_kernel::nn::model::{BnMode, Model};
 use mpcdiff_kernel::nn::spec::{Activation, Kind, Shape};
-use mpcdiff_kernel::{digits, Cost, Fixed, FixedPoint, Float, Shared, TruncMode};
+use mpcdiff_kernel::{digits, Cost, FixedPoint, Shared, TruncMode};
 
 use crate::repair::RepairState;
 use crate::search::Search;
@@ -566,15 +566,16 @@ impl Session {
     }
 
     /// The logits of one normalised sample at `stage` of the module doc's models, with the
-    /// session's plan (`Shared` in a session seeded `seed`).
+    /// session's plan (`Shared` in a session seeded `seed`), with the activations through `tap`.
     pub(crate) fn stage(
         &mut self,
         stage: Stage,
         x: &[f64],
         seed: u64,
+        tap: Option<&mut dyn Tap>,
     ) -> Result<Vec<f64>, Failure> {
         if stage == Stage::Plaintext {
-            return self.plaintext(x, 1, None);
+            return self.plaintext(x, 1, tap);
         }
         let sizes = Sizes::of(&self.model, BN, 1)?;
         let mut logits = vec![0.0; sizes.out];
@@ -582,6 +583,7 @@ impl Session {
             &target(&self.model, &self.settings),
             &self.plan,
             stage,
+            tap,
             seed,
             x,
             &mut logits,
@@ -628,42 +630,10 @@ impl Session {
         let x = self.check_pixels(pixels, 1)?;
         let p = self.predict(pixels)?;
         let s = self.settings;
-        let cfg = Config {
-            profile: s.profile,
-            bn: BN,
-        };
-        let classes = self.model.classes;
-
-        let sizes = Sizes::of(&self.model, BN, 1)?;
         let mut taps = Taps::for_model(&self.model);
-        let mut logits = vec![0.0; classes];
-        oracle::run(
-            &mut Float::new(s.fp),
-            &self.model,
-            &cfg,
-            &self.plan,
-            Some(&mut taps),
-            &x,
-            1,
-            &mut logits,
-            &mut self.float.view(&sizes),
-            true,
-        )?;
+        let logits = self.stage(Stage::Approximation, &x, s.mpc_seed, Some(&mut taps))?;
         let float = Side::new(logits, core::mem::take(&mut taps.layers));
-
-        let mut logits = vec![0.0; classes];
-        oracle::run(
-            &mut Fixed::new(s.fp),
-            &self.model,
-            &cfg,
-            &self.plan,
-            Some(&mut taps),
-            &x,
-            1,
-            &mut logits,
-            &mut self.ring.view(&sizes),
-            true,
-        )?;
+        let logits = self.stage(Stage::FixedPoint, &x, s.mpc_seed, Some(&mut taps))?;
         let fixed = Side::new(logits, taps.layers);
 
         let stages = [p.plaintext, float, fixed, p.mpc];

@@ -130,6 +130,7 @@ impl<'s> Workspace<'s> {
             &self.setup.target(),
             plan,
             stage,
+            None,
             seed,
             x,
             &mut logits,

@@ -186,8 +186,9 @@ pub enum Stage {
     Shared,
 }
 
-/// The logits of `x` (one sample) at stage `stage` (`Shared` uses session seed `seed`).
-/// The [`Float`] and [`Fixed`] stages load their parameters themselves into `f` / `r` buffers.
+/// The logits of `x` (one sample) at stage `stage` (`Shared` uses session seed `seed`), with
+/// the activations through `tap`. The [`Float`] and [`Fixed`] stages load their parameters
+/// themselves into `f` / `r` buffers.
 ///
 /// # Errors
 /// As [`run`].
@@ -196,6 +197,7 @@ pub fn stage(
     t: &Target<'_, '_>,
     plan: &dyn Plan,
     stage: Stage,
+    tap: Option<&mut dyn Tap>,
     seed: u64,
     x: &[f64],
     logits: &mut [f64],
@@ -209,15 +211,15 @@ pub fn stage(
         bn: t.bn,
     };
     match stage {
-        Stage::Plaintext => plaintext(t, None, x, 1, logits, f, true),
+        Stage::Plaintext => plaintext(t, tap, x, 1, logits, f, true),
         Stage::Approximation => {
             let mut a = Float::new(t.fp);
-            run(&mut a, t.model, &cfg, plan, None, x, 1, logits, f, true)
+            run(&mut a, t.model, &cfg, plan, tap, x, 1, logits, f, true)
         }
         Stage::FixedPoint => {
             let mut a = Fixed::new(t.fp);
-            run(&mut a, t.model, &cfg, plan, None, x, 1, logits, r, true)
+            run(&mut a, t.model, &cfg, plan, tap, x, 1, logits, r, true)
         }
-        Stage::Shared => mpc(t, plan, None, seed, x, 1, logits, s, words).map(|_| ()),
+        Stage::Shared => mpc(t, plan, tap, seed, x, 1, logits, s, words).map(|_| ()),
     }
 }
