@@ -363,13 +363,7 @@ impl Session {
     ) -> Result<Tried, Failure> {
         let f = self.found_deviation()?;
         let mpc_seed = self.settings().mpc_seed;
-        let (_, cost) = self.mpc_with(&f.input, f.mpc_seed, plan, None)?;
-        let mut flips = 0;
-        for k in 0..u64::from(f.runs) {
-            let seed = mpcdiff_kernel::difftest::campaign::repeat_seed(f.mpc_seed, k);
-            let (m, _) = self.mpc_with(&f.input, seed, plan, None)?;
-            flips += u32::from(argmax(&m) != f.label);
-        }
+        let r = self.runs(&f.input, f.mpc_seed, f.label, f.runs, plan, None)?;
         let mut mpc_correct = 0;
         for (i, (y, x)) in st.check.iter().enumerate() {
             let seed = evaluation_seed(mpc_seed, Evaluation::Seed(i as u64));
@@ -378,10 +372,10 @@ impl Session {
         }
         Ok(Tried {
             name: name.to_string(),
-            flips,
-            runs: f.runs,
+            flips: r.flips,
+            runs: r.runs,
             mpc_correct,
-            cost,
+            cost: r.cost,
             meets: false,
         })
     }
@@ -448,16 +442,22 @@ impl Session {
         let plain = self.plaintext(&f.input, 1, Some(&mut taps))?;
         let plaintext = Side::new(plain, core::mem::take(&mut taps.layers));
         let plan = self.plan().clone();
-        let (logits, cost) = self.mpc_with(&f.input, f.mpc_seed, &plan, Some(&mut taps))?;
-        let (flips, runs) = self.flips(&f.input, f.mpc_seed, f.label, f.runs)?;
+        let r = self.runs(
+            &f.input,
+            f.mpc_seed,
+            f.label,
+            f.runs,
+            &plan,
+            Some(&mut taps),
+        )?;
         Ok(Replay {
             prediction: Prediction {
                 plaintext,
-                mpc: Side::new(logits, taps.layers),
-                cost,
+                mpc: Side::new(r.logits, taps.layers),
+                cost: r.cost,
             },
-            flips,
-            runs,
+            flips: r.flips,
+            runs: r.runs,
         })
     }
 }

@@ -31,6 +31,9 @@ use mpcdiff_kernel::difftest::campaign::{
 use mpcdiff_kernel::difftest::fitness::{is_deviation, Fitness};
 use mpcdiff_kernel::difftest::mutation::{distance, Domain, Mutator, Operator};
 
+use mpcdiff_kernel::nn::forward::{Plan, Tap};
+use mpcdiff_kernel::Cost;
+
 use crate::session::Session;
 use crate::{models, Failure};
 
@@ -291,7 +294,7 @@ impl Session {
             found: None,
         };
         let seed = evaluation_seed(settings.mpc_seed, Evaluation::Seed(0));
-        let (mpc, _) = self.mpc_planned(&s.original, seed)?;
+        let (mpc, _) = self.mpc_planned(&s.original, seed, None)?;
         let status = {
             let mut camp = Campaign::new(
                 settings,
@@ -410,7 +413,7 @@ impl Session {
                 &mut |p, x, pl, mp| {
                     let r = self.plaintext(x, 1, None).and_then(|l| {
                         pl.copy_from_slice(&l);
-                        let (m, _) = self.mpc_planned(x, p.mpc_seed)?;
+                        let (m, _) = self.mpc_planned(x, p.mpc_seed, None)?;
                         mp.copy_from_slice(&m);
                         Ok(())
                     });
@@ -472,7 +475,8 @@ impl Session {
         mpc: Vec<f64>,
     ) -> Result<Found, Failure> {
         let label = s.label();
-        let (flips, runs) = self.flips(&input, mpc_seed, label, s.repeats)?;
+        let plan = self.plan().clone();
+        let r = self.runs(&input, mpc_seed, label, s.repeats, &plan, None)?;
         let (l2, linf) = distance(&input, &s.original);
         Ok(Found {
             original: s.original.clone(),
@@ -485,28 +489,52 @@ impl Session {
             mpc,
             l2,
             linf,
-            flips,
-            runs,
+            flips: r.flips,
+            runs: r.runs,
             input,
         })
     }
 
-    /// How many of `runs` MPC sessions (seeded `seed` and its [`repeat_seed`]s) give `x` a
-    /// label other than `label`, under the session's plan.
-    pub(crate) fn flips(
+    /// `x` in `runs` MPC sessions with `plan`, seeded `seed` and its [`repeat_seed`]s: how many
+    /// give a label other than `label`, and the first run's logits and cost (its activations
+    /// through `tap`).
+    pub(crate) fn runs(
         &mut self,
         x: &[f64],
         seed: u64,
         label: usize,
         runs: u32,
-    ) -> Result<(u32, u32), Failure> {
-        let mut flips = 0;
-        for k in 0..u64::from(runs.max(1)) {
-            let (m, _) = self.mpc_planned(x, repeat_seed(seed, k))?;
-            flips += u32::from(mpcdiff_kernel::difftest::fitness::argmax(&m) != label);
+        plan: &dyn Plan,
+        mut tap: Option<&mut dyn Tap>,
+    ) -> Result<Runs, Failure> {
+        let mut r = Runs {
+            flips: 0,
+            runs: runs.max(1),
+            logits: Vec::new(),
+            cost: Cost::default(),
+        };
+        for k in 0..u64::from(r.runs) {
+            let t = if k == 0 { tap.take() } else { None };
+            let (m, cost) = self.mpc_with(x, repeat_seed(seed, k), plan, t)?;
+            r.flips += u32::from(mpcdiff_kernel::difftest::fitness::argmax(&m) != label);
+            if k == 0 {
+                (r.logits, r.cost) = (m, cost);
+            }
         }
-        Ok((flips, runs.max(1)))
+        Ok(r)
     }
+}
+
+/// What [`Session::runs`] found.
+pub(crate) struct Runs {
+    /// Runs whose label is not the expected one.
+    pub flips: u32,
+    /// Runs.
+    pub runs: u32,
+    /// The first run's logits.
+    pub logits: Vec<f64>,
+    /// The first run's cost.
+    pub cost: Cost,
 }
 
 #[cfg(test)]
@@ -545,7 +573,7 @@ mod tests {
         assert_eq!(f, b.search().unwrap().found().unwrap().clone());
         let plain = a.plaintext(&f.input, 1, None).unwrap();
         assert_eq!(plain, f.plaintext);
-        let (mpc, _) = a.mpc_planned(&f.input, f.mpc_seed).unwrap();
+        let (mpc, _) = a.mpc_planned(&f.input, f.mpc_seed, None).unwrap();
         assert_eq!(mpc, f.mpc);
         assert!(is_deviation(&plain, &mpc, f.label));
         assert!(f.flips >= 1 && f.flips <= f.runs && f.runs == 8);

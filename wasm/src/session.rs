@@ -558,9 +558,10 @@ impl Session {
         &mut self,
         x: &[f64],
         seed: u64,
+        tap: Option<&mut dyn Tap>,
     ) -> Result<(Vec<f64>, Cost), Failure> {
         let plan = core::mem::take(&mut self.plan);
-        let r = self.mpc_with(x, seed, &plan, None);
+        let r = self.mpc_with(x, seed, &plan, tap);
         self.plan = plan;
         r
     }
@@ -600,14 +601,6 @@ impl Session {
         self.check_pixels(pixels, 1)
     }
 
-    /// The MPC model on one normalised sample with the session's plan and MPC seed.
-    fn mpc(&mut self, x: &[f64], tap: Option<&mut dyn Tap>) -> Result<(Vec<f64>, Cost), Failure> {
-        let plan = core::mem::take(&mut self.plan);
-        let r = self.mpc_with(x, self.settings.mpc_seed, &plan, tap);
-        self.plan = plan;
-        r
-    }
-
     /// The plaintext and the MPC model on one 28×28 image of intensities in [0, 1] (row-major;
     /// values outside [0, 1] are allowed, as a perturbed input may have them), with every
     /// activation layer's outputs.
@@ -616,7 +609,7 @@ impl Session {
         let mut taps = Taps::for_model(&self.model);
         let plain = self.plaintext(&x, 1, Some(&mut taps))?;
         let plaintext = Side::new(plain, core::mem::take(&mut taps.layers));
-        let (logits, cost) = self.mpc(&x, Some(&mut taps))?;
+        let (logits, cost) = self.mpc_planned(&x, self.settings.mpc_seed, Some(&mut taps))?;
         Ok(Prediction {
             plaintext,
             mpc: Side::new(logits, taps.layers),
