@@ -31,3 +31,26 @@ pub fn note(message: &str) {
 pub fn error(e: &anyhow::Error) {
     let _ = writeln!(io::stderr().lock(), "error: {e:#}");
 }
+
+/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename, so an
+/// interrupted run never leaves a half-written file (nor, on failure, the temporary one).
+pub fn write_atomic(path: &std::path::Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .context("the output path has no file name")?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, contents).with_context(|| format!("could not write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("could not move {} to {}", tmp.display(), path.display())
+    })?;
+    Ok(())
+}

@@ -281,25 +281,3 @@ impl Chart {
         o
     }
 }
-
-/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename, so an
-/// interrupted run never leaves a half-written file.
-pub fn write_atomic(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .context("the output path has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, contents).with_context(|| format!("could not write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("could not move {} to {}", tmp.display(), path.display()))?;
-    Ok(())
-}

@@ -34,7 +34,8 @@ use serde::Serialize;
 use super::mul::{trunc_name, TruncArg};
 use crate::error::{usage, UsageError};
 use crate::output;
-use crate::svg::{write_atomic, Chart, Scale, Series, PALETTE};
+use crate::output::write_atomic;
+use crate::svg::{Chart, Scale, Series, PALETTE};
 
 /// The largest `--points`.
 pub const POINTS_MAX: usize = 10_001;
@@ -475,7 +476,7 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
                 series("shared − fixed", PALETTE[3], true, &|o| o.share_error()),
             ],
         };
-        write_atomic(path, &chart.render())?;
+        write_atomic(path, chart.render())?;
     }
 
     let samples: Vec<Sample> = x
@@ -614,7 +615,7 @@ fn encoding(fp: FixedPoint, json: bool, plot: Option<&Path>) -> anyhow::Result<(
                 })
                 .collect(),
         };
-        write_atomic(path, &chart.render())?;
+        write_atomic(path, chart.render())?;
     }
     if json {
         #[derive(Serialize)]

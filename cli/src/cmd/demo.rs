@@ -165,7 +165,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
             let chosen = &r.tried[r.chosen];
             let plan =
                 crate::engine::plan::RepairPlan::from_json(&r.plan, &loaded.setup, "repair plan")?;
-            crate::svg::write_atomic(
+            crate::output::write_atomic(
                 &dir.join("plan.json"),
                 &(serde_json::to_string_pretty(&r.plan)? + "\n"),
             )?;

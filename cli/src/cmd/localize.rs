@@ -15,7 +15,7 @@ use crate::engine::localization::{self, Localization};
 use crate::engine::pool::Pool;
 use crate::error::usage;
 use crate::output;
-use crate::svg::write_atomic;
+use crate::output::write_atomic;
 
 /// Options of `localize`.
 #[derive(Clone, Debug, Args)]
@@ -107,7 +107,7 @@ pub fn run(a: &LocalizeArgs) -> anyhow::Result<()> {
     for l in loc.layers.iter().filter(|l| l.activation) {
         write_atomic(
             &a.campaign.join(format!("heatmap-{}.svg", l.name)),
-            &localization::heatmap_svg(l),
+            localization::heatmap_svg(l),
         )?;
     }
     if a.json {

@@ -21,7 +21,7 @@ use crate::engine::pool::Pool;
 use crate::engine::repair::{self, Assessment, Tried, QUICK_STEPS, STEPS};
 use crate::error::{usage, UsageError};
 use crate::output;
-use crate::svg::write_atomic;
+use crate::output::write_atomic;
 
 /// Options of `repair`.
 #[derive(Clone, Debug, Args)]

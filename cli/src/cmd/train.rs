@@ -183,28 +183,6 @@ fn progress(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .context("the output path has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("could not write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("could not move {} to {}", tmp.display(), path.display())
-    })?;
-    Ok(())
-}
-
 /// Runs `train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let plan = Plan::from_args(args)?;
@@ -269,7 +247,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let model = train::to_model(arch, &data, &r, plan.seed, &trained);
     let bytes = format::write_model(&model);
     debug_assert!(train::read_model(&bytes).is_ok());
-    write_atomic(&plan.out, &bytes)?;
+    crate::output::write_atomic(&plan.out, &bytes)?;
     let digest = format!("{:016x}", Digest::new().bytes(&bytes).finish());
     let (n_train, n_test) = (data.train.len(), data.test.len());
     let train_acc = trained.train_correct as f64 / n_train as f64;

@@ -33,7 +33,7 @@ use super::pool::Pool;
 use super::target::{Setup, TargetArgs};
 use super::workspace::Workspace;
 use crate::error::{usage, UsageError};
-use crate::svg::write_atomic;
+use crate::output::write_atomic;
 
 /// One mutation on the path from a seed to its deviation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
