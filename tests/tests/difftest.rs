@@ -308,6 +308,17 @@ fn voting_counts_floor_n_tau_per_input_and_high_wins_in_plans() {
         .unwrap()
         .to_vec();
     assert_eq!(sel, vec![0, 2]); // ties by index
+                                 // Neuron 2 tops both tallies: it stays in the high set only; the low set keeps its order.
+    let (mut ho, mut lo) = ([0u32; 6], [0u32; 6]);
+    let (hs, ls) = voting::sets(
+        &[4, 0, 5, 1, 0, 0],
+        &[0, 3, 6, 2, 1, 0],
+        Thresholds::ARTIFACT,
+        &mut ho,
+        &mut lo,
+    )
+    .unwrap();
+    assert_eq!((hs, ls), (&[2u32, 0][..], &[1u32][..]));
     let mut levels = [Level::new(0, 0); 4];
     assign(
         &mut levels,

@@ -204,11 +204,11 @@ impl Session {
                     .map(|j| libm::fabs(p[j] - m[j]))
                     .collect();
                 offset += n;
-                let (mut hv, mut lv, mut order) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
+                let (mut hv, mut lv) = (vec![0u32; n], vec![0u32; n]);
+                let (mut order, mut low_order) = (vec![0u32; n], vec![0u32; n]);
                 voting::vote(&error, th, &mut order, &mut hv, &mut lv)?;
-                high = voting::select(&hv, th.high, &mut order)?.to_vec();
-                low = voting::select(&lv, th.low, &mut order)?.to_vec();
-                low.retain(|j| !high.contains(j));
+                let (h, l) = voting::sets(&hv, &lv, th, &mut order, &mut low_order)?;
+                (high, low) = (h.to_vec(), l.to_vec());
             }
             let exact = Exact {
                 plan: &plan,

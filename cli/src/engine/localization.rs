@@ -169,9 +169,9 @@ pub fn localize(
             }
             offset += n;
         }
-        let high_set = voting::select(&high, th.high, &mut order)?.to_vec();
-        let mut low_set = voting::select(&low, th.low, &mut order)?.to_vec();
-        low_set.retain(|j| !high_set.contains(j));
+        let mut low_order = vec![0u32; n];
+        let (high_set, low_set) = voting::sets(&high, &low, th, &mut order, &mut low_order)?;
+        let (high_set, low_set) = (high_set.to_vec(), low_set.to_vec());
         voting::rank_signed(&high, &low, &mut order)?;
         let top = order
             .iter()

@@ -113,6 +113,32 @@ pub fn select<'o>(votes: &[u32], tau: f64, order: &'o mut [u32]) -> Result<&'o [
     Ok(&order[..m])
 }
 
+/// The artifact's two sets from a layer's tallies: the high set (the ⌊n·τ⁺⌋ neurons with most
+/// high votes, ranked in `high_order`) and the low set (the ⌊n·τ⁻⌋ with most low votes, minus
+/// the high set: the high set wins, compacted at the front of `low_order`).
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] for slices of different lengths.
+pub fn sets<'o>(
+    high: &[u32],
+    low: &[u32],
+    th: Thresholds,
+    high_order: &'o mut [u32],
+    low_order: &'o mut [u32],
+) -> Result<(&'o [u32], &'o [u32])> {
+    let high_set = select(high, th.high, high_order)?;
+    let m = select(low, th.low, low_order)?.len();
+    let mut kept = 0;
+    for k in 0..m {
+        let j = low_order[k];
+        if !high_set.contains(&j) {
+            low_order[kept] = j;
+            kept += 1;
+        }
+    }
+    Ok((high_set, &low_order[..kept]))
+}
+
 /// Ranks neurons by signed score `high − low` (descending, ties by index) into `order`.
 ///
 /// # Errors
