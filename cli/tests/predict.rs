@@ -62,7 +62,7 @@ fn synthetic_digits_are_classified_as_drawn() {
             path.to_str().unwrap(),
             "--json",
         ]);
-        assert_eq!(v["schema"], "mpcdiff.predict/1");
+        assert_eq!(v["schema"], "mpcdiff.predict/2");
         assert_eq!(v["features"], 784);
         right += usize::from(v["plaintext"]["label"] == u64::from(label));
         assert_eq!(v["agree"], v["plaintext"]["label"] == v["mpc"]["label"]);

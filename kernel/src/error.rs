@@ -59,6 +59,11 @@ pub enum Error {
         /// What is wrong, in a few words.
         what: &'static str,
     },
+    /// Something the chosen deployment's framework cannot run (its importer refuses it).
+    Unsupported {
+        /// What, and what to use instead.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -82,6 +87,7 @@ impl fmt::Display for Error {
             Error::DivisionByZero => write!(f, "division by a public zero"),
             Error::OutOfRange { what } => write!(f, "parameter out of range: {what}"),
             Error::Malformed { what } => write!(f, "malformed input: {what}"),
+            Error::Unsupported { what } => write!(f, "not supported: {what}"),
         }
     }
 }

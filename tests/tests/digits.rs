@@ -13,10 +13,8 @@
 
 use mpcdiff_kernel::digits::{self, BOX, PIXELS, SIDE};
 use mpcdiff_kernel::Error;
-use mpcdiff_tests::reference::shared_dir;
+use mpcdiff_tests::mnist::mnist;
 use mpcdiff_tests::support::within_sigma;
-use std::io::{Read, Write};
-use std::path::PathBuf;
 
 /// The seed of every test here (a failing test names the index too).
 const SEED: u64 = 0x5EED_D161;
@@ -73,66 +71,6 @@ fn ink(img: &[f32]) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // MNIST files
 // ---------------------------------------------------------------------------------------------
-
-struct Mnist {
-    /// Intensities in [0, 1] (byte / 255), 784 per image.
-    images: Vec<f32>,
-    labels: Vec<u8>,
-}
-
-impl Mnist {
-    fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    fn image(&self, i: usize) -> &[f32] {
-        &self.images[i * PIXELS..(i + 1) * PIXELS]
-    }
-}
-
-fn gunzip(path: &PathBuf) -> Vec<u8> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_end(&mut bytes)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    bytes
-}
-
-fn be_u32(b: &[u8], at: usize) -> usize {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize
-}
-
-/// MNIST split `split` ("train" or "t10k"), or `None` after printing a `SKIP:` line for `test`
-/// when the shared material or the MNIST directory is absent. Files that exist but do not parse
-/// are a failure.
-fn mnist(test: &str, split: &str) -> Option<Mnist> {
-    let dir = shared_dir().map(|s| s.join("data/mnist"));
-    let Some(dir) = dir.filter(|d| d.is_dir()) else {
-        // Straight to stderr, past the test harness's capture, so the skip is visible.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIP: {test}: MNIST not found (set MPCDIFF_SHARED or place shared/data/mnist next \
-             to the repository)"
-        );
-        return None;
-    };
-    let images_path = dir.join(format!("{split}-images-idx3-ubyte.gz"));
-    let labels_path = dir.join(format!("{split}-labels-idx1-ubyte.gz"));
-    let images = gunzip(&images_path);
-    let labels = gunzip(&labels_path);
-    assert_eq!(be_u32(&images, 0), 2051, "{}: magic", images_path.display());
-    assert_eq!(be_u32(&labels, 0), 2049, "{}: magic", labels_path.display());
-    let n = be_u32(&images, 4);
-    assert_eq!((be_u32(&images, 8), be_u32(&images, 12)), (SIDE, SIDE));
-    assert_eq!(be_u32(&labels, 4), n);
-    assert_eq!(images.len(), 16 + n * PIXELS);
-    assert_eq!(labels.len(), 8 + n);
-    Some(Mnist {
-        images: images[16..].iter().map(|&b| f32::from(b) / 255.0).collect(),
-        labels: labels[8..].to_vec(),
-    })
-}
 
 // ---------------------------------------------------------------------------------------------
 // Determinism

@@ -23,6 +23,7 @@ use mpcdiff_kernel::difftest::plan::nonlinear_layers;
 use mpcdiff_kernel::difftest::recorder::Recorder;
 use mpcdiff_kernel::difftest::repair::{self, Candidate, LayerFacts, Score, QUICK_STEPS};
 use mpcdiff_kernel::difftest::voting::{self, Thresholds};
+use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{default_level, LayerMode, Plan};
 use mpcdiff_kernel::nn::spec::Shape;
 use mpcdiff_kernel::{digits, Cost};
@@ -297,7 +298,7 @@ impl Session {
                 // A layer the session already runs at one level starts from that level.
                 let default = match current.mode(l.name) {
                     LayerMode::Levels(&[one]) => one,
-                    _ => default_level(model.spec.layers[l.index].kind, profile)
+                    _ => default_level(&model.spec, l.index, profile, Deployment::Crypten)
                         .unwrap_or(Level::new(0, 0)),
                 };
                 LayerFacts {

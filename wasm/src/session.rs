@@ -31,8 +31,9 @@ use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
 use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Stage, Target};
-use mpcdiff_kernel::nn::forward::{Config, LayerMode, Plan, Tap};
-use mpcdiff_kernel::nn::model::{BnMode, Model};
+use mpcdiff_kernel::nn::deploy::Deployment;
+use mpcdiff_kernel::nn::forward::{self, Config, LayerMode, Plan, Tap};
+use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::nn::spec::{Activation, Kind, Shape};
 use mpcdiff_kernel::{digits, Cost, FixedPoint, Shared, TruncMode};
 
@@ -335,7 +336,7 @@ fn target<'m>(model: &'m Model<'static>, settings: &Settings) -> Target<'m, 'sta
         profile: settings.profile,
         fp: settings.fp,
         trunc: settings.trunc,
-        bn: BN,
+        deploy: DEPLOY,
     }
 }
 
@@ -360,9 +361,9 @@ pub struct Session {
     pub(crate) repair: Option<RepairState>,
 }
 
-/// How batch norm runs in every model but the plaintext one: as CrypTen runs it (the
-/// default of `mpcdiff eval` and `predict`).
-const BN: BnMode = BnMode::Crypten;
+/// What every model but the plaintext one runs: what `crypten.nn.from_pytorch` makes of it
+/// (the default of `mpcdiff eval` and `predict`).
+const DEPLOY: Deployment = Deployment::Crypten;
 
 impl Session {
     /// A session over the embedded model `model` (see [`models::load`]).
@@ -510,7 +511,7 @@ impl Session {
         batch: usize,
         tap: Option<&mut dyn Tap>,
     ) -> Result<Vec<f64>, Failure> {
-        let sizes = Sizes::of(&self.model, BnMode::Folded, batch)?;
+        let sizes = Sizes::of(&self.model, Deployment::Folded, batch)?;
         let mut logits = vec![0.0; sizes.out];
         oracle::plaintext(
             &target(&self.model, &self.settings),
@@ -536,7 +537,7 @@ impl Session {
         plan: &dyn Plan,
         tap: Option<&mut dyn Tap>,
     ) -> Result<(Vec<f64>, Cost), Failure> {
-        let sizes = Sizes::of(&self.model, BN, 1)?;
+        let sizes = Sizes::of(&self.model, DEPLOY, 1)?;
         let mut logits = vec![0.0; sizes.out];
         let cost = oracle::mpc(
             &target(&self.model, &self.settings),
@@ -578,7 +579,7 @@ impl Session {
         if stage == Stage::Plaintext {
             return self.plaintext(x, 1, tap);
         }
-        let sizes = Sizes::of(&self.model, BN, 1)?;
+        let sizes = Sizes::of(&self.model, DEPLOY, 1)?;
         let mut logits = vec![0.0; sizes.out];
         oracle::stage(
             &target(&self.model, &self.settings),
@@ -765,15 +766,25 @@ impl Session {
         }
 
         let s = self.settings;
-        let sizes = Sizes::of(&self.model, BN, SLICE_CHUNK)?;
+        let sizes = Sizes::of(&self.model, DEPLOY, SLICE_CHUNK)?;
         let words = sized(&mut self.words, sizes.words);
         let mut sh = Shared::new(s.fp, s.mpc_seed, words).with_truncation(s.trunc);
         let cfg = Config {
             profile: s.profile,
-            bn: BN,
+            deploy: DEPLOY,
         };
-        self.model
-            .load(&mut sh, BN, self.shares.view(&sizes).params)?;
+        {
+            let buf = self.shares.view(&sizes);
+            self.model.load(&mut sh, DEPLOY, buf.params)?;
+            forward::prepare(
+                &mut sh,
+                &self.model,
+                buf.params,
+                &cfg,
+                &self.plan,
+                buf.arena,
+            )?;
+        }
         let before = sh.cost();
         let mut mpc = Vec::with_capacity(n);
         let mut logits = vec![0.0; SLICE_CHUNK * classes];
@@ -781,7 +792,7 @@ impl Session {
             let batch = chunk.len() / features;
             let out = &mut logits[..batch * classes];
             // The last chunk may be short: its view is shorter, the loaded weights stay.
-            let mut buf = self.shares.view(&Sizes::of(&self.model, BN, batch)?);
+            let mut buf = self.shares.view(&Sizes::of(&self.model, DEPLOY, batch)?);
             oracle::run(
                 &mut sh,
                 &self.model,

@@ -23,7 +23,7 @@ use super::report::ReportJson;
 use crate::engine::fuzzing::{self, RunOptions, Summary};
 use crate::engine::localization::Sources;
 use crate::engine::pool::Pool;
-use crate::engine::target::{BnArg, Setup, TargetArgs};
+use crate::engine::target::{DeployArg, Setup, TargetArgs};
 use crate::output;
 
 /// Options of `demo`.
@@ -89,7 +89,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
         profile: "crypten".into(),
         frac_bits: 16,
         trunc: TruncArg::Local,
-        bn: BnArg::Crypten,
+        deploy: DeployArg::Crypten,
     };
     let campaign = CampaignArgs {
         data: a.data.clone(),

@@ -1,15 +1,15 @@
 //! `mpcdiff eval`: plaintext vs MPC accuracy of a model on its full test split.
 //!
 //! `mpcdiff eval --model lenet|lenet-relu|credit-mlp|bank-mlp|FILE --profile crypten|mpcdiff|…
-//! --data DIR [--frac-bits F] [--mpc-seed S] [--trunc local|dealer] [--bn crypten|folded]
+//! --data DIR [--frac-bits F] [--mpc-seed S] [--trunc local|dealer] [--deploy crypten|crypten-modules|folded]
 //! [--limit N] [--batch B] [--threads T] [--json]`
 //!
 //! Runs every test example through
 //! * the **plaintext model**: the kernel's forward pass in `f64` with exact activations and
 //!   exact batch norm (what PyTorch computes, up to f32 vs f64), and
 //! * the **MPC model**: the same forward pass on two-party shares with the profile's
-//!   approximations, batch norm as CrypTen evaluates it (`--bn crypten`, default) or folded
-//!   into the weights (`--bn folded`),
+//!   approximations, deployed as `--deploy` says (default `crypten`: what
+//!   `crypten.nn.from_pytorch` makes of the model; see `mpcdiff_kernel::nn::deploy`),
 //!
 //! and reports both accuracies, the agreement rate, the **deviations** (MPC label ≠
 //! plaintext label while the plaintext label is correct: MPCDiff's definition) and the MPC
@@ -20,9 +20,9 @@
 //! Examples are evaluated in batches of `--batch`; batch `k` runs in its own MPC session
 //! seeded with `splitmix64(mpc_seed ^ k)`, so the result does not depend on `--threads`.
 //!
-//! # JSON (`--json`), schema `mpcdiff.eval/1`
+//! # JSON (`--json`), schema `mpcdiff.eval/2`
 //! `{schema, command: "eval", version, model, architecture, dataset, profile, frac_bits,
-//! mpc_seed, trunc, bn, examples, plaintext_correct, mpc_correct, plaintext_accuracy,
+//! mpc_seed, trunc, deploy, examples, plaintext_correct, mpc_correct, plaintext_accuracy,
 //! mpc_accuracy, agreement, deviations, deviation_indices (test-split indices),
 //! cost_per_inference: {rounds_per_batch, batch, mul_triples, square_pairs,
 //! matrix_triples, and_triples, b2a_bits, bytes_per_party, crypten_bytes, truncations,
@@ -34,8 +34,8 @@ use anyhow::Context;
 use clap::Args;
 use mpcdiff_kernel::difftest::fitness::argmax;
 use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes};
+use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::DefaultPlan;
-use mpcdiff_kernel::nn::model::BnMode;
 use mpcdiff_kernel::{Cost, Share};
 use serde::Serialize;
 
@@ -96,7 +96,7 @@ struct Report {
     frac_bits: u32,
     mpc_seed: u64,
     trunc: &'static str,
-    bn: &'static str,
+    deploy: &'static str,
     examples: usize,
     plaintext_correct: usize,
     mpc_correct: usize,
@@ -127,7 +127,8 @@ fn buffers<E: Copy + Default>(s: &Sizes) -> [Vec<E>; 4] {
 fn run_batch(setup: &Setup, seed: u64, x: &[f64], n: usize) -> BatchResult {
     let (t, m) = (setup.target(), &setup.model);
     let mut logits = vec![0.0; n * m.classes];
-    let [mut params, mut input, mut out, mut arena] = buffers(&Sizes::of(m, BnMode::Folded, n)?);
+    let [mut params, mut input, mut out, mut arena] =
+        buffers(&Sizes::of(m, Deployment::Folded, n)?);
     let mut bufs = Buffers {
         params: &mut params,
         input: &mut input,
@@ -137,7 +138,7 @@ fn run_batch(setup: &Setup, seed: u64, x: &[f64], n: usize) -> BatchResult {
     oracle::plaintext(&t, None, x, n, &mut logits, &mut bufs, true)?;
     let plain: Vec<usize> = logits.chunks(m.classes).map(argmax).collect();
 
-    let sizes = Sizes::of(m, setup.bn, n)?;
+    let sizes = Sizes::of(m, setup.deploy, n)?;
     let [mut params, mut input, mut out, mut arena] = buffers::<Share>(&sizes);
     let mut words = vec![0i64; sizes.words];
     let mut bufs = Buffers {
@@ -164,7 +165,7 @@ fn run_batch(setup: &Setup, seed: u64, x: &[f64], n: usize) -> BatchResult {
 /// Runs `eval`.
 pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     let setup = Setup::new(&a.target)?;
-    let (p, trunc, bn) = (setup.profile, setup.trunc, setup.bn);
+    let (p, trunc, deploy) = (setup.profile, setup.trunc, setup.deploy);
     if !(1..=256).contains(&a.batch) {
         return Err(usage!("--batch {} must be between 1 and 256", a.batch).into());
     }
@@ -178,14 +179,14 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     let n_total = a.limit.unwrap_or(test.len()).min(test.len());
     let features = test.features;
     let replay = format!(
-        "mpcdiff eval --model {} --profile {} --data {} --frac-bits {} --mpc-seed {} --trunc {} --bn {}{} --batch {}",
+        "mpcdiff eval --model {} --profile {} --data {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{} --batch {}",
         a.target.model,
         p.name,
         a.data.display(),
         a.target.frac_bits,
         a.mpc_seed,
         trunc_name(trunc),
-        if bn == BnMode::Crypten { "crypten" } else { "folded" },
+        deploy.name(),
         a.limit.map(|l| format!(" --limit {l}")).unwrap_or_default(),
         a.batch
     );
@@ -244,7 +245,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     let n = n_total.max(1) as f64;
     let per = |v: u64| v as f64 / n;
     let report = Report {
-        schema: "mpcdiff.eval/1",
+        schema: "mpcdiff.eval/2",
         command: "eval",
         version: mpcdiff_kernel::VERSION,
         model: a.target.model.clone(),
@@ -254,11 +255,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         frac_bits: a.target.frac_bits,
         mpc_seed: a.mpc_seed,
         trunc: trunc_name(trunc),
-        bn: if bn == BnMode::Crypten {
-            "crypten"
-        } else {
-            "folded"
-        },
+        deploy: deploy.name(),
         examples: n_total,
         plaintext_correct: plain_ok,
         mpc_correct: mpc_ok,
@@ -289,13 +286,13 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     }
     let c = &report.cost_per_inference;
     let text = format!(
-        "{} ({}) on the {} test split, {} examples; MPC: profile {}, {} fractional bits, truncation {}, batch norm {}\n\
+        "{} ({}) on the {} test split, {} examples; MPC: profile {}, {} fractional bits, truncation {}, deployment {}\n\
          plaintext accuracy  {:>7.2} %  ({}/{})\n\
          MPC accuracy        {:>7.2} %  ({}/{})\n\
          agreement           {:>7.2} %\n\
          deviations          {:>7}     (MPC label ≠ plaintext label, plaintext correct)\n\
          MPC cost            {} rounds per batch of {}; per inference {:.0} mul triples, {:.0} square pairs, {:.0} AND words, {:.1} KiB sent per party, {} wrap events in all\n",
-        report.model, report.architecture, dataset, n_total, p.name, a.target.frac_bits, report.trunc, report.bn,
+        report.model, report.architecture, dataset, n_total, p.name, a.target.frac_bits, report.trunc, report.deploy,
         100.0 * report.plaintext_accuracy, plain_ok, n_total,
         100.0 * report.mpc_accuracy, mpc_ok, n_total,
         100.0 * report.agreement,

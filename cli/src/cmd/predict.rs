@@ -1,7 +1,7 @@
 //! `mpcdiff predict`: one input through the plaintext and the MPC model.
 //!
 //! `mpcdiff predict --model lenet|lenet-relu|credit-mlp|bank-mlp|FILE --input FILE
-//! [--profile P] [--frac-bits F] [--mpc-seed S] [--trunc local|dealer] [--bn crypten|folded]
+//! [--profile P] [--frac-bits F] [--mpc-seed S] [--trunc local|dealer] [--deploy crypten|crypten-modules|folded]
 //! [--level E/R|high|medium|low] [--json]`
 //!
 //! The input file holds one sample *before* the model's normalisation, as numbers separated
@@ -17,9 +17,9 @@
 //! runs and the logits are revealed: the order of the web demo's `Session.predict`, whose MPC
 //! logits are these, bit for bit (`web/test/` checks that in a real browser).
 //!
-//! # JSON (`--json`), schema `mpcdiff.predict/1`
+//! # JSON (`--json`), schema `mpcdiff.predict/2`
 //! `{schema, command: "predict", version, model, architecture, input, features, profile,
-//! frac_bits, mpc_seed, trunc, bn, level: null | {iters_exp, iters_nr}, plaintext: {logits,
+//! frac_bits, mpc_seed, trunc, deploy, level: null | {iters_exp, iters_nr}, plaintext: {logits,
 //! probabilities, label}, mpc: {logits, probabilities, label}, agree, deviation: {max_abs,
 //! l2}, cost: {rounds, multiplications, and_triples, bytes_per_party, crypten_bytes,
 //! truncations, wrap_events}, replay}`. Logits are printed in the shortest form that reads
@@ -32,14 +32,13 @@ use clap::Args;
 use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::fitness::argmax;
 use mpcdiff_kernel::nn::forward::{DefaultPlan, LayerMode, Plan};
-use mpcdiff_kernel::nn::model::BnMode;
 use mpcdiff_kernel::nn::spec::Kind;
 use serde::Serialize;
 
 use super::approx::parse_level;
 use super::mul::{trunc_name, TruncArg};
 use crate::data::MinMax;
-use crate::engine::target::{BnArg, Setup, TargetArgs};
+use crate::engine::target::{DeployArg, Setup, TargetArgs};
 use crate::engine::workspace::Workspace;
 use crate::error::usage;
 use crate::output;
@@ -66,9 +65,10 @@ pub struct PredictArgs {
     /// Truncation protocol.
     #[arg(long, value_enum, default_value = "local")]
     pub trunc: TruncArg,
-    /// How the MPC model evaluates batch norm.
+    /// What the framework runs: crypten (what crypten.nn.from_pytorch deploys),
+    /// crypten-modules (a crypten.nn-module network), folded (idealised).
     #[arg(long, value_enum, default_value = "crypten")]
-    pub bn: BnArg,
+    pub deploy: DeployArg,
     /// One level for every activation layer: E/R (exp squarings / Newton steps) or the
     /// profile's high, medium, low. Default: the profile's level.
     #[arg(long, value_name = "E/R|high|medium|low")]
@@ -147,7 +147,7 @@ struct Report {
     frac_bits: u32,
     mpc_seed: u64,
     trunc: &'static str,
-    bn: &'static str,
+    deploy: &'static str,
     level: Option<LevelJson>,
     plaintext: SideJson,
     mpc: SideJson,
@@ -209,9 +209,9 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         profile: a.profile.clone(),
         frac_bits: a.frac_bits,
         trunc: a.trunc,
-        bn: a.bn,
+        deploy: a.deploy,
     })?;
-    let (p, bn, trunc) = (setup.profile, setup.bn, setup.trunc);
+    let (p, deploy, trunc) = (setup.profile, setup.deploy, setup.trunc);
     let level = a.level.as_deref().map(|s| parse_level(s, p)).transpose()?;
     let model = &setup.model;
     let features = model.input.len();
@@ -236,14 +236,14 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         }
     };
     let replay = format!(
-        "mpcdiff predict --model {} --input {} --profile {} --frac-bits {} --mpc-seed {} --trunc {} --bn {}{}",
+        "mpcdiff predict --model {} --input {} --profile {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{}",
         a.model,
         a.input.display(),
         p.name,
         a.frac_bits,
         a.mpc_seed,
         trunc_name(trunc),
-        if bn == BnMode::Crypten { "crypten" } else { "folded" },
+        deploy.name(),
         level
             .map(|l| format!(" --level {}/{}", l.iters_exp, l.iters_nr))
             .unwrap_or_default()
@@ -291,7 +291,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     let plaintext = SideJson::new(plain_logits);
     let mpc = SideJson::new(mpc_logits);
     let report = Report {
-        schema: "mpcdiff.predict/1",
+        schema: "mpcdiff.predict/2",
         command: "predict",
         version: mpcdiff_kernel::VERSION,
         model: a.model.clone(),
@@ -302,11 +302,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         frac_bits: a.frac_bits,
         mpc_seed: a.mpc_seed,
         trunc: trunc_name(trunc),
-        bn: if bn == BnMode::Crypten {
-            "crypten"
-        } else {
-            "folded"
-        },
+        deploy: deploy.name(),
         level: level.map(|l| LevelJson {
             iters_exp: l.iters_exp,
             iters_nr: l.iters_nr,
@@ -342,7 +338,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         p.name,
         a.frac_bits,
         report.trunc,
-        report.bn,
+        report.deploy,
         level
             .map(|l| format!(", activations at level {}/{}", l.iters_exp, l.iters_nr))
             .unwrap_or_default()

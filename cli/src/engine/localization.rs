@@ -16,7 +16,6 @@ use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
 use mpcdiff_kernel::difftest::recorder::Recorder;
 use mpcdiff_kernel::difftest::voting::{self, Thresholds};
-use mpcdiff_kernel::nn::model::BnMode;
 use mpcdiff_kernel::nn::spec::Shape;
 use serde::{Deserialize, Serialize};
 
@@ -133,8 +132,7 @@ pub fn localize(
             .map(|(a, b)| (a - b).abs())
             .collect::<Vec<f64>>())
     })?;
-    let bn_mpc = setup.bn == BnMode::Crypten;
-    let layers: Vec<_> = nonlinear_layers(model, bn_mpc).collect();
+    let layers: Vec<_> = nonlinear_layers(model, setup.deploy).collect();
     // Per-layer attribution: each layer exact in turn.
     let jobs: Vec<(usize, usize)> = (0..layers.len())
         .flat_map(|l| (0..deviations.len()).map(move |k| (l, k)))

@@ -18,7 +18,6 @@ use std::path::Path;
 use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::plan::{nonlinear_layers, LayerLevels, LevelPlan};
 use mpcdiff_kernel::nn::forward::default_level;
-use mpcdiff_kernel::nn::model::BnMode;
 use serde::{Deserialize, Serialize};
 
 use super::target::Setup;
@@ -135,12 +134,12 @@ impl RepairPlan {
                 setup.model.architecture
             ));
         }
-        let bn_mpc = setup.bn == BnMode::Crypten;
         let mut out = RepairPlan::default();
         for l in &json.layers {
-            let Some(layer) = nonlinear_layers(&setup.model, bn_mpc).find(|n| n.name == l.name)
+            let Some(layer) =
+                nonlinear_layers(&setup.model, setup.deploy).find(|n| n.name == l.name)
             else {
-                let names: Vec<&str> = nonlinear_layers(&setup.model, bn_mpc)
+                let names: Vec<&str> = nonlinear_layers(&setup.model, setup.deploy)
                     .map(|n| n.name)
                     .collect();
                 return Err(usage!(
@@ -160,10 +159,10 @@ impl RepairPlan {
                     l.neurons
                 ));
             }
-            let kind = setup.model.spec.layers[layer.index].kind;
             let default = match l.default {
                 Some(d) => d.into(),
-                None => default_level(kind, setup.profile).unwrap_or(Level::new(0, 0)),
+                None => default_level(&setup.model.spec, layer.index, setup.profile, setup.deploy)
+                    .unwrap_or(Level::new(0, 0)),
             };
             let check = |lv: LevelJson| {
                 if lv.exp > LEVEL_MAX || lv.nr > LEVEL_MAX {

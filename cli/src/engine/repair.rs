@@ -12,7 +12,6 @@ use mpcdiff_kernel::difftest::fitness::argmax;
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
 use mpcdiff_kernel::difftest::repair::{self, LayerFacts, Score};
 use mpcdiff_kernel::nn::forward::default_level;
-use mpcdiff_kernel::nn::model::BnMode;
 use serde::{Deserialize, Serialize};
 
 use super::corpus::Corpus;
@@ -133,8 +132,7 @@ pub struct Candidate {
 /// ([`mpcdiff_kernel::difftest::repair::candidates`]), expanded into named plans.
 pub fn candidates(setup: &Setup, loc: &Localization, steps: &[(u8, u8)]) -> Vec<Candidate> {
     let model = &setup.model;
-    let bn_mpc = setup.bn == BnMode::Crypten;
-    let layers: Vec<_> = nonlinear_layers(model, bn_mpc).collect();
+    let layers: Vec<_> = nonlinear_layers(model, setup.deploy).collect();
     let report = |name: &str| loc.layers.iter().find(|l| l.name == name);
     // Blamed layers, most deviations removed when exact first (ties in model order).
     let mut blamed: Vec<_> = layers
@@ -149,7 +147,7 @@ pub fn candidates(setup: &Setup, loc: &Localization, steps: &[(u8, u8)]) -> Vec<
             let r = report(l.name).filter(|_| l.activation);
             LayerFacts {
                 layer: l,
-                default: default_level(model.spec.layers[l.index].kind, setup.profile)
+                default: default_level(&model.spec, l.index, setup.profile, setup.deploy)
                     .unwrap_or(Level::new(0, 0)),
                 high: r.map_or(&[], |r| &r.high_set),
                 low: r.map_or(&[], |r| &r.low_set),

@@ -7,7 +7,8 @@
 use clap::{Args, ValueEnum};
 use mpcdiff_kernel::approx::profile::Profile;
 use mpcdiff_kernel::difftest::oracle::Target;
-use mpcdiff_kernel::nn::model::{BnMode, Model};
+use mpcdiff_kernel::nn::deploy::Deployment;
+use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::{FixedPoint, TruncMode};
 use serde::{Deserialize, Serialize};
 
@@ -36,30 +37,26 @@ pub fn dataset_of(architecture: &str) -> Option<&'static str> {
     }
 }
 
-/// How batch norm runs in the MPC model, as a flag.
+/// What the framework turns the model into ([`Deployment`]), as a flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BnArg {
-    /// As CrypTen: inv_sqrt of the encrypted running variance on every pass.
+#[serde(rename_all = "kebab-case")]
+pub enum DeployArg {
+    /// What `crypten.nn.from_pytorch` runs: conv+BN fused in float32, BN1d under MPC on every
+    /// pass, Gemm alpha/beta, GELU as Div/Erf/Add/Mul/Mul with CrypTen's erf.
     Crypten,
-    /// Folded into the previous layer's weights before encoding.
+    /// A network written with `crypten.nn` modules: every batch norm under MPC.
+    CryptenModules,
+    /// Every batch norm folded into the previous layer in f64 before encoding (idealised).
     Folded,
 }
 
-impl BnArg {
-    /// The kernel's mode.
-    pub fn mode(self) -> BnMode {
+impl DeployArg {
+    /// The kernel's deployment.
+    pub fn deployment(self) -> Deployment {
         match self {
-            BnArg::Crypten => BnMode::Crypten,
-            BnArg::Folded => BnMode::Folded,
-        }
-    }
-
-    /// The flag value.
-    pub fn name(self) -> &'static str {
-        match self {
-            BnArg::Crypten => "crypten",
-            BnArg::Folded => "folded",
+            DeployArg::Crypten => Deployment::Crypten,
+            DeployArg::CryptenModules => Deployment::CryptenModules,
+            DeployArg::Folded => Deployment::Folded,
         }
     }
 }
@@ -80,9 +77,10 @@ pub struct TargetArgs {
     #[arg(long, value_enum, default_value = "local")]
     #[serde(with = "trunc_serde")]
     pub trunc: TruncArg,
-    /// How the MPC model evaluates batch norm.
+    /// What the framework runs: crypten (what crypten.nn.from_pytorch deploys),
+    /// crypten-modules (a crypten.nn-module network), folded (idealised).
     #[arg(long, value_enum, default_value = "crypten")]
-    pub bn: BnArg,
+    pub deploy: DeployArg,
 }
 
 mod trunc_serde {
@@ -120,8 +118,8 @@ pub struct Setup {
     pub fp: FixedPoint,
     /// The truncation protocol.
     pub trunc: TruncMode,
-    /// The batch-norm mode under MPC.
-    pub bn: BnMode,
+    /// What the framework runs.
+    pub deploy: Deployment,
     /// The dataset of its architecture, if known.
     pub dataset: Option<&'static str>,
 }
@@ -147,13 +145,21 @@ impl Setup {
         let fp = FixedPoint::new(args.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
         let profile = crate::cmd::approx::parse_profile(&args.profile)?;
         let model = load_model(&args.model)?;
+        let deploy = args.deploy.deployment();
+        deploy.check(&model.spec).map_err(|e| {
+            usage!(
+                "--deploy {} cannot run --model {}: {e}",
+                deploy.name(),
+                args.model
+            )
+        })?;
         let dataset = dataset_of(model.architecture);
         Ok(Setup {
             args: args.clone(),
             profile,
             fp,
             trunc: args.trunc.mode(),
-            bn: args.bn.mode(),
+            deploy,
             dataset,
             model,
         })
@@ -173,19 +179,19 @@ impl Setup {
             profile: self.profile,
             fp: self.fp,
             trunc: self.trunc,
-            bn: self.bn,
+            deploy: self.deploy,
         }
     }
 
     /// The flags that reproduce this deployment.
     pub fn flags(&self) -> String {
         format!(
-            "--model {} --profile {} --frac-bits {} --trunc {} --bn {}",
+            "--model {} --profile {} --frac-bits {} --trunc {} --deploy {}",
             self.args.model,
             self.profile.name,
             self.args.frac_bits,
             crate::cmd::mul::trunc_name(self.trunc),
-            self.args.bn.name()
+            self.deploy.name()
         )
     }
 

@@ -5,8 +5,8 @@
 //! alone). A rayon worker builds one [`Workspace`] and reuses it for every item it takes.
 
 use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Stage};
+use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{Plan, Tap};
-use mpcdiff_kernel::nn::model::BnMode;
 use mpcdiff_kernel::{Cost, Share};
 
 use super::target::Setup;
@@ -56,8 +56,8 @@ impl<'s> Workspace<'s> {
     /// Buffers for `setup`.
     pub fn new(setup: &'s Setup) -> anyhow::Result<Self> {
         let m = &setup.model;
-        let folded = Sizes::of(m, BnMode::Folded, 1)?;
-        let deployed = Sizes::of(m, setup.bn, 1)?;
+        let folded = Sizes::of(m, Deployment::Folded, 1)?;
+        let deployed = Sizes::of(m, setup.deploy, 1)?;
         Ok(Workspace {
             setup,
             plain: Bufs::new(&folded),

@@ -28,6 +28,42 @@ pub const fn scratch_elems_tanh(n: usize) -> usize {
     2 * n + super::sigmoid::scratch_elems(n)
 }
 
+/// Scratch elements [`gelu_erf_graph`] needs for `n` inputs.
+pub const fn scratch_elems_erf_graph(n: usize) -> usize {
+    n + super::erf::scratch_elems(n)
+}
+
+/// `x ← gelu(x)` as `crypten.nn.from_pytorch` evaluates PyTorch's `nn.GELU()`: torch exports
+/// it (opset 17) as `Div(x, √2), Erf, Add(·, 1), Mul(x, ·), Mul(·, 0.5)`, with √2 a float32
+/// constant; CrypTen divides by a public tensor by multiplying with its float32 reciprocal,
+/// evaluates `Erf` by its Taylor series ([`super::erf::erf`] with the profile's parameters:
+/// stock CrypTen's has the recursive `pow` bug), adds the public 1, multiplies by `x` (a Beaver
+/// product) and by the public 0.5.
+///
+/// # Error
+/// That of CrypTen's erf: garbage for |x/√2| ≳ 1.5 with the buggy `pow` (the Bank model's
+/// hidden units reach |x/√2| = 6); see the module docs of [`super::erf`].
+///
+/// # Cost
+/// erf's rounds plus one Beaver product.
+pub fn gelu_erf_graph<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    erf: &super::profile::ErfParams,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let n = x.len();
+    super::need(scratch.len(), scratch_elems_erf_graph(n))?;
+    let (t, s) = scratch.split_at_mut(n);
+    t.copy_from_slice(x);
+    let sqrt2 = core::f64::consts::SQRT_2 as f32;
+    a.mul_const(t, f64::from(1.0f32 / sqrt2))?;
+    super::erf::erf(a, t, erf, s)?;
+    a.add_const(t, 1.0)?;
+    a.mul(x, t)?;
+    a.mul_const(x, 0.5)
+}
+
 /// Scratch elements [`gelu_erf`] needs for `n` inputs.
 pub const fn scratch_elems_erf(n: usize) -> usize {
     n + super::erf::scratch_elems_bounded(n)

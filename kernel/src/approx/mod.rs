@@ -224,6 +224,8 @@ pub const fn scratch_elems(n: usize) -> usize {
     let a = log::scratch_elems(n, 8);
     let b = gelu::scratch_elems_tanh(n);
     let c = gelu::scratch_elems_erf(n);
+    let d = gelu::scratch_elems_erf_graph(n);
+    let c = if c > d { c } else { d };
     let ab = if a > b { a } else { b };
     if ab > c {
         ab

@@ -60,6 +60,11 @@ pub enum SigmoidMethod {
     Reciprocal {
         /// The Newton starting point (CrypTen: 0.75).
         nr_init: f64,
+        /// The final choice between `p` and `1 − p` as CrypTen's `where` computes it,
+        /// `p·c + (1 − p)·(1 − c)`: two products in two rounds, where the select
+        /// `q + c·(p − q)` needs one. The values are identical (a product by a 0/1 bit is
+        /// exact); only the cost differs, and CrypTen's communicator counts its way.
+        crypten_where: bool,
     },
     /// tanh by an odd Chebyshev series fitted on [−1, 1], clipped to [−1, 1];
     /// `sigmoid(x) = tanh(x/2)/2 + 1/2`.
@@ -147,7 +152,7 @@ pub const CRYPTEN: Profile = Profile {
     reciprocal: RecipParams { iters_nr: 10, init: RecipInit::Crypten { iters_exp: 8 }, all_pos: false },
     inv_sqrt: InvSqrtParams { iters_nr: 3, iters_exp: 8 },
     log: LogParams { iters: 2, iters_exp: 8, iters_exp_init: 8, order: 8 },
-    sigmoid: SigmoidMethod::Reciprocal { nr_init: 0.75 },
+    sigmoid: SigmoidMethod::Reciprocal { nr_init: 0.75, crypten_where: true },
     sigmoid_level: Level::new(8, 3),
     erf: ErfParams { terms: 8, pow: PowMode::CryptenBug },
     softmax_reciprocal: RecipParams { iters_nr: 10, init: RecipInit::Crypten { iters_exp: 8 }, all_pos: true },

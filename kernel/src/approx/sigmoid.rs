@@ -12,10 +12,9 @@
 //! `relu(t + 1) − relu(t − 1) − 1`; `σ(x) = tanh(x/2)/2 + 1/2`.
 //!
 //! # Cost
-//! Reciprocal: 8 (ltz) + 1 (|x|) + `iters_exp` + 2·(`iters_nr` − 1) + 1 (select) rounds: stock
-//! (8/3) 22, MPCDiff baseline (6/6) 26, repair high (9/9) 35. CrypTen spends one more (its
-//! `where` takes two products where `select` takes one): 23 for stock. Chebyshev (32 terms):
-//! 25.
+//! Reciprocal: 8 (ltz) + 1 (|x|) + `iters_exp` + 2·(`iters_nr` − 1) + 2 (CrypTen's `where`:
+//! two products) rounds: stock (8/3) 23, MPCDiff baseline (6/6) 27, repair high (9/9) 36;
+//! one fewer with the one-product select (`crypten_where` off). Chebyshev (32 terms): 25.
 //!
 //! # Error
 //! Reciprocal, algorithm: Newton from 0.75 after `R` steps leaves `(1 − 0.75d)^(2^R)` relative;
@@ -58,7 +57,10 @@ pub fn sigmoid<A: Arith>(
     levels.check(x.len())?;
     super::need(scratch.len(), scratch_elems(x.len()))?;
     match method {
-        SigmoidMethod::Reciprocal { nr_init } => sigmoid_reciprocal(a, x, nr_init, levels, scratch),
+        SigmoidMethod::Reciprocal {
+            nr_init,
+            crypten_where,
+        } => sigmoid_reciprocal(a, x, nr_init, crypten_where, levels, scratch),
         SigmoidMethod::Chebyshev { terms } => {
             a.div_int(x, 2)?;
             tanh_chebyshev(a, x, terms, scratch)?;
@@ -79,9 +81,12 @@ pub fn tanh<A: Arith>(
     levels.check(x.len())?;
     super::need(scratch.len(), scratch_elems(x.len()))?;
     match method {
-        SigmoidMethod::Reciprocal { nr_init } => {
+        SigmoidMethod::Reciprocal {
+            nr_init,
+            crypten_where,
+        } => {
             a.mul_int(x, 2);
-            sigmoid_reciprocal(a, x, nr_init, levels, scratch)?;
+            sigmoid_reciprocal(a, x, nr_init, crypten_where, levels, scratch)?;
             a.mul_int(x, 2);
             a.add_const(x, -1.0)
         }
@@ -93,6 +98,7 @@ fn sigmoid_reciprocal<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
     nr_init: f64,
+    crypten_where: bool,
     levels: &Levels<'_>,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
@@ -115,7 +121,19 @@ fn sigmoid_reciprocal<A: Arith>(
     super::reciprocal::reciprocal_pos(a, d, p, RecipInit::Const(nr_init), levels, s)?;
     q.copy_from_slice(p);
     a.rsub_const(q, 1.0)?;
-    crate::select::select(a, bits, q, p, x)
+    if crypten_where {
+        // CrypTen: `p.where(1 − b, 1 − p)` = `p·(1 − b) + (1 − p)·b`, two products.
+        let keep = d;
+        keep.copy_from_slice(bits);
+        a.neg(keep);
+        a.add_int(keep, 1);
+        a.mul_unscaled(p, keep)?;
+        a.mul_unscaled(q, bits)?;
+        x.copy_from_slice(p);
+        a.add(x, q)
+    } else {
+        crate::select::select(a, bits, q, p, x)
+    }
 }
 
 /// The odd Chebyshev coefficients `c_1, c_3, …` of `tanh` on [−1, 1] with `terms` nodes, as

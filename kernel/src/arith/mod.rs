@@ -117,6 +117,22 @@ pub trait Arith {
     }
     /// `x ← x · y` for two values (truncates once).
     fn mul(&mut self, x: &mut [Self::Elem], y: &[Self::Elem]) -> Result<()>;
+    /// `x[i] ← x[i] · y[(i / inner) mod |y|]` for two values (truncates once): a per-channel
+    /// vector `y` broadcast over a batch-major `[batch, |y|, inner]` tensor. In [`Shared`] one
+    /// Beaver round opening `|x| + |y|` words (CrypTen's broadcasting product); elsewhere the
+    /// same values as [`Arith::mul`] on the expanded vector.
+    ///
+    /// # Errors
+    /// [`crate::Error::ShapeMismatch`] unless `inner ≥ 1`, `y` is not empty and `|x|` is a
+    /// multiple of `inner·|y|`.
+    fn mul_bcast(&mut self, x: &mut [Self::Elem], y: &[Self::Elem], inner: usize) -> Result<()> {
+        check_bcast(x.len(), y.len(), inner)?;
+        let c = y.len();
+        for (i, xi) in x.chunks_mut(1).enumerate() {
+            self.mul(xi, &y[(i / inner) % c..][..1])?;
+        }
+        Ok(())
+    }
     /// `x ← x · y` where `y` holds scale-1 integers (bits): no truncation.
     fn mul_unscaled(&mut self, x: &mut [Self::Elem], y: &[Self::Elem]) -> Result<()>;
     /// `x ← x²` (truncates once).
@@ -219,6 +235,18 @@ pub trait RingArith: Arith {
     fn reveal_ring(&mut self, x: &[Self::Elem], out: &mut [i64]) -> Result<()>;
     /// The ring integers without revealing (free; the simulator's view).
     fn peek_ring(&self, x: &[Self::Elem], out: &mut [i64]) -> Result<()>;
+}
+
+/// The shape rule of [`Arith::mul_bcast`].
+pub(crate) fn check_bcast(n: usize, c: usize, inner: usize) -> Result<()> {
+    let period = c.checked_mul(inner).unwrap_or(0);
+    if period == 0 || !n.is_multiple_of(period) {
+        return Err(crate::Error::ShapeMismatch {
+            expected: period,
+            got: n,
+        });
+    }
+    Ok(())
 }
 
 /// Checks that every input is finite, naming the first one that is not.

@@ -303,6 +303,25 @@ impl Arith for Shared<'_> {
         self.mul_unscaled(x, y)?;
         self.truncate(x, self.fp.scale() as u64)
     }
+    /// Broadcasting Beaver product (1 round, `|x|` triples, `|x| + |y|` words opened), then
+    /// one truncation.
+    fn mul_bcast(&mut self, x: &mut [Share], y: &[Share], inner: usize) -> Result<()> {
+        super::check_bcast(x.len(), y.len(), inner)?;
+        let n = x.len();
+        self.ensure(scratch_words_bilinear(n, y.len(), n).max(self.trunc_words_scale(n)))?;
+        beaver::bilinear_to_scratch(
+            &mut self.net,
+            &mut self.dealer,
+            Bilinear::Broadcast { inner },
+            "mul",
+            x,
+            y,
+            n,
+            self.scratch,
+        )?;
+        beaver::collect_output(&self.scratch[..2 * n], x);
+        self.truncate(x, self.fp.scale() as u64)
+    }
     /// Beaver product (1 round, `n` triples), no truncation.
     fn mul_unscaled(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
         let n = x.len();

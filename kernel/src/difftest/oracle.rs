@@ -16,8 +16,9 @@ use crate::arith::Arith;
 use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::fixed::FixedPoint;
+use crate::nn::deploy::Deployment;
 use crate::nn::forward::{self, Config, ExactPlan, Plan, Tap};
-use crate::nn::model::{BnMode, Model};
+use crate::nn::model::Model;
 use crate::protocols::truncation::TruncMode;
 use crate::share::Share;
 use crate::{Fixed, Float, Shared};
@@ -33,8 +34,8 @@ pub struct Target<'m, 'a> {
     pub fp: FixedPoint,
     /// Truncation protocol.
     pub trunc: TruncMode,
-    /// How batch norm runs under MPC.
-    pub bn: BnMode,
+    /// What the framework turns the model into ([`Deployment`]).
+    pub deploy: Deployment,
 }
 
 /// The buffers of one [`run`] in an arithmetic with elements `E`.
@@ -65,12 +66,12 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    /// The sizes for `batch` samples of `model` with batch norm `bn`.
+    /// The sizes for `batch` samples of `model` deployed as `deploy`.
     ///
     /// # Errors
     /// The model's slot errors.
-    pub fn of(model: &Model<'_>, bn: BnMode, batch: usize) -> Result<Sizes> {
-        let (_, params) = model.slots(bn)?;
+    pub fn of(model: &Model<'_>, deploy: Deployment, batch: usize) -> Result<Sizes> {
+        let (_, params) = model.slots(deploy)?;
         Ok(Sizes {
             params,
             input: batch * model.input.len(),
@@ -82,8 +83,9 @@ impl Sizes {
 }
 
 /// `logits` = the model on `x` (`batch` samples) in arithmetic `a`, with `plan` and `tap`.
-/// Loads the parameters into `buf.params` first when `load` (a [`Shared`] session must load
-/// its own; [`Float`] and [`Fixed`] may reuse loaded ones).
+/// Loads and prepares ([`forward::prepare`]) the parameters into `buf.params` first when
+/// `load` (a [`Shared`] session must load its own; [`Float`] and [`Fixed`] may reuse loaded
+/// ones, prepared under the same plan).
 ///
 /// # Errors
 /// Shape errors, non-finite inputs, encoding overflow.
@@ -101,7 +103,8 @@ pub fn run<A: Arith>(
     load: bool,
 ) -> Result<()> {
     if load {
-        model.load(a, cfg.bn, buf.params)?;
+        model.load(a, cfg.deploy, buf.params)?;
+        forward::prepare(a, model, buf.params, cfg, plan, buf.arena)?;
     }
     a.input(x, buf.input)?;
     forward::forward(
@@ -110,7 +113,8 @@ pub fn run<A: Arith>(
     a.reveal(buf.out, logits)
 }
 
-/// The plaintext model on `x`: [`Float`], exact activations, batch norm folded.
+/// The plaintext model on `x`: [`Float`], exact activations, batch norm folded
+/// ([`Deployment::Folded`]).
 /// `buf.params` must hold the folded parameters when `load` is false.
 ///
 /// # Errors
@@ -127,7 +131,7 @@ pub fn plaintext(
 ) -> Result<()> {
     let cfg = Config {
         profile: t.profile,
-        bn: BnMode::Folded,
+        deploy: Deployment::Folded,
     };
     let mut a = Float::new(t.fp);
     run(
@@ -136,7 +140,8 @@ pub fn plaintext(
 }
 
 /// The MPC model on `x` in a fresh two-party session seeded `seed`; returns the session's
-/// cost (parameter sharing excluded: a deployment shares the model once).
+/// cost (parameter sharing and [`forward::prepare`] excluded: a deployment shares and prepares
+/// the model once).
 ///
 /// # Errors
 /// As [`run`]; [`Error::BufferTooSmall`] if `words` is shorter than [`Sizes::words`].
@@ -161,10 +166,11 @@ pub fn mpc(
     }
     let cfg = Config {
         profile: t.profile,
-        bn: t.bn,
+        deploy: t.deploy,
     };
     let mut a = Shared::new(t.fp, seed, words).with_truncation(t.trunc);
-    t.model.load(&mut a, t.bn, buf.params)?;
+    t.model.load(&mut a, t.deploy, buf.params)?;
+    forward::prepare(&mut a, t.model, buf.params, &cfg, plan, buf.arena)?;
     let before = a.cost();
     run(
         &mut a, t.model, &cfg, plan, tap, x, batch, logits, buf, false,
@@ -208,7 +214,7 @@ pub fn stage(
 ) -> Result<()> {
     let cfg = Config {
         profile: t.profile,
-        bn: t.bn,
+        deploy: t.deploy,
     };
     match stage {
         Stage::Plaintext => plaintext(t, tap, x, 1, logits, f, true),

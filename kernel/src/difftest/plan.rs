@@ -5,6 +5,7 @@
 //! layers, and a level list is repeated over the batch.
 
 use crate::approx::Level;
+use crate::nn::deploy::Deployment;
 use crate::nn::forward::{LayerMode, Plan};
 use crate::nn::model::Model;
 use crate::nn::spec::Kind;
@@ -67,11 +68,12 @@ pub struct Nonlinear<'m> {
     pub activation: bool,
 }
 
-/// The layers of `model` a plan can address: activations (one level per output value) and,
-/// when batch norm runs under MPC, batch norms (one level per channel).
+/// The layers of `model` a plan can address under `deploy`: activations (one level per output
+/// value) and the batch norms the deployment evaluates under MPC (one level per channel).
+/// [`Deployment::Folded`] gives the activations alone.
 pub fn nonlinear_layers<'m>(
     model: &'m Model<'_>,
-    bn_in_mpc: bool,
+    deploy: Deployment,
 ) -> impl Iterator<Item = Nonlinear<'m>> + 'm {
     model
         .spec
@@ -85,12 +87,14 @@ pub fn nonlinear_layers<'m>(
                 neurons: model.shapes[i].len(),
                 activation: true,
             }),
-            Kind::BatchNorm { channels, .. } if bn_in_mpc => Some(Nonlinear {
-                index: i,
-                name: l.name.as_str(),
-                neurons: channels,
-                activation: false,
-            }),
+            Kind::BatchNorm { channels, .. } if deploy.nonlinear_in_mpc(&model.spec, i) => {
+                Some(Nonlinear {
+                    index: i,
+                    name: l.name.as_str(),
+                    neurons: channels,
+                    activation: false,
+                })
+            }
             _ => None,
         })
 }

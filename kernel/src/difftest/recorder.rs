@@ -3,9 +3,13 @@
 
 use super::plan::nonlinear_layers;
 use crate::error::{Error, Result};
+use crate::nn::deploy::Deployment;
 use crate::nn::forward::Tap;
 use crate::nn::model::Model;
 use crate::nn::spec::LAYERS_MAX;
+
+/// The recorder taps activations only (a folded deployment has no batch norm under MPC).
+const ACTIVATIONS_ONLY: Deployment = Deployment::Folded;
 
 /// Records the activation layers of one forward pass into one flat buffer, layer after layer
 /// in spec order, each `batch × neurons` values.
@@ -18,7 +22,7 @@ pub struct Recorder<'b> {
 impl<'b> Recorder<'b> {
     /// Values a recorder needs for `batch` samples of `model`.
     pub fn len(model: &Model<'_>, batch: usize) -> usize {
-        nonlinear_layers(model, false)
+        nonlinear_layers(model, ACTIVATIONS_ONLY)
             .map(|l| l.neurons * batch)
             .sum()
     }
@@ -37,7 +41,7 @@ impl<'b> Recorder<'b> {
         }
         let mut starts = [usize::MAX; LAYERS_MAX];
         let mut at = 0;
-        for l in nonlinear_layers(model, false) {
+        for l in nonlinear_layers(model, ACTIVATIONS_ONLY) {
             starts[l.index] = at;
             at += l.neurons * batch;
         }

@@ -15,16 +15,17 @@
 //! Activations are batch-major: sample `b`'s values are contiguous, images in CHW order.
 //! The input is `batch × input.len()` elements; the output `batch × classes`.
 
-use super::model::{BnMode, Model, Slot};
-use super::spec::{Activation, Kind, Shape};
+use super::deploy::{BatchNormRun, Deployment};
+use super::model::{Model, Slot};
+use super::spec::{Activation, Kind, Shape, Spec};
 use crate::approx::profile::{GeluImpl, Profile};
 use crate::approx::{self, Function, Level, Levels};
 use crate::arith::Arith;
 use crate::error::{check_len, Error, Result};
 use crate::linalg::{MatShape, Pool2dShape};
 
-/// How a nonlinear layer (an activation, or the inverse square root of a batch norm in
-/// [`BnMode::Crypten`]) runs.
+/// How a nonlinear layer (an activation, or the inverse square root of a batch norm evaluated
+/// under MPC, [`BatchNormRun::Mpc`]) runs.
 #[derive(Clone, Copy, Debug)]
 pub enum LayerMode<'l> {
     /// The profile's approximation at its default level.
@@ -69,6 +70,18 @@ pub trait Tap {
     /// batch-major output, and the calls of one layer cover it in order. (Chunks keep the
     /// kernel's stack small, whatever the layer's size.)
     fn activation(&mut self, index: usize, layer: &str, offset: usize, values: &[f64]);
+
+    /// Whether [`Tap::layer`] wants every layer's output (peeking costs time; off by default).
+    fn wants_layers(&self) -> bool {
+        false
+    }
+
+    /// Called after *every* layer (when [`Tap::wants_layers`]) with its outputs, in chunks as
+    /// [`Tap::activation`]: for comparing a model prefix by prefix with a framework's per-node
+    /// outputs. A layer the deployment fuses away shows its input unchanged.
+    fn layer(&mut self, index: usize, layer: &str, offset: usize, values: &[f64]) {
+        let _ = (index, layer, offset, values);
+    }
 }
 
 /// The settings of a forward pass.
@@ -76,8 +89,8 @@ pub trait Tap {
 pub struct Config<'p> {
     /// Approximation parameters.
     pub profile: &'p Profile,
-    /// How batch norm runs (must match how the parameters were loaded).
-    pub bn: BnMode,
+    /// What the framework runs (must match how the parameters were loaded).
+    pub deploy: Deployment,
 }
 
 /// The widest activation of one sample (input included).
@@ -136,7 +149,7 @@ pub fn forward<A: Arith>(
 ) -> Result<()> {
     check_len(batch * m.input.len(), x.len())?;
     check_len(batch * m.classes, out.len())?;
-    let (slots, total) = m.slots(cfg.bn)?;
+    let (slots, total) = m.slots(cfg.deploy)?;
     check_len(total, params.len())?;
     let needed = arena_elems(m, batch);
     if arena.len() < needed {
@@ -168,8 +181,16 @@ pub fn forward<A: Arith>(
                     &mut nxt[..out_len],
                     sh,
                 )?;
+                let bias = &mut scratch[..outputs];
+                bias.copy_from_slice(&params[s.bias..s.bias + outputs]);
+                if cfg.deploy.gemm() {
+                    // ONNX Gemm as CrypTen evaluates it: `a.matmul(b).mul(alpha)` and
+                    // `c.mul(beta)`, two public products by 1.0, each truncated.
+                    a.mul_const(&mut nxt[..out_len], GEMM_ALPHA)?;
+                    a.mul_const(bias, GEMM_BETA)?;
+                }
                 for row in nxt[..out_len].chunks_mut(outputs) {
-                    a.add(row, &params[s.bias..s.bias + outputs])?;
+                    a.add(row, bias)?;
                 }
                 core::mem::swap(&mut cur, &mut nxt);
             }
@@ -201,40 +222,28 @@ pub fn forward<A: Arith>(
                 channels: c,
                 eps_micro,
             } => {
-                if cfg.bn == BnMode::Crypten {
-                    let mode = plan.mode(name);
-                    let levels = match mode {
-                        LayerMode::Levels(l) => Levels::Cyclic(l),
-                        _ => Levels::Uniform(approx::sqrt::default_level(&cfg.profile.inv_sqrt)),
-                    };
-                    let exact = matches!(mode, LayerMode::Exact);
+                if let Some(BatchNormRun::Mpc { per_pass }) = cfg.deploy.batch_norm(&m.spec, i)? {
                     let hw = match shape_in {
                         Shape::Image { h, w, .. } => h * w,
                         Shape::Vector(_) => 1,
                     };
                     let bn_params = &params[s.bn..s.bn + 4 * c];
-                    let eps = f64::from(eps_micro) * 1e-6;
-                    batch_norm_crypten(
-                        a,
-                        &mut cur[..len],
-                        bn_params,
-                        c,
-                        hw,
-                        eps,
-                        cfg.profile,
-                        &levels,
-                        exact,
-                        scratch,
-                    )?;
+                    let (inv, scratch) = scratch.split_at_mut(c);
+                    inv.copy_from_slice(&bn_params[3 * c..]);
+                    if per_pass {
+                        let eps = f64::from(eps_micro) * 1e-6;
+                        inv_std(a, inv, eps, cfg.profile, plan.mode(name), scratch)?;
+                    }
+                    batch_norm_crypten(a, &mut cur[..len], bn_params, inv, hw)?;
                 }
-                // Folded: already in the previous layer's weights.
+                // Fused or folded: already in the previous layer's weights.
             }
             Kind::Act(act) => {
                 let v = &mut cur[..len];
                 match plan.mode(name) {
                     LayerMode::Exact => oracle(a, v, function_of(act))?,
-                    LayerMode::Default => activation(a, act, cfg.profile, v, None, scratch)?,
-                    LayerMode::Levels(l) => activation(a, act, cfg.profile, v, Some(l), scratch)?,
+                    LayerMode::Default => activation(a, act, cfg, v, None, scratch)?,
+                    LayerMode::Levels(l) => activation(a, act, cfg, v, Some(l), scratch)?,
                 }
                 if let Some(t) = tap.as_deref_mut() {
                     tap_values(a, t, i, name, v)?;
@@ -263,20 +272,38 @@ pub fn forward<A: Arith>(
             Kind::Flatten => {}
         }
         len = out_len;
+        if let Some(t) = tap.as_deref_mut() {
+            if t.wants_layers() {
+                let mut buf = [0.0f64; CHUNK];
+                for (q, chunk) in cur[..len].chunks(CHUNK).enumerate() {
+                    let b = &mut buf[..chunk.len()];
+                    a.peek(chunk, b)?;
+                    t.layer(i, name, q * CHUNK, b);
+                }
+            }
+        }
     }
     out.copy_from_slice(&cur[..len]);
     Ok(())
 }
 
-/// The level a nonlinear layer runs at by default under `p` (`None` for a linear layer):
-/// what a repair plan's levels are relative to.
-pub fn default_level(kind: Kind, p: &Profile) -> Option<Level> {
-    match kind {
+/// The level the layer at `index` runs at by default under `p` and `dep` (`None` for a layer
+/// with no approximation under MPC: linear layers, and batch norms the deployment fuses or
+/// folds away): what a repair plan's levels are relative to.
+pub fn default_level(spec: &Spec, index: usize, p: &Profile, dep: Deployment) -> Option<Level> {
+    match spec.layers.get(index)?.kind {
         Kind::Act(act) => Some(mpc_function(act, p).default_level(p)),
-        Kind::BatchNorm { .. } => Some(approx::sqrt::default_level(&p.inv_sqrt)),
+        Kind::BatchNorm { .. } if dep.nonlinear_in_mpc(spec, index) => {
+            Some(approx::sqrt::default_level(&p.inv_sqrt))
+        }
         _ => None,
     }
 }
+
+/// The public factors of CrypTen's `Gemm` (`torch.onnx.export` writes `alpha = beta = 1.0`).
+const GEMM_ALPHA: f64 = 1.0;
+/// See [`GEMM_ALPHA`].
+const GEMM_BETA: f64 = 1.0;
 
 /// The function an activation runs under MPC: an erf-form GELU runs as the profile says (the
 /// artifact's tanh form, or ours).
@@ -290,11 +317,15 @@ fn mpc_function(act: Activation, p: &Profile) -> Function {
 fn activation<A: Arith>(
     a: &mut A,
     act: Activation,
-    p: &Profile,
+    cfg: &Config<'_>,
     v: &mut [A::Elem],
     levels: Option<&[Level]>,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
+    let p = cfg.profile;
+    if act == Activation::GeluErf && cfg.deploy.gelu_graph() {
+        return approx::gelu::gelu_erf_graph(a, v, &p.erf, scratch);
+    }
     let f = mpc_function(act, p);
     let levels = match levels {
         Some(l) => Levels::Cyclic(l),
@@ -349,48 +380,98 @@ fn tap_values<A: Arith>(
     Ok(())
 }
 
-/// CrypTen's evaluation-mode batch norm in MPC: `α = inv_sqrt(var + eps)·γ`,
-/// `β' = β − mean·α`, `y = x·α + β'`, per channel, broadcast over the batch-major
-/// `[batch, c, hw]` layout (`hw` = 1 for feature vectors).
-#[allow(clippy::too_many_arguments)]
+/// `inv ← inv_sqrt(inv + eps)` for a batch norm's running variance, as the layer's mode says
+/// (the profile's approximation at its default level or the plan's levels, or exact).
+fn inv_std<A: Arith>(
+    a: &mut A,
+    inv: &mut [A::Elem],
+    eps: f64,
+    p: &Profile,
+    mode: LayerMode<'_>,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    a.add_const(inv, eps)?;
+    match mode {
+        LayerMode::Exact => oracle(a, inv, Function::InvSqrt),
+        LayerMode::Levels(l) => {
+            approx::sqrt::inv_sqrt(a, inv, &p.inv_sqrt, &Levels::Cyclic(l), scratch)
+        }
+        LayerMode::Default => approx::sqrt::inv_sqrt(
+            a,
+            inv,
+            &p.inv_sqrt,
+            &Levels::Uniform(approx::sqrt::default_level(&p.inv_sqrt)),
+            scratch,
+        ),
+    }
+}
+
+/// Makes loaded parameters ready for [`forward`]: computes, once, the inverse standard
+/// deviations of the batch norms the deployment evaluates with a cached `inv_var`
+/// ([`BatchNormRun::Mpc`] with `per_pass` false: a `crypten.nn` model put in eval mode),
+/// in place of their running variances. A no-op for the other deployments. Its cost is the
+/// model's setup, not an inference's (call it before taking the ledger's snapshot).
+///
+/// # Errors
+/// Slot, shape and approximation errors.
+pub fn prepare<A: Arith>(
+    a: &mut A,
+    m: &Model<'_>,
+    params: &mut [A::Elem],
+    cfg: &Config<'_>,
+    plan: &dyn Plan,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let (slots, total) = m.slots(cfg.deploy)?;
+    check_len(total, params.len())?;
+    for (i, layer) in m.spec.layers.iter().enumerate() {
+        let Kind::BatchNorm {
+            channels: c,
+            eps_micro,
+        } = layer.kind
+        else {
+            continue;
+        };
+        if cfg.deploy.batch_norm(&m.spec, i)? == Some(BatchNormRun::Mpc { per_pass: false }) {
+            let at = slots[i].bn + 3 * c;
+            let eps = f64::from(eps_micro) * 1e-6;
+            let inv = &mut params[at..at + c];
+            inv_std(
+                a,
+                inv,
+                eps,
+                cfg.profile,
+                plan.mode(layer.name.as_str()),
+                scratch,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// CrypTen's evaluation-mode batch norm (`AutogradBatchNorm.forward`):
+/// `y = ((x − mean)·inv)·γ + β`, per channel, broadcast over the batch-major `[batch, c, hw]`
+/// layout (`hw` = 1 for feature vectors): two broadcasting products, each truncated.
+/// `bn` holds `[γ, β, mean, var]`; `inv` the inverse standard deviations.
 fn batch_norm_crypten<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
     bn: &[A::Elem],
-    c: usize,
+    inv: &[A::Elem],
     hw: usize,
-    eps: f64,
-    p: &Profile,
-    levels: &Levels<'_>,
-    exact: bool,
-    scratch: &mut [A::Elem],
 ) -> Result<()> {
-    let n = x.len();
+    let c = inv.len();
     let (gamma, rest) = bn.split_at(c);
     let (beta, rest) = rest.split_at(c);
-    let (mean, var) = rest.split_at(c);
-    let (alpha, s) = scratch.split_at_mut(c);
-    let (shift, s) = s.split_at_mut(c);
-    let (bcast, s) = s.split_at_mut(n);
-    alpha.copy_from_slice(var);
-    a.add_const(alpha, eps)?;
-    if exact {
-        oracle(a, alpha, Function::InvSqrt)?;
-    } else {
-        approx::sqrt::inv_sqrt(a, alpha, &p.inv_sqrt, levels, s)?;
-    }
-    a.mul(alpha, gamma)?;
-    shift.copy_from_slice(mean);
-    a.mul(shift, alpha)?;
-    a.neg(shift);
-    a.add(shift, beta)?;
+    let mean = &rest[..c];
     let channel = |i: usize| (i / hw) % c;
-    for (i, b) in bcast.iter_mut().enumerate() {
-        *b = alpha[channel(i)];
-    }
-    a.mul(x, bcast)?;
     for (i, v) in x.iter_mut().enumerate() {
-        *v = a.elem_add(*v, shift[channel(i)]);
+        *v = a.elem_sub(*v, mean[channel(i)]);
+    }
+    a.mul_bcast(x, inv, hw)?;
+    a.mul_bcast(x, gamma, hw)?;
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = a.elem_add(*v, beta[channel(i)]);
     }
     Ok(())
 }

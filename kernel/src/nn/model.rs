@@ -7,22 +7,11 @@
 //! a file only if every tensor the spec needs is there with the right shape and no other
 //! tensor is.
 
+use super::deploy::{fuse_conv_bn_f32, BatchNormRun, Deployment};
 use super::safetensors::{File, Tensor};
 use super::spec::{Kind, Shape, Spec, LAYERS_MAX};
 use crate::arith::Arith;
 use crate::error::{Error, Result};
-
-/// How batch normalisation is evaluated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BnMode {
-    /// Folded into the preceding convolution or linear layer in `f64` before encoding (what a
-    /// careful deployment does; no MPC cost, one encoding error per weight).
-    Folded,
-    /// As CrypTen evaluates it: `α = inv_sqrt(running_var + eps)·γ`, `β' = β − mean·α`,
-    /// `y = x·α + β'`, all in MPC on every forward pass (the running statistics are encrypted
-    /// buffers; CrypTen's eval-mode check is broken). Its `inv_sqrt` takes per-neuron levels.
-    Crypten,
-}
 
 /// Where one layer's parameters sit in the loaded parameter slice.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,7 +20,9 @@ pub struct Slot {
     pub weight: usize,
     /// Start of the bias.
     pub bias: usize,
-    /// Start of `[γ, β, mean, var]` (each `c` long) for a batch norm in [`BnMode::Crypten`].
+    /// Start of `[γ, β, mean, var]` (each `c` long) for a batch norm evaluated under MPC
+    /// ([`BatchNormRun::Mpc`]); after [`crate::nn::forward::prepare`] with an inverse square
+    /// root computed once, `var` holds `inv_sqrt(var + eps)`.
     pub bn: usize,
 }
 
@@ -163,9 +154,11 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Where each layer's parameters go, and the total length, for batch-norm mode `bn`.
-    /// In [`BnMode::Folded`] a batch norm must follow a convolution or linear layer.
-    pub fn slots(&self, bn: BnMode) -> Result<(heapless::Vec<Slot, LAYERS_MAX>, usize)> {
+    /// Where each layer's parameters go under deployment `dep`, and the total length.
+    ///
+    /// # Errors
+    /// The deployment's batch-norm errors ([`Deployment::batch_norm`]).
+    pub fn slots(&self, dep: Deployment) -> Result<(heapless::Vec<Slot, LAYERS_MAX>, usize)> {
         let mut slots = heapless::Vec::new();
         let mut at = 0usize;
         for (i, layer) in self.spec.layers.iter().enumerate() {
@@ -185,20 +178,12 @@ impl<'a> Model<'a> {
                     s.bias = at;
                     at += outputs;
                 }
-                Kind::BatchNorm { channels, .. } => match bn {
-                    BnMode::Crypten => {
+                Kind::BatchNorm { channels, .. } => {
+                    if let Some(BatchNormRun::Mpc { .. }) = dep.batch_norm(&self.spec, i)? {
                         s.bn = at;
                         at += 4 * channels;
                     }
-                    BnMode::Folded => {
-                        let prev = i.checked_sub(1).map(|p| self.spec.layers[p].kind);
-                        if !matches!(prev, Some(Kind::Conv2d { .. } | Kind::Linear { .. })) {
-                            return Err(Error::InvalidShape {
-                                what: "a batch norm to fold must follow a conv2d or linear layer",
-                            });
-                        }
-                    }
-                },
+                }
                 _ => {}
             }
             slots.push(s).map_err(|_| Error::InvalidShape {
@@ -209,36 +194,65 @@ impl<'a> Model<'a> {
     }
 
     /// Loads the parameters into `out` (length from [`Model::slots`]) as the model owner's
-    /// private values: folded or not per `bn`, linear weights transposed.
-    pub fn load<A: Arith>(&self, a: &mut A, bn: BnMode, out: &mut [A::Elem]) -> Result<()> {
-        let (slots, total) = self.slots(bn)?;
+    /// private values, as deployment `dep` has them: batch norms fused (in `f32`, as torch's
+    /// exporter) or folded (in `f64`) into the preceding layer, or kept for evaluation under
+    /// MPC; linear weights transposed.
+    ///
+    /// # Errors
+    /// Slot and encoding errors.
+    pub fn load<A: Arith>(&self, a: &mut A, dep: Deployment, out: &mut [A::Elem]) -> Result<()> {
+        let (slots, total) = self.slots(dep)?;
         crate::error::check_len(total, out.len())?;
         let layers = &self.spec.layers;
         let mut buf = [0.0f64; 256];
         for (i, layer) in layers.iter().enumerate() {
             let s = slots[i];
             let l = layer.name.as_str();
-            let folded = match (bn, layers.get(i + 1).map(|n| (n.kind, n.name.as_str()))) {
-                (BnMode::Folded, Some((Kind::BatchNorm { eps_micro, .. }, bn_name))) => {
-                    Some((bn_name, f64::from(eps_micro) * 1e-6))
+            let folded = match (dep.batch_norm(&self.spec, i + 1)?, layers.get(i + 1)) {
+                (Some(run @ (BatchNormRun::FusedF32 | BatchNormRun::FoldedF64)), Some(next)) => {
+                    let Kind::BatchNorm { eps_micro, .. } = next.kind else {
+                        return Err(Error::Malformed {
+                            what: "batch norm expected",
+                        });
+                    };
+                    Some((run, next.name.as_str(), eps_micro))
                 }
                 _ => None,
             };
-            // Per output channel: the scale and shift folding applies (identity without BN).
-            let fold = |o: usize| -> (f64, f64, f64) {
+            // Per output channel: the weights' scale and the bias's value (identity without
+            // a batch norm to fold).
+            let fold = |o: usize, bias: f32| -> (f64, f64) {
+                let Some((run, bn_name, eps_micro)) = folded else {
+                    return (1.0, f64::from(bias));
+                };
+                let t = |suffix| {
+                    self.tensor(bn_name, suffix)
+                        .map(|t| t.get(o))
+                        .unwrap_or(0.0)
+                };
+                let (gamma, beta, mean, var) = (
+                    t(".weight"),
+                    t(".bias"),
+                    t(".running_mean"),
+                    t(".running_var"),
+                );
+                let eps = f64::from(eps_micro) * 1e-6;
+                if run == BatchNormRun::FusedF32 {
+                    let (scale, shift) = fuse_conv_bn_f32(gamma, beta, mean, var, eps as f32, bias);
+                    (f64::from(scale), f64::from(shift))
+                } else {
+                    let scale = f64::from(gamma) / libm::sqrt(f64::from(var) + eps);
+                    (
+                        scale,
+                        (f64::from(bias) - f64::from(mean)) * scale + f64::from(beta),
+                    )
+                }
+            };
+            // The folded weight: `f32` product for torch's fusion, `f64` otherwise.
+            let scaled = |w: f32, scale: f64| -> f64 {
                 match folded {
-                    Some((bn_name, eps)) => {
-                        let t = |suffix| {
-                            f64::from(
-                                self.tensor(bn_name, suffix)
-                                    .map(|t| t.get(o))
-                                    .unwrap_or(0.0),
-                            )
-                        };
-                        let scale = t(".weight") / libm::sqrt(t(".running_var") + eps);
-                        (scale, t(".running_mean"), t(".bias"))
-                    }
-                    None => (1.0, 0.0, 0.0),
+                    Some((BatchNormRun::FusedF32, _, _)) => f64::from(w * scale as f32),
+                    _ => f64::from(w) * scale,
                 }
             };
             match layer.kind {
@@ -250,11 +264,11 @@ impl<'a> Model<'a> {
                     })?;
                     let per = in_ch * k * k;
                     for o in 0..out_ch {
-                        let (scale, _, _) = fold(o);
+                        let (scale, _) = fold(o, 0.0);
                         load_chunks(
                             a,
                             per,
-                            |j| f64::from(w.get(o * per + j)) * scale,
+                            |j| scaled(w.get(o * per + j), scale),
                             &mut out[s.weight + o * per..s.weight + (o + 1) * per],
                             &mut buf,
                         )?;
@@ -270,13 +284,18 @@ impl<'a> Model<'a> {
                         inputs * outputs,
                         |idx| {
                             let (j, o) = (idx / outputs, idx % outputs);
-                            f64::from(w.get(o * inputs + j)) * fold(o).0
+                            scaled(w.get(o * inputs + j), fold(o, 0.0).0)
                         },
                         &mut out[s.weight..s.weight + inputs * outputs],
                         &mut buf,
                     )?;
                 }
-                Kind::BatchNorm { channels: c, .. } if bn == BnMode::Crypten => {
+                Kind::BatchNorm { channels: c, .. }
+                    if matches!(
+                        dep.batch_norm(&self.spec, i)?,
+                        Some(BatchNormRun::Mpc { .. })
+                    ) =>
+                {
                     for (q, suffix) in [".weight", ".bias", ".running_mean", ".running_var"]
                         .iter()
                         .enumerate()
@@ -305,10 +324,7 @@ impl<'a> Model<'a> {
             let b = self.tensor(l, ".bias").ok_or(Error::Malformed {
                 what: "missing bias",
             })?;
-            let shift = |o: usize| {
-                let (scale, mean, beta) = fold(o);
-                (f64::from(b.get(o)) - mean) * scale + beta
-            };
+            let shift = |o: usize| fold(o, b.get(o)).1;
             load_chunks(a, outs, shift, &mut out[s.bias..s.bias + outs], &mut buf)?;
         }
         Ok(())

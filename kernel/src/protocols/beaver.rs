@@ -10,7 +10,8 @@
 //! `z = r² + 2εr + ε²` (the `ε²` term on party 0 only).
 //!
 //! # Cost
-//! * bilinear: 1 round; each party sends `|x| + |y|` words; elementwise: `n` mul triples;
+//! * bilinear: 1 round; each party sends `|x| + |y|` words; elementwise and broadcast: `n`
+//!   mul triples (one per product);
 //!   matmul/conv: 1 matrix triple of `|x| + |y| + |z|` words.
 //! * square: 1 round; each party sends `n` words; `n` square pairs.
 //!
@@ -37,6 +38,14 @@ pub enum Bilinear<'s> {
     Matmul(MatShape),
     /// 2-D convolution (input ⋆ kernel).
     Conv2d(&'s Conv2dShape),
+    /// `x[i]·y[(i / inner) mod |y|]`: a per-channel vector broadcast over a batch-major
+    /// `[batch, |y|, inner]` tensor, as CrypTen's broadcasting product (a batch norm's
+    /// `(x − mean)·inv`): the triple is `a` of `|x|` words and `b` of `|y|`, so the opening
+    /// is `|x| + |y|` words, not `2·|x|`.
+    Broadcast {
+        /// Elements per channel and sample (`h·w` for images, 1 for vectors).
+        inner: usize,
+    },
 }
 
 impl Bilinear<'_> {
@@ -47,6 +56,12 @@ impl Bilinear<'_> {
             Bilinear::Elementwise => mul_acc(a, b, out),
             Bilinear::Matmul(s) => matmul_acc(a, b, out, s),
             Bilinear::Conv2d(s) => conv2d_acc(a, b, out, s),
+            Bilinear::Broadcast { inner } => {
+                let c = b.len();
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = o.wrapping_add(a[i].wrapping_mul(b[(i / inner) % c]));
+                }
+            }
         }
     }
 }
@@ -132,7 +147,9 @@ pub fn bilinear_to_scratch(
     }
     let cost = net.cost_mut();
     match op {
-        Bilinear::Elementwise => cost.mul_triples = cost.mul_triples.wrapping_add(nc as u64),
+        Bilinear::Elementwise | Bilinear::Broadcast { .. } => {
+            cost.mul_triples = cost.mul_triples.wrapping_add(nc as u64)
+        }
         _ => {
             cost.matrix_triples = cost.matrix_triples.wrapping_add(1);
             cost.matrix_triple_words = cost.matrix_triple_words.wrapping_add((na + nb + nc) as u64);
