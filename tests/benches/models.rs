@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mpcdiff_kernel::approx::profile;
+use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan};
-use mpcdiff_kernel::nn::model::{BnMode, Model};
+use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::{digits, Arith, FixedPoint, Float, Shared};
 
 fn inputs(batch: usize) -> Vec<f64> {
@@ -41,16 +42,16 @@ fn bench_models(c: &mut Criterion) {
             let x = inputs(batch);
 
             let mut fl = Float::default();
-            let (_, total) = m.slots(BnMode::Folded).unwrap();
+            let (_, total) = m.slots(Deployment::Folded).unwrap();
             let mut params = vec![0.0; total];
-            m.load(&mut fl, BnMode::Folded, &mut params).unwrap();
+            m.load(&mut fl, Deployment::Folded, &mut params).unwrap();
             let mut xin = vec![0.0; x.len()];
             fl.input(&x, &mut xin).unwrap();
             let mut out = vec![0.0; batch * 10];
             let mut arena = vec![0.0; forward::arena_elems(&m, batch)];
             let cfg = Config {
                 profile: &profile::CRYPTEN,
-                bn: BnMode::Folded,
+                deploy: Deployment::Folded,
             };
             g.bench_function(format!("plaintext/batch{batch}"), |b| {
                 b.iter(|| {
@@ -72,16 +73,16 @@ fn bench_models(c: &mut Criterion) {
 
             let mut words = vec![0i64; forward::shared_arena_words(&m, batch)];
             let mut sh = Shared::new(FixedPoint::CRYPTEN_DEFAULT, 1, &mut words);
-            let (_, total) = m.slots(BnMode::Crypten).unwrap();
+            let (_, total) = m.slots(Deployment::Crypten).unwrap();
             let mut sparams = vec![[0i64; 2]; total];
-            m.load(&mut sh, BnMode::Crypten, &mut sparams).unwrap();
+            m.load(&mut sh, Deployment::Crypten, &mut sparams).unwrap();
             let mut sx = vec![[0i64; 2]; x.len()];
             sh.input(&x, &mut sx).unwrap();
             let mut sout = vec![[0i64; 2]; batch * 10];
             let mut sarena = vec![[0i64; 2]; forward::arena_elems(&m, batch)];
             let scfg = Config {
                 profile: &profile::CRYPTEN,
-                bn: BnMode::Crypten,
+                deploy: Deployment::Crypten,
             };
             g.bench_function(format!("mpc/batch{batch}"), |b| {
                 b.iter(|| {

@@ -96,13 +96,13 @@ fn mixed_levels_cost_the_deepest_rounds_and_the_summed_multiplications() {
         mixed.rounds, deepest.rounds,
         "rounds must be the deepest level's"
     );
-    // Sigmoid at (E, R): E square pairs and 2(R−1) products per element, plus the comparison
-    // and the selection (n products) shared by all.
+    // Sigmoid at (E, R): E square pairs and 2(R−1) products per element, plus |x| (n products)
+    // and CrypTen's `where` (2n products) shared by all.
     let sq: u64 = plan
         .iter()
         .map(|l| u64::from(l.iters_exp) + (u64::from(l.iters_nr) - 1))
         .sum();
-    let mul: u64 = plan.iter().map(|l| u64::from(l.iters_nr) - 1).sum::<u64>() + 2 * n as u64;
+    let mul: u64 = plan.iter().map(|l| u64::from(l.iters_nr) - 1).sum::<u64>() + 3 * n as u64;
     assert_eq!(mixed.square_pairs, sq);
     assert_eq!(mixed.mul_triples, mul);
     // The sequential alternative (the MPCDiff artifact's) would pay the sum of the three depths.

@@ -331,3 +331,196 @@ fn communication_equals_crypten_counters() {
         }
     }
 }
+
+/// Two-sample Kolmogorov–Smirnov statistic `sup |F_a − F_b|`.
+fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    let (mut i, mut j, mut d) = (0, 0, 0.0f64);
+    while i < a.len() && j < b.len() {
+        let x = a[i].min(b[j]);
+        while i < a.len() && a[i] <= x {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= x {
+            j += 1;
+        }
+        d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
+    }
+    d
+}
+
+/// The KS critical value at level α = 0.001 (`c(α) = sqrt(−ln(α/2)/2)` = 1.949).
+fn ks_critical(n: usize, m: usize) -> f64 {
+    let c = (-(0.0005f64).ln() / 2.0).sqrt();
+    c * ((n + m) as f64 / (n * m) as f64).sqrt()
+}
+
+/// Per input, the simulator's two-party labels and max |logit − plaintext logit| over `seeds`
+/// MPC sessions (batch 1 each, as the fuzzer evaluates).
+fn shared_runs(
+    deploy: Deployment,
+    inputs: &[Vec<f64>],
+    seeds: std::ops::Range<u64>,
+) -> Vec<Vec<(usize, f64)>> {
+    use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Target};
+    let m = Model::parse(model_bytes("lenet")).unwrap();
+    let t = Target {
+        model: &m,
+        profile: &profile::CRYPTEN,
+        fp: FixedPoint::new(16).unwrap(),
+        trunc: mpcdiff_kernel::TruncMode::Local,
+        deploy,
+    };
+    let argmax = |v: &[f64]| mpcdiff_kernel::difftest::fitness::argmax(v);
+    let plain_sizes = Sizes::of(&m, Deployment::Folded, 1).unwrap();
+    let sizes = Sizes::of(&m, deploy, 1).unwrap();
+    let (mut fp, mut fi, mut fo, mut fa) = (
+        vec![0.0; plain_sizes.params],
+        vec![0.0; plain_sizes.input],
+        vec![0.0; plain_sizes.out],
+        vec![0.0; plain_sizes.arena],
+    );
+    let mut fbuf = Buffers {
+        params: &mut fp,
+        input: &mut fi,
+        out: &mut fo,
+        arena: &mut fa,
+    };
+    let (mut p, mut i, mut o, mut ar) = (
+        vec![Default::default(); sizes.params],
+        vec![Default::default(); sizes.input],
+        vec![Default::default(); sizes.out],
+        vec![Default::default(); sizes.arena],
+    );
+    let mut words = vec![0i64; sizes.words];
+    let mut buf = Buffers {
+        params: &mut p,
+        input: &mut i,
+        out: &mut o,
+        arena: &mut ar,
+    };
+    let mut plain = vec![0.0; 10];
+    let mut logits = vec![0.0; 10];
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(k, x)| {
+            oracle::plaintext(&t, None, x, 1, &mut plain, &mut fbuf, k == 0).unwrap();
+            seeds
+                .clone()
+                .map(|seed| {
+                    oracle::mpc(
+                        &t,
+                        &DefaultPlan,
+                        None,
+                        seed,
+                        x,
+                        1,
+                        &mut logits,
+                        &mut buf,
+                        &mut words,
+                    )
+                    .unwrap();
+                    let err = logits
+                        .iter()
+                        .zip(&plain)
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0.0, f64::max);
+                    (argmax(&logits), err)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn two_party_logit_errors_follow_crypten_and_reject_a_wrong_deployment() {
+    let test = "two_party_logit_errors_follow_crypten_and_reject_a_wrong_deployment";
+    let Some(dir) = models_dir(test) else { return };
+    let Some(mnist) = mnist(test, "t10k") else {
+        return;
+    };
+    let doc = read_json(&dir, "lenet_two_party.json");
+    let recorded = f64_vec(&doc["test"]["abs_err_max"]);
+    // 1,000 of the 2,000 recorded images keep the test quick; KS accounts for the sizes.
+    let n = 1000;
+    let inputs: Vec<Vec<f64>> = (0..n).map(|i| mnist.normalized(i)).collect();
+    let errors = |deploy| -> Vec<f64> {
+        shared_runs(deploy, &inputs, 1..2)
+            .iter()
+            .map(|runs| runs[0].1)
+            .collect()
+    };
+    let crit = ks_critical(n, recorded.len());
+    let ours = errors(Deployment::Crypten);
+    let d = ks_statistic(&ours, &recorded);
+    assert!(
+        d <= crit,
+        "the simulator's two-party logit errors differ from CrypTen's: KS D = {d:.4} > {crit:.4} \
+         (α = 0.001)"
+    );
+    // The test has power: the deployment that evaluates every batch norm under MPC is rejected.
+    let wrong = errors(Deployment::CryptenModules);
+    let dw = ks_statistic(&wrong, &recorded);
+    eprintln!("KS D vs CrypTen: crypten {d:.4}, crypten-modules {dw:.4}, critical {crit:.4}");
+    assert!(
+        dw > crit,
+        "KS does not tell the crypten-modules deployment from CrypTen's: D = {dw:.4}"
+    );
+}
+
+#[test]
+fn fuzz_inputs_flip_as_often_as_in_crypten() {
+    let Some(dir) = models_dir("fuzz_inputs_flip_as_often_as_in_crypten") else {
+        return;
+    };
+    let doc = read_json(&dir, "lenet_two_party.json");
+    let entries = doc["fuzz_inputs"]["inputs"].as_array().unwrap();
+    let inputs: Vec<Vec<f64>> = entries.iter().map(|e| f64_vec(&e["input"])).collect();
+    let k = 8u64;
+    let ours = shared_runs(Deployment::Crypten, &inputs, 1..1 + k);
+    let (mut ours_flips, mut theirs_flips, mut theirs_runs) = (0usize, 0usize, 0usize);
+    let mut missed = Vec::new();
+    for (e, runs) in entries.iter().zip(&ours) {
+        let plain = e["project_plaintext_label"].as_u64().unwrap() as usize;
+        let mine = runs.iter().filter(|(l, _)| *l != plain).count();
+        let theirs: usize = e["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["flips"].as_u64().unwrap() as usize)
+            .sum();
+        let runs_theirs: usize = e["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["k"].as_u64().unwrap() as usize)
+            .sum();
+        ours_flips += mine;
+        theirs_flips += theirs;
+        theirs_runs += runs_theirs;
+        // An input CrypTen flips in at least 3/4 of its runs must flip here too.
+        if 4 * theirs >= 3 * runs_theirs && mine == 0 {
+            missed.push(e["entry"].clone());
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "inputs real CrypTen flips in ≥ 3/4 of its runs never flip in {k} simulated runs: {missed:?}"
+    );
+    let ours_runs = inputs.len() * k as usize;
+    let (p1, p2) = (
+        ours_flips as f64 / ours_runs as f64,
+        theirs_flips as f64 / theirs_runs as f64,
+    );
+    eprintln!("flips: simulator {ours_flips}/{ours_runs}, CrypTen {theirs_flips}/{theirs_runs}");
+    let p = (ours_flips + theirs_flips) as f64 / (ours_runs + theirs_runs) as f64;
+    let se = (p * (1.0 - p) * (1.0 / ours_runs as f64 + 1.0 / theirs_runs as f64)).sqrt();
+    assert!(
+        (p1 - p2).abs() <= 4.0 * se,
+        "flip rate {p1:.3} ({ours_flips}/{ours_runs}) vs CrypTen's {p2:.3} \
+         ({theirs_flips}/{theirs_runs}): more than 4 standard errors apart"
+    );
+}

@@ -15,6 +15,7 @@ use mpcdiff_kernel::digits::{self, BOX, PIXELS, SIDE};
 use mpcdiff_kernel::Error;
 use mpcdiff_tests::mnist::mnist;
 use mpcdiff_tests::support::within_sigma;
+use std::io::Write;
 
 /// The seed of every test here (a failing test names the index too).
 const SEED: u64 = 0x5EED_D161;

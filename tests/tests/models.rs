@@ -5,8 +5,9 @@ use std::path::Path;
 
 use mpcdiff_kernel::approx::profile;
 use mpcdiff_kernel::digits;
+use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{self, Config, ExactPlan};
-use mpcdiff_kernel::nn::model::{BnMode, Model};
+use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::{Arith, Float};
 
 fn model_bytes(name: &str) -> Vec<u8> {
@@ -53,14 +54,14 @@ fn trained_lenets_read_synthetic_digits() {
         let bytes = model_bytes(name);
         let m = Model::parse(&bytes).unwrap();
         let mut a = Float::default();
-        let (_, total) = m.slots(BnMode::Folded).unwrap();
+        let (_, total) = m.slots(Deployment::Folded).unwrap();
         let mut params = vec![0.0; total];
-        m.load(&mut a, BnMode::Folded, &mut params).unwrap();
+        m.load(&mut a, Deployment::Folded, &mut params).unwrap();
         let mut logits = vec![0.0; n * 10];
         let mut arena = vec![0.0; forward::arena_elems(&m, n)];
         let cfg = Config {
             profile: &profile::CRYPTEN,
-            bn: BnMode::Folded,
+            deploy: Deployment::Folded,
         };
         let mut xin = vec![0.0; x.len()];
         a.input(&x, &mut xin).unwrap();

@@ -611,8 +611,8 @@ fn lenet_training_is_deterministic() {
 #[test]
 fn files_parse_in_the_kernel_and_inference_agrees_with_the_kernel() {
     use mpcdiff_kernel::approx::profile;
+    use mpcdiff_kernel::nn::deploy::Deployment;
     use mpcdiff_kernel::nn::forward::{self, Config, ExactPlan};
-    use mpcdiff_kernel::nn::model::BnMode;
     use mpcdiff_kernel::{Arith, Float};
 
     for (arch, batch) in [
@@ -644,18 +644,20 @@ fn files_parse_in_the_kernel_and_inference_agrees_with_the_kernel() {
         let want = ours.forward(&x, batch, false);
 
         let mut a = Float::default();
-        let bn = BnMode::Crypten;
-        let (_, total) = km.slots(bn).unwrap();
+        // Every batch norm evaluated (not folded), as a crypten.nn-module network runs it.
+        let deploy = Deployment::CryptenModules;
+        let (_, total) = km.slots(deploy).unwrap();
         let mut params = vec![0.0; total];
-        km.load(&mut a, bn, &mut params).unwrap();
+        km.load(&mut a, deploy, &mut params).unwrap();
         let mut xi = vec![0.0; x.len()];
         a.input(&x, &mut xi).unwrap();
         let mut out = vec![0.0; batch * km.classes];
         let mut arena = vec![0.0; forward::arena_elems(&km, batch)];
         let cfg = Config {
             profile: &profile::CRYPTEN,
-            bn,
+            deploy,
         };
+        forward::prepare(&mut a, &km, &mut params, &cfg, &ExactPlan, &mut arena).unwrap();
         forward::forward(
             &mut a, &km, &params, &cfg, &ExactPlan, None, &xi, batch, &mut out, &mut arena,
         )
