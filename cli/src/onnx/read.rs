@@ -895,21 +895,22 @@ impl<'a> Reader<'a> {
     fn pad(&self, i: usize, cur: &'a str, shape: Shape) -> Result<Step<'a>, UsageError> {
         self.check_node(i, cur, 1, 4, &["mode", "pads", "value"])?;
         let n = &self.nodes[i];
-        let pads: Vec<i64> =
-            if self.opset < 11 || n.input.len() < 2 {
-                self.ints(i, "pads")?.unwrap_or_default().to_vec()
-            } else {
-                let name = n.input[1].as_str();
-                match self.constant(name).map(|c| &c.values) {
-                    Some(Values::I64(v)) => v.clone(),
-                    _ => return Err(self.err(
+        let pads: Vec<i64> = if self.opset < 11 || n.input.len() < 2 {
+            self.ints(i, "pads")?.unwrap_or_default().to_vec()
+        } else {
+            let name = n.input[1].as_str();
+            match self.constant(name).map(|c| &c.values) {
+                Some(Values::I64(v)) => v.clone(),
+                _ => {
+                    return Err(self.err(
                         i,
                         format_args!(
                             "takes its pads ({name}) from a value that is not an int64 constant"
                         ),
-                    )),
+                    ))
                 }
-            };
+            }
+        };
         if pads.iter().any(|&p| p != 0) {
             return Err(self.err(i, format_args!("has pads {pads:?}; mpcdiff drops only zero-width Pads (put the padding in the convolution)")));
         }
