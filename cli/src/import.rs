@@ -36,6 +36,8 @@ use crate::train::format::{self, Tensor};
 
 /// The largest model file read (ONNX, state_dict or mpcdiff): checked before reading it.
 pub const FILE_MAX: u64 = 512 << 20;
+/// The most values one input sample may have.
+const INPUT_MAX: usize = 1 << 28;
 /// The largest `--arch` file read.
 const ARCH_FILE_MAX: u64 = 64 << 10;
 
@@ -312,6 +314,16 @@ pub fn parse_arch(arch: &str, input_shape: Option<&str>) -> Result<Arch, UsageEr
             ))
         }
     };
+    let len = match input {
+        Shape::Image { c, h, w } => c.checked_mul(h).and_then(|x| x.checked_mul(w)),
+        Shape::Vector(n) => Some(n),
+    };
+    if len.is_none_or(|n| n > INPUT_MAX) {
+        return Err(usage!(
+            "--input-shape {}: more than {INPUT_MAX} values per sample",
+            shape_text(input)
+        ));
+    }
     let mut shapes = vec![Shape::Vector(0); spec.layers.len()];
     spec.shapes(input, &mut shapes).map_err(|e| {
         usage!(

@@ -287,6 +287,12 @@ impl<'a> Reader<'a> {
             ));
         };
         let input_shape = self.input_shape(input)?;
+        if elements(input_shape).is_none() {
+            return Err(usage!(
+                "{label}: the graph input {} has more than {ELEMENTS_MAX} values per sample",
+                input.name
+            ));
+        }
 
         let mut layers: Vec<(String, Kind)> = Vec::new();
         let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
@@ -342,6 +348,12 @@ impl<'a> Reader<'a> {
                     tensors.insert(format!("{name}{suffix}"), t);
                 }
                 layers.push((name, kind));
+            }
+            if elements(step.shape).is_none() {
+                return Err(self.err(
+                    first,
+                    format_args!("gives more than {ELEMENTS_MAX} values per sample"),
+                ));
             }
             shape = step.shape;
             cur = step.out;
@@ -1085,6 +1097,16 @@ fn out_hw(h: usize, w: usize, k: usize, stride: usize, pad: usize) -> Option<(us
     let oh = (h + 2 * pad).checked_sub(k)? / stride + 1;
     let ow = (w + 2 * pad).checked_sub(k)? / stride + 1;
     Some((oh, ow))
+}
+
+/// Values per sample of `s`, if at most `ELEMENTS_MAX` (checked before the kernel's
+/// unchecked `Shape::len`).
+fn elements(s: Shape) -> Option<usize> {
+    match s {
+        Shape::Image { c, h, w } => c.checked_mul(h)?.checked_mul(w),
+        Shape::Vector(n) => Some(n),
+    }
+    .filter(|&n| n <= ELEMENTS_MAX)
 }
 
 /// The declared width of `[N, classes]`, when fixed.
