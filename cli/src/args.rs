@@ -11,6 +11,7 @@ use crate::cmd::approx::ApproxArgs;
 use crate::cmd::demo::DemoArgs;
 use crate::cmd::eval::EvalArgs;
 use crate::cmd::fuzz::FuzzArgs;
+use crate::cmd::import::ImportArgs;
 use crate::cmd::localize::LocalizeArgs;
 use crate::cmd::mul::MulArgs;
 use crate::cmd::predict::PredictArgs;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Train one of the MPCDiff models (LeNet, Credit MLP, Bank MLP) in plaintext,
     /// deterministically from a seed, and save it as an `mpcdiff-model/1` safetensors file.
     Train(TrainArgs),
+    /// Convert a PyTorch model (an ONNX file, or a state_dict plus its architecture) into an
+    /// `mpcdiff-model/1` file; `--model` also takes both directly.
+    Import(ImportArgs),
     /// Search for deviations: inputs whose MPC label flips away from the plaintext model's
     /// correct label (seeded, resumable, multi-threaded, same result for any thread count).
     Fuzz(FuzzArgs),

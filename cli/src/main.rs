@@ -30,6 +30,8 @@ mod engine;
 #[allow(dead_code)]
 mod data;
 mod error;
+mod import;
+mod onnx;
 mod output;
 mod stats;
 mod svg;

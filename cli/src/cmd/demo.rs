@@ -90,6 +90,8 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
         frac_bits: 16,
         trunc: TruncArg::Local,
         deploy: DeployArg::Crypten,
+        arch: None,
+        input_shape: None,
     };
     let campaign = CampaignArgs {
         data: a.data.clone(),

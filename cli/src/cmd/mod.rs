@@ -5,6 +5,7 @@ pub mod approx;
 pub mod demo;
 pub mod eval;
 pub mod fuzz;
+pub mod import;
 pub mod localize;
 pub mod mul;
 pub mod predict;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Train(args) => train::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Localize(args) => localize::run(&args),
         Command::Repair(args) => repair::run(&args),

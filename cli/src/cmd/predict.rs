@@ -210,6 +210,8 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         frac_bits: a.frac_bits,
         trunc: a.trunc,
         deploy: a.deploy,
+        arch: None,
+        input_shape: None,
     })?;
     let (p, deploy, trunc) = (setup.profile, setup.deploy, setup.trunc);
     let level = a.level.as_deref().map(|s| parse_level(s, p)).transpose()?;

@@ -64,9 +64,21 @@ impl DeployArg {
 /// The flags that choose the model and its MPC deployment.
 #[derive(Clone, Debug, Args, Serialize, Deserialize, PartialEq)]
 pub struct TargetArgs {
-    /// A built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) or a model file.
+    /// A built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) or a model file: an
+    /// mpcdiff model, an ONNX file (`*.onnx`, as `crypten.nn.from_pytorch` exports), or a
+    /// PyTorch state_dict saved as safetensors together with --arch.
     #[arg(long, default_value = "lenet")]
     pub model: String,
+    /// The architecture of a state_dict given as --model: a built-in name, a layer spec
+    /// ("linear fc1 in=23 out=120;sigmoid act1;linear fc2 in=120 out=2") or a file holding
+    /// one.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// The input shape (CxHxW or N) for an --arch whose first layer is not linear.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_shape: Option<String>,
     /// Approximation profile of the MPC model (crypten, mpcdiff, crypten-chebyshev).
     #[arg(long, default_value = "crypten")]
     pub profile: String,
@@ -124,15 +136,30 @@ pub struct Setup {
     pub dataset: Option<&'static str>,
 }
 
-/// Reads a model: a built-in name or a file. The bytes of a file are leaked: they must
+/// Reads a model: a built-in name or a file, which may also be an ONNX model or, with `arch`
+/// (`--arch`, `--input-shape`), a PyTorch state_dict: both are converted to an
+/// `mpcdiff-model/1` file first (`crate::import`). The bytes of a file are leaked: they must
 /// outlive every borrow of the parsed model, which is the whole run.
-pub fn load_model(name: &str) -> Result<Model<'static>, UsageError> {
+pub fn load_model(
+    name: &str,
+    arch: Option<&str>,
+    input_shape: Option<&str>,
+) -> Result<Model<'static>, UsageError> {
     let bytes: &'static [u8] = match builtin_model(name) {
-        Some(b) => b,
+        Some(b) if arch.is_none() && input_shape.is_none() => b,
+        Some(_) => {
+            return Err(usage!("--arch: --model {name} is a built-in model, which carries its architecture; --arch and --input-shape go with a state_dict file"))
+        }
         None => {
-            let owned = std::fs::read(name).map_err(|e| {
-                usage!("--model {name}: not a built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) and not a readable file ({e})")
-            })?;
+            if !std::path::Path::new(name).is_file() {
+                return Err(usage!("--model {name}: not a built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) and not a readable file"));
+            }
+            let owned = crate::import::model_file_bytes(
+                &format!("--model {name}"),
+                name,
+                arch,
+                input_shape,
+            )?;
             Box::leak(owned.into_boxed_slice())
         }
     };
@@ -144,7 +171,11 @@ impl Setup {
     pub fn new(args: &TargetArgs) -> Result<Setup, UsageError> {
         let fp = FixedPoint::new(args.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
         let profile = crate::cmd::approx::parse_profile(&args.profile)?;
-        let model = load_model(&args.model)?;
+        let model = load_model(
+            &args.model,
+            args.arch.as_deref(),
+            args.input_shape.as_deref(),
+        )?;
         let deploy = args.deploy.deployment();
         deploy.check(&model.spec).map_err(|e| {
             usage!(
@@ -185,8 +216,15 @@ impl Setup {
 
     /// The flags that reproduce this deployment.
     pub fn flags(&self) -> String {
+        let mut arch = String::new();
+        if let Some(a) = &self.args.arch {
+            arch = format!(" --arch '{}'", a.replace('\'', "'\\''"));
+        }
+        if let Some(s) = &self.args.input_shape {
+            arch.push_str(&format!(" --input-shape {s}"));
+        }
         format!(
-            "--model {} --profile {} --frac-bits {} --trunc {} --deploy {}",
+            "--model {}{arch} --profile {} --frac-bits {} --trunc {} --deploy {}",
             self.args.model,
             self.profile.name,
             self.args.frac_bits,

@@ -257,19 +257,32 @@ impl Model {
 /// The model file's bytes (module doc). The caller vouches that the tensors match the layer
 /// spec; `crate::train::read_model` of the result gives `model` back.
 pub fn write_model(model: &Model) -> Vec<u8> {
+    let meta = [
+        ("architecture", model.architecture.clone()),
+        ("layers", model.layers.clone()),
+        ("input", model.input.clone()),
+        ("classes", model.classes.to_string()),
+        ("preprocessing", model.preprocessing.to_json()),
+        ("training", model.training.clone()),
+    ];
+    write_file(&meta, &model.tensors)
+}
+
+/// The bytes of an `mpcdiff-model/1` file with metadata `format` plus `metadata` (key, value)
+/// and `tensors`, laid out as the module doc says (sorted keys, tensors in name order). The
+/// caller vouches that the tensors match the `layers` metadata; importers of foreign models
+/// (`crate::import`) use it for files without `preprocessing` and `training`.
+pub fn write_file(metadata: &[(&str, String)], tensors: &BTreeMap<String, Tensor>) -> Vec<u8> {
     let mut meta = Map::new();
     meta.insert("format".into(), FORMAT.into());
-    meta.insert("architecture".into(), model.architecture.clone().into());
-    meta.insert("layers".into(), model.layers.clone().into());
-    meta.insert("input".into(), model.input.clone().into());
-    meta.insert("classes".into(), model.classes.to_string().into());
-    meta.insert("preprocessing".into(), model.preprocessing.to_json().into());
-    meta.insert("training".into(), model.training.clone().into());
+    for (key, value) in metadata {
+        meta.insert((*key).into(), value.clone().into());
+    }
     let mut header = Map::new();
     header.insert("__metadata__".into(), Value::Object(meta));
     let mut offset = 0usize;
     // BTreeMap iteration is in name order: the data section follows the header's order.
-    for (name, t) in &model.tensors {
+    for (name, t) in tensors {
         debug_assert_eq!(t.shape.iter().product::<usize>(), t.data.len());
         let end = offset + 4 * t.data.len();
         let mut entry = Map::new();
@@ -287,7 +300,7 @@ pub fn write_model(model: &Model) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + text.len() + offset);
     out.extend_from_slice(&(text.len() as u64).to_le_bytes());
     out.extend_from_slice(&text);
-    for t in model.tensors.values() {
+    for t in tensors.values() {
         for x in &t.data {
             out.extend_from_slice(&x.to_le_bytes());
         }
