@@ -2,7 +2,7 @@
 //!
 //! The whole MPCDiff pipeline on the embedded LeNet, in about half a minute on two cores:
 //! 1. **fuzz**: 200 synthetic digits (or the first 200 MNIST test images with `--data`),
-//!    2000 mutations, the artifact's Gaussian mutator with the margin fitness;
+//!    4000 mutations, the margin fitness and the mpcdiff mutator (the `fuzz` defaults);
 //! 2. **localize**: votes, per-layer attribution and error sources of the deviations found;
 //! 3. **repair**: a quick level search under a 1.5× multiplication budget;
 //! 4. **report**: accuracy, known deviations fixed, a new campaign against the repaired
@@ -50,7 +50,7 @@ pub struct DemoArgs {
 /// Seeds of the demo campaign.
 const SEEDS: usize = 200;
 /// Its mutation budget.
-const MUTATIONS: u64 = 2000;
+const MUTATIONS: u64 = 4000;
 /// Check inputs of the repair search and the report.
 const CHECK: usize = 200;
 
@@ -103,11 +103,11 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
         seed: a.seed,
         mpc_seed: 42,
         round: 20,
-        threshold: None,
+        threshold: Some(50),
         schedule: ScheduleArg::Energy,
         guide: GuideArg::Err,
         fitness: FitnessArg::Margin,
-        mutator: MutatorArg::Artifact,
+        mutator: MutatorArg::Mpcdiff,
         sigma: None,
         linf: None,
         l2: None,

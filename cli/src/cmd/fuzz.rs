@@ -68,8 +68,9 @@ pub struct CampaignArgs {
     /// Mutants per round (results depend on it, not on --threads).
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub round: usize,
-    /// Mutations after which a seed that stops improving is dropped (default: 10 for
-    /// images, 30 for tables, as the artifact).
+    /// Mutations after which a seed that stops improving is dropped (default: 50 for images,
+    /// 30 for tables; the artifact's 10 for images drops LeNet's seeds before they reach the
+    /// boundary of the deployment CrypTen really runs).
     #[arg(long, value_name = "N")]
     pub threshold: Option<u32>,
     /// Seed scheduling: by fitness (energy) or uniform (the artifact's).
@@ -78,8 +79,9 @@ pub struct CampaignArgs {
     /// Keep a mutant only if fitter (err, the artifact's default) or always (random).
     #[arg(long, value_enum, default_value = "err")]
     pub guide: GuideArg,
-    /// Fitness: ‖logit difference‖₂ (the artifact's) or the MPC margin against the plaintext label.
-    #[arg(long, value_enum, default_value = "logit-l2")]
+    /// Fitness: the MPC margin against the plaintext label (aims at the flip; default), or
+    /// ‖logit difference‖₂ (the artifact's).
+    #[arg(long, value_enum, default_value = "margin")]
     pub fitness: FitnessArg,
     /// Mutation operators.
     #[arg(long, value_enum, default_value = "mpcdiff")]
@@ -217,7 +219,7 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
         seed: a.seed,
         mpc_seed: a.mpc_seed,
         round_size: a.round,
-        threshold: a.threshold.unwrap_or(if image { 10 } else { 30 }),
+        threshold: a.threshold.unwrap_or(if image { 50 } else { 30 }),
         schedule: match a.schedule {
             ScheduleArg::Energy => Schedule::Energy,
             ScheduleArg::Uniform => Schedule::Uniform,
@@ -241,6 +243,48 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
         mutations: a.mutations.unwrap_or(15_000),
     };
     Ok((spec, corpus, plan))
+}
+
+/// The `mpcdiff fuzz` command that runs campaign `spec` again from scratch: every setting
+/// that changes its results, spelled out (a replay must not depend on today's defaults).
+pub fn replay_command(spec: &Spec, setup: &Setup, plan: Option<&std::path::Path>) -> String {
+    let s = &spec.settings;
+    let m = &s.mutator;
+    let gaussian_only = m.weights.iter().all(|(k, &w)| w == 0 || k == "gaussian");
+    let mut cmd = format!(
+        "mpcdiff fuzz {} --seeds {} --mutations {} --seed {} --mpc-seed {} --round {} \
+         --threshold {} --schedule {} --guide {} --fitness {} --mutator {} --sigma {} --repeats {}",
+        setup.flags(),
+        spec.seeds,
+        spec.mutations,
+        s.seed,
+        s.mpc_seed,
+        s.round_size,
+        s.threshold,
+        s.schedule,
+        s.guide,
+        s.fitness,
+        if gaussian_only { "artifact" } else { "mpcdiff" },
+        m.sigma,
+        s.repeats,
+    );
+    if let Some(v) = m.linf {
+        cmd.push_str(&format!(" --linf {v}"));
+    }
+    if let Some(v) = m.l2 {
+        cmd.push_str(&format!(" --l2 {v}"));
+    }
+    match (&spec.plan, plan) {
+        (_, Some(p)) => cmd.push_str(&format!(" --plan {}", p.display())),
+        (Some(_), None) => cmd.push_str(" --plan PLAN"),
+        (None, None) => {}
+    }
+    cmd.push_str(&match &spec.corpus {
+        CorpusSource::Synthetic { seed } => format!(" --synthetic-seed {seed}"),
+        CorpusSource::Data { dir } => format!(" --data {}", dir.display()),
+        CorpusSource::File { path, .. } => format!(" --corpus {}", path.display()),
+    });
+    cmd
 }
 
 /// The text summary of a campaign.
@@ -316,19 +360,7 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<()> {
         let (spec, corpus, plan) = spec_of(&a.campaign, &setup)?;
         (spec, setup, corpus, plan)
     };
-    let replay = format!(
-        "mpcdiff fuzz {} --seeds {} --mutations {} --seed {} --mpc-seed {}{}",
-        setup.flags(),
-        spec.seeds,
-        spec.mutations,
-        spec.settings.seed,
-        spec.settings.mpc_seed,
-        match &spec.corpus {
-            CorpusSource::Synthetic { seed } => format!(" --synthetic-seed {seed}"),
-            CorpusSource::Data { dir } => format!(" --data {}", dir.display()),
-            CorpusSource::File { path, .. } => format!(" --corpus {}", path.display()),
-        }
-    );
+    let replay = replay_command(&spec, &setup, a.campaign.plan.as_deref());
     eprintln!(
         "mpcdiff {}  fuzz  seed {}  mpc seed {}  replay: {replay}",
         mpcdiff_kernel::VERSION,
