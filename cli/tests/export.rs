@@ -441,6 +441,14 @@ fn what_stock_crypten_cannot_run_is_refused_and_leaves_nothing() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 
+    let help = ok(&dir, &["export", "--help"]);
+    for flag in ["--campaign", "--out", "--limit", "--json"] {
+        assert!(help.contains(flag), "export --help lacks {flag}");
+    }
+    assert!(ok(&dir, &["--help"])
+        .lines()
+        .any(|l| l.trim_start().starts_with("export")));
+
     let o = mpcdiff(
         &dir,
         &[
