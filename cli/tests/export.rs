@@ -348,6 +348,31 @@ fn export_writes_what_the_confirmation_script_reads() {
     assert_eq!(mj["inputs"].as_array().unwrap().len(), records.len());
     assert_eq!(mj["crypten_config"], m["crypten_config"]);
 
+    // A record this simulator does not replay (one input value changed in its last digit)
+    // is refused, and nothing is written.
+    std::fs::create_dir_all(dir.join("edited")).unwrap();
+    std::fs::copy(
+        dir.join("camp/campaign.json"),
+        dir.join("edited/campaign.json"),
+    )
+    .unwrap();
+    let mut first = records[0].clone();
+    let v = first["input"][300].as_f64().unwrap();
+    first["input"][300] = serde_json::json!(v + v.abs() * 1e-15 + 1e-300);
+    std::fs::write(
+        dir.join("edited/deviations.jsonl"),
+        serde_json::to_string(&first).unwrap() + "\n",
+    )
+    .unwrap();
+    let o = mpcdiff(
+        &dir,
+        &["export", "--campaign", "edited", "--out", "edited-out"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("does not replay"), "{err}");
+    assert!(!dir.join("edited-out").exists());
+
     // The script compiles.
     let py = Command::new("python3")
         .args(["-m", "py_compile"])

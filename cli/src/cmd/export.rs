@@ -3,7 +3,9 @@
 //! `mpcdiff export --campaign DIR --out FOLDER [--limit N] [--json]`
 //!
 //! Reads a `mpcdiff fuzz --out DIR` campaign (`campaign.json`, `deviations.jsonl`), loads
-//! its model exactly as the campaign did ([`Setup`]) and writes FOLDER:
+//! its model exactly as the campaign did ([`Setup`]), replays every deviation with its
+//! recorded MPC seed (a record that no longer replays is refused, as in `localize`) and
+//! writes FOLDER:
 //!
 //! * `model.onnx`: the graph `crypten.nn.from_onnx` runs ([`crate::onnx::write`]: the
 //!   deployed graph, conv+BN folded in float32 as torch's exporter does);
@@ -387,8 +389,11 @@ pub fn run(a: &ExportArgs) -> anyhow::Result<()> {
     let campaign = fuzzing::read_campaign(dir)?;
     check_runnable(dir, &campaign)?;
     check_out(&a.out)?;
-    let setup = Setup::new(&campaign.spec.target)?;
-    let mut devs = fuzzing::read_deviations(dir)?;
+    // The model loaded as the campaign did, and every deviation replayed with its recorded
+    // MPC seed (as `localize` does): only what this simulator still flips is exported.
+    let loaded = fuzzing::load(dir, crate::cmd::fuzz::default_threads())?;
+    let setup = loaded.setup;
+    let mut devs = loaded.deviations;
     let total = devs.len();
     if total == 0 {
         return Err(usage!(

@@ -870,12 +870,6 @@ fn read_lines(path: &Path, k: Option<usize>) -> Result<Vec<Deviation>, UsageErro
     Ok(out)
 }
 
-/// Every deviation record of a campaign folder's `deviations.jsonl`, in the order found (not
-/// replayed: see [`load`] for that).
-pub fn read_deviations(dir: &Path) -> Result<Vec<Deviation>, UsageError> {
-    read_lines(&dir.join(DEVIATIONS), None)
-}
-
 /// Reads `campaign.json` of a campaign folder.
 pub fn read_campaign(dir: &Path) -> Result<CampaignJson, UsageError> {
     let cpath = dir.join(CAMPAIGN);
