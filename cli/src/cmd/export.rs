@@ -254,7 +254,7 @@ the plaintext model `{model}` ({architecture}).
 
 ## Install CrypTen {CRYPTEN}
 
-CrypTen {CRYPTEN} needs torch 1.13 (Python 3.7 to 3.10):
+CrypTen {CRYPTEN} needs torch 1.13 (so a Python that torch 1.13.1 has wheels for):
 
     pip install torch==1.13.1 onnx==1.14.1 \"numpy<2\" omegaconf
     pip install --no-deps crypten==0.4.1
@@ -270,10 +270,11 @@ randomness each run); party 0 holds the model, party 1 the inputs.
 
 A table with one row per input: the plaintext label, the simulated MPC label, CrypTen's
 label in each run and the number of runs whose label differs from the plaintext label
-(flips). A flip confirms the deviation in real CrypTen; since the simulator's deviation
-probability (`manifest.json`, `inputs[i].probability`) is over MPC randomness, an input
-with probability p flips in about p of the runs. The full results, ring logits included,
-go to `crypten_results.json`.
+(flips). A flip confirms the deviation in real CrypTen. The simulator's deviation
+probability (`manifest.json`, `inputs[i].probability`) is over MPC randomness, and CrypTen
+draws its own: where the simulation is faithful, an input with probability p flips in
+about a fraction p of the runs. The full results, ring logits included, go to
+`crypten_results.json`.
 ",
         version = m.version,
         campaign = m.campaign,
