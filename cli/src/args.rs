@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::cmd::approx::ApproxArgs;
 use crate::cmd::demo::DemoArgs;
 use crate::cmd::eval::EvalArgs;
+use crate::cmd::export::ExportArgs;
 use crate::cmd::fuzz::FuzzArgs;
 use crate::cmd::import::ImportArgs;
 use crate::cmd::localize::LocalizeArgs;
@@ -63,6 +64,10 @@ pub enum Command {
     /// Search for deviations: inputs whose MPC label flips away from the plaintext model's
     /// correct label (seeded, resumable, multi-threaded, same result for any thread count).
     Fuzz(FuzzArgs),
+    /// A campaign's deviations as a folder that confirms them in real CrypTen 0.4.1: the
+    /// deployed model as ONNX, the inputs and labels as .npy, a manifest and
+    /// confirm_crypten.py.
+    Export(ExportArgs),
     /// Which neurons and layers a campaign's deviations come from: votes, signed scores,
     /// per-layer attribution, error sources, heat maps.
     Localize(LocalizeArgs),

@@ -4,6 +4,7 @@
 pub mod approx;
 pub mod demo;
 pub mod eval;
+pub mod export;
 pub mod fuzz;
 pub mod import;
 pub mod localize;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Fuzz(args) => fuzz::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::Localize(args) => localize::run(&args),
         Command::Repair(args) => repair::run(&args),
         Command::Sweep(args) => sweep::run(&args),

@@ -10,7 +10,7 @@
 //!
 //! * [`read`] turns an ONNX file into an [`Imported`](crate::import::Imported) model, which
 //!   becomes an `mpcdiff-model/1` file (`--model x.onnx`, `mpcdiff import --onnx`).
-//! * [`write`] turns a model into the ONNX graph CrypTen deploys ([`fold_conv_bn`] is the
+//! * [`write`] turns a model into the ONNX graph CrypTen deploys ([`fold_conv_bn`](write::fold_conv_bn) is the
 //!   fold, exactly torch's).
 //!
 //! The protobuf is decoded and encoded by the `onnx-protobuf` crate (rust-protobuf code
@@ -57,14 +57,13 @@
 //! form CrypTen imports and is refused.
 
 mod read;
-#[allow(dead_code)]
 mod write;
 
 pub use read::read;
-// The writer's users are the tests and the export command (another branch); until that
-// lands the binary itself does not call it.
-#[allow(unused_imports)]
-pub use write::{eps_f32, fold_conv_bn, write, OPSET};
+pub use write::write;
+// The fold and its constants are the writer's own; the tests check them against torch's.
+#[cfg(test)]
+pub use write::{eps_f32, fold_conv_bn, OPSET};
 
 #[cfg(test)]
 mod tests;
