@@ -173,8 +173,9 @@ def main():
     crypten_labels = ring.argmax(axis=2)  # argmax of the ring values = of ring / 2^f
     flips = (crypten_labels != labels[:, None]).sum(axis=1)
 
-    print("CrypTen %s, torch %s, %d parties, %d fractional bits, config %s, %d runs per input, "
-          "%.0f s" % (res["crypten"], res["torch"], args.parties, frac_bits,
+    print("CrypTen %s, torch %s, %d %s, %d fractional bits, config %s, %d runs per input, "
+          "%.0f s" % (res["crypten"], res["torch"], args.parties,
+                      "party" if args.parties == 1 else "parties", frac_bits,
                       json.dumps(config, sort_keys=True), args.runs, seconds))
     width = max(2 * args.runs - 1, 14)
     print("%4s  %8s  %5s  %7s  %-*s  %5s" % ("#", "entry", "plain", "sim mpc", width,
