@@ -11,8 +11,9 @@ Written by `mpcdiff export` next to the files it reads:
 
 usage: python confirm_crypten.py [--runs 8] [--parties 2] [--dir .] [--batch-size 64]
 
-Needs CrypTen 0.4.1 with torch 1.13 (pip install torch==1.13.1 onnx==1.14.1 "numpy<2"
-omegaconf, then pip install --no-deps crypten==0.4.1).
+Needs CrypTen 0.4.1 with torch 1.13: pip install torch==1.13.1 "numpy<2" onnx==1.14.1
+omegaconf pyyaml, then pip install --no-deps crypten==0.4.1 (its declared dependencies
+include the unusable `sklearn` stub).
 
 Every input is replicated --runs times, and each replica is one private inference with fresh
 randomness (shares, Beaver triples, truncation): the parties are separate local processes
@@ -136,7 +137,7 @@ def main():
         if not os.path.isfile(os.path.join(args.dir, name)):
             fail("Missing %s in %s: run this script in (or with --dir) the folder "
                  "`mpcdiff export` wrote." % (name, os.path.abspath(args.dir)))
-    for pkg in ("numpy", "torch", "onnx", "omegaconf", "crypten"):
+    for pkg in ("numpy", "torch", "onnx", "omegaconf", "yaml", "crypten"):
         if importlib.util.find_spec(pkg) is None:
             fail("Missing Python package %r: install CrypTen 0.4.1 with torch 1.13 (see the "
                  "top of this script)." % pkg)
@@ -173,8 +174,9 @@ def main():
     crypten_labels = ring.argmax(axis=2)  # argmax of the ring values = of ring / 2^f
     flips = (crypten_labels != labels[:, None]).sum(axis=1)
 
-    print("CrypTen %s, torch %s, %d parties, %d fractional bits, config %s, %d runs per input, "
-          "%.0f s" % (res["crypten"], res["torch"], args.parties, frac_bits,
+    print("CrypTen %s, torch %s, %d %s, %d fractional bits, config %s, %d runs per input, "
+          "%.0f s" % (res["crypten"], res["torch"], args.parties,
+                      "party" if args.parties == 1 else "parties", frac_bits,
                       json.dumps(config, sort_keys=True), args.runs, seconds))
     width = max(2 * args.runs - 1, 14)
     print("%4s  %8s  %5s  %7s  %-*s  %5s" % ("#", "entry", "plain", "sim mpc", width,
