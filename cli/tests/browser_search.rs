@@ -72,6 +72,18 @@ fn both(
         "mpcdiff {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The adapter's command is the CLI's own replay line for the campaign, flag for flag.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let replay = stderr
+        .lines()
+        .find_map(|l| l.split_once("  replay: ").map(|(_, r)| r))
+        .expect("mpcdiff fuzz prints its replay line");
+    let shown = s.fuzz_command().unwrap().join(" ");
+    assert_eq!(
+        replay,
+        shown.replace("CORPUS", &corpus.display().to_string()),
+        "the page's command vs the CLI's replay line"
+    );
     let json: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     let devs = std::fs::read_to_string(out_dir.join("deviations.jsonl"))
         .unwrap()

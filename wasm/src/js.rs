@@ -80,6 +80,16 @@ impl JsSession {
     pub fn profile_about(&self) -> String {
         self.inner.settings().profile.about.into()
     }
+    /// The deployment's name, as `mpcdiff --deploy` takes it (`crypten`).
+    #[wasm_bindgen(getter)]
+    pub fn deploy(&self) -> String {
+        self.inner.deployment().name().into()
+    }
+    /// One line on what the deployment runs (the kernel's).
+    #[wasm_bindgen(getter)]
+    pub fn deploy_about(&self) -> String {
+        self.inner.deployment().about().into()
+    }
     /// Fractional bits.
     #[wasm_bindgen(getter)]
     pub fn frac_bits(&self) -> u32 {

@@ -6,8 +6,10 @@
 //! for bit: the test in `web/test/` runs a search in Chromium and the same campaign with
 //!
 //! ```text
-//! mpcdiff fuzz --corpus one.jsonl --seeds 1 --mutations M --threshold M --seed S \
-//!              --mpc-seed <session's> --fitness F --mutator U --schedule energy --guide err
+//! mpcdiff fuzz --model lenet --profile P --frac-bits F --trunc T --deploy crypten --seeds 1 \
+//!              --mutations M --seed S --mpc-seed <session's> --round 20 --threshold M \
+//!              --schedule energy --guide err --fitness F --mutator U --sigma 0.05 --repeats 8 \
+//!              --corpus one.jsonl
 //! ```
 //!
 //! and compares the campaign digests and the found input.
@@ -338,7 +340,9 @@ impl Session {
 
     /// The `mpcdiff fuzz` command line (program name first) that runs the search's campaign
     /// natively on a file holding [`Session::fuzz_corpus_line`], left as `CORPUS`; with a
-    /// level plan, `--plan PLAN` (the page's levels saved as a plan file) is added.
+    /// level plan, `--plan PLAN` (the page's levels saved as a plan file) is added. It is the
+    /// CLI's own `replay:` line for that campaign, flag for flag and in its order (the
+    /// deployment and every search setting spelled out).
     pub fn fuzz_command(&self) -> Result<Vec<String>, Failure> {
         let s = self.search.as_ref().ok_or_else(no_search)?;
         let c = &s.settings;
@@ -354,17 +358,18 @@ impl Session {
             ("--profile", set.profile.name.to_string()),
             ("--frac-bits", set.fp.frac_bits().to_string()),
             ("--trunc", crate::session::trunc_name(set.trunc).to_string()),
-            ("--corpus", "CORPUS".to_string()),
+            ("--deploy", self.deployment().name().to_string()),
             ("--seeds", "1".to_string()),
             ("--mutations", s.budget.to_string()),
-            ("--threshold", c.threshold.to_string()),
             ("--seed", c.seed.to_string()),
             ("--mpc-seed", c.mpc_seed.to_string()),
             ("--round", c.round_size.to_string()),
+            ("--threshold", c.threshold.to_string()),
             ("--schedule", "energy".to_string()),
             ("--guide", "err".to_string()),
             ("--fitness", c.fitness.name().to_string()),
             ("--mutator", mutator.to_string()),
+            ("--sigma", c.mutator.sigma.to_string()),
             ("--repeats", s.repeats.to_string()),
         ]
         .into_iter()
@@ -373,6 +378,7 @@ impl Session {
         if !self.plan().layers.is_empty() {
             args.extend(["--plan".to_string(), "PLAN".to_string()]);
         }
+        args.extend(["--corpus".to_string(), "CORPUS".to_string()]);
         Ok(args)
     }
 

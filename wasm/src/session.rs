@@ -366,6 +366,11 @@ pub struct Session {
 const DEPLOY: Deployment = Deployment::Crypten;
 
 impl Session {
+    /// What the MPC model is deployed as (`crypten`: what `crypten.nn.from_pytorch` runs).
+    pub fn deployment(&self) -> Deployment {
+        DEPLOY
+    }
+
     /// A session over the embedded model `model` (see [`models::load`]).
     pub fn new(model: &str, settings: Settings) -> Result<Session, Failure> {
         let parsed = models::load(model)?;

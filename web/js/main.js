@@ -79,6 +79,7 @@ async function applySettings() {
     state.settings = await track(client.call("configure", wanted));
     err.hidden = true;
     $("profile-about").textContent = `${state.settings.profile}: ${state.settings.profileAbout}`;
+    renderDeployment();
     const pre = state.settings.presets;
     for (const opt of $("level").options) {
       const p = pre[opt.value];
@@ -91,6 +92,24 @@ async function applySettings() {
   } catch (e) {
     err.textContent = e.message;
     err.hidden = false;
+  }
+}
+
+// What the MPC model is deployed as, in plain words, wherever the page names the settings (the
+// kernel's one-line description as the tooltip, the CLI's flag in brackets).
+const DEPLOYMENTS = {
+  crypten: "deployed as <code>crypten.nn.from_pytorch</code> deploys it (conv+BN fused, BN1d under MPC)",
+  "crypten-modules": "deployed as a network of <code>crypten.nn</code> modules (every batch norm under MPC)",
+  folded: "with every batch norm folded into its layer (an idealised deployment)",
+};
+
+function renderDeployment() {
+  const s = state.settings;
+  const how = DEPLOYMENTS[s.deploy] ?? `deployed as <code>${s.deploy}</code>`;
+  for (const el of document.querySelectorAll(".deploy-line")) {
+    el.innerHTML = `The MPC model is ${how}: <code>--deploy ${s.deploy}</code>.`;
+    el.title = s.deployAbout;
+    el.dataset.deploy = s.deploy;
   }
 }
 
@@ -489,8 +508,7 @@ function renderSearch() {
 }
 
 async function searchRandom() {
-  const index = String(crypto.getRandomValues(new Uint32Array(1))[0] % 1000000);
-  await showSynthetic("1", index);
+  await randomDigit();
   await idle();
   await runSearch();
 }
@@ -631,15 +649,34 @@ const pad = new Pad($("pad"), () => {
   requestAnalysis();
 });
 
+// A random number of the seed in the "Synthetic digit seed" field.
 async function randomDigit() {
-  const seed = "1";
+  const seed = $("digit-seed").value.trim() || "1";
   const index = String(crypto.getRandomValues(new Uint32Array(1))[0] % 1000000);
-  await showSynthetic(seed, index);
+  await showSynthetic(/^\d+$/.test(seed) ? seed : "1", index);
+}
+
+// The digit the seed and number fields name.
+async function pickedDigit(event) {
+  event?.preventDefault();
+  const seed = $("digit-seed").value.trim();
+  const index = $("digit-index").value.trim();
+  if (!/^\d+$/.test(seed) || !/^\d+$/.test(index)) {
+    $("digit-note").textContent = "the synthetic digit's seed and number must be whole numbers ≥ 0";
+    return;
+  }
+  try {
+    await showSynthetic(seed, index);
+  } catch (e) {
+    $("digit-note").textContent = e.message;
+  }
 }
 
 async function showSynthetic(seed, index) {
   const d = await track(client.call("syntheticDigit", { seed, index }));
   state.source = { kind: "synthetic", seed, index, label: d.label };
+  $("digit-seed").value = seed;
+  $("digit-index").value = index;
   state.pixels = d.pixels;
   pad.show(d.pixels);
   $("digit-note").textContent = `synthetic digit ${index} of seed ${seed}: a ${d.label}`;
@@ -663,6 +700,7 @@ function wire() {
     clearResults("Draw a digit (or pick a random one).");
   });
   $("random").addEventListener("click", randomDigit);
+  $("digit-form").addEventListener("submit", pickedDigit);
   $("curve-fn").addEventListener("change", refreshCurves);
   $("slice-form").addEventListener("submit", runSlice);
   $("search-form").addEventListener("submit", (e) => { e.preventDefault(); runSearch(); });

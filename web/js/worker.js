@@ -41,6 +41,8 @@ function settingsOf(s) {
     model: s.model,
     profile: s.profile,
     profileAbout: s.profile_about,
+    deploy: s.deploy,
+    deployAbout: s.deploy_about,
     fracBits: s.frac_bits,
     trunc: s.trunc,
     mpcSeed: s.mpc_seed.toString(),

@@ -16,7 +16,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -147,8 +147,24 @@ browserTest("a drawn digit gets the native CLI's plaintext and MPC predictions, 
   }));
   assert.deepEqual(shown, { plaintext: s.plaintext.label, mpc: s.mpc.label }, "the labels on screen");
 
-  const cli = cliPredict(s.pixels, ["--profile", "crypten", "--frac-bits", "16", "--mpc-seed", "42", "--trunc", "local"]);
+  // The MPC model is what `crypten.nn.from_pytorch` deploys, and the page says so.
+  assert.equal(s.settings.deploy, "crypten");
+  const cli = cliPredict(s.pixels, [
+    "--profile", "crypten", "--frac-bits", "16", "--mpc-seed", "42", "--trunc", "local", "--deploy", "crypten",
+  ]);
   assertSameAsCli(s, cli, "default settings");
+  const lines = await page.evaluate(() => [...document.querySelectorAll(".deploy-line")].map((p) => ({
+    section: p.closest("section").id,
+    text: p.textContent,
+  })));
+  assert.deepEqual(lines.map((l) => l.section), ["settings", "search", "errors"], "the deployment is named with the settings");
+  for (const l of lines) {
+    assert.equal(
+      l.text,
+      "The MPC model is deployed as crypten.nn.from_pytorch deploys it (conv+BN fused, BN1d under MPC): --deploy crypten.",
+      `${l.section}: the deployment line`,
+    );
+  }
 
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "drawn-digit.png"), fullPage: true });
@@ -170,6 +186,7 @@ browserTest("every control reaches the MPC model as the CLI's flags do", async (
   assert.deepEqual(s.settings.level, s.settings.presets.low);
   const cli = cliPredict(s.pixels, [
     "--profile", "mpcdiff", "--frac-bits", "20", "--mpc-seed", "7", "--trunc", "dealer", "--level", "low",
+    "--deploy", "crypten",
   ]);
   assertSameAsCli(s, cli, "changed settings");
   const defaults = cliPredict(s.pixels, []);
@@ -185,14 +202,26 @@ browserTest("every control reaches the MPC model as the CLI's flags do", async (
   await page.waitForSelector("#settings-error", { state: "hidden" });
 });
 
+/** Shows synthetic digit `index` of `seed` through the page's controls. */
+async function pickDigit(seed, index) {
+  await page.locator("#digit-seed").scrollIntoViewIfNeeded();
+  await page.fill("#digit-seed", seed);
+  await page.fill("#digit-index", index);
+  await page.click("#digit-show");
+  await page.waitForFunction(
+    (want) => document.getElementById("digit-note").textContent.startsWith(want),
+    `synthetic digit ${index} of seed ${seed}:`,
+  );
+}
+
 browserTest("a synthetic digit is the kernel's, and predicted like any input", async () => {
-  await page.evaluate(() => window.__mpcdiff.showSynthetic("7", "3"));
+  await pickDigit("7", "3");
   const s = await settledState();
   // The same digit from the native generator: mpcdiff's cli tests use seed 7 too; here the
   // page's pixels go through the CLI, so their prediction must match whatever they are.
   const cli = cliPredict(s.pixels, [
     "--profile", s.settings.profile, "--frac-bits", String(s.settings.fracBits),
-    "--mpc-seed", s.settings.mpcSeed, "--trunc", s.settings.trunc,
+    "--mpc-seed", s.settings.mpcSeed, "--trunc", s.settings.trunc, "--deploy", s.settings.deploy,
     ...(s.settings.level ? ["--level", s.settings.level.join("/")] : []),
   ]);
   assertSameAsCli(s, cli, "synthetic digit 3 of seed 7");
@@ -307,7 +336,8 @@ browserTest("a search stops when asked", async () => {
 });
 
 browserTest("a seeded search in the page is the native CLI's campaign, bit for bit", async () => {
-  await page.evaluate(() => window.__mpcdiff.showSynthetic("4", "0"));
+  // The READMEs' worked example, picked with the page's controls.
+  await pickDigit("4", "0");
   await settledState();
   await page.fill("#search-seed", "1");
   await page.fill("#search-mutations", "300");
@@ -334,12 +364,17 @@ browserTest("a seeded search in the page is the native CLI's campaign, bit for b
   // The same campaign natively, from the command and corpus line the page shows.
   const dir = mkdtempSync(join(workdir, "search-"));
   writeFileSync(join(dir, "one.jsonl"), corpusLine + "\n");
+  assert.match(command, / --deploy crypten /, "the command names the deployment");
   const args = command.split(" ").slice(1).map((a) => (a === "CORPUS" ? join(dir, "one.jsonl") : a));
-  const out = execFileSync(mpcdiff, [...args, "--json", "--out", join(dir, "campaign")], {
+  const run = spawnSync(mpcdiff, [...args, "--json", "--out", join(dir, "campaign")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const cli = JSON.parse(out);
+  assert.equal(run.status, 0, `mpcdiff ${args.join(" ")}: ${run.stderr}`);
+  // The command the page shows is the CLI's own replay line for this campaign.
+  const replay = run.stderr.split("\n").map((l) => l.split("  replay: ")[1]).find((r) => r !== undefined);
+  assert.equal(command.replace("CORPUS", join(dir, "one.jsonl")), replay, "the page's command vs the CLI's replay line");
+  const cli = JSON.parse(run.stdout);
   assert.equal(cli.summary.digest, progress.digest, "campaign digest: wasm in Chromium vs native");
   assert.equal(cli.summary.mutants, progress.mutants);
   const line = readFileSync(join(dir, "campaign", "deviations.jsonl"), "utf8").trim().split("\n");
@@ -357,9 +392,10 @@ browserTest("a seeded search in the page is the native CLI's campaign, bit for b
 browserTest("localize and repair in the page make the deviation disappear", async () => {
   const loc = await clickAndSettle("#localize");
   const layers = loc.localization.layers;
-  // Every activation and, as CrypTen runs batch norm under MPC, every batch norm, in order.
+  // Every layer `crypten.nn.from_pytorch` runs under MPC, in order: the activations and the
+  // BatchNorm1d layers (bn1 and bn2 are fused into the convolutions).
+  assert.deepEqual(layers.map((l) => l.name), ["act1", "act2", "bn3", "act3", "bn4", "act4"]);
   assert.deepEqual(layers.filter((l) => l.activation).map((l) => l.name), ["act1", "act2", "act3", "act4"]);
-  assert.ok(layers.filter((l) => !l.activation).every((l) => /^bn\d$/.test(l.name)));
   for (const l of layers.filter((x) => x.activation)) {
     const n = l.shape.reduce((a, b) => a * b, 1);
     assert.equal(l.error, n, `${l.name}: one error per neuron`);
@@ -392,6 +428,16 @@ browserTest("localize and repair in the page make the deviation disappear", asyn
   assert.equal(await page.evaluate(() => document.body.dataset.repaired), "1");
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "search-and-repair.png"), fullPage: true });
+  // The same state on a laptop and a phone: the whole page, and the screen at the repair.
+  for (const [name, width, height] of [["laptop", 1366, 768], ["phone", 390, 844]]) {
+    await page.setViewportSize({ width, height });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${name}: no horizontal scrolling (${overflow} px too wide)`);
+    await page.screenshot({ path: join(ARTIFACTS, `search-and-repair-${name}.png`), fullPage: true });
+    await page.locator("#repair-result").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, `repair-${name}.png`) });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // Any settings change resets the plan, and the search with it.
   await defaultSettings();
