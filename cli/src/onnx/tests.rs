@@ -196,3 +196,27 @@ fn reader_never_panics_on_mutated_files() {
         "{read_ok} read, {refused} refused"
     );
 }
+
+/// Zero INT attributes (`ceil_mode`, `training_mode`) are present in the bytes, as torch
+/// writes them: CrypTen's `from_onnx` refuses an INT attribute whose `i` is absent.
+#[test]
+fn zero_int_attributes_are_written_explicitly() {
+    let model = Model::parse(builtin_model("lenet").unwrap()).unwrap();
+    let written = write(&model).unwrap();
+    for name in ["ceil_mode", "training_mode"] {
+        let key: Vec<u8> = [&[0x0a, name.len() as u8][..], name.as_bytes()].concat();
+        let mut found = 0;
+        for at in 0..written.len().saturating_sub(key.len()) {
+            if written[at..].starts_with(&key) {
+                // The attribute's other fields follow its name: type (field 20) and i (field 3).
+                let rest = &written[at + key.len()..(at + key.len() + 8).min(written.len())];
+                assert!(
+                    rest.windows(2).any(|w| w == [0x18, 0x00]),
+                    "{name}: no explicit i = 0 after the name: {rest:02x?}"
+                );
+                found += 1;
+            }
+        }
+        assert_eq!(found, 2, "{name}: two nodes carry it in lenet");
+    }
+}

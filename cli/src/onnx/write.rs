@@ -70,11 +70,20 @@ fn ints(name: &str, v: &[i64]) -> AttributeProto {
     }
 }
 
+/// An INT attribute. ONNX is proto2: torch writes `i` even when it is 0, and CrypTen's
+/// importer (`_get_attribute_value`) tells an attribute's type by which field is present, so
+/// an absent `i` fails ("Unknown attribute type for attribute ceil_mode"). The generated
+/// message has no field presence and skips a zero, so a zero goes out as the raw field 3
+/// (`i`, varint 0): the same field torch writes.
 fn int(name: &str, v: i64) -> AttributeProto {
-    AttributeProto {
+    let mut a = AttributeProto {
         i: v,
         ..attr(name, AttributeType::INT)
+    };
+    if v == 0 {
+        a.special_fields.mut_unknown_fields().add_varint(3, 0);
     }
+    a
 }
 
 fn float(name: &str, v: f32) -> AttributeProto {
