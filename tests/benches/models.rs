@@ -2,7 +2,7 @@
 //!
 //! For `lenet` and `lenet-relu` (the committed trained models) at batch 1 and 64: the
 //! plaintext model (Float, exact activations, folded batch norm) and the MPC model (Shared,
-//! `crypten` profile, batch norm as CrypTen evaluates it, local truncation). Inputs are
+//! `crypten` profile, deployed as `crypten.nn.from_pytorch` deploys it, local truncation). Inputs are
 //! synthetic digits (no data folder needed). Read inferences/s = batch / median time, and the
 //! MPC/plaintext ratio within a row.
 //!

@@ -1,6 +1,6 @@
 //! The model under test and its MPC deployment, from flags or from a campaign file.
 //!
-//! One place turns `--model / --profile / --frac-bits / --trunc / --bn` into a checked
+//! One place turns `--model / --profile / --frac-bits / --trunc / --deploy` into a checked
 //! [`Setup`] (the kernel's [`Target`] plus what the CLI needs to name and replay it), and
 //! loads the dataset split the model was trained against.
 
