@@ -41,7 +41,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The whole pipeline on the embedded LeNet in about half a minute: find deviations,
+    /// The whole pipeline on the embedded LeNet in under a minute: find deviations,
     /// localize them, repair them, report before / after.
     Demo(DemoArgs),
     /// Multiply pairs in float, fixed point and two-party shares; attribute the errors.

@@ -277,4 +277,15 @@ fn malformed_corpus_and_plan_files_are_refused_with_a_sentence() {
     let (code, _, err) = mpcdiff(&["localize", "--campaign", &d.path("nothing")]);
     assert_eq!(code, Some(2));
     assert!(err.contains("campaign.json"), "{err}");
+    // A campaign from before deployments (`--bn`) is refused with the reason, not replayed.
+    std::fs::create_dir_all(d.path("old")).unwrap();
+    std::fs::write(
+        d.path("old/campaign.json"),
+        r#"{"schema":"mpcdiff.campaign/1","spec":{"target":{"model":"lenet","profile":"crypten","frac_bits":16,"trunc":"local","bn":"crypten"}}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = mpcdiff(&["localize", "--campaign", &d.path("old")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("before deployments"), "{err}");
+    assert!(out.is_empty());
 }

@@ -1,6 +1,6 @@
 //! `mpcdiff demo`: the project's main job, run by the README's first command.
 //!
-//! The whole MPCDiff pipeline on the embedded LeNet, in about half a minute on two cores:
+//! The whole MPCDiff pipeline on the embedded LeNet, in under a minute on two cores (40 s measured):
 //! 1. **fuzz**: 200 synthetic digits (or the first 200 MNIST test images with `--data`),
 //!    4000 mutations, the margin fitness and the mpcdiff mutator (the `fuzz` defaults);
 //! 2. **localize**: votes, per-layer attribution and error sources of the deviations found;

@@ -880,8 +880,22 @@ pub fn read_campaign(dir: &Path) -> Result<CampaignJson, UsageError> {
             dir.display()
         )
     })?;
-    let campaign: CampaignJson = serde_json::from_str(&text)
-        .map_err(|e| usage!("{}: not an mpcdiff.campaign/1 file ({e})", cpath.display()))?;
+    let campaign: CampaignJson = serde_json::from_str(&text).map_err(|e| {
+        // Campaigns from before deployments recorded `--bn` and simulated a computation
+        // CrypTen does not run: say so rather than name a missing field.
+        let old = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.pointer("/spec/target/bn").cloned())
+            .is_some();
+        if old {
+            usage!(
+                "{}: written by an mpcdiff that simulated batch norm with --bn, before deployments; its results do not hold for what CrypTen runs: run the campaign again (mpcdiff fuzz … --deploy crypten)",
+                cpath.display()
+            )
+        } else {
+            usage!("{}: not an mpcdiff.campaign/1 file ({e})", cpath.display())
+        }
+    })?;
     if campaign.schema != "mpcdiff.campaign/1" {
         return Err(usage!(
             "{}: schema {:?} is not mpcdiff.campaign/1",
