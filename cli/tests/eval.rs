@@ -54,8 +54,16 @@ fn plaintext_model_reproduces_the_recorded_accuracy_and_mpc_stays_close() {
         return;
     };
     let d = data.to_str().unwrap();
-    for model in ["credit-mlp", "bank-mlp"] {
-        let (code, out, err) = eval(&["--model", model, "--data", d, "--json"]);
+    // (model, deployment, whether MPC stays close). Bank's GELU through `from_pytorch` is
+    // CrypTen's Taylor erf with its `pow` bug: real CrypTen agrees with the plaintext labels on
+    // 44.3 % of the test rows (the shared reference), so the default deployment must collapse
+    // too; written in the tanh form with CrypTensor calls it stays close.
+    for (model, deploy, close) in [
+        ("credit-mlp", "crypten", true),
+        ("bank-mlp", "crypten-modules", true),
+        ("bank-mlp", "crypten", false),
+    ] {
+        let (code, out, err) = eval(&["--model", model, "--deploy", deploy, "--data", d, "--json"]);
         assert_eq!(code, Some(0), "{err}");
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(
@@ -67,15 +75,24 @@ fn plaintext_model_reproduces_the_recorded_accuracy_and_mpc_stays_close() {
             v["plaintext_accuracy"].as_f64().unwrap(),
             v["mpc_accuracy"].as_f64().unwrap(),
         );
-        assert!((p - m).abs() < 0.01, "{model}: plaintext {p} vs MPC {m}");
+        if close {
+            assert!(
+                (p - m).abs() < 0.01,
+                "{model} {deploy}: plaintext {p} vs MPC {m}"
+            );
+        } else {
+            assert!(
+                m < 0.5,
+                "{model} {deploy}: MPC accuracy {m}, CrypTen's is 45.3 %"
+            );
+        }
         assert_eq!(
             v["deviations"].as_u64().unwrap() as usize,
             v["deviation_indices"].as_array().unwrap().len()
         );
-        assert!(
-            v["cost_per_inference"]["and_triples"].as_f64().unwrap() > 0.0,
-            "the activation needs comparisons"
-        );
+        // Sigmoid and the tanh-form GELU compare; the erf graph is a polynomial.
+        let and = v["cost_per_inference"]["and_triples"].as_f64().unwrap();
+        assert_eq!(and > 0.0, close, "{model} {deploy}: AND triples {and}");
     }
 }
 

@@ -53,6 +53,39 @@ fn read_json(dir: &std::path::Path, file: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Owned buffers of one oracle run ([`mpcdiff_kernel::difftest::oracle::Buffers`] borrows them).
+struct Owned<E> {
+    params: Vec<E>,
+    input: Vec<E>,
+    out: Vec<E>,
+    arena: Vec<E>,
+    words: Vec<i64>,
+}
+
+impl<E: Clone + Default> Owned<E> {
+    fn new(s: &mpcdiff_kernel::difftest::oracle::Sizes) -> Self {
+        Owned {
+            params: vec![E::default(); s.params],
+            input: vec![E::default(); s.input],
+            out: vec![E::default(); s.out],
+            arena: vec![E::default(); s.arena],
+            words: vec![0; s.words],
+        }
+    }
+
+    fn view(&mut self) -> (mpcdiff_kernel::difftest::oracle::Buffers<'_, E>, &mut [i64]) {
+        (
+            mpcdiff_kernel::difftest::oracle::Buffers {
+                params: &mut self.params,
+                input: &mut self.input,
+                out: &mut self.out,
+                arena: &mut self.arena,
+            },
+            &mut self.words,
+        )
+    }
+}
+
 fn ring(v: &Value) -> i64 {
     v.as_str()
         .and_then(|s| s.parse().ok())
@@ -270,7 +303,7 @@ fn one_party_every_graph_node_equals_crypten() {
 /// One private inference of `batch` inputs in the simulator's two-party run, as CrypTen's
 /// communicator counts it (party 1 shares the input, forward pass, reveal of the logits).
 fn shared_cost(name: &str, deploy: Deployment, batch: usize) -> mpcdiff_kernel::Cost {
-    use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Target};
+    use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
     let m = Model::parse(model_bytes(name)).unwrap();
     let t = Target {
         model: &m,
@@ -280,19 +313,8 @@ fn shared_cost(name: &str, deploy: Deployment, batch: usize) -> mpcdiff_kernel::
         deploy,
     };
     let sizes = Sizes::of(&m, deploy, batch).unwrap();
-    let (mut p, mut i, mut o, mut ar) = (
-        vec![Default::default(); sizes.params],
-        vec![Default::default(); sizes.input],
-        vec![Default::default(); sizes.out],
-        vec![Default::default(); sizes.arena],
-    );
-    let mut words = vec![0i64; sizes.words];
-    let mut buf = Buffers {
-        params: &mut p,
-        input: &mut i,
-        out: &mut o,
-        arena: &mut ar,
-    };
+    let mut buf_owned = Owned::new(&sizes);
+    let (mut buf, words) = buf_owned.view();
     let x = vec![0.25; sizes.input];
     let mut logits = vec![0.0; sizes.out];
     oracle::mpc(
@@ -304,7 +326,7 @@ fn shared_cost(name: &str, deploy: Deployment, batch: usize) -> mpcdiff_kernel::
         batch,
         &mut logits,
         &mut buf,
-        &mut words,
+        words,
     )
     .unwrap()
 }
@@ -365,7 +387,7 @@ fn shared_runs(
     inputs: &[Vec<f64>],
     seeds: std::ops::Range<u64>,
 ) -> Vec<Vec<(usize, f64)>> {
-    use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Target};
+    use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
     let m = Model::parse(model_bytes("lenet")).unwrap();
     let t = Target {
         model: &m,
@@ -377,31 +399,10 @@ fn shared_runs(
     let argmax = |v: &[f64]| mpcdiff_kernel::difftest::fitness::argmax(v);
     let plain_sizes = Sizes::of(&m, Deployment::Folded, 1).unwrap();
     let sizes = Sizes::of(&m, deploy, 1).unwrap();
-    let (mut fp, mut fi, mut fo, mut fa) = (
-        vec![0.0; plain_sizes.params],
-        vec![0.0; plain_sizes.input],
-        vec![0.0; plain_sizes.out],
-        vec![0.0; plain_sizes.arena],
-    );
-    let mut fbuf = Buffers {
-        params: &mut fp,
-        input: &mut fi,
-        out: &mut fo,
-        arena: &mut fa,
-    };
-    let (mut p, mut i, mut o, mut ar) = (
-        vec![Default::default(); sizes.params],
-        vec![Default::default(); sizes.input],
-        vec![Default::default(); sizes.out],
-        vec![Default::default(); sizes.arena],
-    );
-    let mut words = vec![0i64; sizes.words];
-    let mut buf = Buffers {
-        params: &mut p,
-        input: &mut i,
-        out: &mut o,
-        arena: &mut ar,
-    };
+    let mut fbuf_owned = Owned::new(&plain_sizes);
+    let (mut fbuf, _) = fbuf_owned.view();
+    let mut buf_owned = Owned::new(&sizes);
+    let (mut buf, words) = buf_owned.view();
     let mut plain = vec![0.0; 10];
     let mut logits = vec![0.0; 10];
     inputs
@@ -421,7 +422,7 @@ fn shared_runs(
                         1,
                         &mut logits,
                         &mut buf,
-                        &mut words,
+                        words,
                     )
                     .unwrap();
                     let err = logits
@@ -639,7 +640,7 @@ fn batched_correct(
     frac_bits: u32,
     batch: usize,
 ) -> usize {
-    use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Target};
+    use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
     let m = Model::parse(model_bytes("lenet")).unwrap();
     let t = Target {
         model: &m,
@@ -652,19 +653,8 @@ fn batched_correct(
     for (q, start) in (0..n).step_by(batch).enumerate() {
         let b = batch.min(n - start);
         let sizes = Sizes::of(&m, Deployment::Crypten, b).unwrap();
-        let (mut p, mut i, mut o, mut ar) = (
-            vec![Default::default(); sizes.params],
-            vec![Default::default(); sizes.input],
-            vec![Default::default(); sizes.out],
-            vec![Default::default(); sizes.arena],
-        );
-        let mut words = vec![0i64; sizes.words];
-        let mut buf = Buffers {
-            params: &mut p,
-            input: &mut i,
-            out: &mut o,
-            arena: &mut ar,
-        };
+        let mut owned = Owned::new(&sizes);
+        let (mut buf, words) = owned.view();
         let x: Vec<f64> = (start..start + b)
             .flat_map(|k| mnist.normalized(k))
             .collect();
@@ -678,7 +668,7 @@ fn batched_correct(
             b,
             &mut logits,
             &mut buf,
-            &mut words,
+            words,
         )
         .unwrap();
         for (k, l) in logits.chunks(10).enumerate() {
