@@ -272,15 +272,8 @@ pub fn forward<A: Arith>(
             Kind::Flatten => {}
         }
         len = out_len;
-        if let Some(t) = tap.as_deref_mut() {
-            if t.wants_layers() {
-                let mut buf = [0.0f64; CHUNK];
-                for (q, chunk) in cur[..len].chunks(CHUNK).enumerate() {
-                    let b = &mut buf[..chunk.len()];
-                    a.peek(chunk, b)?;
-                    t.layer(i, name, q * CHUNK, b);
-                }
-            }
+        if let Some(t) = tap.as_deref_mut().filter(|t| t.wants_layers()) {
+            peek_chunks(a, &cur[..len], |offset, b| t.layer(i, name, offset, b))?;
         }
     }
     out.copy_from_slice(&cur[..len]);
@@ -371,11 +364,16 @@ fn tap_values<A: Arith>(
     name: &str,
     v: &[A::Elem],
 ) -> Result<()> {
+    peek_chunks(a, v, |offset, b| t.activation(index, name, offset, b))
+}
+
+/// Peeks `v` chunk by chunk and hands each chunk, with its offset, to `f`.
+fn peek_chunks<A: Arith>(a: &A, v: &[A::Elem], mut f: impl FnMut(usize, &[f64])) -> Result<()> {
     let mut buf = [0.0f64; CHUNK];
     for (q, chunk) in v.chunks(CHUNK).enumerate() {
         let b = &mut buf[..chunk.len()];
         a.peek(chunk, b)?;
-        t.activation(index, name, q * CHUNK, b);
+        f(q * CHUNK, b);
     }
     Ok(())
 }
