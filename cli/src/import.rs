@@ -1,5 +1,5 @@
 //! Models from PyTorch: an ONNX file (what `torch.onnx.export` and CrypTen's
-//! `crypten.nn.from_pytorch` write, read by [`crate::onnx::read`]) or a `state_dict` saved as
+//! `crypten.nn.from_pytorch` write, read by the `onnx` module into an [`Imported`]) or a `state_dict` saved as
 //! safetensors plus an architecture (`--arch`), turned into an `mpcdiff-model/1` file.
 //!
 //! Why: a CrypTen user has a PyTorch model, not an mpcdiff file. Converting it here, to the
@@ -209,46 +209,6 @@ pub fn read_file(label: &str, path: &str) -> Result<Vec<u8>, UsageError> {
         ));
     }
     std::fs::read(path).map_err(|e| usage!("{label}: cannot read it ({e})"))
-}
-
-/// Whether `path` names an ONNX file (by its extension, any case).
-pub fn is_onnx(path: &str) -> bool {
-    Path::new(path)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
-}
-
-/// The `mpcdiff-model/1` bytes of the model file `path`: converted from ONNX (`*.onnx`) or
-/// from a state_dict when `arch` is given, read as is otherwise. `label` names the file in
-/// errors (`--model x.onnx`).
-pub fn model_file_bytes(
-    label: &str,
-    path: &str,
-    arch: Option<&str>,
-    input_shape: Option<&str>,
-) -> Result<Vec<u8>, UsageError> {
-    if input_shape.is_some() && arch.is_none() {
-        return Err(usage!(
-            "--input-shape: it gives the input of an --arch, and no --arch is given"
-        ));
-    }
-    if is_onnx(path) {
-        if arch.is_some() {
-            return Err(usage!(
-                "--arch: {path} is an ONNX file, which carries its own architecture"
-            ));
-        }
-        let bytes = read_file(label, path)?;
-        return crate::onnx::read(label, path, &bytes)?.checked_bytes(label);
-    }
-    match arch {
-        Some(arch) => {
-            let arch = parse_arch(arch, input_shape)?;
-            let bytes = read_file(label, path)?;
-            from_state_dict(label, path, &bytes, &arch)?.checked_bytes(label)
-        }
-        None => read_file(label, path),
-    }
 }
 
 /// A checked architecture for a `state_dict` (module doc, "`--arch`").

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::cmd::mul::TruncArg;
 use crate::data::{self, Dataset};
 use crate::error::{usage, UsageError};
+use crate::import;
 
 /// The trained models shipped with mpcdiff (`cli/models/`, seed 42).
 pub fn builtin_model(name: &str) -> Option<&'static [u8]> {
@@ -154,7 +155,7 @@ pub fn load_model(
             if !std::path::Path::new(name).is_file() {
                 return Err(usage!("--model {name}: not a built-in model (lenet, lenet-relu, credit-mlp, bank-mlp) and not a readable file"));
             }
-            let owned = crate::import::model_file_bytes(
+            let owned = model_file_bytes(
                 &format!("--model {name}"),
                 name,
                 arch,
@@ -164,6 +165,46 @@ pub fn load_model(
         }
     };
     Model::parse(bytes).map_err(|e| usage!("--model {name}: {e}"))
+}
+
+/// Whether `path` names an ONNX file (by its extension, any case).
+fn is_onnx(path: &str) -> bool {
+    std::path::Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
+}
+
+/// The `mpcdiff-model/1` bytes of the model file `path`: converted from ONNX (`*.onnx`) or
+/// from a state_dict when `arch` is given, read as is otherwise. `label` names the file in
+/// errors (`--model x.onnx`).
+fn model_file_bytes(
+    label: &str,
+    path: &str,
+    arch: Option<&str>,
+    input_shape: Option<&str>,
+) -> Result<Vec<u8>, UsageError> {
+    if input_shape.is_some() && arch.is_none() {
+        return Err(usage!(
+            "--input-shape: it gives the input of an --arch, and no --arch is given"
+        ));
+    }
+    if is_onnx(path) {
+        if arch.is_some() {
+            return Err(usage!(
+                "--arch: {path} is an ONNX file, which carries its own architecture"
+            ));
+        }
+        let bytes = import::read_file(label, path)?;
+        return crate::onnx::read(label, path, &bytes)?.checked_bytes(label);
+    }
+    match arch {
+        Some(arch) => {
+            let arch = import::parse_arch(arch, input_shape)?;
+            let bytes = import::read_file(label, path)?;
+            import::from_state_dict(label, path, &bytes, &arch)?.checked_bytes(label)
+        }
+        None => import::read_file(label, path),
+    }
 }
 
 impl Setup {
