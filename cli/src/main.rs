@@ -30,6 +30,7 @@ mod engine;
 #[allow(dead_code)]
 mod data;
 mod error;
+mod flags;
 mod import;
 mod onnx;
 mod output;

@@ -26,13 +26,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
-use mpcdiff_kernel::approx::profile::{self, Profile};
+use mpcdiff_kernel::approx::profile::Profile;
 use mpcdiff_kernel::approx::{self, Function, Level, Levels};
 use mpcdiff_kernel::{Fixed, FixedPoint, RingArith, Shared, TruncMode};
 use serde::Serialize;
 
-use super::mul::{trunc_name, TruncArg};
 use crate::error::{usage, UsageError};
+use crate::flags::{parse_profile, trunc_name, TruncArg};
 use crate::output;
 use crate::output::write_atomic;
 use crate::svg::{Chart, Scale, Series, PALETTE};
@@ -144,16 +144,6 @@ fn parse_op(name: &str) -> Result<Op, UsageError> {
         let names: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
         usage!(
             "--fn {name:?} is not a known function (one of: {}, mul)",
-            names.join(", ")
-        )
-    })
-}
-
-pub(crate) fn parse_profile(name: &str) -> Result<&'static Profile, UsageError> {
-    profile::by_name(name).ok_or_else(|| {
-        let names: Vec<&str> = profile::PROFILES.iter().map(|p| p.name).collect();
-        usage!(
-            "--profile {name:?} is not a known profile (one of: {})",
             names.join(", ")
         )
     })

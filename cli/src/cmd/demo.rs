@@ -18,12 +18,12 @@ use clap::Args;
 use serde::Serialize;
 
 use super::fuzz::{CampaignArgs, FitnessArg, GuideArg, MutatorArg, ScheduleArg};
-use super::mul::TruncArg;
 use super::report::ReportJson;
 use crate::engine::fuzzing::{self, RunOptions, Summary};
 use crate::engine::localization::Sources;
 use crate::engine::pool::Pool;
-use crate::engine::target::{DeployArg, Setup, TargetArgs};
+use crate::engine::target::{Setup, TargetArgs};
+use crate::flags::{DeployArg, TruncArg};
 use crate::output;
 
 /// Options of `demo`.

@@ -39,9 +39,9 @@ use mpcdiff_kernel::nn::forward::DefaultPlan;
 use mpcdiff_kernel::{Cost, Share};
 use serde::Serialize;
 
-use super::mul::trunc_name;
 use crate::engine::target::{Setup, TargetArgs};
 use crate::error::usage;
+use crate::flags::trunc_name;
 use crate::output;
 
 /// Options of `eval`.

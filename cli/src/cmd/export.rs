@@ -44,10 +44,10 @@ use clap::Args;
 use mpcdiff_kernel::nn::spec::Shape;
 use serde::Serialize;
 
-use crate::cmd::mul::TruncArg;
 use crate::engine::fuzzing::{self, Deviation, CAMPAIGN};
-use crate::engine::target::{DeployArg, Setup};
+use crate::engine::target::Setup;
 use crate::error::{usage, UsageError};
+use crate::flags::{DeployArg, TruncArg};
 use crate::output;
 
 /// The confirmation script, copied verbatim into every export.

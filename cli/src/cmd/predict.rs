@@ -36,11 +36,11 @@ use mpcdiff_kernel::nn::spec::Kind;
 use serde::Serialize;
 
 use super::approx::parse_level;
-use super::mul::{trunc_name, TruncArg};
 use crate::data::MinMax;
-use crate::engine::target::{DeployArg, Setup, TargetArgs};
+use crate::engine::target::{Setup, TargetArgs};
 use crate::engine::workspace::Workspace;
 use crate::error::usage;
+use crate::flags::{trunc_name, DeployArg, TruncArg};
 use crate::output;
 use crate::train::format::{metadata_text, Preprocessing};
 

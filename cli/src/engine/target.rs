@@ -4,7 +4,7 @@
 //! [`Setup`] (the kernel's [`Target`] plus what the CLI needs to name and replay it), and
 //! loads the dataset split the model was trained against.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use mpcdiff_kernel::approx::profile::Profile;
 use mpcdiff_kernel::difftest::oracle::Target;
 use mpcdiff_kernel::nn::deploy::Deployment;
@@ -12,9 +12,9 @@ use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::{FixedPoint, TruncMode};
 use serde::{Deserialize, Serialize};
 
-use crate::cmd::mul::TruncArg;
 use crate::data::{self, Dataset};
 use crate::error::{usage, UsageError};
+use crate::flags::{self, DeployArg, TruncArg};
 use crate::import;
 
 /// The trained models shipped with mpcdiff (`cli/models/`, seed 42).
@@ -35,30 +35,6 @@ pub fn dataset_of(architecture: &str) -> Option<&'static str> {
         "credit-mlp" => Some("credit"),
         "bank-mlp" => Some("bank"),
         _ => None,
-    }
-}
-
-/// What the framework turns the model into ([`Deployment`]), as a flag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DeployArg {
-    /// What `crypten.nn.from_pytorch` runs: conv+BN fused in float32, BN1d under MPC on every
-    /// pass, Gemm alpha/beta, GELU as Div/Erf/Add/Mul/Mul with CrypTen's erf.
-    Crypten,
-    /// A network written with `crypten.nn` modules: every batch norm under MPC.
-    CryptenModules,
-    /// Every batch norm folded into the previous layer in f64 before encoding (idealised).
-    Folded,
-}
-
-impl DeployArg {
-    /// The kernel's deployment.
-    pub fn deployment(self) -> Deployment {
-        match self {
-            DeployArg::Crypten => Deployment::Crypten,
-            DeployArg::CryptenModules => Deployment::CryptenModules,
-            DeployArg::Folded => Deployment::Folded,
-        }
     }
 }
 
@@ -211,7 +187,7 @@ impl Setup {
     /// Checks the flags and loads the model.
     pub fn new(args: &TargetArgs) -> Result<Setup, UsageError> {
         let fp = FixedPoint::new(args.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
-        let profile = crate::cmd::approx::parse_profile(&args.profile)?;
+        let profile = flags::parse_profile(&args.profile)?;
         let model = load_model(
             &args.model,
             args.arch.as_deref(),
@@ -269,7 +245,7 @@ impl Setup {
             self.args.model,
             self.profile.name,
             self.args.frac_bits,
-            crate::cmd::mul::trunc_name(self.trunc),
+            flags::trunc_name(self.trunc),
             self.deploy.name()
         )
     }

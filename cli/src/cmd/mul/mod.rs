@@ -27,7 +27,7 @@ pub mod report;
 pub mod text;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use mpcdiff_kernel::fixed::FRAC_BITS_MAX;
 use mpcdiff_kernel::protocols::beaver::scratch_words_bilinear;
 use mpcdiff_kernel::protocols::truncation::scratch_words_truncate;
@@ -35,6 +35,7 @@ use mpcdiff_kernel::seed::{stream, unit_f64, StreamId};
 use mpcdiff_kernel::{Arith, Cost, Fixed, FixedPoint, Float, RingArith, Shared, TruncMode};
 
 use crate::error::{usage, UsageError};
+use crate::flags::{trunc_name, TruncArg};
 use crate::output;
 use crate::stats::{histogram, summarize};
 use report::{Bin, Costs, Errors, Pair0, RandomInputs, Report, Stage};
@@ -48,33 +49,6 @@ pub const DEFAULT_COUNT: u64 = 1000;
 pub const COUNT_MAX: u64 = 1_000_000;
 /// Random pairs are uniform in `[-RANDOM_HALF_WIDTH, RANDOM_HALF_WIDTH)`.
 pub const RANDOM_HALF_WIDTH: f64 = 8.0;
-
-/// The truncation protocol of the shared arithmetic, as a flag value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TruncArg {
-    /// Share-local truncation, as CrypTen does with two parties (rare wrap catastrophes).
-    Local,
-    /// Dealer-assisted truncation (one more round; no wrap catastrophe).
-    Dealer,
-}
-
-impl TruncArg {
-    /// The kernel's truncation mode.
-    pub fn mode(self) -> TruncMode {
-        match self {
-            TruncArg::Local => TruncMode::Local,
-            TruncArg::Dealer => TruncMode::Dealer,
-        }
-    }
-}
-
-/// The name of a truncation mode in flags, text and JSON.
-pub fn trunc_name(mode: TruncMode) -> &'static str {
-    match mode {
-        TruncMode::Local => "local",
-        TruncMode::Dealer => "dealer",
-    }
-}
 
 /// Options of `mul` (and, for now, `demo`). Syntax only: [`Plan::from_args`] checks values.
 #[derive(Clone, Debug, Args)]

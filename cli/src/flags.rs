@@ -1,0 +1,72 @@
+//! Flag values shared by several commands, and their parsers: one place, below the commands
+//! and the engine that use them (nothing here imports from `cmd` or `engine`).
+
+use clap::ValueEnum;
+use mpcdiff_kernel::approx::profile::{self, Profile};
+use mpcdiff_kernel::nn::deploy::Deployment;
+use mpcdiff_kernel::TruncMode;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{usage, UsageError};
+
+/// The truncation protocol of the shared arithmetic, as a flag value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TruncArg {
+    /// Share-local truncation, as CrypTen does with two parties (rare wrap catastrophes).
+    Local,
+    /// Dealer-assisted truncation (one more round; no wrap catastrophe).
+    Dealer,
+}
+
+impl TruncArg {
+    /// The kernel's truncation mode.
+    pub fn mode(self) -> TruncMode {
+        match self {
+            TruncArg::Local => TruncMode::Local,
+            TruncArg::Dealer => TruncMode::Dealer,
+        }
+    }
+}
+
+/// The name of a truncation mode in flags, text and JSON.
+pub fn trunc_name(mode: TruncMode) -> &'static str {
+    match mode {
+        TruncMode::Local => "local",
+        TruncMode::Dealer => "dealer",
+    }
+}
+
+/// What the framework turns the model into ([`Deployment`]), as a flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeployArg {
+    /// What `crypten.nn.from_pytorch` runs: conv+BN fused in float32, BN1d under MPC on every
+    /// pass, Gemm alpha/beta, GELU as Div/Erf/Add/Mul/Mul with CrypTen's erf.
+    Crypten,
+    /// A network written with `crypten.nn` modules: every batch norm under MPC.
+    CryptenModules,
+    /// Every batch norm folded into the previous layer in f64 before encoding (idealised).
+    Folded,
+}
+
+impl DeployArg {
+    /// The kernel's deployment.
+    pub fn deployment(self) -> Deployment {
+        match self {
+            DeployArg::Crypten => Deployment::Crypten,
+            DeployArg::CryptenModules => Deployment::CryptenModules,
+            DeployArg::Folded => Deployment::Folded,
+        }
+    }
+}
+
+/// The built-in profile called `name` (`--profile`).
+pub fn parse_profile(name: &str) -> Result<&'static Profile, UsageError> {
+    profile::by_name(name).ok_or_else(|| {
+        let names: Vec<&str> = profile::PROFILES.iter().map(|p| p.name).collect();
+        usage!(
+            "--profile {name:?} is not a known profile (one of: {})",
+            names.join(", ")
+        )
+    })
+}
