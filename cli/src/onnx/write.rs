@@ -2,6 +2,7 @@
 //! `crypten.nn.from_pytorch` (opset 17, eval mode, conv→batch-norm pairs folded in float32).
 //! See the module doc of [`crate::onnx`].
 
+use mpcdiff_kernel::nn::deploy::fuse_conv_bn_f32;
 use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::nn::spec::{Activation, Kind, Shape};
 use onnx_protobuf::attribute_proto::AttributeType;
@@ -28,10 +29,11 @@ pub fn eps_f32(eps_micro: u32) -> f32 {
 
 /// Folds a batch norm (γ, β, running mean, running variance, `eps`) into the convolution
 /// before it, exactly as torch's ONNX exporter does (its eval-mode peephole pass), every
-/// operation in float32: `s = γ / sqrt(var + eps)`, `W' = W · s` per output channel,
-/// `b' = β + s · (b − mean)`. `weight` is `[out, …]` row-major, every other slice `[out]`.
-/// Returns `(W', b')`. Why float32: CrypTen encodes the exported values, so the simulated
-/// deployment must start from the same bits (`f32::sqrt` is correctly rounded, as torch's).
+/// operation in float32, with the kernel's own per-channel fusion
+/// ([`fuse_conv_bn_f32`]: `s = γ / sqrt(var + eps)`, `b' = β + s · (b − mean)`), then
+/// `W' = W · s` per output channel, so the written graph holds the bits the `crypten`
+/// deployment simulates. `weight` is `[out, …]` row-major, every other slice `[out]`.
+/// Returns `(W', b')`. Why float32: CrypTen encodes the exported values.
 pub fn fold_conv_bn(
     weight: &[f32],
     bias: &[f32],
@@ -43,14 +45,13 @@ pub fn fold_conv_bn(
 ) -> (Vec<f32>, Vec<f32>) {
     let out = bias.len();
     let per = weight.len().checked_div(out).unwrap_or(0);
-    let s: Vec<f32> = (0..out).map(|o| gamma[o] / (var[o] + eps).sqrt()).collect();
+    let (s, b): (Vec<f32>, Vec<f32>) = (0..out)
+        .map(|o| fuse_conv_bn_f32(gamma[o], beta[o], mean[o], var[o], eps, bias[o]))
+        .unzip();
     let w = weight
         .iter()
         .enumerate()
         .map(|(j, &x)| x * s[j / per.max(1)])
-        .collect();
-    let b = (0..out)
-        .map(|o| beta[o] + s[o] * (bias[o] - mean[o]))
         .collect();
     (w, b)
 }
