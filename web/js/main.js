@@ -33,15 +33,21 @@ const client = new WorkerClient(new URL("./worker.js", import.meta.url));
 
 let running = 0;
 let idleWaiters = [];
+// Whoever awaits a tracked call continues after `done` has run, and may queue more work (a
+// settings change asks for a new analysis). So the waiters are woken only after a macrotask,
+// once every continuation of the finished call has run, and only if nothing new was queued.
+function wakeIfIdle() {
+  if (running === 0 && !inputDirty) {
+    const w = idleWaiters;
+    idleWaiters = [];
+    w.forEach((r) => r());
+  }
+}
 function track(promise) {
   running++;
   const done = () => {
     running--;
-    if (running === 0 && !inputDirty) {
-      const w = idleWaiters;
-      idleWaiters = [];
-      w.forEach((r) => r());
-    }
+    setTimeout(wakeIfIdle, 0);
   };
   promise.then(done, done);
   return promise;
