@@ -17,19 +17,21 @@
 
 use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::campaign::{evaluation_seed, Evaluation};
-use mpcdiff_kernel::difftest::fitness::{argmax, is_deviation};
+use mpcdiff_kernel::difftest::fitness::argmax;
+use mpcdiff_kernel::difftest::localization::{
+    examine, examine_floats, tally_sizes, Suspect, Tally,
+};
 use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
 use mpcdiff_kernel::difftest::recorder::Recorder;
-use mpcdiff_kernel::difftest::repair::{self, Candidate, LayerFacts, Score, QUICK_STEPS};
-use mpcdiff_kernel::difftest::voting::{self, Thresholds};
+use mpcdiff_kernel::difftest::repair::{self, Assessment, Score, QUICK_STEPS};
+use mpcdiff_kernel::difftest::voting::Thresholds;
 use mpcdiff_kernel::nn::deploy::Deployment;
-use mpcdiff_kernel::nn::forward::{default_level, LayerMode, Plan};
 use mpcdiff_kernel::nn::spec::Shape;
 use mpcdiff_kernel::{digits, Cost};
 
 use crate::search::Found;
-use crate::session::{LayerLevels, Prediction, Session, Side, Taps};
+use crate::session::{OwnedPlan, Prediction, Session, Side, Taps};
 use crate::{models, Failure};
 
 /// The synthetic digits a repair must not cost accuracy on: seed 2024 (`mpcdiff fuzz`'s
@@ -86,6 +88,17 @@ pub struct Tried {
 }
 
 impl Tried {
+    fn of(name: &str, a: &Assessment) -> Self {
+        Tried {
+            name: name.to_string(),
+            flips: a.flips,
+            runs: a.runs,
+            mpc_correct: a.mpc_correct,
+            cost: a.cost,
+            meets: false,
+        }
+    }
+
     fn score(&self) -> Score {
         Score {
             fixed: usize::from(self.flips == 0),
@@ -131,7 +144,7 @@ pub struct Replay {
 #[derive(Clone, Debug)]
 pub struct RepairState {
     localization: Localization,
-    plans: Vec<(String, LayerLevels)>,
+    plans: Vec<(String, OwnedPlan)>,
     check: Vec<(usize, Vec<f64>)>,
     repair: Option<Repair>,
 }
@@ -143,32 +156,10 @@ fn no_deviation() -> Failure {
     }
 }
 
-impl LayerLevels {
-    /// `self` with `other`'s layers replacing (or joining) its own.
-    fn overlaid(&self, other: &LayerLevels) -> LayerLevels {
-        let mut out = self.clone();
-        for (name, levels) in &other.layers {
-            out.layers.retain(|(n, _)| n != name);
-            out.layers.push((name.clone(), levels.clone()));
-        }
-        out
-    }
-}
-
-/// A plan with one layer made exact (the oracle of per-layer attribution).
-struct Exact<'p> {
-    plan: &'p LayerLevels,
-    layer: &'p str,
-}
-
-impl Plan for Exact<'_> {
-    fn mode(&self, name: &str) -> LayerMode<'_> {
-        if name == self.layer {
-            LayerMode::Exact
-        } else {
-            self.plan.mode(name)
-        }
-    }
+/// `base` with `layer`'s levels replacing (or joining) its own.
+fn overlay(base: &mut OwnedPlan, layer: &str, levels: &[Level]) {
+    base.layers.retain(|(n, _)| n != layer);
+    base.layers.push((layer.to_string(), levels.to_vec()));
 }
 
 impl Session {
@@ -184,39 +175,40 @@ impl Session {
     pub fn localize(&mut self) -> Result<Localization, Failure> {
         let f = self.found_deviation()?;
         let model = self.model().clone();
-        let len = Recorder::len(&model, 1);
-        let (mut p, mut m) = (vec![0.0; len], vec![0.0; len]);
-        self.plaintext(&f.input, 1, Some(&mut Recorder::new(&model, 1, &mut p)?))?;
-        let plan = self.plan().clone();
-        self.mpc_with(
-            &f.input,
-            f.mpc_seed,
-            &plan,
-            Some(&mut Recorder::new(&model, 1, &mut m)?),
+        let layers: Vec<_> = nonlinear_layers(&model, Deployment::Crypten).collect();
+        let mut floats = vec![0.0; examine_floats(&model)];
+        let mut fixed = vec![false; layers.len()];
+        let suspect = Suspect {
+            input: &f.input,
+            mpc_seed: f.mpc_seed,
+            label: f.label,
+            plaintext: &f.plaintext,
+        };
+        let source =
+            self.evaluate(|ev, plan| Ok(examine(ev, plan, &suspect, &mut floats, &mut fixed)?))?;
+        let errors = &floats[..Recorder::len(&model, 1)];
+        let (c, e) = tally_sizes(&model, Deployment::Crypten);
+        let (mut counts, mut sums) = (vec![0u32; c], vec![0.0; e]);
+        let mut tally = Tally::new(
+            &model,
+            Deployment::Crypten,
+            Thresholds::ARTIFACT,
+            &mut counts,
+            &mut sums,
         )?;
-        let th = Thresholds::ARTIFACT;
-        let mut layers = Vec::new();
+        tally.add(errors, &fixed, source)?;
+        let mut out = Vec::new();
         let mut offset = 0;
-        for l in nonlinear_layers(&model, Deployment::Crypten) {
+        for (k, l) in layers.iter().enumerate() {
             let n = l.neurons;
             let (mut error, mut high, mut low) = (Vec::new(), Vec::new(), Vec::new());
             if l.activation {
-                error = (offset..offset + n)
-                    .map(|j| libm::fabs(p[j] - m[j]))
-                    .collect();
+                error = errors[offset..offset + n].to_vec();
                 offset += n;
-                let (mut hv, mut lv) = (vec![0u32; n], vec![0u32; n]);
-                let (mut order, mut low_order) = (vec![0u32; n], vec![0u32; n]);
-                voting::vote(&error, th, &mut order, &mut hv, &mut lv)?;
-                let (h, l) = voting::sets(&hv, &lv, th, &mut order, &mut low_order)?;
-                (high, low) = (h.to_vec(), l.to_vec());
+                let (h, lo) = tally.sets(k)?;
+                (high, low) = (h.to_vec(), lo.to_vec());
             }
-            let exact = Exact {
-                plan: &plan,
-                layer: l.name,
-            };
-            let (mp, _) = self.mpc_with(&f.input, f.mpc_seed, &exact, None)?;
-            layers.push(LayerVotes {
+            out.push(LayerVotes {
                 name: l.name.to_string(),
                 shape: if l.activation {
                     model.shapes[l.index]
@@ -227,18 +219,13 @@ impl Session {
                 error,
                 high,
                 low,
-                fixed_when_exact: !is_deviation(&f.plaintext, &mp, f.label),
+                fixed_when_exact: fixed[k],
             });
         }
-        let flips = |logits: &[f64]| argmax(logits) != f.label;
-        let source = if flips(&self.stage(Stage::Approximation, &f.input, f.mpc_seed, None)?) {
-            Stage::Approximation
-        } else if flips(&self.stage(Stage::FixedPoint, &f.input, f.mpc_seed, None)?) {
-            Stage::FixedPoint
-        } else {
-            Stage::Shared
+        let localization = Localization {
+            layers: out,
+            source,
         };
-        let localization = Localization { layers, source };
         self.repair = Some(RepairState {
             localization: localization.clone(),
             plans: Vec::new(),
@@ -284,51 +271,27 @@ impl Session {
         let profile = self.settings().profile;
         let current = self.plan().clone();
         let loc = &st.localization;
-        let layers: Vec<_> = nonlinear_layers(&model, Deployment::Crypten).collect();
-        let blamed: Vec<&str> = loc
-            .layers
-            .iter()
-            .filter(|l| l.fixed_when_exact)
-            .map(|l| l.name.as_str())
-            .collect();
-        let facts: Vec<LayerFacts<'_>> = layers
-            .iter()
-            .zip(&loc.layers)
-            .map(|(&l, v)| {
-                // A layer the session already runs at one level starts from that level.
-                let default = match current.mode(l.name) {
-                    LayerMode::Levels(&[one]) => one,
-                    _ => default_level(&model.spec, l.index, profile, Deployment::Crypten)
-                        .unwrap_or(Level::new(0, 0)),
-                };
-                LayerFacts {
-                    layer: l,
-                    default,
-                    high: &v.high,
-                    low: &v.low,
-                    voted: l.activation,
-                    blamed: blamed.iter().position(|&n| n == l.name),
-                }
-            })
-            .collect();
-        let plan_of = |c: &Candidate| {
-            let mut plan = LayerLevels::default();
-            for f in &facts {
-                let mut levels = vec![f.default; f.layer.neurons];
-                if c.levels(f, &mut levels) {
-                    plan.layers.push((f.layer.name.to_string(), levels));
-                }
-            }
-            current.overlaid(&plan)
+        let per_layer = |k: usize| match loc.layers.get(k) {
+            Some(l) => (&l.high[..], &l.low[..], usize::from(l.fixed_when_exact)),
+            None => (&[][..], &[][..], 0),
         };
-        st.plans = repair::candidates(blamed.len(), &QUICK_STEPS)
-            .filter(|c| c.applies(&facts))
-            .map(|c| {
-                let mut name = String::new();
-                let _ = c.describe(&facts, &mut name);
-                (name, plan_of(&c))
-            })
-            .collect();
+        let facts =
+            repair::layer_facts(&model, Deployment::Crypten, profile, &current, &per_layer)?;
+        let widest = facts.iter().map(|f| f.layer.neurons).max().unwrap_or(0);
+        let mut scratch = vec![Level::new(0, 0); widest];
+        let mut plans = Vec::new();
+        for c in
+            repair::candidates(repair::blamed(&facts), &QUICK_STEPS).filter(|c| c.applies(&facts))
+        {
+            let mut name = String::new();
+            let _ = c.describe(&facts, &mut name);
+            let mut plan = current.clone();
+            c.expand(&facts, &mut scratch, &mut |layer, levels| {
+                overlay(&mut plan, layer, levels)
+            })?;
+            plans.push((name, plan));
+        }
+        st.plans = plans;
         st.check = (0..check as u64)
             .map(|i| {
                 let mut px = [0.0f32; digits::PIXELS];
@@ -356,29 +319,21 @@ impl Session {
         Ok(st.plans.len())
     }
 
-    fn assess(
-        &mut self,
-        name: &str,
-        plan: &LayerLevels,
-        st: &RepairState,
-    ) -> Result<Tried, Failure> {
+    fn assess(&mut self, name: &str, plan: &OwnedPlan, st: &RepairState) -> Result<Tried, Failure> {
         let f = self.found_deviation()?;
         let mpc_seed = self.settings().mpc_seed;
-        let r = self.runs(&f.input, f.mpc_seed, f.label, f.runs, plan, None)?;
-        let mut mpc_correct = 0;
-        for (i, (y, x)) in st.check.iter().enumerate() {
-            let seed = evaluation_seed(mpc_seed, Evaluation::Seed(i as u64));
-            let (m, _) = self.mpc_with(x, seed, plan, None)?;
-            mpc_correct += usize::from(argmax(&m) == *y);
-        }
-        Ok(Tried {
-            name: name.to_string(),
-            flips: r.flips,
-            runs: r.runs,
-            mpc_correct,
-            cost: r.cost,
-            meets: false,
-        })
+        let a = self.evaluate(|ev, _| {
+            let mut a = Assessment::default();
+            let (r, cost) = repair::assess_known(ev, plan, &f.input, f.mpc_seed, f.label, f.runs)?;
+            a.add_known(r, &cost);
+            for (i, (y, x)) in st.check.iter().enumerate() {
+                let seed = evaluation_seed(mpc_seed, Evaluation::Seed(i as u64));
+                let (pl, mp, cost) = repair::assess_check(ev, plan, x, seed)?;
+                a.add_check(*y, pl, mp, &cost);
+            }
+            Ok(a)
+        })?;
+        Ok(Tried::of(name, &a))
     }
 
     /// Assesses the next candidate; after the last one, picks the plan to keep. Returns the
@@ -442,20 +397,24 @@ impl Session {
         let mut taps = Taps::for_model(self.model());
         let plain = self.plaintext(&f.input, 1, Some(&mut taps))?;
         let plaintext = Side::new(plain, core::mem::take(&mut taps.layers));
-        let plan = self.plan().clone();
-        let r = self.runs(
-            &f.input,
-            f.mpc_seed,
-            f.label,
-            f.runs,
-            &plan,
-            Some(&mut taps),
-        )?;
+        let classes = self.model().classes;
+        let mut logits = vec![0.0; classes];
+        let (r, cost) = self.evaluate(|ev, plan| {
+            Ok(ev.runs(
+                &f.input,
+                f.mpc_seed,
+                f.label,
+                f.runs,
+                plan,
+                Some(&mut taps),
+                &mut logits,
+            )?)
+        })?;
         Ok(Replay {
             prediction: Prediction {
                 plaintext,
-                mpc: Side::new(r.logits, taps.layers),
-                cost: r.cost,
+                mpc: Side::new(logits, taps.layers),
+                cost,
             },
             flips: r.flips,
             runs: r.runs,

@@ -27,14 +27,13 @@
 //! the page restarts the search when they change.
 
 use mpcdiff_kernel::difftest::campaign::{
-    evaluation_seed, repeat_seed, Campaign, Entry, Evaluation, Event, Guide, Proposal, Round,
-    Schedule, Settings as CampaignSettings, Status,
+    Campaign, Entry, Guide, Proposal, Schedule, Settings as CampaignSettings, Status,
 };
-use mpcdiff_kernel::difftest::fitness::{is_deviation, Fitness};
-use mpcdiff_kernel::difftest::mutation::{distance, Domain, Mutator, Operator};
-
-use mpcdiff_kernel::nn::forward::{Plan, Tap};
-use mpcdiff_kernel::Cost;
+use mpcdiff_kernel::difftest::evaluator::Judged;
+use mpcdiff_kernel::difftest::fitness::Fitness;
+pub use mpcdiff_kernel::difftest::fuzzer::Step;
+use mpcdiff_kernel::difftest::fuzzer::{Deviation, Fuzzer, Sink, Trial};
+use mpcdiff_kernel::difftest::mutation::{Domain, Mutator};
 
 use crate::session::Session;
 use crate::{models, Failure};
@@ -91,15 +90,6 @@ pub fn fitness_arg(name: &str) -> Result<Fitness, Failure> {
         name: "fitness",
         expected: "\"margin\" or \"logit-l2\"",
     })
-}
-
-/// One accepted step of the path from the original to the found input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Step {
-    /// The mutant's number.
-    pub mutant: u64,
-    /// The operator that made it.
-    pub op: Operator,
 }
 
 /// A deviation the search found.
@@ -295,22 +285,7 @@ impl Session {
             path: Vec::new(),
             found: None,
         };
-        let seed = evaluation_seed(settings.mpc_seed, Evaluation::Seed(0));
-        let (mpc, _) = self.mpc_planned(&s.original, seed, None)?;
-        let status = {
-            let mut camp = Campaign::new(
-                settings,
-                domain,
-                &mut s.entries,
-                &mut s.current,
-                &s.original,
-            )?;
-            s.digest = camp.digest();
-            camp.admit(0, &plain, &mpc)?
-        };
-        if status == Status::Found {
-            s.found = Some(self.found(&s, None, s.original.clone(), seed, plain, mpc)?);
-        }
+        self.drive(&mut s, None)?;
         let p = s.progress();
         self.search = Some(s);
         Ok(p)
@@ -388,159 +363,94 @@ impl Session {
     }
 
     fn advance(&mut self, s: &mut Search, max: u64) -> Result<(), Failure> {
-        let n = s.original.len();
-        let classes = self.model().classes;
-        let mut proposals = [Proposal::default(); ROUND_SIZE];
-        let mut inputs = vec![0.0; ROUND_SIZE * n];
-        let mut plain = vec![0.0; ROUND_SIZE * classes];
-        let mut mpc = vec![0.0; ROUND_SIZE * classes];
         let stop = s.mutants.saturating_add(max).min(s.budget);
-        let label = s.label();
-        while s.mutants < stop && s.entries[0].status == Status::Active {
-            let mut camp = Campaign::new(
-                s.settings,
-                s.domain,
-                &mut s.entries,
-                &mut s.current,
-                &s.original,
-            )?;
-            camp.resume(s.rounds, s.mutants, s.digest);
-            let mut events = [None; ROUND_SIZE];
-            let mut failure = None;
-            let k = camp.step(
-                stop - s.mutants,
-                classes,
-                &mut Round {
-                    proposals: &mut proposals,
-                    inputs: &mut inputs,
-                    plain: &mut plain,
-                    mpc: &mut mpc,
-                },
-                &mut |p, x, pl, mp| {
-                    let r = self.plaintext(x, 1, None).and_then(|l| {
-                        pl.copy_from_slice(&l);
-                        let (m, _) = self.mpc_planned(x, p.mpc_seed, None)?;
-                        mp.copy_from_slice(&m);
-                        Ok(())
-                    });
-                    r.map_err(|e| {
-                        let k = match e {
-                            Failure::Kernel(k) => k,
-                            Failure::Argument { .. } => mpcdiff_kernel::Error::OutOfRange {
-                                what: "search evaluation",
-                            },
-                        };
-                        failure.get_or_insert(e);
-                        k
-                    })
-                },
-                &mut |j, ev| events[j] = Some(ev),
-            );
-            if let Some(f) = failure {
-                return Err(f);
-            }
-            let k = k?;
-            (s.rounds, s.mutants, s.digest) = (camp.rounds(), camp.mutants(), camp.digest());
-            if k == 0 {
-                break;
-            }
-            for (j, ev) in events.iter().enumerate().take(k) {
-                let p = proposals[j];
-                let step = Step {
-                    mutant: p.mutant,
-                    op: p.operator(),
-                };
-                match ev {
-                    Some(Event::Accepted) => s.path.push(step),
-                    Some(Event::Found) => {
-                        s.path.push(step);
-                        let x = inputs[j * n..(j + 1) * n].to_vec();
-                        let (pl, mp) = (
-                            plain[j * classes..(j + 1) * classes].to_vec(),
-                            mpc[j * classes..(j + 1) * classes].to_vec(),
-                        );
-                        debug_assert!(is_deviation(&pl, &mp, label));
-                        let f = self.found(s, Some(p.mutant), x, p.mpc_seed, pl, mp)?;
-                        s.found = Some(f);
-                    }
-                    _ => {}
-                }
-            }
+        if s.mutants < stop && s.entries[0].status == Status::Active {
+            self.drive(s, Some(stop))?;
         }
         Ok(())
     }
 
-    /// The record of a deviation, with its probability over `repeats` MPC seeds.
-    fn found(
-        &mut self,
-        s: &Search,
-        mutant: Option<u64>,
-        input: Vec<f64>,
-        mpc_seed: u64,
-        plaintext: Vec<f64>,
-        mpc: Vec<f64>,
-    ) -> Result<Found, Failure> {
-        let label = s.label();
-        let plan = self.plan().clone();
-        let r = self.runs(&input, mpc_seed, label, s.repeats, &plan, None)?;
-        let (l2, linf) = distance(&input, &s.original);
-        Ok(Found {
-            original: s.original.clone(),
-            mutant,
-            mutations: s.entries[0].mutations,
-            path: s.path.clone(),
-            mpc_seed,
-            label,
-            plaintext,
-            mpc,
-            l2,
-            linf,
-            flips: r.flips,
-            runs: r.runs,
-            input,
-        })
-    }
-
-    /// `x` in `runs` MPC sessions with `plan`, seeded `seed` and its [`repeat_seed`]s: how many
-    /// give a label other than `label`, and the first run's logits and cost (its activations
-    /// through `tap`).
-    pub(crate) fn runs(
-        &mut self,
-        x: &[f64],
-        seed: u64,
-        label: usize,
-        runs: u32,
-        plan: &dyn Plan,
-        mut tap: Option<&mut dyn Tap>,
-    ) -> Result<Runs, Failure> {
-        let mut r = Runs {
-            flips: 0,
-            runs: runs.max(1),
-            logits: Vec::new(),
-            cost: Cost::default(),
-        };
-        for k in 0..u64::from(r.runs) {
-            let t = if k == 0 { tap.take() } else { None };
-            let (m, cost) = self.mpc_with(x, repeat_seed(seed, k), plan, t)?;
-            r.flips += u32::from(mpcdiff_kernel::difftest::fitness::argmax(&m) != label);
-            if k == 0 {
-                (r.logits, r.cost) = (m, cost);
-            }
+    /// The kernel's [`Fuzzer`] over the search's one entry: admission (`until` is `None`),
+    /// or rounds until `until` mutants in all.
+    fn drive(&mut self, s: &mut Search, until: Option<u64>) -> Result<(), Failure> {
+        let classes = self.model().classes;
+        let n = s.original.len();
+        let round = s.settings.round_size;
+        let mut proposals = vec![Proposal::default(); round];
+        let mut trials = vec![Trial::default(); round];
+        let mut floats = vec![0.0; Fuzzer::floats(round, n, classes)];
+        let mut camp = Campaign::new(
+            s.settings,
+            s.domain,
+            &mut s.entries,
+            &mut s.current,
+            &s.original,
+        )?;
+        if until.is_some() {
+            camp.resume(s.rounds, s.mutants, s.digest);
         }
-        Ok(r)
+        let mut sink = Keep {
+            path: &mut s.path,
+            found: &mut s.found,
+        };
+        self.evaluate(|ev, plan| {
+            let mut judge = Judged {
+                evaluator: ev,
+                plan,
+            };
+            let mut fuzzer = Fuzzer::new(
+                &mut camp,
+                classes,
+                s.repeats,
+                &mut proposals,
+                &mut trials,
+                &mut floats,
+            )?;
+            match until {
+                None => fuzzer.admit(&mut judge, &mut sink),
+                Some(stop) => fuzzer.run(stop, &mut judge, &mut sink).map(|_| ()),
+            }
+        })?;
+        (s.rounds, s.mutants, s.digest) = (camp.rounds(), camp.mutants(), camp.digest());
+        Ok(())
     }
 }
 
-/// What [`Session::runs`] found.
-pub(crate) struct Runs {
-    /// Runs whose label is not the expected one.
-    pub flips: u32,
-    /// Runs.
-    pub runs: u32,
-    /// The first run's logits.
-    pub logits: Vec<f64>,
-    /// The first run's cost.
-    pub cost: Cost,
+/// The page's [`Sink`]: the path of accepted steps and the deviation, kept for the page.
+struct Keep<'s> {
+    path: &'s mut Vec<Step>,
+    found: &'s mut Option<Found>,
+}
+
+impl Sink for Keep<'_> {
+    type Error = Failure;
+
+    fn accepted(&mut self, _entry: usize, step: Step) -> Result<(), Failure> {
+        self.path.push(step);
+        Ok(())
+    }
+
+    fn deviation(&mut self, d: &Deviation<'_>) -> Result<(), Failure> {
+        if let Some(step) = d.mutant {
+            self.path.push(step);
+        }
+        *self.found = Some(Found {
+            input: d.input.to_vec(),
+            original: d.original.to_vec(),
+            mutant: d.mutant.map(|m| m.mutant),
+            mutations: d.mutations,
+            path: self.path.clone(),
+            mpc_seed: d.mpc_seed,
+            label: usize::from(d.label),
+            plaintext: d.plaintext.to_vec(),
+            mpc: d.mpc.to_vec(),
+            l2: d.l2,
+            linf: d.linf,
+            flips: d.runs.flips,
+            runs: d.runs.runs,
+        });
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -579,9 +489,11 @@ mod tests {
         assert_eq!(f, b.search().unwrap().found().unwrap().clone());
         let plain = a.plaintext(&f.input, 1, None).unwrap();
         assert_eq!(plain, f.plaintext);
-        let (mpc, _) = a.mpc_planned(&f.input, f.mpc_seed, None).unwrap();
+        let (mpc, _) = a.mpc(&f.input, f.mpc_seed, None).unwrap();
         assert_eq!(mpc, f.mpc);
-        assert!(is_deviation(&plain, &mpc, f.label));
+        assert!(mpcdiff_kernel::difftest::fitness::is_deviation(
+            &plain, &mpc, f.label
+        ));
         assert!(f.flips >= 1 && f.flips <= f.runs && f.runs == 8);
         assert_eq!(f.path.last().map(|s| s.mutant), f.mutant);
         assert!(f.l2 > 0.0 && f.linf > 0.0 && f.linf <= f.l2);

@@ -30,12 +30,14 @@
 use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
-use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Stage, Target};
+use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint};
+use mpcdiff_kernel::difftest::oracle::{Stage, Target};
+use mpcdiff_kernel::difftest::plan::LevelPlan;
 use mpcdiff_kernel::nn::deploy::Deployment;
-use mpcdiff_kernel::nn::forward::{self, Config, LayerMode, Plan, Tap};
+use mpcdiff_kernel::nn::forward::Tap;
 use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::nn::spec::{Activation, Kind, Shape};
-use mpcdiff_kernel::{digits, Cost, FixedPoint, Shared, TruncMode};
+use mpcdiff_kernel::{digits, Cost, FixedPoint, TruncMode};
 
 use crate::repair::RepairState;
 use crate::search::Search;
@@ -101,35 +103,20 @@ pub fn trunc_name(mode: TruncMode) -> &'static str {
     }
 }
 
-/// Per-layer levels by layer name: one level (uniform over the layer's neurons) or one per
-/// neuron; layers not listed run at the profile's default.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LayerLevels {
-    /// `(layer name, levels)`; `levels` is repeated over the layer's neurons and the batch.
-    pub layers: Vec<(String, Vec<Level>)>,
-}
+/// Per-layer levels by layer name (the kernel's plan type, owned): one level (uniform over
+/// the layer's neurons) or one per neuron; layers not listed run at the profile's default.
+pub type OwnedPlan = LevelPlan<Vec<(String, Vec<Level>)>>;
 
-impl LayerLevels {
-    /// `level` on every activation layer of `m`.
-    pub fn uniform(m: &Model<'_>, level: Level) -> Self {
-        let layers = m
-            .spec
-            .layers
-            .iter()
-            .filter(|l| matches!(l.kind, Kind::Act(_)))
-            .map(|l| (l.name.as_str().to_string(), vec![level]))
-            .collect();
-        LayerLevels { layers }
-    }
-}
-
-impl Plan for LayerLevels {
-    fn mode(&self, name: &str) -> LayerMode<'_> {
-        match self.layers.iter().find(|(n, _)| n == name) {
-            Some((_, levels)) => LayerMode::Levels(levels),
-            None => LayerMode::Default,
-        }
-    }
+/// `level` on every activation layer of `m`.
+pub fn uniform_plan(m: &Model<'_>, level: Level) -> OwnedPlan {
+    let layers = m
+        .spec
+        .layers
+        .iter()
+        .filter(|l| matches!(l.kind, Kind::Act(_)))
+        .map(|l| (l.name.as_str().to_string(), vec![level]))
+        .collect();
+    LevelPlan { layers }
 }
 
 /// One activation layer's outputs, as the simulator sees them (free: no protocol).
@@ -301,36 +288,20 @@ const SLICE_CHUNK: usize = 8;
 /// the direction seed: far above the indices of synthetic digits, which take the same stream.
 pub const DIRECTION_INDEX: u64 = 1 << 63;
 
-/// Buffers of one arithmetic, grown on demand and reused.
+/// The memory of the session's [`Evaluator`], sized once per model for [`SLICE_CHUNK`]
+/// samples (a slice's chunks; single inputs take the front of it).
 #[derive(Debug, Default)]
-struct Scratch<E> {
-    params: Vec<E>,
-    x: Vec<E>,
-    out: Vec<E>,
-    arena: Vec<E>,
-}
-
-fn sized<E: Copy + Default>(v: &mut Vec<E>, n: usize) -> &mut [E] {
-    if v.len() < n {
-        v.resize(n, E::default());
-    }
-    &mut v[..n]
-}
-
-impl<E: Copy + Default> Scratch<E> {
-    /// The kernel oracle's buffers for `sizes`, grown as needed (loaded parameters survive).
-    fn view(&mut self, sizes: &Sizes) -> Buffers<'_, E> {
-        Buffers {
-            params: sized(&mut self.params, sizes.params),
-            input: sized(&mut self.x, sizes.input),
-            out: sized(&mut self.out, sizes.out),
-            arena: sized(&mut self.arena, sizes.arena),
-        }
-    }
+struct Memory {
+    floats: Vec<f64>,
+    ints: Vec<i64>,
+    shares: Vec<mpcdiff_kernel::Share>,
+    /// The plaintext model's parameters (batch norm folded) are loaded: they depend on no
+    /// setting, and folding is the slow part of loading.
+    plain_loaded: bool,
 }
 
 /// The MPC model of `settings` over `model`, as the kernel oracle takes it.
-fn target<'m>(model: &'m Model<'static>, settings: &Settings) -> Target<'m, 'static> {
+fn target<'m>(model: &'m Model<'static>, settings: &Settings) -> Target<'m, 'm> {
     Target {
         model,
         profile: settings.profile,
@@ -346,15 +317,8 @@ pub struct Session {
     name: String,
     model: Model<'static>,
     settings: Settings,
-    plan: LayerLevels,
-    /// The plaintext model's buffers; its weights (batch norm folded) are loaded once, as
-    /// they depend on no setting and folding is the slow part of loading.
-    plain: Scratch<f64>,
-    plain_loaded: bool,
-    float: Scratch<f64>,
-    ring: Scratch<i64>,
-    shares: Scratch<mpcdiff_kernel::Share>,
-    words: Vec<i64>,
+    plan: OwnedPlan,
+    memory: Memory,
     /// The running or last deviation search.
     pub(crate) search: Option<Search>,
     /// The last localization and repair of the search's deviation.
@@ -378,13 +342,8 @@ impl Session {
             name: model.to_string(),
             model: parsed,
             settings,
-            plan: LayerLevels::default(),
-            plain: Scratch::default(),
-            plain_loaded: false,
-            float: Scratch::default(),
-            ring: Scratch::default(),
-            shares: Scratch::default(),
-            words: Vec::new(),
+            plan: OwnedPlan::default(),
+            memory: Memory::default(),
             search: None,
             repair: None,
         };
@@ -427,8 +386,8 @@ impl Session {
         }
         self.settings.level = level;
         self.plan = match level {
-            Some(l) => LayerLevels::uniform(&self.model, l),
-            None => LayerLevels::default(),
+            Some(l) => uniform_plan(&self.model, l),
+            None => OwnedPlan::default(),
         };
         Ok(())
     }
@@ -458,12 +417,12 @@ impl Session {
     }
 
     /// The per-layer levels the MPC model runs with (layers not listed: the profile's).
-    pub fn plan(&self) -> &LayerLevels {
+    pub fn plan(&self) -> &OwnedPlan {
         &self.plan
     }
 
     /// Replaces the per-layer levels (a repair plan); the uniform override is then gone.
-    pub fn set_plan(&mut self, plan: LayerLevels) {
+    pub fn set_plan(&mut self, plan: OwnedPlan) {
         self.settings.level = None;
         self.plan = plan;
     }
@@ -506,71 +465,63 @@ impl Session {
         Ok(pixels.iter().map(|&u| models::normalize(u)).collect())
     }
 
-    /// The plaintext model's logits on `batch` normalised samples (the kernel oracle's).
+    /// `f` with the kernel's [`Evaluator`] of the session's model and settings, and the
+    /// session's plan.
+    pub(crate) fn evaluate<R>(
+        &mut self,
+        f: impl FnOnce(&mut Evaluator<'_, '_>, &OwnedPlan) -> Result<R, Failure>,
+    ) -> Result<R, Failure> {
+        let t = target(&self.model, &self.settings);
+        let need = Footprint::of(&t, SLICE_CHUNK)?;
+        let m = &mut self.memory;
+        if m.floats.len() < need.floats || m.ints.len() < need.ints || m.shares.len() < need.shares
+        {
+            m.floats.resize(need.floats, 0.0);
+            m.ints.resize(need.ints, 0);
+            m.shares
+                .resize(need.shares, mpcdiff_kernel::Share::default());
+        }
+        let mut ev = Evaluator::new(
+            t,
+            SLICE_CHUNK,
+            &mut m.floats,
+            &mut m.ints,
+            &mut m.shares,
+            m.plain_loaded,
+        )?;
+        let r = f(&mut ev, &self.plan);
+        m.plain_loaded = ev.plain_loaded();
+        r
+    }
+
+    /// The plaintext model's logits on `batch` normalised samples.
     pub(crate) fn plaintext(
         &mut self,
         x: &[f64],
         batch: usize,
         tap: Option<&mut dyn Tap>,
     ) -> Result<Vec<f64>, Failure> {
-        let sizes = Sizes::of(&self.model, Deployment::Folded, batch)?;
-        let mut logits = vec![0.0; sizes.out];
-        oracle::plaintext(
-            &target(&self.model, &self.settings),
-            tap,
-            x,
-            batch,
-            &mut logits,
-            &mut self.plain.view(&sizes),
-            !self.plain_loaded,
-        )?;
-        self.plain_loaded = true;
+        let mut logits = vec![0.0; batch * self.model.classes];
+        self.evaluate(|ev, _| Ok(ev.plaintext(x, batch, tap, &mut logits)?))?;
         Ok(logits)
     }
 
     /// The MPC model's logits on one normalised sample in a fresh session seeded `seed`,
-    /// with `plan` (the kernel oracle's, as `mpcdiff` runs it), and what the forward pass
-    /// cost: bringing the weights in is the same for every input, and sharing the input costs
-    /// no round (PRZS).
-    pub(crate) fn mpc_with(
+    /// with the session's plan, and what the forward pass cost: bringing the weights in is the
+    /// same for every input, and sharing the input costs no round (PRZS).
+    pub(crate) fn mpc(
         &mut self,
         x: &[f64],
         seed: u64,
-        plan: &dyn Plan,
         tap: Option<&mut dyn Tap>,
     ) -> Result<(Vec<f64>, Cost), Failure> {
-        let sizes = Sizes::of(&self.model, DEPLOY, 1)?;
-        let mut logits = vec![0.0; sizes.out];
-        let cost = oracle::mpc(
-            &target(&self.model, &self.settings),
-            plan,
-            tap,
-            seed,
-            x,
-            1,
-            &mut logits,
-            &mut self.shares.view(&sizes),
-            sized(&mut self.words, sizes.words),
-        )?;
+        let mut logits = vec![0.0; self.model.classes];
+        let cost = self.evaluate(|ev, plan| Ok(ev.mpc(x, seed, plan, tap, &mut logits)?))?;
         Ok((logits, cost))
     }
 
-    /// The MPC model on one normalised sample with the session's plan, in a session seeded
-    /// `seed`.
-    pub(crate) fn mpc_planned(
-        &mut self,
-        x: &[f64],
-        seed: u64,
-        tap: Option<&mut dyn Tap>,
-    ) -> Result<(Vec<f64>, Cost), Failure> {
-        let plan = core::mem::take(&mut self.plan);
-        let r = self.mpc_with(x, seed, &plan, tap);
-        self.plan = plan;
-        r
-    }
-
     /// The logits of one normalised sample at `stage` of the module doc's models, with the
-    /// session's plan (`Shared` in a session seeded `seed`), with the activations through `tap`.
+    /// session's plan (`Shared` in a session seeded `seed`), the activations through `tap`.
     pub(crate) fn stage(
         &mut self,
         stage: Stage,
@@ -578,24 +529,8 @@ impl Session {
         seed: u64,
         tap: Option<&mut dyn Tap>,
     ) -> Result<Vec<f64>, Failure> {
-        if stage == Stage::Plaintext {
-            return self.plaintext(x, 1, tap);
-        }
-        let sizes = Sizes::of(&self.model, DEPLOY, 1)?;
-        let mut logits = vec![0.0; sizes.out];
-        oracle::stage(
-            &target(&self.model, &self.settings),
-            &self.plan,
-            stage,
-            tap,
-            seed,
-            x,
-            &mut logits,
-            &mut self.float.view(&sizes),
-            &mut self.ring.view(&sizes),
-            &mut self.shares.view(&sizes),
-            sized(&mut self.words, sizes.words),
-        )?;
+        let mut logits = vec![0.0; self.model.classes];
+        self.evaluate(|ev, plan| Ok(ev.stage(stage, x, seed, plan, tap, &mut logits)?))?;
         Ok(logits)
     }
 
@@ -612,7 +547,7 @@ impl Session {
         let mut taps = Taps::for_model(&self.model);
         let plain = self.plaintext(&x, 1, Some(&mut taps))?;
         let plaintext = Side::new(plain, core::mem::take(&mut taps.layers));
-        let (logits, cost) = self.mpc_planned(&x, self.settings.mpc_seed, Some(&mut taps))?;
+        let (logits, cost) = self.mpc(&x, self.settings.mpc_seed, Some(&mut taps))?;
         Ok(Prediction {
             plaintext,
             mpc: Side::new(logits, taps.layers),
@@ -766,54 +701,16 @@ impl Session {
             let logits = self.plaintext(chunk, chunk.len() / features, None)?;
             plaintext.extend(labels(&logits));
         }
-
-        let s = self.settings;
-        let sizes = Sizes::of(&self.model, DEPLOY, SLICE_CHUNK)?;
-        let words = sized(&mut self.words, sizes.words);
-        let mut sh = Shared::new(s.fp, s.mpc_seed, words).with_truncation(s.trunc);
-        let cfg = Config {
-            profile: s.profile,
-            deploy: DEPLOY,
-        };
-        {
-            let buf = self.shares.view(&sizes);
-            self.model.load(&mut sh, DEPLOY, buf.params)?;
-            forward::prepare(
-                &mut sh,
-                &self.model,
-                buf.params,
-                &cfg,
-                &self.plan,
-                buf.arena,
-            )?;
-        }
-        let before = sh.cost();
-        let mut mpc = Vec::with_capacity(n);
-        let mut logits = vec![0.0; SLICE_CHUNK * classes];
-        for chunk in x.chunks(SLICE_CHUNK * features) {
-            let batch = chunk.len() / features;
-            let out = &mut logits[..batch * classes];
-            // The last chunk may be short: its view is shorter, the loaded weights stay.
-            let mut buf = self.shares.view(&Sizes::of(&self.model, DEPLOY, batch)?);
-            oracle::run(
-                &mut sh,
-                &self.model,
-                &cfg,
-                &self.plan,
-                None,
-                chunk,
-                batch,
-                out,
-                &mut buf,
-                false,
-            )?;
-            mpc.extend(labels(out));
-        }
+        let seed = self.settings.mpc_seed;
+        let mut logits = vec![0.0; n * classes];
+        let cost =
+            self.evaluate(|ev, plan| Ok(ev.mpc_chunked(&x, n, seed, plan, &mut logits)?))?;
+        let mpc = labels(&logits);
         Ok(Slice {
             offsets,
             plaintext,
             mpc,
-            cost: sh.cost().since(&before),
+            cost,
         })
     }
 }

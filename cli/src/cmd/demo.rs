@@ -12,6 +12,7 @@
 //! `mpcdiff.demo/1` object (with `deviations_found`) and nothing else on stdout; same
 //! `--seed` ⇒ same bytes, whatever `--threads`.
 
+use crate::engine::plan::PlanFile;
 use std::path::PathBuf;
 
 use clap::Args;

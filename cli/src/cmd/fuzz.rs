@@ -13,6 +13,7 @@
 //! # JSON (`--json`)
 //! The `mpcdiff.campaign/1` object of `campaign.json` (spec and summary) on one line.
 
+use crate::engine::plan::PlanFile;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};

@@ -7,6 +7,7 @@
 //! chosen plan to `DIR/plan.json` (`mpcdiff.plan/1`, apply it with `--plan`) and the search to
 //! `DIR/repair.json`.
 
+use crate::engine::plan::PlanFile;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -135,7 +136,7 @@ pub fn search(
         &loaded.setup,
         &loc,
         if quick { &QUICK_STEPS } else { &STEPS },
-    );
+    )?;
     let bar = if progress {
         indicatif::ProgressBar::new(cands.len() as u64)
     } else {

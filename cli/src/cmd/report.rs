@@ -8,6 +8,7 @@
 //! * cost per inference (multiplications, rounds, bytes) and the error sources of the
 //!   deviations on each side.
 
+use crate::engine::plan::PlanFile;
 use std::path::{Path, PathBuf};
 
 use clap::Args;

@@ -20,18 +20,19 @@ use std::time::Instant;
 
 use anyhow::Context;
 use mpcdiff_kernel::difftest::campaign::{
-    evaluation_seed, repeat_seed, Campaign, Entry, Evaluation, Event, Guide, Proposal, Schedule,
-    Settings, Status,
+    Campaign, Entry, Guide, Proposal, Schedule, Settings, Status,
 };
 use mpcdiff_kernel::difftest::fitness::{argmax, Fitness};
-use mpcdiff_kernel::difftest::mutation::{distance, Budget, Mutator, Operator, Projection};
+use mpcdiff_kernel::difftest::fuzzer::{
+    Deviation as KDeviation, Fuzzer, Judge, Sink, Step as KStep, Stop, Trial,
+};
+use mpcdiff_kernel::difftest::mutation::{Budget, Mutator, Operator, Projection};
 use serde::{Deserialize, Serialize};
 
 use super::corpus::Corpus;
-use super::plan::{PlanJson, RepairPlan};
+use super::plan::{PlanFile, PlanJson, RepairPlan};
 use super::pool::Pool;
 use super::target::{Setup, TargetArgs};
-use super::workspace::Workspace;
 use crate::error::{usage, UsageError};
 use crate::output::write_atomic;
 
@@ -407,48 +408,164 @@ fn entry_of(e: &EntryJson) -> Result<Entry, String> {
     })
 }
 
-/// Evaluates `x` both ways and, on a deviation, its probability over `repeats` MPC seeds.
-fn probability(
-    ws: &mut Workspace<'_>,
-    plan: &RepairPlan,
-    x: &[f64],
-    seed: u64,
-    plain_label: usize,
-    repeats: u32,
-) -> anyhow::Result<Probability> {
-    let mut flips = 1;
-    for k in 1..u64::from(repeats.max(1)) {
-        let (logits, _) = plan.with(None, |p| ws.mpc(x, repeat_seed(seed, k), p, None))?;
-        flips += u32::from(argmax(&logits) != plain_label);
+impl Step {
+    /// The kernel's step as recorded.
+    pub fn of(s: KStep) -> Self {
+        Step {
+            mutant: s.mutant,
+            op: s.op.name().to_string(),
+        }
     }
-    let runs = repeats.max(1);
-    Ok(Probability {
-        runs,
-        flips,
-        p: f64::from(flips) / f64::from(runs),
-    })
 }
 
-/// One input evaluated both ways (MPC in a session seeded `seed`), with its deviation
-/// probability when it deviates from a correct plaintext `label`.
-type Evaluated = (Vec<f64>, Vec<f64>, Option<Probability>);
+impl Deviation {
+    /// The record of a deviation the kernel's fuzzer found, with the `path` that led to it.
+    pub fn of(d: &KDeviation<'_>, path: Vec<Step>) -> Self {
+        Deviation {
+            entry: d.entry,
+            seed_id: d.seed_id,
+            label: d.label,
+            mutant: d.mutant.map(|m| m.mutant),
+            op: d.mutant.map(|m| m.op.name().to_string()),
+            mutations: d.mutations,
+            path,
+            mpc_seed: d.mpc_seed,
+            plaintext_label: argmax(d.plaintext),
+            mpc_label: argmax(d.mpc),
+            plaintext_logits: d.plaintext.to_vec(),
+            mpc_logits: d.mpc.to_vec(),
+            l2: d.l2,
+            linf: d.linf,
+            probability: Probability {
+                runs: d.runs.runs,
+                flips: d.runs.flips,
+                p: d.runs.probability(),
+            },
+            input: d.input.to_vec(),
+            original: d.original.to_vec(),
+        }
+    }
+}
 
-fn evaluate(
-    ws: &mut Workspace<'_>,
-    plan: &RepairPlan,
-    x: &[f64],
-    seed: u64,
-    label: usize,
-    repeats: u32,
-) -> anyhow::Result<Evaluated> {
-    let pl = ws.plaintext(x, None)?;
-    let (mp, _) = plan.with(None, |p| ws.mpc(x, seed, p, None))?;
-    let prob = if mpcdiff_kernel::difftest::fitness::is_deviation(&pl, &mp, label) {
-        Some(probability(ws, plan, x, seed, label, repeats)?)
-    } else {
-        None
-    };
-    Ok((pl, mp, prob))
+/// The kernel's [`Judge`] on the thread pool: one evaluator per thread, results in input
+/// order (every input carries its seed, so the thread count changes nothing).
+pub struct PoolJudge<'p, 's> {
+    /// The threads.
+    pub pool: &'p Pool<'s>,
+    /// The MPC model's plan.
+    pub plan: &'p RepairPlan,
+}
+
+/// A worker's failure as a kernel error (the judge's error type).
+fn kernel_error(e: anyhow::Error) -> mpcdiff_kernel::Error {
+    e.downcast::<mpcdiff_kernel::Error>()
+        .unwrap_or(mpcdiff_kernel::Error::OutOfRange {
+            what: "a worker thread failed",
+        })
+}
+
+impl Judge for PoolJudge<'_, '_> {
+    fn judge(
+        &mut self,
+        inputs: &[f64],
+        trials: &mut [Trial],
+        repeats: u32,
+        plain: &mut [f64],
+        mpc: &mut [f64],
+    ) -> mpcdiff_kernel::Result<()> {
+        let k = trials.len();
+        if k == 0 {
+            return Ok(());
+        }
+        let n = inputs.len() / k;
+        let jobs: Vec<(usize, u64, u16)> = trials
+            .iter()
+            .enumerate()
+            .map(|(j, t)| (j, t.seed, t.label))
+            .collect();
+        let plan = self.plan;
+        let out = self
+            .pool
+            .map(&jobs, |ws, &(j, seed, label)| {
+                let c = ws.classes();
+                let (mut pl, mut mp) = (vec![0.0; c], vec![0.0; c]);
+                let x = &inputs[j * n..(j + 1) * n];
+                let r =
+                    ws.with(|ev| ev.judge_one(x, seed, label, repeats, plan, &mut pl, &mut mp))?;
+                Ok((pl, mp, r))
+            })
+            .map_err(kernel_error)?;
+        for (j, (pl, mp, r)) in out.into_iter().enumerate() {
+            let c = pl.len();
+            plain[j * c..(j + 1) * c].copy_from_slice(&pl);
+            mpc[j * c..(j + 1) * c].copy_from_slice(&mp);
+            trials[j].runs = r;
+        }
+        Ok(())
+    }
+}
+
+/// The CLI's [`Sink`]: the deviations (appended to `deviations.jsonl` as found), the mutation
+/// paths, the progress bar, the time limit and the checkpoints.
+struct FileSink<'o> {
+    paths: Vec<Vec<Step>>,
+    deviations: Vec<Deviation>,
+    file: Option<std::fs::File>,
+    bar: indicatif::ProgressBar,
+    opts: &'o RunOptions<'o>,
+    start: Instant,
+    last_checkpoint: Instant,
+    state_path: Option<PathBuf>,
+}
+
+impl Sink for FileSink<'_> {
+    type Error = anyhow::Error;
+
+    fn accepted(&mut self, entry: usize, step: KStep) -> anyhow::Result<()> {
+        self.paths[entry].push(Step::of(step));
+        Ok(())
+    }
+
+    fn deviation(&mut self, d: &KDeviation<'_>) -> anyhow::Result<()> {
+        let path = match d.mutant {
+            Some(step) => {
+                let mut path = std::mem::take(&mut self.paths[d.entry]);
+                path.push(Step::of(step));
+                path
+            }
+            None => Vec::new(),
+        };
+        let record = Deviation::of(d, path);
+        if let Some(f) = &mut self.file {
+            writeln!(f, "{}", serde_json::to_string(&record)?)?;
+            f.flush()?;
+        }
+        self.deviations.push(record);
+        Ok(())
+    }
+
+    fn proceed(&mut self, camp: &Campaign<'_>) -> anyhow::Result<bool> {
+        self.bar.set_position(camp.mutants());
+        self.bar
+            .set_message(format!("{} deviations", self.deviations.len()));
+        if self
+            .opts
+            .time
+            .is_some_and(|t| self.start.elapsed().as_secs_f64() >= t)
+        {
+            return Ok(false);
+        }
+        if self.last_checkpoint.elapsed().as_secs_f64() >= 10.0 {
+            checkpoint(
+                camp,
+                &self.paths,
+                self.deviations.len(),
+                self.state_path.as_deref(),
+            )?;
+            self.last_checkpoint = Instant::now();
+        }
+        Ok(true)
+    }
 }
 
 /// Runs (or resumes) the campaign `spec` on `corpus`.
@@ -541,10 +658,7 @@ pub fn run(
         false
     };
 
-    let mpc_seed = settings.mpc_seed;
-    let start = Instant::now();
-    let bar = progress_bar(opts.progress, spec.mutations);
-    let mut dev_file = match &dev_path {
+    let file = match &dev_path {
         Some(p) => {
             // Fresh: empty; resumed: exactly the lines the checkpoint knew.
             let mut f = std::fs::File::create(p)
@@ -556,46 +670,18 @@ pub fn run(
         }
         None => None,
     };
-    let write_new = |devs: &[Deviation], f: &mut Option<std::fs::File>| -> anyhow::Result<()> {
-        if let Some(f) = f {
-            for d in devs {
-                writeln!(f, "{}", serde_json::to_string(d)?)?;
-            }
-            f.flush()?;
-        }
-        Ok(())
+    let mut sink = FileSink {
+        paths,
+        deviations,
+        file,
+        bar: progress_bar(opts.progress, spec.mutations),
+        opts,
+        start: Instant::now(),
+        last_checkpoint: Instant::now(),
+        state_path: state_path.clone(),
     };
-    let record = |entry: usize,
-                  mutant: Option<(u64, Operator)>,
-                  mutations: u32,
-                  path: Vec<Step>,
-                  seed: u64,
-                  x: &[f64],
-                  pl: &[f64],
-                  mp: &[f64],
-                  probability: Probability| {
-        let original = corpus.input(entry);
-        let (l2, linf) = distance(x, original);
-        Deviation {
-            entry,
-            seed_id: corpus.ids[entry],
-            label: corpus.labels[entry],
-            mutant: mutant.map(|m| m.0),
-            op: mutant.map(|m| m.1.name().to_string()),
-            mutations,
-            path,
-            mpc_seed: seed,
-            plaintext_label: argmax(pl),
-            mpc_label: argmax(mp),
-            plaintext_logits: pl.to_vec(),
-            mpc_logits: mp.to_vec(),
-            l2,
-            linf,
-            probability,
-            input: x.to_vec(),
-            original: original.to_vec(),
-        }
-    };
+    let mut judge = PoolJudge { pool, plan };
+    let classes = pool.classes();
 
     let stopped_by = corpus.domain.with(|domain| -> anyhow::Result<String> {
         let mut camp = Campaign::new(
@@ -608,132 +694,40 @@ pub fn run(
         .map_err(|e| usage!("campaign settings: {e}"))?;
         if resumed {
             camp.resume(counters.0, counters.1, counters.2.unwrap_or_default());
-        } else {
-            let idx: Vec<usize> = (0..corpus.len()).collect();
-            let evals = pool.map(&idx, |ws, &i| {
-                let x = corpus.input(i);
-                let seed = evaluation_seed(mpc_seed, Evaluation::Seed(i as u64));
-                let pl = ws.plaintext(x, None)?;
-                let (mp, _) = plan.with(None, |p| ws.mpc(x, seed, p, None))?;
-                let label = usize::from(corpus.labels[i]);
-                let prob = if mpcdiff_kernel::difftest::fitness::is_deviation(&pl, &mp, label) {
-                    Some(probability(ws, plan, x, seed, label, repeats)?)
-                } else {
-                    None
-                };
-                Ok((pl, mp, seed, prob))
-            })?;
-            let mut found = Vec::new();
-            for (i, (pl, mp, seed, prob)) in evals.iter().enumerate() {
-                if camp.admit(i, pl, mp)? == Status::Found {
-                    let p = prob.context("a deviation without its probability")?;
-                    found.push(record(
-                        i,
-                        None,
-                        0,
-                        Vec::new(),
-                        *seed,
-                        corpus.input(i),
-                        pl,
-                        mp,
-                        p,
-                    ));
-                }
-            }
-            write_new(&found, &mut dev_file)?;
-            deviations.extend(found);
         }
         let round = settings.round_size;
         let mut proposals = vec![Proposal::default(); round];
-        let mut inputs = vec![0.0; round * n];
-        let mut last_checkpoint = Instant::now();
-        let stopped = loop {
-            bar.set_position(camp.mutants());
-            bar.set_message(format!("{} deviations", deviations.len()));
-            if camp.mutants() >= spec.mutations {
-                break "mutations";
-            }
-            if camp.active() == 0 {
-                break "corpus";
-            }
-            if opts
-                .time
-                .is_some_and(|t| start.elapsed().as_secs_f64() >= t)
-            {
-                break "time";
-            }
-            let k = camp.propose(spec.mutations - camp.mutants(), &mut proposals, &mut inputs)?;
-            let jobs: Vec<usize> = (0..k).collect();
-            let evals = pool.map(&jobs, |ws, &j| {
-                let p = &proposals[j];
-                let label = usize::from(corpus.labels[p.entry as usize]);
-                evaluate(
-                    ws,
-                    plan,
-                    &inputs[j * n..(j + 1) * n],
-                    p.mpc_seed,
-                    label,
-                    repeats,
-                )
-            })?;
-            let plain: Vec<f64> = evals.iter().flat_map(|e| e.0.iter().copied()).collect();
-            let mpc: Vec<f64> = evals.iter().flat_map(|e| e.1.iter().copied()).collect();
-            let mut found = Vec::new();
-            let mut failure = None;
-            camp.tell(
-                &proposals[..k],
-                &inputs[..k * n],
-                &plain,
-                &mpc,
-                &mut |j, ev| {
-                    let p = proposals[j];
-                    let e = p.entry as usize;
-                    let step = Step {
-                        mutant: p.mutant,
-                        op: p.operator().name().to_string(),
-                    };
-                    match ev {
-                        Event::Accepted => paths[e].push(step),
-                        Event::Found => {
-                            paths[e].push(step);
-                            let Some(prob) = evals[j].2 else {
-                                failure = Some("a deviation without its probability");
-                                return;
-                            };
-                            found.push(record(
-                                e,
-                                Some((p.mutant, p.operator())),
-                                0,
-                                std::mem::take(&mut paths[e]),
-                                p.mpc_seed,
-                                &inputs[j * n..(j + 1) * n],
-                                &evals[j].0,
-                                &evals[j].1,
-                                prob,
-                            ));
-                        }
-                        _ => {}
-                    }
-                },
-            )?;
-            if let Some(f) = failure {
-                anyhow::bail!(f);
-            }
-            for d in &mut found {
-                d.mutations = camp.entries()[d.entry].mutations;
-            }
-            write_new(&found, &mut dev_file)?;
-            deviations.extend(found);
-            if last_checkpoint.elapsed().as_secs_f64() >= 10.0 {
-                checkpoint(&camp, &paths, deviations.len(), state_path.as_deref())?;
-                last_checkpoint = Instant::now();
-            }
-        };
-        bar.finish_and_clear();
-        checkpoint(&camp, &paths, deviations.len(), state_path.as_deref())?;
+        let mut trials = vec![Trial::default(); round];
+        let mut floats = vec![0.0; Fuzzer::floats(round, n, classes)];
+        let mut fuzzer = Fuzzer::new(
+            &mut camp,
+            classes,
+            repeats,
+            &mut proposals,
+            &mut trials,
+            &mut floats,
+        )?;
+        if !resumed {
+            fuzzer.admit(&mut judge, &mut sink)?;
+        }
+        let stop = fuzzer.run(spec.mutations, &mut judge, &mut sink)?;
+        sink.bar.finish_and_clear();
+        let camp = fuzzer.campaign();
+        checkpoint(
+            camp,
+            &sink.paths,
+            sink.deviations.len(),
+            state_path.as_deref(),
+        )?;
         counters = (camp.rounds(), camp.mutants(), Some(camp.digest()));
-        Ok(stopped.to_string())
+        Ok(match stop {
+            Stop::Budget => "mutations",
+            Stop::Corpus => "corpus",
+            Stop::Sink => "time",
+        }
+        .to_string())
     })?;
+    let deviations = sink.deviations;
 
     let summary = summarize(corpus.len(), &entries, &deviations, counters, stopped_by);
     let campaign = CampaignJson {
@@ -932,7 +926,7 @@ pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
     let pool = Pool::new(&setup, threads)?;
     let checks = pool.map(&deviations, |ws, d| {
         let pl = ws.plaintext(&d.input, None)?;
-        let (mp, _) = plan.with(None, |p| ws.mpc(&d.input, d.mpc_seed, p, None))?;
+        let (mp, _) = ws.mpc(&d.input, d.mpc_seed, &plan, None)?;
         let same = |a: &[f64], b: &[f64]| {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
         };

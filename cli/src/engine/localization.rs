@@ -11,11 +11,13 @@
 //!   float with the approximations (approximation error), plaintext fixed point (plus
 //!   encoding and truncation), or only shared (share randomness).
 
-use mpcdiff_kernel::difftest::fitness::{argmax, is_deviation};
+use mpcdiff_kernel::difftest::localization::{
+    examine, examine_floats, source, tally_sizes, Suspect, Tally,
+};
 use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
 use mpcdiff_kernel::difftest::recorder::Recorder;
-use mpcdiff_kernel::difftest::voting::{self, Thresholds};
+use mpcdiff_kernel::difftest::voting::Thresholds;
 use mpcdiff_kernel::nn::spec::Shape;
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +106,12 @@ fn shape_vec(s: Shape) -> Vec<usize> {
     }
 }
 
-/// Localizes `deviations` of `setup` (MPC model with `plan`).
+/// One deviation's facts (the kernel's [`examine`]): activation errors, per-layer
+/// attribution, error source.
+type Facts = (Vec<f64>, Vec<bool>, Stage);
+
+/// Localizes `deviations` of `setup` (MPC model with `plan`): each deviation examined on the
+/// pool, the facts added up in deviation order by the kernel's [`Tally`].
 pub fn localize(
     setup: &Setup,
     plan: &RepairPlan,
@@ -114,64 +121,38 @@ pub fn localize(
 ) -> anyhow::Result<Localization> {
     let model = &setup.model;
     let len = Recorder::len(model, 1);
-    // Per deviation: |plain − MPC| of every activation, layer after layer.
-    let errs = pool.map(deviations, |ws, d| {
-        let mut p = vec![0.0; len];
-        let mut m = vec![0.0; len];
-        ws.plaintext(&d.input, Some(&mut Recorder::new(model, 1, &mut p)?))?;
-        plan.with(None, |pl| {
-            ws.mpc(
-                &d.input,
-                d.mpc_seed,
-                pl,
-                Some(&mut Recorder::new(model, 1, &mut m)?),
-            )
-        })?;
-        Ok(p.iter()
-            .zip(&m)
-            .map(|(a, b)| (a - b).abs())
-            .collect::<Vec<f64>>())
-    })?;
     let layers: Vec<_> = nonlinear_layers(model, setup.deploy).collect();
-    // Per-layer attribution: each layer exact in turn.
-    let jobs: Vec<(usize, usize)> = (0..layers.len())
-        .flat_map(|l| (0..deviations.len()).map(move |k| (l, k)))
-        .collect();
-    let still = pool.map(&jobs, |ws, &(l, k)| {
-        let d = &deviations[k];
-        let (mp, _) = plan.with(Some(layers[l].name), |pl| {
-            ws.mpc(&d.input, d.mpc_seed, pl, None)
-        })?;
-        Ok(is_deviation(&d.plaintext_logits, &mp, usize::from(d.label)))
+    let facts: Vec<Facts> = pool.map(deviations, |ws, d| {
+        let mut floats = vec![0.0; examine_floats(model)];
+        let mut fixed = vec![false; layers.len()];
+        let suspect = Suspect {
+            input: &d.input,
+            mpc_seed: d.mpc_seed,
+            label: usize::from(d.label),
+            plaintext: &d.plaintext_logits,
+        };
+        let source = ws.with(|ev| examine(ev, plan, &suspect, &mut floats, &mut fixed))?;
+        floats.truncate(len);
+        Ok((floats, fixed, source))
     })?;
-    let sources = sources(plan, deviations, pool)?;
+    let (counts, errors) = tally_sizes(model, setup.deploy);
+    let (mut counts, mut errors) = (vec![0u32; counts], vec![0.0; errors]);
+    let mut tally = Tally::new(model, setup.deploy, th, &mut counts, &mut errors)?;
+    for (errors, fixed, source) in &facts {
+        tally.add(errors, fixed, *source)?;
+    }
 
     let mut reports = Vec::new();
-    let mut offset = 0;
-    for (li, l) in layers.iter().enumerate() {
+    for (k, l) in layers.iter().enumerate() {
         let n = l.neurons;
-        let (mut high, mut low, mut mean) = (vec![0u32; n], vec![0u32; n], vec![0.0f64; n]);
-        let mut order = vec![0u32; n];
-        if l.activation {
-            for e in &errs {
-                let layer_err = &e[offset..offset + n];
-                voting::vote(layer_err, th, &mut order, &mut high, &mut low)?;
-                for (m, &v) in mean.iter_mut().zip(layer_err) {
-                    *m += v;
-                }
-            }
-            if !errs.is_empty() {
-                for m in &mut mean {
-                    *m /= errs.len() as f64;
-                }
-            }
-            offset += n;
-        }
-        let mut low_order = vec![0u32; n];
-        let (high_set, low_set) = voting::sets(&high, &low, th, &mut order, &mut low_order)?;
+        let (high, low, fixed_when_exact) = tally.votes(k)?;
+        let (high, low) = (high.to_vec(), low.to_vec());
+        let mut mean = vec![0.0; n];
+        tally.mean_errors(k, &mut mean)?;
+        let (high_set, low_set) = tally.sets(k)?;
         let (high_set, low_set) = (high_set.to_vec(), low_set.to_vec());
-        voting::rank_signed(&high, &low, &mut order)?;
-        let top = order
+        let top = tally
+            .ranked(k)?
             .iter()
             .take(if l.activation { TOP } else { 0 })
             .map(|&j| NeuronScore {
@@ -182,9 +163,6 @@ pub fn localize(
                 mean_error: mean[j as usize],
             })
             .collect();
-        let fixed_when_exact = (0..deviations.len())
-            .filter(|&k| !still[li * deviations.len() + k])
-            .count();
         reports.push(LayerReport {
             name: l.name.to_string(),
             neurons: n,
@@ -203,45 +181,43 @@ pub fn localize(
             fixed_when_exact,
         });
     }
+    let s = tally.sources();
     Ok(Localization {
         schema: "mpcdiff.localize/1".into(),
         deviations: deviations.len(),
         tau_high: th.high,
         tau_low: th.low,
         layers: reports,
-        sources,
+        sources: Sources {
+            approximation: s.approximation,
+            fixed_point: s.fixed_point,
+            share_randomness: s.share_randomness,
+        },
     })
 }
 
-/// Classifies each deviation by the earliest arithmetic whose label already flips.
+/// Classifies each deviation by the earliest arithmetic whose label already flips (the
+/// kernel's [`source`]).
 pub fn sources(
     plan: &RepairPlan,
     deviations: &[Deviation],
     pool: &Pool<'_>,
 ) -> anyhow::Result<Sources> {
     let stages = pool.map(deviations, |ws, d| {
-        let label = usize::from(d.label);
-        let flips = |logits: &[f64]| argmax(logits) != label;
-        let approx = plan.with(None, |pl| {
-            ws.stage(Stage::Approximation, &d.input, d.mpc_seed, pl)
-        })?;
-        let fixed = plan.with(None, |pl| {
-            ws.stage(Stage::FixedPoint, &d.input, d.mpc_seed, pl)
-        })?;
-        Ok(if flips(&approx) {
-            0
-        } else if flips(&fixed) {
-            1
-        } else {
-            2
-        })
+        let suspect = Suspect {
+            input: &d.input,
+            mpc_seed: d.mpc_seed,
+            label: usize::from(d.label),
+            plaintext: &d.plaintext_logits,
+        };
+        ws.with(|ev| source(ev, plan, &suspect))
     })?;
     let mut s = Sources::default();
     for k in stages {
         match k {
-            0 => s.approximation += 1,
-            1 => s.fixed_point += 1,
-            _ => s.share_randomness += 1,
+            Stage::FixedPoint => s.fixed_point += 1,
+            Stage::Shared => s.share_randomness += 1,
+            _ => s.approximation += 1,
         }
     }
     Ok(s)

@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use mpcdiff_kernel::approx::Level;
-use mpcdiff_kernel::difftest::plan::{nonlinear_layers, LayerLevels, LevelPlan};
+use mpcdiff_kernel::difftest::plan::{nonlinear_layers, LevelPlan};
 use mpcdiff_kernel::nn::forward::default_level;
 use serde::{Deserialize, Serialize};
 
@@ -98,29 +98,22 @@ pub struct PlanJson {
     pub layers: Vec<LayerJson>,
 }
 
-/// A checked plan: one level per neuron for each named layer.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RepairPlan {
-    /// `(layer name, levels)`.
-    pub layers: Vec<(String, Vec<Level>)>,
+/// A checked plan: one level per neuron for each named layer (the kernel's plan type, owned).
+pub type RepairPlan = LevelPlan<Vec<(String, Vec<Level>)>>;
+
+/// Plan files: reading, checking and writing a [`RepairPlan`].
+pub trait PlanFile: Sized {
+    /// Checks `json` against `setup`'s model and expands it.
+    fn from_json(json: &PlanJson, setup: &Setup, what: &str) -> Result<Self, UsageError>;
+    /// Reads and checks a plan file.
+    fn load(path: &Path, setup: &Setup) -> Result<Self, UsageError>;
+    /// The plan as JSON (see [`RepairPlan`]'s `to_json`).
+    fn to_json(&self, setup: &Setup) -> PlanJson;
 }
 
-impl RepairPlan {
-    /// Runs `f` with the kernel's plan (and `exact` made exact, for attribution).
-    pub fn with<R>(&self, exact: Option<&str>, f: impl FnOnce(&LevelPlan<'_>) -> R) -> R {
-        let layers: Vec<LayerLevels<'_>> = self
-            .layers
-            .iter()
-            .map(|(name, levels)| LayerLevels { name, levels })
-            .collect();
-        f(&LevelPlan {
-            layers: &layers,
-            exact,
-        })
-    }
-
+impl PlanFile for RepairPlan {
     /// Checks `json` against `setup`'s model and expands it.
-    pub fn from_json(json: &PlanJson, setup: &Setup, what: &str) -> Result<RepairPlan, UsageError> {
+    fn from_json(json: &PlanJson, setup: &Setup, what: &str) -> Result<RepairPlan, UsageError> {
         if json.schema != "mpcdiff.plan/1" {
             return Err(usage!(
                 "{what}: schema {:?} is not mpcdiff.plan/1",
@@ -197,7 +190,7 @@ impl RepairPlan {
     }
 
     /// Reads and checks a plan file.
-    pub fn load(path: &Path, setup: &Setup) -> Result<RepairPlan, UsageError> {
+    fn load(path: &Path, setup: &Setup) -> Result<RepairPlan, UsageError> {
         let what = format!("--plan {}", path.display());
         let text =
             std::fs::read_to_string(path).map_err(|e| usage!("{what}: cannot read it ({e})"))?;
@@ -208,7 +201,7 @@ impl RepairPlan {
 
     /// The plan as JSON: per layer, the most common level as default and one group per other
     /// level (in level order).
-    pub fn to_json(&self, setup: &Setup) -> PlanJson {
+    fn to_json(&self, setup: &Setup) -> PlanJson {
         let layers = self
             .layers
             .iter()

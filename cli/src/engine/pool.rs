@@ -15,6 +15,7 @@ use super::workspace::Workspace;
 pub struct Pool<'s> {
     pool: rayon::ThreadPool,
     spaces: Vec<Mutex<Workspace<'s>>>,
+    classes: usize,
 }
 
 impl<'s> Pool<'s> {
@@ -27,7 +28,16 @@ impl<'s> Pool<'s> {
         let spaces = (0..threads)
             .map(|_| Workspace::new(setup).map(Mutex::new))
             .collect::<anyhow::Result<_>>()?;
-        Ok(Pool { pool, spaces })
+        Ok(Pool {
+            pool,
+            spaces,
+            classes: setup.model.classes,
+        })
+    }
+
+    /// Logits per input of the model the workers evaluate.
+    pub fn classes(&self) -> usize {
+        self.classes
     }
 
     /// `f` over `items`, in parallel, results in item order (the first error wins).

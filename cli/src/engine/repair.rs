@@ -8,10 +8,8 @@
 
 use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::campaign::{evaluation_seed, Evaluation as Eval};
-use mpcdiff_kernel::difftest::fitness::argmax;
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
-use mpcdiff_kernel::difftest::repair::{self, LayerFacts, Score};
-use mpcdiff_kernel::nn::forward::default_level;
+use mpcdiff_kernel::difftest::repair::{self, Score};
 use serde::{Deserialize, Serialize};
 
 use super::corpus::Corpus;
@@ -54,6 +52,24 @@ pub struct Assessment {
 }
 
 impl Assessment {
+    /// The kernel's assessment as written to result files.
+    pub fn of(a: &repair::Assessment) -> Self {
+        Assessment {
+            known_fixed: a.known_fixed,
+            known: a.known,
+            mpc_correct: a.mpc_correct,
+            plaintext_correct: a.plaintext_correct,
+            check: a.check,
+            check_deviations: a.check_deviations,
+            cost: CostPer {
+                multiplications: a.cost.multiplications(),
+                rounds: a.cost.rounds,
+                bytes: a.cost.bytes_sent[0],
+            },
+            wrap_events: a.wrap_events,
+        }
+    }
+
     /// MPC accuracy on the check set.
     pub fn mpc_accuracy(&self) -> f64 {
         self.mpc_correct as f64 / self.check.max(1) as f64
@@ -71,7 +87,9 @@ impl Assessment {
     }
 }
 
-/// Assesses `plan` on `known` deviations and the first `check` inputs of `corpus`.
+/// Assesses `plan` on `known` deviations (their recorded MPC session) and the first `check`
+/// inputs of `corpus`, with the kernel's [`repair::assess_known`] and
+/// [`repair::assess_check`] on the pool, added up in order.
 pub fn assess(
     plan: &RepairPlan,
     known: &[Deviation],
@@ -80,41 +98,21 @@ pub fn assess(
     pool: &Pool<'_>,
 ) -> anyhow::Result<Assessment> {
     let fixed = pool.map(known, |ws, d| {
-        let (mp, _) = plan.with(None, |p| ws.mpc(&d.input, d.mpc_seed, p, None))?;
-        Ok(argmax(&mp) == d.plaintext_label)
+        ws.with(|ev| repair::assess_known(ev, plan, &d.input, d.mpc_seed, usize::from(d.label), 1))
     })?;
     let idx: Vec<usize> = (0..corpus.len()).collect();
     let checks = pool.map(&idx, |ws, &i| {
-        let x = corpus.input(i);
-        let pl = ws.plaintext(x, None)?;
         let seed = evaluation_seed(mpc_seed, Eval::Seed(i as u64));
-        let (mp, cost) = plan.with(None, |p| ws.mpc(x, seed, p, None))?;
-        Ok((argmax(&pl), argmax(&mp), cost))
+        ws.with(|ev| repair::assess_check(ev, plan, corpus.input(i), seed))
     })?;
-    let mut a = Assessment {
-        known_fixed: fixed.iter().filter(|&&f| f).count(),
-        known: known.len(),
-        mpc_correct: 0,
-        plaintext_correct: 0,
-        check: corpus.len(),
-        check_deviations: 0,
-        cost: CostPer::default(),
-        wrap_events: checks.iter().map(|c| c.2.wrap_events).sum(),
-    };
-    for (i, (pl, mp, _)) in checks.iter().enumerate() {
-        let y = usize::from(corpus.labels[i]);
-        a.plaintext_correct += usize::from(*pl == y);
-        a.mpc_correct += usize::from(*mp == y);
-        a.check_deviations += usize::from(*pl == y && mp != pl);
+    let mut a = repair::Assessment::default();
+    for (r, cost) in &fixed {
+        a.add_known(*r, cost);
     }
-    if let Some((_, _, c)) = checks.first() {
-        a.cost = CostPer {
-            multiplications: c.multiplications(),
-            rounds: c.rounds,
-            bytes: c.bytes_sent[0],
-        };
+    for (i, (pl, mp, cost)) in checks.iter().enumerate() {
+        a.add_check(usize::from(corpus.labels[i]), *pl, *mp, cost);
     }
-    Ok(a)
+    Ok(Assessment::of(&a))
 }
 
 pub use mpcdiff_kernel::difftest::repair::{QUICK_STEPS, STEPS};
@@ -129,49 +127,40 @@ pub struct Candidate {
 }
 
 /// The candidates for `setup` from a localization: the kernel's list
-/// ([`mpcdiff_kernel::difftest::repair::candidates`]), expanded into named plans.
-pub fn candidates(setup: &Setup, loc: &Localization, steps: &[(u8, u8)]) -> Vec<Candidate> {
+/// ([`mpcdiff_kernel::difftest::repair::candidates`]) over the default plan, expanded into
+/// named plans.
+pub fn candidates(
+    setup: &Setup,
+    loc: &Localization,
+    steps: &[(u8, u8)],
+) -> anyhow::Result<Vec<Candidate>> {
     let model = &setup.model;
-    let layers: Vec<_> = nonlinear_layers(model, setup.deploy).collect();
     let report = |name: &str| loc.layers.iter().find(|l| l.name == name);
-    // Blamed layers, most deviations removed when exact first (ties in model order).
-    let mut blamed: Vec<_> = layers
-        .iter()
-        .filter(|l| report(l.name).is_some_and(|r| r.fixed_when_exact > 0))
-        .map(|l| l.name)
-        .collect();
-    blamed.sort_by_key(|&n| std::cmp::Reverse(report(n).map_or(0, |r| r.fixed_when_exact)));
-    let facts: Vec<LayerFacts<'_>> = layers
-        .iter()
-        .map(|&l| {
-            let r = report(l.name).filter(|_| l.activation);
-            LayerFacts {
-                layer: l,
-                default: default_level(&model.spec, l.index, setup.profile, setup.deploy)
-                    .unwrap_or(Level::new(0, 0)),
-                high: r.map_or(&[], |r| &r.high_set),
-                low: r.map_or(&[], |r| &r.low_set),
-                voted: r.is_some(),
-                blamed: blamed.iter().position(|&n| n == l.name),
-            }
-        })
-        .collect();
-    repair::candidates(blamed.len(), steps)
-        .filter(|c| c.applies(&facts))
-        .map(|c| {
-            let mut name = String::new();
-            c.describe(&facts, &mut name)
-                .expect("writing to a String cannot fail");
-            let mut plan = RepairPlan::default();
-            for f in &facts {
-                let mut levels = vec![f.default; f.layer.neurons];
-                if c.levels(f, &mut levels) {
-                    plan.layers.push((f.layer.name.to_string(), levels));
-                }
-            }
-            Candidate { name, plan }
-        })
-        .collect()
+    let layers: Vec<_> = nonlinear_layers(model, setup.deploy).collect();
+    let per_layer = |k: usize| match layers.get(k).and_then(|l| report(l.name)) {
+        Some(r) => (&r.high_set[..], &r.low_set[..], r.fixed_when_exact),
+        None => (&[][..], &[][..], 0),
+    };
+    let facts = repair::layer_facts(
+        model,
+        setup.deploy,
+        setup.profile,
+        &RepairPlan::default(),
+        &per_layer,
+    )?;
+    let widest = layers.iter().map(|l| l.neurons).max().unwrap_or(0);
+    let mut scratch = vec![Level::new(0, 0); widest];
+    let mut out = Vec::new();
+    for c in repair::candidates(repair::blamed(&facts), steps).filter(|c| c.applies(&facts)) {
+        let mut name = String::new();
+        c.describe(&facts, &mut name)?;
+        let mut plan = RepairPlan::default();
+        c.expand(&facts, &mut scratch, &mut |layer, levels| {
+            plan.layers.push((layer.to_string(), levels.to_vec()));
+        })?;
+        out.push(Candidate { name, plan });
+    }
+    Ok(out)
 }
 
 /// One evaluated candidate.

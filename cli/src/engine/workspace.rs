@@ -1,93 +1,69 @@
-//! One thread's buffers for evaluating single inputs, plaintext and MPC.
+//! One thread's memory for the kernel's [`Evaluator`]: a rayon worker builds one
+//! [`Workspace`] and lends it to every item it takes.
 //!
 //! Every MPC evaluation is one input in a fresh session with its own seed (batching does not
 //! speed the simulation up, see BENCHMARKS.md, and a per-input seed lets each result replay
-//! alone). A rayon worker builds one [`Workspace`] and reuses it for every item it takes.
+//! alone).
 
-use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Stage};
-use mpcdiff_kernel::nn::deploy::Deployment;
-use mpcdiff_kernel::nn::forward::{Plan, Tap};
-use mpcdiff_kernel::{Cost, Share};
+use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint};
+use mpcdiff_kernel::Share;
 
 use super::target::Setup;
 
-/// Buffers of one arithmetic.
-struct Bufs<E> {
-    params: Vec<E>,
-    input: Vec<E>,
-    out: Vec<E>,
-    arena: Vec<E>,
-}
-
-impl<E: Copy + Default> Bufs<E> {
-    fn new(s: &Sizes) -> Self {
-        Bufs {
-            params: vec![E::default(); s.params],
-            input: vec![E::default(); s.input],
-            out: vec![E::default(); s.out],
-            arena: vec![E::default(); s.arena],
-        }
-    }
-
-    fn view(&mut self) -> Buffers<'_, E> {
-        Buffers {
-            params: &mut self.params,
-            input: &mut self.input,
-            out: &mut self.out,
-            arena: &mut self.arena,
-        }
-    }
-}
-
-/// A thread's evaluation buffers for one [`Setup`].
+/// A thread's evaluation memory for one [`Setup`].
 pub struct Workspace<'s> {
     setup: &'s Setup,
-    /// Folded plaintext parameters, loaded once.
-    plain: Bufs<f64>,
+    floats: Vec<f64>,
+    ints: Vec<i64>,
+    shares: Vec<Share>,
     plain_loaded: bool,
-    /// Float parameters in the MPC's batch-norm mode (approximation stage).
-    float: Bufs<f64>,
-    fixed: Bufs<i64>,
-    shared: Bufs<Share>,
-    words: Vec<i64>,
 }
 
 impl<'s> Workspace<'s> {
-    /// Buffers for `setup`.
+    /// Memory for `setup`, one input at a time.
     pub fn new(setup: &'s Setup) -> anyhow::Result<Self> {
-        let m = &setup.model;
-        let folded = Sizes::of(m, Deployment::Folded, 1)?;
-        let deployed = Sizes::of(m, setup.deploy, 1)?;
+        let f = Footprint::of(&setup.target(), 1)?;
         Ok(Workspace {
             setup,
-            plain: Bufs::new(&folded),
+            floats: vec![0.0; f.floats],
+            ints: vec![0; f.ints],
+            shares: vec![Share::default(); f.shares],
             plain_loaded: false,
-            float: Bufs::new(&deployed),
-            fixed: Bufs::new(&deployed),
-            shared: Bufs::new(&deployed),
-            words: vec![0; deployed.words],
         })
     }
 
-    /// Logits of the model's classes.
+    /// Logits per input.
     pub fn classes(&self) -> usize {
         self.setup.model.classes
     }
 
-    /// The plaintext logits of `x`.
-    pub fn plaintext(&mut self, x: &[f64], tap: Option<&mut dyn Tap>) -> anyhow::Result<Vec<f64>> {
-        let mut logits = vec![0.0; self.classes()];
-        let load = !self.plain_loaded;
-        oracle::plaintext(
-            &self.setup.target(),
-            tap,
-            x,
+    /// `f` with an evaluator over this memory (the plaintext parameters stay loaded between
+    /// calls).
+    pub fn with<R>(
+        &mut self,
+        f: impl FnOnce(&mut Evaluator<'s, '_>) -> mpcdiff_kernel::Result<R>,
+    ) -> anyhow::Result<R> {
+        let mut ev = Evaluator::new(
+            self.setup.target(),
             1,
-            &mut logits,
-            &mut self.plain.view(),
-            load,
+            &mut self.floats,
+            &mut self.ints,
+            &mut self.shares,
+            self.plain_loaded,
         )?;
-        self.plain_loaded = true;
+        let r = f(&mut ev);
+        self.plain_loaded = ev.plain_loaded();
+        Ok(r?)
+    }
+
+    /// The plaintext logits of `x`.
+    pub fn plaintext(
+        &mut self,
+        x: &[f64],
+        tap: Option<&mut dyn mpcdiff_kernel::nn::forward::Tap>,
+    ) -> anyhow::Result<Vec<f64>> {
+        let mut logits = vec![0.0; self.setup.model.classes];
+        self.with(|ev| ev.plaintext(x, 1, tap, &mut logits))?;
         Ok(logits)
     }
 
@@ -96,49 +72,11 @@ impl<'s> Workspace<'s> {
         &mut self,
         x: &[f64],
         seed: u64,
-        plan: &dyn Plan,
-        tap: Option<&mut dyn Tap>,
-    ) -> anyhow::Result<(Vec<f64>, Cost)> {
-        let mut logits = vec![0.0; self.classes()];
-        let cost = oracle::mpc(
-            &self.setup.target(),
-            plan,
-            tap,
-            seed,
-            x,
-            1,
-            &mut logits,
-            &mut self.shared.view(),
-            &mut self.words,
-        )?;
+        plan: &dyn mpcdiff_kernel::nn::forward::Plan,
+        tap: Option<&mut dyn mpcdiff_kernel::nn::forward::Tap>,
+    ) -> anyhow::Result<(Vec<f64>, mpcdiff_kernel::Cost)> {
+        let mut logits = vec![0.0; self.setup.model.classes];
+        let cost = self.with(|ev| ev.mpc(x, seed, plan, tap, &mut logits))?;
         Ok((logits, cost))
-    }
-
-    /// The logits of `x` at `stage` (`Shared` in a session seeded `seed`).
-    pub fn stage(
-        &mut self,
-        stage: Stage,
-        x: &[f64],
-        seed: u64,
-        plan: &dyn Plan,
-    ) -> anyhow::Result<Vec<f64>> {
-        if stage == Stage::Plaintext {
-            return self.plaintext(x, None);
-        }
-        let mut logits = vec![0.0; self.classes()];
-        oracle::stage(
-            &self.setup.target(),
-            plan,
-            stage,
-            None,
-            seed,
-            x,
-            &mut logits,
-            &mut self.float.view(),
-            &mut self.fixed.view(),
-            &mut self.shared.view(),
-            &mut self.words,
-        )?;
-        Ok(logits)
     }
 }

@@ -12,7 +12,10 @@
 //! (a worker) drive the same code and get the same bytes.
 
 pub mod campaign;
+pub mod evaluator;
 pub mod fitness;
+pub mod fuzzer;
+pub mod localization;
 pub mod mutation;
 pub mod oracle;
 pub mod plan;

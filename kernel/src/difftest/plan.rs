@@ -10,33 +10,83 @@ use crate::nn::forward::{LayerMode, Plan};
 use crate::nn::model::Model;
 use crate::nn::spec::Kind;
 
-/// One layer's levels: `levels[j]` for neuron `j` of one sample.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LayerLevels<'a> {
-    /// The layer's name in the model spec.
-    pub name: &'a str,
-    /// One level per neuron.
-    pub levels: &'a [Level],
+/// A level plan: per named layer, its levels (`levels[j]` for neuron `j` of one sample, or
+/// one level for the whole layer); layers it does not name run at their default.
+///
+/// Generic over its storage, so one type is both the owned plan of the CLI and the browser
+/// (`LevelPlan<Vec<(String, Vec<Level>)>>`) and a borrowed view
+/// (`LevelPlan<&[(&str, &[Level])]>`): `layers` is anything that reads as a slice of
+/// `(name, levels)` pairs. A name listed twice: the first one counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LevelPlan<L> {
+    /// `(layer name, levels)` pairs.
+    pub layers: L,
 }
 
-/// A [`Plan`] from per-layer level lists, with optionally one layer made exact (the oracle of
-/// per-layer attribution). Layers it does not name run at their default.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LevelPlan<'a> {
-    /// Layers with their own levels.
-    pub layers: &'a [LayerLevels<'a>],
-    /// A layer computed exactly (free, not a protocol).
-    pub exact: Option<&'a str>,
+/// What a [`LevelPlan`]'s storage reads as: `(name, levels)` pairs.
+pub trait LayerList {
+    /// The levels of the layer called `name`, if listed.
+    fn find(&self, name: &str) -> Option<&[Level]>;
+    /// Whether nothing is listed.
+    fn is_empty(&self) -> bool;
 }
 
-impl Plan for LevelPlan<'_> {
+impl<N: AsRef<str>, V: AsRef<[Level]>> LayerList for [(N, V)] {
+    fn find(&self, name: &str) -> Option<&[Level]> {
+        self.iter()
+            .find(|(n, _)| n.as_ref() == name)
+            .map(|(_, v)| v.as_ref())
+    }
+    fn is_empty(&self) -> bool {
+        <[(N, V)]>::is_empty(self)
+    }
+}
+
+impl<L> LevelPlan<L>
+where
+    L: core::ops::Deref,
+    L::Target: LayerList,
+{
+    /// The levels of the layer called `name`, if the plan names it.
+    pub fn levels(&self, name: &str) -> Option<&[Level]> {
+        self.layers.find(name)
+    }
+
+    /// Whether the plan names no layer (everything at its default).
+    pub fn is_default(&self) -> bool {
+        self.layers.is_empty()
+    }
+}
+
+impl<L> Plan for LevelPlan<L>
+where
+    L: core::ops::Deref,
+    L::Target: LayerList,
+{
     fn mode(&self, name: &str) -> LayerMode<'_> {
-        if self.exact == Some(name) {
-            return LayerMode::Exact;
-        }
-        match self.layers.iter().find(|l| l.name == name) {
-            Some(l) => LayerMode::Levels(l.levels),
+        match self.levels(name) {
+            Some(levels) => LayerMode::Levels(levels),
             None => LayerMode::Default,
+        }
+    }
+}
+
+/// `plan` with one layer computed exactly (free, not a protocol): the oracle of per-layer
+/// attribution.
+#[derive(Clone, Copy)]
+pub struct Exact<'p> {
+    /// The plan every other layer follows.
+    pub plan: &'p dyn Plan,
+    /// The layer made exact.
+    pub layer: &'p str,
+}
+
+impl Plan for Exact<'_> {
+    fn mode(&self, name: &str) -> LayerMode<'_> {
+        if name == self.layer {
+            LayerMode::Exact
+        } else {
+            self.plan.mode(name)
         }
     }
 }

@@ -24,8 +24,16 @@
 
 use core::fmt;
 
-use super::plan::{assign, Nonlinear};
+use super::evaluator::{Evaluator, Runs, CLASSES_MAX};
+use super::fitness::argmax;
+use super::plan::{assign, nonlinear_layers, Nonlinear};
+use crate::approx::profile::Profile;
 use crate::approx::Level;
+use crate::cost::Cost;
+use crate::nn::deploy::Deployment;
+use crate::nn::forward::{default_level, LayerMode, Plan};
+use crate::nn::model::Model;
+use crate::nn::spec::LAYERS_MAX;
 
 /// The artifact's level for high-vote neurons.
 pub const ARTIFACT_HIGH: Level = Level::new(9, 9);
@@ -389,4 +397,206 @@ mod tests {
         };
         assert_eq!(name(c).as_str(), "every nonlinear layer +1/+2 (e.g. 9/5)");
     }
+}
+
+/// The facts of every nonlinear layer of `model` deployed as `deploy`, for the candidates of
+/// a repair over `base` (the plan the MPC model runs with today): its default level (the
+/// base's when the base runs the layer at one level, else the profile's), its vote sets and
+/// its blame rank. `layer(k)` gives nonlinear layer `k`'s high set, low set (both empty for
+/// a layer not voted on) and how many deviations disappear when it alone is exact. Blamed
+/// layers are those that remove any; the most removed ranks first, ties in model order.
+///
+/// # Errors
+/// [`crate::Error::OutOfRange`] for a model with more than [`LAYERS_MAX`] nonlinear layers.
+pub fn layer_facts<'s>(
+    model: &'s Model<'_>,
+    deploy: Deployment,
+    profile: &Profile,
+    base: &dyn Plan,
+    layer: &dyn Fn(usize) -> (&'s [u32], &'s [u32], usize),
+) -> crate::Result<heapless::Vec<LayerFacts<'s>, LAYERS_MAX>> {
+    let full = crate::Error::OutOfRange {
+        what: "more nonlinear layers than a repair handles",
+    };
+    let mut facts: heapless::Vec<LayerFacts<'s>, LAYERS_MAX> = heapless::Vec::new();
+    let mut fixed: heapless::Vec<usize, LAYERS_MAX> = heapless::Vec::new();
+    for (k, l) in nonlinear_layers(model, deploy).enumerate() {
+        let (high, low, removed) = layer(k);
+        let default = match base.mode(l.name) {
+            LayerMode::Levels(&[one]) => one,
+            _ => default_level(&model.spec, l.index, profile, deploy).unwrap_or(Level::new(0, 0)),
+        };
+        let voted = l.activation;
+        let f = LayerFacts {
+            layer: l,
+            default,
+            high: if voted { high } else { &[] },
+            low: if voted { low } else { &[] },
+            voted,
+            blamed: None,
+        };
+        facts.push(f).map_err(|_| full)?;
+        fixed.push(removed).map_err(|_| full)?;
+    }
+    // Rank: most deviations removed first, ties in model order (a stable selection).
+    let mut rank = 0;
+    let mut taken: heapless::Vec<bool, LAYERS_MAX> = heapless::Vec::new();
+    for _ in 0..facts.len() {
+        taken.push(false).map_err(|_| full)?;
+    }
+    loop {
+        let next = (0..facts.len())
+            .filter(|&k| fixed[k] > 0 && !taken[k])
+            .max_by_key(|&k| (fixed[k], core::cmp::Reverse(k)));
+        let Some(k) = next else { break };
+        taken[k] = true;
+        facts[k].blamed = Some(rank);
+        rank += 1;
+    }
+    Ok(facts)
+}
+
+/// Blamed layers among `facts`.
+pub fn blamed(facts: &[LayerFacts<'_>]) -> usize {
+    facts.iter().filter(|f| f.blamed.is_some()).count()
+}
+
+impl Candidate {
+    /// The candidate's plan, layer by layer: `emit(name, levels)` for each layer it sets
+    /// (in model order), with the levels written into `scratch` (as long as the widest layer).
+    ///
+    /// # Errors
+    /// [`crate::Error::BufferTooSmall`] for a short `scratch`.
+    pub fn expand(
+        &self,
+        facts: &[LayerFacts<'_>],
+        scratch: &mut [Level],
+        emit: &mut dyn FnMut(&str, &[Level]),
+    ) -> crate::Result<()> {
+        for f in facts {
+            let n = f.layer.neurons;
+            let got = scratch.len();
+            let out = scratch
+                .get_mut(..n)
+                .ok_or(crate::Error::BufferTooSmall { needed: n, got })?;
+            out.fill(f.default);
+            if self.levels(f, out) {
+                emit(f.layer.name, out);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How a plan does on the known deviations and a check set (what the choice needs, and more).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Assessment {
+    /// Known deviations none of whose MPC runs flips any more.
+    pub known_fixed: usize,
+    /// Known deviations.
+    pub known: usize,
+    /// MPC runs of the known deviations that still flip.
+    pub flips: u32,
+    /// MPC runs of the known deviations.
+    pub runs: u32,
+    /// Check inputs the MPC model classifies correctly.
+    pub mpc_correct: usize,
+    /// Check inputs the plaintext model classifies correctly.
+    pub plaintext_correct: usize,
+    /// Check inputs.
+    pub check: usize,
+    /// Check inputs that deviate (MPC label ≠ correct plaintext label).
+    pub check_deviations: usize,
+    /// One MPC inference's cost under the plan (that of the first input assessed: the cost
+    /// of an inference does not depend on its input).
+    pub cost: Cost,
+    /// Local-truncation wrap events over the check set (the ring overflowed).
+    pub wrap_events: u64,
+}
+
+impl Assessment {
+    /// Adds a known deviation's runs under the plan ([`Evaluator::runs`]).
+    pub fn add_known(&mut self, r: Runs, cost: &Cost) {
+        if self.known == 0 && self.check == 0 {
+            self.cost = *cost;
+        }
+        self.known += 1;
+        self.known_fixed += usize::from(r.flips == 0);
+        self.flips += r.flips;
+        self.runs += r.runs;
+    }
+
+    /// Adds a check input of true label `y` that the plaintext model labels `plain`, the MPC
+    /// model `mpc` at `cost`.
+    pub fn add_check(&mut self, y: usize, plain: usize, mpc: usize, cost: &Cost) {
+        if self.known == 0 && self.check == 0 {
+            self.cost = *cost;
+        }
+        self.check += 1;
+        self.plaintext_correct += usize::from(plain == y);
+        self.mpc_correct += usize::from(mpc == y);
+        self.check_deviations += usize::from(plain == y && mpc != plain);
+        self.wrap_events += cost.wrap_events;
+    }
+
+    /// MPC accuracy on the check set.
+    pub fn mpc_accuracy(&self) -> f64 {
+        self.mpc_correct as f64 / self.check.max(1) as f64
+    }
+
+    /// What [`choose`] looks at.
+    pub fn score(&self) -> Score {
+        Score {
+            fixed: self.known_fixed,
+            known: self.known,
+            mpc_correct: self.mpc_correct,
+            multiplications: self.cost.multiplications(),
+            rounds: self.cost.rounds,
+        }
+    }
+}
+
+/// A known deviation under `plan`: its MPC runs (seeded `mpc_seed` and re-seeded) that still
+/// flip away from `label`, and the first run's cost.
+///
+/// # Errors
+/// The evaluation's.
+pub fn assess_known(
+    ev: &mut Evaluator<'_, '_>,
+    plan: &dyn Plan,
+    input: &[f64],
+    mpc_seed: u64,
+    label: usize,
+    runs: u32,
+) -> crate::Result<(Runs, Cost)> {
+    let mut logits = [0.0f64; CLASSES_MAX];
+    let logits = logits
+        .get_mut(..ev.classes())
+        .ok_or(crate::Error::OutOfRange {
+            what: "more classes than a repair's logit buffer",
+        })?;
+    ev.runs(input, mpc_seed, label, runs, plan, None, logits)
+}
+
+/// A check input under `plan`: the plaintext label, the MPC label (session seeded `seed`) and
+/// the cost.
+///
+/// # Errors
+/// The evaluation's.
+pub fn assess_check(
+    ev: &mut Evaluator<'_, '_>,
+    plan: &dyn Plan,
+    input: &[f64],
+    seed: u64,
+) -> crate::Result<(usize, usize, Cost)> {
+    let mut logits = [0.0f64; CLASSES_MAX];
+    let logits = logits
+        .get_mut(..ev.classes())
+        .ok_or(crate::Error::OutOfRange {
+            what: "more classes than a repair's logit buffer",
+        })?;
+    ev.plaintext(input, 1, None, logits)?;
+    let plain = argmax(logits);
+    let cost = ev.mpc(input, seed, plan, None, logits)?;
+    Ok((plain, argmax(logits), cost))
 }

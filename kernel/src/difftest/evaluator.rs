@@ -1,0 +1,430 @@
+//! One input, both ways: the plaintext model and its MPC deployment (and the stages between
+//! them), over memory the caller provides once and the evaluator reuses for every input.
+//!
+//! This is the one place where the deviation search, the localization, the repair and the
+//! decision-boundary slice evaluate a model: the CLI gives each worker thread an
+//! [`Evaluator`], the browser one per session. Every MPC evaluation of one input runs in a
+//! fresh two-party session with its own seed ([`oracle::mpc`]), so each result replays alone
+//! and the order or thread of evaluation changes nothing.
+//!
+//! # Memory
+//! [`Footprint::of`] says how many floats, ring words and shares the caller must provide;
+//! [`Evaluator::new`] carves them into the oracles' buffers. The plaintext model's folded
+//! parameters are loaded once and kept (they depend on no MPC setting); the MPC model is
+//! loaded into every fresh session.
+
+use super::campaign::repeat_seed;
+use super::fitness::{argmax, is_deviation};
+use super::fuzzer::{Judge, Trial};
+use super::oracle::{self, Buffers, Sizes, Stage, Target};
+use crate::cost::Cost;
+use crate::error::{Error, Result};
+use crate::nn::deploy::Deployment;
+use crate::nn::forward::{Config, Plan, Tap};
+use crate::share::Share;
+use crate::Shared;
+
+/// The memory an [`Evaluator`] needs, in elements of each kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// `f64`s: the plaintext model (`batch` samples) and the float stage (one sample).
+    pub floats: usize,
+    /// `i64`s: the fixed-point stage (one sample) and the MPC session's words (`batch`).
+    pub ints: usize,
+    /// [`Share`]s: the MPC model (`batch` samples).
+    pub shares: usize,
+    /// The most samples one plaintext pass or one MPC chunk takes.
+    pub batch: usize,
+}
+
+fn total(s: &Sizes) -> usize {
+    s.params + s.input + s.out + s.arena
+}
+
+impl Footprint {
+    /// What evaluating `model` deployed as `t.deploy` needs, `batch` samples at a time
+    /// (1 for single inputs; [`Evaluator::mpc_chunked`] takes more).
+    ///
+    /// # Errors
+    /// The model's slot errors; [`Error::OutOfRange`] for a zero batch.
+    pub fn of(t: &Target<'_, '_>, batch: usize) -> Result<Footprint> {
+        if batch == 0 {
+            return Err(Error::OutOfRange {
+                what: "an evaluator's batch must be at least 1",
+            });
+        }
+        let plain = Sizes::of(t.model, Deployment::Folded, batch)?;
+        let one = Sizes::of(t.model, t.deploy, 1)?;
+        let many = Sizes::of(t.model, t.deploy, batch)?;
+        Ok(Footprint {
+            floats: total(&plain) + total(&one),
+            ints: total(&one) + many.words,
+            shares: total(&many),
+            batch,
+        })
+    }
+}
+
+/// Splits `mem` into [`Buffers`] of `sizes`, the parameters first (so loaded parameters stay
+/// where they are whatever the batch of a later view).
+fn carve<'b, E>(mem: &'b mut [E], sizes: &Sizes) -> Result<Buffers<'b, E>> {
+    if mem.len() < total(sizes) {
+        return Err(Error::BufferTooSmall {
+            needed: total(sizes),
+            got: mem.len(),
+        });
+    }
+    let (params, rest) = mem.split_at_mut(sizes.params);
+    let (input, rest) = rest.split_at_mut(sizes.input);
+    let (out, rest) = rest.split_at_mut(sizes.out);
+    Ok(Buffers {
+        params,
+        input,
+        out,
+        arena: &mut rest[..sizes.arena],
+    })
+}
+
+/// How one input fares in several MPC sessions (its deviation probability over MPC seeds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Runs {
+    /// Sessions whose label differs from the expected one.
+    pub flips: u32,
+    /// Sessions run.
+    pub runs: u32,
+}
+
+impl Runs {
+    /// `flips / runs`.
+    pub fn probability(&self) -> f64 {
+        f64::from(self.flips) / f64::from(self.runs.max(1))
+    }
+}
+
+/// Evaluates single inputs of one [`Target`] over caller-provided memory (module doc).
+pub struct Evaluator<'t, 'b> {
+    target: Target<'t, 't>,
+    batch: usize,
+    floats: &'b mut [f64],
+    ints: &'b mut [i64],
+    shares: &'b mut [Share],
+    plain_loaded: bool,
+}
+
+impl<'t, 'b> Evaluator<'t, 'b> {
+    /// An evaluator of `target` over memory of at least [`Footprint::of`]`(target, batch)`.
+    /// `plain_loaded` says that `floats` already holds the plaintext parameters (from an
+    /// evaluator of the same model over the same memory: see [`Evaluator::plain_loaded`]).
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] if a slice is shorter than the footprint.
+    pub fn new(
+        target: Target<'t, 't>,
+        batch: usize,
+        floats: &'b mut [f64],
+        ints: &'b mut [i64],
+        shares: &'b mut [Share],
+        plain_loaded: bool,
+    ) -> Result<Self> {
+        let need = Footprint::of(&target, batch)?;
+        for (needed, got) in [
+            (need.floats, floats.len()),
+            (need.ints, ints.len()),
+            (need.shares, shares.len()),
+        ] {
+            if got < needed {
+                return Err(Error::BufferTooSmall { needed, got });
+            }
+        }
+        Ok(Evaluator {
+            target,
+            batch,
+            floats,
+            ints,
+            shares,
+            plain_loaded,
+        })
+    }
+
+    /// The model and its deployment.
+    pub fn target(&self) -> &Target<'t, 't> {
+        &self.target
+    }
+
+    /// Whether the plaintext parameters are loaded (pass it to the next [`Evaluator::new`]
+    /// over the same memory).
+    pub fn plain_loaded(&self) -> bool {
+        self.plain_loaded
+    }
+
+    /// Logits per sample.
+    pub fn classes(&self) -> usize {
+        self.target.model.classes
+    }
+
+    fn sizes(&self, deploy: Deployment, batch: usize) -> Result<Sizes> {
+        if batch == 0 || batch > self.batch {
+            return Err(Error::OutOfRange {
+                what: "batch larger than the evaluator's",
+            });
+        }
+        Sizes::of(self.target.model, deploy, batch)
+    }
+
+    /// The plaintext model's `logits` on `batch` samples `x` (the activations through `tap`).
+    ///
+    /// # Errors
+    /// As [`oracle::plaintext`]; [`Error::OutOfRange`] for a batch above the evaluator's.
+    pub fn plaintext(
+        &mut self,
+        x: &[f64],
+        batch: usize,
+        tap: Option<&mut dyn Tap>,
+        logits: &mut [f64],
+    ) -> Result<()> {
+        let sizes = self.sizes(Deployment::Folded, batch)?;
+        let mut buf = carve(self.floats, &sizes)?;
+        let load = !self.plain_loaded;
+        oracle::plaintext(&self.target, tap, x, batch, logits, &mut buf, load)?;
+        self.plain_loaded = true;
+        Ok(())
+    }
+
+    /// The MPC model's `logits` on one sample `x` in a fresh session seeded `seed`, with
+    /// `plan` (the activations through `tap`); returns the forward pass's cost.
+    ///
+    /// # Errors
+    /// As [`oracle::mpc`].
+    pub fn mpc(
+        &mut self,
+        x: &[f64],
+        seed: u64,
+        plan: &dyn Plan,
+        tap: Option<&mut dyn Tap>,
+        logits: &mut [f64],
+    ) -> Result<Cost> {
+        let sizes = self.sizes(self.target.deploy, 1)?;
+        let mut buf = carve(self.shares, &sizes)?;
+        let words = &mut self.ints[..sizes.words];
+        oracle::mpc(&self.target, plan, tap, seed, x, 1, logits, &mut buf, words)
+    }
+
+    /// The logits of one sample at `stage` ([`Stage::Shared`] in a session seeded `seed`).
+    ///
+    /// # Errors
+    /// As [`oracle::stage`].
+    pub fn stage(
+        &mut self,
+        stage: Stage,
+        x: &[f64],
+        seed: u64,
+        plan: &dyn Plan,
+        tap: Option<&mut dyn Tap>,
+        logits: &mut [f64],
+    ) -> Result<()> {
+        match stage {
+            Stage::Plaintext => self.plaintext(x, 1, tap, logits),
+            Stage::Shared => self.mpc(x, seed, plan, tap, logits).map(|_| ()),
+            Stage::Approximation | Stage::FixedPoint => {
+                let sizes = self.sizes(self.target.deploy, 1)?;
+                let plain = Sizes::of(self.target.model, Deployment::Folded, self.batch)?;
+                let mut f = carve(&mut self.floats[total(&plain)..], &sizes)?;
+                let mut r = carve(self.ints, &sizes)?;
+                let mut s = carve(self.shares, &sizes)?;
+                oracle::stage(
+                    &self.target,
+                    plan,
+                    stage,
+                    tap,
+                    seed,
+                    x,
+                    logits,
+                    &mut f,
+                    &mut r,
+                    &mut s,
+                    &mut [],
+                )
+            }
+        }
+    }
+
+    /// `x` in `runs` MPC sessions with `plan`, seeded `seed` and its [`repeat_seed`]s: how
+    /// many give a label other than `label`; the first session's logits go to `logits` and
+    /// its activations through `tap`, and its cost is returned.
+    ///
+    /// # Errors
+    /// As [`Evaluator::mpc`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn runs(
+        &mut self,
+        x: &[f64],
+        seed: u64,
+        label: usize,
+        runs: u32,
+        plan: &dyn Plan,
+        mut tap: Option<&mut dyn Tap>,
+        logits: &mut [f64],
+    ) -> Result<(Runs, Cost)> {
+        let mut r = Runs {
+            flips: 0,
+            runs: runs.max(1),
+        };
+        let mut cost = Cost::default();
+        let classes = self.classes();
+        let mut other = [0.0f64; CLASSES_MAX];
+        let other = other.get_mut(..classes).ok_or(Error::OutOfRange {
+            what: "more classes than an evaluator's repeat buffer",
+        })?;
+        for k in 0..u64::from(r.runs) {
+            let first = k == 0;
+            let out: &mut [f64] = if first { &mut *logits } else { &mut *other };
+            let t = if first { tap.take() } else { None };
+            let c = self.mpc(x, repeat_seed(seed, k), plan, t, out)?;
+            r.flips += u32::from(argmax(out) != label);
+            if first {
+                cost = c;
+            }
+        }
+        Ok((r, cost))
+    }
+
+    /// The MPC model on `samples` inputs `x` in ONE session seeded `seed`, in chunks of the
+    /// evaluator's batch in order (the parameters shared and prepared once): logits into
+    /// `logits` (`samples × classes`). Returns the cost of the forward passes.
+    ///
+    /// # Errors
+    /// As [`oracle::run`].
+    pub fn mpc_chunked(
+        &mut self,
+        x: &[f64],
+        samples: usize,
+        seed: u64,
+        plan: &dyn Plan,
+        logits: &mut [f64],
+    ) -> Result<Cost> {
+        let t = self.target;
+        let (n, classes) = (t.model.input.len(), t.model.classes);
+        if x.len() != samples * n || logits.len() != samples * classes {
+            return Err(Error::ShapeMismatch {
+                expected: samples * n,
+                got: x.len(),
+            });
+        }
+        let full = self.sizes(t.deploy, self.batch)?;
+        let words = &mut self.ints[..full.words];
+        let mut sh = Shared::new(t.fp, seed, words).with_truncation(t.trunc);
+        let cfg = Config {
+            profile: t.profile,
+            deploy: t.deploy,
+        };
+        {
+            let buf = carve(self.shares, &full)?;
+            t.model.load(&mut sh, t.deploy, buf.params)?;
+            crate::nn::forward::prepare(&mut sh, t.model, buf.params, &cfg, plan, buf.arena)?;
+        }
+        let before = sh.cost();
+        let mut done = 0;
+        while done < samples {
+            let batch = (samples - done).min(self.batch);
+            // The last chunk may be short: its view is shorter, the loaded weights stay.
+            let sizes = Sizes::of(t.model, t.deploy, batch)?;
+            let mut buf = carve(self.shares, &sizes)?;
+            oracle::run(
+                &mut sh,
+                t.model,
+                &cfg,
+                plan,
+                None,
+                &x[done * n..(done + batch) * n],
+                batch,
+                &mut logits[done * classes..(done + batch) * classes],
+                &mut buf,
+                false,
+            )?;
+            done += batch;
+        }
+        Ok(sh.cost().since(&before))
+    }
+}
+
+/// The most classes [`Evaluator::runs`] handles (its repeat logits live on the stack).
+pub const CLASSES_MAX: usize = 1024;
+
+impl Evaluator<'_, '_> {
+    /// One input of [`Judge::judge`]: plaintext and MPC logits, and its runs if it deviates.
+    ///
+    /// # Errors
+    /// As [`Evaluator::mpc`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn judge_one(
+        &mut self,
+        x: &[f64],
+        seed: u64,
+        label: u16,
+        repeats: u32,
+        plan: &dyn Plan,
+        plain: &mut [f64],
+        mpc: &mut [f64],
+    ) -> Result<Runs> {
+        self.plaintext(x, 1, None, plain)?;
+        self.mpc(x, seed, plan, None, mpc)?;
+        let label = usize::from(label);
+        if !is_deviation(plain, mpc, label) {
+            return Ok(Runs::default());
+        }
+        let mut r = Runs {
+            flips: 1,
+            runs: repeats.max(1),
+        };
+        let mut other = [0.0f64; CLASSES_MAX];
+        let other = other.get_mut(..self.classes()).ok_or(Error::OutOfRange {
+            what: "more classes than an evaluator's repeat buffer",
+        })?;
+        for k in 1..u64::from(r.runs) {
+            self.mpc(x, repeat_seed(seed, k), plan, None, other)?;
+            r.flips += u32::from(argmax(other) != label);
+        }
+        Ok(r)
+    }
+}
+
+/// An [`Evaluator`] with the plan its MPC model runs: a [`Judge`] on one thread.
+pub struct Judged<'e, 't, 'b> {
+    /// The evaluator.
+    pub evaluator: &'e mut Evaluator<'t, 'b>,
+    /// The MPC model's plan.
+    pub plan: &'e dyn Plan,
+}
+
+impl Judge for Judged<'_, '_, '_> {
+    fn judge(
+        &mut self,
+        inputs: &[f64],
+        trials: &mut [Trial],
+        repeats: u32,
+        plain: &mut [f64],
+        mpc: &mut [f64],
+    ) -> Result<()> {
+        let k = trials.len();
+        let n = self.evaluator.target.model.input.len();
+        let c = self.evaluator.classes();
+        if inputs.len() != k * n || plain.len() < k * c || mpc.len() < k * c {
+            return Err(Error::ShapeMismatch {
+                expected: k * n,
+                got: inputs.len(),
+            });
+        }
+        for (j, t) in trials.iter_mut().enumerate() {
+            t.runs = self.evaluator.judge_one(
+                &inputs[j * n..(j + 1) * n],
+                t.seed,
+                t.label,
+                repeats,
+                self.plan,
+                &mut plain[j * c..(j + 1) * c],
+                &mut mpc[j * c..(j + 1) * c],
+            )?;
+        }
+        Ok(())
+    }
+}
