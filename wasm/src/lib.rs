@@ -10,14 +10,15 @@
 //! * Free functions that need no state: [`version`] and [`determinism_digest`] (here), and
 //!   `rasterize`, `synthetic_digit`, `encoding_curve`, `profiles` ([`js`]).
 //! * One stateful handle, [`session::Session`] (exported to JS as `Session` by [`js`]): the
-//!   embedded model ([`models`]), the MPC settings, a per-layer level plan and the buffers
-//!   every call reuses. Its methods are plain Rust returning `Result<_, Failure>`, testable
-//!   natively (`cargo test -p mpcdiff-wasm`); [`js`] holds the thin `#[wasm_bindgen]`
-//!   wrappers, whose results hand bulk numbers over as typed arrays.
-//! * The page's "Search for a deviation" ([`search`]: the kernel's campaign over a one-input
-//!   corpus, equal to `mpcdiff fuzz` on it) and "Localize and repair" ([`repair`]: voting,
-//!   per-layer attribution, the kernel's repair candidates and choice), as more `Session`
-//!   methods; [`js_search`] exports them.
+//!   embedded model ([`models`]), the MPC settings, a per-layer level plan and the memory of
+//!   the kernel's evaluator. Its methods are plain Rust returning `Result<_, Failure>`,
+//!   testable natively (`cargo test -p mpcdiff-wasm`).
+//! * The page's "Search for a deviation" ([`search`]: the kernel's fuzzer over a one-input
+//!   corpus, equal to `mpcdiff fuzz` on it) and "Localize and repair" ([`repair`]: the
+//!   kernel's localization, repair candidates, assessment and choice), as more `Session`
+//!   methods.
+//! * [`js`]: the `#[wasm_bindgen]` exports; results cross as plain JS objects through
+//!   `serde-wasm-bindgen` (bulk numbers as typed arrays), declared for TypeScript.
 //! * Argument parsing for what JS may pass loosely (`seed_arg`), and [`Failure`] with
 //!   `into_error`: the one place where a failure becomes a thrown JS `Error`.
 //!
@@ -34,9 +35,9 @@
 //! m.determinism_digest(-1n);   // throws Error("mpcdiff determinism_digest: `seed` must be …")
 //!
 //! const s = new m.Session("lenet", "crypten", 16, "local", 42n);
-//! const d = m.synthetic_digit(7n, 3n);         // d.label, d.pixels (Float32Array of 784)
-//! const p = s.predict(d.pixels);               // p.plaintext_logits, p.mpc_logits: Float64Array
-//! p.mpc_label; p.deviation_max; p.tap_mpc(0);  // neuron taps of layer act1
+//! const d = m.synthetic_digit(7n, 3n);         // {label, pixels: Float32Array of 784}
+//! const p = s.predict(d.pixels);               // {plaintext: {logits, probabilities, label}, mpc: …}
+//! p.mpc.label; p.deviationMax; p.taps[0].mpc;  // neuron outputs of layer act1 (Float64Array)
 //! s.set_frac_bits(41);                         // throws Error("mpcdiff set_frac_bits: frac_bits 41 is out of range (0..=40)")
 //! ```
 //! `web/js/worker.js` is the complete client.
@@ -45,7 +46,6 @@ use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
 use wasm_bindgen::prelude::*;
 
 pub mod js;
-pub mod js_search;
 pub mod models;
 pub mod repair;
 pub mod search;

@@ -435,6 +435,22 @@ impl Session {
             .collect()
     }
 
+    /// A named level of the profile for the model's activation function: `default`, or the
+    /// repair levels `high`, `medium`, `low`.
+    pub fn level_preset(&self, name: &str) -> Result<Level, Failure> {
+        let p = self.settings.profile;
+        match name {
+            "default" => Ok(self.activation_function().default_level(p)),
+            "high" => Ok(p.repair.high),
+            "medium" => Ok(p.repair.medium),
+            "low" => Ok(p.repair.low),
+            _ => Err(Failure::Argument {
+                name: "name",
+                expected: "\"default\", \"high\", \"medium\" or \"low\"",
+            }),
+        }
+    }
+
     /// The function the model's activation layers compute (that of the first one).
     pub fn activation_function(&self) -> Function {
         let act = self.model.spec.layers.iter().find_map(|l| match l.kind {
