@@ -55,6 +55,10 @@ pub enum Command {
     /// One input through the plaintext and the MPC model: logits, probabilities, labels,
     /// the logit deviation and the MPC cost (the web demo's prediction, natively).
     Predict(PredictArgs),
+    /// The decision-boundary slice around an input: plaintext vs MPC labels on a plane
+    /// through it spanned by two seeded random directions, as SVG (the MPCDiff paper's
+    /// Figures 3 and 7; the web page's slice, natively).
+    Slice(crate::cmd::slice::SliceArgs),
     /// Train one of the MPCDiff models (LeNet, Credit MLP, Bank MLP) in plaintext,
     /// deterministically from a seed, and save it as an `mpcdiff-model/1` safetensors file.
     Train(TrainArgs),

@@ -144,3 +144,52 @@ fn a_search_that_spends_its_budget_is_the_cli_campaign() {
     assert_eq!(cli["summary"]["mutants"], p.mutants);
     assert_eq!(devs.len(), usize::from(p.status == Status::Found));
 }
+
+// Goal: the page's decision-boundary slice is `mpcdiff slice`, label for label: the same
+// kernel driver, the same directions, the same preprocessing of every grid point and the same
+// MPC session, compiled into the adapter and into the CLI.
+#[test]
+fn the_pages_slice_is_mpcdiff_slice() {
+    let mut s = Session::new("lenet", Settings::default()).unwrap();
+    let (_, px) = synthetic_digit(2024, 3).unwrap();
+    let page = s.slice(&px, 5, 12.0, 9).unwrap();
+    let svg = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-slice.svg");
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
+        .args([
+            "slice",
+            "--digit",
+            "3",
+            "--synthetic-seed",
+            "2024",
+            "--direction-seed",
+            "5",
+        ])
+        .args(["--radius", "12", "--steps", "9", "--json", "--out"])
+        .arg(&svg)
+        .output()
+        .expect("run mpcdiff");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels = |v: &Value| -> Vec<u8> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as u8)
+            .collect()
+    };
+    assert_eq!(f64s(&cli["offsets"]), page.offsets);
+    assert_eq!(labels(&cli["plaintext"]), page.plaintext);
+    assert_eq!(labels(&cli["mpc"]), page.mpc);
+    assert_eq!(cli["disagreements"], page.disagreements());
+    assert_eq!(cli["cost"]["rounds"], page.cost.rounds);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(
+        text.matches("<rect x=").count(),
+        3 * 81 + 10,
+        "three 9×9 maps and a legend"
+    );
+}

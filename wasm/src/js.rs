@@ -558,7 +558,10 @@ impl JsSession {
                 mpc_seed: seed_arg(&mpc_seed)?,
             })
         })();
-        let inner = check("Session", settings.and_then(|s| session::Session::new(model, s)))?;
+        let inner = check(
+            "Session",
+            settings.and_then(|s| session::Session::new(model, s)),
+        )?;
         Ok(JsSession { inner })
     }
 
@@ -606,7 +609,10 @@ impl JsSession {
 
     /// Sets the fractional bits (0..=40).
     pub fn set_frac_bits(&mut self, frac_bits: u32) -> Result<(), JsError> {
-        let fp = check("set_frac_bits", FixedPoint::new(frac_bits).map_err(Failure::from))?;
+        let fp = check(
+            "set_frac_bits",
+            FixedPoint::new(frac_bits).map_err(Failure::from),
+        )?;
         self.inner.set_fp(fp);
         Ok(())
     }
@@ -736,7 +742,10 @@ impl JsSession {
                 repeats,
             })
         })();
-        let p = check("fuzz_start", o.and_then(|o| self.inner.fuzz_start(pixels, o)))?;
+        let p = check(
+            "fuzz_start",
+            o.and_then(|o| self.inner.fuzz_start(pixels, o)),
+        )?;
         to_js("fuzz_start", &ProgressJs::from(&p))
     }
 

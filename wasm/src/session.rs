@@ -33,6 +33,7 @@ use mpcdiff_kernel::approx::{Function, Level, Levels};
 use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint};
 use mpcdiff_kernel::difftest::oracle::{Stage, Target};
 use mpcdiff_kernel::difftest::plan::LevelPlan;
+use mpcdiff_kernel::difftest::slice;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::Tap;
 use mpcdiff_kernel::nn::model::Model;
@@ -277,17 +278,11 @@ impl Slice {
     }
 }
 
-/// The largest grid side of [`Session::slice`] (41² = 1681 MPC inferences).
-pub const SLICE_STEPS_MAX: usize = 41;
 /// The largest [`Session::error_curve`] sample count.
 pub const CURVE_POINTS_MAX: usize = 10_001;
 /// Samples per forward pass of a slice: all run in one MPC session, this many at a time, so
 /// the arena stays a few megabytes whatever the grid.
 const SLICE_CHUNK: usize = 8;
-/// The slice directions are sub-streams `DIRECTION_INDEX + k` of the `Synthetic` stream of
-/// the direction seed: far above the indices of synthetic digits, which take the same stream.
-pub const DIRECTION_INDEX: u64 = 1 << 63;
-
 /// The memory of the session's [`Evaluator`], sized once per model for [`SLICE_CHUNK`]
 /// samples (a slice's chunks; single inputs take the front of it).
 #[derive(Debug, Default)]
@@ -681,47 +676,28 @@ impl Session {
         steps: usize,
     ) -> Result<Slice, Failure> {
         self.check_pixels(pixels, 1)?;
-        if !(radius.is_finite() && radius > 0.0 && radius <= 1000.0) {
-            return Err(Failure::Argument {
-                name: "radius",
-                expected: "a number in (0, 1000]",
-            });
-        }
-        if !(2..=SLICE_STEPS_MAX).contains(&steps) {
-            return Err(Failure::Argument {
-                name: "steps",
-                expected: "an integer in 2..=41",
-            });
-        }
-        let [d1, d2] = slice_directions(direction_seed, pixels.len());
-        let offsets: Vec<f64> = (0..steps)
-            .map(|i| -radius + 2.0 * radius * i as f64 / (steps - 1) as f64)
-            .collect();
-        let n = steps * steps;
+        let mut offsets = vec![0.0; steps];
+        slice::offsets(radius, &mut offsets)?;
         let features = pixels.len();
-        let mut x = Vec::with_capacity(n * features);
-        for &b in &offsets {
-            for &a in &offsets {
-                for (j, &u) in pixels.iter().enumerate() {
-                    let p = f64::from(u) + a * d1[j] + b * d2[j];
-                    x.push(models::normalize(p as f32));
-                }
+        let (mut d1, mut d2) = (vec![0.0; features], vec![0.0; features]);
+        slice::directions(direction_seed, &mut d1, &mut d2)?;
+        let center: Vec<f64> = pixels.iter().map(|&u| f64::from(u)).collect();
+        let n = steps * steps;
+        let mut x = vec![0.0; n * features];
+        for (k, point) in x.chunks_mut(features).enumerate() {
+            let (a, b) = (offsets[k % steps], offsets[k / steps]);
+            slice::point(&center, &d1, &d2, a, b, point);
+            for v in point.iter_mut() {
+                *v = models::normalize(*v as f32);
             }
         }
-        let classes = self.model.classes;
-        let labels = |logits: &[f64]| -> Vec<u8> {
-            logits.chunks(classes).map(|l| argmax(l) as u8).collect()
-        };
-        let mut plaintext = Vec::with_capacity(n);
-        for chunk in x.chunks(SLICE_CHUNK * features) {
-            let logits = self.plaintext(chunk, chunk.len() / features, None)?;
-            plaintext.extend(labels(&logits));
-        }
+        let (mut plaintext, mut mpc) = (vec![0u8; n], vec![0u8; n]);
+        let mut logits = vec![0.0; n * self.model.classes];
         let seed = self.settings.mpc_seed;
-        let mut logits = vec![0.0; n * classes];
-        let cost =
-            self.evaluate(|ev, plan| Ok(ev.mpc_chunked(&x, n, seed, plan, &mut logits)?))?;
-        let mpc = labels(&logits);
+        let cost = self.evaluate(|ev, plan| {
+            let (p, m, l) = (&mut plaintext, &mut mpc, &mut logits);
+            Ok(slice::label(ev, plan, &x, n, seed, p, m, l)?)
+        })?;
         Ok(Slice {
             offsets,
             plaintext,
@@ -729,32 +705,6 @@ impl Session {
             cost,
         })
     }
-}
-
-/// Two orthonormal directions of `n`-pixel space from `seed`: standard normal vectors from
-/// sub-streams [`DIRECTION_INDEX`] and `DIRECTION_INDEX + 1` of the `Synthetic` stream,
-/// the second made orthogonal to the first (Gram–Schmidt), both scaled to unit length.
-pub fn slice_directions(seed: u64, n: usize) -> [Vec<f64>; 2] {
-    use mpcdiff_kernel::seed::{normal, substream, StreamId};
-    let draw = |k: u64| -> Vec<f64> {
-        let mut rng = substream(seed, StreamId::Synthetic, DIRECTION_INDEX + k);
-        (0..n).map(|_| normal(&mut rng)).collect()
-    };
-    let unit = |v: &mut Vec<f64>| {
-        let norm = libm::sqrt(v.iter().map(|x| x * x).sum());
-        for x in v.iter_mut() {
-            *x /= norm;
-        }
-    };
-    let mut d1 = draw(0);
-    unit(&mut d1);
-    let mut d2 = draw(1);
-    let dot: f64 = d1.iter().zip(&d2).map(|(a, b)| a * b).sum();
-    for (x, &e) in d2.iter_mut().zip(&d1) {
-        *x -= dot * e;
-    }
-    unit(&mut d2);
-    [d1, d2]
 }
 
 /// MNIST-style rasterisation of a drawing: `w × h` intensities (row-major, 0 = background,
@@ -1074,16 +1024,6 @@ mod tests {
         assert_ne!(s.slice(&px, 12, 40.0, 5).unwrap().plaintext, sl.plaintext);
         assert!(s.slice(&px, 11, 0.0, 5).is_err());
         assert!(s.slice(&px, 11, 1.0, 42).is_err());
-    }
-
-    #[test]
-    fn slice_directions_are_orthonormal() {
-        let [a, b] = slice_directions(5, 784);
-        let dot = |u: &[f64], v: &[f64]| -> f64 { u.iter().zip(v).map(|(x, y)| x * y).sum() };
-        assert!((dot(&a, &a) - 1.0).abs() < 1e-12);
-        assert!((dot(&b, &b) - 1.0).abs() < 1e-12);
-        assert!(dot(&a, &b).abs() < 1e-12);
-        assert_ne!(slice_directions(6, 784)[0], a);
     }
 
     #[test]

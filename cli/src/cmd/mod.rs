@@ -12,6 +12,7 @@ pub mod mul;
 pub mod predict;
 pub mod repair;
 pub mod report;
+pub mod slice;
 pub mod sweep;
 pub mod train;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Approx(args) => approx::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::Slice(args) => slice::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Fuzz(args) => fuzz::run(&args),

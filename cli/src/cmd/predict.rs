@@ -164,8 +164,36 @@ fn softmax(v: &[f64]) -> Vec<f64> {
     p
 }
 
+/// The model's recorded preprocessing (`--model` names it in errors).
+pub fn preprocessing_of(setup: &Setup, model_flag: &str) -> anyhow::Result<Preprocessing> {
+    let features = setup.model.input.len();
+    Ok(metadata_text(&setup.model, "preprocessing")
+        .and_then(|t| Preprocessing::parse(&t, features))
+        .map_err(|e| usage!("--model {model_flag}: its preprocessing metadata: {e}"))?)
+}
+
+/// A raw sample as the model's input: `(u − mean) / std` in `f32`, or min-max scaling.
+pub fn model_input(p: &Preprocessing, raw: &[f64]) -> Vec<f64> {
+    match p {
+        Preprocessing::Mnist { mean, std } => raw
+            .iter()
+            .map(|&u| f64::from((u as f32 - mean) / std))
+            .collect(),
+        Preprocessing::MinMax { min, max } => {
+            let mm = MinMax {
+                min: min.clone(),
+                max: max.clone(),
+            };
+            raw.iter()
+                .enumerate()
+                .map(|(j, &v)| f64::from(mm.apply(j, v)))
+                .collect()
+        }
+    }
+}
+
 /// Reads the sample: `features` finite numbers.
-fn read_input(path: &Path, features: usize) -> anyhow::Result<Vec<f64>> {
+pub fn read_input(path: &Path, features: usize) -> anyhow::Result<Vec<f64>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| usage!("--input {}: cannot read it ({e})", path.display()))?;
     let mut values = Vec::with_capacity(features);
@@ -217,26 +245,9 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     let level = a.level.as_deref().map(|s| parse_level(s, p)).transpose()?;
     let model = &setup.model;
     let features = model.input.len();
-    let preprocessing = metadata_text(model, "preprocessing")
-        .and_then(|t| Preprocessing::parse(&t, features))
-        .map_err(|e| usage!("--model {}: its preprocessing metadata: {e}", a.model))?;
+    let preprocessing = preprocessing_of(&setup, &a.model)?;
     let raw = read_input(&a.input, features)?;
-    let x: Vec<f64> = match &preprocessing {
-        Preprocessing::Mnist { mean, std } => raw
-            .iter()
-            .map(|&u| f64::from((u as f32 - mean) / std))
-            .collect(),
-        Preprocessing::MinMax { min, max } => {
-            let mm = MinMax {
-                min: min.clone(),
-                max: max.clone(),
-            };
-            raw.iter()
-                .enumerate()
-                .map(|(j, &v)| f64::from(mm.apply(j, v)))
-                .collect()
-        }
-    };
+    let x = model_input(&preprocessing, &raw);
     let replay = format!(
         "mpcdiff predict --model {} --input {} --profile {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{}",
         a.model,

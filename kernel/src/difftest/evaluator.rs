@@ -157,6 +157,11 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         self.plain_loaded
     }
 
+    /// The most samples of one plaintext pass or one MPC chunk.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
     /// Logits per sample.
     pub fn classes(&self) -> usize {
         self.target.model.classes

@@ -21,4 +21,5 @@ pub mod oracle;
 pub mod plan;
 pub mod recorder;
 pub mod repair;
+pub mod slice;
 pub mod voting;
