@@ -28,14 +28,6 @@ impl TruncArg {
     }
 }
 
-/// The name of a truncation mode in flags, text and JSON.
-pub fn trunc_name(mode: TruncMode) -> &'static str {
-    match mode {
-        TruncMode::Local => "local",
-        TruncMode::Dealer => "dealer",
-    }
-}
-
 /// What the framework turns the model into ([`Deployment`]), as a flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

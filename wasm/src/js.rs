@@ -584,7 +584,7 @@ impl JsSession {
             deploy: s.deployment().name(),
             deploy_about: s.deployment().about(),
             frac_bits: set.fp.frac_bits(),
-            trunc: session::trunc_name(set.trunc),
+            trunc: set.trunc.name(),
             mpc_seed: set.mpc_seed.to_string(),
             level: set.level.map(level),
             activation: s.activation_function().name(),

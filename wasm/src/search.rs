@@ -35,6 +35,8 @@ pub use mpcdiff_kernel::difftest::fuzzer::Step;
 use mpcdiff_kernel::difftest::fuzzer::{Deviation, Fuzzer, Sink, Trial};
 use mpcdiff_kernel::difftest::mutation::{Domain, Mutator};
 
+use core::fmt::Write as _;
+
 use crate::session::Session;
 use crate::{models, Failure};
 
@@ -320,36 +322,17 @@ impl Session {
     /// deployment and every search setting spelled out).
     pub fn fuzz_command(&self) -> Result<Vec<String>, Failure> {
         let s = self.search.as_ref().ok_or_else(no_search)?;
-        let c = &s.settings;
-        let set = self.settings();
-        let mutator = if c.mutator.weights[1..].iter().any(|&w| w > 0) {
-            "mpcdiff"
-        } else {
-            "artifact"
-        };
-        let mut args: Vec<String> = [
-            ("mpcdiff", "fuzz".to_string()),
-            ("--model", self.model_name().to_string()),
-            ("--profile", set.profile.name.to_string()),
-            ("--frac-bits", set.fp.frac_bits().to_string()),
-            ("--trunc", crate::session::trunc_name(set.trunc).to_string()),
-            ("--deploy", self.deployment().name().to_string()),
-            ("--seeds", "1".to_string()),
-            ("--mutations", s.budget.to_string()),
-            ("--seed", c.seed.to_string()),
-            ("--mpc-seed", c.mpc_seed.to_string()),
-            ("--round", c.round_size.to_string()),
-            ("--threshold", c.threshold.to_string()),
-            ("--schedule", "energy".to_string()),
-            ("--guide", "err".to_string()),
-            ("--fitness", c.fitness.name().to_string()),
-            ("--mutator", mutator.to_string()),
-            ("--sigma", c.mutator.sigma.to_string()),
-            ("--repeats", s.repeats.to_string()),
-        ]
-        .into_iter()
-        .flat_map(|(k, v)| [k.to_string(), v])
-        .collect();
+        let mut line = String::from("mpcdiff fuzz ");
+        let t = crate::session::target(self.model(), &self.settings());
+        let flags = t
+            .write_flags(self.model_name(), &mut line)
+            .and_then(|()| line.write_char(' '))
+            .and_then(|()| s.settings.write_flags(1, s.budget, s.repeats, &mut line));
+        flags.map_err(|_| Failure::Argument {
+            name: "search",
+            expected: "settings that format",
+        })?;
+        let mut args: Vec<String> = line.split(' ').map(String::from).collect();
         if !self.plan().layers.is_empty() {
             args.extend(["--plan".to_string(), "PLAN".to_string()]);
         }

@@ -86,22 +86,10 @@ pub fn profile_arg(name: &str) -> Result<&'static Profile, Failure> {
 
 /// The truncation mode called `name` (`local` or `dealer`, the CLI's `--trunc` values).
 pub fn trunc_arg(name: &str) -> Result<TruncMode, Failure> {
-    match name {
-        "local" => Ok(TruncMode::Local),
-        "dealer" => Ok(TruncMode::Dealer),
-        _ => Err(Failure::Argument {
-            name: "trunc",
-            expected: "\"local\" or \"dealer\"",
-        }),
-    }
-}
-
-/// The name of a truncation mode.
-pub fn trunc_name(mode: TruncMode) -> &'static str {
-    match mode {
-        TruncMode::Local => "local",
-        TruncMode::Dealer => "dealer",
-    }
+    TruncMode::by_name(name).ok_or(Failure::Argument {
+        name: "trunc",
+        expected: "\"local\" or \"dealer\"",
+    })
 }
 
 /// Per-layer levels by layer name (the kernel's plan type, owned): one level (uniform over
@@ -296,7 +284,7 @@ struct Memory {
 }
 
 /// The MPC model of `settings` over `model`, as the kernel oracle takes it.
-fn target<'m>(model: &'m Model<'static>, settings: &Settings) -> Target<'m, 'm> {
+pub(crate) fn target<'m>(model: &'m Model<'static>, settings: &Settings) -> Target<'m, 'm> {
     Target {
         model,
         profile: settings.profile,

@@ -32,7 +32,7 @@ use mpcdiff_kernel::{Fixed, FixedPoint, RingArith, Shared, TruncMode};
 use serde::Serialize;
 
 use crate::error::{usage, UsageError};
-use crate::flags::{parse_profile, trunc_name, TruncArg};
+use crate::flags::{parse_profile, TruncArg};
 use crate::output;
 use crate::output::write_atomic;
 use crate::svg::{Chart, Scale, Series, PALETTE};
@@ -362,7 +362,7 @@ fn replay(plan: &Plan, f: Function) -> String {
         plan.level.iters_exp,
         plan.level.iters_nr,
         plan.seed,
-        trunc_name(plan.trunc)
+        plan.trunc.name()
     )
 }
 
@@ -493,7 +493,7 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
                 iters_exp: plan.level.iters_exp,
                 iters_nr: plan.level.iters_nr,
             },
-            trunc: trunc_name(plan.trunc),
+            trunc: plan.trunc.name(),
             range: [plan.lo, plan.hi],
             points: n,
             plot: plan.plot.as_ref().map(|p| p.display().to_string()),
@@ -523,7 +523,7 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
         n,
         plan.lo,
         plan.hi,
-        trunc_name(plan.trunc)
+        plan.trunc.name()
     )?;
     writeln!(t)?;
     writeln!(

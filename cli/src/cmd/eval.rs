@@ -41,7 +41,6 @@ use serde::Serialize;
 
 use crate::engine::target::{Setup, TargetArgs};
 use crate::error::usage;
-use crate::flags::trunc_name;
 use crate::output;
 
 /// Options of `eval`.
@@ -185,7 +184,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         a.data.display(),
         a.target.frac_bits,
         a.mpc_seed,
-        trunc_name(trunc),
+        trunc.name(),
         deploy.name(),
         a.limit.map(|l| format!(" --limit {l}")).unwrap_or_default(),
         a.batch
@@ -254,7 +253,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         profile: p.name,
         frac_bits: a.target.frac_bits,
         mpc_seed: a.mpc_seed,
-        trunc: trunc_name(trunc),
+        trunc: trunc.name(),
         deploy: deploy.name(),
         examples: n_total,
         plaintext_correct: plain_ok,

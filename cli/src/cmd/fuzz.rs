@@ -249,31 +249,13 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
 /// The `mpcdiff fuzz` command that runs campaign `spec` again from scratch: every setting
 /// that changes its results, spelled out (a replay must not depend on today's defaults).
 pub fn replay_command(spec: &Spec, setup: &Setup, plan: Option<&std::path::Path>) -> String {
-    let s = &spec.settings;
-    let m = &s.mutator;
-    let gaussian_only = m.weights.iter().all(|(k, &w)| w == 0 || k == "gaussian");
-    let mut cmd = format!(
-        "mpcdiff fuzz {} --seeds {} --mutations {} --seed {} --mpc-seed {} --round {} \
-         --threshold {} --schedule {} --guide {} --fitness {} --mutator {} --sigma {} --repeats {}",
-        setup.flags(),
-        spec.seeds,
-        spec.mutations,
-        s.seed,
-        s.mpc_seed,
-        s.round_size,
-        s.threshold,
-        s.schedule,
-        s.guide,
-        s.fitness,
-        if gaussian_only { "artifact" } else { "mpcdiff" },
-        m.sigma,
-        s.repeats,
-    );
-    if let Some(v) = m.linf {
-        cmd.push_str(&format!(" --linf {v}"));
-    }
-    if let Some(v) = m.l2 {
-        cmd.push_str(&format!(" --l2 {v}"));
+    let mut cmd = format!("mpcdiff fuzz {} ", setup.flags());
+    match spec.settings.settings() {
+        Ok(k) => {
+            let _ = k.write_flags(spec.seeds, spec.mutations, spec.settings.repeats, &mut cmd);
+        }
+        // Settings that do not parse were refused before any campaign ran.
+        Err(e) => cmd.push_str(&format!("(settings: {e})")),
     }
     match (&spec.plan, plan) {
         (_, Some(p)) => cmd.push_str(&format!(" --plan {}", p.display())),

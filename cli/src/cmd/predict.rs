@@ -40,7 +40,7 @@ use crate::data::MinMax;
 use crate::engine::target::{Setup, TargetArgs};
 use crate::engine::workspace::Workspace;
 use crate::error::usage;
-use crate::flags::{trunc_name, DeployArg, TruncArg};
+use crate::flags::{DeployArg, TruncArg};
 use crate::output;
 use crate::train::format::{metadata_text, Preprocessing};
 
@@ -255,7 +255,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         p.name,
         a.frac_bits,
         a.mpc_seed,
-        trunc_name(trunc),
+        trunc.name(),
         deploy.name(),
         level
             .map(|l| format!(" --level {}/{}", l.iters_exp, l.iters_nr))
@@ -314,7 +314,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         profile: p.name,
         frac_bits: a.frac_bits,
         mpc_seed: a.mpc_seed,
-        trunc: trunc_name(trunc),
+        trunc: trunc.name(),
         deploy: deploy.name(),
         level: level.map(|l| LevelJson {
             iters_exp: l.iters_exp,

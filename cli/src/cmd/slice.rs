@@ -183,7 +183,7 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
         input,
         setup.profile.name,
         a.target.frac_bits,
-        crate::flags::trunc_name(setup.trunc),
+        setup.trunc.name(),
         setup.deploy.name(),
         a.mpc_seed
     );
@@ -215,7 +215,7 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
             input,
             profile: setup.profile.name.to_string(),
             frac_bits: a.target.frac_bits,
-            trunc: crate::flags::trunc_name(setup.trunc),
+            trunc: setup.trunc.name(),
             deploy: setup.deploy.name(),
             mpc_seed: a.mpc_seed,
             direction_seed: a.direction_seed,

@@ -205,14 +205,8 @@ impl SettingsJson {
             mpc_seed: s.mpc_seed,
             round_size: s.round_size,
             threshold: s.threshold,
-            schedule: match s.schedule {
-                Schedule::Energy => "energy".into(),
-                Schedule::Uniform => "uniform".into(),
-            },
-            guide: match s.guide {
-                Guide::Err => "err".into(),
-                Guide::Random => "random".into(),
-            },
+            schedule: s.schedule.name().into(),
+            guide: s.guide.name().into(),
             fitness: s.fitness.name().into(),
             mutator: MutatorJson::of(&s.mutator),
             repeats,
@@ -226,16 +220,10 @@ impl SettingsJson {
             mpc_seed: self.mpc_seed,
             round_size: self.round_size,
             threshold: self.threshold,
-            schedule: match self.schedule.as_str() {
-                "energy" => Schedule::Energy,
-                "uniform" => Schedule::Uniform,
-                s => return Err(format!("unknown schedule {s:?}")),
-            },
-            guide: match self.guide.as_str() {
-                "err" => Guide::Err,
-                "random" => Guide::Random,
-                g => return Err(format!("unknown guide {g:?}")),
-            },
+            schedule: Schedule::by_name(&self.schedule)
+                .ok_or_else(|| format!("unknown schedule {:?}", self.schedule))?,
+            guide: Guide::by_name(&self.guide)
+                .ok_or_else(|| format!("unknown guide {:?}", self.guide))?,
             fitness: Fitness::by_name(&self.fitness)
                 .ok_or_else(|| format!("unknown fitness {:?}", self.fitness))?,
             mutator: self.mutator.mutator()?,

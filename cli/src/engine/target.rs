@@ -240,14 +240,11 @@ impl Setup {
         if let Some(s) = &self.args.input_shape {
             arch.push_str(&format!(" --input-shape {s}"));
         }
-        format!(
-            "--model {}{arch} --profile {} --frac-bits {} --trunc {} --deploy {}",
-            self.args.model,
-            self.profile.name,
-            self.args.frac_bits,
-            flags::trunc_name(self.trunc),
-            self.deploy.name()
-        )
+        let mut out = String::new();
+        let _ = self
+            .target()
+            .write_flags(&format!("{}{arch}", self.args.model), &mut out);
+        out
     }
 
     /// A metadata value of the model, unescaped and parsed as JSON.

@@ -119,6 +119,23 @@ pub enum Schedule {
     Energy,
 }
 
+impl Schedule {
+    /// The name used on command lines and in result files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Schedule::Uniform => "uniform",
+            Schedule::Energy => "energy",
+        }
+    }
+
+    /// The schedule called `name`.
+    pub fn by_name(name: &str) -> Option<Schedule> {
+        [Schedule::Uniform, Schedule::Energy]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+}
+
 /// What a non-deviating mutant does to its seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Guide {
@@ -126,6 +143,23 @@ pub enum Guide {
     Err,
     /// Always replace it (the artifact's ablation, `--guide random`).
     Random,
+}
+
+impl Guide {
+    /// The name used on command lines and in result files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Guide::Err => "err",
+            Guide::Random => "random",
+        }
+    }
+
+    /// The guide called `name`.
+    pub fn by_name(name: &str) -> Option<Guide> {
+        [Guide::Err, Guide::Random]
+            .into_iter()
+            .find(|g| g.name() == name)
+    }
 }
 
 /// A campaign's settings: with the corpus, the model and the oracle, they determine the result.
@@ -147,6 +181,48 @@ pub struct Settings {
     pub fitness: Fitness,
     /// How mutants are made.
     pub mutator: Mutator,
+}
+
+impl Settings {
+    /// The `mpcdiff fuzz` flags that reproduce a campaign of these settings over `seeds`
+    /// seeds with a budget of `mutations` and `repeats` MPC runs per deviation, in the CLI's
+    /// order: `--seeds --mutations --seed --mpc-seed --round --threshold --schedule --guide
+    /// --fitness --mutator --sigma --repeats [--linf] [--l2]`. The CLI's replay line and the
+    /// page's command are both written here, so they cannot drift apart.
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn write_flags(
+        &self,
+        seeds: usize,
+        mutations: u64,
+        repeats: u32,
+        w: &mut dyn core::fmt::Write,
+    ) -> core::fmt::Result {
+        let m = &self.mutator;
+        write!(
+            w,
+            "--seeds {seeds} --mutations {mutations} --seed {} --mpc-seed {} --round {} \
+             --threshold {} --schedule {} --guide {} --fitness {} --mutator {} --sigma {} \
+             --repeats {repeats}",
+            self.seed,
+            self.mpc_seed,
+            self.round_size,
+            self.threshold,
+            self.schedule.name(),
+            self.guide.name(),
+            self.fitness.name(),
+            m.name(),
+            m.sigma,
+        )?;
+        if let Some(v) = m.budget.linf {
+            write!(w, " --linf {v}")?;
+        }
+        if let Some(v) = m.budget.l2 {
+            write!(w, " --l2 {v}")?;
+        }
+        Ok(())
+    }
 }
 
 /// What an MPC evaluation is of, for [`evaluation_seed`].

@@ -228,6 +228,22 @@ pub struct Mutator {
 }
 
 impl Mutator {
+    /// `artifact` when Gaussian noise is the only operator (the artifact's mutator),
+    /// `mpcdiff` otherwise (the CLI's `--mutator` names).
+    pub fn name(&self) -> &'static str {
+        let gaussian = Operator::Gaussian as usize;
+        let only_gaussian = self
+            .weights
+            .iter()
+            .enumerate()
+            .all(|(k, &w)| w == 0 || k == gaussian);
+        if only_gaussian {
+            "artifact"
+        } else {
+            "mpcdiff"
+        }
+    }
+
     /// The artifact's mutator for `domain`: Gaussian only, σ 0.05 (images) or 0.1 (tables),
     /// images re-stretched, no budget.
     pub fn artifact(domain: &Domain<'_>) -> Mutator {

@@ -38,6 +38,24 @@ pub struct Target<'m, 'a> {
     pub deploy: Deployment,
 }
 
+impl Target<'_, '_> {
+    /// The command-line flags of this target, `model` being how the command line names the
+    /// model: `--model M --profile P --frac-bits F --trunc T --deploy D`.
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn write_flags(&self, model: &str, w: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        write!(
+            w,
+            "--model {model} --profile {} --frac-bits {} --trunc {} --deploy {}",
+            self.profile.name,
+            self.fp.frac_bits(),
+            self.trunc.name(),
+            self.deploy.name()
+        )
+    }
+}
+
 /// The buffers of one [`run`] in an arithmetic with elements `E`.
 pub struct Buffers<'b, E> {
     /// The loaded parameters ([`Model::slots`]'s total).

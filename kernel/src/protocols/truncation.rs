@@ -57,6 +57,23 @@ pub enum TruncMode {
     Dealer,
 }
 
+impl TruncMode {
+    /// The name used on command lines and in result files (`local`, `dealer`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            TruncMode::Local => "local",
+            TruncMode::Dealer => "dealer",
+        }
+    }
+
+    /// The mode called `name`.
+    pub fn by_name(name: &str) -> Option<TruncMode> {
+        [TruncMode::Local, TruncMode::Dealer]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
+}
+
 /// Scratch words [`truncate`] needs for `n` elements (either mode).
 pub const fn scratch_words_truncate(n: usize) -> usize {
     8 * n

@@ -35,7 +35,7 @@ use mpcdiff_kernel::seed::{stream, unit_f64, StreamId};
 use mpcdiff_kernel::{Arith, Cost, Fixed, FixedPoint, Float, RingArith, Shared, TruncMode};
 
 use crate::error::{usage, UsageError};
-use crate::flags::{trunc_name, TruncArg};
+use crate::flags::TruncArg;
 use crate::output;
 use crate::stats::{histogram, summarize};
 use report::{Bin, Costs, Errors, Pair0, RandomInputs, Report, Stage};
@@ -140,7 +140,7 @@ impl Plan {
             self.command,
             self.seed,
             self.fp.frac_bits(),
-            trunc_name(self.trunc),
+            self.trunc.name(),
             self.a,
             self.b,
             self.count,
@@ -286,7 +286,7 @@ pub fn compute(plan: &Plan) -> anyhow::Result<Report> {
         version: env!("CARGO_PKG_VERSION"),
         seed: plan.seed,
         frac_bits: fp.frac_bits(),
-        trunc: trunc_name(plan.trunc),
+        trunc: plan.trunc.name(),
         count: n,
         replay: plan.replay(),
         lsb: 1.0 / scale,
