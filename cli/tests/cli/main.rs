@@ -1,0 +1,14 @@
+//! The end-to-end tests of the `mpcdiff` binary, as one test program.
+//!
+//! Cargo builds every file directly in `tests/` as a program of its own; this folder is one
+//! (the test target `cli`: `cargo test -p mpcdiff-cli --test cli`), one module a command or
+//! topic. Each module's comment says what it checks and why.
+
+mod approx;
+mod contract;
+mod engine;
+mod eval;
+mod export;
+mod import;
+mod predict;
+mod train;
