@@ -101,10 +101,10 @@ fn trained_lenets_read_synthetic_digits() {
 #[test]
 fn committed_models_reach_the_papers_plaintext_accuracy() {
     // The accuracy each model's trainer measured on the full test split, recorded in the file
-    // (`cli/tests/eval.rs` shows the kernel's plaintext model reproduces those predictions
-    // exactly). Bars: the paper's plaintext figures (LeNet 98.65 %, Bank 90.00 %); Credit
-    // 81.5 % against the paper's 82.93 % on a different split (the artifact's row order is
-    // unknown; ours is a seeded stratified 80/20 split, see README).
+    // (`cli/tests/cli/eval.rs` shows the kernel's plaintext model reproduces those
+    // predictions exactly). Bars: the paper's plaintext figures (LeNet 98.65 %, Bank
+    // 90.00 %); Credit 81.5 % against the paper's 82.93 % on a different split (the
+    // artifact's row order is unknown; ours is a seeded stratified 80/20 split, see README).
     for (name, bar) in [
         ("lenet", 0.9865),
         ("lenet-relu", 0.9865),

@@ -6,57 +6,17 @@
 //! fails with exit code 2 and a sentence naming the folder or file, with nothing on stdout.
 //! Tests that need the shared data print a visible `SKIP:` line when it is absent.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-/// A fresh, empty working directory for test `name`.
-fn workdir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("train-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create the test's working directory");
-    dir
-}
-
-/// Runs `mpcdiff args…` in `dir`.
-fn mpcdiff(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run the mpcdiff binary")
-}
-
-/// The shared data folder: `$MPCDIFF_SHARED/data`, else `../shared/data` next to the
-/// repository. When absent, prints the visible `SKIP:` line and returns `None`.
-fn shared_data(test: &str) -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("MPCDIFF_SHARED") {
-        let dir = PathBuf::from(dir).join("data");
-        assert!(
-            dir.is_dir(),
-            "MPCDIFF_SHARED is set but {} is not a directory",
-            dir.display()
-        );
-        return Some(dir);
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    if dir.is_dir() {
-        Some(dir.canonicalize().expect("canonical data path"))
-    } else {
-        eprintln!("SKIP: {test}: ../shared/data not found");
-        None
-    }
-}
+use crate::support::{
+    assert_success, command, entries, model_header, shared, usage_error, workdir,
+};
 
 /// Checks that a training run succeeded and returns its JSON report.
 fn check_ok(args: &[&str], out: Output) -> Value {
-    assert!(
-        out.status.success(),
-        "mpcdiff {args:?} failed with {:?}; stderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(args, &out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.starts_with(&format!(
@@ -72,20 +32,13 @@ fn check_ok(args: &[&str], out: Output) -> Value {
     serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
 }
 
-/// The header JSON of a model file.
-fn header(bytes: &[u8]) -> Value {
-    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    assert_eq!(n % 8, 0, "the header is padded to 8 bytes");
-    serde_json::from_slice(&bytes[8..8 + n]).expect("the header is JSON")
-}
-
 #[test]
 fn credit_trains_writes_the_model_and_replays_byte_for_byte() {
-    let Some(data) = shared_data("credit_trains_writes_the_model_and_replays_byte_for_byte") else {
+    let Some(data) = shared("data") else {
         return;
     };
     let data = data.to_str().expect("a UTF-8 path");
-    let dir = workdir("credit");
+    let dir = workdir("train-credit");
     let base = [
         "train",
         "--model",
@@ -110,9 +63,7 @@ fn credit_trains_writes_the_model_and_replays_byte_for_byte() {
         .map(|extra| {
             let mut args = base.to_vec();
             args.extend(extra);
-            let child = Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
-                .current_dir(&dir)
-                .args(&args)
+            let child = command(&dir, &args)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -134,7 +85,7 @@ fn credit_trains_writes_the_model_and_replays_byte_for_byte() {
     let a = std::fs::read(dir.join("models/credit-mlp.safetensors")).expect("the default output");
     assert_eq!(report["bytes"], a.len());
 
-    let h = header(&a);
+    let h = model_header(&a);
     let meta = &h["__metadata__"];
     assert_eq!(meta["format"], "mpcdiff-model/1");
     assert_eq!(meta["architecture"], "credit-mlp");
@@ -157,26 +108,16 @@ fn credit_trains_writes_the_model_and_replays_byte_for_byte() {
     let c = std::fs::read(dir.join("other.safetensors")).unwrap();
     assert!(a != c, "seeds 42 and 43 gave the same file");
     // No temporary file is left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+    let leftovers: Vec<_> = entries(&dir)
+        .into_iter()
+        .filter(|f| f.contains(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
-/// Runs a command that must fail with exit code 2, nothing on stdout and a one-line error;
-/// returns stderr.
-fn usage_error(dir: &Path, args: &[&str]) -> String {
-    let out = mpcdiff(dir, args);
-    assert_eq!(out.status.code(), Some(2), "mpcdiff {args:?}");
-    assert!(out.stdout.is_empty(), "stdout must stay empty on errors");
-    String::from_utf8(out.stderr).unwrap()
-}
-
 #[test]
 fn missing_data_is_a_usage_error_naming_the_file() {
-    let dir = workdir("missing");
+    let dir = workdir("train-missing");
     let e = usage_error(
         &dir,
         &[
@@ -214,7 +155,7 @@ fn missing_data_is_a_usage_error_naming_the_file() {
 
 #[test]
 fn bad_flags_are_usage_errors() {
-    let dir = workdir("flags");
+    let dir = workdir("train-flags");
     std::fs::create_dir_all(dir.join("data")).unwrap();
     let e = usage_error(
         &dir,

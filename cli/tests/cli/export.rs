@@ -7,59 +7,16 @@
 //! the script is the asset, byte for byte, and compiles. What stock CrypTen cannot run is
 //! refused with exit 2, a sentence naming the flag, and no folder left behind.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use mpcdiff_kernel::nn::model::Model;
 use serde_json::Value;
 
-fn workdir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("export-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn mpcdiff(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run mpcdiff")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = mpcdiff(dir, args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "mpcdiff {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// A small campaign on the built-in LeNet with synthetic digits; at 10 fractional bits the
-/// margin fitness finds deviations within 400 mutants.
-fn campaign(dir: &Path, name: &str, extra: &[&str], seeds: &str, mutations: &str) {
-    let mut args = vec![
-        "fuzz",
-        "--seeds",
-        seeds,
-        "--mutations",
-        mutations,
-        "--fitness",
-        "margin",
-        "--mutator",
-        "artifact",
-        "--out",
-        name,
-        "--json",
-    ];
-    args.extend_from_slice(extra);
-    ok(dir, &args);
-}
+use crate::support::{
+    bits, builtin, campaign, entries, import_onnx, json_ok, nudged, ok, read_text, shared, skip,
+    tensors, torch_folded_spec, usage_error, usage_sentence, workdir, PLANTED,
+};
 
 /// An `.npy` file: its dtype, Fortran flag, shape and raw data.
 struct Npy {
@@ -123,27 +80,11 @@ fn words(data: &[u8]) -> Vec<[u8; 8]> {
         .collect()
 }
 
-/// Every tensor of a model, by name.
-fn tensors(m: &Model<'_>) -> BTreeMap<String, Vec<u32>> {
-    let mut out = BTreeMap::new();
-    for layer in &m.spec.layers {
-        for suffix in [".weight", ".bias", ".running_mean", ".running_var"] {
-            if let Some(t) = m.tensor(&layer.name, suffix) {
-                out.insert(
-                    format!("{}{suffix}", layer.name),
-                    t.values().map(f32::to_bits).collect(),
-                );
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn export_writes_what_the_confirmation_script_reads() {
-    let dir = workdir("folder");
+    let dir = workdir("export-folder");
     campaign(&dir, "camp", &["--frac-bits", "10"], "30", "400");
-    let lines = std::fs::read_to_string(dir.join("camp/deviations.jsonl")).unwrap();
+    let lines = read_text(dir.join("camp/deviations.jsonl"));
     let records: Vec<Value> = lines
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -169,13 +110,8 @@ fn export_writes_what_the_confirmation_script_reads() {
     );
     let out = dir.join("confirm");
     let file = |name: &str| std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut names: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        entries(&out),
         [
             "README.md",
             "confirm_crypten.py",
@@ -186,9 +122,8 @@ fn export_writes_what_the_confirmation_script_reads() {
             "mpc_labels.npy"
         ]
     );
-    let leftovers: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let leftovers: Vec<_> = entries(&dir)
+        .into_iter()
         .filter(|f| f.contains("tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
@@ -270,56 +205,22 @@ fn export_writes_what_the_confirmation_script_reads() {
     }
 
     // model.onnx reads back to the campaign's LeNet, bn1 and bn2 folded into conv1 and conv2.
-    ok(
-        &dir,
-        &[
-            "import",
-            "--onnx",
-            "confirm/model.onnx",
-            "--out",
-            "back.safetensors",
-        ],
-    );
-    let back_bytes = std::fs::read(dir.join("back.safetensors")).unwrap();
+    let (_, back_bytes) = import_onnx(&dir, Path::new("confirm/model.onnx"), "back.safetensors");
     let back = Model::parse(&back_bytes).expect("the kernel reads the exported graph");
-    let want_bytes =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/lenet.safetensors"))
-            .unwrap();
+    let want_bytes = builtin("lenet");
     let want = Model::parse(&want_bytes).unwrap();
     assert_eq!(back.architecture, "lenet");
     assert_eq!((back.input, back.classes), (want.input, want.classes));
-    let mut kept = want.spec.clone();
-    kept.layers.retain(|l| l.name != "bn1" && l.name != "bn2");
-    assert_eq!(back.spec, kept);
+    assert_eq!(back.spec, torch_folded_spec(&want));
     // The weights are the bits torch exported for this model, as CrypTen imported them
-    // (recorded in the shared folder), when that folder is here.
-    let reference = std::env::var_os("MPCDIFF_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-        .join("reference/crypten-models/lenet.onnx");
-    if reference.is_file() {
-        ok(
-            &dir,
-            &[
-                "import",
-                "--onnx",
-                reference.to_str().unwrap(),
-                "--out",
-                "torch.safetensors",
-            ],
-        );
-        let torch_bytes = std::fs::read(dir.join("torch.safetensors")).unwrap();
+    // (recorded in the shared folder), when that folder is here (else `shared` prints the
+    // SKIP line for this part).
+    if let Some(refs) = shared("reference/crypten-models") {
+        let (_, torch_bytes) = import_onnx(&dir, &refs.join("lenet.onnx"), "torch.safetensors");
         let torch = Model::parse(&torch_bytes).unwrap();
         assert!(
-            tensors(&back) == tensors(&torch),
+            bits(&tensors(&back)) == bits(&tensors(&torch)),
             "model.onnx holds other weights than torch exported"
-        );
-    } else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIP: the exported weights vs torch's: {} not found",
-            reference.display()
         );
     }
 
@@ -341,20 +242,15 @@ fn export_writes_what_the_confirmation_script_reads() {
         dir.join("edited/campaign.json"),
     )
     .unwrap();
-    let mut first = records[0].clone();
-    let v = first["input"][300].as_f64().unwrap();
-    first["input"][300] = serde_json::json!(v + v.abs() * 1e-15 + 1e-300);
     std::fs::write(
         dir.join("edited/deviations.jsonl"),
-        serde_json::to_string(&first).unwrap() + "\n",
+        serde_json::to_string(&nudged(&records[0])).unwrap() + "\n",
     )
     .unwrap();
-    let o = mpcdiff(
+    let err = usage_error(
         &dir,
         &["export", "--campaign", "edited", "--out", "edited-out"],
     );
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("does not replay"), "{err}");
     assert!(!dir.join("edited-out").exists());
 
@@ -364,7 +260,9 @@ fn export_writes_what_the_confirmation_script_reads() {
         .arg(out.join("confirm_crypten.py"))
         .output();
     match py {
-        Err(e) => eprintln!("SKIP: python3 -m py_compile: python3 not found ({e})"),
+        Err(e) => skip(format_args!(
+            "python3 -m py_compile: python3 not found ({e})"
+        )),
         Ok(o) => assert!(
             o.status.success(),
             "py_compile: {}",
@@ -375,7 +273,7 @@ fn export_writes_what_the_confirmation_script_reads() {
 
 #[test]
 fn the_chebyshev_profile_sets_crypten_method() {
-    let dir = workdir("chebyshev");
+    let dir = workdir("export-chebyshev");
     // At 8 fractional bits a few mutants of four synthetic digits deviate.
     campaign(
         &dir,
@@ -384,11 +282,10 @@ fn the_chebyshev_profile_sets_crypten_method() {
         "4",
         "20",
     );
-    let j = ok(
+    let m = json_ok(
         &dir,
         &["export", "--campaign", "camp", "--out", "x", "--json"],
     );
-    let m: Value = serde_json::from_str(&j).unwrap();
     assert_eq!(
         m["crypten_config"],
         serde_json::json!({"encoder.precision_bits": 8, "functions.sigmoid_tanh_method": "chebyshev"})
@@ -399,14 +296,13 @@ fn the_chebyshev_profile_sets_crypten_method() {
     assert_eq!(on_disk, m);
 }
 
-/// A plan that forces `act1` of LeNet to exp 1 / NR 1.
-const PLAN: &str = r#"{"schema":"mpcdiff.plan/1","architecture":"lenet","profile":"crypten","layers":[{"name":"act1","neurons":4704,"default":{"exp":1,"nr":1}}]}"#;
-
 #[test]
 fn what_stock_crypten_cannot_run_is_refused_and_leaves_nothing() {
-    let dir = workdir("refused");
-    std::fs::write(dir.join("plan.json"), PLAN).unwrap();
-    let small = |name: &str, extra: &[&str]| campaign(&dir, name, extra, "2", "20");
+    let dir = workdir("export-refused");
+    std::fs::write(dir.join("plan.json"), PLANTED).unwrap();
+    let small = |name: &str, extra: &[&str]| {
+        campaign(&dir, name, extra, "2", "20");
+    };
     small("modules", &["--deploy", "crypten-modules"]);
     small("folded", &["--deploy", "folded"]);
     small("artifact", &["--profile", "mpcdiff"]);
@@ -430,11 +326,7 @@ fn what_stock_crypten_cannot_run_is_refused_and_leaves_nothing() {
         ("clean", "out", &["--campaign clean", "no deviations"]),
     ];
     for (camp, out, words) in cases {
-        let o = mpcdiff(&dir, &["export", "--campaign", camp, "--out", out]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{camp}: {err}");
-        assert!(o.stdout.is_empty(), "{camp}");
-        assert_eq!(err.lines().count(), 1, "{camp}: one sentence: {err}");
+        let err = usage_sentence(&dir, &["export", "--campaign", camp, "--out", out]);
         for w in words {
             assert!(err.contains(w), "{camp}: {w:?} not in {err}");
         }
@@ -444,9 +336,8 @@ fn what_stock_crypten_cannot_run_is_refused_and_leaves_nothing() {
         std::fs::read_to_string(dir.join("full/keep.txt")).unwrap(),
         "mine"
     );
-    let left: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let left: Vec<_> = entries(&dir)
+        .into_iter()
         .filter(|f| f.starts_with('.'))
         .collect();
     assert!(left.is_empty(), "{left:?}");
@@ -459,7 +350,7 @@ fn what_stock_crypten_cannot_run_is_refused_and_leaves_nothing() {
         .lines()
         .any(|l| l.trim_start().starts_with("export")));
 
-    let o = mpcdiff(
+    let err = usage_error(
         &dir,
         &[
             "export",
@@ -471,6 +362,5 @@ fn what_stock_crypten_cannot_run_is_refused_and_leaves_nothing() {
             "0",
         ],
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--limit"));
+    assert!(err.contains("--limit"));
 }

@@ -7,52 +7,11 @@
 //! Each test runs the binary in its own temporary directory, so nothing depends on (or
 //! writes to) the caller's working directory.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-use serde_json::Value;
-
-/// A fresh, empty working directory for test `name`.
-fn workdir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create the test's working directory");
-    dir
-}
-
-/// Runs `mpcdiff args…` in test `name`'s directory.
-fn mpcdiff(name: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
-        .current_dir(workdir(name))
-        .args(args)
-        .output()
-        .expect("run the mpcdiff binary")
-}
-
-/// Runs a command that must succeed and returns its stdout.
-fn stdout_ok(name: &str, args: &[&str]) -> String {
-    let out = mpcdiff(name, args);
-    assert!(
-        out.status.success(),
-        "mpcdiff {args:?} failed with {:?}; stderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("stdout is UTF-8")
-}
-
-/// Runs a command that must succeed and parses its stdout as exactly one JSON object.
-fn json_ok(name: &str, args: &[&str]) -> Value {
-    let text = stdout_ok(name, args);
-    let v: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("stdout of mpcdiff {args:?} is not one JSON value: {e}"));
-    assert!(v.is_object(), "the JSON report is an object");
-    v
-}
+use crate::support::{json_ok, mpcdiff, ok, usage_error, workdir};
 
 #[test]
 fn mul_json_parses_and_has_the_documented_fields() {
-    let v = json_ok("json-fields", &["mul", "--json"]);
+    let v = json_ok(&workdir("cli-json-fields"), &["mul", "--json"]);
     assert_eq!(v["schema"], "mpcdiff.mul/1");
     assert_eq!(v["command"], "mul");
     assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
@@ -102,7 +61,10 @@ fn mul_json_parses_and_has_the_documented_fields() {
 
 #[test]
 fn json_stdout_is_nothing_but_the_object() {
-    let text = stdout_ok("json-only", &["mul", "--json", "--count", "10"]);
+    let text = ok(
+        &workdir("cli-json-only"),
+        &["mul", "--json", "--count", "10"],
+    );
     assert!(text.starts_with('{') && text.ends_with("}\n"));
 }
 
@@ -111,8 +73,8 @@ fn same_seed_gives_identical_bytes() {
     for format in [&[][..], &["--json"][..]] {
         let mut args = vec!["mul", "--seed", "7"];
         args.extend_from_slice(format);
-        let first = mpcdiff("same-seed-1", &args);
-        let second = mpcdiff("same-seed-2", &args);
+        let first = mpcdiff(&workdir("cli-same-seed-1"), &args);
+        let second = mpcdiff(&workdir("cli-same-seed-2"), &args);
         assert!(first.status.success());
         assert_eq!(first.stdout, second.stdout, "mpcdiff {args:?} twice");
     }
@@ -120,8 +82,8 @@ fn same_seed_gives_identical_bytes() {
 
 #[test]
 fn different_seeds_give_different_share_randomness() {
-    let a = json_ok("seed-a", &["mul", "--json", "--seed", "1"]);
-    let b = json_ok("seed-b", &["mul", "--json", "--seed", "2"]);
+    let a = json_ok(&workdir("cli-seed-a"), &["mul", "--json", "--seed", "1"]);
+    let b = json_ok(&workdir("cli-seed-b"), &["mul", "--json", "--seed", "2"]);
     assert_ne!(a["errors"]["shares"], b["errors"]["shares"]);
     assert_ne!(a["histogram"], b["histogram"]);
 }
@@ -131,7 +93,7 @@ fn shared_product_is_within_one_ring_unit_of_fixed() {
     for seed in ["0", "1", "42", "18446744073709551615"] {
         for trunc in ["local", "dealer"] {
             let v = json_ok(
-                "pair0",
+                &workdir("cli-pair0"),
                 &[
                     "mul", "--json", "--seed", seed, "--trunc", trunc, "--a", "1.5", "--b", "-2.25",
                 ],
@@ -150,7 +112,10 @@ fn shared_product_is_within_one_ring_unit_of_fixed() {
 
 #[test]
 fn text_starts_with_the_header_and_its_replay_reproduces_the_output() {
-    let text = stdout_ok("header", &["mul", "--seed", "9", "--count", "50"]);
+    let text = ok(
+        &workdir("cli-header"),
+        &["mul", "--seed", "9", "--count", "50"],
+    );
     let header = text.lines().next().unwrap();
     assert!(header.starts_with(&format!(
         "mpcdiff {}  mul  seed 9  ",
@@ -161,7 +126,7 @@ fn text_starts_with_the_header_and_its_replay_reproduces_the_output() {
         .nth(1)
         .expect("the header has a replay command");
     let args: Vec<&str> = replay.split(' ').skip(1).collect(); // skip "mpcdiff"
-    assert_eq!(stdout_ok("header-replay", &args), text);
+    assert_eq!(ok(&workdir("cli-header-replay"), &args), text);
 }
 
 #[test]
@@ -176,10 +141,7 @@ fn bad_flags_exit_2_with_one_message_and_no_stdout() {
         (&["mul", "--a", "1e17"], "--a"),
     ];
     for (args, flag) in cases {
-        let out = mpcdiff("bad-flags", args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "mpcdiff {args:?}: {stderr}");
-        assert!(out.stdout.is_empty(), "mpcdiff {args:?} printed on stdout");
+        let stderr = usage_error(&workdir("cli-bad-flags"), args);
         let first = stderr.lines().next().unwrap_or("");
         assert!(
             first.starts_with("error: ") && first.contains(flag),
@@ -190,7 +152,7 @@ fn bad_flags_exit_2_with_one_message_and_no_stdout() {
 
 #[test]
 fn help_lists_the_subcommands() {
-    let help = stdout_ok("help", &["--help"]);
+    let help = ok(&workdir("cli-help"), &["--help"]);
     for sub in ["mul", "mul"] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(sub)),
@@ -203,8 +165,8 @@ fn help_lists_the_subcommands() {
 #[test]
 fn demo_json_is_one_object_with_the_deviations_found() {
     // The README's main job: the whole pipeline, one JSON object on stdout and nothing else.
-    let a = stdout_ok(
-        "demo-json",
+    let a = ok(
+        &workdir("cli-demo-json"),
         &["demo", "--seed", "1", "--json", "--threads", "1"],
     );
     assert_eq!(a.lines().count(), 1, "{a}");
@@ -217,8 +179,8 @@ fn demo_json_is_one_object_with_the_deviations_found() {
         after["known_fixed"].as_u64().unwrap() > 0,
         "the repair fixes some: {after}"
     );
-    let b = stdout_ok(
-        "demo-json-2",
+    let b = ok(
+        &workdir("cli-demo-json-2"),
         &["demo", "--seed", "1", "--json", "--threads", "2"],
     );
     assert_eq!(a, b, "same seed, same bytes, whatever the thread count");

@@ -6,50 +6,13 @@
 //! reproduces real CrypTen's one-party ring integers, and bad input exits 2 with a sentence
 //! naming the flag (or the file and line).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn workdir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("approx-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create the test's working directory");
-    dir
-}
-
-fn mpcdiff(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run mpcdiff")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = mpcdiff(dir, args);
-    assert!(
-        out.status.success(),
-        "mpcdiff {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn usage_error(dir: &Path, args: &[&str], needle: &str) {
-    let out = mpcdiff(dir, args);
-    assert_eq!(out.status.code(), Some(2), "mpcdiff {args:?} should exit 2");
-    assert!(out.stdout.is_empty(), "nothing on stdout for {args:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(needle),
-        "stderr of {args:?} should mention {needle:?}: {err}"
-    );
-}
+use crate::support::{entries, json_ok, ok, read_text, shared, usage_error, workdir};
 
 #[test]
 fn json_report_has_the_stages_and_a_plot() {
-    let dir = workdir("json");
+    let dir = workdir("approx-json");
     let text = ok(
         &dir,
         &[
@@ -92,24 +55,23 @@ fn json_report_has_the_stages_and_a_plot() {
         "approximation error {approx}"
     );
     let plot = dir.join(v["plot"].as_str().unwrap());
-    let svg = std::fs::read_to_string(&plot).unwrap();
+    let svg = read_text(&plot);
     assert!(
         svg.starts_with("<svg")
             && svg.contains("shared − fixed")
             && svg.trim_end().ends_with("</svg>")
     );
     // No temporary file is left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+    let leftovers: Vec<_> = entries(&dir)
+        .into_iter()
+        .filter(|f| f.contains(".tmp"))
         .collect();
     assert!(leftovers.is_empty());
 }
 
 #[test]
 fn same_seed_same_bytes_other_seed_other_shares() {
-    let dir = workdir("seed");
+    let dir = workdir("approx-seed");
     let args = |seed: &'static str| {
         [
             "approx",
@@ -143,7 +105,7 @@ fn same_seed_same_bytes_other_seed_other_shares() {
 
 #[test]
 fn text_table_names_every_stage_and_the_cost() {
-    let dir = workdir("text");
+    let dir = workdir("approx-text");
     let text = ok(
         &dir,
         &["approx", "--fn", "exp", "--no-plot", "--points", "11"],
@@ -162,9 +124,8 @@ fn text_table_names_every_stage_and_the_cost() {
 
 #[test]
 fn encoding_mode_reports_the_truncation_law() {
-    let dir = workdir("encoding");
-    let v: Value =
-        serde_json::from_str(&ok(&dir, &["approx", "--encoding", "--json", "--no-plot"])).unwrap();
+    let dir = workdir("approx-encoding");
+    let v = json_ok(&dir, &["approx", "--encoding", "--json", "--no-plot"]);
     for s in v["series"].as_array().unwrap() {
         let f = s["frac_bits"].as_u64().unwrap() as i32;
         for p in s["samples"].as_array().unwrap() {
@@ -176,14 +137,6 @@ fn encoding_mode_reports_the_truncation_law() {
             );
         }
     }
-}
-
-fn shared_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("MPCDIFF_SHARED") {
-        return Some(PathBuf::from(d));
-    }
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    d.is_dir().then_some(d)
 }
 
 fn raw_column(case: &Value, path: &[&str]) -> Vec<String> {
@@ -200,21 +153,17 @@ fn raw_column(case: &Value, path: &[&str]) -> Vec<String> {
 
 #[test]
 fn raw_mode_reproduces_crypten_one_party_integers() {
-    let Some(shared) = shared_dir() else {
-        eprintln!("SKIP: raw_mode_reproduces_crypten_one_party_integers: ../shared not found");
+    let Some(refdir) = shared("reference/crypten") else {
         return;
     };
-    let dir = workdir("raw");
-    let refdir = shared.join("reference/crypten");
+    let dir = workdir("approx-raw");
     for (case, func) in [
         ("sigmoid_p16", "sigmoid"),
         ("log_p16", "log"),
         ("erf_p16", "erf"),
     ] {
-        let j: Value = serde_json::from_str(
-            &std::fs::read_to_string(refdir.join(format!("{case}.json"))).unwrap(),
-        )
-        .unwrap();
+        let j: Value =
+            serde_json::from_str(&read_text(refdir.join(format!("{case}.json")))).unwrap();
         std::fs::write(
             dir.join("in.txt"),
             raw_column(&j, &["inputs", "x", "raw"]).join("\n"),
@@ -240,9 +189,7 @@ fn raw_mode_reproduces_crypten_one_party_integers() {
         assert_eq!(got, want, "{case}");
     }
     // Binary: two columns.
-    let j: Value =
-        serde_json::from_str(&std::fs::read_to_string(refdir.join("mul_p16.json")).unwrap())
-            .unwrap();
+    let j: Value = serde_json::from_str(&read_text(refdir.join("mul_p16.json"))).unwrap();
     let (x, y) = (
         raw_column(&j, &["inputs", "x", "raw"]),
         raw_column(&j, &["inputs", "y", "raw"]),
@@ -268,48 +215,38 @@ fn raw_mode_reproduces_crypten_one_party_integers() {
 
 #[test]
 fn bad_input_exits_2_naming_the_problem() {
-    let dir = workdir("bad");
-    usage_error(
-        &dir,
+    let dir = workdir("approx-bad");
+    let refused = |args: &[&str], needle: &str| {
+        let err = usage_error(&dir, args);
+        assert!(
+            err.contains(needle),
+            "stderr of {args:?} should mention {needle:?}: {err}"
+        );
+    };
+    refused(
         &["approx", "--fn", "sigmod"],
         "--fn \"sigmod\" is not a known function",
     );
-    usage_error(
-        &dir,
+    refused(
         &["approx", "--fn", "exp", "--profile", "pysyft"],
         "--profile",
     );
-    usage_error(
-        &dir,
-        &["approx", "--fn", "exp", "--range", "5:1"],
-        "--range",
-    );
-    usage_error(
-        &dir,
+    refused(&["approx", "--fn", "exp", "--range", "5:1"], "--range");
+    refused(
         &["approx", "--fn", "exp", "--frac-bits", "41"],
         "--frac-bits",
     );
-    usage_error(
-        &dir,
-        &["approx", "--fn", "sigmoid", "--level", "9"],
-        "--level",
-    );
-    usage_error(
-        &dir,
-        &["approx", "--fn", "exp", "--points", "1"],
-        "--points",
-    );
-    usage_error(&dir, &["approx", "--fn", "mul"], "--raw-in");
+    refused(&["approx", "--fn", "sigmoid", "--level", "9"], "--level");
+    refused(&["approx", "--fn", "exp", "--points", "1"], "--points");
+    refused(&["approx", "--fn", "mul"], "--raw-in");
     std::fs::write(dir.join("bad.txt"), "12\n# comment\n\n7x\n").unwrap();
-    usage_error(
-        &dir,
+    refused(
         &[
             "approx", "--fn", "exp", "--arith", "fixed", "--raw-in", "bad.txt",
         ],
         "bad.txt line 4",
     );
-    usage_error(
-        &dir,
+    refused(
         &[
             "approx",
             "--fn",

@@ -9,8 +9,7 @@
 //! naming the file and the node and op at fault.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use mpcdiff_kernel::nn::deploy::fuse_conv_bn_f32;
 use mpcdiff_kernel::nn::model::Model;
@@ -24,86 +23,10 @@ use onnx_protobuf::{
 };
 use serde_json::Value;
 
-/// A fresh, empty working directory for test `name`.
-fn workdir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("import-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn mpcdiff(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run mpcdiff")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = mpcdiff(dir, args);
-    assert!(
-        out.status.success(),
-        "mpcdiff {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs a command that must fail with exit 2, nothing on stdout and one line on stderr.
-fn usage_error(dir: &Path, args: &[&str]) -> String {
-    let out = mpcdiff(dir, args);
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "mpcdiff {args:?}: {err}");
-    assert!(out.stdout.is_empty(), "mpcdiff {args:?} printed on stdout");
-    assert_eq!(err.lines().count(), 1, "one sentence: {err}");
-    err
-}
-
-/// `$MPCDIFF_SHARED` or `<crate>/../../shared` (the shared folder beside the repository).
-fn shared(test: &str, sub: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os("MPCDIFF_SHARED") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-    }
-    .join(sub);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        use std::io::Write;
-        // Straight to stderr: the harness hides `eprintln!` of passing tests.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIP: {test}: {} not found (set MPCDIFF_SHARED)",
-            dir.display()
-        );
-        None
-    }
-}
-
-fn builtin(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("models/{name}.safetensors")))
-        .unwrap()
-}
-
-/// Every tensor of a model, by name.
-fn tensors(m: &Model<'_>) -> BTreeMap<String, Vec<f32>> {
-    let mut out = BTreeMap::new();
-    for layer in &m.spec.layers {
-        for suffix in [".weight", ".bias", ".running_mean", ".running_var"] {
-            if let Some(t) = m.tensor(&layer.name, suffix) {
-                out.insert(format!("{}{suffix}", layer.name), t.values().collect());
-            }
-        }
-    }
-    out
-}
-
-fn bits(t: &BTreeMap<String, Vec<f32>>) -> BTreeMap<String, Vec<u32>> {
-    t.iter()
-        .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_bits()).collect()))
-        .collect()
-}
+use crate::support::{
+    bits, builtin, import_onnx, json_ok, ok, shared, tensors, torch_folded_spec, usage_sentence,
+    workdir,
+};
 
 fn spec_text(m: &Model<'_>) -> String {
     m.spec
@@ -161,23 +84,15 @@ fn folded(m: &Model<'_>) -> BTreeMap<String, Vec<f32>> {
 
 #[test]
 fn reference_onnx_imports_to_the_builtin_models() {
-    let Some(refs) = shared(
-        "reference_onnx_imports_to_the_builtin_models",
-        "reference/crypten-models",
-    ) else {
+    let Some(refs) = shared("reference/crypten-models") else {
         return;
     };
-    let dir = workdir("reference");
+    let dir = workdir("import-reference");
     for name in ["lenet", "credit-mlp", "bank-mlp"] {
         let onnx = refs.join(format!("{name}.onnx"));
-        let out = format!("{name}.safetensors");
-        let line = ok(
-            &dir,
-            &["import", "--onnx", onnx.to_str().unwrap(), "--out", &out],
-        );
+        let (line, bytes) = import_onnx(&dir, &onnx, &format!("{name}.safetensors"));
         assert!(line.starts_with(&format!("{name}: input ")), "{line}");
         assert_eq!(line.lines().count(), 1);
-        let bytes = std::fs::read(dir.join(&out)).unwrap();
         let got = Model::parse(&bytes).expect("the kernel accepts the imported model");
         let want_bytes = builtin(name);
         let want = Model::parse(&want_bytes).unwrap();
@@ -188,9 +103,7 @@ fn reference_onnx_imports_to_the_builtin_models() {
         assert_eq!((got.input, got.classes), (want.input, want.classes));
         if name == "lenet" {
             // torch folded bn1 and bn2 into conv1 and conv2.
-            let mut kept = want.spec.clone();
-            kept.layers.retain(|l| l.name != "bn1" && l.name != "bn2");
-            assert_eq!(got.spec, kept);
+            assert_eq!(got.spec, torch_folded_spec(&want));
             assert!(
                 bits(&tensors(&got)) == bits(&folded(&want)),
                 "{name}: tensors differ"
@@ -207,7 +120,7 @@ fn reference_onnx_imports_to_the_builtin_models() {
 }
 
 fn eval_json(dir: &Path, model: &str, data: &Path) -> Value {
-    let v: Value = serde_json::from_str(&ok(
+    json_ok(
         dir,
         &[
             "eval",
@@ -221,33 +134,19 @@ fn eval_json(dir: &Path, model: &str, data: &Path) -> Value {
             "1",
             "--json",
         ],
-    ))
-    .unwrap();
-    v
+    )
 }
 
 /// Goal: `--model x.onnx` and the file `mpcdiff import` writes from it evaluate alike: same
 /// architecture (lenet, so MNIST), same labels and cost.
 #[test]
 fn imported_onnx_runs_in_eval() {
-    let (Some(refs), Some(data)) = (
-        shared("imported_onnx_runs_in_eval", "reference/crypten-models"),
-        shared("imported_onnx_runs_in_eval", "data"),
-    ) else {
+    let (Some(refs), Some(data)) = (shared("reference/crypten-models"), shared("data")) else {
         return;
     };
-    let dir = workdir("eval");
+    let dir = workdir("import-eval");
     let onnx = refs.join("lenet.onnx");
-    ok(
-        &dir,
-        &[
-            "import",
-            "--onnx",
-            onnx.to_str().unwrap(),
-            "--out",
-            "lenet.safetensors",
-        ],
-    );
+    import_onnx(&dir, &onnx, "lenet.safetensors");
     let a = eval_json(&dir, onnx.to_str().unwrap(), &data);
     let b = eval_json(&dir, "lenet.safetensors", &data);
     assert_eq!(a["architecture"], "lenet");
@@ -331,7 +230,7 @@ fn state_dict(name: &str) -> Vec<(String, &'static str, Vec<usize>, Vec<u8>)> {
 /// `--model sd --arch` loads it directly.
 #[test]
 fn state_dict_with_arch_equals_the_builtin_model() {
-    let dir = workdir("state-dict");
+    let dir = workdir("import-state-dict");
     for name in ["lenet", "credit-mlp", "bank-mlp"] {
         let sd = format!("{name}-sd.safetensors");
         std::fs::write(dir.join(&sd), safetensors(&state_dict(name))).unwrap();
@@ -371,7 +270,7 @@ fn state_dict_with_arch_equals_the_builtin_model() {
         }
     }
     // --model takes the state_dict with --arch directly (eval stops at the missing data).
-    let err = usage_error(
+    let err = usage_sentence(
         &dir,
         &[
             "eval",
@@ -393,7 +292,7 @@ fn state_dict_with_arch_equals_the_builtin_model() {
 /// used, exits 2 naming the tensor or the flag.
 #[test]
 fn state_dict_errors_exit_2() {
-    let dir = workdir("state-dict-errors");
+    let dir = workdir("import-state-dict-errors");
     let mut sd = state_dict("credit-mlp");
     std::fs::write(dir.join("ok.safetensors"), safetensors(&sd)).unwrap();
     sd.push((
@@ -431,7 +330,7 @@ fn state_dict_errors_exit_2() {
         ("junk.safetensors", "credit-mlp", &["junk.safetensors"]),
     ];
     for (file, arch, want) in cases {
-        let e = usage_error(
+        let e = usage_sentence(
             &dir,
             &["import", "--state-dict", file, "--arch", arch, "--out", "x"],
         );
@@ -439,7 +338,7 @@ fn state_dict_errors_exit_2() {
             assert!(e.contains(w), "{file} --arch {arch:?}: {e}");
         }
     }
-    let e = usage_error(
+    let e = usage_sentence(
         &dir,
         &["eval", "--model", "lenet", "--arch", "lenet", "--data", "x"],
     );
@@ -580,10 +479,10 @@ fn mlp_inits() -> Vec<TensorProto> {
 /// every malformed one exits 2 with the file and the node and op named.
 #[test]
 fn malformed_onnx_exits_2_naming_the_node() {
-    let dir = workdir("malformed");
+    let dir = workdir("import-malformed");
     let write = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).unwrap();
     let import = |file: &str| {
-        usage_error(
+        usage_sentence(
             &dir,
             &["import", "--onnx", file, "--out", "out.safetensors"],
         )
@@ -752,7 +651,7 @@ fn malformed_onnx_exits_2_naming_the_node() {
     );
 
     // --model names the flag and the file the same way.
-    let e = usage_error(&dir, &["eval", "--model", "softmax.onnx", "--data", "."]);
+    let e = usage_sentence(&dir, &["eval", "--model", "softmax.onnx", "--data", "."]);
     assert!(
         e.starts_with("error: --model softmax.onnx: node /sm/Softmax (op Softmax)"),
         "{e}"

@@ -1,0 +1,134 @@
+//! End-to-end tests of `mpcdiff eval` on the committed models and the real test splits.
+//!
+//! Goal: the plaintext model computed by the kernel (f64, exact activations) reproduces the
+//! trained model's own recorded test accuracy exactly (same split, same predictions); the
+//! MPC model with the `crypten` profile agrees with it on at least 95 % of the first 1000
+//! MNIST test images (issue 4's bar); results do not depend on the thread count; a model or
+//! data folder that cannot be used exits 2 with a sentence.
+
+use serde_json::Value;
+
+use crate::support::{builtin, json_ok, model_header, ok, shared, usage_error, workdir};
+
+/// The test accuracy the trainer recorded in the committed model file.
+fn recorded_test_correct(model: &str) -> u64 {
+    let header = model_header(&builtin(model));
+    let training: Value =
+        serde_json::from_str(header["__metadata__"]["training"].as_str().unwrap()).unwrap();
+    training["test_correct"].as_u64().unwrap()
+}
+
+#[test]
+fn plaintext_model_reproduces_the_recorded_accuracy_and_mpc_stays_close() {
+    let Some(data) = shared("data") else {
+        return;
+    };
+    let dir = workdir("eval-recorded");
+    let d = data.to_str().unwrap();
+    // (model, deployment, whether MPC stays close). Bank's GELU through `from_pytorch` is
+    // CrypTen's Taylor erf with its `pow` bug: real CrypTen agrees with the plaintext labels on
+    // 44.3 % of the test rows (the shared reference), so the default deployment must collapse
+    // too; written in the tanh form with CrypTensor calls it stays close.
+    for (model, deploy, close) in [
+        ("credit-mlp", "crypten", true),
+        ("bank-mlp", "crypten-modules", true),
+        ("bank-mlp", "crypten", false),
+    ] {
+        let v = json_ok(
+            &dir,
+            &[
+                "eval", "--model", model, "--deploy", deploy, "--data", d, "--json",
+            ],
+        );
+        assert_eq!(
+            v["plaintext_correct"].as_u64().unwrap(),
+            recorded_test_correct(model),
+            "{model}"
+        );
+        let (p, m) = (
+            v["plaintext_accuracy"].as_f64().unwrap(),
+            v["mpc_accuracy"].as_f64().unwrap(),
+        );
+        if close {
+            assert!(
+                (p - m).abs() < 0.01,
+                "{model} {deploy}: plaintext {p} vs MPC {m}"
+            );
+        } else {
+            assert!(
+                m < 0.5,
+                "{model} {deploy}: MPC accuracy {m}, CrypTen's is 45.3 %"
+            );
+        }
+        assert_eq!(
+            v["deviations"].as_u64().unwrap() as usize,
+            v["deviation_indices"].as_array().unwrap().len()
+        );
+        // Sigmoid and the tanh-form GELU compare; the erf graph is a polynomial.
+        let and = v["cost_per_inference"]["and_triples"].as_f64().unwrap();
+        assert_eq!(and > 0.0, close, "{model} {deploy}: AND triples {and}");
+    }
+}
+
+#[test]
+fn mpc_lenet_agrees_with_plaintext_on_the_first_1000_images() {
+    let Some(data) = shared("data") else {
+        return;
+    };
+    let dir = workdir("eval-lenet");
+    let d = data.to_str().unwrap();
+    let eval = |limit: &str, threads: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "--model",
+            "lenet",
+            "--profile",
+            "crypten",
+            "--data",
+            d,
+            "--limit",
+            limit,
+            "--json",
+        ];
+        args.extend_from_slice(threads);
+        ok(&dir, &args)
+    };
+    let v: Value = serde_json::from_str(&eval("1000", &[])).unwrap();
+    assert_eq!(v["examples"], 1000);
+    let agreement = v["agreement"].as_f64().unwrap();
+    assert!(agreement >= 0.95, "agreement {agreement}");
+    assert!(v["plaintext_accuracy"].as_f64().unwrap() >= 0.98);
+    // Thread count does not change a single byte.
+    assert_eq!(
+        eval("100", &["--threads", "1"]),
+        eval("100", &["--threads", "2"])
+    );
+}
+
+#[test]
+fn unusable_models_and_data_exit_2() {
+    let dir = workdir("eval-unusable");
+    std::fs::write(dir.join("junk.safetensors"), b"not a model").unwrap();
+    let err = usage_error(
+        &dir,
+        &["eval", "--model", "junk.safetensors", "--data", "."],
+    );
+    assert!(err.contains("--model"), "{err}");
+    let err = usage_error(&dir, &["eval", "--model", "no-such-model", "--data", "."]);
+    assert!(err.contains("no-such-model"), "{err}");
+    let err = usage_error(&dir, &["eval", "--model", "credit-mlp", "--data", "."]);
+    assert!(err.contains("credit"), "names the missing data file: {err}");
+    let err = usage_error(
+        &dir,
+        &[
+            "eval",
+            "--model",
+            "credit-mlp",
+            "--data",
+            ".",
+            "--profile",
+            "pysyft",
+        ],
+    );
+    assert!(err.contains("--profile"), "{err}");
+}
