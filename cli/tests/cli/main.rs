@@ -9,6 +9,7 @@
 mod support;
 
 mod approx;
+mod browser;
 mod contract;
 mod engine;
 mod eval;

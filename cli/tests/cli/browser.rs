@@ -1,4 +1,5 @@
-//! The page's "Search for a deviation" is `mpcdiff fuzz` on a one-line corpus.
+//! The page is the CLI: its "Search for a deviation" is `mpcdiff fuzz` on a one-line corpus,
+//! its decision-boundary slice is `mpcdiff slice`.
 //!
 //! Goal: the browser adapter (`mpcdiff-wasm`, run natively here; `web/test/` runs the same
 //! in Chromium against the same command) and the CLI give the same campaign for the same
@@ -6,13 +7,12 @@
 //! computed now; nothing is pasted. The command is the one the adapter itself prints
 //! (`fuzz_command`), so a drift between its flags and the CLI's fails here.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use mpcdiff_kernel::difftest::campaign::Status;
 use mpcdiff_wasm::search::SearchOptions;
 use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
 use serde_json::Value;
+
+use crate::support::{assert_success, json_ok, mpcdiff, read_text, workdir};
 
 fn f64s(v: &Value) -> Vec<f64> {
     v.as_array()
@@ -39,9 +39,7 @@ fn both(
     s.fuzz_start(&px, o).unwrap();
     while !s.fuzz_step(13).unwrap().done() {}
 
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-search-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = workdir(&format!("browser-search-{name}"));
     let corpus = dir.join("one.jsonl");
     std::fs::write(&corpus, s.fuzz_corpus_line().unwrap() + "\n").unwrap();
     let out_dir = dir.join("campaign");
@@ -63,15 +61,9 @@ fn both(
             out_dir.display().to_string(),
         ])
         .collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
-        .args(&args)
-        .output()
-        .expect("run mpcdiff");
-    assert!(
-        out.status.success(),
-        "mpcdiff {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = mpcdiff(&dir, &argv);
+    assert_success(&argv, &out);
     // The adapter's command is the CLI's own replay line for the campaign, flag for flag.
     let stderr = String::from_utf8_lossy(&out.stderr);
     let replay = stderr
@@ -153,9 +145,10 @@ fn the_pages_slice_is_mpcdiff_slice() {
     let mut s = Session::new("lenet", Settings::default()).unwrap();
     let (_, px) = synthetic_digit(2024, 3).unwrap();
     let page = s.slice(&px, 5, 12.0, 9).unwrap();
-    let svg = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-slice.svg");
-    let out = Command::new(env!("CARGO_BIN_EXE_mpcdiff"))
-        .args([
+    let dir = workdir("browser-slice");
+    let cli = json_ok(
+        &dir,
+        &[
             "slice",
             "--digit",
             "3",
@@ -163,17 +156,15 @@ fn the_pages_slice_is_mpcdiff_slice() {
             "2024",
             "--direction-seed",
             "5",
-        ])
-        .args(["--radius", "12", "--steps", "9", "--json", "--out"])
-        .arg(&svg)
-        .output()
-        .expect("run mpcdiff");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            "--radius",
+            "12",
+            "--steps",
+            "9",
+            "--json",
+            "--out",
+            "slice.svg",
+        ],
     );
-    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     let labels = |v: &Value| -> Vec<u8> {
         v.as_array()
             .unwrap()
@@ -186,7 +177,7 @@ fn the_pages_slice_is_mpcdiff_slice() {
     assert_eq!(labels(&cli["mpc"]), page.mpc);
     assert_eq!(cli["disagreements"], page.disagreements());
     assert_eq!(cli["cost"]["rounds"], page.cost.rounds);
-    let text = std::fs::read_to_string(&svg).unwrap();
+    let text = read_text(dir.join("slice.svg"));
     assert_eq!(
         text.matches("<rect x=").count(),
         3 * 81 + 10,
