@@ -8,7 +8,7 @@
 //! (or a wrong operation order, which moves the fixed-point error by orders of magnitude) does
 //! not.
 
-use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
+use mpcdiff_kernel::approx::attribution::{attribute, Memory, Probe, Stages};
 use mpcdiff_kernel::approx::{profile, Function, Level, Levels};
 use mpcdiff_kernel::{FixedPoint, TruncMode};
 
@@ -56,7 +56,7 @@ fn every_stage_stays_within_its_budget() {
     let fp = FixedPoint::new(16).unwrap();
     let p = &profile::CRYPTEN;
     let n = 1001;
-    let (a, b, c, d) = Workspace::sizes(n);
+    let (a, b, c, d) = Memory::sizes(n);
     let (mut fa, mut fb, mut fc, mut fd) = (
         vec![0.0; a],
         vec![0i64; b],
@@ -72,14 +72,14 @@ fn every_stage_stays_within_its_budget() {
         let mut worst = [0.0f64; 3];
         for seed in 1..=3 {
             let mut out = vec![Stages::default(); n];
-            let setup = Setup {
+            let setup = Probe {
                 function: row.f,
                 profile: p,
                 fp,
                 trunc: TruncMode::Local,
                 seed,
             };
-            let ws = Workspace {
+            let ws = Memory {
                 floats: &mut fa,
                 ring: &mut fb,
                 shares: &mut fc,
@@ -123,7 +123,7 @@ fn budgets_are_tight_enough_to_catch_a_wrong_level() {
     let x: Vec<f64> = (0..n)
         .map(|i| -10.0 + 20.0 * i as f64 / (n - 1) as f64)
         .collect();
-    let (a, b, c, d) = Workspace::sizes(n);
+    let (a, b, c, d) = Memory::sizes(n);
     let (mut fa, mut fb, mut fc, mut fd) = (
         vec![0.0; a],
         vec![0i64; b],
@@ -131,14 +131,14 @@ fn budgets_are_tight_enough_to_catch_a_wrong_level() {
         vec![0i64; d],
     );
     let mut out = vec![Stages::default(); n];
-    let setup = Setup {
+    let setup = Probe {
         function: Function::Sigmoid,
         profile: &profile::CRYPTEN,
         fp,
         trunc: TruncMode::Local,
         seed: 1,
     };
-    let ws = Workspace {
+    let ws = Memory {
         floats: &mut fa,
         ring: &mut fb,
         shares: &mut fc,

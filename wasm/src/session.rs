@@ -27,7 +27,7 @@
 //! ([`crate::repair`]) are methods over this same state (model, settings, buffers, level
 //! plan): `impl Session` blocks in those modules.
 
-use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
+use mpcdiff_kernel::approx::attribution::{self, attribute, Probe, Stages};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
 use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint};
@@ -614,7 +614,7 @@ impl Session {
         let x: Vec<f64> = (0..points)
             .map(|i| lo + (hi - lo) * i as f64 / (points - 1) as f64)
             .collect();
-        let (a, b, c, d) = Workspace::sizes(points);
+        let (a, b, c, d) = attribution::Memory::sizes(points);
         let (mut fa, mut fb, mut fc, mut fd) = (
             vec![0.0; a],
             vec![0i64; b],
@@ -622,7 +622,7 @@ impl Session {
             vec![0i64; d],
         );
         let mut stages = vec![Stages::default(); points];
-        let setup = Setup {
+        let setup = Probe {
             function,
             profile: s.profile,
             fp: s.fp,
@@ -633,7 +633,7 @@ impl Session {
             &setup,
             &x,
             &Levels::Uniform(level),
-            Workspace {
+            attribution::Memory {
                 floats: &mut fa,
                 ring: &mut fb,
                 shares: &mut fc,

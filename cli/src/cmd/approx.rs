@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use mpcdiff_kernel::approx::attribution::{attribute, Setup, Stages, Workspace};
+use mpcdiff_kernel::approx::attribution::{attribute, Memory, Probe, Stages};
 use mpcdiff_kernel::approx::profile::Profile;
 use mpcdiff_kernel::approx::{self, Function, Level, Levels};
 use mpcdiff_kernel::{Fixed, FixedPoint, RingArith, Shared, TruncMode};
@@ -374,7 +374,7 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
     let x: Vec<f64> = (0..n)
         .map(|i| plan.lo + (plan.hi - plan.lo) * i as f64 / (n - 1) as f64)
         .collect();
-    let (a, b, c, d) = Workspace::sizes(n);
+    let (a, b, c, d) = Memory::sizes(n);
     let (mut fa, mut fb, mut fc, mut fd) = (
         vec![0.0; a],
         vec![0i64; b],
@@ -382,7 +382,7 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
         vec![0i64; d],
     );
     let mut out = vec![Stages::default(); n];
-    let setup = Setup {
+    let setup = Probe {
         function: f,
         profile: plan.profile,
         fp: plan.fp,
@@ -394,7 +394,7 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
         &setup,
         &x,
         &levels,
-        Workspace {
+        Memory {
             floats: &mut fa,
             ring: &mut fb,
             shares: &mut fc,

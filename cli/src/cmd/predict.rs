@@ -38,7 +38,7 @@ use serde::Serialize;
 use super::approx::parse_level;
 use crate::data::MinMax;
 use crate::engine::target::{Setup, TargetArgs};
-use crate::engine::workspace::Workspace;
+use crate::engine::worker::Worker;
 use crate::error::usage;
 use crate::flags::{DeployArg, TruncArg};
 use crate::output;
@@ -269,7 +269,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
 
     // Plaintext: f64, exact activations, folded batch norm; MPC: a session seeded with the
     // MPC seed itself (weights, then the input, the forward pass and the reveal).
-    let mut ws = Workspace::new(&setup)?;
+    let mut ws = Worker::new(&setup)?;
     let plain_logits = ws.plaintext(&x, None)?;
     let plan = level.map(|l| ActivationLevel {
         layers: model

@@ -7,4 +7,4 @@ pub mod plan;
 pub mod pool;
 pub mod repair;
 pub mod target;
-pub mod workspace;
+pub mod worker;

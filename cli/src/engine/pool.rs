@@ -1,4 +1,4 @@
-//! Deterministic parallel evaluation: rayon threads, one [`Workspace`] each.
+//! Deterministic parallel evaluation: rayon threads, one [`Worker`] each.
 //!
 //! Items are mapped in parallel and collected **in item order**; every item carries its own
 //! seeds, so the result is the same for any thread count.
@@ -9,12 +9,12 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use super::target::Setup;
-use super::workspace::Workspace;
+use super::worker::Worker;
 
 /// A thread pool with one workspace per thread.
 pub struct Pool<'s> {
     pool: rayon::ThreadPool,
-    spaces: Vec<Mutex<Workspace<'s>>>,
+    spaces: Vec<Mutex<Worker<'s>>>,
     classes: usize,
 }
 
@@ -26,7 +26,7 @@ impl<'s> Pool<'s> {
             .build()
             .context("could not start the worker threads")?;
         let spaces = (0..threads)
-            .map(|_| Workspace::new(setup).map(Mutex::new))
+            .map(|_| Worker::new(setup).map(Mutex::new))
             .collect::<anyhow::Result<_>>()?;
         Ok(Pool {
             pool,
@@ -44,7 +44,7 @@ impl<'s> Pool<'s> {
     pub fn map<T: Sync, R: Send>(
         &self,
         items: &[T],
-        f: impl Fn(&mut Workspace<'s>, &T) -> anyhow::Result<R> + Sync,
+        f: impl Fn(&mut Worker<'s>, &T) -> anyhow::Result<R> + Sync,
     ) -> anyhow::Result<Vec<R>> {
         self.pool.install(|| {
             items

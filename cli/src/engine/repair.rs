@@ -119,7 +119,7 @@ pub use mpcdiff_kernel::difftest::repair::{QUICK_STEPS, STEPS};
 
 /// A candidate plan.
 #[derive(Clone, Debug)]
-pub struct Candidate {
+pub struct NamedPlan {
     /// What it is, in words.
     pub name: String,
     /// The plan.
@@ -133,7 +133,7 @@ pub fn candidates(
     setup: &Setup,
     loc: &Localization,
     steps: &[(u8, u8)],
-) -> anyhow::Result<Vec<Candidate>> {
+) -> anyhow::Result<Vec<NamedPlan>> {
     let model = &setup.model;
     let report = |name: &str| loc.layers.iter().find(|l| l.name == name);
     let layers: Vec<_> = nonlinear_layers(model, setup.deploy).collect();
@@ -158,7 +158,7 @@ pub fn candidates(
         c.expand(&facts, &mut scratch, &mut |layer, levels| {
             plan.layers.push((layer.to_string(), levels.to_vec()));
         })?;
-        out.push(Candidate { name, plan });
+        out.push(NamedPlan { name, plan });
     }
     Ok(out)
 }
@@ -175,7 +175,7 @@ pub struct Tried {
 }
 
 /// The search's result.
-pub struct Search {
+pub struct Choice {
     /// The default plan's assessment.
     pub baseline: Assessment,
     /// Every candidate, in the order tried.
@@ -189,14 +189,14 @@ pub struct Search {
 /// Assesses every candidate and picks one (module doc).
 #[allow(clippy::too_many_arguments)]
 pub fn search(
-    candidates: Vec<Candidate>,
+    candidates: Vec<NamedPlan>,
     known: &[Deviation],
     corpus: &Corpus,
     mpc_seed: u64,
     budget: f64,
     pool: &Pool<'_>,
     mut progress: impl FnMut(usize, usize),
-) -> anyhow::Result<Search> {
+) -> anyhow::Result<Choice> {
     let baseline = assess(&RepairPlan::default(), known, corpus, mpc_seed, pool)?;
     let mut tried = Vec::new();
     let total = candidates.len();
@@ -217,7 +217,7 @@ pub fn search(
         .nth(chosen)
         .map(|c| c.plan)
         .unwrap_or_default();
-    Ok(Search {
+    Ok(Choice {
         baseline,
         tried,
         chosen,

@@ -131,7 +131,7 @@ impl Arch {
                 epochs: 10,
                 batch: 64,
                 lr: 1e-3,
-                schedule: Schedule::Step {
+                schedule: LrSchedule::Step {
                     every: 6,
                     gamma: 0.1,
                 },
@@ -143,7 +143,7 @@ impl Arch {
                 epochs: 100,
                 batch: 30,
                 lr: 1e-2,
-                schedule: Schedule::Constant,
+                schedule: LrSchedule::Constant,
                 weight_decay: 1e-5,
             },
             // The artifact's Bank settings (Adam 1e-2, weight decay 1e-5, batch 20), with a
@@ -153,7 +153,7 @@ impl Arch {
                 epochs: 10,
                 batch: 20,
                 lr: 1e-2,
-                schedule: Schedule::Step {
+                schedule: LrSchedule::Step {
                     every: 5,
                     gamma: 0.1,
                 },
@@ -173,14 +173,14 @@ pub struct Recipe {
     /// The initial learning rate.
     pub lr: f64,
     /// How the learning rate changes between epochs.
-    pub schedule: Schedule,
+    pub schedule: LrSchedule,
     /// Adam's L2 weight decay.
     pub weight_decay: f64,
 }
 
 /// The learning-rate schedule.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Schedule {
+pub enum LrSchedule {
     /// The same rate every epoch.
     Constant,
     /// Multiplied by `gamma` every `every` epochs (PyTorch `StepLR`).
@@ -197,7 +197,7 @@ impl Recipe {
     /// step schedule (the powers by repeated multiplication in `f64`).
     pub fn lr_at(&self, e: u32) -> f64 {
         let mut lr = self.lr;
-        if let Schedule::Step { every, gamma } = self.schedule {
+        if let LrSchedule::Step { every, gamma } = self.schedule {
             for _ in 0..e / every.max(1) {
                 lr *= gamma;
             }
@@ -208,8 +208,8 @@ impl Recipe {
     /// The schedule as recorded in the model file's `training` JSON.
     pub fn schedule_json(&self) -> serde_json::Value {
         match self.schedule {
-            Schedule::Constant => json!({ "kind": "constant" }),
-            Schedule::Step { every, gamma } => {
+            LrSchedule::Constant => json!({ "kind": "constant" }),
+            LrSchedule::Step { every, gamma } => {
                 json!({ "kind": "step", "step_epochs": every, "gamma": gamma })
             }
         }
@@ -218,8 +218,8 @@ impl Recipe {
     /// One line for the progress report.
     pub fn describe(&self) -> String {
         let schedule = match self.schedule {
-            Schedule::Constant => "constant".to_string(),
-            Schedule::Step { every, gamma } => format!("×{gamma} every {every} epochs"),
+            LrSchedule::Constant => "constant".to_string(),
+            LrSchedule::Step { every, gamma } => format!("×{gamma} every {every} epochs"),
         };
         format!(
             "{} epochs, batch {}, Adam lr {} ({schedule}), weight decay {}",

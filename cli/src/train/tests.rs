@@ -466,7 +466,7 @@ fn architectures_chain_and_have_the_artifact_shapes() {
 #[test]
 fn schedule_and_epoch_order_follow_their_recipes() {
     let r = Arch::Lenet.recipe();
-    let Schedule::Step { every, gamma } = r.schedule else {
+    let LrSchedule::Step { every, gamma } = r.schedule else {
         panic!("LeNet uses a step schedule")
     };
     assert_eq!(r.lr_at(0), r.lr);
@@ -474,7 +474,7 @@ fn schedule_and_epoch_order_follow_their_recipes() {
     assert_eq!(r.lr_at(every), r.lr * gamma);
     assert_eq!(r.lr_at(2 * every + 1), r.lr * gamma * gamma);
     let c = Arch::CreditMlp.recipe();
-    assert_eq!(c.schedule, Schedule::Constant);
+    assert_eq!(c.schedule, LrSchedule::Constant);
     assert_eq!(c.lr_at(99), c.lr);
     let order = epoch_order(5, 3, 10);
     let mut rng = seed::substream(5, StreamId::DataOrder, 3);

@@ -51,9 +51,9 @@ impl Stages {
     }
 }
 
-/// The buffers [`attribute`] works in, for `n` inputs: see [`Workspace::sizes`].
+/// The buffers [`attribute`] works in, for `n` inputs: see [`Memory::sizes`].
 #[derive(Debug)]
-pub struct Workspace<'w> {
+pub struct Memory<'w> {
     /// `n + scratch_elems(n)` floats.
     pub floats: &'w mut [f64],
     /// `n + scratch_elems(n)` ring words.
@@ -64,7 +64,7 @@ pub struct Workspace<'w> {
     pub arena: &'w mut [i64],
 }
 
-impl Workspace<'_> {
+impl Memory<'_> {
     /// `(floats, ring, shares, arena)` lengths needed for `n` inputs.
     pub const fn sizes(n: usize) -> (usize, usize, usize, usize) {
         let e = n + scratch_elems(n);
@@ -74,7 +74,7 @@ impl Workspace<'_> {
 
 /// The settings of an attribution run.
 #[derive(Clone, Copy, Debug)]
-pub struct Setup<'p> {
+pub struct Probe<'p> {
     /// The function.
     pub function: Function,
     /// Its profile.
@@ -91,16 +91,16 @@ pub struct Setup<'p> {
 /// `x[i]`. Integer-valued functions (`ltz`, `sign`) report their integers. Returns what the
 /// shared run of the function cost (bringing the inputs in excluded).
 pub fn attribute(
-    s: &Setup<'_>,
+    s: &Probe<'_>,
     x: &[f64],
     levels: &Levels<'_>,
-    ws: Workspace<'_>,
+    ws: Memory<'_>,
     out: &mut [Stages],
 ) -> Result<Cost> {
     let n = x.len();
     check_len(n, out.len())?;
     levels.check(n)?;
-    let (ef, er, es, ea) = Workspace::sizes(n);
+    let (ef, er, es, ea) = Memory::sizes(n);
     for (needed, got) in [
         (ef, ws.floats.len()),
         (er, ws.ring.len()),

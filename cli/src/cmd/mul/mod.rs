@@ -50,7 +50,7 @@ pub const COUNT_MAX: u64 = 1_000_000;
 /// Random pairs are uniform in `[-RANDOM_HALF_WIDTH, RANDOM_HALF_WIDTH)`.
 pub const RANDOM_HALF_WIDTH: f64 = 8.0;
 
-/// Options of `mul` (and, for now, `demo`). Syntax only: [`Plan::from_args`] checks values.
+/// Options of `mul` (and, for now, `demo`). Syntax only: [`MulRun::from_args`] checks values.
 #[derive(Clone, Debug, Args)]
 pub struct MulArgs {
     /// Seed of every random draw: the dealer, the input masks and the random pairs.
@@ -83,7 +83,7 @@ pub struct MulArgs {
 
 /// A checked `mul` run: every value valid for the kernel.
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub struct MulRun {
     /// The subcommand name shown in the header, the replay command and the JSON.
     pub command: &'static str,
     /// The seed.
@@ -102,9 +102,9 @@ pub struct Plan {
     pub json: bool,
 }
 
-impl Plan {
+impl MulRun {
     /// Checks the arguments; the error is one sentence naming the flag.
-    pub fn from_args(command: &'static str, args: &MulArgs) -> Result<Plan, UsageError> {
+    pub fn from_args(command: &'static str, args: &MulArgs) -> Result<MulRun, UsageError> {
         let fp = FixedPoint::new(args.frac_bits).map_err(|_| {
             usage!(
                 "--frac-bits {} is out of range: the kernel supports 0 to {FRAC_BITS_MAX} fractional bits.",
@@ -119,7 +119,7 @@ impl Plan {
                 args.count
             ));
         }
-        Ok(Plan {
+        Ok(MulRun {
             command,
             seed: args.seed,
             fp,
@@ -190,7 +190,7 @@ fn arena_words(n: usize) -> usize {
 
 /// Runs `command` (`mul` or `demo`): check, compute, print.
 pub fn run(command: &'static str, args: &MulArgs) -> anyhow::Result<()> {
-    let plan = Plan::from_args(command, args)?;
+    let plan = MulRun::from_args(command, args)?;
     let report = compute(&plan)?;
     if report.ring_overflows > 0 {
         output::note(&format!(
@@ -217,7 +217,7 @@ pub fn run(command: &'static str, args: &MulArgs) -> anyhow::Result<()> {
 }
 
 /// Computes the report of a checked plan. Pure: no I/O.
-pub fn compute(plan: &Plan) -> anyhow::Result<Report> {
+pub fn compute(plan: &MulRun) -> anyhow::Result<Report> {
     let n = plan.count;
     let fp = plan.fp;
     let scale = fp.scale_f64();
@@ -348,7 +348,7 @@ mod tests {
         let bad = |f: fn(&mut MulArgs)| {
             let mut a = args();
             f(&mut a);
-            Plan::from_args("mul", &a).unwrap_err().0
+            MulRun::from_args("mul", &a).unwrap_err().0
         };
         assert!(bad(|a| a.frac_bits = 41).starts_with("--frac-bits 41 "));
         assert!(bad(|a| a.a = f64::NAN).starts_with("--a must be a finite"));
@@ -359,7 +359,7 @@ mod tests {
 
     #[test]
     fn stages_add_up_and_shares_stay_within_one_unit() {
-        let plan = Plan::from_args("mul", &args()).unwrap();
+        let plan = MulRun::from_args("mul", &args()).unwrap();
         let r = compute(&plan).unwrap();
         assert_eq!(r.pair0.float, -3.375);
         assert_eq!(r.pair0.fixed_ring, -221_184);
@@ -376,7 +376,7 @@ mod tests {
     fn dealer_truncation_costs_one_more_round() {
         let mut a = args();
         a.trunc = TruncArg::Dealer;
-        let r = compute(&Plan::from_args("mul", &a).unwrap()).unwrap();
+        let r = compute(&MulRun::from_args("mul", &a).unwrap()).unwrap();
         assert_eq!(r.cost.mul.rounds, 2);
         assert_eq!(r.cost.mul.trunc_tuples, 100);
     }

@@ -1,5 +1,5 @@
 //! One thread's memory for the kernel's [`Evaluator`]: a rayon worker builds one
-//! [`Workspace`] and lends it to every item it takes.
+//! [`Worker`] and lends it to every item it takes.
 //!
 //! Every MPC evaluation is one input in a fresh session with its own seed (batching does not
 //! speed the simulation up, see BENCHMARKS.md, and a per-input seed lets each result replay
@@ -11,7 +11,7 @@ use mpcdiff_kernel::Share;
 use super::target::Setup;
 
 /// A thread's evaluation memory for one [`Setup`].
-pub struct Workspace<'s> {
+pub struct Worker<'s> {
     setup: &'s Setup,
     floats: Vec<f64>,
     ints: Vec<i64>,
@@ -19,11 +19,11 @@ pub struct Workspace<'s> {
     plain_loaded: bool,
 }
 
-impl<'s> Workspace<'s> {
+impl<'s> Worker<'s> {
     /// Memory for `setup`, one input at a time.
     pub fn new(setup: &'s Setup) -> anyhow::Result<Self> {
         let f = Footprint::of(&setup.target(), 1)?;
-        Ok(Workspace {
+        Ok(Worker {
             setup,
             floats: vec![0.0; f.floats],
             ints: vec![0; f.ints],
