@@ -9,16 +9,19 @@
 //! but the `Session` itself.
 
 use js_sys::{Float32Array, Float64Array, Uint32Array, Uint8Array};
+use mpcdiff_kernel::approx::attribution::Stages;
 use mpcdiff_kernel::approx::{Function, Level};
+use mpcdiff_kernel::difftest::campaign::Status;
+use mpcdiff_kernel::difftest::fuzzer::Step;
 use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::nn::spec::Shape;
 use mpcdiff_kernel::{Cost, FixedPoint};
+use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use wasm_bindgen::prelude::*;
 
-use crate::repair::{Localization, Repair, Replay, Tried};
-use crate::search::{self, Found, Progress, SearchOptions};
-use crate::session::{self, Breakdown, Curve, Prediction, Settings, Slice};
+use crate::search::{self, SearchOptions};
+use crate::session::{self, Curve, Settings};
 use crate::{into_error, seed_arg, Failure};
 
 /// The TypeScript declarations of what crosses (the generated `.d.ts` includes them; the
@@ -79,12 +82,14 @@ fn to_js<T: Serialize>(function: &str, value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&format!("mpcdiff {function}: {e}")))
 }
 
-/// Serializes as a typed array (through `serde_wasm_bindgen::preserve`; only ever called
-/// inside wasm, where `js_sys` works).
+// The `serialize_with` helpers of the result types' `Serialize` derives (only ever called
+// inside wasm, where `js_sys` works).
+
+/// Serializes as a typed array (through `serde_wasm_bindgen::preserve`).
 macro_rules! typed {
     ($name:ident, $elem:ty, $array:ty) => {
         #[allow(clippy::ptr_arg)]
-        fn $name<S: Serializer>(v: &Vec<$elem>, s: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn $name<S: Serializer>(v: &Vec<$elem>, s: S) -> Result<S::Ok, S::Error> {
             serde_wasm_bindgen::preserve::serialize(&<$array>::from(&v[..]), s)
         }
     };
@@ -94,41 +99,94 @@ typed!(f32s, f32, Float32Array);
 typed!(u8s, u8, Uint8Array);
 typed!(u32s, u32, Uint32Array);
 
-fn dims(s: Shape) -> Vec<u32> {
-    let d = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-    match s {
-        Shape::Image { c, h, w } => vec![d(c), d(h), d(w)],
-        Shape::Vector(n) => vec![d(n)],
+/// A shape as its dimensions.
+pub(crate) fn dims<S: Serializer>(shape: &Shape, s: S) -> Result<S::Ok, S::Error> {
+    match *shape {
+        Shape::Image { c, h, w } => [c, h, w].serialize(s),
+        Shape::Vector(n) => [n].serialize(s),
     }
 }
 
-fn level(l: Level) -> [u8; 2] {
-    [l.iters_exp, l.iters_nr]
+/// A level as `[iters_exp, iters_nr]`.
+pub(crate) fn level<S: Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
+    [l.iters_exp, l.iters_nr].serialize(s)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CostJs {
-    rounds: f64,
-    multiplications: f64,
-    and_triples: f64,
-    bytes_per_party: f64,
-    crypten_bytes: f64,
-    truncations: f64,
-    wrap_events: f64,
+/// A search status by name (`active`, `found`, `dropped`, `skipped`).
+pub(crate) fn status<S: Serializer>(v: &Status, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.name())
 }
 
-impl From<&Cost> for CostJs {
-    fn from(c: &Cost) -> Self {
-        CostJs {
-            rounds: c.rounds as f64,
-            multiplications: c.multiplications() as f64,
-            and_triples: c.and_triples as f64,
-            bytes_per_party: c.bytes_sent[0] as f64,
-            crypten_bytes: c.crypten_bytes() as f64,
-            truncations: c.truncations as f64,
-            wrap_events: c.wrap_events as f64,
+/// A `u64` seed as a decimal string (JS numbers hold 53 bits).
+pub(crate) fn decimal<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_string())
+}
+
+/// A digest as 16 hex digits.
+pub(crate) fn hex<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:016x}"))
+}
+
+/// A mutation path as its operators' names.
+#[allow(clippy::ptr_arg)]
+pub(crate) fn path<S: Serializer>(p: &Vec<Step>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(p.iter().map(|step| step.op.name()))
+}
+
+/// An error source by name.
+pub(crate) fn source<S: Serializer>(v: &Stage, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(match v {
+        Stage::Approximation | Stage::Plaintext => "approximation",
+        Stage::FixedPoint => "fixed-point",
+        Stage::Shared => "share-randomness",
+    })
+}
+
+/// A cost ledger, every count as a `Number`.
+pub(crate) fn cost<S: Serializer>(c: &Cost, s: S) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_struct("Cost", 7)?;
+    m.serialize_field("rounds", &(c.rounds as f64))?;
+    m.serialize_field("multiplications", &(c.multiplications() as f64))?;
+    m.serialize_field("andTriples", &(c.and_triples as f64))?;
+    m.serialize_field("bytesPerParty", &(c.bytes_sent[0] as f64))?;
+    m.serialize_field("cryptenBytes", &(c.crypten_bytes() as f64))?;
+    m.serialize_field("truncations", &(c.truncations as f64))?;
+    m.serialize_field("wrapEvents", &(c.wrap_events as f64))?;
+    m.end()
+}
+
+/// An error curve: its stages as four typed arrays (`exact`, `float`, `fixed`, `shared`).
+impl Serialize for Curve {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Cost<'c>(&'c mpcdiff_kernel::Cost);
+        impl Serialize for Cost<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                cost(self.0, s)
+            }
         }
+        let col = |f: fn(&Stages) -> f64| -> JsValue {
+            let v: Vec<f64> = self.stages.iter().map(f).collect();
+            Float64Array::from(&v[..]).into()
+        };
+        let mut m = s.serialize_struct("ErrorCurve", 8)?;
+        m.serialize_field("function", self.function.name())?;
+        m.serialize_field("level", &[self.level.iters_exp, self.level.iters_nr])?;
+        m.serialize_field("x", &Preserved(Float64Array::from(&self.x[..]).into()))?;
+        m.serialize_field("exact", &Preserved(col(|s| s.exact)))?;
+        m.serialize_field("float", &Preserved(col(|s| s.float)))?;
+        m.serialize_field("fixed", &Preserved(col(|s| s.fixed)))?;
+        m.serialize_field("shared", &Preserved(col(|s| s.shared)))?;
+        m.serialize_field("cost", &Cost(&self.cost))?;
+        m.end()
+    }
+}
+
+/// A JS value serialized as itself.
+struct Preserved(JsValue);
+
+impl Serialize for Preserved {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_wasm_bindgen::preserve::serialize(&self.0, s)
     }
 }
 
@@ -143,197 +201,28 @@ struct SettingsJs {
     frac_bits: u32,
     trunc: &'static str,
     mpc_seed: String,
-    level: Option<[u8; 2]>,
+    #[serde(serialize_with = "opt_level")]
+    level: Option<Level>,
     activation: &'static str,
     layers: Vec<String>,
     classes: usize,
     presets: Presets,
 }
 
+fn opt_level<S: Serializer>(l: &Option<Level>, s: S) -> Result<S::Ok, S::Error> {
+    l.map(|l| [l.iters_exp, l.iters_nr]).serialize(s)
+}
+
 #[derive(Serialize)]
 struct Presets {
-    default: [u8; 2],
-    high: [u8; 2],
-    medium: [u8; 2],
-    low: [u8; 2],
-}
-
-#[derive(Serialize)]
-struct SideJs {
-    #[serde(serialize_with = "f64s")]
-    logits: Vec<f64>,
-    #[serde(serialize_with = "f64s")]
-    probabilities: Vec<f64>,
-    label: usize,
-}
-
-#[derive(Serialize)]
-struct TapsJs {
-    name: String,
-    shape: Vec<u32>,
-    #[serde(serialize_with = "f64s")]
-    plaintext: Vec<f64>,
-    #[serde(serialize_with = "f64s")]
-    mpc: Vec<f64>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PredictionJs {
-    plaintext: SideJs,
-    mpc: SideJs,
-    deviation_max: f64,
-    deviation_l2: f64,
-    cost: CostJs,
-    taps: Vec<TapsJs>,
-}
-
-impl From<&Prediction> for PredictionJs {
-    fn from(p: &Prediction) -> Self {
-        let side = |s: &session::Side| SideJs {
-            logits: s.logits.clone(),
-            probabilities: s.probabilities.clone(),
-            label: s.label,
-        };
-        PredictionJs {
-            plaintext: side(&p.plaintext),
-            mpc: side(&p.mpc),
-            deviation_max: p.deviation_max(),
-            deviation_l2: p.deviation_l2(),
-            cost: (&p.cost).into(),
-            taps: p
-                .plaintext
-                .taps
-                .iter()
-                .zip(&p.mpc.taps)
-                .map(|(a, b)| TapsJs {
-                    name: a.name.clone(),
-                    shape: dims(a.shape),
-                    plaintext: a.values.clone(),
-                    mpc: b.values.clone(),
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct StageJs {
-    name: &'static str,
-    #[serde(serialize_with = "f64s")]
-    logits: Vec<f64>,
-    label: usize,
-}
-
-#[derive(Serialize)]
-struct GapJs {
-    layer: String,
-    values: [f64; 3],
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct BreakdownJs {
-    stages: Vec<StageJs>,
-    gap_names: [&'static str; 3],
-    gaps: Vec<GapJs>,
-}
-
-impl From<&Breakdown> for BreakdownJs {
-    fn from(b: &Breakdown) -> Self {
-        BreakdownJs {
-            stages: b
-                .stages
-                .iter()
-                .zip(session::STAGE_NAMES)
-                .map(|(s, name)| StageJs {
-                    name,
-                    logits: s.logits.clone(),
-                    label: s.label,
-                })
-                .collect(),
-            gap_names: session::GAP_NAMES,
-            gaps: b
-                .gaps
-                .iter()
-                .map(|(layer, values)| GapJs {
-                    layer: layer.clone(),
-                    values: *values,
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct CurveJs {
-    function: &'static str,
-    level: [u8; 2],
-    #[serde(serialize_with = "f64s")]
-    x: Vec<f64>,
-    #[serde(serialize_with = "f64s")]
-    exact: Vec<f64>,
-    #[serde(serialize_with = "f64s")]
-    float: Vec<f64>,
-    #[serde(serialize_with = "f64s")]
-    fixed: Vec<f64>,
-    #[serde(serialize_with = "f64s")]
-    shared: Vec<f64>,
-    cost: CostJs,
-}
-
-impl From<&Curve> for CurveJs {
-    fn from(c: &Curve) -> Self {
-        let col = |f: fn(&mpcdiff_kernel::approx::attribution::Stages) -> f64| {
-            c.stages.iter().map(f).collect::<Vec<f64>>()
-        };
-        CurveJs {
-            function: c.function.name(),
-            level: level(c.level),
-            x: c.x.clone(),
-            exact: col(|s| s.exact),
-            float: col(|s| s.float),
-            fixed: col(|s| s.fixed),
-            shared: col(|s| s.shared),
-            cost: (&c.cost).into(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EncodingJs {
-    frac_bits: u32,
-    #[serde(serialize_with = "f64s")]
-    x: Vec<f64>,
-    #[serde(serialize_with = "f64s")]
-    rel: Vec<f64>,
-}
-
-#[derive(Serialize)]
-struct SliceJs {
-    steps: usize,
-    #[serde(serialize_with = "f64s")]
-    offsets: Vec<f64>,
-    #[serde(serialize_with = "u8s")]
-    plaintext: Vec<u8>,
-    #[serde(serialize_with = "u8s")]
-    mpc: Vec<u8>,
-    disagreements: usize,
-    cost: CostJs,
-}
-
-impl From<&Slice> for SliceJs {
-    fn from(s: &Slice) -> Self {
-        SliceJs {
-            steps: s.offsets.len(),
-            offsets: s.offsets.clone(),
-            plaintext: s.plaintext.clone(),
-            mpc: s.mpc.clone(),
-            disagreements: s.disagreements(),
-            cost: (&s.cost).into(),
-        }
-    }
+    #[serde(serialize_with = "level")]
+    default: Level,
+    #[serde(serialize_with = "level")]
+    high: Level,
+    #[serde(serialize_with = "level")]
+    medium: Level,
+    #[serde(serialize_with = "level")]
+    low: Level,
 }
 
 #[derive(Serialize)]
@@ -344,188 +233,13 @@ struct DigitJs {
 }
 
 #[derive(Serialize)]
-struct ProgressJs {
-    mutants: f64,
-    budget: f64,
-    rounds: f64,
-    status: &'static str,
-    fitness: f64,
-    accepted: u32,
-    digest: String,
-    done: bool,
-}
-
-impl From<&Progress> for ProgressJs {
-    fn from(p: &Progress) -> Self {
-        ProgressJs {
-            mutants: p.mutants as f64,
-            budget: p.budget as f64,
-            rounds: p.rounds as f64,
-            status: p.status.name(),
-            fitness: p.fitness,
-            accepted: p.accepted,
-            digest: format!("{:016x}", p.digest),
-            done: p.done(),
-        }
-    }
-}
-
-#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct FoundJs {
-    #[serde(serialize_with = "f32s")]
-    pixels: Vec<f32>,
-    #[serde(serialize_with = "f32s")]
-    original_pixels: Vec<f32>,
+struct EncodingJs {
+    frac_bits: u32,
     #[serde(serialize_with = "f64s")]
-    input: Vec<f64>,
-    l2: f64,
-    linf: f64,
-    mpc_seed: String,
-    mutant: Option<f64>,
-    mutations: u32,
-    path: Vec<&'static str>,
-    plaintext_label: usize,
-    mpc_label: usize,
+    x: Vec<f64>,
     #[serde(serialize_with = "f64s")]
-    plaintext_logits: Vec<f64>,
-    #[serde(serialize_with = "f64s")]
-    mpc_logits: Vec<f64>,
-    flips: u32,
-    runs: u32,
-}
-
-impl From<&Found> for FoundJs {
-    fn from(f: &Found) -> Self {
-        FoundJs {
-            pixels: f.pixels(),
-            original_pixels: f.original_pixels(),
-            input: f.input.clone(),
-            l2: f.l2,
-            linf: f.linf,
-            mpc_seed: f.mpc_seed.to_string(),
-            mutant: f.mutant.map(|m| m as f64),
-            mutations: f.mutations,
-            path: f.path.iter().map(|s| s.op.name()).collect(),
-            plaintext_label: f.label,
-            mpc_label: session::argmax(&f.mpc),
-            plaintext_logits: f.plaintext.clone(),
-            mpc_logits: f.mpc.clone(),
-            flips: f.flips,
-            runs: f.runs,
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LayerVotesJs {
-    name: String,
-    shape: Vec<u32>,
-    activation: bool,
-    #[serde(serialize_with = "f64s")]
-    error: Vec<f64>,
-    #[serde(serialize_with = "u32s")]
-    high: Vec<u32>,
-    #[serde(serialize_with = "u32s")]
-    low: Vec<u32>,
-    fixed_when_exact: bool,
-}
-
-#[derive(Serialize)]
-struct LocalizationJs {
-    source: &'static str,
-    layers: Vec<LayerVotesJs>,
-}
-
-impl From<&Localization> for LocalizationJs {
-    fn from(l: &Localization) -> Self {
-        LocalizationJs {
-            source: match l.source {
-                Stage::Approximation | Stage::Plaintext => "approximation",
-                Stage::FixedPoint => "fixed-point",
-                Stage::Shared => "share-randomness",
-            },
-            layers: l
-                .layers
-                .iter()
-                .map(|v| LayerVotesJs {
-                    name: v.name.clone(),
-                    shape: dims(v.shape),
-                    activation: v.activation,
-                    error: v.error.clone(),
-                    high: v.high.clone(),
-                    low: v.low.clone(),
-                    fixed_when_exact: v.fixed_when_exact,
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TriedJs {
-    name: String,
-    flips: u32,
-    runs: u32,
-    mpc_correct: usize,
-    cost: CostJs,
-    meets: bool,
-}
-
-impl From<&Tried> for TriedJs {
-    fn from(t: &Tried) -> Self {
-        TriedJs {
-            name: t.name.clone(),
-            flips: t.flips,
-            runs: t.runs,
-            mpc_correct: t.mpc_correct,
-            cost: (&t.cost).into(),
-            meets: t.meets,
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RepairJs {
-    baseline: TriedJs,
-    tried: Vec<TriedJs>,
-    candidates: usize,
-    chosen: Option<usize>,
-    check: usize,
-    plaintext_correct: usize,
-}
-
-impl From<&Repair> for RepairJs {
-    fn from(r: &Repair) -> Self {
-        RepairJs {
-            baseline: (&r.baseline).into(),
-            tried: r.tried.iter().map(TriedJs::from).collect(),
-            candidates: r.candidates,
-            chosen: r.chosen,
-            check: r.check,
-            plaintext_correct: r.plaintext_correct,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct ReplayJs {
-    prediction: PredictionJs,
-    flips: u32,
-    runs: u32,
-}
-
-impl From<&Replay> for ReplayJs {
-    fn from(r: &Replay) -> Self {
-        ReplayJs {
-            prediction: (&r.prediction).into(),
-            flips: r.flips,
-            runs: r.runs,
-        }
-    }
+    rel: Vec<f64>,
 }
 
 // ---- the session ----------------------------------------------------------------------------
@@ -576,7 +290,7 @@ impl JsSession {
     pub fn settings(&self) -> Result<JsValue, JsError> {
         let s = &self.inner;
         let set = s.settings();
-        let preset = |name| check("settings", s.level_preset(name)).map(level);
+        let preset = |name| check("settings", s.level_preset(name));
         let v = SettingsJs {
             model: s.model_name().into(),
             profile: set.profile.name,
@@ -586,7 +300,7 @@ impl JsSession {
             frac_bits: set.fp.frac_bits(),
             trunc: set.trunc.name(),
             mpc_seed: set.mpc_seed.to_string(),
-            level: set.level.map(level),
+            level: set.level,
             activation: s.activation_function().name(),
             layers: s.leveled_layers().into_iter().map(String::from).collect(),
             classes: s.model().classes,
@@ -647,7 +361,7 @@ impl JsSession {
 
     /// A named level preset (`default`, `high`, `medium`, `low`) as `[iters_exp, iters_nr]`.
     pub fn level_preset(&self, name: &str) -> Result<Vec<u8>, JsError> {
-        check("level_preset", self.inner.level_preset(name)).map(|l| level(l).to_vec())
+        check("level_preset", self.inner.level_preset(name)).map(|l| vec![l.iters_exp, l.iters_nr])
     }
 
     /// Runs one layer (an activation or a batch norm under MPC) at `iters_exp`/`iters_nr`.
@@ -671,14 +385,14 @@ impl JsSession {
     #[wasm_bindgen(unchecked_return_type = "Prediction")]
     pub fn predict(&mut self, pixels: &[f32]) -> Result<JsValue, JsError> {
         let p = check("predict", self.inner.predict(pixels))?;
-        to_js("predict", &PredictionJs::from(&p))
+        to_js("predict", &p)
     }
 
     /// Where the deviation of an image comes from: plaintext, float, fixed and MPC models.
     #[wasm_bindgen(unchecked_return_type = "Breakdown")]
     pub fn breakdown(&mut self, pixels: &[f32]) -> Result<JsValue, JsError> {
         let b = check("breakdown", self.inner.breakdown(pixels))?;
-        to_js("breakdown", &BreakdownJs::from(&b))
+        to_js("breakdown", &b)
     }
 
     /// One function's error by stage on `points` inputs over `[lo, hi]` (function names as
@@ -699,7 +413,7 @@ impl JsSession {
             "error_curve",
             f.and_then(|f| self.inner.error_curve(f, lo, hi, points as usize)),
         )?;
-        to_js("error_curve", &CurveJs::from(&c))
+        to_js("error_curve", &c)
     }
 
     /// A decision-boundary slice around an image: `steps × steps` labels over
@@ -717,7 +431,7 @@ impl JsSession {
             seed_arg(&direction_seed)
                 .and_then(|seed| self.inner.slice(pixels, seed, radius, steps as usize)),
         )?;
-        to_js("slice", &SliceJs::from(&s))
+        to_js("slice", &s)
     }
 
     /// Starts a deviation search from a 28×28 image: `seed` seeds the mutations, at most
@@ -746,21 +460,21 @@ impl JsSession {
             "fuzz_start",
             o.and_then(|o| self.inner.fuzz_start(pixels, o)),
         )?;
-        to_js("fuzz_start", &ProgressJs::from(&p))
+        to_js("fuzz_start", &p)
     }
 
     /// Runs the search for at most `max` more mutants.
     #[wasm_bindgen(unchecked_return_type = "SearchProgress")]
     pub fn fuzz_step(&mut self, max: u32) -> Result<JsValue, JsError> {
         let p = check("fuzz_step", self.inner.fuzz_step(u64::from(max)))?;
-        to_js("fuzz_step", &ProgressJs::from(&p))
+        to_js("fuzz_step", &p)
     }
 
     /// The deviation the search found, or `null`.
     #[wasm_bindgen(unchecked_return_type = "FoundDeviation | null")]
     pub fn fuzz_found(&self) -> Result<JsValue, JsError> {
         match self.inner.search().and_then(|s| s.found()) {
-            Some(f) => to_js("fuzz_found", &FoundJs::from(f)),
+            Some(f) => to_js("fuzz_found", f),
             None => Ok(JsValue::NULL),
         }
     }
@@ -780,7 +494,7 @@ impl JsSession {
     #[wasm_bindgen(unchecked_return_type = "Localization")]
     pub fn localize(&mut self) -> Result<JsValue, JsError> {
         let l = check("localize", self.inner.localize())?;
-        to_js("localize", &LocalizationJs::from(&l))
+        to_js("localize", &l)
     }
 
     /// Starts the repair search on `check_digits` synthetic digits with a multiplication
@@ -797,7 +511,7 @@ impl JsSession {
     #[wasm_bindgen(unchecked_return_type = "RepairSearch")]
     pub fn repair_step(&mut self) -> Result<JsValue, JsError> {
         let r = check("repair_step", self.inner.repair_step())?;
-        to_js("repair_step", &RepairJs::from(&r))
+        to_js("repair_step", &r)
     }
 
     /// Makes the chosen plan the session's.
@@ -809,7 +523,7 @@ impl JsSession {
     #[wasm_bindgen(unchecked_return_type = "Replay")]
     pub fn fuzz_replay(&mut self) -> Result<JsValue, JsError> {
         let r = check("fuzz_replay", self.inner.fuzz_replay())?;
-        to_js("fuzz_replay", &ReplayJs::from(&r))
+        to_js("fuzz_replay", &r)
     }
 }
 

@@ -31,8 +31,10 @@ use mpcdiff_kernel::nn::spec::Shape;
 use mpcdiff_kernel::{digits, Cost};
 
 use crate::search::Found;
-use crate::session::{OwnedPlan, Prediction, Session, Side, Taps};
-use crate::{models, Failure};
+use crate::session::{OwnedPlan, Prediction, Session, Taps};
+use serde::Serialize;
+
+use crate::{js, models, Failure};
 
 /// The synthetic digits a repair must not cost accuracy on: seed 2024 (`mpcdiff fuzz`'s
 /// default synthetic corpus), digits `0..check`.
@@ -41,37 +43,44 @@ pub const CHECK_SEED: u64 = 2024;
 pub const CHECK_MAX: usize = 500;
 
 /// One nonlinear layer's localization.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LayerVotes {
     /// Its name.
     pub name: String,
     /// Its output shape (a batch norm: its channels, as a vector).
+    #[serde(serialize_with = "js::dims")]
     pub shape: Shape,
     /// Whether it is an activation (voted on); otherwise a batch norm (attributed only).
     pub activation: bool,
     /// `|plaintext − MPC|` per neuron (empty for a batch norm).
+    #[serde(serialize_with = "js::f64s")]
     pub error: Vec<f64>,
     /// The high-vote set: the neurons with the largest errors.
+    #[serde(serialize_with = "js::u32s")]
     pub high: Vec<u32>,
     /// The low-vote set minus the high set: the neurons with the smallest errors.
+    #[serde(serialize_with = "js::u32s")]
     pub low: Vec<u32>,
     /// Whether making this layer exact (in the MPC model) removes the deviation.
     pub fixed_when_exact: bool,
 }
 
 /// Where the deviation comes from and which neurons carry it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Localization {
     /// Per nonlinear layer, in model order.
     pub layers: Vec<LayerVotes>,
     /// The earliest stage whose label already flips: [`Stage::Approximation`] (the
     /// algorithms alone), [`Stage::FixedPoint`] (plus encoding and truncation) or
     /// [`Stage::Shared`] (only with share randomness).
+    #[serde(serialize_with = "js::source")]
     pub source: Stage,
 }
 
 /// One assessed plan.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Tried {
     /// What it is, in words.
     pub name: String,
@@ -82,6 +91,7 @@ pub struct Tried {
     /// Check digits the MPC model classifies correctly under it.
     pub mpc_correct: usize,
     /// What one MPC inference costs under it.
+    #[serde(serialize_with = "js::cost")]
     pub cost: Cost,
     /// Whether it meets the target within the budget.
     pub meets: bool,
@@ -111,7 +121,8 @@ impl Tried {
 }
 
 /// The repair search after its last step.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Repair {
     /// The session's plan as it is.
     pub baseline: Tried,
@@ -126,11 +137,12 @@ pub struct Repair {
     /// Check digits the plaintext model classifies correctly.
     pub plaintext_correct: usize,
     /// The multiplication budget relative to the baseline.
+    #[serde(skip)]
     pub budget: f64,
 }
 
 /// The deviation replayed under the session's current plan.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Replay {
     /// Both models on the found input (the MPC model in the recorded session).
     pub prediction: Prediction,
@@ -396,7 +408,7 @@ impl Session {
         let f = self.found_deviation()?;
         let mut taps = Taps::for_model(self.model());
         let plain = self.plaintext(&f.input, 1, Some(&mut taps))?;
-        let plaintext = Side::new(plain, core::mem::take(&mut taps.layers));
+        let plain_taps = core::mem::take(&mut taps.layers);
         let classes = self.model().classes;
         let mut logits = vec![0.0; classes];
         let (r, cost) = self.evaluate(|ev, plan| {
@@ -411,11 +423,7 @@ impl Session {
             )?)
         })?;
         Ok(Replay {
-            prediction: Prediction {
-                plaintext,
-                mpc: Side::new(logits, taps.layers),
-                cost,
-            },
+            prediction: Prediction::new(plain, plain_taps, logits, taps.layers, cost),
             flips: r.flips,
             runs: r.runs,
         })

@@ -38,7 +38,9 @@ use mpcdiff_kernel::difftest::mutation::{Domain, Mutator};
 use core::fmt::Write as _;
 
 use crate::session::Session;
-use crate::{models, Failure};
+use serde::Serialize;
+
+use crate::{js, models, Failure};
 
 /// How a search runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,26 +96,42 @@ pub fn fitness_arg(name: &str) -> Result<Fitness, Failure> {
     })
 }
 
-/// A deviation the search found.
-#[derive(Clone, Debug, PartialEq)]
+/// A deviation the search found (the kernel's record, kept for the page).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Found {
+    /// The found input as pixel intensities (what the page draws).
+    #[serde(serialize_with = "js::f32s")]
+    pub pixels: Vec<f32>,
+    /// The original as pixel intensities.
+    #[serde(serialize_with = "js::f32s")]
+    pub original_pixels: Vec<f32>,
     /// The model input that deviates (normalised).
+    #[serde(serialize_with = "js::f64s")]
     pub input: Vec<f64>,
     /// The input the search started from (normalised).
+    #[serde(skip)]
     pub original: Vec<f64>,
     /// The mutant's number, `None` if the original already deviates.
     pub mutant: Option<u64>,
     /// Mutants made before it was found.
     pub mutations: u32,
-    /// The accepted mutants that led to it, in order.
+    /// The accepted mutants that led to it, in order (their operators' names in JS).
+    #[serde(serialize_with = "js::path")]
     pub path: Vec<Step>,
-    /// The seed of the MPC session that shows the deviation.
+    /// The seed of the MPC session that shows the deviation (a decimal string in JS).
+    #[serde(serialize_with = "js::decimal")]
     pub mpc_seed: u64,
     /// The plaintext label (the search's label).
+    #[serde(rename = "plaintextLabel")]
     pub label: usize,
+    /// The MPC label in that session.
+    pub mpc_label: usize,
     /// Plaintext logits.
+    #[serde(rename = "plaintextLogits", serialize_with = "js::f64s")]
     pub plaintext: Vec<f64>,
     /// MPC logits in the session seeded [`Found::mpc_seed`].
+    #[serde(rename = "mpcLogits", serialize_with = "js::f64s")]
     pub mpc: Vec<f64>,
     /// `‖input − original‖₂` (normalised units, as `mpcdiff fuzz` records it).
     pub l2: f64,
@@ -125,22 +143,8 @@ pub struct Found {
     pub runs: u32,
 }
 
-impl Found {
-    /// The found input as pixel intensities (what the page draws).
-    pub fn pixels(&self) -> Vec<f32> {
-        self.input.iter().map(|&x| models::denormalize(x)).collect()
-    }
-    /// The original as pixel intensities.
-    pub fn original_pixels(&self) -> Vec<f32> {
-        self.original
-            .iter()
-            .map(|&x| models::denormalize(x))
-            .collect()
-    }
-}
-
 /// Where a search stands after a call.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Progress {
     /// Mutants evaluated.
     pub mutants: u64,
@@ -150,19 +154,23 @@ pub struct Progress {
     pub rounds: u64,
     /// The seed's status: active (still searching), found, dropped (budget spent: never
     /// before it), skipped (the plaintext model's label could not be established).
+    #[serde(serialize_with = "js::status")]
     pub status: Status,
     /// The fitness of the current input.
     pub fitness: f64,
     /// Mutants accepted so far.
     pub accepted: u32,
-    /// The campaign digest (equal digests, equal campaigns).
+    /// The campaign digest (equal digests, equal campaigns; 16 hex digits in JS).
+    #[serde(serialize_with = "js::hex")]
     pub digest: u64,
+    /// Whether the search is over (found, or the budget spent).
+    pub done: bool,
 }
 
 impl Progress {
     /// Whether the search is over (found, or the budget spent).
     pub fn done(&self) -> bool {
-        self.status != Status::Active || self.mutants >= self.budget
+        self.done
     }
 }
 
@@ -215,6 +223,7 @@ impl Search {
             fitness: e.fitness,
             accepted: e.accepted,
             digest: self.digest,
+            done: e.status != Status::Active || self.mutants >= self.budget,
         }
     }
 }
@@ -417,7 +426,11 @@ impl Sink for Keep<'_> {
         if let Some(step) = d.mutant {
             self.path.push(step);
         }
+        let pixels = |v: &[f64]| v.iter().map(|&x| models::denormalize(x)).collect();
         *self.found = Some(Found {
+            pixels: pixels(d.input),
+            original_pixels: pixels(d.original),
+            mpc_label: mpcdiff_kernel::difftest::fitness::argmax(d.mpc),
             input: d.input.to_vec(),
             original: d.original.to_vec(),
             mutant: d.mutant.map(|m| m.mutant),
@@ -480,7 +493,7 @@ mod tests {
         assert!(f.flips >= 1 && f.flips <= f.runs && f.runs == 8);
         assert_eq!(f.path.last().map(|s| s.mutant), f.mutant);
         assert!(f.l2 > 0.0 && f.linf > 0.0 && f.linf <= f.l2);
-        assert!(f.pixels().iter().all(|p| (-1e-6..=1.0 + 1e-6).contains(p)));
+        assert!(f.pixels.iter().all(|p| (-1e-6..=1.0 + 1e-6).contains(p)));
     }
 
     // Goal: without a deviation in reach the search spends exactly its budget; other seeds

@@ -42,7 +42,9 @@ use mpcdiff_kernel::{digits, Cost, FixedPoint, TruncMode};
 
 use crate::repair::RepairState;
 use crate::search::Search;
-use crate::{models, Failure};
+use serde::Serialize;
+
+use crate::{js, models, Failure};
 
 /// The MPC settings a session runs with.
 #[derive(Clone, Copy, Debug)]
@@ -155,76 +157,134 @@ impl Tap for Taps {
 }
 
 /// One model's answer for one input.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Side {
     /// The logits.
+    #[serde(serialize_with = "js::f64s")]
     pub logits: Vec<f64>,
     /// `softmax(logits)`.
+    #[serde(serialize_with = "js::f64s")]
     pub probabilities: Vec<f64>,
     /// The arg max of the logits (the first on ties).
     pub label: usize,
-    /// Every activation layer's outputs.
-    pub taps: Vec<LayerTap>,
 }
 
 impl Side {
-    pub(crate) fn new(logits: Vec<f64>, taps: Vec<LayerTap>) -> Self {
+    pub(crate) fn new(logits: Vec<f64>) -> Self {
         Side {
             probabilities: softmax(&logits),
             label: argmax(&logits),
             logits,
-            taps,
         }
     }
 }
 
+/// One activation layer's outputs in the plaintext and the MPC model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerTaps {
+    /// Its name (`act1`…).
+    pub name: String,
+    /// One sample's output shape.
+    #[serde(serialize_with = "js::dims")]
+    pub shape: Shape,
+    /// The plaintext model's outputs.
+    #[serde(serialize_with = "js::f64s")]
+    pub plaintext: Vec<f64>,
+    /// The MPC model's outputs.
+    #[serde(serialize_with = "js::f64s")]
+    pub mpc: Vec<f64>,
+}
+
 /// The plaintext and the MPC model on one input.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Prediction {
     /// The plaintext model.
     pub plaintext: Side,
     /// The MPC model.
     pub mpc: Side,
+    /// `max |mpc − plaintext|` over the logits.
+    pub deviation_max: f64,
+    /// `‖mpc − plaintext‖₂` over the logits.
+    pub deviation_l2: f64,
     /// What the MPC forward pass cost (loading the weights and the input excluded, the
     /// reveal of the logits included).
+    #[serde(serialize_with = "js::cost")]
     pub cost: Cost,
+    /// Every activation layer's outputs, in both models.
+    pub taps: Vec<LayerTaps>,
 }
 
 impl Prediction {
-    /// `max |mpc − plaintext|` over the logits.
-    pub fn deviation_max(&self) -> f64 {
-        max_abs_gap(&self.mpc.logits, &self.plaintext.logits)
-    }
-    /// `‖mpc − plaintext‖₂` over the logits.
-    pub fn deviation_l2(&self) -> f64 {
-        let s: f64 = self
-            .mpc
-            .logits
+    /// Both models' logits and activation taps, and the MPC cost.
+    pub(crate) fn new(
+        plaintext: Vec<f64>,
+        plain_taps: Vec<LayerTap>,
+        mpc: Vec<f64>,
+        mpc_taps: Vec<LayerTap>,
+        cost: Cost,
+    ) -> Self {
+        let l2: f64 = mpc
             .iter()
-            .zip(&self.plaintext.logits)
+            .zip(&plaintext)
             .map(|(a, b)| (a - b) * (a - b))
             .sum();
-        libm::sqrt(s)
+        Prediction {
+            deviation_max: max_abs_gap(&mpc, &plaintext),
+            deviation_l2: libm::sqrt(l2),
+            plaintext: Side::new(plaintext),
+            mpc: Side::new(mpc),
+            cost,
+            taps: plain_taps
+                .into_iter()
+                .zip(mpc_taps)
+                .map(|(p, m)| LayerTaps {
+                    name: p.name,
+                    shape: p.shape,
+                    plaintext: p.values,
+                    mpc: m.values,
+                })
+                .collect(),
+        }
     }
+}
+
+/// One model of [`Breakdown`]: its name and answer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StageLogits {
+    /// `plaintext`, `float`, `fixed` or `mpc`.
+    pub name: &'static str,
+    /// The logits.
+    #[serde(serialize_with = "js::f64s")]
+    pub logits: Vec<f64>,
+    /// Their arg max.
+    pub label: usize,
+}
+
+/// The largest gap each stage adds in one layer (or the logits).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Gap {
+    /// The activation layer, or `logits`.
+    pub layer: String,
+    /// `max |later − earlier|` over its outputs: approximation, encoding, shares.
+    pub values: [f64; 3],
 }
 
 /// The error sources of one input: the four models of the module doc, and the largest gap
 /// each stage adds, per activation layer and on the logits.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Breakdown {
-    /// plaintext, float, fixed, MPC (in that order; see [`STAGE_NAMES`]).
-    pub stages: [Side; 4],
-    /// Per activation layer, then the logits: `(name, [approximation, encoding, shares])`,
-    /// each `max |later − earlier|` over the layer's outputs.
-    pub gaps: Vec<(String, [f64; 3])>,
+    /// plaintext, float, fixed, MPC, in that order.
+    pub stages: [StageLogits; 4],
+    /// The names of [`Gap::values`]: approximation, encoding, shares.
+    pub gap_names: [&'static str; 3],
+    /// Per activation layer, then the logits.
+    pub gaps: Vec<Gap>,
 }
 
-/// The names of [`Breakdown::stages`].
-pub const STAGE_NAMES: [&str; 4] = ["plaintext", "float", "fixed", "mpc"];
-/// The names of the gaps of [`Breakdown::gaps`].
-pub const GAP_NAMES: [&str; 3] = ["approximation", "encoding", "shares"];
-
-/// One function's error by stage over a range of inputs (`mpcdiff approx`'s numbers).
+/// One function's error by stage over a range of inputs (`mpcdiff approx`'s numbers;
+/// serialized in `crate::js`, its stages as four columns).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Curve {
     /// The function.
@@ -240,30 +300,28 @@ pub struct Curve {
 }
 
 /// A decision-boundary slice: labels on a grid in the plane through an input spanned by two
-/// seeded random orthonormal directions of pixel space.
-#[derive(Clone, Debug, PartialEq)]
+/// seeded random orthonormal directions of pixel space (the kernel's
+/// [`slice`](mpcdiff_kernel::difftest::slice)).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Slice {
+    /// Grid points per side.
+    pub steps: usize,
     /// The grid's coordinates along each direction (pixel-space L2 units), `steps` of them,
     /// evenly spaced over `[−radius, radius]`.
+    #[serde(serialize_with = "js::f64s")]
     pub offsets: Vec<f64>,
     /// Plaintext labels, row-major: row `r` is `offsets[r]` along the second direction,
     /// column `c` is `offsets[c]` along the first.
+    #[serde(serialize_with = "js::u8s")]
     pub plaintext: Vec<u8>,
     /// MPC labels, same layout.
+    #[serde(serialize_with = "js::u8s")]
     pub mpc: Vec<u8>,
-    /// What the whole batched MPC run cost.
-    pub cost: Cost,
-}
-
-impl Slice {
     /// Grid points where the labels differ.
-    pub fn disagreements(&self) -> usize {
-        self.plaintext
-            .iter()
-            .zip(&self.mpc)
-            .filter(|(a, b)| a != b)
-            .count()
-    }
+    pub disagreements: usize,
+    /// What the whole batched MPC run cost.
+    #[serde(serialize_with = "js::cost")]
+    pub cost: Cost,
 }
 
 /// The largest [`Session::error_curve`] sample count.
@@ -543,44 +601,55 @@ impl Session {
     /// activation layer's outputs.
     pub fn predict(&mut self, pixels: &[f32]) -> Result<Prediction, Failure> {
         let x = self.check_pixels(pixels, 1)?;
-        let mut taps = Taps::for_model(&self.model);
-        let plain = self.plaintext(&x, 1, Some(&mut taps))?;
-        let plaintext = Side::new(plain, core::mem::take(&mut taps.layers));
-        let (logits, cost) = self.mpc(&x, self.settings.mpc_seed, Some(&mut taps))?;
-        Ok(Prediction {
-            plaintext,
-            mpc: Side::new(logits, taps.layers),
-            cost,
-        })
+        let (mut pt, mut mt) = (Taps::for_model(&self.model), Taps::for_model(&self.model));
+        let plain = self.plaintext(&x, 1, Some(&mut pt))?;
+        let (logits, cost) = self.mpc(&x, self.settings.mpc_seed, Some(&mut mt))?;
+        Ok(Prediction::new(plain, pt.layers, logits, mt.layers, cost))
     }
 
     /// The four models of the module doc on one image, and the gap each stage adds.
     /// The plaintext and MPC stages are [`Session::predict`]'s, bit for bit.
     pub fn breakdown(&mut self, pixels: &[f32]) -> Result<Breakdown, Failure> {
         let x = self.check_pixels(pixels, 1)?;
-        let p = self.predict(pixels)?;
-        let s = self.settings;
-        let mut taps = Taps::for_model(&self.model);
-        let logits = self.stage(Stage::Approximation, &x, s.mpc_seed, Some(&mut taps))?;
-        let float = Side::new(logits, core::mem::take(&mut taps.layers));
-        let logits = self.stage(Stage::FixedPoint, &x, s.mpc_seed, Some(&mut taps))?;
-        let fixed = Side::new(logits, taps.layers);
-
-        let stages = [p.plaintext, float, fixed, p.mpc];
-        let mut gaps: Vec<(String, [f64; 3])> = stages[0]
-            .taps
-            .iter()
-            .enumerate()
-            .map(|(k, t)| {
-                let g = |i: usize| {
-                    max_abs_gap(&stages[i + 1].taps[k].values, &stages[i].taps[k].values)
-                };
-                (t.name.clone(), [g(0), g(1), g(2)])
+        let seed = self.settings.mpc_seed;
+        let mut taps: [Taps; 4] = core::array::from_fn(|_| Taps::for_model(&self.model));
+        let [t0, t1, t2, t3] = &mut taps;
+        let logits = [
+            self.plaintext(&x, 1, Some(t0))?,
+            self.stage(Stage::Approximation, &x, seed, Some(t1))?,
+            self.stage(Stage::FixedPoint, &x, seed, Some(t2))?,
+            self.mpc(&x, seed, Some(t3))?.0,
+        ];
+        let gap = |a: &[f64], b: &[f64]| max_abs_gap(b, a);
+        let mut gaps: Vec<Gap> = (0..taps[0].layers.len())
+            .map(|k| Gap {
+                layer: taps[0].layers[k].name.clone(),
+                values: core::array::from_fn(|i| {
+                    gap(&taps[i].layers[k].values, &taps[i + 1].layers[k].values)
+                }),
             })
             .collect();
-        let g = |i: usize| max_abs_gap(&stages[i + 1].logits, &stages[i].logits);
-        gaps.push(("logits".into(), [g(0), g(1), g(2)]));
-        Ok(Breakdown { stages, gaps })
+        gaps.push(Gap {
+            layer: "logits".into(),
+            values: core::array::from_fn(|i| gap(&logits[i], &logits[i + 1])),
+        });
+        let names = ["plaintext", "float", "fixed", "mpc"];
+        let [l0, l1, l2, l3] = logits;
+        let stages = [l0, l1, l2, l3]
+            .into_iter()
+            .zip(names)
+            .map(|(logits, name)| StageLogits {
+                name,
+                label: argmax(&logits),
+                logits,
+            });
+        let mut it = stages;
+        let stages = core::array::from_fn(|_| it.next().expect("four stages"));
+        Ok(Breakdown {
+            stages,
+            gap_names: ["approximation", "encoding", "shares"],
+            gaps,
+        })
     }
 
     /// `function`'s error by stage on `points` evenly spaced inputs over `[lo, hi]`, under the
@@ -687,6 +756,8 @@ impl Session {
             Ok(slice::label(ev, plan, &x, n, seed, p, m, l)?)
         })?;
         Ok(Slice {
+            steps,
+            disagreements: plaintext.iter().zip(&mpc).filter(|(a, b)| a != b).count(),
             offsets,
             plaintext,
             mpc,
@@ -777,7 +848,7 @@ mod tests {
                 plain_ok += usize::from(p.plaintext.label == usize::from(label));
                 agree += usize::from(p.plaintext.label == p.mpc.label);
                 assert!(
-                    p.deviation_max() < 0.5,
+                    p.deviation_max < 0.5,
                     "{model} digit {i}: MPC logits {:?} far from plaintext {:?}",
                     p.mpc.logits,
                     p.plaintext.logits
@@ -840,13 +911,13 @@ mod tests {
         let (_, px) = digit(1);
         let s = &mut session("lenet");
         let p = s.predict(&px).unwrap();
-        let names: Vec<&str> = p.plaintext.taps.iter().map(|t| t.name.as_str()).collect();
+        let names: Vec<&str> = p.taps.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["act1", "act2", "act3", "act4"]);
-        for (t, m) in p.plaintext.taps.iter().zip(&p.mpc.taps) {
-            assert_eq!(t.values.len(), t.shape.len(), "{}", t.name);
-            assert_eq!((t.index, &t.name, t.shape), (m.index, &m.name, m.shape));
+        for t in &p.taps {
+            assert_eq!(t.plaintext.len(), t.shape.len(), "{}", t.name);
+            assert_eq!(t.mpc.len(), t.shape.len(), "{}", t.name);
             assert!(
-                t.values.iter().all(|v| (0.0..=1.0).contains(v)),
+                t.plaintext.iter().all(|v| (0.0..=1.0).contains(v)),
                 "sigmoid outputs"
             );
         }
@@ -854,7 +925,7 @@ mod tests {
         let m = s.model();
         let w = m.tensor("fc3", ".weight").unwrap();
         let b = m.tensor("fc3", ".bias").unwrap();
-        let act4 = &p.plaintext.taps[3].values;
+        let act4 = &p.taps[3].plaintext;
         for o in 0..10 {
             let mut y = f64::from(b.get(o));
             for (j, &a) in act4.iter().enumerate() {
@@ -870,11 +941,14 @@ mod tests {
         let mut s = session("lenet");
         let p = s.predict(&px).unwrap();
         let b = s.breakdown(&px).unwrap();
-        assert_eq!(b.stages[0], p.plaintext);
-        assert_eq!(b.stages[3], p.mpc);
-        let rows: Vec<&str> = b.gaps.iter().map(|(n, _)| n.as_str()).collect();
+        for (stage, side) in [(&b.stages[0], &p.plaintext), (&b.stages[3], &p.mpc)] {
+            assert_eq!((&stage.logits, stage.label), (&side.logits, side.label));
+        }
+        let names: Vec<&str> = b.stages.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["plaintext", "float", "fixed", "mpc"]);
+        let rows: Vec<&str> = b.gaps.iter().map(|g| g.layer.as_str()).collect();
         assert_eq!(rows, ["act1", "act2", "act3", "act4", "logits"]);
-        let logits = b.gaps.last().unwrap().1;
+        let logits = b.gaps.last().unwrap().values;
         for (k, gap) in logits.iter().enumerate() {
             assert_eq!(
                 *gap,
@@ -882,7 +956,7 @@ mod tests {
             );
             // Sigmoid by exp and Newton steps, 16-bit truncations, share-local truncation:
             // each stage changes the logits, and none by much on a clean digit.
-            assert!(*gap > 0.0 && *gap < 0.5, "{} gap {gap}", GAP_NAMES[k]);
+            assert!(*gap > 0.0 && *gap < 0.5, "{} gap {gap}", b.gap_names[k]);
         }
     }
 
@@ -937,7 +1011,7 @@ mod tests {
             assert_ne!(p.mpc.logits, base.mpc.logits, "{layer} at 3/1");
             // Only the layer's own outputs and what follows change: act1 comes before act4.
             if layer == "act4" {
-                assert_eq!(p.mpc.taps[0], base.mpc.taps[0]);
+                assert_eq!(p.taps[0].mpc, base.taps[0].mpc);
             }
             s.set_layer_level(layer, None).unwrap();
             assert_eq!(s.predict(&px).unwrap(), base, "{layer} cleared");
@@ -1001,7 +1075,7 @@ mod tests {
             p.plaintext.label,
             "the centre is the input"
         );
-        assert!(sl.disagreements() <= 25);
+        assert!(sl.disagreements <= 25);
         assert!(sl.cost.rounds > 0);
         assert_eq!(s.slice(&px, 11, 4.0, 5).unwrap(), sl, "replays");
         assert_eq!(

@@ -175,7 +175,7 @@ fn the_pages_slice_is_mpcdiff_slice() {
     assert_eq!(f64s(&cli["offsets"]), page.offsets);
     assert_eq!(labels(&cli["plaintext"]), page.plaintext);
     assert_eq!(labels(&cli["mpc"]), page.mpc);
-    assert_eq!(cli["disagreements"], page.disagreements());
+    assert_eq!(cli["disagreements"], page.disagreements);
     assert_eq!(cli["cost"]["rounds"], page.cost.rounds);
     let text = read_text(dir.join("slice.svg"));
     assert_eq!(
