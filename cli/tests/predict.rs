@@ -8,15 +8,15 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use mpcdiff_kernel::digits;
+use mpcdiff_kernel::digits::{synthetic, PIXELS};
 use serde_json::Value;
 
 /// Writes synthetic digit `index` of seed 7 (intensities in [0, 1]) for test `name`.
 fn digit_file(name: &str, index: u64) -> (u8, PathBuf) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("predict-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut img = [0.0f32; digits::PIXELS];
-    let label = digits::sample(7, index, &mut img).unwrap();
+    let mut img = [0.0f32; PIXELS];
+    let label = synthetic::sample(7, index, &mut img).unwrap();
     let text: Vec<String> = img.iter().map(|v| v.to_string()).collect();
     let path = dir.join(format!("digit{index}.txt"));
     std::fs::write(&path, text.join("\n")).unwrap();

@@ -11,7 +11,8 @@
 //! `contact_sheet` writes a 10×10 sheet of generated digits to the temp directory
 //! (`mpcdiff-digits.png`) for a human look.
 
-use mpcdiff_kernel::digits::{self, BOX, PIXELS, SIDE};
+use mpcdiff_kernel::digits::framing::{self, BOX};
+use mpcdiff_kernel::digits::{synthetic, PIXELS, SIDE};
 use mpcdiff_kernel::Error;
 use mpcdiff_tests::mnist::mnist;
 use mpcdiff_tests::support::within_sigma;
@@ -24,7 +25,7 @@ type Image = [f32; PIXELS];
 
 fn sample(seed: u64, index: u64) -> (u8, Image) {
     let mut img = [0.0f32; PIXELS];
-    let label = digits::sample(seed, index, &mut img)
+    let label = synthetic::sample(seed, index, &mut img)
         .unwrap_or_else(|e| panic!("sample(seed {seed}, index {index}): {e}"));
     (label, img)
 }
@@ -134,7 +135,7 @@ fn sample_is_digit_with_a_uniform_label() {
         counts[usize::from(label)] += 1;
         if index < 100 {
             let mut again = [0.0f32; PIXELS];
-            digits::digit(SEED, index, label, &mut again).unwrap();
+            synthetic::digit(SEED, index, label, &mut again).unwrap();
             assert_eq!(bits(&img), bits(&again), "index {index}");
         }
     }
@@ -153,12 +154,12 @@ fn digit_rejects_labels_above_nine() {
     let mut img = [0.0f32; PIXELS];
     for label in [10u8, 11, 255] {
         assert!(matches!(
-            digits::digit(SEED, 0, label, &mut img),
+            synthetic::digit(SEED, 0, label, &mut img),
             Err(Error::OutOfRange { .. })
         ));
     }
     for label in 0..10u8 {
-        digits::digit(SEED, 0, label, &mut img).unwrap();
+        synthetic::digit(SEED, 0, label, &mut img).unwrap();
     }
 }
 
@@ -255,7 +256,7 @@ fn ink_mass_per_digit_is_within_mnist_percentiles() {
         let mut img = [0.0f32; PIXELS];
         let mut total = 0.0;
         for index in 0..per_digit {
-            digits::digit(SEED, index, label, &mut img).unwrap();
+            synthetic::digit(SEED, index, label, &mut img).unwrap();
             total += ink(&img);
         }
         let mean = total / per_digit as f64;
@@ -349,7 +350,7 @@ fn mnist_center_of_an_off_centre_rectangle() {
         }
     }
     let mut out = [0.5f32; PIXELS];
-    digits::mnist_center(&src, w, h, &mut out).unwrap();
+    framing::mnist_center(&src, w, h, &mut out).unwrap();
     for row in 0..SIDE {
         for col in 0..SIDE {
             let inside = (4..24).contains(&col) && (9..19).contains(&row);
@@ -376,7 +377,7 @@ fn mnist_center_scales_the_larger_side_to_20() {
         src[y * w + 7] = 1.0;
     }
     let mut out = [0.0f32; PIXELS];
-    digits::mnist_center(&src, w, h, &mut out).unwrap();
+    framing::mnist_center(&src, w, h, &mut out).unwrap();
     let (c0, c1, r0, r1) = bbox(&out);
     assert_eq!((c1 - c0 + 1, r1 - r0 + 1), (1, 20));
     for row in r0..=r1 {
@@ -390,7 +391,7 @@ fn mnist_center_scales_the_larger_side_to_20() {
             small[y * 4 + x] = 1.0;
         }
     }
-    digits::mnist_center(&small, 4, 4, &mut out).unwrap();
+    framing::mnist_center(&small, 4, 4, &mut out).unwrap();
     let (c0, c1, r0, r1) = bbox(&out);
     assert_eq!((c1 - c0 + 1, r1 - r0 + 1), (20, 14));
 }
@@ -426,7 +427,7 @@ fn mnist_center_conserves_ink() {
         }
         let side = (bx1 - bx0 + 1).max(by1 - by0 + 1) as f64;
         let mut out = [0.0f32; PIXELS];
-        digits::mnist_center(&src, w, h, &mut out).unwrap();
+        framing::mnist_center(&src, w, h, &mut out).unwrap();
         let expected = src.iter().map(|&v| f64::from(v)).sum::<f64>() * (20.0 / side).powi(2);
         let got = ink(&out);
         assert!(
@@ -443,47 +444,47 @@ fn mnist_center_errors() {
     // Empty (all zero, or only negative values): no ink.
     let empty = vec![0.0f32; 100 * 60];
     assert!(matches!(
-        digits::mnist_center(&empty, 100, 60, &mut out),
+        framing::mnist_center(&empty, 100, 60, &mut out),
         Err(Error::Malformed { .. })
     ));
     let negative = vec![-1.0f32; 12];
     assert!(matches!(
-        digits::mnist_center(&negative, 4, 3, &mut out),
+        framing::mnist_center(&negative, 4, 3, &mut out),
         Err(Error::Malformed { .. })
     ));
     // Buffer sizes that disagree with the shape.
     assert_eq!(
-        digits::mnist_center(&empty, 100, 61, &mut out),
+        framing::mnist_center(&empty, 100, 61, &mut out),
         Err(Error::ShapeMismatch {
             expected: 6100,
             got: 6000
         })
     );
     assert_eq!(
-        digits::mnist_center(&empty[..10], 100, 60, &mut out),
+        framing::mnist_center(&empty[..10], 100, 60, &mut out),
         Err(Error::ShapeMismatch {
             expected: 6000,
             got: 10
         })
     );
     assert!(matches!(
-        digits::mnist_center(&[], 0, 5, &mut out),
+        framing::mnist_center(&[], 0, 5, &mut out),
         Err(Error::InvalidShape { .. })
     ));
     assert!(matches!(
-        digits::mnist_center(&[1.0], usize::MAX, 2, &mut out),
+        framing::mnist_center(&[1.0], usize::MAX, 2, &mut out),
         Err(Error::InvalidShape { .. })
     ));
     // Non-finite values, by position.
     let mut nan = vec![0.5f32; 20];
     nan[13] = f32::NAN;
     assert_eq!(
-        digits::mnist_center(&nan, 5, 4, &mut out),
+        framing::mnist_center(&nan, 5, 4, &mut out),
         Err(Error::NonFinite { index: 13 })
     );
     nan[13] = f32::INFINITY;
     assert_eq!(
-        digits::mnist_center(&nan, 5, 4, &mut out),
+        framing::mnist_center(&nan, 5, 4, &mut out),
         Err(Error::NonFinite { index: 13 })
     );
 }
@@ -504,7 +505,7 @@ fn contact_sheet() {
     let mut img = [0.0f32; PIXELS];
     for label in 0..cells {
         for k in 0..cells {
-            digits::digit(SEED, (label * cells + k) as u64, label as u8, &mut img).unwrap();
+            synthetic::digit(SEED, (label * cells + k) as u64, label as u8, &mut img).unwrap();
             for (p, &v) in img.iter().enumerate() {
                 let byte = (v * 255.0).round() as u8;
                 for dy in 0..zoom {
