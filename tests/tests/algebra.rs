@@ -11,13 +11,14 @@
 //! Inputs come from `seed::stream(seed, StreamId::Synthetic)`; every assertion names its seed.
 
 use mpcdiff_kernel::arith::RingArith;
-use mpcdiff_kernel::maximum::{max_rows, scratch_elems_max};
-use mpcdiff_kernel::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
+use mpcdiff_kernel::nn::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
+use mpcdiff_kernel::protocols::maximum::{max_rows, scratch_elems_max};
+use mpcdiff_kernel::protocols::select;
 use mpcdiff_kernel::seed::{self, splitmix64, StreamId};
 use mpcdiff_kernel::share::{reconstruct, share_from};
 use mpcdiff_kernel::{
-    select, Arith, Conv2dShape, Cost, Digest, Fixed, FixedPoint, Float, MatShape, Pool2dShape,
-    Share, Shared, TruncMode,
+    Arith, Conv2dShape, Cost, Digest, Fixed, FixedPoint, Float, MatShape, Pool2dShape, Share,
+    Shared, TruncMode,
 };
 use mpcdiff_tests::support::{
     any_ring, ceil_div, floor_div, int_in, ring_edges, rng, trunc_div, usize_in, within_sigma,

@@ -6,14 +6,15 @@
 //! the output buffer, the ledger and the random streams are as they were before the call.
 
 use mpcdiff_kernel::arith::RingArith;
-use mpcdiff_kernel::maximum::{max_rows, scratch_elems_max};
-use mpcdiff_kernel::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
+use mpcdiff_kernel::nn::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
 use mpcdiff_kernel::protocols::beaver::{scratch_words_bilinear, scratch_words_square};
 use mpcdiff_kernel::protocols::comparison::scratch_words_ltz;
+use mpcdiff_kernel::protocols::maximum::{max_rows, scratch_elems_max};
+use mpcdiff_kernel::protocols::select;
 use mpcdiff_kernel::protocols::truncation::scratch_words_truncate;
 use mpcdiff_kernel::{
-    select, Arith, Conv2dShape, Cost, Error, Fixed, FixedPoint, Float, MatShape, Pool2dShape,
-    Share, Shared, TruncMode,
+    Arith, Conv2dShape, Cost, Error, Fixed, FixedPoint, Float, MatShape, Pool2dShape, Share,
+    Shared, TruncMode,
 };
 
 const FP: FixedPoint = FixedPoint::CRYPTEN_DEFAULT;

@@ -20,10 +20,11 @@
 //! * avg_pool2d: the division's truncation only. max_pool2d: max_rows over k² columns.
 
 use mpcdiff_kernel::arith::RingArith;
-use mpcdiff_kernel::maximum::{max_rows, scratch_elems_max};
-use mpcdiff_kernel::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
+use mpcdiff_kernel::nn::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
+use mpcdiff_kernel::protocols::maximum::{max_rows, scratch_elems_max};
+use mpcdiff_kernel::protocols::select;
 use mpcdiff_kernel::{
-    select, Arith, Conv2dShape, Cost, FixedPoint, MatShape, Pool2dShape, Share, Shared, TruncMode,
+    Arith, Conv2dShape, Cost, FixedPoint, MatShape, Pool2dShape, Share, Shared, TruncMode,
 };
 use mpcdiff_tests::support::{int_in, rng};
 

@@ -6,11 +6,12 @@
 //! proof that the opened values come from the wire's messages and from nowhere else.
 
 use mpcdiff_kernel::arith::RingArith;
-use mpcdiff_kernel::maximum::{max_rows, scratch_elems_max};
+use mpcdiff_kernel::protocols::maximum::{max_rows, scratch_elems_max};
+use mpcdiff_kernel::protocols::select;
 use mpcdiff_kernel::seed::{self, StreamId};
 use mpcdiff_kernel::wire::{Domain, Message, Wire};
 use mpcdiff_kernel::{
-    select, Arith, Conv2dShape, Cost, Fixed, FixedPoint, MatShape, Share, Shared, TruncMode,
+    Arith, Conv2dShape, Cost, Fixed, FixedPoint, MatShape, Share, Shared, TruncMode,
 };
 use mpcdiff_tests::support::{int_in, rng};
 use rand_core::RngCore;

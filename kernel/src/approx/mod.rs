@@ -272,7 +272,7 @@ pub fn eval<A: Arith>(
         Function::GeluErf => gelu::gelu_erf(a, x, scratch),
         Function::Relu => {
             need(scratch.len(), x.len())?;
-            crate::select::relu(a, x, &mut scratch[..x.len()])
+            crate::protocols::select::relu(a, x, &mut scratch[..x.len()])
         }
         Function::Ltz => {
             need(scratch.len(), x.len())?;
@@ -284,7 +284,7 @@ pub fn eval<A: Arith>(
             need(scratch.len(), x.len())?;
             let t = &mut scratch[..x.len()];
             t.copy_from_slice(x);
-            crate::select::sign(a, t, x)
+            crate::protocols::select::sign(a, t, x)
         }
     }
 }

@@ -132,7 +132,7 @@ fn sigmoid_reciprocal<A: Arith>(
         x.copy_from_slice(p);
         a.add(x, q)
     } else {
-        crate::select::select(a, bits, q, p, x)
+        crate::protocols::select::select(a, bits, q, p, x)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Average and max pooling over NCHW planes.
+//! Average and max pooling over NCHW planes: the pooling layers of [`forward`](super::forward),
+//! written once against [`Arith`] like the layers' other building blocks.
 //!
 //! # Average pooling
 //! Method: a sum over each window (local), then one division by the public window area, as
@@ -6,15 +7,15 @@
 //! only (0 rounds with local truncation). Error: one truncation per output.
 //!
 //! # Max pooling
-//! Method: the window cells are gathered into rows and reduced by [`crate::maximum::max_rows`].
-//! Cost: `⌈log2 k²⌉` levels of 9 rounds. Error: none. Unlike CrypTen, which pads each party's
-//! share with −2^24 (so a padded cell is −512.0 for two parties), windows here never read
-//! outside the input (no padding), so no value is assumed to exceed a sentinel.
+//! Method: the window cells are gathered into rows and reduced by the secure maximum,
+//! [`max_rows`]. Cost: `⌈log2 k²⌉` levels of 9 rounds. Error: none. Unlike CrypTen, which pads
+//! each party's share with −2^24 (so a padded cell is −512.0 for two parties), windows here never
+//! read outside the input (no padding), so no value is assumed to exceed a sentinel.
 
 use crate::arith::Arith;
 use crate::error::{check_len, Error, Result};
 use crate::linalg::Pool2dShape;
-use crate::maximum::{max_rows, scratch_elems_max};
+use crate::protocols::maximum::{max_rows, scratch_elems_max};
 
 /// `out = avgpool(x)`.
 pub fn avg_pool2d<A: Arith>(
