@@ -58,7 +58,9 @@
 //! # Ok::<(), mpcdiff_kernel::Error>(())
 //! ```
 
-#![no_std]
+// `std` only for the unit tests (their collections, `format!` and files under the test
+// harness); the library itself is `no_std` and allocation-free.
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -79,6 +81,9 @@ pub mod seed;
 pub mod selfcheck;
 pub mod share;
 pub mod wire;
+
+#[cfg(test)]
+mod testing;
 
 pub use arith::{Arith, ArithKind, Fixed, Float, RingArith, Shared};
 pub use cost::Cost;

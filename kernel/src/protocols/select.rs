@@ -57,3 +57,70 @@ pub fn relu<A: Arith>(a: &mut A, x: &mut [A::Elem], bits: &mut [A::Elem]) -> Res
     gez(a, x, bits)?;
     a.mul_unscaled(x, bits)
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every comparison is exact on the whole ring, in `Fixed` and in `Shared` (both truncation
+    //! modes): `ltz`, `sign`, `gez`, `relu` (and its bits), and `select` on full-range values.
+
+    use crate::protocols::select;
+    use crate::testing::{any_ring, arena, int_in, open, ring_edges, rng, session, share_ring};
+    use crate::testing::{FP, MODES, SEEDS};
+    use crate::{Arith, Fixed, Shared};
+    use rand_core::RngCore;
+
+    #[test]
+    fn comparisons_are_exact_on_the_whole_ring() {
+        for seed in SEEDS {
+            for mode in MODES {
+                let mut r = rng(seed);
+                let mut xs = ring_edges();
+                xs.extend((0..150).map(|_| any_ring(&mut r)));
+                // Values next to zero, where a carry error would show first.
+                xs.extend((0..50).map(|_| int_in(&mut r, -3, 3)));
+                let n = xs.len();
+                let lt: Vec<i64> = xs.iter().map(|&v| i64::from(v < 0)).collect();
+                let sg: Vec<i64> = xs.iter().map(|&v| if v < 0 { -1 } else { 1 }).collect();
+                let relu: Vec<i64> = xs.iter().map(|&v| v.max(0)).collect();
+
+                let mut fx = Fixed::new(FP);
+                let mut o = vec![0i64; n];
+                fx.ltz(&xs, &mut o).unwrap();
+                assert_eq!(o, lt, "seed {seed}: Fixed ltz");
+                select::sign(&mut fx, &xs, &mut o).unwrap();
+                assert_eq!(o, sg, "seed {seed}: Fixed sign");
+                let mut v = xs.clone();
+                select::relu(&mut fx, &mut v, &mut o).unwrap();
+                assert_eq!(v, relu, "seed {seed}: Fixed relu");
+
+                let mut ar = arena(Shared::scratch_words_elementwise(n));
+                let mut mpc = session(seed, mode, &mut ar);
+                let x = share_ring(&mut mpc, &xs);
+                let mut o = vec![[0i64; 2]; n];
+                mpc.ltz(&x, &mut o).unwrap();
+                assert_eq!(open(&mpc, &o), lt, "seed {seed} {mode:?}: ltz");
+                select::sign(&mut mpc, &x, &mut o).unwrap();
+                assert_eq!(open(&mpc, &o), sg, "seed {seed} {mode:?}: sign");
+                select::gez(&mut mpc, &x, &mut o).unwrap();
+                let ge: Vec<i64> = lt.iter().map(|b| 1 - b).collect();
+                assert_eq!(open(&mpc, &o), ge, "seed {seed} {mode:?}: gez");
+                let mut v = x.clone();
+                select::relu(&mut mpc, &mut v, &mut o).unwrap();
+                assert_eq!(open(&mpc, &v), relu, "seed {seed} {mode:?}: relu");
+                assert_eq!(open(&mpc, &o), ge, "seed {seed} {mode:?}: relu bits");
+
+                // select with random bits picks exactly, on full-range values.
+                let ys: Vec<i64> = (0..n).map(|_| any_ring(&mut r)).collect();
+                let cs: Vec<i64> = (0..n).map(|_| (r.next_u64() & 1) as i64).collect();
+                let y = share_ring(&mut mpc, &ys);
+                let c = share_ring(&mut mpc, &cs);
+                let mut out = vec![[0i64; 2]; n];
+                select::select(&mut mpc, &c, &x, &y, &mut out).unwrap();
+                let want: Vec<i64> = (0..n)
+                    .map(|i| if cs[i] == 1 { xs[i] } else { ys[i] })
+                    .collect();
+                assert_eq!(open(&mpc, &out), want, "seed {seed} {mode:?}: select");
+            }
+        }
+    }
+}
