@@ -15,8 +15,10 @@
 //!   element slices ([`maximum::scratch_elems_max`] sizes the maximum's); the operations they
 //!   call use the session's arena.
 //!
-//! Every protocol's doc lists `# Cost` and `# Error`; `tests/tests/ledger.rs` checks that the
-//! ledger records exactly the documented cost.
+//! Every protocol's doc lists `# Cost` and `# Error`. The ledger's tests (`cost/tests.rs`) check
+//! that the ledger records exactly the documented cost; the error laws are checked by the tests
+//! of [`truncation`], [`select`] (every comparison), [`maximum`] and
+//! [`arith`](crate::arith) (the products, against [`Fixed`](crate::arith::Fixed)).
 
 pub mod beaver;
 pub mod comparison;
