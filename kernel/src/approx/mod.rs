@@ -11,8 +11,8 @@
 //! [`crate::Shared::scratch_words_elementwise`]`(4·n)` words.
 //!
 //! # Error budgets (f = 16, `crypten` profile unless a level is given)
-//! Largest error of each stage over the range; enforced by `tests/tests/approx_budget.rs`
-//! (budgets there are these figures with a margin). "rel" rows are relative to |f(x)|;
+//! Largest error of each stage over the range; enforced by this module's tests
+//! (`approx/tests.rs`; budgets there are these figures with a margin). "rel" rows are relative to |f(x)|;
 //! shared − fixed is in ring units (2^−16) over 3 MPC seeds.
 //!
 //! | function | level (exp/NR) | range | float − exact | fixed − float | shared − fixed |
@@ -288,3 +288,6 @@ pub fn eval<A: Arith>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -19,3 +19,6 @@ pub mod plan;
 pub mod recorder;
 pub mod repair;
 pub mod voting;
+
+#[cfg(test)]
+mod tests;

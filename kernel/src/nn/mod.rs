@@ -11,3 +11,6 @@ pub mod model;
 pub mod pooling;
 pub mod safetensors;
 pub mod spec;
+
+#[cfg(test)]
+mod tests;
