@@ -214,3 +214,173 @@ fn ink_extent(boxed: &[f32; BOX * BOX]) -> ((usize, usize), (usize, usize)) {
     }
     ((c0, c1), (r0, r1))
 }
+
+#[cfg(test)]
+mod tests {
+    //! `mnist_center` on hand-made drawings: exact results where the arithmetic is exact, ink
+    //! conserved by the area averaging, and every error case.
+
+    // The expected ink, (20 / side)², is computed on the host and compared with a tolerance, so
+    // std's f64 math is fine here.
+    #![allow(clippy::disallowed_methods)]
+
+    use crate::digits::framing;
+    use crate::digits::measure::{bbox, centre_of_mass, ink};
+    use crate::digits::{PIXELS, SIDE};
+    use crate::Error;
+
+    /// The seed of every test here (a failing test names the index too).
+    const SEED: u64 = 0x5EED_D161;
+
+    /// A 40×20 filled rectangle off-centre in a 100×60 canvas becomes an exact 20×10 block of ones
+    /// (scale 1/2, every output pixel averages four full source pixels), with its centre of mass,
+    /// (9.5, 4.5) in the box, moved by whole pixels to (13.5, 13.5): columns 4–23, rows 9–18.
+    #[test]
+    fn mnist_center_of_an_off_centre_rectangle() {
+        let (w, h) = (100, 60);
+        let mut src = vec![0.0f32; w * h];
+        for y in 5..25 {
+            for x in 10..50 {
+                src[y * w + x] = 1.0;
+            }
+        }
+        let mut out = [0.5f32; PIXELS];
+        framing::mnist_center(&src, w, h, &mut out).unwrap();
+        for row in 0..SIDE {
+            for col in 0..SIDE {
+                let inside = (4..24).contains(&col) && (9..19).contains(&row);
+                let expected = if inside { 1.0 } else { 0.0 };
+                assert_eq!(out[row * SIDE + col], expected, "row {row} col {col}");
+            }
+        }
+        assert_eq!(bbox(&out), (4, 23, 9, 18));
+        let (x, y) = centre_of_mass(&out);
+        assert!(
+            (x - 13.5).abs() < 1e-9 && (y - 13.5).abs() < 1e-9,
+            "({x}, {y})"
+        );
+    }
+
+    /// The larger side always becomes 20 px, whatever the drawing's size, and a stroke thinner than
+    /// an output pixel comes out proportionally faint: a 1-px line 50 px tall (scale 0.4) is one
+    /// column of 0.4.
+    #[test]
+    fn mnist_center_scales_the_larger_side_to_20() {
+        let (w, h) = (30, 80);
+        let mut src = vec![0.0f32; w * h];
+        for y in 20..70 {
+            src[y * w + 7] = 1.0;
+        }
+        let mut out = [0.0f32; PIXELS];
+        framing::mnist_center(&src, w, h, &mut out).unwrap();
+        let (c0, c1, r0, r1) = bbox(&out);
+        assert_eq!((c1 - c0 + 1, r1 - r0 + 1), (1, 20));
+        for row in r0..=r1 {
+            assert!((out[row * SIDE + c0] - 0.4).abs() < 1e-6);
+        }
+        // A 3×2 blob is scaled up (× 20/3): area averaging of an upscale is a nearest-neighbour
+        // block picture, 20 × 13.3 px.
+        let mut small = vec![0.0f32; 4 * 4];
+        for y in 1..3 {
+            for x in 0..3 {
+                small[y * 4 + x] = 1.0;
+            }
+        }
+        framing::mnist_center(&small, 4, 4, &mut out).unwrap();
+        let (c0, c1, r0, r1) = bbox(&out);
+        assert_eq!((c1 - c0 + 1, r1 - r0 + 1), (20, 14));
+    }
+
+    /// Area averaging conserves ink: the output's sum is the source's sum times (20 / side)², for
+    /// random grey drawings (seeded) of random sizes. Also: values clamp to [0, 1] first, and the
+    /// result never leaves [0, 1].
+    #[test]
+    fn mnist_center_conserves_ink() {
+        let mut rng = crate::testing::rng(SEED);
+        for case in 0..50 {
+            let w = crate::testing::usize_in(&mut rng, 5, 120);
+            let h = crate::testing::usize_in(&mut rng, 5, 120);
+            let mut src = vec![0.0f32; w * h];
+            // Random grey values (half of them zero) in a random lower-right part of the canvas.
+            let x0 = crate::testing::usize_in(&mut rng, 0, w / 2);
+            let y0 = crate::testing::usize_in(&mut rng, 0, h / 2);
+            for y in y0..h {
+                for x in x0..w {
+                    let u = crate::seed::unit_f64(&mut rng) as f32;
+                    src[y * w + x] = if u < 0.5 { 0.0 } else { 2.0 * u - 1.0 };
+                }
+            }
+            src[y0 * w + x0] = 1.0;
+            let (mut bx0, mut bx1, mut by0, mut by1) = (usize::MAX, 0, usize::MAX, 0);
+            for (i, &v) in src.iter().enumerate() {
+                if v > 0.0 {
+                    bx0 = bx0.min(i % w);
+                    bx1 = bx1.max(i % w);
+                    by0 = by0.min(i / w);
+                    by1 = by1.max(i / w);
+                }
+            }
+            let side = (bx1 - bx0 + 1).max(by1 - by0 + 1) as f64;
+            let mut out = [0.0f32; PIXELS];
+            framing::mnist_center(&src, w, h, &mut out).unwrap();
+            let expected = src.iter().map(|&v| f64::from(v)).sum::<f64>() * (20.0 / side).powi(2);
+            let got = ink(&out);
+            assert!(
+                (got - expected).abs() <= 1e-5 * expected,
+                "case {case} ({w}×{h}): ink {got} vs {expected}"
+            );
+            assert!(out.iter().all(|v| (0.0..=1.0).contains(v)), "case {case}");
+        }
+    }
+
+    #[test]
+    fn mnist_center_errors() {
+        let mut out = [0.0f32; PIXELS];
+        // Empty (all zero, or only negative values): no ink.
+        let empty = vec![0.0f32; 100 * 60];
+        assert!(matches!(
+            framing::mnist_center(&empty, 100, 60, &mut out),
+            Err(Error::Malformed { .. })
+        ));
+        let negative = vec![-1.0f32; 12];
+        assert!(matches!(
+            framing::mnist_center(&negative, 4, 3, &mut out),
+            Err(Error::Malformed { .. })
+        ));
+        // Buffer sizes that disagree with the shape.
+        assert_eq!(
+            framing::mnist_center(&empty, 100, 61, &mut out),
+            Err(Error::ShapeMismatch {
+                expected: 6100,
+                got: 6000
+            })
+        );
+        assert_eq!(
+            framing::mnist_center(&empty[..10], 100, 60, &mut out),
+            Err(Error::ShapeMismatch {
+                expected: 6000,
+                got: 10
+            })
+        );
+        assert!(matches!(
+            framing::mnist_center(&[], 0, 5, &mut out),
+            Err(Error::InvalidShape { .. })
+        ));
+        assert!(matches!(
+            framing::mnist_center(&[1.0], usize::MAX, 2, &mut out),
+            Err(Error::InvalidShape { .. })
+        ));
+        // Non-finite values, by position.
+        let mut nan = vec![0.5f32; 20];
+        nan[13] = f32::NAN;
+        assert_eq!(
+            framing::mnist_center(&nan, 5, 4, &mut out),
+            Err(Error::NonFinite { index: 13 })
+        );
+        nan[13] = f32::INFINITY;
+        assert_eq!(
+            framing::mnist_center(&nan, 5, 4, &mut out),
+            Err(Error::NonFinite { index: 13 })
+        );
+    }
+}

@@ -39,3 +39,42 @@ fn clamp01(v: f64) -> f64 {
         0.0
     }
 }
+
+/// Measurements of an image for the tests of both halves, in pixel-index coordinates: pixel
+/// (row, col) has its centre at (col, row).
+#[cfg(test)]
+mod measure {
+    use super::SIDE;
+
+    /// Centre of mass `(x, y)` = `(Σ v·col / Σ v, Σ v·row / Σ v)`.
+    pub(super) fn centre_of_mass(img: &[f32]) -> (f64, f64) {
+        let (mut m, mut mx, mut my) = (0.0f64, 0.0f64, 0.0f64);
+        for (i, &v) in img.iter().enumerate() {
+            let v = f64::from(v);
+            m += v;
+            mx += v * (i % SIDE) as f64;
+            my += v * (i / SIDE) as f64;
+        }
+        (mx / m, my / m)
+    }
+
+    /// Bounding box of the pixels > 0: (first col, last col, first row, last row).
+    pub(super) fn bbox(img: &[f32]) -> (usize, usize, usize, usize) {
+        let (mut c0, mut c1, mut r0, mut r1) = (usize::MAX, 0, usize::MAX, 0);
+        for (i, &v) in img.iter().enumerate() {
+            if v > 0.0 {
+                let (c, r) = (i % SIDE, i / SIDE);
+                c0 = c0.min(c);
+                c1 = c1.max(c);
+                r0 = r0.min(r);
+                r1 = r1.max(r);
+            }
+        }
+        assert!(c0 != usize::MAX, "empty image");
+        (c0, c1, r0, r1)
+    }
+
+    pub(super) fn ink(img: &[f32]) -> f64 {
+        img.iter().map(|&v| f64::from(v)).sum()
+    }
+}

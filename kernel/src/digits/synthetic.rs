@@ -364,10 +364,149 @@ fn push(pts: &mut [Pt; MAX_POINTS], n: &mut usize, (x, y): P, starts: bool) {
 
 #[cfg(test)]
 mod tests {
-    //! Internal invariants; the behavioural tests (determinism, MNIST statistics, the
-    //! nearest-class-mean check) are in `tests/tests/digits.rs`.
+    //! Determinism (a digit is a function of seed and index alone), the label draw, MNIST's
+    //! geometry, and internal invariants of the generator. The comparisons with the real MNIST
+    //! files (ink mass per class, a nearest-class-mean classifier) are in
+    //! `tests/tests/digits.rs`, which reads them.
 
     use super::*;
+    use crate::digits::framing::BOX;
+    use crate::digits::measure::{bbox, centre_of_mass};
+    use crate::digits::synthetic;
+    use crate::testing::within_sigma;
+
+    /// The seed of every test here (a failing test names the index too).
+    const SEED: u64 = 0x5EED_D161;
+
+    type Image = [f32; PIXELS];
+
+    fn sample(seed: u64, index: u64) -> (u8, Image) {
+        let mut img = [0.0f32; PIXELS];
+        let label = synthetic::sample(seed, index, &mut img)
+            .unwrap_or_else(|e| panic!("sample(seed {seed}, index {index}): {e}"));
+        (label, img)
+    }
+
+    fn bits(img: &Image) -> Vec<u32> {
+        img.iter().map(|v| v.to_bits()).collect()
+    }
+
+    #[test]
+    fn same_seed_and_index_give_identical_bits() {
+        for index in 0..40 {
+            let (la, a) = sample(SEED, index);
+            let (lb, b) = sample(SEED, index);
+            assert_eq!(la, lb, "index {index}");
+            assert_eq!(bits(&a), bits(&b), "index {index}");
+        }
+    }
+
+    /// Digit i is a function of (seed, i) alone: generated after 0..i, alone, or in reverse order,
+    /// it is the same image.
+    #[test]
+    fn index_does_not_depend_on_other_digits() {
+        let in_order: Vec<(u8, Image)> = (0..30).map(|i| sample(SEED, i)).collect();
+        for i in (0..30u64).rev() {
+            let (label, img) = sample(SEED, i);
+            assert_eq!(label, in_order[i as usize].0, "index {i}");
+            assert_eq!(bits(&img), bits(&in_order[i as usize].1), "index {i}");
+        }
+        // A far index, first alone, then again after other digits.
+        let far = 1_000_003;
+        let (label, alone) = sample(SEED, far);
+        for i in 0..10 {
+            sample(SEED, i);
+        }
+        let (label_after, after) = sample(SEED, far);
+        assert_eq!((label, bits(&alone)), (label_after, bits(&after)));
+    }
+
+    #[test]
+    fn different_seeds_and_indices_differ() {
+        for index in 0..20 {
+            let (_, a) = sample(SEED, index);
+            let (_, b) = sample(SEED + 1, index);
+            assert_ne!(
+                bits(&a),
+                bits(&b),
+                "seed {SEED} vs {}, index {index}",
+                SEED + 1
+            );
+            let (_, c) = sample(SEED, index + 1000);
+            assert_ne!(bits(&a), bits(&c), "index {index} vs {}", index + 1000);
+        }
+    }
+
+    /// `sample` draws its label from the digit's own stream, uniformly, and its image is `digit`'s
+    /// for that label.
+    #[test]
+    fn sample_is_digit_with_a_uniform_label() {
+        let n = 2000u64;
+        let mut counts = [0u64; 10];
+        for index in 0..n {
+            let (label, img) = sample(SEED, index);
+            counts[usize::from(label)] += 1;
+            if index < 100 {
+                let mut again = [0.0f32; PIXELS];
+                synthetic::digit(SEED, index, label, &mut again).unwrap();
+                assert_eq!(bits(&img), bits(&again), "index {index}");
+            }
+        }
+        let p = 0.1;
+        for (label, &c) in counts.iter().enumerate() {
+            let expected = n as f64 * p;
+            assert!(
+                within_sigma(c as f64, expected, n as f64 * p * (1.0 - p), 5.0),
+                "label {label}: {c} of {n} (seed {SEED})"
+            );
+        }
+    }
+
+    #[test]
+    fn digit_rejects_labels_above_nine() {
+        let mut img = [0.0f32; PIXELS];
+        for label in [10u8, 11, 255] {
+            assert!(matches!(
+                synthetic::digit(SEED, 0, label, &mut img),
+                Err(Error::OutOfRange { .. })
+            ));
+        }
+        for label in 0..10u8 {
+            synthetic::digit(SEED, 0, label, &mut img).unwrap();
+        }
+    }
+
+    /// Every digit is MNIST-shaped: intensities in [0, 1], the ink's bounding box fits the 20×20
+    /// box with its larger side 19–20 px (20 by construction; 19 would mean an edge pixel rounded to
+    /// zero), and the centre of mass is within half a pixel of MNIST's centre.
+    ///
+    /// Which centre: with pixel (row, col) centred at (col, row) ("pixel-index coordinates", what
+    /// `Σ v·col / Σ v` gives), the geometric centre of the 28×28 field is (13.5, 13.5). MNIST did
+    /// not put the mass there but within half a pixel of (14, 14), the centre of pixel (14, 14)
+    /// (`mnist_centre_of_mass_is_pixel_14` in `tests/tests/digits.rs` shows it on the real
+    /// files). Digits that a network trained on MNIST sees must sit where MNIST's sat, so the
+    /// target is (14, 14).
+    #[test]
+    fn digits_follow_mnist_geometry() {
+        for index in 0..500 {
+            let (label, img) = sample(SEED, index);
+            assert!(
+                img.iter().all(|v| (0.0..=1.0).contains(v)),
+                "index {index} (label {label}): value outside [0, 1]"
+            );
+            let (c0, c1, r0, r1) = bbox(&img);
+            let (w, h) = (c1 - c0 + 1, r1 - r0 + 1);
+            assert!(
+                w <= BOX && h <= BOX && (19..=20).contains(&w.max(h)),
+                "index {index} (label {label}): bounding box {w}×{h}"
+            );
+            let (x, y) = centre_of_mass(&img);
+            assert!(
+                (x - 14.0).abs() <= 0.5 && (y - 14.0).abs() <= 0.5,
+                "index {index} (label {label}): centre of mass ({x:.3}, {y:.3})"
+            );
+        }
+    }
 
     /// Every variant of every digit fits the canvas with its margin: the ink never touches the
     /// border, so nothing is clipped before `mnist_center`.
