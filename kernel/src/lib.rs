@@ -58,8 +58,8 @@
 //! # Ok::<(), mpcdiff_kernel::Error>(())
 //! ```
 
-// `std` only for the unit tests (their collections, `format!` and files under the test
-// harness); the library itself is `no_std` and allocation-free.
+// `std` only for the unit tests (their `Vec`s, `format!`, `Rc`s and the test harness); the
+// library itself is `no_std` and allocation-free.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
