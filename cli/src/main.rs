@@ -1,7 +1,12 @@
 //! `mpcdiff`: the command line of the MPC error simulator.
 //!
-//! A thin binary over `mpcdiff-kernel`: every algorithm lives in the kernel, and this crate
-//! parses arguments, checks them, runs the kernel and prints the results.
+//! A binary over `mpcdiff-kernel`: the simulation itself (the arithmetics, protocols,
+//! approximations and models, and the differential-testing campaign) lives in the kernel, which
+//! the browser runs too. This crate parses arguments, checks them, runs the kernel and prints
+//! the results, and adds what needs files, threads or an allocator: datasets ([`data`]),
+//! training ([`train`]), model import and export ([`import`], [`onnx`]), and the machinery the
+//! campaign commands share ([`engine`]: corpora, parallel evaluation, checkpoints, localization
+//! and repair search).
 //!
 //! # Structure
 //! Each subcommand is one module under [`cmd`], and runs in two stages (STYLE §8): its clap
@@ -26,7 +31,8 @@
 mod args;
 mod cmd;
 mod engine;
-// Used by `train`; parts (input ranges, category values) wait for the eval and fuzz commands.
+// All of it serves the commands except `mnist::load_raw` and `mnist::normalize_in_place`,
+// which only the module's own tests call.
 #[allow(dead_code)]
 mod data;
 mod error;

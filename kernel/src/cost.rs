@@ -84,3 +84,6 @@ macro_rules! fieldwise {
 }
 fieldwise!(Add, add, wrapping_add);
 fieldwise!(Sub, sub, wrapping_sub);
+
+#[cfg(test)]
+mod tests;

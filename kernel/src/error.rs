@@ -106,3 +106,6 @@ pub(crate) fn check_len(expected: usize, got: usize) -> Result<()> {
         Err(Error::ShapeMismatch { expected, got })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,8 +3,9 @@
 //! A deterministic simulation kernel for the numerical errors of secure multi-party
 //! computation (MPC) on neural networks. It is for people who need to know *where* an MPC
 //! model's outputs come from: exact fixed-point share arithmetic in Z_2^64, a seeded
-//! trusted dealer, the protocols CrypTen runs, and (in later modules) the approximations of
-//! sigmoid, exp, reciprocal… with tunable levels.
+//! trusted dealer, the protocols CrypTen runs, the approximations of sigmoid, exp,
+//! reciprocal… with tunable levels, the models built from them, and MPCDiff's search for the
+//! inputs on which a model's MPC deployment and its plaintext disagree.
 //!
 //! `#![no_std]`, no allocator, no `unsafe`: every buffer is a caller-provided slice, so the same
 //! code runs on x86-64, wasm32 and a Cortex-M.
@@ -27,6 +28,19 @@
 //! Every value that crosses between the parties goes through [`wire::Net::exchange`], where a
 //! [`Wire`] can observe or tamper with it.
 //!
+//! ## Layout
+//! * MPC foundations: the ring ([`ring`]), fixed-point encoding ([`fixed`]), additive shares
+//!   ([`share`]), seeded streams ([`seed`]), the trusted dealer ([`dealer`]), the channel
+//!   ([`wire`]) and its ledger ([`cost`]).
+//! * [`protocols`]: Beaver products, comparison, truncation, and the protocols composed from
+//!   them (oblivious selection, the secure maximum).
+//! * [`arith`]: the three arithmetics; [`linalg`]: shapes and plaintext linear algebra.
+//! * [`approx`]: the nonlinear approximations and their levels; [`nn`]: models, their layers
+//!   and deployments; [`difftest`]: MPCDiff's differential-testing engine.
+//! * [`digits`]: MNIST's framing of a drawing, and the seeded synthetic digits.
+//! * [`selfcheck`]: the cross-target determinism probe; [`digest`]: the digest it folds into;
+//!   [`error`]: the one error type.
+//!
 //! ```
 //! use mpcdiff_kernel::{Arith, FixedPoint, Shared};
 //!
@@ -44,7 +58,9 @@
 //! # Ok::<(), mpcdiff_kernel::Error>(())
 //! ```
 
-#![no_std]
+// `std` only for the unit tests (their `Vec`s, `format!`, `Rc`s and the test harness); the
+// library itself is `no_std` and allocation-free.
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -58,16 +74,16 @@ pub mod digits;
 pub mod error;
 pub mod fixed;
 pub mod linalg;
-pub mod maximum;
 pub mod nn;
-pub mod pooling;
 pub mod protocols;
 pub mod ring;
 pub mod seed;
-pub mod select;
 pub mod selfcheck;
 pub mod share;
 pub mod wire;
+
+#[cfg(test)]
+mod testing;
 
 pub use arith::{Arith, ArithKind, Fixed, Float, RingArith, Shared};
 pub use cost::Cost;

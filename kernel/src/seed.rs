@@ -109,3 +109,117 @@ pub fn normal(rng: &mut impl RngCore) -> f64 {
     let u2 = unit_f64(rng);
     libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(core::f64::consts::TAU * u2)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The derivation is the documented recipe, recomputed from `rand_xoshiro`'s primitives and the
+    //! published SplitMix64; the stream numbers are the contract's; the shared arithmetic masks its
+    //! inputs with the PRZS stream.
+
+    use crate::seed::{self, splitmix64, StreamId};
+    use crate::testing::{arena, share_ring, FP};
+    use crate::Shared;
+    use rand_core::{RngCore, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// SplitMix64's output function as published (Steele, Lea, Flood 2014; Vigna's
+    /// `splitmix64.c`), written out independently of the kernel.
+    fn splitmix64_reference(x: u64) -> u64 {
+        let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    const ALL_STREAMS: [(StreamId, u32); 9] = [
+        (StreamId::Dealer, 0),
+        (StreamId::Przs, 1),
+        (StreamId::Party0, 2),
+        (StreamId::Party1, 3),
+        (StreamId::Mutation, 4),
+        (StreamId::DataOrder, 5),
+        (StreamId::WeightInit, 6),
+        (StreamId::Synthetic, 7),
+        (StreamId::Schedule, 8),
+    ];
+
+    /// The named stream recomputed from rand_xoshiro primitives: `seed_from_u64`, then
+    /// `long_jump()` (number + 1) times.
+    fn stream_reference(seed: u64, number: u32) -> Xoshiro256PlusPlus {
+        let mut g = Xoshiro256PlusPlus::seed_from_u64(seed);
+        for _ in 0..=number {
+            g.long_jump();
+        }
+        g
+    }
+
+    #[test]
+    fn seed_derivation_is_the_documented_recipe() {
+        for seed in [0u64, 1, 42, 0x5EED, u64::MAX] {
+            let mut firsts = Vec::new();
+            for (id, number) in ALL_STREAMS {
+                // The stream numbers are part of the documented, value-breaking contract.
+                assert_eq!(id.number(), number, "{id:?}: stream number");
+                let mut want = stream_reference(seed, number);
+                let mut got = seed::stream(seed, id);
+                for j in 0..16 {
+                    assert_eq!(
+                        got.next_u64(),
+                        want.next_u64(),
+                        "seed {seed} {id:?}: draw {j} differs from seed_from_u64 + {} long jumps",
+                        number + 1
+                    );
+                }
+                firsts.push(seed::stream(seed, id).next_u64());
+
+                // Sub-streams: key = first draw of the named stream, then
+                // seed_from_u64(key ^ splitmix64(index)).
+                let key = stream_reference(seed, number).next_u64();
+                for index in [0u64, 1, 2, 1000, u64::MAX] {
+                    let mut want =
+                        Xoshiro256PlusPlus::seed_from_u64(key ^ splitmix64_reference(index));
+                    let mut got = seed::substream(seed, id, index);
+                    for j in 0..8 {
+                        assert_eq!(
+                            got.next_u64(),
+                            want.next_u64(),
+                            "seed {seed} {id:?} sub-stream {index}: draw {j}"
+                        );
+                    }
+                }
+            }
+            firsts.sort_unstable();
+            firsts.dedup();
+            assert_eq!(
+                firsts.len(),
+                ALL_STREAMS.len(),
+                "seed {seed}: two streams coincide"
+            );
+            // Distinct indices give distinct sub-streams.
+            let mut subs: Vec<u64> = (0..200u64)
+                .map(|i| seed::substream(seed, StreamId::Mutation, i).next_u64())
+                .collect();
+            subs.sort_unstable();
+            subs.dedup();
+            assert_eq!(subs.len(), 200, "seed {seed}: sub-streams coincide");
+        }
+        for x in [0u64, 1, 2, 0x9e37_79b9_7f4a_7c15, u64::MAX, 1 << 63] {
+            assert_eq!(splitmix64(x), splitmix64_reference(x), "splitmix64({x})");
+        }
+        // The shared arithmetic draws its input masks from the PRZS stream of its seed: party 0's
+        // share of the i-th input is the i-th draw.
+        let seed = 77;
+        let mut ar = arena(0);
+        let mut mpc = Shared::new(FP, seed, &mut ar);
+        let raws = [5i64, -7, 0, i64::MIN];
+        let sh = share_ring(&mut mpc, &raws);
+        let mut przs = stream_reference(seed, 1);
+        for (i, s) in sh.iter().enumerate() {
+            assert_eq!(
+                s[0],
+                przs.next_u64() as i64,
+                "input mask {i} is not the PRZS draw"
+            );
+        }
+    }
+}

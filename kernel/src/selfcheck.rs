@@ -48,13 +48,13 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::fixed::FixedPoint;
 use crate::linalg::{Conv2dShape, MatShape, Pool2dShape};
-use crate::maximum::{max_rows, scratch_elems_max};
-use crate::pooling::{avg_pool2d, max_pool2d};
+use crate::nn::pooling::{avg_pool2d, max_pool2d};
 use crate::protocols::beaver::scratch_words_bilinear;
 use crate::protocols::comparison::scratch_words_ltz;
+use crate::protocols::maximum::{max_rows, scratch_elems_max};
+use crate::protocols::select::{relu, select};
 use crate::protocols::truncation::{scratch_words_truncate, TruncMode};
 use crate::seed::{self, StreamId, Xoshiro256PlusPlus};
-use crate::select::{relu, select};
 use crate::share::Share;
 
 /// Words of arena [`determinism_digest`] needs (8 KiB).

@@ -136,3 +136,6 @@ impl Default for Net<'_> {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests;

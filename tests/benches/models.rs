@@ -14,16 +14,17 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mpcdiff_kernel::approx::profile;
+use mpcdiff_kernel::digits::synthetic;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan};
 use mpcdiff_kernel::nn::model::Model;
-use mpcdiff_kernel::{digits, Arith, FixedPoint, Float, Shared};
+use mpcdiff_kernel::{Arith, FixedPoint, Float, Shared};
 
 fn inputs(batch: usize) -> Vec<f64> {
     let mut x = Vec::with_capacity(batch * 784);
     let mut img = [0.0f32; 784];
     for i in 0..batch {
-        digits::sample(7, i as u64, &mut img).unwrap();
+        synthetic::sample(7, i as u64, &mut img).unwrap();
         x.extend(img.iter().map(|&p| (f64::from(p) - 0.1307) / 0.3081));
     }
     x

@@ -1,5 +1,7 @@
-//! Cross-crate test support for mpcdiff: the CrypTen reference-vector loader and small seeded
-//! helpers. The tests themselves live in `tests/tests/*.rs`.
+//! Cross-crate test support for mpcdiff: the CrypTen reference-vector loader, the MNIST files of
+//! the shared material, and a binomial bound. The tests themselves live in `tests/tests/*.rs`:
+//! the ones that need recorded reference files, the shared data, the committed models or the wasm
+//! build. The kernel's unit and property tests sit beside its code (`#[cfg(test)]` modules).
 
 pub mod mnist;
 pub mod reference;

@@ -7,7 +7,8 @@
 //! numbers are read from the reference files; none is written here.
 
 use mpcdiff_kernel::arith::RingArith;
-use mpcdiff_kernel::{select, Arith, Cost, Fixed, FixedPoint, MatShape, Shared, TruncMode};
+use mpcdiff_kernel::protocols::select;
+use mpcdiff_kernel::{Arith, Cost, Fixed, FixedPoint, MatShape, Shared, TruncMode};
 use mpcdiff_tests::reference::{Case, Reference};
 
 /// MPC seeds for the two-party comparisons (8 ≥ the 5 the reference has 3 runs of).

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use mpcdiff_kernel::approx::profile;
-use mpcdiff_kernel::digits;
+use mpcdiff_kernel::digits::synthetic;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{self, Config, ExactPlan};
 use mpcdiff_kernel::nn::model::Model;
@@ -45,7 +45,7 @@ fn trained_lenets_read_synthetic_digits() {
     let mut labels = Vec::with_capacity(n);
     let mut img = [0.0f32; 784];
     for i in 0..n {
-        labels.push(digits::sample(2026, i as u64, &mut img).unwrap() as usize);
+        labels.push(synthetic::sample(2026, i as u64, &mut img).unwrap() as usize);
         for (o, &p) in x[i * 784..(i + 1) * 784].iter_mut().zip(img.iter()) {
             *o = (f64::from(p) - 0.1307) / 0.3081;
         }

@@ -307,7 +307,7 @@ impl Session {
         st.check = (0..check as u64)
             .map(|i| {
                 let mut px = [0.0f32; digits::PIXELS];
-                let label = digits::sample(CHECK_SEED, i, &mut px)?;
+                let label = digits::synthetic::sample(CHECK_SEED, i, &mut px)?;
                 Ok((
                     usize::from(label),
                     px.iter().map(|&u| models::normalize(u)).collect(),

@@ -767,18 +767,18 @@ impl Session {
 }
 
 /// MNIST-style rasterisation of a drawing: `w × h` intensities (row-major, 0 = background,
-/// 1 = ink) through the kernel's [`digits::mnist_center`] into 28 × 28.
+/// 1 = ink) through the kernel's [`digits::framing::mnist_center`] into 28 × 28.
 pub fn rasterize(drawing: &[f32], w: usize, h: usize) -> Result<Vec<f32>, Failure> {
     let mut out = [0.0f32; digits::PIXELS];
-    digits::mnist_center(drawing, w, h, &mut out)?;
+    digits::framing::mnist_center(drawing, w, h, &mut out)?;
     Ok(out.to_vec())
 }
 
-/// Synthetic digit `index` of `seed` (kernel [`digits::sample`]): its label and its 28 × 28
-/// intensities.
+/// Synthetic digit `index` of `seed` (kernel [`digits::synthetic::sample`]): its label and its
+/// 28 × 28 intensities.
 pub fn synthetic_digit(seed: u64, index: u64) -> Result<(u8, Vec<f32>), Failure> {
     let mut out = [0.0f32; digits::PIXELS];
-    let label = digits::sample(seed, index, &mut out)?;
+    let label = digits::synthetic::sample(seed, index, &mut out)?;
     Ok((label, out.to_vec()))
 }
 

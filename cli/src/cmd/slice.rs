@@ -124,7 +124,7 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
                 .into());
             }
             let mut img = [0.0f32; digits::PIXELS];
-            digits::sample(a.synthetic_seed, a.digit, &mut img)
+            digits::synthetic::sample(a.synthetic_seed, a.digit, &mut img)
                 .map_err(|e| usage!("--digit {}: {e}", a.digit))?;
             let raw = img.iter().map(|&u| f64::from(u)).collect();
             (

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use mpcdiff_kernel::difftest::mutation::{Domain, Feature};
-use mpcdiff_kernel::digits;
+use mpcdiff_kernel::digits::{self, synthetic};
 use serde::Deserialize;
 
 use super::target::Setup;
@@ -129,7 +129,7 @@ impl Corpus {
         let mut labels = Vec::with_capacity(n);
         let mut img = [0.0f32; digits::PIXELS];
         for i in 0..n {
-            labels.push(u16::from(digits::sample(seed, i as u64, &mut img)?));
+            labels.push(u16::from(synthetic::sample(seed, i as u64, &mut img)?));
             inputs.extend(img.iter().map(|&p| f64::from(mnist::normalize(p))));
         }
         Ok(Corpus {

@@ -7,15 +7,15 @@
 
 use std::path::{Path, PathBuf};
 
-use mpcdiff_kernel::digits;
+use mpcdiff_kernel::digits::{synthetic, PIXELS};
 use serde_json::Value;
 
 use crate::support::{json_ok, mpcdiff, usage_error, workdir};
 
 /// Writes synthetic digit `index` of seed 7 (intensities in [0, 1]) into `dir`.
 fn digit_file(dir: &Path, index: u64) -> (u8, PathBuf) {
-    let mut img = [0.0f32; digits::PIXELS];
-    let label = digits::sample(7, index, &mut img).unwrap();
+    let mut img = [0.0f32; PIXELS];
+    let label = synthetic::sample(7, index, &mut img).unwrap();
     let text: Vec<String> = img.iter().map(|v| v.to_string()).collect();
     let path = dir.join(format!("digit{index}.txt"));
     std::fs::write(&path, text.join("\n")).unwrap();

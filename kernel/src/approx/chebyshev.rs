@@ -108,7 +108,7 @@ pub fn hardtanh<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem])
     a.add_const(&mut both[..n], 1.0)?;
     both[n..].copy_from_slice(x);
     a.add_const(&mut both[n..], -1.0)?;
-    crate::select::relu(a, both, bits)?;
+    crate::protocols::select::relu(a, both, bits)?;
     x.copy_from_slice(&both[..n]);
     a.sub(x, &both[n..])?;
     a.add_const(x, -1.0)

@@ -11,8 +11,8 @@
 //! [`crate::Shared::scratch_words_elementwise`]`(4·n)` words.
 //!
 //! # Error budgets (f = 16, `crypten` profile unless a level is given)
-//! Largest error of each stage over the range; enforced by `tests/tests/approx_budget.rs`
-//! (budgets there are these figures with a margin). "rel" rows are relative to |f(x)|;
+//! Largest error of each stage over the range; enforced by this module's tests
+//! (`approx/tests.rs`; budgets there are these figures with a margin). "rel" rows are relative to |f(x)|;
 //! shared − fixed is in ring units (2^−16) over 3 MPC seeds.
 //!
 //! | function | level (exp/NR) | range | float − exact | fixed − float | shared − fixed |
@@ -272,7 +272,7 @@ pub fn eval<A: Arith>(
         Function::GeluErf => gelu::gelu_erf(a, x, scratch),
         Function::Relu => {
             need(scratch.len(), x.len())?;
-            crate::select::relu(a, x, &mut scratch[..x.len()])
+            crate::protocols::select::relu(a, x, &mut scratch[..x.len()])
         }
         Function::Ltz => {
             need(scratch.len(), x.len())?;
@@ -284,7 +284,10 @@ pub fn eval<A: Arith>(
             need(scratch.len(), x.len())?;
             let t = &mut scratch[..x.len()];
             t.copy_from_slice(x);
-            crate::select::sign(a, t, x)
+            crate::protocols::select::sign(a, t, x)
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

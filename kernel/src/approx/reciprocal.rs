@@ -69,7 +69,7 @@ pub fn reciprocal<A: Arith>(
     let sgn = take(&mut s, n)?;
     let pos = take(&mut s, n)?;
     let y = take(&mut s, n)?;
-    crate::select::sign(a, x, sgn)?;
+    crate::protocols::select::sign(a, x, sgn)?;
     pos.copy_from_slice(x);
     a.mul_unscaled(pos, sgn)?;
     reciprocal_pos(a, pos, y, p.init, levels, s)?;

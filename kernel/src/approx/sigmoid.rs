@@ -132,7 +132,7 @@ fn sigmoid_reciprocal<A: Arith>(
         x.copy_from_slice(p);
         a.add(x, q)
     } else {
-        crate::select::select(a, bits, q, p, x)
+        crate::protocols::select::select(a, bits, q, p, x)
     }
 }
 
@@ -164,4 +164,25 @@ fn tanh_chebyshev<A: Arith>(
 /// The level for the profile's sigmoid (uniform), for callers that have no per-neuron plan.
 pub const fn uniform(level: Level) -> Levels<'static> {
     Levels::Uniform(level)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The coefficients of CrypTen's Chebyshev tanh, as CrypTen encodes them. (The comparisons
+    //! with recorded CrypTen outputs are in `tests/tests/approx_reference.rs`.)
+
+    use crate::approx;
+
+    #[test]
+    fn chebyshev_coefficients_encode_as_crypten_reports() {
+        // Research notes §4.5: CrypTen's 32-term tanh coefficients encode (f = 16) to
+        // [53193, −3555, 296, −25, 2, 0, …, 0].
+        let mut c = [0.0; 16];
+        approx::sigmoid::chebyshev_tanh_coeffs(32, &mut c).unwrap();
+        let fp = crate::FixedPoint::new(16).unwrap();
+        let enc: Vec<i64> = c.iter().map(|&v| fp.encode(v).unwrap()).collect();
+        let mut want = vec![53193, -3555, 296, -25, 2];
+        want.resize(16, 0);
+        assert_eq!(enc, want);
+    }
 }

@@ -1,9 +1,9 @@
 //! Softmax over the rows of a matrix.
 //!
 //! # Method
-//! `m = max(row)` (exact, [`crate::maximum::max_rows`]), `e = exp(x − m)`, `s = Σ e` (≥ 1),
-//! `softmax = e · (1/s)` with the profile's positive reciprocal (CrypTen: Newton 10 from
-//! `3·exp(1 − 2s) + 0.003`). A row of one element is 1.
+//! `m = max(row)` (exact, [`max_rows`]), `e = exp(x − m)`, `s = Σ e` (≥ 1), `softmax = e · (1/s)`
+//! with the profile's positive reciprocal (CrypTen: Newton 10 from `3·exp(1 − 2s) + 0.003`). A
+//! row of one element is 1.
 //!
 //! # Cost
 //! max: ⌈log2 cols⌉·9 rounds; exp: `exp_iters`; reciprocal: 8 + 20; one product.
@@ -20,7 +20,7 @@ use super::levels::{take, Level, Levels};
 use super::profile::Profile;
 use crate::arith::Arith;
 use crate::error::{check_len, Error, Result};
-use crate::maximum::{max_rows, scratch_elems_max};
+use crate::protocols::maximum::{max_rows, scratch_elems_max};
 
 /// Scratch elements [`softmax`] needs for a `rows × cols` input.
 pub const fn scratch_elems(rows: usize, cols: usize) -> usize {

@@ -21,7 +21,8 @@
 //! # Laws
 //! For every implementation: `reveal(input(x))` returns `x` up to encoding; `add`, `sub`,
 //! `neg`, `mul_int` and `add_int` are exact (local, free); `ltz` is exact; `mul_unscaled` by a
-//! 0/1 bit is exact. `tests/tests/algebra.rs` checks these laws over seeded inputs.
+//! 0/1 bit is exact. The tests beside this module (`arith/tests.rs`) check these laws over
+//! seeded inputs.
 
 mod fixed;
 mod float;
@@ -256,3 +257,6 @@ pub(crate) fn check_finite(x: &[f64]) -> Result<()> {
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,7 +29,7 @@ pub const DATA_OWNER: usize = 1;
 /// # Arena
 /// Interactive operations need scratch words. [`Shared::scratch_words_elementwise`] is enough
 /// for `mul`, `mul_unscaled`, `square`, truncation, `reveal` and `ltz` on `n` elements (and for
-/// [`crate::maximum::max_rows`] given the number of pairs of its first level), and
+/// [`crate::protocols::maximum::max_rows`] given the number of pairs of its first level), and
 /// [`Shared::scratch_words_matmul`] / [`Shared::scratch_words_conv2d`] for the products, in
 /// either truncation mode. Too small an arena returns [`Error::BufferTooSmall`] before
 /// anything is drawn or written; its `needed` is the exact need of the failing call, which can

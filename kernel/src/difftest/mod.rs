@@ -23,3 +23,6 @@ pub mod recorder;
 pub mod repair;
 pub mod slice;
 pub mod voting;
+
+#[cfg(test)]
+mod tests;

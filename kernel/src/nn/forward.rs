@@ -17,12 +17,14 @@
 
 use super::deploy::{BatchNormRun, Deployment};
 use super::model::{Model, Slot};
+use super::pooling::{avg_pool2d, max_pool2d};
 use super::spec::{Activation, Kind, Shape, Spec};
 use crate::approx::profile::{GeluImpl, Profile};
 use crate::approx::{self, Function, Level, Levels};
 use crate::arith::Arith;
 use crate::error::{check_len, Error, Result};
 use crate::linalg::{MatShape, Pool2dShape};
+use crate::protocols::maximum::scratch_elems_max;
 
 /// How a nonlinear layer (an activation, or the inverse square root of a batch norm evaluated
 /// under MPC, [`BatchNormRun::Mpc`]) runs.
@@ -108,7 +110,7 @@ pub fn arena_elems(m: &Model<'_>, batch: usize) -> usize {
     let n = batch * widest(m);
     // Two activation buffers, then the larger of: the approximations' scratch, the pooling
     // scratch, batch norm's broadcast buffers, the oracle's f64 round trip (done in chunks).
-    let pool = 2 * n + crate::maximum::scratch_elems_max(n, 4);
+    let pool = 2 * n + scratch_elems_max(n, 4);
     4 * n + approx::scratch_elems(n).max(pool) + 64
 }
 
@@ -263,9 +265,9 @@ pub fn forward<A: Arith>(
                     stride,
                 };
                 if matches!(layer.kind, Kind::AvgPool { .. }) {
-                    crate::pooling::avg_pool2d(a, &cur[..len], &mut nxt[..out_len], &p)?;
+                    avg_pool2d(a, &cur[..len], &mut nxt[..out_len], &p)?;
                 } else {
-                    crate::pooling::max_pool2d(a, &cur[..len], &mut nxt[..out_len], &p, scratch)?;
+                    max_pool2d(a, &cur[..len], &mut nxt[..out_len], &p, scratch)?;
                 }
                 core::mem::swap(&mut cur, &mut nxt);
             }

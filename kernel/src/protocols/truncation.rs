@@ -245,3 +245,209 @@ fn dealer_pow2_each(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The laws of both truncations, over many seeded values: dealer truncation never wraps in its
+    //! range and rounds up with the documented probability; share-local truncation rounds up with
+    //! probability frac(x/d), and wraps at rate |x|/2^64 with an error of exactly ∓2^64/d, each
+    //! wrap counted in the ledger.
+
+    // The binomial bounds take a variance's square root on the host; never compared across
+    // targets, so std's f64 math is fine here.
+    #![allow(clippy::disallowed_methods)]
+
+    use super::TruncMode;
+    use crate::testing::{
+        arena, floor_div, int_in, open, rng, session, share_ring, within_sigma, S,
+    };
+    use crate::{Arith, Shared};
+    use rand_core::RngCore;
+
+    /// Dealer truncation by 2^k: error `result − x/2^k ∈ (−1, 1]` and no wrap, for every
+    /// x ∈ [−2^62, 2^62), including both ends; the +1 happens with probability (x_low + 1)/2^k.
+    /// The same values under share-local truncation do wrap, so the absence of wraps is a property
+    /// of the protocol and not of the draws.
+    #[test]
+    fn dealer_truncation_never_wraps_in_its_range() {
+        let lo = -(1i64 << 62);
+        let hi = (1i64 << 62) - 1;
+        for seed in [3u64, 0xD1CE] {
+            let mut r = rng(seed);
+            let mut xs: Vec<i64> = vec![lo, hi, lo + 1, hi - 1, 0, 1, -1, 1 << 61, -(1 << 61)];
+            xs.extend((0..6000).map(|_| int_in(&mut r, lo, hi)));
+            xs.extend((0..1000).map(|_| int_in(&mut r, -(1 << 20), 1 << 20)));
+            let n = xs.len();
+            for k in [1u32, 16, 40, 62] {
+                let d = 1i128 << k;
+                let mut ar = arena(Shared::scratch_words_elementwise(n));
+                let mut mpc = session(seed, TruncMode::Dealer, &mut ar);
+                let mut x = share_ring(&mut mpc, &xs);
+                mpc.div_int(&mut x, 1u64 << k).unwrap();
+                let got = open(&mpc, &x);
+                let (mut ups, mut expect, mut var) = (0.0, 0.0, 0.0);
+                for i in 0..n {
+                    let xi = i128::from(xs[i]);
+                    let e = i128::from(got[i]) * d - xi; // error × d, exact
+                    assert!(
+                        -d < e && e <= d,
+                        "seed {seed} k {k} [{i}]: x = {xi}, result {} (error {e}/2^{k})",
+                        got[i]
+                    );
+                    if i128::from(got[i]) == floor_div(xi, d) + 1 {
+                        ups += 1.0;
+                    }
+                    let p = (xi.rem_euclid(d) + 1) as f64 / d as f64;
+                    expect += p;
+                    var += p * (1.0 - p);
+                }
+                assert!(
+                    within_sigma(ups, expect, var, 5.0),
+                    "seed {seed} k {k}: {ups} round-ups, law predicts {expect:.1} ± {:.1}",
+                    var.sqrt()
+                );
+                let c = mpc.cost();
+                assert_eq!(c.wrap_events, 0, "seed {seed} k {k}");
+                assert_eq!(c.trunc_tuples, n as u64, "seed {seed} k {k}");
+
+                // Contrast: share-local truncation of the same values wraps (E|x|/2^64 ≈ 1/8 of the
+                // 6000 full-range draws).
+                let mut ar = arena(0);
+                let mut mpc = session(seed, TruncMode::Local, &mut ar);
+                let mut x = share_ring(&mut mpc, &xs);
+                mpc.div_int(&mut x, 1u64 << k).unwrap();
+                assert!(
+                    mpc.cost().wrap_events > 500,
+                    "seed {seed} k {k}: local truncation wrapped only {} times",
+                    mpc.cost().wrap_events
+                );
+            }
+        }
+    }
+
+    /// Share-local truncation by 2^16 on |x| < 2^40: the result is ⌊x/d⌋ + B with
+    /// P(B = 1) = frac(x/d), i.e. ≈ 0.125/0.375/0.625/0.875 per quarter of the fractional part.
+    #[test]
+    fn local_truncation_rounds_up_with_probability_frac() {
+        let d = i128::from(S);
+        for seed in [5u64, 0xF00D] {
+            let mut r = rng(seed);
+            let n = 40_000;
+            let xs: Vec<i64> = (0..n)
+                .map(|_| int_in(&mut r, -(1 << 40), 1 << 40))
+                .collect();
+            let mut ar = arena(0);
+            let mut mpc = session(seed, TruncMode::Local, &mut ar);
+            let mut x = share_ring(&mut mpc, &xs);
+            mpc.div_int(&mut x, S as u64).unwrap();
+            let got = open(&mpc, &x);
+            let mut ups = [0.0f64; 4];
+            let mut expect = [0.0f64; 4];
+            let mut var = [0.0f64; 4];
+            let mut count = [0usize; 4];
+            for i in 0..n {
+                let xi = i128::from(xs[i]);
+                let fl = floor_div(xi, d);
+                let b = i128::from(got[i]) - fl;
+                assert!(
+                    b == 0 || b == 1,
+                    "seed {seed} [{i}]: x = {xi}: result {} is not ⌊x/d⌋ or ⌊x/d⌋ + 1",
+                    got[i]
+                );
+                let frac = xi.rem_euclid(d) as f64 / d as f64;
+                let q = ((frac * 4.0) as usize).min(3);
+                ups[q] += b as f64;
+                expect[q] += frac;
+                var[q] += frac * (1.0 - frac);
+                count[q] += 1;
+            }
+            for q in 0..4 {
+                let rate = ups[q] / count[q] as f64;
+                let nominal = 0.125 + 0.25 * q as f64;
+                assert!(
+                    within_sigma(ups[q], expect[q], var[q], 5.0),
+                    "seed {seed} quarter {q}: {} of {} rounded up, law predicts {:.1} ± {:.1}",
+                    ups[q],
+                    count[q],
+                    expect[q],
+                    var[q].sqrt()
+                );
+                // The binomial 5σ band around the nominal quarter rate.
+                let sigma = (nominal * (1.0 - nominal) / count[q] as f64).sqrt();
+                assert!(
+                    (rate - nominal).abs() <= 5.0 * sigma + 1.0 / count[q] as f64,
+                    "seed {seed} quarter {q}: P(+1) = {rate:.4}, nominal {nominal}"
+                );
+            }
+            assert_eq!(mpc.cost().wrap_events, 0, "seed {seed}");
+            assert_eq!(mpc.cost().truncations, n as u64, "seed {seed}");
+        }
+    }
+
+    /// Share-local truncation of |x| ∈ [2^60, 2^61]: wraps at rate (|x| + 1)/2^64 (5σ), each wrap
+    /// is off by exactly −sign(x)·2^64/d up to the two share roundings (|residual| < 2 units),
+    /// non-wrapped results are within 2 units, and `Cost::wrap_events` counts exactly the wraps
+    /// observed in the revealed values.
+    #[test]
+    fn local_truncation_wraps_at_rate_abs_x_over_2_pow_64() {
+        for seed in [11u64, 0xBAD5EED] {
+            for k in [16u32, 20] {
+                let d = 1i128 << k;
+                let shift = (1i128 << 64) / d;
+                let mut r = rng(seed ^ u64::from(k));
+                let n = 20_000;
+                let xs: Vec<i64> = (0..n)
+                    .map(|_| {
+                        let m = int_in(&mut r, 1 << 60, 1 << 61);
+                        if r.next_u64() & 1 == 1 {
+                            -m
+                        } else {
+                            m
+                        }
+                    })
+                    .collect();
+                let mut ar = arena(0);
+                let mut mpc = session(seed, TruncMode::Local, &mut ar);
+                let mut x = share_ring(&mut mpc, &xs);
+                let before = mpc.cost();
+                mpc.div_int(&mut x, 1u64 << k).unwrap();
+                let delta = mpc.cost().since(&before);
+                let got = open(&mpc, &x);
+                let (mut wraps, mut expect, mut var) = (0u64, 0.0f64, 0.0f64);
+                for i in 0..n {
+                    let xi = i128::from(xs[i]);
+                    let e = i128::from(got[i]) * d - xi;
+                    let p = (xi.unsigned_abs() + 1) as f64 / 2f64.powi(64);
+                    expect += p;
+                    var += p * (1.0 - p);
+                    if e.abs() > shift * d / 2 {
+                        wraps += 1;
+                        let residual = e + xi.signum() * shift * d;
+                        assert!(
+                            residual.abs() < 2 * d,
+                            "seed {seed} k {k} [{i}]: x = {xi}, result {}: wrap error is not \
+                             −sign(x)·2^64/d (residual {residual}/d)",
+                            got[i]
+                        );
+                    } else {
+                        assert!(
+                            e.abs() < 2 * d,
+                            "seed {seed} k {k} [{i}]: x = {xi}, result {}: error {e}/d",
+                            got[i]
+                        );
+                    }
+                }
+                assert!(
+                    within_sigma(wraps as f64, expect, var, 5.0),
+                    "seed {seed} k {k}: {wraps} wraps, law |x|/2^64 predicts {expect:.1} ± {:.1}",
+                    var.sqrt()
+                );
+                assert_eq!(
+                    delta.wrap_events, wraps,
+                    "seed {seed} k {k}: ledger wrap_events"
+                );
+                assert_eq!(delta.truncations, n as u64, "seed {seed} k {k}");
+            }
+        }
+    }
+}

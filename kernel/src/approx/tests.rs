@@ -3,14 +3,14 @@
 //! For each function and level, over its working range, the largest error of each stage:
 //! `float − exact` (the algorithm), `fixed − float` (encoding and truncation, f = 16) and
 //! `shared − fixed` (share randomness, in ring units, 3 MPC seeds). The same table is quoted in
-//! `kernel/src/approx/mod.rs`; a change that makes any stage worse fails here. Budgets are
+//! the module doc (`approx/mod.rs`); a change that makes any stage worse fails here. Budgets are
 //! the measured maxima rounded up with a margin, so an improvement passes and a regression
 //! (or a wrong operation order, which moves the fixed-point error by orders of magnitude) does
 //! not.
 
-use mpcdiff_kernel::approx::attribution::{attribute, Memory, Probe, Stages};
-use mpcdiff_kernel::approx::{profile, Function, Level, Levels};
-use mpcdiff_kernel::{FixedPoint, TruncMode};
+use crate::approx::attribution::{attribute, Memory, Probe, Stages};
+use crate::approx::{profile, Function, Level, Levels};
+use crate::{FixedPoint, TruncMode};
 
 struct Row {
     f: Function,

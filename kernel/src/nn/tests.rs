@@ -7,13 +7,17 @@
 //! rejected with a reason. The model files are written here, with seeded random weights, in
 //! the documented format (safetensors + `mpcdiff-model/1` metadata).
 
-use mpcdiff_kernel::approx::{profile, Level};
-use mpcdiff_kernel::nn::deploy::Deployment;
-use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan, LayerMode, Plan, Tap};
-use mpcdiff_kernel::nn::model::Model;
-use mpcdiff_kernel::nn::spec::{self, Kind, Shape, Spec};
-use mpcdiff_kernel::{Arith, Error, Fixed, FixedPoint, Float, Shared};
-use mpcdiff_tests::support;
+// The reference model computes the textbook layers with std's f64 math on purpose (independent
+// of the kernel's `libm`); it is compared with tolerances, never across targets.
+#![allow(clippy::disallowed_methods)]
+
+use crate::approx::{profile, Level};
+use crate::nn::deploy::Deployment;
+use crate::nn::forward::{self, Config, DefaultPlan, ExactPlan, LayerMode, Plan, Tap};
+use crate::nn::model::Model;
+use crate::nn::spec::{self, Kind, Shape, Spec};
+use crate::testing as support;
+use crate::{Arith, Error, Fixed, FixedPoint, Float, Shared};
 
 /// A safetensors file of named F32 tensors plus string metadata (sorted, as the trainer writes).
 fn safetensors(tensors: &[(String, Vec<usize>, Vec<f32>)], meta: &[(&str, &str)]) -> Vec<u8> {
@@ -54,7 +58,7 @@ fn random_model(arch: &str, seed: u64) -> Vec<u8> {
     let (layers, input) = spec::builtin(arch).unwrap();
     let spec = Spec::parse(layers).unwrap();
     let mut rng = support::rng(seed);
-    let mut u = |lo: f64, hi: f64| lo + (hi - lo) * mpcdiff_kernel::seed::unit_f64(&mut rng);
+    let mut u = |lo: f64, hi: f64| lo + (hi - lo) * crate::seed::unit_f64(&mut rng);
     let mut tensors = Vec::new();
     for l in &spec.layers {
         let n = l.name.as_str();
@@ -136,7 +140,7 @@ fn random_model(arch: &str, seed: u64) -> Vec<u8> {
 fn inputs(m: &Model<'_>, batch: usize, seed: u64) -> Vec<f64> {
     let mut rng = support::rng(seed);
     (0..batch * m.input.len())
-        .map(|_| 2.0 * mpcdiff_kernel::seed::unit_f64(&mut rng) - 0.5)
+        .map(|_| 2.0 * crate::seed::unit_f64(&mut rng) - 0.5)
         .collect()
 }
 

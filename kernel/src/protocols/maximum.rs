@@ -123,3 +123,102 @@ pub fn max_rows<A: Arith>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The maximum and the first argmax of every row, in float, fixed point and shares, against a
+    //! plaintext reference, with ties common.
+
+    use super::{max_rows, scratch_elems_max};
+    use crate::testing::{arena, int_in, open, rng, session, share_ring, FP, MODES, S, SEEDS};
+    use crate::{Fixed, Float, Shared};
+    use rand_core::RngCore;
+
+    /// Plaintext reference: per row, the max and the first index reaching it.
+    fn row_max(xs: &[i64], rows: usize, cols: usize) -> (Vec<i64>, Vec<i64>) {
+        let mut m = Vec::new();
+        let mut am = Vec::new();
+        for r in 0..rows {
+            let row = &xs[r * cols..(r + 1) * cols];
+            let best = *row.iter().max().unwrap();
+            m.push(best);
+            am.push(row.iter().position(|&v| v == best).unwrap() as i64);
+        }
+        (m, am)
+    }
+
+    #[test]
+    fn max_and_argmax_agree_across_float_fixed_shared() {
+        let shapes = [
+            (1, 1),
+            (3, 1),
+            (2, 2),
+            (4, 5),
+            (3, 7),
+            (2, 16),
+            (5, 9),
+            (1, 33),
+        ];
+        for seed in SEEDS {
+            let mut r = rng(seed);
+            for (rows, cols) in shapes {
+                let n = rows * cols;
+                // A small alphabet makes ties common (the lowest index must win everywhere).
+                let alphabet: Vec<i64> = (0..4).map(|_| int_in(&mut r, -5 * S, 5 * S)).collect();
+                let xs: Vec<i64> = (0..n)
+                    .map(|_| {
+                        if r.next_u64().is_multiple_of(3) {
+                            alphabet[(r.next_u64() % 4) as usize]
+                        } else {
+                            int_in(&mut r, -5 * S, 5 * S)
+                        }
+                    })
+                    .collect();
+                let (want_max, want_arg) = row_max(&xs, rows, cols);
+                let need = scratch_elems_max(rows, cols);
+
+                let mut fl = Float::new(FP);
+                let xf: Vec<f64> = xs.iter().map(|&v| FP.decode(v)).collect();
+                let (mut m, mut am, mut sc) = (vec![0.0; rows], vec![0.0; rows], vec![0.0; need]);
+                max_rows(&mut fl, &xf, rows, cols, &mut m, Some(&mut am), &mut sc).unwrap();
+                for i in 0..rows {
+                    assert_eq!(
+                        m[i],
+                        FP.decode(want_max[i]),
+                        "seed {seed} {rows}x{cols}: Float max"
+                    );
+                    assert_eq!(
+                        am[i], want_arg[i] as f64,
+                        "seed {seed} {rows}x{cols}: Float argmax"
+                    );
+                }
+
+                let mut fx = Fixed::new(FP);
+                let (mut m, mut am, mut sc) =
+                    (vec![0i64; rows], vec![0i64; rows], vec![0i64; need]);
+                max_rows(&mut fx, &xs, rows, cols, &mut m, Some(&mut am), &mut sc).unwrap();
+                assert_eq!(m, want_max, "seed {seed} {rows}x{cols}: Fixed max");
+                assert_eq!(am, want_arg, "seed {seed} {rows}x{cols}: Fixed argmax");
+
+                for mode in MODES {
+                    let mut ar = arena(Shared::scratch_words_elementwise(n));
+                    let mut mpc = session(seed, mode, &mut ar);
+                    let x = share_ring(&mut mpc, &xs);
+                    let (mut m, mut am) = (vec![[0i64; 2]; rows], vec![[0i64; 2]; rows]);
+                    let mut sc = vec![[0i64; 2]; need];
+                    max_rows(&mut mpc, &x, rows, cols, &mut m, Some(&mut am), &mut sc).unwrap();
+                    assert_eq!(
+                        open(&mpc, &m),
+                        want_max,
+                        "seed {seed} {mode:?} {rows}x{cols}: max"
+                    );
+                    assert_eq!(
+                        open(&mpc, &am),
+                        want_arg,
+                        "seed {seed} {mode:?} {rows}x{cols}: arg"
+                    );
+                }
+            }
+        }
+    }
+}

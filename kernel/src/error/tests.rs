@@ -5,15 +5,20 @@
 //! input, the needed and given sizes, the expected and given lengths), and that the operands,
 //! the output buffer, the ledger and the random streams are as they were before the call.
 
-use mpcdiff_kernel::arith::RingArith;
-use mpcdiff_kernel::maximum::{max_rows, scratch_elems_max};
-use mpcdiff_kernel::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
-use mpcdiff_kernel::protocols::beaver::{scratch_words_bilinear, scratch_words_square};
-use mpcdiff_kernel::protocols::comparison::scratch_words_ltz;
-use mpcdiff_kernel::protocols::truncation::scratch_words_truncate;
-use mpcdiff_kernel::{
-    select, Arith, Conv2dShape, Cost, Error, Fixed, FixedPoint, Float, MatShape, Pool2dShape,
-    Share, Shared, TruncMode,
+// Encoding limits are written as exact powers of two (`2f64.powi(47)`): std's f64 math is fine
+// for those.
+#![allow(clippy::disallowed_methods)]
+
+use crate::arith::RingArith;
+use crate::nn::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
+use crate::protocols::beaver::{scratch_words_bilinear, scratch_words_square};
+use crate::protocols::comparison::scratch_words_ltz;
+use crate::protocols::maximum::{max_rows, scratch_elems_max};
+use crate::protocols::select;
+use crate::protocols::truncation::scratch_words_truncate;
+use crate::{
+    Arith, Conv2dShape, Cost, Error, Fixed, FixedPoint, Float, MatShape, Pool2dShape, Share,
+    Shared, TruncMode,
 };
 
 const FP: FixedPoint = FixedPoint::CRYPTEN_DEFAULT;
@@ -24,16 +29,19 @@ const SEED: u64 = 0xE7707;
 trait Ledger {
     fn ledger(&self) -> Cost;
 }
+
 impl Ledger for Float {
     fn ledger(&self) -> Cost {
         Cost::default()
     }
 }
+
 impl Ledger for Fixed {
     fn ledger(&self) -> Cost {
         Cost::default()
     }
 }
+
 impl Ledger for Shared<'_> {
     fn ledger(&self) -> Cost {
         self.cost()

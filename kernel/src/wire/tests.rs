@@ -5,14 +5,13 @@
 //! tampering wire changes the result exactly as if the sender had held a different share:
 //! proof that the opened values come from the wire's messages and from nowhere else.
 
-use mpcdiff_kernel::arith::RingArith;
-use mpcdiff_kernel::maximum::{max_rows, scratch_elems_max};
-use mpcdiff_kernel::seed::{self, StreamId};
-use mpcdiff_kernel::wire::{Domain, Message, Wire};
-use mpcdiff_kernel::{
-    select, Arith, Conv2dShape, Cost, Fixed, FixedPoint, MatShape, Share, Shared, TruncMode,
-};
-use mpcdiff_tests::support::{int_in, rng};
+use crate::arith::RingArith;
+use crate::protocols::maximum::{max_rows, scratch_elems_max};
+use crate::protocols::select;
+use crate::seed::{self, StreamId};
+use crate::testing::{int_in, rng};
+use crate::wire::{Domain, Message, Wire};
+use crate::{Arith, Conv2dShape, Cost, Fixed, FixedPoint, MatShape, Share, Shared, TruncMode};
 use rand_core::RngCore;
 use std::cell::RefCell;
 use std::rc::Rc;

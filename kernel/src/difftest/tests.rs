@@ -5,17 +5,15 @@
 //! rounds run in one call or are proposed, evaluated out of order and told; voting counts
 //! exactly ⌊n·τ⌋ neurons per input; in a plan a neuron in both sets is raised.
 
-use mpcdiff_kernel::approx::Level;
-use mpcdiff_kernel::difftest::campaign::{
+use crate::approx::Level;
+use crate::difftest::campaign::{
     Campaign, Entry, Event, Guide, Proposal, Round, Schedule, Settings, Status,
 };
-use mpcdiff_kernel::difftest::fitness::Fitness;
-use mpcdiff_kernel::difftest::mutation::{
-    distance, Budget, Domain, Feature, Mutator, Operator, Projection,
-};
-use mpcdiff_kernel::difftest::plan::assign;
-use mpcdiff_kernel::difftest::voting::{self, Thresholds};
-use mpcdiff_kernel::seed::{self, StreamId};
+use crate::difftest::fitness::Fitness;
+use crate::difftest::mutation::{distance, Budget, Domain, Feature, Mutator, Operator, Projection};
+use crate::difftest::plan::assign;
+use crate::difftest::voting::{self, Thresholds};
+use crate::seed::{self, StreamId};
 
 const IMAGE: Domain<'static> = Domain::Image {
     channels: 1,

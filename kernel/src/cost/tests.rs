@@ -1,10 +1,10 @@
 //! The cost ledger records exactly what each protocol's `# Cost` doc states.
 //!
-//! Goal: the figures in the docs (kernel/src/protocols/*.rs, arith/shared.rs, select.rs,
-//! maximum.rs, pooling.rs) are the contract the repair search trades against accuracy, so each
-//! is checked here as a formula of the sizes, for several sizes (1 and odd ones included) and
-//! both truncation modes, on the `Cost::since` delta of the call alone: every field, so a cost
-//! the doc does not mention must be zero.
+//! Goal: the figures in the docs (kernel/src/protocols/*.rs, arith/shared.rs, nn/pooling.rs)
+//! are the contract the repair search trades against accuracy, so each is checked here as a
+//! formula of the sizes, for several sizes (1 and odd ones included) and both truncation modes,
+//! on the `Cost::since` delta of the call alone: every field, so a cost the doc does not mention
+//! must be zero.
 //!
 //! Doc figures used (per party "sends w words" ⇒ `bytes_sent = [8w, 8w]`):
 //! * input: free (PRZS). reveal / reveal_ring: 1 round, n words.
@@ -19,13 +19,14 @@
 //!   words, p B2A bits, 2p mul triples (so 27p + 4p words).
 //! * avg_pool2d: the division's truncation only. max_pool2d: max_rows over k² columns.
 
-use mpcdiff_kernel::arith::RingArith;
-use mpcdiff_kernel::maximum::{max_rows, scratch_elems_max};
-use mpcdiff_kernel::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
-use mpcdiff_kernel::{
-    select, Arith, Conv2dShape, Cost, FixedPoint, MatShape, Pool2dShape, Share, Shared, TruncMode,
+use crate::arith::RingArith;
+use crate::nn::pooling::{avg_pool2d, max_pool2d, scratch_elems_max_pool2d};
+use crate::protocols::maximum::{max_rows, scratch_elems_max};
+use crate::protocols::select;
+use crate::testing::{int_in, rng};
+use crate::{
+    Arith, Conv2dShape, Cost, FixedPoint, MatShape, Pool2dShape, Share, Shared, TruncMode,
 };
-use mpcdiff_tests::support::{int_in, rng};
 
 const FP: FixedPoint = FixedPoint::CRYPTEN_DEFAULT;
 const SIZES: [usize; 6] = [1, 2, 3, 7, 16, 33];
