@@ -27,7 +27,7 @@
 //! ([`crate::repair`]) are methods over this same state (model, settings, buffers, level
 //! plan): `impl Session` blocks in those modules.
 
-use mpcdiff_kernel::approx::attribution::{self, attribute, Probe, Stages};
+use mpcdiff_kernel::approx::attribution::{self, Probe, Stages};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
 use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint};
@@ -287,13 +287,15 @@ pub struct Breakdown {
 /// serialized in `crate::js`, its stages as four columns).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Curve {
-    /// The function.
+    /// The function, run at `level` (the activation layers' level if it is their function,
+    /// else the profile's default for it).
     pub function: Function,
-    /// The level it ran at.
+    #[allow(missing_docs)]
     pub level: Level,
-    /// The inputs, evenly spaced.
+    /// The inputs, evenly spaced, and per input the exact, float, fixed and shared values
+    /// (the kernel's [`attribution::curve`]).
     pub x: Vec<f64>,
-    /// Per input: exact, float, fixed and shared values.
+    #[allow(missing_docs)]
     pub stages: Vec<Stages>,
     /// What the shared run cost for all inputs.
     pub cost: Cost,
@@ -680,36 +682,24 @@ impl Session {
             Some(l) if function == self.activation_function() => l,
             _ => function.default_level(s.profile),
         };
-        let x: Vec<f64> = (0..points)
-            .map(|i| lo + (hi - lo) * i as f64 / (points - 1) as f64)
-            .collect();
-        let (a, b, c, d) = attribution::Memory::sizes(points);
-        let (mut fa, mut fb, mut fc, mut fd) = (
-            vec![0.0; a],
-            vec![0i64; b],
-            vec![[0i64; 2]; c],
-            vec![0i64; d],
-        );
+        let (f, i, sh) = attribution::Memory::sizes(points);
+        let mut memory = (vec![0.0; f], vec![0i64; i], vec![[0i64; 2]; sh]);
+        let mut x = vec![0.0; points];
         let mut stages = vec![Stages::default(); points];
-        let setup = Probe {
+        let probe = Probe {
             function,
             profile: s.profile,
             fp: s.fp,
             trunc: s.trunc,
             seed: s.mpc_seed,
         };
-        let cost = attribute(
-            &setup,
-            &x,
-            &Levels::Uniform(level),
-            attribution::Memory {
-                floats: &mut fa,
-                ring: &mut fb,
-                shares: &mut fc,
-                arena: &mut fd,
-            },
-            &mut stages,
-        )?;
+        let mem = attribution::Memory {
+            floats: &mut memory.0,
+            ints: &mut memory.1,
+            shares: &mut memory.2,
+        };
+        let levels = Levels::Uniform(level);
+        let cost = attribution::curve(&probe, (lo, hi), &levels, mem, &mut x, &mut stages)?;
         Ok(Curve {
             function,
             level,

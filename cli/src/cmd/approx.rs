@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use mpcdiff_kernel::approx::attribution::{attribute, Memory, Probe, Stages};
+use mpcdiff_kernel::approx::attribution::{curve, Memory, Probe, Stages};
 use mpcdiff_kernel::approx::profile::Profile;
 use mpcdiff_kernel::approx::{self, Function, Level, Levels};
 use mpcdiff_kernel::{Fixed, FixedPoint, RingArith, Shared, TruncMode};
@@ -371,37 +371,25 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
         unreachable!("checked in the plan")
     };
     let n = plan.points;
-    let x: Vec<f64> = (0..n)
-        .map(|i| plan.lo + (plan.hi - plan.lo) * i as f64 / (n - 1) as f64)
-        .collect();
-    let (a, b, c, d) = Memory::sizes(n);
-    let (mut fa, mut fb, mut fc, mut fd) = (
-        vec![0.0; a],
-        vec![0i64; b],
-        vec![[0i64; 2]; c],
-        vec![0i64; d],
-    );
-    let mut out = vec![Stages::default(); n];
-    let setup = Probe {
+    let (floats, ints, shares) = Memory::sizes(n);
+    let mem = (vec![0.0; floats], vec![0i64; ints], vec![[0i64; 2]; shares]);
+    let (mut floats, mut ints, mut shares) = mem;
+    let (mut x, mut out) = (vec![0.0; n], vec![Stages::default(); n]);
+    let probe = Probe {
         function: f,
         profile: plan.profile,
         fp: plan.fp,
         trunc: plan.trunc,
         seed: plan.seed,
     };
+    let memory = Memory {
+        floats: &mut floats,
+        ints: &mut ints,
+        shares: &mut shares,
+    };
+    let range = (plan.lo, plan.hi);
     let levels = Levels::Uniform(plan.level);
-    let cost = attribute(
-        &setup,
-        &x,
-        &levels,
-        Memory {
-            floats: &mut fa,
-            ring: &mut fb,
-            shares: &mut fc,
-            arena: &mut fd,
-        },
-        &mut out,
-    )
+    let cost = curve(&probe, range, &levels, memory, &mut x, &mut out)
     .context("the kernel rejected the attribution run")?;
 
     let per = |v: u64| v as f64 / n as f64;

@@ -56,20 +56,45 @@ impl Stages {
 pub struct Memory<'w> {
     /// `n + scratch_elems(n)` floats.
     pub floats: &'w mut [f64],
-    /// `n + scratch_elems(n)` ring words.
-    pub ring: &'w mut [i64],
+    /// `n + scratch_elems(n)` ring words for the fixed-point run, then
+    /// `Shared::scratch_words_elementwise(8·n)` words of the shared run's arena.
+    pub ints: &'w mut [i64],
     /// `n + scratch_elems(n)` shares.
     pub shares: &'w mut [Share],
-    /// `Shared::scratch_words_elementwise(8·n)` words.
-    pub arena: &'w mut [i64],
 }
 
 impl Memory<'_> {
-    /// `(floats, ring, shares, arena)` lengths needed for `n` inputs.
-    pub const fn sizes(n: usize) -> (usize, usize, usize, usize) {
+    /// `(floats, ints, shares)` lengths needed for `n` inputs.
+    pub const fn sizes(n: usize) -> (usize, usize, usize) {
         let e = n + scratch_elems(n);
-        (e, e, e, Shared::scratch_words_elementwise(8 * n))
+        (e, e + Shared::scratch_words_elementwise(8 * n), e)
     }
+}
+
+/// [`attribute`] on `x.len()` inputs evenly spaced over `[lo, hi]` (written into `x`): an
+/// error curve, as `mpcdiff approx` and the page draw it.
+///
+/// # Errors
+/// [`Error::OutOfRange`] unless `lo < hi` are finite and there are at least 2 points; then
+/// [`attribute`]'s.
+pub fn curve(
+    s: &Probe<'_>,
+    (lo, hi): (f64, f64),
+    levels: &Levels<'_>,
+    mem: Memory<'_>,
+    x: &mut [f64],
+    out: &mut [Stages],
+) -> Result<Cost> {
+    let n = x.len();
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) || n < 2 {
+        return Err(Error::OutOfRange {
+            what: "an error curve needs finite lo < hi and at least 2 points",
+        });
+    }
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = lo + (hi - lo) * i as f64 / (n - 1) as f64;
+    }
+    attribute(s, x, levels, mem, out)
 }
 
 /// The settings of an attribution run.
@@ -100,12 +125,11 @@ pub fn attribute(
     let n = x.len();
     check_len(n, out.len())?;
     levels.check(n)?;
-    let (ef, er, es, ea) = Memory::sizes(n);
+    let (ef, ei, es) = Memory::sizes(n);
     for (needed, got) in [
         (ef, ws.floats.len()),
-        (er, ws.ring.len()),
+        (ei, ws.ints.len()),
         (es, ws.shares.len()),
-        (ea, ws.arena.len()),
     ] {
         if got < needed {
             return Err(Error::BufferTooSmall { needed, got });
@@ -125,7 +149,8 @@ pub fn attribute(
     }
 
     // Fixed.
-    let (v, scratch) = ws.ring.split_at_mut(n);
+    let (ring, arena) = ws.ints.split_at_mut(n + scratch_elems(n));
+    let (v, scratch) = ring.split_at_mut(n);
     let mut fx = Fixed::new(s.fp);
     fx.input(x, v)?;
     eval(&mut fx, f, s.profile, v, levels, scratch)?;
@@ -135,7 +160,7 @@ pub fn attribute(
 
     // Shared.
     let (v, scratch) = ws.shares.split_at_mut(n);
-    let mut sh = Shared::new(s.fp, s.seed, ws.arena).with_truncation(s.trunc);
+    let mut sh = Shared::new(s.fp, s.seed, arena).with_truncation(s.trunc);
     sh.input(x, v)?;
     let before = sh.cost();
     eval(&mut sh, f, s.profile, v, levels, scratch)?;

@@ -56,13 +56,8 @@ fn every_stage_stays_within_its_budget() {
     let fp = FixedPoint::new(16).unwrap();
     let p = &profile::CRYPTEN;
     let n = 1001;
-    let (a, b, c, d) = Memory::sizes(n);
-    let (mut fa, mut fb, mut fc, mut fd) = (
-        vec![0.0; a],
-        vec![0i64; b],
-        vec![[0i64; 2]; c],
-        vec![0i64; d],
-    );
+    let (a, b, c) = Memory::sizes(n);
+    let (mut fa, mut fb, mut fc) = (vec![0.0; a], vec![0i64; b], vec![[0i64; 2]; c]);
     let mut failures = Vec::new();
     for row in table() {
         let level = row.level.unwrap_or(row.f.default_level(p));
@@ -81,9 +76,8 @@ fn every_stage_stays_within_its_budget() {
             };
             let ws = Memory {
                 floats: &mut fa,
-                ring: &mut fb,
+                ints: &mut fb,
                 shares: &mut fc,
-                arena: &mut fd,
             };
             attribute(&setup, &x, &Levels::Uniform(level), ws, &mut out).unwrap();
             for o in &out {
@@ -123,13 +117,8 @@ fn budgets_are_tight_enough_to_catch_a_wrong_level() {
     let x: Vec<f64> = (0..n)
         .map(|i| -10.0 + 20.0 * i as f64 / (n - 1) as f64)
         .collect();
-    let (a, b, c, d) = Memory::sizes(n);
-    let (mut fa, mut fb, mut fc, mut fd) = (
-        vec![0.0; a],
-        vec![0i64; b],
-        vec![[0i64; 2]; c],
-        vec![0i64; d],
-    );
+    let (a, b, c) = Memory::sizes(n);
+    let (mut fa, mut fb, mut fc) = (vec![0.0; a], vec![0i64; b], vec![[0i64; 2]; c]);
     let mut out = vec![Stages::default(); n];
     let setup = Probe {
         function: Function::Sigmoid,
@@ -140,9 +129,8 @@ fn budgets_are_tight_enough_to_catch_a_wrong_level() {
     };
     let ws = Memory {
         floats: &mut fa,
-        ring: &mut fb,
+        ints: &mut fb,
         shares: &mut fc,
-        arena: &mut fd,
     };
     attribute(&setup, &x, &Levels::Uniform(Level::new(3, 3)), ws, &mut out).unwrap();
     let worst = out
