@@ -29,8 +29,8 @@
 use mpcdiff_kernel::difftest::campaign::{
     Campaign, Entry, Guide, Proposal, Schedule, Settings as CampaignSettings, Status,
 };
-use mpcdiff_kernel::difftest::evaluator::Judged;
 use mpcdiff_kernel::difftest::fitness::Fitness;
+use mpcdiff_kernel::difftest::fuzzer::Judged;
 pub use mpcdiff_kernel::difftest::fuzzer::Step;
 use mpcdiff_kernel::difftest::fuzzer::{Deviation, Fuzzer, Sink, Trial};
 use mpcdiff_kernel::difftest::mutation::{Domain, Mutator};

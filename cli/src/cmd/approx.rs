@@ -390,7 +390,7 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
     let range = (plan.lo, plan.hi);
     let levels = Levels::Uniform(plan.level);
     let cost = curve(&probe, range, &levels, memory, &mut x, &mut out)
-    .context("the kernel rejected the attribution run")?;
+        .context("the kernel rejected the attribution run")?;
 
     let per = |v: u64| v as f64 / n as f64;
     let cost_per_element = CostPerElement {

@@ -15,7 +15,6 @@
 
 use super::campaign::repeat_seed;
 use super::fitness::{argmax, is_deviation};
-use super::fuzzer::{Judge, Trial};
 use super::oracle::{self, Buffers, Sizes, Stage, Target};
 use crate::cost::Cost;
 use crate::error::{Error, Result};
@@ -356,7 +355,8 @@ impl<'t, 'b> Evaluator<'t, 'b> {
 pub const CLASSES_MAX: usize = 1024;
 
 impl Evaluator<'_, '_> {
-    /// One input of [`Judge::judge`]: plaintext and MPC logits, and its runs if it deviates.
+    /// One input of a deviation search ([`Judge`](super::fuzzer::Judge)): plaintext and MPC
+    /// logits, and its runs if it deviates.
     ///
     /// # Errors
     /// As [`Evaluator::mpc`].
@@ -390,46 +390,5 @@ impl Evaluator<'_, '_> {
             r.flips += u32::from(argmax(other) != label);
         }
         Ok(r)
-    }
-}
-
-/// An [`Evaluator`] with the plan its MPC model runs: a [`Judge`] on one thread.
-pub struct Judged<'e, 't, 'b> {
-    /// The evaluator.
-    pub evaluator: &'e mut Evaluator<'t, 'b>,
-    /// The MPC model's plan.
-    pub plan: &'e dyn Plan,
-}
-
-impl Judge for Judged<'_, '_, '_> {
-    fn judge(
-        &mut self,
-        inputs: &[f64],
-        trials: &mut [Trial],
-        repeats: u32,
-        plain: &mut [f64],
-        mpc: &mut [f64],
-    ) -> Result<()> {
-        let k = trials.len();
-        let n = self.evaluator.target.model.input.len();
-        let c = self.evaluator.classes();
-        if inputs.len() != k * n || plain.len() < k * c || mpc.len() < k * c {
-            return Err(Error::ShapeMismatch {
-                expected: k * n,
-                got: inputs.len(),
-            });
-        }
-        for (j, t) in trials.iter_mut().enumerate() {
-            t.runs = self.evaluator.judge_one(
-                &inputs[j * n..(j + 1) * n],
-                t.seed,
-                t.label,
-                repeats,
-                self.plan,
-                &mut plain[j * c..(j + 1) * c],
-                &mut mpc[j * c..(j + 1) * c],
-            )?;
-        }
-        Ok(())
     }
 }

@@ -15,9 +15,10 @@
 //! [`Evaluator`]: super::evaluator::Evaluator
 
 use super::campaign::{evaluation_seed, Campaign, Evaluation, Event, Proposal, Status};
-use super::evaluator::Runs;
+use super::evaluator::{Evaluator, Runs};
 use super::mutation::{distance, Operator};
 use crate::error::{Error, Result};
+use crate::nn::forward::Plan;
 
 /// One accepted mutation on the path from a seed to its deviation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +119,7 @@ impl Default for Trial {
 
 /// Evaluates a round's inputs both ways: what a deviation search needs of each one.
 ///
-/// The kernel's [`Judged`](super::evaluator::Judged) judges in order on one thread; the CLI
+/// The kernel's [`Judged`] judges in order on one thread; the CLI
 /// judges on a thread pool (one [`Evaluator`](super::evaluator::Evaluator) per thread).
 /// Every input carries its own seed, so both give the same bytes.
 pub trait Judge {
@@ -386,5 +387,46 @@ impl<'a, 'm> Fuzzer<'a, 'm> {
                 return Ok(Stop::Corpus);
             }
         }
+    }
+}
+
+/// An [`Evaluator`] with the plan its MPC model runs: a [`Judge`] on one thread.
+pub struct Judged<'e, 't, 'b> {
+    /// The evaluator.
+    pub evaluator: &'e mut Evaluator<'t, 'b>,
+    /// The MPC model's plan.
+    pub plan: &'e dyn Plan,
+}
+
+impl Judge for Judged<'_, '_, '_> {
+    fn judge(
+        &mut self,
+        inputs: &[f64],
+        trials: &mut [Trial],
+        repeats: u32,
+        plain: &mut [f64],
+        mpc: &mut [f64],
+    ) -> Result<()> {
+        let k = trials.len();
+        let n = self.evaluator.target().model.input.len();
+        let c = self.evaluator.classes();
+        if inputs.len() != k * n || plain.len() < k * c || mpc.len() < k * c {
+            return Err(Error::ShapeMismatch {
+                expected: k * n,
+                got: inputs.len(),
+            });
+        }
+        for (j, t) in trials.iter_mut().enumerate() {
+            t.runs = self.evaluator.judge_one(
+                &inputs[j * n..(j + 1) * n],
+                t.seed,
+                t.label,
+                repeats,
+                self.plan,
+                &mut plain[j * c..(j + 1) * c],
+                &mut mpc[j * c..(j + 1) * c],
+            )?;
+        }
+        Ok(())
     }
 }

@@ -8,7 +8,10 @@
 
 use super::clamp01;
 use super::framing::BOX;
-use super::synthetic::PRESSURE_MAX;
+
+/// Largest pressure factor of a stroke, `1 + max amp` of the synthetic pen's pressure: the
+/// fit to the canvas leaves room for it.
+pub(super) const PRESSURE_MAX: f64 = 1.25;
 
 /// Side of the square canvas the strokes are rasterised on before
 /// [`mnist_center`](super::framing::mnist_center).

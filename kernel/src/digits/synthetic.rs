@@ -53,7 +53,7 @@
 //! ```
 
 use super::framing::center;
-use super::raster::{fit_to_canvas, segment, Pt, CANVAS};
+use super::raster::{fit_to_canvas, segment, Pt, CANVAS, PRESSURE_MAX};
 use super::templates::{Glyph, Op, Variant, GLYPHS, P};
 use super::PIXELS;
 use crate::error::{Error, Result};
@@ -191,9 +191,6 @@ struct Pressure {
     freq: f64,
     phase: f64,
 }
-
-/// Largest pressure factor, `1 + max amp`: the fit to the canvas leaves room for it.
-pub(super) const PRESSURE_MAX: f64 = 1.25;
 
 impl Pressure {
     fn draw(rng: &mut impl RngCore) -> Self {
