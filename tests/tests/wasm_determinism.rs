@@ -175,7 +175,7 @@ fn fnv(values: &[f64]) -> String {
 /// The browser's search natively: `(digest, mutants, status, found input hash)`.
 fn native_campaign(case: &str) -> (String, u64, &'static str, String) {
     use mpcdiff_kernel::difftest::fitness::Fitness;
-    use mpcdiff_wasm::search::SearchOptions;
+    use mpcdiff_wasm::search::{Search, SearchOptions};
     use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
     let f: Vec<&str> = case.split(':').collect();
     let n = |i: usize| f[i].parse::<u64>().unwrap();
@@ -192,15 +192,12 @@ fn native_campaign(case: &str) -> (String, u64, &'static str, String) {
         mpcdiff_mutator: f[6] == "mpcdiff",
         repeats: 8,
     };
-    s.fuzz_start(&px, o).unwrap();
-    let mut p = s.fuzz_step(0).unwrap();
+    let mut search = Search::start(&mut s, &px, o).unwrap();
+    let mut p = search.step(&mut s, 0).unwrap();
     while !p.done() {
-        p = s.fuzz_step(10).unwrap();
+        p = search.step(&mut s, 10).unwrap();
     }
-    let found = s
-        .search()
-        .and_then(|s| s.found())
-        .map_or("-".to_string(), |f| fnv(&f.input));
+    let found = search.found().map_or("-".to_string(), |f| fnv(&f.input));
     (
         format!("{:016x}", p.digest),
         p.mutants,

@@ -3,7 +3,7 @@
 //! browser runs compiled to wasm32. `web/bench.mjs` times it in headless Chromium; the two
 //! medians together are the browser-vs-native row of BENCHMARKS.md.
 //!
-//! Also the page's deviation search (`Session::fuzz_step`, 10 mutants a step: each one
+//! Also the page's deviation search (`Search::step`, 10 mutants a step: each one
 //! plaintext and one MPC inference plus the mutation), in mutants/s.
 //!
 //! Run: `cargo bench -p mpcdiff-wasm --bench session`.
@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mpcdiff_wasm::search::SearchOptions;
+use mpcdiff_wasm::search::{Search, SearchOptions};
 use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
 
 fn bench_predict(c: &mut Criterion) {
@@ -45,9 +45,9 @@ fn bench_search(c: &mut Criterion) {
         mutations: 1_000_000,
         ..SearchOptions::default()
     };
-    s.fuzz_start(&px, o).unwrap();
+    let mut search = Search::start(&mut s, &px, o).unwrap();
     g.bench_function("search/lenet/10-mutants", |b| {
-        b.iter(|| black_box(s.fuzz_step(10).unwrap()))
+        b.iter(|| black_box(search.step(&mut s, 10).unwrap()))
     });
     g.finish();
 }

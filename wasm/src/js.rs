@@ -8,21 +8,15 @@
 //! digests cross as decimal or hexadecimal strings (they are `u64`). Nothing needs `free()`
 //! but the `Session` itself.
 
-use js_sys::{Float32Array, Float64Array, Uint32Array, Uint8Array};
-use mpcdiff_kernel::approx::attribution::Stages;
 use mpcdiff_kernel::approx::{Function, Level};
-use mpcdiff_kernel::difftest::campaign::Status;
-use mpcdiff_kernel::difftest::fuzzer::Step;
-use mpcdiff_kernel::difftest::oracle::Stage;
-use mpcdiff_kernel::nn::spec::Shape;
-use mpcdiff_kernel::{Cost, FixedPoint};
-use serde::ser::SerializeStruct;
+use mpcdiff_kernel::FixedPoint;
 use serde::{Serialize, Serializer};
 use wasm_bindgen::prelude::*;
 
-use crate::search::{self, SearchOptions};
-use crate::session::{self, Curve, Settings};
-use crate::{into_error, seed_arg, Failure};
+use crate::repair::{self, Investigation};
+use crate::search::{self, Found, Search, SearchOptions};
+use crate::session::{self, Settings};
+use crate::{into_error, seed_arg, ser, Failure};
 
 /// The TypeScript declarations of what crosses (the generated `.d.ts` includes them; the
 /// methods name these types as their return types).
@@ -82,114 +76,6 @@ fn to_js<T: Serialize>(function: &str, value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&format!("mpcdiff {function}: {e}")))
 }
 
-// The `serialize_with` helpers of the result types' `Serialize` derives (only ever called
-// inside wasm, where `js_sys` works).
-
-/// Serializes as a typed array (through `serde_wasm_bindgen::preserve`).
-macro_rules! typed {
-    ($name:ident, $elem:ty, $array:ty) => {
-        #[allow(clippy::ptr_arg)]
-        pub(crate) fn $name<S: Serializer>(v: &Vec<$elem>, s: S) -> Result<S::Ok, S::Error> {
-            serde_wasm_bindgen::preserve::serialize(&<$array>::from(&v[..]), s)
-        }
-    };
-}
-typed!(f64s, f64, Float64Array);
-typed!(f32s, f32, Float32Array);
-typed!(u8s, u8, Uint8Array);
-typed!(u32s, u32, Uint32Array);
-
-/// A shape as its dimensions.
-pub(crate) fn dims<S: Serializer>(shape: &Shape, s: S) -> Result<S::Ok, S::Error> {
-    match *shape {
-        Shape::Image { c, h, w } => [c, h, w].serialize(s),
-        Shape::Vector(n) => [n].serialize(s),
-    }
-}
-
-/// A level as `[iters_exp, iters_nr]`.
-pub(crate) fn level<S: Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
-    [l.iters_exp, l.iters_nr].serialize(s)
-}
-
-/// A search status by name (`active`, `found`, `dropped`, `skipped`).
-pub(crate) fn status<S: Serializer>(v: &Status, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(v.name())
-}
-
-/// A `u64` seed as a decimal string (JS numbers hold 53 bits).
-pub(crate) fn decimal<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&v.to_string())
-}
-
-/// A digest as 16 hex digits.
-pub(crate) fn hex<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("{v:016x}"))
-}
-
-/// A mutation path as its operators' names.
-#[allow(clippy::ptr_arg)]
-pub(crate) fn path<S: Serializer>(p: &Vec<Step>, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(p.iter().map(|step| step.op.name()))
-}
-
-/// An error source by name.
-pub(crate) fn source<S: Serializer>(v: &Stage, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(match v {
-        Stage::Approximation | Stage::Plaintext => "approximation",
-        Stage::FixedPoint => "fixed-point",
-        Stage::Shared => "share-randomness",
-    })
-}
-
-/// A cost ledger, every count as a `Number`.
-pub(crate) fn cost<S: Serializer>(c: &Cost, s: S) -> Result<S::Ok, S::Error> {
-    let mut m = s.serialize_struct("Cost", 7)?;
-    m.serialize_field("rounds", &(c.rounds as f64))?;
-    m.serialize_field("multiplications", &(c.multiplications() as f64))?;
-    m.serialize_field("andTriples", &(c.and_triples as f64))?;
-    m.serialize_field("bytesPerParty", &(c.bytes_sent[0] as f64))?;
-    m.serialize_field("cryptenBytes", &(c.crypten_bytes() as f64))?;
-    m.serialize_field("truncations", &(c.truncations as f64))?;
-    m.serialize_field("wrapEvents", &(c.wrap_events as f64))?;
-    m.end()
-}
-
-/// An error curve: its stages as four typed arrays (`exact`, `float`, `fixed`, `shared`).
-impl Serialize for Curve {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Cost<'c>(&'c mpcdiff_kernel::Cost);
-        impl Serialize for Cost<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                cost(self.0, s)
-            }
-        }
-        let col = |f: fn(&Stages) -> f64| -> JsValue {
-            let v: Vec<f64> = self.stages.iter().map(f).collect();
-            Float64Array::from(&v[..]).into()
-        };
-        let mut m = s.serialize_struct("ErrorCurve", 8)?;
-        m.serialize_field("function", self.function.name())?;
-        m.serialize_field("level", &[self.level.iters_exp, self.level.iters_nr])?;
-        m.serialize_field("x", &Preserved(Float64Array::from(&self.x[..]).into()))?;
-        m.serialize_field("exact", &Preserved(col(|s| s.exact)))?;
-        m.serialize_field("float", &Preserved(col(|s| s.float)))?;
-        m.serialize_field("fixed", &Preserved(col(|s| s.fixed)))?;
-        m.serialize_field("shared", &Preserved(col(|s| s.shared)))?;
-        m.serialize_field("cost", &Cost(&self.cost))?;
-        m.end()
-    }
-}
-
-/// A JS value serialized as itself.
-struct Preserved(JsValue);
-
-impl Serialize for Preserved {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serde_wasm_bindgen::preserve::serialize(&self.0, s)
-    }
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SettingsJs {
@@ -215,20 +101,20 @@ fn opt_level<S: Serializer>(l: &Option<Level>, s: S) -> Result<S::Ok, S::Error> 
 
 #[derive(Serialize)]
 struct Presets {
-    #[serde(serialize_with = "level")]
+    #[serde(serialize_with = "ser::level")]
     default: Level,
-    #[serde(serialize_with = "level")]
+    #[serde(serialize_with = "ser::level")]
     high: Level,
-    #[serde(serialize_with = "level")]
+    #[serde(serialize_with = "ser::level")]
     medium: Level,
-    #[serde(serialize_with = "level")]
+    #[serde(serialize_with = "ser::level")]
     low: Level,
 }
 
 #[derive(Serialize)]
 struct DigitJs {
     label: u8,
-    #[serde(serialize_with = "f32s")]
+    #[serde(serialize_with = "ser::f32s")]
     pixels: Vec<f32>,
 }
 
@@ -236,9 +122,9 @@ struct DigitJs {
 #[serde(rename_all = "camelCase")]
 struct EncodingJs {
     frac_bits: u32,
-    #[serde(serialize_with = "f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     x: Vec<f64>,
-    #[serde(serialize_with = "f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     rel: Vec<f64>,
 }
 
@@ -248,6 +134,35 @@ struct EncodingJs {
 #[wasm_bindgen(js_name = Session)]
 pub struct JsSession {
     inner: session::Session,
+    /// The page's running or last search.
+    search: Option<Search>,
+    /// The localization and repair search of that search's deviation.
+    investigation: Option<Investigation>,
+}
+
+/// The search's deviation (the steps after a search need one).
+fn found(search: &Option<Search>) -> Result<&Found, Failure> {
+    search
+        .as_ref()
+        .and_then(Search::found)
+        .ok_or(Failure::Argument {
+            name: "search",
+            expected: "a search that found a deviation (fuzz_start, fuzz_step)",
+        })
+}
+
+fn no_search() -> Failure {
+    Failure::Argument {
+        name: "search",
+        expected: "a search started with fuzz_start",
+    }
+}
+
+fn not_localized() -> Failure {
+    Failure::Argument {
+        name: "localization",
+        expected: "a localized deviation (call localize first)",
+    }
 }
 
 #[wasm_bindgen(js_class = Session)]
@@ -276,7 +191,11 @@ impl JsSession {
             "Session",
             settings.and_then(|s| session::Session::new(model, s)),
         )?;
-        Ok(JsSession { inner })
+        Ok(JsSession {
+            inner,
+            search: None,
+            investigation: None,
+        })
     }
 
     /// The model's name.
@@ -456,74 +375,89 @@ impl JsSession {
                 repeats,
             })
         })();
-        let p = check(
-            "fuzz_start",
-            o.and_then(|o| self.inner.fuzz_start(pixels, o)),
-        )?;
+        let s = &mut self.inner;
+        let search = check("fuzz_start", o.and_then(|o| Search::start(s, pixels, o)))?;
+        let p = search.progress();
+        (self.search, self.investigation) = (Some(search), None);
         to_js("fuzz_start", &p)
     }
 
     /// Runs the search for at most `max` more mutants.
     #[wasm_bindgen(unchecked_return_type = "SearchProgress")]
     pub fn fuzz_step(&mut self, max: u32) -> Result<JsValue, JsError> {
-        let p = check("fuzz_step", self.inner.fuzz_step(u64::from(max)))?;
+        let search = check("fuzz_step", self.search.as_mut().ok_or_else(no_search))?;
+        let p = check("fuzz_step", search.step(&mut self.inner, u64::from(max)))?;
         to_js("fuzz_step", &p)
     }
 
     /// The deviation the search found, or `null`.
     #[wasm_bindgen(unchecked_return_type = "FoundDeviation | null")]
     pub fn fuzz_found(&self) -> Result<JsValue, JsError> {
-        match self.inner.search().and_then(|s| s.found()) {
-            Some(f) => to_js("fuzz_found", f),
-            None => Ok(JsValue::NULL),
+        match found(&self.search) {
+            Ok(f) => to_js("fuzz_found", f),
+            Err(_) => Ok(JsValue::NULL),
         }
     }
 
     /// The search's start as one line of an `mpcdiff fuzz --corpus` file.
     pub fn fuzz_corpus_line(&self) -> Result<String, JsError> {
-        check("fuzz_corpus_line", self.inner.fuzz_corpus_line())
+        let search = check(
+            "fuzz_corpus_line",
+            self.search.as_ref().ok_or_else(no_search),
+        )?;
+        Ok(search.corpus_line())
     }
 
     /// The `mpcdiff fuzz` command that runs the same campaign natively on a file holding
     /// [`JsSession::fuzz_corpus_line`] (its path left as `CORPUS`; with a level plan, `PLAN`).
     pub fn fuzz_command(&self) -> Result<String, JsError> {
-        check("fuzz_command", self.inner.fuzz_command()).map(|a| a.join(" "))
+        let search = check("fuzz_command", self.search.as_ref().ok_or_else(no_search))?;
+        Ok(search.command(&self.inner).join(" "))
     }
 
     /// Localizes the found deviation: per-layer errors, votes and attribution, error source.
     #[wasm_bindgen(unchecked_return_type = "Localization")]
     pub fn localize(&mut self) -> Result<JsValue, JsError> {
-        let l = check("localize", self.inner.localize())?;
-        to_js("localize", &l)
+        let f = check("localize", found(&self.search))?;
+        let inv = check("localize", Investigation::localize(&mut self.inner, f))?;
+        let v = to_js("localize", inv.localization());
+        self.investigation = Some(inv);
+        v
     }
 
     /// Starts the repair search on `check_digits` synthetic digits with a multiplication
     /// `budget` (× the current plan's); returns the number of candidates.
     pub fn repair_start(&mut self, check_digits: u32, budget: f64) -> Result<u32, JsError> {
-        let n = check(
-            "repair_start",
-            self.inner.repair_start(check_digits as usize, budget),
-        )?;
-        Ok(n as u32)
+        let r = found(&self.search).and_then(|f| {
+            let inv = self.investigation.as_mut().ok_or_else(not_localized)?;
+            inv.start(&mut self.inner, f, check_digits as usize, budget)
+        });
+        Ok(check("repair_start", r)? as u32)
     }
 
     /// Assesses the next candidate (and, after the last, chooses).
     #[wasm_bindgen(unchecked_return_type = "RepairSearch")]
     pub fn repair_step(&mut self) -> Result<JsValue, JsError> {
-        let r = check("repair_step", self.inner.repair_step())?;
-        to_js("repair_step", &r)
+        let r = found(&self.search).and_then(|f| {
+            let inv = self.investigation.as_mut().ok_or_else(not_localized)?;
+            inv.step(&mut self.inner, f)
+        });
+        to_js("repair_step", &check("repair_step", r)?)
     }
 
     /// Makes the chosen plan the session's.
     pub fn apply_repair(&mut self) -> Result<(), JsError> {
-        check("apply_repair", self.inner.apply_repair())
+        let inv = self.investigation.as_ref().ok_or_else(not_localized);
+        let plan = check("apply_repair", inv.and_then(|i| i.chosen().cloned()))?;
+        self.inner.set_plan(plan);
+        Ok(())
     }
 
     /// The found deviation replayed under the current settings and plan.
     #[wasm_bindgen(unchecked_return_type = "Replay")]
     pub fn fuzz_replay(&mut self) -> Result<JsValue, JsError> {
-        let r = check("fuzz_replay", self.inner.fuzz_replay())?;
-        to_js("fuzz_replay", &r)
+        let r = found(&self.search).and_then(|f| repair::replay(&mut self.inner, f));
+        to_js("fuzz_replay", &check("fuzz_replay", r)?)
     }
 }
 

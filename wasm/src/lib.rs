@@ -49,6 +49,7 @@ pub mod js;
 pub mod models;
 pub mod repair;
 pub mod search;
+pub mod ser;
 pub mod session;
 
 // ---- free functions ----------------------------------------------------------------------

@@ -34,7 +34,7 @@ use crate::search::Found;
 use crate::session::{OwnedPlan, Prediction, Session, Taps};
 use serde::Serialize;
 
-use crate::{js, models, Failure};
+use crate::{models, ser, Failure};
 
 /// The synthetic digits a repair must not cost accuracy on: seed 2024 (`mpcdiff fuzz`'s
 /// default synthetic corpus), digits `0..check`.
@@ -49,18 +49,18 @@ pub struct LayerVotes {
     /// Its name.
     pub name: String,
     /// Its output shape (a batch norm: its channels, as a vector).
-    #[serde(serialize_with = "js::dims")]
+    #[serde(serialize_with = "ser::dims")]
     pub shape: Shape,
     /// Whether it is an activation (voted on); otherwise a batch norm (attributed only).
     pub activation: bool,
     /// `|plaintext − MPC|` per neuron (empty for a batch norm).
-    #[serde(serialize_with = "js::f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     pub error: Vec<f64>,
     /// The high-vote set: the neurons with the largest errors.
-    #[serde(serialize_with = "js::u32s")]
+    #[serde(serialize_with = "ser::u32s")]
     pub high: Vec<u32>,
     /// The low-vote set minus the high set: the neurons with the smallest errors.
-    #[serde(serialize_with = "js::u32s")]
+    #[serde(serialize_with = "ser::u32s")]
     pub low: Vec<u32>,
     /// Whether making this layer exact (in the MPC model) removes the deviation.
     pub fixed_when_exact: bool,
@@ -74,7 +74,7 @@ pub struct Localization {
     /// The earliest stage whose label already flips: [`Stage::Approximation`] (the
     /// algorithms alone), [`Stage::FixedPoint`] (plus encoding and truncation) or
     /// [`Stage::Shared`] (only with share randomness).
-    #[serde(serialize_with = "js::source")]
+    #[serde(serialize_with = "ser::source")]
     pub source: Stage,
 }
 
@@ -91,7 +91,7 @@ pub struct Tried {
     /// Check digits the MPC model classifies correctly under it.
     pub mpc_correct: usize,
     /// What one MPC inference costs under it.
-    #[serde(serialize_with = "js::cost")]
+    #[serde(serialize_with = "ser::cost")]
     pub cost: Cost,
     /// Whether it meets the target within the budget.
     pub meets: bool,
@@ -152,19 +152,19 @@ pub struct Replay {
     pub runs: u32,
 }
 
-/// Localization and repair state of a session's search.
+/// The localization of a found deviation and the repair search over it.
 #[derive(Clone, Debug)]
-pub struct RepairState {
+pub struct Investigation {
     localization: Localization,
     plans: Vec<(String, OwnedPlan)>,
     check: Vec<(usize, Vec<f64>)>,
     repair: Option<Repair>,
 }
 
-fn no_deviation() -> Failure {
+fn not_started() -> Failure {
     Failure::Argument {
-        name: "search",
-        expected: "a search that found a deviation (fuzz_start, fuzz_step)",
+        name: "repair",
+        expected: "a repair search (call repair_start first)",
     }
 }
 
@@ -174,19 +174,10 @@ fn overlay(base: &mut OwnedPlan, layer: &str, levels: &[Level]) {
     base.layers.push((layer.to_string(), levels.to_vec()));
 }
 
-impl Session {
-    fn found_deviation(&self) -> Result<Found, Failure> {
-        self.search
-            .as_ref()
-            .and_then(|s| s.found())
-            .cloned()
-            .ok_or_else(no_deviation)
-    }
-
-    /// Localizes the search's deviation (module doc) under the session's plan.
-    pub fn localize(&mut self) -> Result<Localization, Failure> {
-        let f = self.found_deviation()?;
-        let model = self.model().clone();
+impl Investigation {
+    /// Localizes the deviation `f` (module doc) under the session's plan.
+    pub fn localize(s: &mut Session, f: &Found) -> Result<Investigation, Failure> {
+        let model = s.model().clone();
         let layers: Vec<_> = nonlinear_layers(&model, Deployment::Crypten).collect();
         let mut floats = vec![0.0; examine_floats(&model)];
         let mut fixed = vec![false; layers.len()];
@@ -197,17 +188,12 @@ impl Session {
             plaintext: &f.plaintext,
         };
         let source =
-            self.evaluate(|ev, plan| Ok(examine(ev, plan, &suspect, &mut floats, &mut fixed)?))?;
+            s.evaluate(|ev, plan| Ok(examine(ev, plan, &suspect, &mut floats, &mut fixed)?))?;
         let errors = &floats[..Recorder::len(&model, 1)];
         let (c, e) = tally_sizes(&model, Deployment::Crypten);
         let (mut counts, mut sums) = (vec![0u32; c], vec![0.0; e]);
-        let mut tally = Tally::new(
-            &model,
-            Deployment::Crypten,
-            Thresholds::ARTIFACT,
-            &mut counts,
-            &mut sums,
-        )?;
+        let th = Thresholds::ARTIFACT;
+        let mut tally = Tally::new(&model, Deployment::Crypten, th, &mut counts, &mut sums)?;
         tally.add(errors, &fixed, source)?;
         let mut out = Vec::new();
         let mut offset = 0;
@@ -234,24 +220,33 @@ impl Session {
                 fixed_when_exact: fixed[k],
             });
         }
-        let localization = Localization {
-            layers: out,
-            source,
-        };
-        self.repair = Some(RepairState {
-            localization: localization.clone(),
+        Ok(Investigation {
+            localization: Localization {
+                layers: out,
+                source,
+            },
             plans: Vec::new(),
             check: Vec::new(),
             repair: None,
-        });
-        Ok(localization)
+        })
     }
 
-    /// Starts the repair search of the localized deviation on `check` digits with a
-    /// multiplication `budget` (× the current plan's); returns the number of candidates.
-    /// The baseline (the current plan) is assessed here; [`Session::repair_step`] assesses
-    /// the candidates one by one.
-    pub fn repair_start(&mut self, check: usize, budget: f64) -> Result<usize, Failure> {
+    /// The localization.
+    pub fn localization(&self) -> &Localization {
+        &self.localization
+    }
+
+    /// Starts the repair search on `check` digits with a multiplication `budget` (× the
+    /// session's current plan's); returns the number of candidates. The baseline (the
+    /// current plan) is assessed here; [`Investigation::step`] assesses the candidates one by
+    /// one.
+    pub fn start(
+        &mut self,
+        s: &mut Session,
+        f: &Found,
+        check: usize,
+        budget: f64,
+    ) -> Result<usize, Failure> {
         if check > CHECK_MAX {
             return Err(Failure::Argument {
                 name: "check",
@@ -264,29 +259,14 @@ impl Session {
                 expected: "a finite number ≥ 1 (× the current multiplications)",
             });
         }
-        let mut st = self.repair.take().ok_or(Failure::Argument {
-            name: "localization",
-            expected: "a localized deviation (call localize first)",
-        })?;
-        let r = self.repair_plans(&mut st, check, budget);
-        self.repair = Some(st);
-        r
-    }
-
-    fn repair_plans(
-        &mut self,
-        st: &mut RepairState,
-        check: usize,
-        budget: f64,
-    ) -> Result<usize, Failure> {
-        let model = self.model().clone();
-        let profile = self.settings().profile;
-        let current = self.plan().clone();
-        let loc = &st.localization;
+        let model = s.model().clone();
+        let current = s.plan().clone();
+        let loc = &self.localization;
         let per_layer = |k: usize| match loc.layers.get(k) {
             Some(l) => (&l.high[..], &l.low[..], usize::from(l.fixed_when_exact)),
             None => (&[][..], &[][..], 0),
         };
+        let profile = s.settings().profile;
         let facts =
             repair::layer_facts(&model, Deployment::Crypten, profile, &current, &per_layer)?;
         let widest = facts.iter().map(|f| f.layer.neurons).max().unwrap_or(0);
@@ -303,8 +283,8 @@ impl Session {
             })?;
             plans.push((name, plan));
         }
-        st.plans = plans;
-        st.check = (0..check as u64)
+        self.plans = plans;
+        self.check = (0..check as u64)
             .map(|i| {
                 let mut px = [0.0f32; digits::PIXELS];
                 let label = digits::synthetic::sample(CHECK_SEED, i, &mut px)?;
@@ -315,30 +295,35 @@ impl Session {
             })
             .collect::<Result<_, Failure>>()?;
         let mut plaintext_correct = 0;
-        for (y, x) in &st.check {
-            plaintext_correct += usize::from(argmax(&self.plaintext(x, 1, None)?) == *y);
+        for (y, x) in &self.check {
+            plaintext_correct += usize::from(argmax(&s.plaintext(x, 1, None)?) == *y);
         }
-        let baseline = self.assess("current plan", &current, st)?;
-        st.repair = Some(Repair {
+        let baseline = self.assess(s, f, "current plan", &current)?;
+        self.repair = Some(Repair {
             baseline,
             tried: Vec::new(),
-            candidates: st.plans.len(),
+            candidates: self.plans.len(),
             chosen: None,
             check,
             plaintext_correct,
             budget,
         });
-        Ok(st.plans.len())
+        Ok(self.plans.len())
     }
 
-    fn assess(&mut self, name: &str, plan: &OwnedPlan, st: &RepairState) -> Result<Tried, Failure> {
-        let f = self.found_deviation()?;
-        let mpc_seed = self.settings().mpc_seed;
-        let a = self.evaluate(|ev, _| {
+    fn assess(
+        &self,
+        s: &mut Session,
+        f: &Found,
+        name: &str,
+        plan: &OwnedPlan,
+    ) -> Result<Tried, Failure> {
+        let mpc_seed = s.settings().mpc_seed;
+        let a = s.evaluate(|ev, _| {
             let mut a = Assessment::default();
             let (r, cost) = repair::assess_known(ev, plan, &f.input, f.mpc_seed, f.label, f.runs)?;
             a.add_known(r, &cost);
-            for (i, (y, x)) in st.check.iter().enumerate() {
+            for (i, (y, x)) in self.check.iter().enumerate() {
                 let seed = evaluation_seed(mpc_seed, Evaluation::Seed(i as u64));
                 let (pl, mp, cost) = repair::assess_check(ev, plan, x, seed)?;
                 a.add_check(*y, pl, mp, &cost);
@@ -350,32 +335,16 @@ impl Session {
 
     /// Assesses the next candidate; after the last one, picks the plan to keep. Returns the
     /// search so far.
-    pub fn repair_step(&mut self) -> Result<Repair, Failure> {
-        let mut st = self.repair.take().ok_or(Failure::Argument {
-            name: "repair",
-            expected: "a repair search (call repair_start first)",
-        })?;
-        let r = self.repair_next(&mut st);
-        self.repair = Some(st);
-        r
-    }
-
-    fn repair_next(&mut self, st: &mut RepairState) -> Result<Repair, Failure> {
-        let Some(r) = st.repair.as_ref() else {
-            return Err(Failure::Argument {
-                name: "repair",
-                expected: "a repair search (call repair_start first)",
-            });
-        };
-        let k = r.tried.len();
-        if let Some((name, plan)) = st.plans.get(k).cloned() {
-            let mut t = self.assess(&name, &plan, st)?;
-            let r = st.repair.as_mut().ok_or_else(no_deviation)?;
+    pub fn step(&mut self, s: &mut Session, f: &Found) -> Result<Repair, Failure> {
+        let k = self.repair.as_ref().ok_or_else(not_started)?.tried.len();
+        if let Some((name, plan)) = self.plans.get(k).cloned() {
+            let mut t = self.assess(s, f, &name, &plan)?;
+            let r = self.repair.as_mut().ok_or_else(not_started)?;
             t.meets = repair::meets(&t.score(), &r.baseline.score(), r.budget);
             r.tried.push(t);
         }
-        let r = st.repair.as_mut().ok_or_else(no_deviation)?;
-        if r.tried.len() == st.plans.len() && r.chosen.is_none() {
+        let r = self.repair.as_mut().ok_or_else(not_started)?;
+        if r.tried.len() == self.plans.len() && r.chosen.is_none() {
             let scores: Vec<Score> = r.tried.iter().map(Tried::score).collect();
             r.chosen = (!scores.is_empty())
                 .then(|| repair::choose(&scores, &r.baseline.score(), r.budget));
@@ -383,82 +352,77 @@ impl Session {
         Ok(r.clone())
     }
 
-    /// Makes the chosen plan the session's plan.
-    pub fn apply_repair(&mut self) -> Result<(), Failure> {
-        let plan = self
-            .repair
+    /// The chosen plan, once the repair search has chosen.
+    pub fn chosen(&self) -> Result<&OwnedPlan, Failure> {
+        self.repair
             .as_ref()
-            .and_then(|st| {
-                let k = st.repair.as_ref()?.chosen?;
-                st.plans.get(k).map(|p| p.1.clone())
-            })
+            .and_then(|r| self.plans.get(r.chosen?))
+            .map(|p| &p.1)
             .ok_or(Failure::Argument {
                 name: "repair",
                 expected:
                     "a finished repair search (repair_start, then repair_step until it chooses)",
-            })?;
-        self.set_plan(plan);
-        Ok(())
+            })
     }
+}
 
-    /// The search's deviation under the session's current settings and plan: both models
-    /// (the MPC one in the recorded session, with taps) and how many of its MPC runs still
-    /// flip.
-    pub fn fuzz_replay(&mut self) -> Result<Replay, Failure> {
-        let f = self.found_deviation()?;
-        let mut taps = Taps::for_model(self.model());
-        let plain = self.plaintext(&f.input, 1, Some(&mut taps))?;
-        let plain_taps = core::mem::take(&mut taps.layers);
-        let classes = self.model().classes;
-        let mut logits = vec![0.0; classes];
-        let (r, cost) = self.evaluate(|ev, plan| {
-            Ok(ev.runs(
-                &f.input,
-                f.mpc_seed,
-                f.label,
-                f.runs,
-                plan,
-                Some(&mut taps),
-                &mut logits,
-            )?)
-        })?;
-        Ok(Replay {
-            prediction: Prediction::new(plain, plain_taps, logits, taps.layers, cost),
-            flips: r.flips,
-            runs: r.runs,
-        })
-    }
+/// The deviation `f` under the session's current settings and plan: both models (the MPC one
+/// in the recorded session, with taps) and how many of its MPC runs still flip.
+pub fn replay(s: &mut Session, f: &Found) -> Result<Replay, Failure> {
+    let mut taps = Taps::for_model(s.model());
+    let plain = s.plaintext(&f.input, 1, Some(&mut taps))?;
+    let plain_taps = core::mem::take(&mut taps.layers);
+    let mut logits = vec![0.0; s.model().classes];
+    let (r, cost) = s.evaluate(|ev, plan| {
+        let tap = Some(&mut taps as &mut dyn mpcdiff_kernel::nn::forward::Tap);
+        Ok(ev.runs(
+            &f.input,
+            f.mpc_seed,
+            f.label,
+            f.runs,
+            plan,
+            tap,
+            &mut logits,
+        )?)
+    })?;
+    Ok(Replay {
+        prediction: Prediction::new(plain, plain_taps, logits, taps.layers, cost),
+        flips: r.flips,
+        runs: r.runs,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::SearchOptions;
+    use crate::search::{Search, SearchOptions};
     use crate::session::{synthetic_digit, Settings};
     use mpcdiff_kernel::difftest::campaign::Status;
 
-    fn found_session() -> Session {
+    fn found() -> (Session, Found) {
         let mut s = Session::new("lenet", Settings::default()).unwrap();
         let (_, px) = synthetic_digit(4, 0).unwrap();
         let o = SearchOptions {
             mutations: 300,
             ..SearchOptions::default()
         };
-        s.fuzz_start(&px, o).unwrap();
-        assert_eq!(s.fuzz_step(u64::MAX).unwrap().status, Status::Found);
-        s
+        let mut search = Search::start(&mut s, &px, o).unwrap();
+        assert_eq!(search.step(&mut s, u64::MAX).unwrap().status, Status::Found);
+        let f = search.found().unwrap().clone();
+        (s, f)
     }
 
     // Goal: the localization covers every nonlinear layer CrypTen runs for LeNet, votes a
     // third of each layer, blames at least one layer, and the repair it leads
     // to removes the deviation from every MPC run without losing check accuracy, at a cost
-    // within the budget; replaying after `apply_repair` shows the deviation gone.
+    // within the budget; replaying under the chosen plan shows the deviation gone.
     #[test]
     fn localize_repair_apply_removes_the_deviation() {
-        let mut s = found_session();
-        let before = s.fuzz_replay().unwrap();
+        let (mut s, f) = found();
+        let before = replay(&mut s, &f).unwrap();
         assert!(before.flips >= 1);
-        let loc = s.localize().unwrap();
+        let mut inv = Investigation::localize(&mut s, &f).unwrap();
+        let loc = inv.localization();
         let names: Vec<&str> = loc.layers.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(
             names,
@@ -486,11 +450,11 @@ mod tests {
             );
         }
         assert!(loc.layers.iter().any(|l| l.fixed_when_exact));
-        let n = s.repair_start(6, 1.5).unwrap();
+        let n = inv.start(&mut s, &f, 6, 1.5).unwrap();
         assert!(n >= 4);
-        let mut r = s.repair_step().unwrap();
+        let mut r = inv.step(&mut s, &f).unwrap();
         while r.chosen.is_none() {
-            r = s.repair_step().unwrap();
+            r = inv.step(&mut s, &f).unwrap();
         }
         assert_eq!(r.tried.len(), n);
         assert!(r.baseline.flips >= 1);
@@ -501,25 +465,20 @@ mod tests {
         assert!(
             chosen.cost.multiplications() as f64 <= 1.5 * r.baseline.cost.multiplications() as f64
         );
-        s.apply_repair().unwrap();
-        let after = s.fuzz_replay().unwrap();
+        s.set_plan(inv.chosen().unwrap().clone());
+        let after = replay(&mut s, &f).unwrap();
         assert_eq!(after.flips, 0);
         assert_eq!(after.prediction.mpc.label, after.prediction.plaintext.label);
         assert_eq!(after.prediction.cost, chosen.cost);
     }
 
     #[test]
-    fn steps_out_of_order_are_refused() {
-        let mut s = Session::new("lenet", Settings::default()).unwrap();
-        assert!(s.localize().is_err());
-        assert!(s.repair_start(10, 1.5).is_err());
-        assert!(s.repair_step().is_err());
-        assert!(s.apply_repair().is_err());
-        assert!(s.fuzz_replay().is_err());
-        let mut s = found_session();
-        s.localize().unwrap();
-        assert!(s.repair_start(10, 0.5).is_err(), "budget below 1");
-        assert!(s.repair_start(501, 1.5).is_err());
-        assert!(s.apply_repair().is_err(), "no choice yet");
+    fn bad_repair_arguments_and_early_steps_are_refused() {
+        let (mut s, f) = found();
+        let mut inv = Investigation::localize(&mut s, &f).unwrap();
+        assert!(inv.step(&mut s, &f).is_err(), "not started");
+        assert!(inv.chosen().is_err(), "no choice yet");
+        assert!(inv.start(&mut s, &f, 10, 0.5).is_err(), "budget below 1");
+        assert!(inv.start(&mut s, &f, 501, 1.5).is_err());
     }
 }

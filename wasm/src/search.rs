@@ -40,7 +40,7 @@ use core::fmt::Write as _;
 use crate::session::Session;
 use serde::Serialize;
 
-use crate::{js, models, Failure};
+use crate::{models, ser, Failure};
 
 /// How a search runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -101,13 +101,13 @@ pub fn fitness_arg(name: &str) -> Result<Fitness, Failure> {
 #[serde(rename_all = "camelCase")]
 pub struct Found {
     /// The found input as pixel intensities (what the page draws).
-    #[serde(serialize_with = "js::f32s")]
+    #[serde(serialize_with = "ser::f32s")]
     pub pixels: Vec<f32>,
     /// The original as pixel intensities.
-    #[serde(serialize_with = "js::f32s")]
+    #[serde(serialize_with = "ser::f32s")]
     pub original_pixels: Vec<f32>,
     /// The model input that deviates (normalised).
-    #[serde(serialize_with = "js::f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     pub input: Vec<f64>,
     /// The input the search started from (normalised).
     #[serde(skip)]
@@ -117,10 +117,10 @@ pub struct Found {
     /// Mutants made before it was found.
     pub mutations: u32,
     /// The accepted mutants that led to it, in order (their operators' names in JS).
-    #[serde(serialize_with = "js::path")]
+    #[serde(serialize_with = "ser::path")]
     pub path: Vec<Step>,
     /// The seed of the MPC session that shows the deviation (a decimal string in JS).
-    #[serde(serialize_with = "js::decimal")]
+    #[serde(serialize_with = "ser::decimal")]
     pub mpc_seed: u64,
     /// The plaintext label (the search's label).
     #[serde(rename = "plaintextLabel")]
@@ -128,10 +128,10 @@ pub struct Found {
     /// The MPC label in that session.
     pub mpc_label: usize,
     /// Plaintext logits.
-    #[serde(rename = "plaintextLogits", serialize_with = "js::f64s")]
+    #[serde(rename = "plaintextLogits", serialize_with = "ser::f64s")]
     pub plaintext: Vec<f64>,
     /// MPC logits in the session seeded [`Found::mpc_seed`].
-    #[serde(rename = "mpcLogits", serialize_with = "js::f64s")]
+    #[serde(rename = "mpcLogits", serialize_with = "ser::f64s")]
     pub mpc: Vec<f64>,
     /// `‖input − original‖₂` (normalised units, as `mpcdiff fuzz` records it).
     pub l2: f64,
@@ -154,14 +154,14 @@ pub struct Progress {
     pub rounds: u64,
     /// The seed's status: active (still searching), found, dropped (budget spent: never
     /// before it), skipped (the plaintext model's label could not be established).
-    #[serde(serialize_with = "js::status")]
+    #[serde(serialize_with = "ser::status")]
     pub status: Status,
     /// The fitness of the current input.
     pub fitness: f64,
     /// Mutants accepted so far.
     pub accepted: u32,
     /// The campaign digest (equal digests, equal campaigns; 16 hex digits in JS).
-    #[serde(serialize_with = "js::hex")]
+    #[serde(serialize_with = "ser::hex")]
     pub digest: u64,
     /// Whether the search is over (found, or the budget spent).
     pub done: bool,
@@ -174,7 +174,7 @@ impl Progress {
     }
 }
 
-/// A running search (kept by the [`Session`] between calls).
+/// A running search: the kernel campaign's state over one entry, kept between calls.
 #[derive(Clone, Debug)]
 pub struct Search {
     settings: CampaignSettings,
@@ -228,13 +228,6 @@ impl Search {
     }
 }
 
-fn no_search() -> Failure {
-    Failure::Argument {
-        name: "search",
-        expected: "a search started with fuzz_start",
-    }
-}
-
 /// The domain of an MNIST model's inputs: normalised pixels of intensities in [0, 1] (the
 /// CLI's for a corpus file on an MNIST model).
 fn mnist_domain() -> Domain<'static> {
@@ -247,11 +240,12 @@ fn mnist_domain() -> Domain<'static> {
     }
 }
 
-impl Session {
-    /// Starts a search from the 28 × 28 image `pixels` (intensities in [0, 1]) and admits
-    /// it: its label is the plaintext model's; if the MPC model already disagrees, the
-    /// search is over at once (found at admission).
-    pub fn fuzz_start(&mut self, pixels: &[f32], o: SearchOptions) -> Result<Progress, Failure> {
+impl Search {
+    /// Starts a search in session `s` from the 28 × 28 image `pixels` (intensities in
+    /// [0, 1]) and admits it: its label is the plaintext model's; if the MPC model already
+    /// disagrees, the search is over at once (found at admission). Every evaluation uses the
+    /// session's settings and plan at the time of the call.
+    pub fn start(s: &mut Session, pixels: &[f32], o: SearchOptions) -> Result<Search, Failure> {
         if !(1..=MUTATIONS_MAX).contains(&o.mutations) {
             return Err(Failure::Argument {
                 name: "mutations",
@@ -264,11 +258,11 @@ impl Session {
                 expected: "an integer in 1..=64",
             });
         }
-        let x = self.normalized(pixels)?;
+        let x = s.normalized(pixels)?;
         let domain = mnist_domain();
         let settings = CampaignSettings {
             seed: o.seed,
-            mpc_seed: self.settings().mpc_seed,
+            mpc_seed: s.settings().mpc_seed,
             round_size: ROUND_SIZE,
             threshold: o.mutations as u32,
             schedule: Schedule::Energy,
@@ -280,9 +274,9 @@ impl Session {
                 Mutator::artifact(&domain)
             },
         };
-        let plain = self.plaintext(&x, 1, None)?;
+        let plain = s.plaintext(&x, 1, None)?;
         let label = mpcdiff_kernel::difftest::fitness::argmax(&plain);
-        let mut s = Search {
+        let mut search = Search {
             settings,
             domain,
             entries: [Entry::new(0, label as u16)],
@@ -296,96 +290,79 @@ impl Session {
             path: Vec::new(),
             found: None,
         };
-        self.drive(&mut s, None)?;
-        let p = s.progress();
-        self.search = Some(s);
-        Ok(p)
+        search.drive(s, None)?;
+        Ok(search)
     }
 
     /// Runs the search for at most `max` more mutants (one per round: the corpus has one
     /// seed) and says where it stands.
-    pub fn fuzz_step(&mut self, max: u64) -> Result<Progress, Failure> {
-        let mut s = self.search.take().ok_or_else(no_search)?;
-        let r = self.advance(&mut s, max);
-        let p = s.progress();
-        self.search = Some(s);
-        r.map(|()| p)
+    pub fn step(&mut self, s: &mut Session, max: u64) -> Result<Progress, Failure> {
+        let stop = self.mutants.saturating_add(max).min(self.budget);
+        if self.mutants < stop && self.entries[0].status == Status::Active {
+            self.drive(s, Some(stop))?;
+        }
+        Ok(self.progress())
     }
 
     /// The search's start as one line of an `mpcdiff fuzz --corpus` file:
     /// `{"input":[…normalised…],"label":k}`, numbers printed round-trip exact.
-    pub fn fuzz_corpus_line(&self) -> Result<String, Failure> {
-        let s = self.search.as_ref().ok_or_else(no_search)?;
-        let values: Vec<String> = s.original.iter().map(|v| format!("{v:?}")).collect();
-        Ok(format!(
+    pub fn corpus_line(&self) -> String {
+        let values: Vec<String> = self.original.iter().map(|v| format!("{v:?}")).collect();
+        format!(
             "{{\"input\":[{}],\"label\":{}}}",
             values.join(","),
-            s.label()
-        ))
+            self.label()
+        )
     }
 
     /// The `mpcdiff fuzz` command line (program name first) that runs the search's campaign
-    /// natively on a file holding [`Session::fuzz_corpus_line`], left as `CORPUS`; with a
-    /// level plan, `--plan PLAN` (the page's levels saved as a plan file) is added. It is the
-    /// CLI's own `replay:` line for that campaign, flag for flag and in its order (the
-    /// deployment and every search setting spelled out).
-    pub fn fuzz_command(&self) -> Result<Vec<String>, Failure> {
-        let s = self.search.as_ref().ok_or_else(no_search)?;
+    /// natively on a file holding [`Search::corpus_line`], left as `CORPUS`; with a level
+    /// plan in `s`, `--plan PLAN` (the page's levels saved as a plan file) is added. It is the
+    /// CLI's own `replay:` line for that campaign (the kernel writes both), flag for flag.
+    pub fn command(&self, s: &Session) -> Vec<String> {
         let mut line = String::from("mpcdiff fuzz ");
-        let t = crate::session::target(self.model(), &self.settings());
-        let flags = t
-            .write_flags(self.model_name(), &mut line)
+        let t = crate::session::target(s.model(), &s.settings());
+        // Writing into a String cannot fail.
+        let _ = t
+            .write_flags(s.model_name(), &mut line)
             .and_then(|()| line.write_char(' '))
-            .and_then(|()| s.settings.write_flags(1, s.budget, s.repeats, &mut line));
-        flags.map_err(|_| Failure::Argument {
-            name: "search",
-            expected: "settings that format",
-        })?;
+            .and_then(|()| {
+                self.settings
+                    .write_flags(1, self.budget, self.repeats, &mut line)
+            });
         let mut args: Vec<String> = line.split(' ').map(String::from).collect();
-        if !self.plan().layers.is_empty() {
+        if !s.plan().layers.is_empty() {
             args.extend(["--plan".to_string(), "PLAN".to_string()]);
         }
         args.extend(["--corpus".to_string(), "CORPUS".to_string()]);
-        Ok(args)
-    }
-
-    /// The current search, if any.
-    pub fn search(&self) -> Option<&Search> {
-        self.search.as_ref()
-    }
-
-    fn advance(&mut self, s: &mut Search, max: u64) -> Result<(), Failure> {
-        let stop = s.mutants.saturating_add(max).min(s.budget);
-        if s.mutants < stop && s.entries[0].status == Status::Active {
-            self.drive(s, Some(stop))?;
-        }
-        Ok(())
+        args
     }
 
     /// The kernel's [`Fuzzer`] over the search's one entry: admission (`until` is `None`),
     /// or rounds until `until` mutants in all.
-    fn drive(&mut self, s: &mut Search, until: Option<u64>) -> Result<(), Failure> {
-        let classes = self.model().classes;
-        let n = s.original.len();
-        let round = s.settings.round_size;
+    fn drive(&mut self, s: &mut Session, until: Option<u64>) -> Result<(), Failure> {
+        let classes = s.model().classes;
+        let n = self.original.len();
+        let round = self.settings.round_size;
         let mut proposals = vec![Proposal::default(); round];
         let mut trials = vec![Trial::default(); round];
         let mut floats = vec![0.0; Fuzzer::floats(round, n, classes)];
         let mut camp = Campaign::new(
-            s.settings,
-            s.domain,
-            &mut s.entries,
-            &mut s.current,
-            &s.original,
+            self.settings,
+            self.domain,
+            &mut self.entries,
+            &mut self.current,
+            &self.original,
         )?;
         if until.is_some() {
-            camp.resume(s.rounds, s.mutants, s.digest);
+            camp.resume(self.rounds, self.mutants, self.digest);
         }
         let mut sink = Keep {
-            path: &mut s.path,
-            found: &mut s.found,
+            path: &mut self.path,
+            found: &mut self.found,
         };
-        self.evaluate(|ev, plan| {
+        let repeats = self.repeats;
+        s.evaluate(|ev, plan| {
             let mut judge = Judged {
                 evaluator: ev,
                 plan,
@@ -393,7 +370,7 @@ impl Session {
             let mut fuzzer = Fuzzer::new(
                 &mut camp,
                 classes,
-                s.repeats,
+                repeats,
                 &mut proposals,
                 &mut trials,
                 &mut floats,
@@ -403,7 +380,7 @@ impl Session {
                 Some(stop) => fuzzer.run(stop, &mut judge, &mut sink).map(|_| ()),
             }
         })?;
-        (s.rounds, s.mutants, s.digest) = (camp.rounds(), camp.mutants(), camp.digest());
+        (self.rounds, self.mutants, self.digest) = (camp.rounds(), camp.mutants(), camp.digest());
         Ok(())
     }
 }
@@ -454,15 +431,15 @@ mod tests {
     use super::*;
     use crate::session::{synthetic_digit, Settings};
 
-    fn search(seed: u64, index: u64, o: SearchOptions) -> (Session, Progress) {
+    fn search(seed: u64, index: u64, o: SearchOptions) -> (Session, Search, Progress) {
         let mut s = Session::new("lenet", Settings::default()).unwrap();
         let (_, px) = synthetic_digit(seed, index).unwrap();
-        s.fuzz_start(&px, o).unwrap();
-        let mut p = s.fuzz_step(0).unwrap();
+        let mut search = Search::start(&mut s, &px, o).unwrap();
+        let mut p = search.step(&mut s, 0).unwrap();
         while !p.done() {
-            p = s.fuzz_step(7).unwrap();
+            p = search.step(&mut s, 7).unwrap();
         }
-        (s, p)
+        (s, search, p)
     }
 
     // Goal: a search is a pure function of its settings, whatever the step sizes, and a
@@ -474,15 +451,15 @@ mod tests {
             ..SearchOptions::default()
         };
         // Digit 0 of seed 4 is one the CLI's campaign found a deviation from (README).
-        let (mut a, pa) = search(4, 0, o);
+        let (mut a, sa, pa) = search(4, 0, o);
         let mut b = Session::new("lenet", Settings::default()).unwrap();
         let (_, px) = synthetic_digit(4, 0).unwrap();
-        b.fuzz_start(&px, o).unwrap();
-        let pb = b.fuzz_step(u64::MAX).unwrap();
+        let mut sb = Search::start(&mut b, &px, o).unwrap();
+        let pb = sb.step(&mut b, u64::MAX).unwrap();
         assert_eq!(pa, pb, "one call or many, the same campaign");
         assert_eq!(pa.status, Status::Found);
-        let f = a.search().unwrap().found().unwrap().clone();
-        assert_eq!(f, b.search().unwrap().found().unwrap().clone());
+        let f = sa.found().unwrap().clone();
+        assert_eq!(&f, sb.found().unwrap());
         let plain = a.plaintext(&f.input, 1, None).unwrap();
         assert_eq!(plain, f.plaintext);
         let (mpc, _) = a.mpc(&f.input, f.mpc_seed, None).unwrap();
@@ -505,10 +482,10 @@ mod tests {
             seed: 9,
             ..SearchOptions::default()
         };
-        let (_, p) = search(1, 0, o);
+        let (_, _, p) = search(1, 0, o);
         assert_eq!(p.status, Status::Active);
         assert_eq!((p.mutants, p.rounds), (40, 40));
-        let (_, q) = search(1, 0, SearchOptions { seed: 10, ..o });
+        let (_, _, q) = search(1, 0, SearchOptions { seed: 10, ..o });
         assert_ne!(p.digest, q.digest);
     }
 
@@ -516,13 +493,12 @@ mod tests {
     fn bad_search_arguments_are_refused() {
         let mut s = Session::new("lenet", Settings::default()).unwrap();
         let px = vec![0.0f32; 784];
-        assert!(s.fuzz_step(1).is_err(), "no search yet");
         let zero = SearchOptions {
             mutations: 0,
             ..SearchOptions::default()
         };
-        assert!(s.fuzz_start(&px, zero).is_err());
-        assert!(s.fuzz_start(&px[..10], SearchOptions::default()).is_err());
+        assert!(Search::start(&mut s, &px, zero).is_err());
+        assert!(Search::start(&mut s, &px[..10], SearchOptions::default()).is_err());
         assert!(mutator_arg("gaussian").is_err());
         assert!(fitness_arg("l1").is_err());
     }

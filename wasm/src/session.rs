@@ -24,8 +24,8 @@
 //!
 //! # Search, localization, repair
 //! The deviation search ([`crate::search`]) and its localization and repair
-//! ([`crate::repair`]) are methods over this same state (model, settings, buffers, level
-//! plan): `impl Session` blocks in those modules.
+//! ([`crate::repair`]) run on a session (model, settings, buffers, level
+//! plan), taking it as an argument; `crate::js` keeps the three together for the page.
 
 use mpcdiff_kernel::approx::attribution::{self, Probe, Stages};
 use mpcdiff_kernel::approx::profile::{self, Profile};
@@ -40,11 +40,9 @@ use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::nn::spec::{Activation, Kind, Shape};
 use mpcdiff_kernel::{digits, Cost, FixedPoint, TruncMode};
 
-use crate::repair::RepairState;
-use crate::search::Search;
 use serde::Serialize;
 
-use crate::{js, models, Failure};
+use crate::{models, ser, Failure};
 
 /// The MPC settings a session runs with.
 #[derive(Clone, Copy, Debug)]
@@ -160,10 +158,10 @@ impl Tap for Taps {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Side {
     /// The logits.
-    #[serde(serialize_with = "js::f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     pub logits: Vec<f64>,
     /// `softmax(logits)`.
-    #[serde(serialize_with = "js::f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     pub probabilities: Vec<f64>,
     /// The arg max of the logits (the first on ties).
     pub label: usize,
@@ -185,13 +183,13 @@ pub struct LayerTaps {
     /// Its name (`act1`…).
     pub name: String,
     /// One sample's output shape.
-    #[serde(serialize_with = "js::dims")]
+    #[serde(serialize_with = "ser::dims")]
     pub shape: Shape,
     /// The plaintext model's outputs.
-    #[serde(serialize_with = "js::f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     pub plaintext: Vec<f64>,
     /// The MPC model's outputs.
-    #[serde(serialize_with = "js::f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     pub mpc: Vec<f64>,
 }
 
@@ -209,7 +207,7 @@ pub struct Prediction {
     pub deviation_l2: f64,
     /// What the MPC forward pass cost (loading the weights and the input excluded, the
     /// reveal of the logits included).
-    #[serde(serialize_with = "js::cost")]
+    #[serde(serialize_with = "ser::cost")]
     pub cost: Cost,
     /// Every activation layer's outputs, in both models.
     pub taps: Vec<LayerTaps>,
@@ -255,7 +253,7 @@ pub struct StageLogits {
     /// `plaintext`, `float`, `fixed` or `mpc`.
     pub name: &'static str,
     /// The logits.
-    #[serde(serialize_with = "js::f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     pub logits: Vec<f64>,
     /// Their arg max.
     pub label: usize,
@@ -301,6 +299,24 @@ pub struct Curve {
     pub cost: Cost,
 }
 
+/// An error curve: its stages as four typed arrays (`exact`, `float`, `fixed`, `shared`).
+impl Serialize for Curve {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let col = |f: fn(&Stages) -> f64| ser::column(self.stages.iter().map(f));
+        let mut m = s.serialize_struct("ErrorCurve", 8)?;
+        m.serialize_field("function", self.function.name())?;
+        m.serialize_field("level", &[self.level.iters_exp, self.level.iters_nr])?;
+        m.serialize_field("x", &ser::column(self.x.iter().copied()))?;
+        m.serialize_field("exact", &col(|s| s.exact))?;
+        m.serialize_field("float", &col(|s| s.float))?;
+        m.serialize_field("fixed", &col(|s| s.fixed))?;
+        m.serialize_field("shared", &col(|s| s.shared))?;
+        m.serialize_field("cost", &ser::CostOf(&self.cost))?;
+        m.end()
+    }
+}
+
 /// A decision-boundary slice: labels on a grid in the plane through an input spanned by two
 /// seeded random orthonormal directions of pixel space (the kernel's
 /// [`slice`](mpcdiff_kernel::difftest::slice)).
@@ -310,19 +326,19 @@ pub struct Slice {
     pub steps: usize,
     /// The grid's coordinates along each direction (pixel-space L2 units), `steps` of them,
     /// evenly spaced over `[−radius, radius]`.
-    #[serde(serialize_with = "js::f64s")]
+    #[serde(serialize_with = "ser::f64s")]
     pub offsets: Vec<f64>,
     /// Plaintext labels, row-major: row `r` is `offsets[r]` along the second direction,
     /// column `c` is `offsets[c]` along the first.
-    #[serde(serialize_with = "js::u8s")]
+    #[serde(serialize_with = "ser::u8s")]
     pub plaintext: Vec<u8>,
     /// MPC labels, same layout.
-    #[serde(serialize_with = "js::u8s")]
+    #[serde(serialize_with = "ser::u8s")]
     pub mpc: Vec<u8>,
     /// Grid points where the labels differ.
     pub disagreements: usize,
     /// What the whole batched MPC run cost.
-    #[serde(serialize_with = "js::cost")]
+    #[serde(serialize_with = "ser::cost")]
     pub cost: Cost,
 }
 
@@ -362,10 +378,6 @@ pub struct Session {
     settings: Settings,
     plan: OwnedPlan,
     memory: Memory,
-    /// The running or last deviation search.
-    pub(crate) search: Option<Search>,
-    /// The last localization and repair of the search's deviation.
-    pub(crate) repair: Option<RepairState>,
 }
 
 /// What every model but the plaintext one runs: what `crypten.nn.from_pytorch` makes of it
@@ -387,8 +399,6 @@ impl Session {
             settings,
             plan: OwnedPlan::default(),
             memory: Memory::default(),
-            search: None,
-            repair: None,
         };
         s.set_level(settings.level)?;
         Ok(s)

@@ -5,10 +5,10 @@
 //! in Chromium against the same command) and the CLI give the same campaign for the same
 //! settings: equal digests, the same found input, logits and MPC seed, bit for bit. Both are
 //! computed now; nothing is pasted. The command is the one the adapter itself prints
-//! (`fuzz_command`), so a drift between its flags and the CLI's fails here.
+//! (`Search::command`), so a drift between its flags and the CLI's fails here.
 
 use mpcdiff_kernel::difftest::campaign::Status;
-use mpcdiff_wasm::search::SearchOptions;
+use mpcdiff_wasm::search::{Search, SearchOptions};
 use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
 use serde_json::Value;
 
@@ -29,23 +29,22 @@ fn both(
     digit: (u64, u64),
     o: SearchOptions,
     frac_bits: u32,
-) -> (Session, Value, Vec<Value>) {
+) -> (Search, Value, Vec<Value>) {
     let settings = Settings {
         fp: mpcdiff_kernel::FixedPoint::new(frac_bits).unwrap(),
         ..Settings::default()
     };
     let mut s = Session::new("lenet", settings).unwrap();
     let (_, px) = synthetic_digit(digit.0, digit.1).unwrap();
-    s.fuzz_start(&px, o).unwrap();
-    while !s.fuzz_step(13).unwrap().done() {}
+    let mut search = Search::start(&mut s, &px, o).unwrap();
+    while !search.step(&mut s, 13).unwrap().done() {}
 
     let dir = workdir(&format!("browser-search-{name}"));
     let corpus = dir.join("one.jsonl");
-    std::fs::write(&corpus, s.fuzz_corpus_line().unwrap() + "\n").unwrap();
+    std::fs::write(&corpus, search.corpus_line() + "\n").unwrap();
     let out_dir = dir.join("campaign");
-    let args: Vec<String> = s
-        .fuzz_command()
-        .unwrap()
+    let args: Vec<String> = search
+        .command(&s)
         .into_iter()
         .skip(1) // the program name
         .map(|a| {
@@ -70,7 +69,7 @@ fn both(
         .lines()
         .find_map(|l| l.split_once("  replay: ").map(|(_, r)| r))
         .expect("mpcdiff fuzz prints its replay line");
-    let shown = s.fuzz_command().unwrap().join(" ");
+    let shown = search.command(&s).join(" ");
     assert_eq!(
         replay,
         shown.replace("CORPUS", &corpus.display().to_string()),
@@ -82,7 +81,7 @@ fn both(
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    (s, json, devs)
+    (search, json, devs)
 }
 
 #[test]
@@ -92,13 +91,13 @@ fn a_search_that_finds_a_deviation_is_the_cli_campaign() {
         ..SearchOptions::default()
     };
     let (s, cli, devs) = both("found", (4, 0), o, 16);
-    let p = s.search().unwrap().progress();
+    let p = s.progress();
     assert_eq!(p.status, Status::Found);
     let summary = &cli["summary"];
     assert_eq!(summary["digest"], format!("{:016x}", p.digest));
     assert_eq!(summary["mutants"], p.mutants);
     assert_eq!(summary["deviations"], 1);
-    let f = s.search().unwrap().found().unwrap();
+    let f = s.found().unwrap();
     let d = &devs[0];
     assert_eq!(
         f64s(&d["input"]),
@@ -131,7 +130,7 @@ fn a_search_that_spends_its_budget_is_the_cli_campaign() {
         repeats: 3,
     };
     let (s, cli, devs) = both("budget", (7, 2), o, 12);
-    let p = s.search().unwrap().progress();
+    let p = s.progress();
     assert_eq!(cli["summary"]["digest"], format!("{:016x}", p.digest));
     assert_eq!(cli["summary"]["mutants"], p.mutants);
     assert_eq!(devs.len(), usize::from(p.status == Status::Found));
