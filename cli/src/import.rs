@@ -208,7 +208,7 @@ pub fn read_file(label: &str, path: &str) -> Result<Vec<u8>, UsageError> {
             FILE_MAX
         ));
     }
-    std::fs::read(path).map_err(|e| usage!("{label}: cannot read it ({e})"))
+    crate::files::read(path).map_err(|e| usage!("{label}: cannot read it ({e})"))
 }
 
 /// A checked architecture for a `state_dict` (module doc, "`--arch`").
@@ -242,7 +242,7 @@ pub fn parse_arch(arch: &str, input_shape: Option<&str>) -> Result<Arch, UsageEr
                     "--arch {arch}: the file has {len} bytes, more than the {ARCH_FILE_MAX} an architecture may have"
                 ));
             }
-            let text = std::fs::read_to_string(path)
+            let text = crate::files::read_to_string(path)
                 .map_err(|e| usage!("--arch {arch}: cannot read it as text ({e})"))?;
             text.lines()
                 .map(|l| l.split('#').next().unwrap_or_default().trim())

@@ -36,6 +36,7 @@ mod engine;
 #[allow(dead_code)]
 mod data;
 mod error;
+mod files;
 mod flags;
 mod import;
 mod onnx;

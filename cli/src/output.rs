@@ -32,9 +32,57 @@ pub fn error(e: &anyhow::Error) {
     let _ = writeln!(io::stderr().lock(), "error: {e:#}");
 }
 
-/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename, so an
-/// interrupted run never leaves a half-written file (nor, on failure, the temporary one).
+/// A line on stderr (headers, summaries): an unwritable stderr is not a reason to fail or to
+/// panic (`eprintln!` would), as the results go to stdout or files.
+pub fn say_line(line: &str) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// `eprintln!` that never panics: [`say_line`] of the formatted text.
+macro_rules! say {
+    ($($t:tt)*) => {
+        $crate::output::say_line(&format!($($t)*))
+    };
+}
+pub(crate) use say;
+
+/// The prefix of the temporary files [`write_atomic`] makes beside a target `NAME`:
+/// `.NAME.tmp<pid>`.
+fn temp_name(name: &std::ffi::OsStr) -> String {
+    format!(".{}.tmp{}", name.to_string_lossy(), std::process::id())
+}
+
+/// Removes the temporary file unless the write was committed (every error path, a panic).
+struct TempGuard<'p> {
+    path: &'p std::path::Path,
+    committed: bool,
+}
+
+impl Drop for TempGuard<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(self.path);
+        }
+    }
+}
+
+/// Writes `contents` to `path` atomically and durably: a temporary file beside it, flushed
+/// to disk, then renamed over the target and the folder synced, so an interrupted or failed
+/// run leaves either the old file or the new one, never half of one, and no temporary file.
+///
+/// Only a regular file is ever replaced: a target that exists as anything else (a device
+/// node, a folder, a symlink, a pipe) is refused with a usage error naming it, so
+/// `--plot /dev/null` cannot replace the system's `/dev/null`.
 pub fn write_atomic(path: &std::path::Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_file() {
+            return Err(crate::error::usage!(
+                "{} exists and is not a regular file (a folder, a device, a link or a pipe): give the path of a regular file to write",
+                path.display()
+            )
+            .into());
+        }
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -42,15 +90,43 @@ pub fn write_atomic(path: &std::path::Path, contents: impl AsRef<[u8]>) -> anyho
     let name = path
         .file_name()
         .context("the output path has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, contents).with_context(|| format!("could not write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("could not move {} to {}", tmp.display(), path.display())
-    })?;
+    let tmp = dir.join(temp_name(name));
+    let mut guard = TempGuard {
+        path: &tmp,
+        committed: false,
+    };
+    let written = (|| -> io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents.as_ref())?;
+        f.sync_all()
+    })();
+    written.with_context(|| format!("could not write {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("could not write {}", path.display()))?;
+    guard.committed = true;
+    // The rename is durable once the folder is (best effort: not every file system can).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
     Ok(())
+}
+
+/// Removes temporary files [`write_atomic`] left in `dir` (a run killed between writing and
+/// renaming): `.NAME.tmp<digits>` for any `NAME`. Returns how many.
+pub fn clean_temp_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let stale = name.starts_with('.')
+            && name
+                .rsplit_once(".tmp")
+                .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        let regular = e.file_type().is_ok_and(|t| t.is_file());
+        if stale && regular && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }

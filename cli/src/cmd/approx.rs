@@ -644,8 +644,8 @@ fn encoding(fp: FixedPoint, json: bool, plot: Option<&Path>) -> anyhow::Result<(
 /// Parses the raw-integer file: `cols` signed decimal integers per non-empty line (separated
 /// by spaces, tabs or a comma); `#` starts a comment line.
 fn read_raw(path: &Path, cols: usize) -> anyhow::Result<Vec<Vec<i64>>> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| usage!("--raw-in {}: {e}", path.display()))?;
+    let text = crate::files::read_to_string(path)
+        .map_err(|e| usage!("--raw-in {}: {e}", path.display()))?;
     let mut columns = vec![Vec::new(); cols];
     for (no, line) in text.lines().enumerate() {
         let line = line.trim();

@@ -123,7 +123,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
             .map(|d| format!(" --data {}", d.display()))
             .unwrap_or_default()
     );
-    eprintln!(
+    crate::output::say!(
         "mpcdiff {}  demo  seed {}  replay: {replay}",
         mpcdiff_kernel::VERSION,
         a.seed
@@ -136,7 +136,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
     let dir = a.out.clone().or_else(|| temp.clone()).unwrap_or_default();
     let result = (|| -> anyhow::Result<DemoJson> {
         let pool = Pool::new(&setup, threads)?;
-        eprintln!(
+        crate::output::say!(
             "[1/4] fuzz: {} seeds, {} mutations",
             corpus.len(),
             spec.mutations
@@ -157,13 +157,13 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
         let loaded = fuzzing::load(&dir, threads)?;
         let pool = Pool::new(&loaded.setup, threads)?;
         let found = loaded.deviations.len();
-        eprintln!("[2/4] localize {found} deviations");
+        crate::output::say!("[2/4] localize {found} deviations");
         if found == 0 {
             anyhow::bail!("the demo campaign found no deviation to localize and repair (seed {}); try another --seed", a.seed);
         }
         let (layers, sources, repair, meets, report) = {
             let loc = super::repair::localization_of(&dir, &loaded, &pool)?;
-            eprintln!("[3/4] repair search");
+            crate::output::say!("[3/4] repair search");
             let r = super::repair::search(&dir, &loaded, CHECK, 1.5, true, &pool, !a.json)?;
             let chosen = &r.tried[r.chosen];
             let plan =
@@ -172,7 +172,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
                 &dir.join("plan.json"),
                 &(serde_json::to_string_pretty(&r.plan)? + "\n"),
             )?;
-            eprintln!("[4/4] report: accuracy, known deviations, a new campaign against the repaired model");
+            crate::output::say!("[4/4] report: accuracy, known deviations, a new campaign against the repaired model");
             let report = super::report::build(&dir, &loaded, &plan, CHECK, false, &pool, !a.json)?;
             let layers = loc
                 .layers

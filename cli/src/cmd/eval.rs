@@ -171,6 +171,9 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     if !(1..=64).contains(&a.threads) {
         return Err(usage!("--threads {} must be between 1 and 64", a.threads).into());
     }
+    if a.limit == Some(0) {
+        return Err(usage!("--limit must be at least 1").into());
+    }
     let data = setup.load_data(&a.data)?;
     let dataset = data.name;
     let model = &setup.model;
@@ -189,7 +192,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         a.limit.map(|l| format!(" --limit {l}")).unwrap_or_default(),
         a.batch
     );
-    eprintln!(
+    crate::output::say!(
         "mpcdiff {}  eval  mpc seed {}  replay: {replay}",
         mpcdiff_kernel::VERSION,
         a.mpc_seed

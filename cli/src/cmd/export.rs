@@ -415,7 +415,7 @@ pub fn run(a: &ExportArgs) -> anyhow::Result<()> {
         .into());
     }
     // A `command` the campaign file may record (newer writers); none is invented.
-    let command = std::fs::read_to_string(dir.join(CAMPAIGN))
+    let command = crate::files::read_to_string(dir.join(CAMPAIGN))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v.get("command")?.as_str().map(str::to_string));
@@ -447,7 +447,7 @@ pub fn run(a: &ExportArgs) -> anyhow::Result<()> {
     };
     let files = files(&setup, &devs, &manifest, total)?;
     write_folder(&a.out, &files)?;
-    eprintln!(
+    crate::output::say!(
         "mpcdiff {}  export  {} of {} deviations of {} ({}, profile {}, {} fractional bits) to {}",
         mpcdiff_kernel::VERSION,
         devs.len(),

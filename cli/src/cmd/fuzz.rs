@@ -38,6 +38,9 @@ pub enum MutatorArg {
     Mpcdiff,
 }
 
+/// The most seeds a campaign takes (a synthetic corpus allocates its inputs up front).
+pub const SEEDS_MAX: usize = 1_000_000;
+
 /// Options of a campaign (shared by `fuzz` and `demo`).
 #[derive(Clone, Debug, Args)]
 pub struct CampaignArgs {
@@ -172,6 +175,12 @@ pub fn threads(t: Option<usize>) -> Result<usize, UsageError> {
 pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairPlan), UsageError> {
     if a.seeds == 0 {
         return Err(usage!("--seeds must be at least 1"));
+    }
+    if a.seeds > SEEDS_MAX {
+        return Err(usage!(
+            "--seeds {}: a campaign takes at most {SEEDS_MAX} seeds",
+            a.seeds
+        ));
     }
     if !(1..=4096).contains(&a.round) {
         return Err(usage!("--round {} must be between 1 and 4096", a.round));
@@ -344,7 +353,7 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<()> {
         (spec, setup, corpus, plan)
     };
     let replay = replay_command(&spec, &setup, a.campaign.plan.as_deref());
-    eprintln!(
+    crate::output::say!(
         "mpcdiff {}  fuzz  seed {}  mpc seed {}  replay: {replay}",
         mpcdiff_kernel::VERSION,
         spec.settings.seed,

@@ -92,7 +92,7 @@ pub fn run(a: &LocalizeArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    eprintln!(
+    crate::output::say!(
         "mpcdiff {}  localize  {} deviations of {} (all replayed)",
         mpcdiff_kernel::VERSION,
         loaded.deviations.len(),
@@ -100,10 +100,7 @@ pub fn run(a: &LocalizeArgs) -> anyhow::Result<()> {
     );
     let pool = Pool::new(&loaded.setup, threads)?;
     let loc = localization::localize(&loaded.setup, &loaded.plan, &loaded.deviations, th, &pool)?;
-    write_atomic(
-        &a.campaign.join("localize.json"),
-        &(serde_json::to_string(&loc)? + "\n"),
-    )?;
+    localization::write_file(&a.campaign, &loc)?;
     for l in loc.layers.iter().filter(|l| l.activation) {
         write_atomic(
             &a.campaign.join(format!("heatmap-{}.svg", l.name)),

@@ -192,9 +192,34 @@ pub fn model_input(p: &Preprocessing, raw: &[f64]) -> Vec<f64> {
     }
 }
 
+/// Checks that every model input of `x` (after the preprocessing) is finite and fits the
+/// 64-bit ring at the format `fp`: a user error naming `what` (the flag and file) otherwise.
+pub fn check_encodable(
+    x: &[f64],
+    fp: mpcdiff_kernel::FixedPoint,
+    what: &str,
+) -> Result<(), crate::error::UsageError> {
+    for (i, &v) in x.iter().enumerate() {
+        if !v.is_finite() {
+            return Err(usage!(
+                "{what}: value {} becomes non-finite after the model's preprocessing",
+                i + 1
+            ));
+        }
+        if fp.encode(v).is_err() {
+            return Err(usage!(
+                "{what}: value {} is {v} after the model's preprocessing, too large for the 64-bit ring at {} fractional bits",
+                i + 1,
+                fp.frac_bits()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the sample: `features` finite numbers.
 pub fn read_input(path: &Path, features: usize) -> anyhow::Result<Vec<f64>> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::files::read_to_string(path)
         .map_err(|e| usage!("--input {}: cannot read it ({e})", path.display()))?;
     let mut values = Vec::with_capacity(features);
     for (no, line) in text.lines().enumerate() {
@@ -248,6 +273,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     let preprocessing = preprocessing_of(&setup, &a.model)?;
     let raw = read_input(&a.input, features)?;
     let x = model_input(&preprocessing, &raw);
+    check_encodable(&x, setup.fp, &format!("--input {}", a.input.display()))?;
     let replay = format!(
         "mpcdiff predict --model {} --input {} --profile {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{}",
         a.model,
@@ -261,7 +287,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
             .map(|l| format!(" --level {}/{}", l.iters_exp, l.iters_nr))
             .unwrap_or_default()
     );
-    eprintln!(
+    crate::output::say!(
         "mpcdiff {}  predict  mpc seed {}  replay: {replay}",
         mpcdiff_kernel::VERSION,
         a.mpc_seed

@@ -75,11 +75,8 @@ pub fn localization_of(
     loaded: &Loaded,
     pool: &Pool<'_>,
 ) -> anyhow::Result<Localization> {
-    let path = dir.join("localize.json");
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        return serde_json::from_str(&text).map_err(|e| {
-            usage!("{}: not an mpcdiff.localize/1 file ({e})", path.display()).into()
-        });
+    if let Some(loc) = localization::read_file(dir)? {
+        return Ok(loc);
     }
     let loc = localization::localize(
         &loaded.setup,
@@ -88,7 +85,7 @@ pub fn localization_of(
         Thresholds::ARTIFACT,
         pool,
     )?;
-    write_atomic(&path, &(serde_json::to_string(&loc)? + "\n"))?;
+    localization::write_file(dir, &loc)?;
     Ok(loc)
 }
 
@@ -196,7 +193,7 @@ pub fn text(r: &RepairJson) -> String {
 pub fn run(a: &RepairArgs) -> anyhow::Result<()> {
     let threads = super::fuzz::threads(a.threads)?;
     let loaded = fuzzing::load(&a.campaign, threads)?;
-    eprintln!(
+    crate::output::say!(
         "mpcdiff {}  repair  {} deviations of {} (all replayed)",
         mpcdiff_kernel::VERSION,
         loaded.deviations.len(),

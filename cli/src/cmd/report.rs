@@ -213,7 +213,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     if limit == 0 {
         return Err(usage!("--limit must be at least 1").into());
     }
-    eprintln!(
+    crate::output::say!(
         "mpcdiff {}  report  {} with {}",
         mpcdiff_kernel::VERSION,
         a.campaign.display(),

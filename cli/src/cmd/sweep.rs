@@ -67,7 +67,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
     }
     let loaded = fuzzing::load(&a.campaign, threads)?;
     let corpus = super::repair::check_corpus(&loaded, a.check)?;
-    eprintln!(
+    crate::output::say!(
         "mpcdiff {}  sweep  {} known deviations, {} check inputs, {}..={} bits",
         mpcdiff_kernel::VERSION,
         loaded.deviations.len(),

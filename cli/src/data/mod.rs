@@ -354,7 +354,7 @@ impl From<DataError> for UsageError {
 
 /// Reads a whole data file; a missing file is [`DataError::Missing`].
 fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    std::fs::read(path).map_err(|source| {
+    crate::files::read(path).map_err(|source| {
         // A path through a file (`--data` naming a file, not a folder) is missing too.
         if matches!(
             source.kind(),

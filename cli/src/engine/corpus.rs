@@ -174,7 +174,7 @@ impl Corpus {
             label: u16,
             id: Option<u32>,
         }
-        let text = std::fs::read_to_string(path)
+        let text = crate::files::read_to_string(path)
             .map_err(|e| usage!("--corpus {}: cannot read it ({e})", path.display()))?;
         let features = setup.model.input.len();
         let classes = setup.model.classes;

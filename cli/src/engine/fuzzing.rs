@@ -34,7 +34,7 @@ use super::plan::{PlanFile, PlanJson, RepairPlan};
 use super::pool::Pool;
 use super::target::{Setup, TargetArgs};
 use crate::error::{usage, UsageError};
-use crate::output::write_atomic;
+use crate::output::{self, write_atomic};
 
 /// One mutation on the path from a seed to its deviation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -300,6 +300,9 @@ pub struct CampaignJson {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct StateJson {
     schema: String,
+    /// [`identity`] of the campaign the checkpoint belongs to (`--resume` refuses another's).
+    #[serde(default)]
+    identity: String,
     rounds: u64,
     mutants: u64,
     digest: u64,
@@ -327,6 +330,72 @@ pub const CAMPAIGN: &str = "campaign.json";
 pub const DEVIATIONS: &str = "deviations.jsonl";
 /// See the module doc.
 pub const STATE: &str = "state.json";
+
+/// Files derived from a campaign (by `localize`, `repair`, `report`): a new campaign in the
+/// same folder removes them with the old checkpoint, so nothing of the old one is reused.
+pub const DERIVED: [&str; 3] = ["localize.json", "plan.json", "repair.json"];
+
+/// A campaign's identity: FNV-1a of its spec (model, deployment, plan, corpus, settings, as
+/// `campaign.json` records them; not the mutation budget, which `--resume --mutations N`
+/// may extend) and of the model file's bytes, in 16 hex digits. A checkpoint records it, and
+/// `--resume` refuses a checkpoint of another campaign.
+pub fn identity(spec: &Spec, setup: &Setup) -> anyhow::Result<String> {
+    let text = serde_json::to_string(&Spec {
+        mutations: 0,
+        ..spec.clone()
+    })?;
+    let d = mpcdiff_kernel::digest::Digest::new()
+        .bytes(text.as_bytes())
+        .u64(setup.model_digest)
+        .finish();
+    Ok(format!("{d:016x}"))
+}
+
+/// Starts a new campaign in `dir`: the old campaign's checkpoint, derived files and
+/// repaired campaign go (and the temporary files of a killed run).
+fn clear_folder(dir: &Path) -> anyhow::Result<()> {
+    for name in [STATE].iter().chain(DERIVED.iter()) {
+        remove_if_present(&dir.join(name))?;
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with("heatmap-") && name.ends_with(".svg") {
+                remove_if_present(&e.path())?;
+            }
+        }
+    }
+    let repaired = dir.join("repaired");
+    if repaired.join(CAMPAIGN).is_file() {
+        std::fs::remove_dir_all(&repaired)
+            .with_context(|| format!("could not remove the old {}", repaired.display()))?;
+    }
+    Ok(())
+}
+
+fn remove_if_present(path: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("could not remove the old {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The byte length of the first `k` records (non-empty lines, each ending in a newline) of
+/// `text`, if it holds that many.
+fn records_len(text: &[u8], k: usize) -> Option<usize> {
+    let mut at = 0;
+    let mut seen = 0;
+    while seen < k {
+        let end = at + text[at..].iter().position(|&b| b == b'\n')?;
+        if text[at..end].iter().any(|b| !b.is_ascii_whitespace()) {
+            seen += 1;
+        }
+        at = end + 1;
+    }
+    Some(at)
+}
 
 /// The first `seeds` inputs of a corpus source.
 pub fn corpus_of(source: &CorpusSource, seeds: usize, setup: &Setup) -> Result<Corpus, UsageError> {
@@ -504,6 +573,7 @@ struct FileSink<'o> {
     start: Instant,
     last_checkpoint: Instant,
     state_path: Option<PathBuf>,
+    identity: String,
 }
 
 impl Sink for FileSink<'_> {
@@ -525,8 +595,10 @@ impl Sink for FileSink<'_> {
         };
         let record = Deviation::of(d, path);
         if let Some(f) = &mut self.file {
+            // On disk before any checkpoint can count it.
             writeln!(f, "{}", serde_json::to_string(&record)?)?;
             f.flush()?;
+            f.sync_data()?;
         }
         self.deviations.push(record);
         Ok(())
@@ -548,6 +620,7 @@ impl Sink for FileSink<'_> {
                 camp,
                 &self.paths,
                 self.deviations.len(),
+                &self.identity,
                 self.state_path.as_deref(),
             )?;
             self.last_checkpoint = Instant::now();
@@ -580,10 +653,13 @@ pub fn run(
 
     let dev_path = opts.out.map(|d| d.join(DEVIATIONS));
     let state_path = opts.out.map(|d| d.join(STATE));
+    let identity = identity(spec, pool.setup())?;
     if let Some(dir) = opts.out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create the output folder {}", dir.display()))?;
+        output::clean_temp_files(dir);
         if !opts.resume {
+            clear_folder(dir)?;
             // The spec first, so an interrupted campaign can be resumed.
             let started = CampaignJson {
                 schema: "mpcdiff.campaign/1".into(),
@@ -605,7 +681,7 @@ pub fn run(
         let (Some(state_path), Some(dev_path)) = (&state_path, &dev_path) else {
             return Err(usage!("--resume needs --out").into());
         };
-        let text = std::fs::read_to_string(state_path).map_err(|e| {
+        let text = crate::files::read_to_string(state_path).map_err(|e| {
             usage!(
                 "--resume: cannot read {} ({e}); run without --resume to start",
                 state_path.display()
@@ -617,6 +693,14 @@ pub fn run(
                 state_path.display()
             )
         })?;
+        if st.identity != identity {
+            return Err(usage!(
+                "--resume: {} is the checkpoint of another campaign than {}'s (or of another model file): run without --resume to start again",
+                state_path.display(),
+                CAMPAIGN
+            )
+            .into());
+        }
         if st.entries.len() != corpus.len() {
             return Err(usage!(
                 "--resume: the state has {} entries, the corpus {}",
@@ -647,15 +731,27 @@ pub fn run(
     };
 
     let file = match &dev_path {
-        Some(p) => {
-            // Fresh: empty; resumed: exactly the lines the checkpoint knew.
-            let mut f = std::fs::File::create(p)
+        // Resumed: the records the checkpoint knew stay where they are; anything after them
+        // (found after the checkpoint, or a half-written line) is cut off in one step, then
+        // new records are appended. Nothing the checkpoint counts is ever rewritten.
+        Some(p) if resumed => {
+            let text =
+                crate::files::read(p).with_context(|| format!("could not read {}", p.display()))?;
+            let keep = records_len(&text, deviations.len()).with_context(|| {
+                format!("{}: fewer records than the checkpoint knows", p.display())
+            })?;
+            let f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(p)
                 .with_context(|| format!("could not write {}", p.display()))?;
-            for d in &deviations {
-                writeln!(f, "{}", serde_json::to_string(d)?)?;
-            }
+            f.set_len(keep as u64)
+                .and_then(|()| f.sync_all())
+                .with_context(|| format!("could not write {}", p.display()))?;
             Some(f)
         }
+        Some(p) => Some(
+            std::fs::File::create(p).with_context(|| format!("could not write {}", p.display()))?,
+        ),
         None => None,
     };
     let mut sink = FileSink {
@@ -667,6 +763,7 @@ pub fn run(
         start: Instant::now(),
         last_checkpoint: Instant::now(),
         state_path: state_path.clone(),
+        identity: identity.clone(),
     };
     let mut judge = PoolJudge { pool, plan };
     let classes = pool.classes();
@@ -697,6 +794,14 @@ pub fn run(
         )?;
         if !resumed {
             fuzzer.admit(&mut judge, &mut sink)?;
+            // Resumable from the first mutant on.
+            checkpoint(
+                fuzzer.campaign(),
+                &sink.paths,
+                sink.deviations.len(),
+                &identity,
+                state_path.as_deref(),
+            )?;
         }
         let stop = fuzzer.run(spec.mutations, &mut judge, &mut sink)?;
         sink.bar.finish_and_clear();
@@ -705,6 +810,7 @@ pub fn run(
             camp,
             &sink.paths,
             sink.deviations.len(),
+            &identity,
             state_path.as_deref(),
         )?;
         counters = (camp.rounds(), camp.mutants(), Some(camp.digest()));
@@ -756,12 +862,14 @@ fn checkpoint(
     camp: &Campaign<'_>,
     paths: &[Vec<Step>],
     deviation_lines: usize,
+    identity: &str,
     path: Option<&Path>,
 ) -> anyhow::Result<()> {
     let Some(path) = path else { return Ok(()) };
     let active = |i: &usize| camp.entries()[*i].status == Status::Active;
     let st = StateJson {
         schema: "mpcdiff.state/1".into(),
+        identity: identity.to_string(),
         rounds: camp.rounds(),
         mutants: camp.mutants(),
         digest: camp.digest(),
@@ -821,7 +929,7 @@ fn summarize(
 
 /// The first `k` (all if `None`) deviation records of a `deviations.jsonl` file.
 fn read_lines(path: &Path, k: Option<usize>) -> Result<Vec<Deviation>, UsageError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::files::read_to_string(path)
         .map_err(|e| usage!("cannot read {} ({e})", path.display()))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -855,7 +963,7 @@ fn read_lines(path: &Path, k: Option<usize>) -> Result<Vec<Deviation>, UsageErro
 /// Reads `campaign.json` of a campaign folder.
 pub fn read_campaign(dir: &Path) -> Result<CampaignJson, UsageError> {
     let cpath = dir.join(CAMPAIGN);
-    let text = std::fs::read_to_string(&cpath).map_err(|e| {
+    let text = crate::files::read_to_string(&cpath).map_err(|e| {
         usage!(
             "{}: cannot read it ({e}); run `mpcdiff fuzz --out {}` first",
             cpath.display(),
@@ -911,6 +1019,28 @@ pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
         None => RepairPlan::default(),
     };
     let deviations = read_lines(&dir.join(DEVIATIONS), None)?;
+    let counted = campaign.summary.deviations;
+    if campaign.summary.stopped_by != "running" && deviations.len() != counted {
+        return Err(usage!(
+            "{}: {} records, but {} counts {counted} deviations: the folder is damaged or was edited; run the campaign again",
+            dir.join(DEVIATIONS).display(),
+            deviations.len(),
+            cpath.display()
+        )
+        .into());
+    }
+    for (k, d) in deviations.iter().enumerate() {
+        let n = setup.model.input.len();
+        if d.input.len() != n || d.input.iter().any(|v| !v.is_finite()) {
+            return Err(usage!(
+                "{} line {}: the input is not {n} finite values for {}",
+                dir.join(DEVIATIONS).display(),
+                k + 1,
+                campaign.spec.target.model
+            )
+            .into());
+        }
+    }
     let pool = Pool::new(&setup, threads)?;
     let checks = pool.map(&deviations, |ws, d| {
         let pl = ws.plaintext(&d.input, None)?;

@@ -96,6 +96,80 @@ pub struct Localization {
     pub sources: Sources,
 }
 
+/// `localize.json`: a localization with the digests that tie it to its campaign, so a stale
+/// or edited file is never trusted.
+#[derive(Serialize, Deserialize)]
+struct LocalizeFile {
+    #[serde(flatten)]
+    localization: Localization,
+    /// [`source_digest`] of the campaign folder it was computed from.
+    derived_from: String,
+    /// FNV-1a of the localization's own JSON.
+    digest: String,
+}
+
+fn hex(bytes: &[&[u8]]) -> String {
+    let mut d = mpcdiff_kernel::digest::Digest::new();
+    for b in bytes {
+        d.bytes(b).u64(b.len() as u64);
+    }
+    format!("{:016x}", d.finish())
+}
+
+/// FNV-1a of a campaign folder's `campaign.json` and `deviations.jsonl`: what a derived file
+/// was computed from.
+pub fn source_digest(dir: &std::path::Path) -> anyhow::Result<String> {
+    let read = |name: &str| {
+        let p = dir.join(name);
+        crate::files::read(&p).map_err(|e| anyhow::anyhow!("cannot read {} ({e})", p.display()))
+    };
+    Ok(hex(&[
+        &read(super::fuzzing::CAMPAIGN)?,
+        &read(super::fuzzing::DEVIATIONS)?,
+    ]))
+}
+
+/// Writes `loc` as `dir/localize.json`, tied to the campaign in `dir`.
+pub fn write_file(dir: &std::path::Path, loc: &Localization) -> anyhow::Result<()> {
+    let body = serde_json::to_string(loc)?;
+    let file = LocalizeFile {
+        localization: loc.clone(),
+        derived_from: source_digest(dir)?,
+        digest: hex(&[body.as_bytes()]),
+    };
+    crate::output::write_atomic(
+        &dir.join("localize.json"),
+        serde_json::to_string(&file)? + "\n",
+    )
+}
+
+/// `dir/localize.json` if it holds the localization of the campaign in `dir`, unedited;
+/// `None` (with a note saying why, when the file exists) otherwise.
+pub fn read_file(dir: &std::path::Path) -> anyhow::Result<Option<Localization>> {
+    let path = dir.join("localize.json");
+    let Ok(text) = crate::files::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let why = match serde_json::from_str::<LocalizeFile>(&text) {
+        Err(_) => "it is not an mpcdiff.localize/1 file with its digests",
+        Ok(f) => {
+            let body = serde_json::to_string(&f.localization)?;
+            if f.digest != hex(&[body.as_bytes()]) {
+                "it was edited"
+            } else if f.derived_from != source_digest(dir)? {
+                "it belongs to another campaign or other deviations"
+            } else {
+                return Ok(Some(f.localization));
+            }
+        }
+    };
+    crate::output::note(&format!(
+        "{}: not used ({why}); localizing the campaign again",
+        path.display()
+    ));
+    Ok(None)
+}
+
 /// Neurons listed in `top`.
 const TOP: usize = 10;
 

@@ -192,8 +192,8 @@ impl PlanFile for RepairPlan {
     /// Reads and checks a plan file.
     fn load(path: &Path, setup: &Setup) -> Result<RepairPlan, UsageError> {
         let what = format!("--plan {}", path.display());
-        let text =
-            std::fs::read_to_string(path).map_err(|e| usage!("{what}: cannot read it ({e})"))?;
+        let text = crate::files::read_to_string(path)
+            .map_err(|e| usage!("{what}: cannot read it ({e})"))?;
         let json: PlanJson = serde_json::from_str(&text)
             .map_err(|e| usage!("{what}: not an mpcdiff.plan/1 JSON file ({e})"))?;
         RepairPlan::from_json(&json, setup, &what)

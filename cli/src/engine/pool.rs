@@ -16,6 +16,7 @@ pub struct Pool<'s> {
     pool: rayon::ThreadPool,
     spaces: Vec<Mutex<Worker<'s>>>,
     classes: usize,
+    setup: &'s Setup,
 }
 
 impl<'s> Pool<'s> {
@@ -32,7 +33,13 @@ impl<'s> Pool<'s> {
             pool,
             spaces,
             classes: setup.model.classes,
+            setup,
         })
+    }
+
+    /// The model and deployment the workers evaluate.
+    pub fn setup(&self) -> &'s Setup {
+        self.setup
     }
 
     /// Logits per input of the model the workers evaluate.

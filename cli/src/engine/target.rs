@@ -111,17 +111,77 @@ pub struct Setup {
     pub deploy: Deployment,
     /// The dataset of its architecture, if known.
     pub dataset: Option<&'static str>,
+    /// FNV-1a of the model's `mpcdiff-model/1` bytes (a campaign's identity includes it).
+    pub model_digest: u64,
 }
 
-/// Reads a model: a built-in name or a file, which may also be an ONNX model or, with `arch`
-/// (`--arch`, `--input-shape`), a PyTorch state_dict: both are converted to an
-/// `mpcdiff-model/1` file first (`crate::import`). The bytes of a file are leaked: they must
-/// outlive every borrow of the parsed model, which is the whole run.
-pub fn load_model(
+/// The most features a model input may have (the shipped models take at most 784).
+pub const INPUT_MAX: usize = 1 << 20;
+/// The most classes a model may have.
+pub const CLASSES_MAX: usize = mpcdiff_kernel::difftest::evaluator::CLASSES_MAX;
+/// The most memory one inference's buffers may take, in bytes.
+pub const MEMORY_MAX: usize = 4 << 30;
+
+/// Checks what the kernel would otherwise report without naming the file or the tensor: the
+/// input and class counts against mpcdiff's limits, and every weight finite and encodable at
+/// the format `fp` (a batch norm's running variance also non-negative).
+fn check_model(
+    name: &str,
+    bytes: &[u8],
+    model: &Model<'_>,
+    fp: FixedPoint,
+) -> Result<(), UsageError> {
+    let features = model.input.len();
+    if features == 0 || features > INPUT_MAX {
+        return Err(usage!(
+            "--model {name}: its input has {features} values; mpcdiff takes 1 to {INPUT_MAX}"
+        ));
+    }
+    if !(2..=CLASSES_MAX).contains(&model.classes) {
+        return Err(usage!(
+            "--model {name}: it has {} classes; mpcdiff takes 2 to {CLASSES_MAX}",
+            model.classes
+        ));
+    }
+    let file = mpcdiff_kernel::nn::safetensors::File::parse(bytes)
+        .map_err(|e| usage!("--model {name}: {e}"))?;
+    for t in file.tensors() {
+        let variance = t.name.ends_with("running_var");
+        for (i, v) in t.values().enumerate() {
+            let v = f64::from(v);
+            if !v.is_finite() {
+                return Err(usage!(
+                    "--model {name}: tensor {} holds a non-finite value at index {i}",
+                    t.name
+                ));
+            }
+            if variance && v < 0.0 {
+                return Err(usage!(
+                    "--model {name}: tensor {} holds a negative variance ({v}) at index {i}",
+                    t.name
+                ));
+            }
+            if fp.encode(v).is_err() {
+                return Err(usage!(
+                    "--model {name}: tensor {} value {v} at index {i} does not fit the 64-bit ring with --frac-bits {}",
+                    t.name,
+                    fp.frac_bits()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `mpcdiff-model/1` bytes of a model: a built-in name or a file, which may also be an
+/// ONNX model or, with `arch` (`--arch`, `--input-shape`), a PyTorch state_dict: both are
+/// converted to an `mpcdiff-model/1` file first (`crate::import`). The bytes of a file are
+/// leaked: they must outlive every borrow of the parsed model, which is the whole run.
+pub fn model_bytes(
     name: &str,
     arch: Option<&str>,
     input_shape: Option<&str>,
-) -> Result<Model<'static>, UsageError> {
+) -> Result<&'static [u8], UsageError> {
     let bytes: &'static [u8] = match builtin_model(name) {
         Some(b) if arch.is_none() && input_shape.is_none() => b,
         Some(_) => {
@@ -140,7 +200,7 @@ pub fn load_model(
             Box::leak(owned.into_boxed_slice())
         }
     };
-    Model::parse(bytes).map_err(|e| usage!("--model {name}: {e}"))
+    Ok(bytes)
 }
 
 /// Whether `path` names an ONNX file (by its extension, any case).
@@ -188,11 +248,14 @@ impl Setup {
     pub fn new(args: &TargetArgs) -> Result<Setup, UsageError> {
         let fp = FixedPoint::new(args.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
         let profile = flags::parse_profile(&args.profile)?;
-        let model = load_model(
+        let bytes = model_bytes(
             &args.model,
             args.arch.as_deref(),
             args.input_shape.as_deref(),
         )?;
+        let model = Model::parse(bytes).map_err(|e| usage!("--model {}: {e}", args.model))?;
+        check_model(&args.model, bytes, &model, fp)?;
+        let model_digest = mpcdiff_kernel::digest::Digest::new().bytes(bytes).finish();
         let deploy = args.deploy.deployment();
         deploy.check(&model.spec).map_err(|e| {
             usage!(
@@ -210,6 +273,22 @@ impl Setup {
             deploy,
             dataset,
             model,
+            model_digest,
+        })
+        .and_then(|s| {
+            // Every buffer is sized from the model: bound them before anything allocates.
+            let need = mpcdiff_kernel::difftest::evaluator::Footprint::of(&s.target(), 1)
+                .map_err(|e| usage!("--model {}: {e}", s.args.model))?;
+            let bytes = need.floats * 8 + need.ints * 8 + need.shares * 16;
+            if bytes > MEMORY_MAX {
+                return Err(usage!(
+                    "--model {}: one inference would need {:.1} GiB of memory, above mpcdiff's limit of {} GiB",
+                    s.args.model,
+                    bytes as f64 / (1u64 << 30) as f64,
+                    MEMORY_MAX >> 30
+                ));
+            }
+            Ok(s)
         })
     }
 

@@ -242,11 +242,14 @@ fn export_writes_what_the_confirmation_script_reads() {
         dir.join("edited/campaign.json"),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("edited/deviations.jsonl"),
-        serde_json::to_string(&nudged(&records[0])).unwrap() + "\n",
-    )
-    .unwrap();
+    // Every record kept (the count must add up), the first one nudged.
+    let mut lines = vec![serde_json::to_string(&nudged(&records[0])).unwrap()];
+    lines.extend(
+        records[1..]
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap()),
+    );
+    std::fs::write(dir.join("edited/deviations.jsonl"), lines.join("\n") + "\n").unwrap();
     let err = usage_error(
         &dir,
         &["export", "--campaign", "edited", "--out", "edited-out"],

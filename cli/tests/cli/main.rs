@@ -16,4 +16,5 @@ mod eval;
 mod export;
 mod import;
 mod predict;
+mod reliability;
 mod train;

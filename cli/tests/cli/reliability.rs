@@ -1,0 +1,297 @@
+//! Nothing lost, no panic, honest exit codes: one regression test for each defect of the
+//! reliability probe (`../shared/research/reliability-probe.md`, D1–D8), named after what it
+//! guards.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::support::{
+    campaign, command, json_ok, ok, read_text, usage_error, usage_sentence, workdir, PLANTED,
+};
+
+/// A finished LeNet campaign with deviations (the planted fault on `act1` makes them certain).
+fn finished(dir: &Path, name: &str) -> Value {
+    std::fs::write(dir.join("planted.json"), PLANTED).unwrap();
+    let json = campaign(dir, name, &["--plan", "planted.json"], "12", "60");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert!(v["summary"]["deviations"].as_u64().unwrap() >= 1, "{json}");
+    v
+}
+
+// D1: a resume cuts off only what the checkpoint does not know (here a half-written record
+// of a killed run) and rewrites nothing: the records stay byte for byte.
+#[test]
+fn a_resume_keeps_every_record_its_checkpoint_knows() {
+    let dir = workdir("reliability-resume-records");
+    let before = finished(&dir, "c");
+    let file = dir.join("c/deviations.jsonl");
+    let records = std::fs::read(&file).unwrap();
+    let mut damaged = records.clone();
+    damaged.extend_from_slice(b"{\"entry\":3,\"seed_id\":");
+    std::fs::write(&file, &damaged).unwrap();
+    let after: Value =
+        serde_json::from_str(&ok(&dir, &["fuzz", "--out", "c", "--resume", "--json"])).unwrap();
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        records,
+        "the known records, and nothing else"
+    );
+    assert_eq!(after["summary"]["digest"], before["summary"]["digest"]);
+}
+
+// D1: a campaign folder whose records do not add up to what campaign.json counts is refused
+// by the commands that read it, instead of being localized or repaired silently.
+#[test]
+fn a_damaged_deviation_file_is_refused() {
+    let dir = workdir("reliability-damaged-file");
+    finished(&dir, "c");
+    let file = dir.join("c/deviations.jsonl");
+    let text = read_text(&file);
+    let first: Vec<&str> = text.lines().take(text.lines().count() - 1).collect();
+    std::fs::write(
+        &file,
+        first.join("\n") + if first.is_empty() { "" } else { "\n" },
+    )
+    .unwrap();
+    let err = usage_sentence(&dir, &["localize", "--campaign", "c"]);
+    assert!(
+        err.contains("deviations.jsonl") && err.contains("counts"),
+        "{err}"
+    );
+}
+
+// D2: a new campaign in an old folder removes the old checkpoint and the files derived from
+// it, and `--resume` refuses another campaign's checkpoint.
+#[test]
+fn a_new_campaign_never_adopts_the_old_ones_checkpoint() {
+    let dir = workdir("reliability-identity");
+    finished(&dir, "a");
+    ok(&dir, &["localize", "--campaign", "a"]);
+    assert!(dir.join("a/localize.json").is_file());
+    let old_state = std::fs::read(dir.join("a/state.json")).unwrap();
+    // A second campaign in the same folder: nothing of the first survives.
+    campaign(&dir, "a", &["--seed", "7"], "12", "40");
+    assert!(
+        !dir.join("a/localize.json").exists(),
+        "the old localization is gone"
+    );
+    assert!(!dir.join("a/heatmap-act1.svg").exists());
+    assert_ne!(std::fs::read(dir.join("a/state.json")).unwrap(), old_state);
+    // The old checkpoint put back (a kill before the new one's first checkpoint, once).
+    std::fs::write(dir.join("a/state.json"), &old_state).unwrap();
+    let err = usage_error(&dir, &["fuzz", "--out", "a", "--resume"]);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("state.json") && last.contains("another campaign"),
+        "{err}"
+    );
+}
+
+// D3: the writer replaces regular files only, and a killed run's temporary files are
+// removed by the next campaign in the folder.
+#[cfg(unix)]
+#[test]
+fn outputs_replace_regular_files_only() {
+    let dir = workdir("reliability-outputs");
+    std::fs::write(dir.join("target.txt"), "keep me").unwrap();
+    std::os::unix::fs::symlink("target.txt", dir.join("link.svg")).unwrap();
+    let err = usage_sentence(&dir, &["approx", "--fn", "exp", "--plot", "link.svg"]);
+    assert!(
+        err.contains("link.svg") && err.contains("not a regular file"),
+        "{err}"
+    );
+    assert!(std::fs::symlink_metadata(dir.join("link.svg"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(read_text(dir.join("target.txt")), "keep me");
+    std::fs::create_dir(dir.join("folder.svg")).unwrap();
+    usage_sentence(&dir, &["approx", "--fn", "exp", "--plot", "folder.svg"]);
+    let err = usage_sentence(&dir, &["approx", "--fn", "exp", "--plot", "/dev/null"]);
+    assert!(err.contains("/dev/null"), "{err}");
+    // Temporary files of a killed run.
+    std::fs::create_dir(dir.join("c")).unwrap();
+    std::fs::write(dir.join("c/.state.json.tmp4242"), "half").unwrap();
+    campaign(&dir, "c", &[], "4", "8");
+    assert!(!dir.join("c/.state.json.tmp4242").exists());
+    let left: Vec<String> = std::fs::read_dir(dir.join("c"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+// D4: sizes from flags are checked before anything is allocated.
+#[test]
+fn huge_seed_counts_are_usage_errors() {
+    let dir = workdir("reliability-seeds");
+    for n in ["18446744073709551615", "100000000"] {
+        let err = usage_sentence(&dir, &["fuzz", "--seeds", n, "--mutations", "1"]);
+        assert!(err.contains("--seeds"), "{err}");
+    }
+}
+
+// D4: an unwritable stderr loses the notes, not the results: no panic, exit 0.
+#[cfg(unix)]
+#[test]
+fn an_unwritable_stderr_is_not_a_panic() {
+    let dir = workdir("reliability-stderr");
+    std::fs::write(dir.join("digit.txt"), "0 ".repeat(784)).unwrap();
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else {
+        crate::support::skip("no /dev/full");
+        return;
+    };
+    let out = command(
+        &dir,
+        &[
+            "predict",
+            "--model",
+            "lenet",
+            "--input",
+            "digit.txt",
+            "--json",
+        ],
+    )
+    .stderr(Stdio::from(full))
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "mpcdiff.predict/2");
+}
+
+/// A model file of activations only that declares `input` and `classes` (no tensors).
+fn declared(dir: &Path, name: &str, input: &str, classes: &str) {
+    let header = serde_json::json!({"__metadata__": {
+        "format": "mpcdiff-model/1", "architecture": "tiny", "layers": "sigmoid a",
+        "input": input, "classes": classes,
+    }})
+    .to_string();
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+// D5, D8: a tiny file that declares a huge input (or no classes) is refused, naming it,
+// before any buffer is sized from it.
+#[test]
+fn a_model_declaring_a_huge_input_is_refused_before_allocating() {
+    let dir = workdir("reliability-huge-model");
+    declared(&dir, "huge.safetensors", "999999999", "999999999");
+    declared(&dir, "none.safetensors", "4", "0");
+    std::fs::write(dir.join("one.jsonl"), "{\"input\":[0.5],\"label\":0}\n").unwrap();
+    let err = usage_sentence(
+        &dir,
+        &[
+            "fuzz",
+            "--model",
+            "huge.safetensors",
+            "--corpus",
+            "one.jsonl",
+        ],
+    );
+    assert!(err.contains("--model huge.safetensors"), "{err}");
+    std::fs::write(dir.join("x.txt"), "0 0 0 0").unwrap();
+    let err = usage_sentence(
+        &dir,
+        &["predict", "--model", "none.safetensors", "--input", "x.txt"],
+    );
+    assert!(err.contains("classes"), "{err}");
+}
+
+// D6: bad values in a model or an input are user errors (exit 2) that name the tensor or
+// the flag, not an "input value at index 0" from inside the kernel.
+#[test]
+fn bad_weights_and_inputs_name_the_tensor_or_the_flag() {
+    let dir = workdir("reliability-bad-values");
+    let mut bytes = crate::support::builtin("lenet");
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let at = 8 + n + header["fc1.weight"]["data_offsets"][0].as_u64().unwrap() as usize;
+    bytes[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    std::fs::write(dir.join("nan.safetensors"), &bytes).unwrap();
+    std::fs::write(dir.join("digit.txt"), "0 ".repeat(784)).unwrap();
+    let err = usage_sentence(
+        &dir,
+        &[
+            "predict",
+            "--model",
+            "nan.safetensors",
+            "--input",
+            "digit.txt",
+        ],
+    );
+    assert!(
+        err.contains("fc1.weight") && err.contains("non-finite"),
+        "{err}"
+    );
+    std::fs::write(dir.join("big.txt"), format!("1e39 {}", "0 ".repeat(783))).unwrap();
+    let err = usage_sentence(&dir, &["predict", "--model", "lenet", "--input", "big.txt"]);
+    assert!(err.contains("--input big.txt"), "{err}");
+    std::fs::write(dir.join("large.txt"), format!("1e20 {}", "0 ".repeat(783))).unwrap();
+    let err = usage_sentence(
+        &dir,
+        &["predict", "--model", "lenet", "--input", "large.txt"],
+    );
+    assert!(
+        err.contains("--input large.txt") && err.contains("ring"),
+        "{err}"
+    );
+}
+
+// D7: `repair` never trusts an edited or stale `localize.json`: it localizes again, and
+// chooses what a fresh folder chooses.
+#[test]
+fn repair_does_not_trust_an_edited_localization() {
+    let dir = workdir("reliability-localize-json");
+    finished(&dir, "c");
+    ok(&dir, &["localize", "--campaign", "c"]);
+    let path = dir.join("c/localize.json");
+    let mut loc: Value = serde_json::from_str(&read_text(&path)).unwrap();
+    loc["layers"][0]["high_set"] = serde_json::json!([0]);
+    loc["layers"][0]["fixed_when_exact"] = serde_json::json!(0);
+    std::fs::write(&path, loc.to_string()).unwrap();
+    let edited = json_ok(
+        &dir,
+        &[
+            "repair",
+            "--campaign",
+            "c",
+            "--check",
+            "20",
+            "--quick",
+            "--json",
+        ],
+    );
+    std::fs::remove_file(&path).unwrap();
+    let fresh = json_ok(
+        &dir,
+        &[
+            "repair",
+            "--campaign",
+            "c",
+            "--check",
+            "20",
+            "--quick",
+            "--json",
+        ],
+    );
+    assert_eq!(edited, fresh);
+}
+
+// D8: a zero limit is a usage error, not an empty evaluation.
+#[test]
+fn an_empty_evaluation_is_refused() {
+    let dir = workdir("reliability-eval-limit");
+    let err = usage_sentence(
+        &dir,
+        &[
+            "eval", "--model", "lenet", "--data", "nowhere", "--limit", "0",
+        ],
+    );
+    assert!(err.contains("--limit"), "{err}");
+}
