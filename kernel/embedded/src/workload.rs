@@ -12,11 +12,11 @@
 //! digest 42 32af84f89a95e5b5                  (one line per seed of SEEDS)
 //! model lenet deploy crypten profile crypten frac-bits 16 trunc local mpc-seed 1
 //! sizes params 62522 input 784 out 10 arena 183520 words 1505280
-//! digit 2026 0 label 7
-//! logits 40…                                  (the ten logits' f64 bits, hex)
-//! mpc-label 7
-//! cost rounds 136 bytes-sent … … crypten-bytes 6006848
-//! touched arena N words M
+//! digit 2026 0 label 6
+//! logits c0000a9000000000 …                   (the ten logits' f64 bits, hex)
+//! mpc-label 6
+//! cost rounds 136 bytes-sent 3003424 3003424 crypten-bytes 6006848
+//! touched arena 37632 words 193840
 //! ```
 //! `touched` is how much of the two scratch buffers the inference really wrote (the index past
 //! the last element that no longer holds the paint written before the run), against the
