@@ -676,6 +676,13 @@ fn read_raw(path: &Path, cols: usize) -> anyhow::Result<Vec<Vec<i64>>> {
             columns[c].push(v);
         }
     }
+    if columns[0].is_empty() {
+        return Err(usage!(
+            "--raw-in {}: no values (every line is empty or a comment)",
+            path.display()
+        )
+        .into());
+    }
     Ok(columns)
 }
 

@@ -192,31 +192,6 @@ pub fn model_input(p: &Preprocessing, raw: &[f64]) -> Vec<f64> {
     }
 }
 
-/// Checks that every model input of `x` (after the preprocessing) is finite and fits the
-/// 64-bit ring at the format `fp`: a user error naming `what` (the flag and file) otherwise.
-pub fn check_encodable(
-    x: &[f64],
-    fp: mpcdiff_kernel::FixedPoint,
-    what: &str,
-) -> Result<(), crate::error::UsageError> {
-    for (i, &v) in x.iter().enumerate() {
-        if !v.is_finite() {
-            return Err(usage!(
-                "{what}: value {} becomes non-finite after the model's preprocessing",
-                i + 1
-            ));
-        }
-        if fp.encode(v).is_err() {
-            return Err(usage!(
-                "{what}: value {} is {v} after the model's preprocessing, too large for the 64-bit ring at {} fractional bits",
-                i + 1,
-                fp.frac_bits()
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Reads the sample: `features` finite numbers.
 pub fn read_input(path: &Path, features: usize) -> anyhow::Result<Vec<f64>> {
     let text = crate::files::read_to_string(path)
@@ -273,7 +248,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     let preprocessing = preprocessing_of(&setup, &a.model)?;
     let raw = read_input(&a.input, features)?;
     let x = model_input(&preprocessing, &raw);
-    check_encodable(&x, setup.fp, &format!("--input {}", a.input.display()))?;
+    setup.check_input(&x, &format!("--input {}", a.input.display()))?;
     let replay = format!(
         "mpcdiff predict --model {} --input {} --profile {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{}",
         a.model,

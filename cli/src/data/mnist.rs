@@ -208,18 +208,37 @@ fn gunzip(path: &Path) -> Result<Vec<u8>, DataError> {
         })
         .min(64 << 20);
     let mut out = Vec::with_capacity(hint);
-    let mut decoder = flate2::read::GzDecoder::new(&compressed[..]);
-    decoder.read_to_end(&mut out).map_err(|e| DataError::Gzip {
-        path: PathBuf::from(path),
-        decompressed: out.len() as u64,
-        message: if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            "the compressed data ends early (truncated file)".to_string()
-        } else {
-            e.to_string()
-        },
-    })?;
+    // The `bufread` decoder reads no further than its member, so what follows is left.
+    let mut decoder = flate2::bufread::GzDecoder::new(&compressed[..]);
+    // MNIST's largest file decompresses to 47 MB: a gzip bomb stops at the limit.
+    (&mut decoder)
+        .take(DECOMPRESSED_MAX + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| DataError::Gzip {
+            path: PathBuf::from(path),
+            decompressed: out.len() as u64,
+            message: if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                "the compressed data ends early (truncated file)".to_string()
+            } else {
+                e.to_string()
+            },
+        })?;
+    if out.len() as u64 > DECOMPRESSED_MAX {
+        return Err(gzip_error(&format!(
+            "it decompresses to more than {} MiB, more than any MNIST file",
+            DECOMPRESSED_MAX >> 20
+        )));
+    }
+    if !decoder.into_inner().is_empty() {
+        return Err(gzip_error(
+            "bytes follow the gzip member (a second member, or trailing data)",
+        ));
+    }
     Ok(out)
 }
+
+/// The most bytes an MNIST file may decompress to.
+const DECOMPRESSED_MAX: u64 = 64 << 20;
 
 fn be_u32(data: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(data[at..at + 4].try_into().expect("4 bytes"))

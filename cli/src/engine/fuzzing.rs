@@ -1031,15 +1031,16 @@ pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
     }
     for (k, d) in deviations.iter().enumerate() {
         let n = setup.model.input.len();
-        if d.input.len() != n || d.input.iter().any(|v| !v.is_finite()) {
+        let at = format!("{} line {}", dir.join(DEVIATIONS).display(), k + 1);
+        if d.input.len() != n {
             return Err(usage!(
-                "{} line {}: the input is not {n} finite values for {}",
-                dir.join(DEVIATIONS).display(),
-                k + 1,
+                "{at}: the input has {} values, {} takes {n}",
+                d.input.len(),
                 campaign.spec.target.model
             )
             .into());
         }
+        setup.check_input(&d.input, &at)?;
     }
     let pool = Pool::new(&setup, threads)?;
     let checks = pool.map(&deviations, |ws, d| {

@@ -292,6 +292,28 @@ impl Setup {
         })
     }
 
+    /// Checks that every model input of `x` (after the model's preprocessing) is finite and
+    /// fits the 64-bit ring at this format: a user error naming `what` (the flag and file, or
+    /// the file and line) otherwise.
+    pub fn check_input(&self, x: &[f64], what: &str) -> Result<(), UsageError> {
+        for (i, &v) in x.iter().enumerate() {
+            if !v.is_finite() {
+                return Err(usage!(
+                    "{what}: value {} is not finite after the model's preprocessing",
+                    i + 1
+                ));
+            }
+            if self.fp.encode(v).is_err() {
+                return Err(usage!(
+                    "{what}: value {} is {v} after the model's preprocessing, too large for the 64-bit ring at {} fractional bits",
+                    i + 1,
+                    self.fp.frac_bits()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The same deployment at another precision.
     pub fn with_frac_bits(&self, frac_bits: u32) -> Result<Setup, UsageError> {
         let mut args = self.args.clone();

@@ -295,3 +295,51 @@ fn an_empty_evaluation_is_refused() {
     );
     assert!(err.contains("--limit"), "{err}");
 }
+
+// D8: an input file with no values is refused rather than answered with nothing.
+#[test]
+fn an_empty_raw_input_is_refused() {
+    let dir = workdir("reliability-raw-in");
+    std::fs::write(dir.join("empty.txt"), "# nothing\n\n").unwrap();
+    let err = usage_sentence(
+        &dir,
+        &[
+            "approx",
+            "--fn",
+            "exp",
+            "--raw-in",
+            "empty.txt",
+            "--arith",
+            "fixed",
+        ],
+    );
+    assert!(err.contains("--raw-in empty.txt"), "{err}");
+}
+
+// D8: an MNIST file with bytes after its gzip member (a second member, trailing data) is
+// refused, not read in part.
+#[test]
+fn a_gzip_file_with_trailing_data_is_refused() {
+    let Some(data) = crate::support::shared("data") else {
+        return;
+    };
+    let dir = workdir("reliability-gzip");
+    std::fs::create_dir_all(dir.join("d/mnist")).unwrap();
+    for f in std::fs::read_dir(data.join("mnist")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), dir.join("d/mnist").join(f.file_name())).unwrap();
+    }
+    let images = dir.join("d/mnist/t10k-images-idx3-ubyte.gz");
+    let mut bytes = std::fs::read(&images).unwrap();
+    let copy = bytes.clone();
+    bytes.extend_from_slice(&copy[..64]);
+    std::fs::write(&images, bytes).unwrap();
+    let err = crate::support::usage_error(
+        &dir,
+        &["eval", "--model", "lenet", "--data", "d", "--limit", "5"],
+    );
+    assert!(
+        err.contains("t10k-images") && err.contains("follow"),
+        "{err}"
+    );
+}
