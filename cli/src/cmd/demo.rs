@@ -170,7 +170,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
                 crate::engine::plan::RepairPlan::from_json(&r.plan, &loaded.setup, "repair plan")?;
             crate::output::write_atomic(
                 &dir.join("plan.json"),
-                &(serde_json::to_string_pretty(&r.plan)? + "\n"),
+                &(serde_json::to_string_pretty(&r.plan.sealed(&dir)?)? + "\n"),
             )?;
             crate::output::say!("[4/4] report: accuracy, known deviations, a new campaign against the repaired model");
             let report = super::report::build(&dir, &loaded, &plan, CHECK, false, &pool, !a.json)?;

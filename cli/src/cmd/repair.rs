@@ -211,7 +211,7 @@ pub fn run(a: &RepairArgs) -> anyhow::Result<()> {
     )?;
     write_atomic(
         &a.campaign.join("plan.json"),
-        &(serde_json::to_string_pretty(&r.plan)? + "\n"),
+        &(serde_json::to_string_pretty(&r.plan.sealed(&a.campaign)?)? + "\n"),
     )?;
     write_atomic(
         &a.campaign.join("repair.json"),

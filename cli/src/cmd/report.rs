@@ -206,6 +206,22 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         .into());
     }
     let plan = RepairPlan::load(&plan_path, &loaded.setup)?;
+    // A plan mpcdiff repair wrote belongs to one campaign: not to another in this folder.
+    let plan_text = crate::files::read_to_string(&plan_path)?;
+    let derived = serde_json::from_str::<crate::engine::plan::PlanJson>(&plan_text)
+        .ok()
+        .and_then(|p| p.derived_from);
+    if let Some(from) = derived {
+        if from != crate::engine::localization::source_digest(&a.campaign)? {
+            return Err(usage!(
+                "--plan {}: it was derived from another campaign (or other deviations) than {}'s: run mpcdiff repair --campaign {} again",
+                plan_path.display(),
+                a.campaign.display(),
+                a.campaign.display()
+            )
+            .into());
+        }
+    }
     let limit = a.limit.unwrap_or(match loaded.campaign.spec.corpus {
         fuzzing::CorpusSource::Synthetic { .. } => 1000,
         _ => usize::MAX,

@@ -96,6 +96,40 @@ pub struct PlanJson {
     pub profile: String,
     /// The layers with their own levels.
     pub layers: Vec<LayerJson>,
+    /// For a plan `mpcdiff repair` wrote: the source digest of the campaign folder it was
+    /// derived from (`report` refuses it for another campaign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<String>,
+    /// For a plan `mpcdiff repair` wrote: FNV-1a of the plan itself (a plan edited afterwards
+    /// is refused; a plan written by hand carries none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+impl PlanJson {
+    /// FNV-1a of the plan's content (its layers, schema, architecture and profile).
+    pub fn content_digest(&self) -> anyhow::Result<String> {
+        let bare = PlanJson {
+            derived_from: None,
+            digest: None,
+            ..self.clone()
+        };
+        let text = serde_json::to_string(&bare)?;
+        let d = mpcdiff_kernel::digest::Digest::new()
+            .bytes(text.as_bytes())
+            .finish();
+        Ok(format!("{d:016x}"))
+    }
+
+    /// The plan tied to the campaign folder it was derived from (`derived_from`, `digest`),
+    /// as `mpcdiff repair` writes it.
+    pub fn sealed(&self, dir: &Path) -> anyhow::Result<PlanJson> {
+        Ok(PlanJson {
+            derived_from: Some(super::localization::source_digest(dir)?),
+            digest: Some(self.content_digest()?),
+            ..self.clone()
+        })
+    }
 }
 
 /// A checked plan: one level per neuron for each named layer (the kernel's plan type, owned).
@@ -119,6 +153,13 @@ impl PlanFile for RepairPlan {
                 "{what}: schema {:?} is not mpcdiff.plan/1",
                 json.schema
             ));
+        }
+        if let Some(d) = &json.digest {
+            if json.content_digest().ok().as_ref() != Some(d) {
+                return Err(usage!(
+                    "{what}: the plan was edited after mpcdiff repair wrote it (its digest does not match its content); run mpcdiff repair again, or remove the \"digest\" and \"derived_from\" fields to use it as a hand-written plan"
+                ));
+            }
         }
         if json.architecture != setup.model.architecture {
             return Err(usage!(
@@ -242,6 +283,8 @@ impl PlanFile for RepairPlan {
             architecture: setup.model.architecture.to_string(),
             profile: setup.profile.name.to_string(),
             layers,
+            derived_from: None,
+            digest: None,
         }
     }
 }

@@ -343,3 +343,55 @@ fn a_gzip_file_with_trailing_data_is_refused() {
         "{err}"
     );
 }
+
+// D7: a plan `mpcdiff repair` wrote is tied to its campaign and to its content: `report`
+// refuses it edited, or for another campaign.
+#[test]
+fn report_refuses_an_edited_or_foreign_plan() {
+    let dir = workdir("reliability-plan");
+    finished(&dir, "c");
+    ok(
+        &dir,
+        &["repair", "--campaign", "c", "--check", "10", "--quick"],
+    );
+    let path = dir.join("c/plan.json");
+    let original = read_text(&path);
+    let mut plan: Value = serde_json::from_str(&original).unwrap();
+    assert!(plan["digest"].is_string() && plan["derived_from"].is_string());
+    plan["layers"][0]["default"]["nr"] = serde_json::json!(7);
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let report = [
+        "report",
+        "--campaign",
+        "c",
+        "--limit",
+        "10",
+        "--no-campaign",
+    ];
+    let err = usage_error(&dir, &report);
+    assert!(err.contains("edited"), "{err}");
+    std::fs::write(&path, &original).unwrap();
+    ok(&dir, &report);
+    // Another campaign (another seed) of the same model.
+    campaign(
+        &dir,
+        "d",
+        &["--plan", "planted.json", "--seed", "7"],
+        "12",
+        "60",
+    );
+    let err = usage_error(
+        &dir,
+        &[
+            "report",
+            "--campaign",
+            "d",
+            "--plan",
+            "c/plan.json",
+            "--limit",
+            "10",
+            "--no-campaign",
+        ],
+    );
+    assert!(err.contains("another campaign"), "{err}");
+}
