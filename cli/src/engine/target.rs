@@ -365,6 +365,12 @@ impl Setup {
             )
         })?;
         let training = self.metadata_json("training");
+        let present = crate::train::format::metadata_text(&self.model, "training").is_ok();
+        if present && training.is_none() {
+            return Err(usage!(
+                "--model {name}: its training metadata is not JSON, so the data split it was trained on cannot be checked"
+            ));
+        }
         let recorded = training.as_ref().and_then(|t| t.get("data"));
         let split_seed = recorded
             .and_then(|d| d.get("split_seed"))
