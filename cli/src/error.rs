@@ -35,6 +35,8 @@ pub(crate) use usage;
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     if e.downcast_ref::<UsageError>().is_some() {
         EXIT_USAGE
+    } else if e.downcast_ref::<crate::interrupt::Interrupted>().is_some() {
+        crate::interrupt::EXIT_INTERRUPTED
     } else {
         EXIT_INTERNAL
     }

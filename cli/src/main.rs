@@ -39,6 +39,7 @@ mod error;
 mod files;
 mod flags;
 mod import;
+mod interrupt;
 mod onnx;
 mod output;
 mod stats;
@@ -51,6 +52,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    interrupt::install();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

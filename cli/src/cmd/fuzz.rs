@@ -360,6 +360,7 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<()> {
         spec.settings.mpc_seed
     );
     let pool = Pool::new(&setup, threads)?;
+    let _stoppable = crate::interrupt::campaign();
     let outcome = fuzzing::run(
         &spec,
         &corpus,
@@ -372,15 +373,21 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<()> {
             progress: !a.json,
         },
     )?;
+    let interrupted = outcome.campaign.summary.stopped_by == "interrupted";
     if a.json {
-        return output::emit(&(serde_json::to_string(&outcome.campaign)? + "\n"));
+        output::emit(&(serde_json::to_string(&outcome.campaign)? + "\n"))?;
+    } else {
+        let mut t = summary_text(&outcome, &setup);
+        if let Some(out) = &a.out {
+            t += &format!(
+                "  files                          {}/{{campaign.json, deviations.jsonl, state.json}}\n",
+                out.display()
+            );
+        }
+        output::emit(&t)?;
     }
-    let mut t = summary_text(&outcome, &setup);
-    if let Some(out) = &a.out {
-        t += &format!(
-            "  files                          {}/{{campaign.json, deviations.jsonl, state.json}}\n",
-            out.display()
-        );
+    if interrupted {
+        return Err(crate::interrupt::Interrupted.into());
     }
-    output::emit(&t)
+    Ok(())
 }

@@ -574,6 +574,8 @@ struct FileSink<'o> {
     last_checkpoint: Instant,
     state_path: Option<PathBuf>,
     identity: String,
+    /// Stopped by Ctrl-C or SIGTERM (`crate::interrupt`).
+    interrupted: bool,
 }
 
 impl Sink for FileSink<'_> {
@@ -605,6 +607,10 @@ impl Sink for FileSink<'_> {
     }
 
     fn proceed(&mut self, camp: &Campaign<'_>) -> anyhow::Result<bool> {
+        if crate::interrupt::requested() {
+            self.interrupted = true;
+            return Ok(false);
+        }
         self.bar.set_position(camp.mutants());
         self.bar
             .set_message(format!("{} deviations", self.deviations.len()));
@@ -764,6 +770,7 @@ pub fn run(
         last_checkpoint: Instant::now(),
         state_path: state_path.clone(),
         identity: identity.clone(),
+        interrupted: false,
     };
     let mut judge = PoolJudge { pool, plan };
     let classes = pool.classes();
@@ -817,6 +824,7 @@ pub fn run(
         Ok(match stop {
             Stop::Budget => "mutations",
             Stop::Corpus => "corpus",
+            Stop::Sink if sink.interrupted => "interrupted",
             Stop::Sink => "time",
         }
         .to_string())

@@ -395,3 +395,63 @@ fn report_refuses_an_edited_or_foreign_plan() {
     );
     assert!(err.contains("another campaign"), "{err}");
 }
+
+// Kills: Ctrl-C during a campaign stops it between rounds with its checkpoint saved (exit
+// 130), and `--resume` ends it exactly as an uninterrupted run ends.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_campaign_saves_its_checkpoint_and_resumes_to_the_same_end() {
+    let dir = workdir("reliability-interrupt");
+    let args = |out: &'static str| {
+        [
+            "fuzz",
+            "--seeds",
+            "30",
+            "--mutations",
+            "3000",
+            "--fitness",
+            "margin",
+            "--mutator",
+            "artifact",
+            "--out",
+            out,
+            "--json",
+        ]
+    };
+    let whole = ok(&dir, &args("whole"));
+    let child = command(&dir, &args("part"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first checkpoint comes right after admission.
+    let state = dir.join("part/state.json");
+    let start = std::time::Instant::now();
+    while !state.exists() && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.code() == Some(0) {
+        crate::support::skip("the campaign ended before the signal reached it");
+        return;
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stopped: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stopped["summary"]["stopped_by"], "interrupted");
+    let resumed = ok(&dir, &["fuzz", "--out", "part", "--resume", "--json"]);
+    assert_eq!(resumed, whole);
+    assert_eq!(
+        read_text(dir.join("part/deviations.jsonl")),
+        read_text(dir.join("whole/deviations.jsonl"))
+    );
+}
