@@ -389,11 +389,15 @@ pub fn run_entries(cfg: &Config, all: Vec<Entry>) -> Report {
     let hang_ms = cfg.hang.as_millis() as u64;
     loop {
         thread::sleep(Duration::from_millis(20));
+        // A worker may start a call between this reading and its own (`since > now`).
         let now = state.now_ms();
         let mut fresh = Vec::new();
         for b in &beats {
             let since = b.since.load(Ordering::SeqCst);
-            if since == 0 || b.abandoned.load(Ordering::SeqCst) || now - since <= hang_ms {
+            if since == 0
+                || b.abandoned.load(Ordering::SeqCst)
+                || now.saturating_sub(since) <= hang_ms
+            {
                 continue;
             }
             let e = b.entry.load(Ordering::SeqCst);
