@@ -320,7 +320,7 @@ impl Mutator {
     /// Draws an operator in proportion to the weights of those that apply to `domain`.
     ///
     /// # Errors
-    /// [`Error::OutOfRange`] if none applies or a setting is out of range.
+    /// [`Domain::check`]'s; [`Error::OutOfRange`] if none applies or a setting is out of range.
     pub fn choose(&self, domain: &Domain<'_>, rng: &mut impl RngCore) -> Result<Operator> {
         self.check(domain)?;
         let weight = |o: Operator| {

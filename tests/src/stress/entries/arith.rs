@@ -134,7 +134,8 @@ impl Job for Local {
         let _ = a.elem_mul_int(x, g.ring());
         let _ = a.elem_int(g.ring());
         let _ = a.elem_const(g.f64());
-        let c = |g: &mut Gen| if g.one_in(8) { g.f64() } else { g.real() };
+        // A public constant: ordinary mostly (so the ops after it run), sometimes hostile.
+        let constant = |g: &mut Gen| if g.one_in(8) { g.f64() } else { g.real() };
         let n = count(g);
         let mut v: Vec<A::Elem> = g.elems(n);
         let len = g.len(n);
@@ -144,12 +145,12 @@ impl Job for Local {
         a.neg(&mut v);
         a.mul_int(&mut v, g.ring());
         a.add_int(&mut v, g.ring());
-        let arg = c(g);
-        let r3 = a.add_const(&mut v, arg);
-        let arg = c(g);
-        let r4 = a.rsub_const(&mut v, arg);
-        let arg = c(g);
-        let r5 = a.fill_const(&mut v, arg);
+        let k = constant(g);
+        let r3 = a.add_const(&mut v, k);
+        let k = constant(g);
+        let r4 = a.rsub_const(&mut v, k);
+        let k = constant(g);
+        let r5 = a.fill_const(&mut v, k);
         r1.and(r2).and(r3).and(r4).and(r5)
     }
 }
