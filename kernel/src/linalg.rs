@@ -36,7 +36,17 @@ impl MatShape {
 }
 
 /// `out += a·b`.
-pub fn matmul_acc<T: Scalar>(a: &[T], b: &[T], out: &mut [T], s: MatShape) {
+///
+/// The work is bounded by the operands: an empty result (`m = 0` or `n = 0`, whatever the
+/// other sizes) returns at once.
+///
+/// # Errors
+/// [`MatShape::check`]'s: the three lengths must be the shape's (nothing is written then).
+pub fn matmul_acc<T: Scalar>(a: &[T], b: &[T], out: &mut [T], s: MatShape) -> Result<()> {
+    s.check(a.len(), b.len(), out.len())?;
+    if out.is_empty() {
+        return Ok(());
+    }
     for i in 0..s.m {
         let row = &a[i * s.k..(i + 1) * s.k];
         let o = &mut out[i * s.n..(i + 1) * s.n];
@@ -47,6 +57,7 @@ pub fn matmul_acc<T: Scalar>(a: &[T], b: &[T], out: &mut [T], s: MatShape) {
             }
         }
     }
+    Ok(())
 }
 
 /// `out += a ⊙ b` (elementwise).
@@ -80,7 +91,11 @@ pub struct Conv2dShape {
 }
 
 impl Conv2dShape {
-    /// Output height and width, or an error if the kernel does not fit or the stride is 0.
+    /// Output height and width.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the stride or a kernel side is 0, the kernel is larger than
+    /// the padded input, or the padded input's side overflows (or exceeds `isize::MAX`).
     pub fn out_hw(&self) -> Result<(usize, usize)> {
         if self.stride == 0 {
             return Err(Error::InvalidShape {
@@ -98,6 +113,11 @@ impl Conv2dShape {
         let pad2 = self.pad.checked_mul(2).ok_or(overflow)?;
         let ph = self.h.checked_add(pad2).ok_or(overflow)?;
         let pw = self.w.checked_add(pad2).ok_or(overflow)?;
+        // Positions are computed as `isize` (padding makes them negative): every padded
+        // coordinate must fit one.
+        if isize::try_from(ph).is_err() || isize::try_from(pw).is_err() {
+            return Err(overflow);
+        }
         if self.kh > ph || self.kw > pw {
             return Err(Error::InvalidShape {
                 what: "conv2d kernel larger than the padded input",
@@ -134,9 +154,19 @@ impl Conv2dShape {
     }
 }
 
-/// `out += conv2d(x, w)`; the shape must have been checked.
-pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) {
-    let Ok((oh, ow)) = s.out_hw() else { return };
+/// `out += conv2d(x, w)`.
+///
+/// The work is bounded by the operands: an empty output (no batch, no output channel)
+/// returns at once.
+///
+/// # Errors
+/// [`Conv2dShape::check`]'s (nothing is written then).
+pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) -> Result<()> {
+    s.check(x.len(), w.len(), out.len())?;
+    let (oh, ow) = s.out_hw()?;
+    if out.is_empty() {
+        return Ok(());
+    }
     let (h, wd, pad, st) = (
         s.h as isize,
         s.w as isize,
@@ -173,6 +203,7 @@ pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) {
             }
         }
     }
+    Ok(())
 }
 
 /// The geometry of a 2-D pooling window over NCHW data (channels = batch × channels).
@@ -231,9 +262,15 @@ impl Pool2dShape {
         self.k.saturating_mul(self.k)
     }
 
-    /// Calls `f(output_index, window_slot, input_index)` for every window cell, in output order.
+    /// Calls `f(output_index, window_slot, input_index)` for every window cell, in output order
+    /// (`output_len() · window()` calls). Calls nothing for a shape that fails its checks
+    /// ([`Pool2dShape::out_hw`], or an input or output size that overflows), so every index
+    /// passed is below [`Pool2dShape::output_len`] or [`Pool2dShape::input_len`].
     pub fn for_each_cell(&self, mut f: impl FnMut(usize, usize, usize)) {
         let Ok((oh, ow)) = self.out_hw() else { return };
+        if self.input_len().is_err() || self.output_len().is_err() {
+            return;
+        }
         for p in 0..self.planes {
             for oy in 0..oh {
                 for ox in 0..ow {
@@ -249,5 +286,123 @@ impl Pool2dShape {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Regressions: work bounded by the buffers, whatever the shape says (K7 of the reliability
+    //! probe: `m = 2^63` rows of nothing took centuries), and shapes checked by the kernels
+    //! themselves.
+
+    use super::{conv2d_acc, matmul_acc, Conv2dShape, MatShape, Pool2dShape};
+    use crate::{Arith, Error, Fixed, FixedPoint, Float, Shared};
+    use std::time::{Duration, Instant};
+
+    const FP: FixedPoint = FixedPoint::CRYPTEN_DEFAULT;
+
+    #[test]
+    fn matmul_with_an_empty_result_returns_at_once() {
+        let start = Instant::now();
+        for m in [usize::MAX, 1 << 63, 1 << 32] {
+            let s = MatShape { m, k: 0, n: 0 };
+            Float::new(FP).matmul(&[], &[], &mut [], s).unwrap();
+            Fixed::new(FP).matmul(&[], &[], &mut [], s).unwrap();
+            let mut arena = [0i64; 16];
+            Shared::new(FP, 1, &mut arena)
+                .matmul(&[], &[], &mut [], s)
+                .unwrap();
+            matmul_acc::<i64>(&[], &[], &mut [], s).unwrap();
+        }
+        // A convolution without output channels over `usize::MAX` images of no channel.
+        let conv = Conv2dShape {
+            batch: usize::MAX,
+            in_ch: 0,
+            h: 1,
+            w: 1,
+            out_ch: 0,
+            kh: 1,
+            kw: 1,
+            stride: 1,
+            pad: 0,
+        };
+        Float::new(FP).conv2d(&[], &[], &mut [], &conv).unwrap();
+        conv2d_acc::<f64>(&[], &[], &mut [], &conv).unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn kernels_check_their_shapes() {
+        let s = MatShape { m: 2, k: 2, n: 2 };
+        let mut out = [0i64; 4];
+        assert_eq!(
+            matmul_acc(&[1i64], &[1], &mut out, s),
+            Err(Error::ShapeMismatch {
+                expected: 4,
+                got: 1
+            })
+        );
+        assert_eq!(out, [0; 4]);
+        let conv = Conv2dShape {
+            batch: 1,
+            in_ch: 1,
+            h: 2,
+            w: 2,
+            out_ch: 1,
+            kh: 1,
+            kw: 1,
+            stride: 1,
+            pad: 0,
+        };
+        assert!(conv2d_acc(&[1.0f64; 3], &[1.0], &mut [0.0; 4], &conv).is_err());
+        conv2d_acc(&[1.0f64; 4], &[2.0], &mut [0.0; 4], &conv).unwrap();
+    }
+
+    /// Padding and strides beyond `isize::MAX` used to overflow the signed position
+    /// arithmetic (with overflow checks) on tiny buffers.
+    #[test]
+    fn conv2d_padding_beyond_isize_is_an_error() {
+        let s = Conv2dShape {
+            batch: 1,
+            in_ch: 1,
+            h: 1,
+            w: 1,
+            out_ch: 1,
+            kh: 1,
+            kw: 1,
+            stride: (1 << 63) + 5,
+            pad: (1 << 63) - 1,
+        };
+        assert_eq!(
+            s.out_hw(),
+            Err(Error::InvalidShape {
+                what: "padding overflows"
+            })
+        );
+        assert!(conv2d_acc(&[1i64], &[1], &mut [0; 4], &s).is_err());
+    }
+
+    #[test]
+    fn for_each_cell_calls_nothing_for_overflowing_shapes() {
+        let s = Pool2dShape {
+            planes: usize::MAX,
+            h: 2,
+            w: 2,
+            k: 1,
+            stride: 1,
+        };
+        let mut calls = 0;
+        s.for_each_cell(|_, _, _| calls += 1);
+        assert_eq!(calls, 0);
+        let s = Pool2dShape { planes: 2, ..s };
+        s.for_each_cell(|o, slot, i| {
+            assert!(o < 8 && slot == 0 && i < 8);
+            calls += 1;
+        });
+        assert_eq!(calls, 8);
     }
 }

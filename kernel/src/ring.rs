@@ -11,10 +11,13 @@ pub type Ring = i64;
 /// Division by a positive public integer, truncating toward zero: CrypTen's
 /// `div(d, rounding_mode="trunc")` on an int64 tensor.
 ///
-/// `d` must be positive (callers check); `i64::MIN / d` cannot overflow for `d >= 1`.
+/// `d` should be positive (the kernel's callers reject 0 first); `i64::MIN / d` cannot overflow
+/// for `d >= 1`. Never panics: `d = 0` gives 0, and `i64::MIN / −1` wraps to `i64::MIN`.
 #[inline]
 pub fn tdiv(x: Ring, d: i64) -> Ring {
-    debug_assert!(d > 0);
+    if d == 0 {
+        return 0;
+    }
     x.wrapping_div(d)
 }
 
@@ -45,5 +48,20 @@ impl Scalar for f64 {
     #[inline(always)]
     fn mac(acc: Self, a: Self, b: Self) -> Self {
         acc + a * b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tdiv;
+
+    /// `tdiv` is public: a divisor of 0 used to panic (callers check, but the function is the
+    /// kernel's contract too).
+    #[test]
+    fn tdiv_never_panics() {
+        assert_eq!(tdiv(5, 0), 0);
+        assert_eq!(tdiv(i64::MIN, -1), i64::MIN);
+        assert_eq!(tdiv(-7, 2), -3);
+        assert_eq!(tdiv(7, 2), 3);
     }
 }

@@ -88,9 +88,8 @@ pub fn unit_f64(rng: &mut impl RngCore) -> f64 {
 }
 
 /// A uniform integer in `0..n` (`n > 0`), by Lemire's multiply-shift with rejection: exact and
-/// portable (64-bit arithmetic only).
+/// portable (64-bit arithmetic only). `n = 0` is taken as 1 (the result is 0, after one draw).
 pub fn below(rng: &mut impl RngCore, n: u64) -> u64 {
-    debug_assert!(n > 0);
     let n = n.max(1);
     let threshold = n.wrapping_neg() % n;
     loop {
@@ -129,6 +128,15 @@ mod tests {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
+    }
+
+    /// `below(rng, 0)` used to trip a debug assertion (release builds took it as 1).
+    #[test]
+    fn below_zero_is_zero() {
+        let mut r = seed::stream(3, StreamId::Schedule);
+        assert_eq!(seed::below(&mut r, 0), 0);
+        assert_eq!(seed::below(&mut r, 1), 0);
+        assert!(seed::below(&mut r, u64::MAX) < u64::MAX);
     }
 
     const ALL_STREAMS: [(StreamId, u32); 9] = [

@@ -12,6 +12,9 @@
 //! attack class a SPDZ-style MAC check is designed to catch.
 
 use crate::cost::Cost;
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::{check_len, Result};
 
 /// How the two messages of an opening combine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,14 +90,18 @@ impl<'w> Net<'w> {
 
     /// One round: party 0 sends `m0`, party 1 sends `m1` (equal lengths). On return `m0` holds
     /// the opened values and `m1` is unspecified.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the two messages differ in length; nothing is counted or
+    /// sent then.
     pub fn exchange(
         &mut self,
         protocol: &'static str,
         domain: Domain,
         m0: &mut [i64],
         m1: &mut [i64],
-    ) {
-        debug_assert_eq!(m0.len(), m1.len());
+    ) -> Result<()> {
+        check_len(m0.len(), m1.len())?;
         let round = self.cost.rounds;
         self.cost.rounds = round.wrapping_add(1);
         let bytes = (m0.len() as u64).wrapping_mul(8);
@@ -128,6 +135,7 @@ impl<'w> Net<'w> {
                 }
             }
         }
+        Ok(())
     }
 }
 

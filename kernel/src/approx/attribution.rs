@@ -66,8 +66,9 @@ pub struct Memory<'w> {
 impl Memory<'_> {
     /// `(floats, ints, shares)` lengths needed for `n` inputs.
     pub const fn sizes(n: usize) -> (usize, usize, usize) {
-        let e = n + scratch_elems(n);
-        (e, e + Shared::scratch_words_elementwise(8 * n), e)
+        let e = n.saturating_add(scratch_elems(n));
+        let words = Shared::scratch_words_elementwise(n.saturating_mul(8));
+        (e, e.saturating_add(words), e)
     }
 }
 

@@ -53,7 +53,7 @@ pub fn odd_coeffs(g: impl Fn(f64) -> f64, terms: u8, out: &mut [f64]) -> Result<
 
 /// Scratch elements [`odd_series`] needs for `n` inputs and `m` coefficients.
 pub const fn scratch_elems(n: usize, m: usize) -> usize {
-    (m + 1) * n
+    m.saturating_add(1).saturating_mul(n)
 }
 
 /// `x ← Σ_q coeffs[q]·T_{2q+1}(x)` (at least 2 coefficients).
@@ -94,7 +94,7 @@ pub fn odd_series<A: Arith>(
 
 /// Scratch elements [`hardtanh`] needs for `n` inputs.
 pub const fn scratch_elems_hardtanh(n: usize) -> usize {
-    4 * n
+    n.saturating_mul(4)
 }
 
 /// `x ← clamp(x, −1, 1) = relu(x + 1) − relu(x − 1) − 1` (one batched relu: 9 rounds).

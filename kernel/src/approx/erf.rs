@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 
 /// Scratch elements [`erf`] needs for `n` inputs.
 pub const fn scratch_elems(n: usize) -> usize {
-    2 * n + 8 * n
+    n.saturating_mul(10)
 }
 
 /// Scratch elements [`erf_bounded`] needs for `n` inputs.

@@ -23,6 +23,9 @@ use crate::arith::Arith;
 use crate::error::Result;
 
 /// Scratch elements [`exp`] needs for `n` inputs.
+///
+/// (Like every `scratch_elems*` of [`crate::approx`], exact for the sizes a buffer can have and
+/// saturating at `usize::MAX` beyond them.)
 pub const fn scratch_elems(n: usize) -> usize {
     n
 }

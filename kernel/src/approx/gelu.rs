@@ -25,12 +25,13 @@ use crate::error::Result;
 
 /// Scratch elements [`gelu_tanh`] needs for `n` inputs.
 pub const fn scratch_elems_tanh(n: usize) -> usize {
-    2 * n + super::sigmoid::scratch_elems(n)
+    n.saturating_mul(2)
+        .saturating_add(super::sigmoid::scratch_elems(n))
 }
 
 /// Scratch elements [`gelu_erf_graph`] needs for `n` inputs.
 pub const fn scratch_elems_erf_graph(n: usize) -> usize {
-    n + super::erf::scratch_elems(n)
+    n.saturating_add(super::erf::scratch_elems(n))
 }
 
 /// `x ← gelu(x)` as `crypten.nn.from_pytorch` evaluates PyTorch's `nn.GELU()`: torch exports
@@ -66,7 +67,7 @@ pub fn gelu_erf_graph<A: Arith>(
 
 /// Scratch elements [`gelu_erf`] needs for `n` inputs.
 pub const fn scratch_elems_erf(n: usize) -> usize {
-    n + super::erf::scratch_elems_bounded(n)
+    n.saturating_add(super::erf::scratch_elems_bounded(n))
 }
 
 /// `x ← gelu(x)`, tanh form.

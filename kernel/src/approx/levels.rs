@@ -79,13 +79,19 @@ impl Levels<'_> {
         }
     }
 
-    /// Element `i`'s level.
+    /// Element `i`'s level. Past the end of a per-element plan, or in an empty cyclic one
+    /// (which [`Levels::check`] rejects), level 0/0.
     #[inline]
     pub fn at(&self, i: usize) -> Level {
+        let none = Level::new(0, 0);
         match self {
             Levels::Uniform(l) => *l,
-            Levels::PerElement(ls) => ls[i],
-            Levels::Cyclic(ls) => ls[i % ls.len()],
+            Levels::PerElement(ls) => ls.get(i).copied().unwrap_or(none),
+            Levels::Cyclic(ls) => i
+                .checked_rem(ls.len())
+                .and_then(|j| ls.get(j))
+                .copied()
+                .unwrap_or(none),
         }
     }
 
@@ -227,6 +233,51 @@ mod tests {
         let mut s = vec![A::Elem::default(); approx::scratch_elems(x.len())];
         approx::eval(a, f, &profile::MPCDIFF, &mut v, levels, &mut s).unwrap();
         v
+    }
+
+    /// `Levels::at` is public: past the end of a per-element plan, or in an empty cyclic one,
+    /// it used to index out of bounds (or divide by zero).
+    #[test]
+    fn levels_at_past_the_plan_is_level_zero() {
+        let plan = [Level::new(1, 2), Level::new(3, 4)];
+        assert_eq!(Levels::PerElement(&plan).at(1), Level::new(3, 4));
+        assert_eq!(Levels::PerElement(&plan).at(2), Level::new(0, 0));
+        assert_eq!(Levels::Cyclic(&plan).at(usize::MAX), Level::new(3, 4));
+        assert_eq!(Levels::Cyclic(&[]).at(0), Level::new(0, 0));
+        assert!(Levels::Cyclic(&[]).check(0).is_err());
+    }
+
+    /// `reciprocal_pos` is public and did not check its levels (the callers in the kernel
+    /// did): a short per-element plan read past its end.
+    #[test]
+    fn reciprocal_pos_checks_its_levels() {
+        use crate::approx::profile::RecipInit;
+        use crate::approx::reciprocal::{reciprocal_pos, scratch_elems_pos};
+        let mut a = Float::new(FixedPoint::new(16).unwrap());
+        let d = [2.0, 4.0, 8.0];
+        let mut y = [0.0; 3];
+        let mut s = vec![0.0; scratch_elems_pos(3)];
+        let short = [Level::new(0, 3)];
+        for levels in [Levels::PerElement(&short), Levels::Cyclic(&[])] {
+            for init in [RecipInit::Const(0.5), RecipInit::Crypten { iters_exp: 8 }] {
+                assert!(matches!(
+                    reciprocal_pos(&mut a, &d, &mut y, init, &levels, &mut s),
+                    Err(crate::Error::ShapeMismatch { .. })
+                ));
+                assert_eq!(y, [0.0; 3]);
+            }
+        }
+        let levels = Levels::Cyclic(&short);
+        reciprocal_pos(
+            &mut a,
+            &d,
+            &mut y,
+            RecipInit::Crypten { iters_exp: 8 },
+            &levels,
+            &mut s,
+        )
+        .unwrap();
+        assert!((y[0] - 0.5).abs() < 0.2, "{y:?}");
     }
 
     #[test]

@@ -24,13 +24,21 @@ use super::profile::LogParams;
 use crate::arith::Arith;
 use crate::error::{Error, Result};
 
-/// Scratch elements [`log`] needs for `n` inputs at Householder order `order`.
+/// Scratch elements [`log`] needs for `n` inputs at Householder order `order` (saturating at
+/// `usize::MAX`, a size no buffer has, when `n` is too large to say).
 pub const fn scratch_elems(n: usize, order: u8) -> usize {
     let blocks = (order as usize).next_power_of_two();
-    4 * n + blocks * n + (blocks / 2) * n + n
+    // 4n (y, t, h, the polynomial) + the power table (blocks·n) + its repeat buffer
+    // (blocks/2·n) + n for exp (which runs before the table, in the same space).
+    n.saturating_mul(5 + blocks + blocks / 2)
 }
 
 /// `x ← ln x`.
+///
+/// # Errors
+/// [`Error::OutOfRange`] unless `p.order` is in 1..=32; [`Error::BufferTooSmall`] if `scratch`
+/// is shorter than [`scratch_elems`]`(x.len(), p.order)`; then the arithmetic's (an arena too
+/// small in [`crate::Shared`], an encoding overflow).
 pub fn log<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
@@ -84,16 +92,21 @@ fn polynomial_harmonic<A: Arith>(
 ) -> Result<()> {
     let n = h.len();
     let order = order as usize;
-    let blocks = order.next_power_of_two().max(2);
+    if order == 1 {
+        // One term, `1·h`: no power table (so none is sized by [`scratch_elems`]).
+        out.copy_from_slice(h);
+        return a.mul_const(out, 1.0);
+    }
+    let blocks = order.next_power_of_two();
+    let need = blocks
+        .saturating_mul(n)
+        .saturating_add((blocks / 2).saturating_mul(n));
+    super::need(scratch.len(), need)?;
     let (terms, rest) = scratch.split_at_mut(blocks * n);
     let rep = &mut rest[..(blocks / 2) * n];
     // terms = [h, h²], then the block times its highest power until `order` terms exist.
     terms[..n].copy_from_slice(h);
     terms[n..2 * n].copy_from_slice(h);
-    if order == 1 {
-        out.copy_from_slice(h);
-        return a.mul_const(out, 1.0);
-    }
     a.square(&mut terms[n..2 * n])?;
     let mut len = 2;
     while len < order {
@@ -116,4 +129,59 @@ fn polynomial_harmonic<A: Arith>(
         a.add(out, term)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Regression: order 1 (the low end of the documented range) runs in the scratch its own
+    //! sizing function asks for.
+
+    use super::{log, scratch_elems};
+    use crate::approx::{self, profile, Function, Level, Levels};
+    use crate::testing::FP;
+    use crate::{Fixed, Float};
+
+    #[test]
+    fn log_order_one_is_sized_and_evaluates() {
+        let mut p = profile::CRYPTEN;
+        p.log.order = 1;
+        // Through `approx::eval`, with exactly the scratch `scratch_elems` says.
+        let mut x = [2.0, 0.5, 7.0];
+        let mut scratch = vec![0.0; scratch_elems(x.len(), 1)];
+        let uniform = Levels::Uniform(Level::new(0, 0));
+        approx::eval(
+            &mut Float::new(FP),
+            Function::Log,
+            &p,
+            &mut x,
+            &uniform,
+            &mut scratch,
+        )
+        .unwrap();
+        // One Householder term per step is Newton's method, two steps from CrypTen's start: a
+        // coarse log, but a finite one that moved from the start towards ln x.
+        assert!(x.iter().all(|v| v.is_finite()), "{x:?}");
+        assert!(x[0] < 2.0 && x[0] > 0.0, "{x:?}");
+        // And in fixed point, directly.
+        let mut r = [FP.encode(2.0).unwrap()];
+        let mut s = vec![0i64; scratch_elems(1, 1)];
+        log(&mut Fixed::new(FP), &mut r, &p.log, &mut s).unwrap();
+        // One element short is a typed error, for every order.
+        for order in [1u8, 2, 3, 8, 32] {
+            let mut q = p.log;
+            q.order = order;
+            let need = scratch_elems(2, order);
+            let mut s = vec![0.0; need - 1];
+            assert_eq!(
+                log(&mut Float::new(FP), &mut [1.0, 2.0], &q, &mut s),
+                Err(crate::Error::BufferTooSmall {
+                    needed: need,
+                    got: need - 1
+                }),
+                "order {order}"
+            );
+            let mut s = vec![0.0; need];
+            log(&mut Float::new(FP), &mut [1.0, 2.0], &q, &mut s).unwrap();
+        }
+    }
 }

@@ -28,12 +28,12 @@ use crate::error::Result;
 
 /// Scratch elements [`reciprocal`] needs for `n` inputs.
 pub const fn scratch_elems(n: usize) -> usize {
-    3 * n + scratch_elems_pos(n)
+    n.saturating_mul(7)
 }
 
 /// Scratch elements [`reciprocal_pos`] needs for `n` inputs.
 pub const fn scratch_elems_pos(n: usize) -> usize {
-    4 * n
+    n.saturating_mul(4)
 }
 
 /// The level a [`RecipParams`] asks for (Newton steps; the start's exp is in its init).
@@ -54,7 +54,7 @@ pub fn reciprocal<A: Arith>(
     super::need(
         scratch.len(),
         if p.all_pos {
-            n + scratch_elems_pos(n)
+            n.saturating_mul(5)
         } else {
             scratch_elems(n)
         },
@@ -79,6 +79,11 @@ pub fn reciprocal<A: Arith>(
 }
 
 /// `y = 1/d` for positive `d`, from `init`, with each element's `iters_nr` Newton steps.
+///
+/// # Errors
+/// [`crate::Error::ShapeMismatch`] unless `y` is as long as `d`; [`Levels::check`]'s;
+/// [`crate::Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_elems_pos`]; then
+/// the arithmetic's.
 pub fn reciprocal_pos<A: Arith>(
     a: &mut A,
     d: &[A::Elem],
@@ -89,6 +94,7 @@ pub fn reciprocal_pos<A: Arith>(
 ) -> Result<()> {
     let n = d.len();
     crate::error::check_len(n, y.len())?;
+    levels.check(n)?;
     super::need(scratch.len(), scratch_elems_pos(n))?;
     let first = match init {
         RecipInit::Crypten { iters_exp } => {

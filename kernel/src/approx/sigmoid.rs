@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 pub const fn scratch_elems(n: usize) -> usize {
     // Chebyshev (up to 64 terms): the series' scratch; reciprocal: 5n + reciprocal_pos.
     let cheb = super::chebyshev::scratch_elems(n, 32);
-    let recip = 5 * n + super::reciprocal::scratch_elems_pos(n);
+    let recip = n.saturating_mul(9);
     if cheb > recip {
         cheb
     } else {

@@ -22,13 +22,17 @@ use crate::arith::Arith;
 use crate::error::{check_len, Error, Result};
 use crate::protocols::maximum::{max_rows, scratch_elems_max};
 
-/// Scratch elements [`softmax`] needs for a `rows × cols` input.
+/// Scratch elements [`softmax`] needs for a `rows × cols` input (saturating at `usize::MAX`).
 pub const fn scratch_elems(rows: usize, cols: usize) -> usize {
-    let n = rows * cols;
+    let n = rows.saturating_mul(cols);
     let max = scratch_elems_max(rows, cols);
-    let recip = 2 * rows + super::reciprocal::scratch_elems_pos(rows);
+    let recip = rows
+        .saturating_mul(2)
+        .saturating_add(super::reciprocal::scratch_elems_pos(rows));
     let inner = if max > recip { max } else { recip };
-    2 * n + 2 * rows + inner
+    n.saturating_mul(2)
+        .saturating_add(rows.saturating_mul(2))
+        .saturating_add(inner)
 }
 
 /// `x ← softmax(x)` row by row.

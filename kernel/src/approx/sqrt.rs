@@ -24,12 +24,12 @@ use crate::error::Result;
 
 /// Scratch elements [`inv_sqrt`] needs for `n` inputs.
 pub const fn scratch_elems(n: usize) -> usize {
-    6 * n
+    n.saturating_mul(6)
 }
 
 /// Scratch elements [`sqrt`] needs for `n` inputs.
 pub const fn scratch_elems_sqrt(n: usize) -> usize {
-    7 * n
+    n.saturating_mul(7)
 }
 
 /// The level an [`InvSqrtParams`] asks for.

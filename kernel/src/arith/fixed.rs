@@ -125,14 +125,14 @@ impl Arith for Fixed {
     fn matmul(&mut self, a: &[Ring], b: &[Ring], out: &mut [Ring], s: MatShape) -> Result<()> {
         s.check(a.len(), b.len(), out.len())?;
         out.fill(0);
-        matmul_acc(a, b, out, s);
+        matmul_acc(a, b, out, s)?;
         self.trunc_all(out);
         Ok(())
     }
     fn conv2d(&mut self, x: &[Ring], w: &[Ring], out: &mut [Ring], s: &Conv2dShape) -> Result<()> {
         s.check(x.len(), w.len(), out.len())?;
         out.fill(0);
-        conv2d_acc(x, w, out, s);
+        conv2d_acc(x, w, out, s)?;
         self.trunc_all(out);
         Ok(())
     }

@@ -105,13 +105,13 @@ impl Arith for Float {
     fn matmul(&mut self, a: &[f64], b: &[f64], out: &mut [f64], s: MatShape) -> Result<()> {
         s.check(a.len(), b.len(), out.len())?;
         out.fill(0.0);
-        matmul_acc(a, b, out, s);
+        matmul_acc(a, b, out, s)?;
         Ok(())
     }
     fn conv2d(&mut self, x: &[f64], w: &[f64], out: &mut [f64], s: &Conv2dShape) -> Result<()> {
         s.check(x.len(), w.len(), out.len())?;
         out.fill(0.0);
-        conv2d_acc(x, w, out, s);
+        conv2d_acc(x, w, out, s)?;
         Ok(())
     }
     fn lincomb_const(&mut self, terms: &[f64], coeffs: &[f64], out: &mut [f64]) -> Result<()> {

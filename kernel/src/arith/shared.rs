@@ -96,7 +96,7 @@ impl<'a> Shared<'a> {
     }
 
     /// Scratch words that `mul`, `mul_unscaled`, `square`, truncation, `reveal` and `ltz`
-    /// need on `n` elements.
+    /// need on `n` elements (saturating at `usize::MAX`).
     pub const fn scratch_words_elementwise(n: usize) -> usize {
         let a = scratch_words_bilinear(n, n, n);
         let b = scratch_words_ltz(n);
@@ -107,10 +107,11 @@ impl<'a> Shared<'a> {
         }
     }
 
-    /// Scratch words a matmul of shape `s` needs.
+    /// Scratch words a matmul of shape `s` needs (saturating at `usize::MAX`, a size no arena
+    /// has, for a shape whose sizes overflow).
     pub const fn scratch_words_matmul(s: MatShape) -> usize {
-        let nc = s.m * s.n;
-        let a = scratch_words_bilinear(s.m * s.k, s.k * s.n, nc);
+        let nc = s.m.saturating_mul(s.n);
+        let a = scratch_words_bilinear(s.m.saturating_mul(s.k), s.k.saturating_mul(s.n), nc);
         let b = scratch_words_truncate(nc);
         if a > b {
             a
@@ -214,7 +215,7 @@ impl<'a> Shared<'a> {
             out[i] = x[i][0];
             m1[i] = x[i][1];
         }
-        self.net.exchange("reveal", Domain::Arithmetic, out, m1);
+        self.net.exchange("reveal", Domain::Arithmetic, out, m1)?;
         Ok(())
     }
 }
@@ -259,7 +260,7 @@ impl Arith for Shared<'_> {
             m0[i] = x[i][0];
             m1[i] = x[i][1];
         }
-        self.net.exchange("reveal", Domain::Arithmetic, m0, m1);
+        self.net.exchange("reveal", Domain::Arithmetic, m0, m1)?;
         for (o, &w) in out.iter_mut().zip(m0.iter()) {
             *o = self.fp.decode(w);
         }
@@ -319,7 +320,7 @@ impl Arith for Shared<'_> {
             n,
             self.scratch,
         )?;
-        beaver::collect_output(&self.scratch[..2 * n], x);
+        beaver::collect_output(&self.scratch[..2 * n], x)?;
         self.truncate(x, self.fp.scale() as u64)
     }
     /// Beaver product (1 round, `n` triples), no truncation.
@@ -337,7 +338,7 @@ impl Arith for Shared<'_> {
             n,
             self.scratch,
         )?;
-        beaver::collect_output(&self.scratch[..2 * n], x);
+        beaver::collect_output(&self.scratch[..2 * n], x)?;
         Ok(())
     }
     /// Square pair (1 round, `n` pairs), then one truncation.

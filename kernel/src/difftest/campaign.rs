@@ -312,8 +312,8 @@ impl<'a> Campaign<'a> {
     /// stored entries, inputs and counters.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] for inconsistent lengths, [`Error::OutOfRange`] for a zero
-    /// round size or an unusable mutator.
+    /// [`Domain::check`]'s, [`Error::ShapeMismatch`] for inconsistent lengths,
+    /// [`Error::OutOfRange`] for a zero round size or an unusable mutator.
     pub fn new(
         settings: Settings,
         domain: Domain<'a>,
@@ -321,9 +321,13 @@ impl<'a> Campaign<'a> {
         current: &'a mut [f64],
         original: &'a [f64],
     ) -> Result<Self> {
+        domain.check()?;
         let n = domain.len();
-        check_len(entries.len() * n, original.len())?;
-        check_len(entries.len() * n, current.len())?;
+        let total = entries.len().checked_mul(n).ok_or(Error::InvalidShape {
+            what: "entries × input size overflows",
+        })?;
+        check_len(total, original.len())?;
+        check_len(total, current.len())?;
         if settings.round_size == 0 {
             return Err(Error::OutOfRange {
                 what: "round size must be at least 1",
@@ -344,7 +348,8 @@ impl<'a> Campaign<'a> {
         })
     }
 
-    /// Sets the counters of a resumed campaign.
+    /// Sets the counters of a resumed campaign. (Counters at their type's limit make the next
+    /// [`Campaign::propose`] or [`Campaign::tell`] fail with [`Error::OutOfRange`].)
     pub fn resume(&mut self, rounds: u64, mutants: u64, digest: u64) {
         self.rounds = rounds;
         self.mutants = mutants;
@@ -382,16 +387,14 @@ impl<'a> Campaign<'a> {
         self.entries
     }
 
-    /// Entry `i`'s current input (its deviation once found).
+    /// Entry `i`'s current input (its deviation once found); empty if `i` is not an entry.
     pub fn current(&self, i: usize) -> &[f64] {
-        let n = self.domain.len();
-        &self.current[i * n..(i + 1) * n]
+        row(self.current, i, self.domain.len())
     }
 
-    /// Entry `i`'s original input.
+    /// Entry `i`'s original input; empty if `i` is not an entry.
     pub fn original(&self, i: usize) -> &[f64] {
-        let n = self.domain.len();
-        &self.original[i * n..(i + 1) * n]
+        row(self.original, i, self.domain.len())
     }
 
     /// Active entries.
@@ -432,7 +435,9 @@ impl<'a> Campaign<'a> {
     /// proposals.len())` mutants; 0 when no entry is active or `limit` is 0.
     ///
     /// # Errors
-    /// [`Error::BufferTooSmall`] if `inputs` cannot hold the proposals.
+    /// [`Error::BufferTooSmall`] if `inputs` cannot hold the proposals;
+    /// [`Error::OutOfRange`] if the round or mutant counter would pass `u64::MAX` (nothing is
+    /// proposed then).
     pub fn propose(
         &mut self,
         limit: u64,
@@ -444,13 +449,20 @@ impl<'a> Campaign<'a> {
             .min(limit)
             .min(proposals.len() as u64)
             .min(self.active() as u64) as usize;
-        if inputs.len() < want * n {
+        let needed = want.saturating_mul(n);
+        if inputs.len() < needed {
             return Err(Error::BufferTooSmall {
-                needed: want * n,
+                needed,
                 got: inputs.len(),
             });
         }
-        let mark = self.rounds + 1;
+        if want == 0 {
+            return Ok(0);
+        }
+        let mark = self.rounds.checked_add(1).ok_or(COUNTERS_EXHAUSTED)?;
+        self.mutants
+            .checked_add(want as u64)
+            .ok_or(COUNTERS_EXHAUSTED)?;
         let mut sched = seed::substream(self.settings.seed, StreamId::Schedule, self.rounds);
         for j in 0..want {
             let i = self.pick(mark, &mut sched);
@@ -509,7 +521,10 @@ impl<'a> Campaign<'a> {
     /// happened to mutant `j`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if the slices do not hold `proposals.len()` mutants.
+    /// [`Error::ShapeMismatch`] if the slices do not hold `proposals.len()` mutants;
+    /// [`Error::OutOfRange`] if a proposal names no entry (the outcomes before it are applied)
+    /// or the round or mutant counter would pass `u64::MAX` (nothing is applied then). An
+    /// entry's `mutations` and `accepted` counters saturate at `u32::MAX`.
     pub fn tell(
         &mut self,
         proposals: &[Proposal],
@@ -520,11 +535,16 @@ impl<'a> Campaign<'a> {
     ) -> Result<()> {
         let n = self.domain.len();
         let k = proposals.len();
-        check_len(k * n, inputs.len())?;
+        check_len(k.saturating_mul(n), inputs.len())?;
         check_len(plain.len(), mpc.len())?;
         if k == 0 {
             return Ok(());
         }
+        let mutants = self
+            .mutants
+            .checked_add(k as u64)
+            .ok_or(COUNTERS_EXHAUSTED)?;
+        let rounds = self.rounds.checked_add(1).ok_or(COUNTERS_EXHAUSTED)?;
         if !plain.len().is_multiple_of(k) || plain.len() / k < 2 {
             return Err(Error::ShapeMismatch {
                 expected: k * 2,
@@ -551,7 +571,7 @@ impl<'a> Campaign<'a> {
             let event = if e.status != Status::Active {
                 Event::Ignored
             } else {
-                e.mutations += 1;
+                e.mutations = e.mutations.saturating_add(1);
                 let score = fitness.score(pl, mp);
                 if is_deviation(pl, mp, usize::from(e.label)) {
                     e.status = Status::Found;
@@ -560,7 +580,7 @@ impl<'a> Campaign<'a> {
                     Event::Found
                 } else if guide == Guide::Random || score > e.fitness {
                     e.fitness = score;
-                    e.accepted += 1;
+                    e.accepted = e.accepted.saturating_add(1);
                     self.current[i * n..(i + 1) * n].copy_from_slice(mutant);
                     if guide == Guide::Random && e.mutations >= threshold {
                         e.status = Status::Dropped;
@@ -581,10 +601,22 @@ impl<'a> Campaign<'a> {
                 .f64s(mp);
             on(j, event);
         }
-        self.mutants += k as u64;
-        self.rounds += 1;
+        self.mutants = mutants;
+        self.rounds = rounds;
         Ok(())
     }
+}
+
+/// The error of a campaign whose round or mutant counter would pass `u64::MAX`.
+const COUNTERS_EXHAUSTED: Error = Error::OutOfRange {
+    what: "campaign counters (rounds, mutants) at u64::MAX",
+};
+
+/// Row `i` of `n` values of `buf`, or an empty slice if there is no such row.
+fn row(buf: &[f64], i: usize, n: usize) -> &[f64] {
+    i.checked_mul(n)
+        .and_then(|start| buf.get(start..start.checked_add(n)?))
+        .unwrap_or(&[])
 }
 
 /// The buffers of one round (see [`Campaign::step`]).
@@ -608,7 +640,8 @@ impl Campaign<'_> {
     /// caller that evaluates the proposals in parallel.
     ///
     /// # Errors
-    /// Those of [`Campaign::propose`], `eval` and [`Campaign::tell`].
+    /// Those of [`Campaign::propose`], `eval` and [`Campaign::tell`];
+    /// [`Error::BufferTooSmall`] if the logit buffers cannot hold the round.
     pub fn step(
         &mut self,
         limit: u64,
@@ -619,9 +652,10 @@ impl Campaign<'_> {
     ) -> Result<usize> {
         let n = self.domain.len();
         let k = self.propose(limit, round.proposals, round.inputs)?;
-        if round.plain.len() < k * classes || round.mpc.len() < k * classes {
+        let needed = k.saturating_mul(classes);
+        if round.plain.len() < needed || round.mpc.len() < needed {
             return Err(Error::BufferTooSmall {
-                needed: k * classes,
+                needed,
                 got: round.plain.len().min(round.mpc.len()),
             });
         }

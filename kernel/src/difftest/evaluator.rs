@@ -37,7 +37,10 @@ pub struct Footprint {
 }
 
 fn total(s: &Sizes) -> usize {
-    s.params + s.input + s.out + s.arena
+    s.params
+        .saturating_add(s.input)
+        .saturating_add(s.out)
+        .saturating_add(s.arena)
 }
 
 impl Footprint {
@@ -56,8 +59,8 @@ impl Footprint {
         let one = Sizes::of(t.model, t.deploy, 1)?;
         let many = Sizes::of(t.model, t.deploy, batch)?;
         Ok(Footprint {
-            floats: total(&plain) + total(&one),
-            ints: total(&one) + many.words,
+            floats: total(&plain).saturating_add(total(&one)),
+            ints: total(&one).saturating_add(many.words),
             shares: total(&many),
             batch,
         })
@@ -308,9 +311,10 @@ impl<'t, 'b> Evaluator<'t, 'b> {
     ) -> Result<Cost> {
         let t = self.target;
         let (n, classes) = (t.model.input.len(), t.model.classes);
-        if x.len() != samples * n || logits.len() != samples * classes {
+        let (sn, sc) = (samples.saturating_mul(n), samples.saturating_mul(classes));
+        if x.len() != sn || logits.len() != sc {
             return Err(Error::ShapeMismatch {
-                expected: samples * n,
+                expected: sn,
                 got: x.len(),
             });
         }

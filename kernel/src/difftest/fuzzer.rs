@@ -164,9 +164,17 @@ pub struct Fuzzer<'a, 'm> {
 }
 
 impl<'a, 'm> Fuzzer<'a, 'm> {
-    /// `f64`s of a fuzzer's round memory: `round × (input + 2·classes)`.
+    /// `f64`s of a fuzzer's round memory: `round × (input + 2·classes)` (saturating at
+    /// `usize::MAX`, a size no buffer has).
     pub const fn floats(round: usize, input: usize, classes: usize) -> usize {
-        round * (input + 2 * classes)
+        round.saturating_mul(input.saturating_add(classes.saturating_mul(2)))
+    }
+
+    /// Inputs the round memory holds at once: one per trial, as far as `floats` reaches (at
+    /// least the round size, which [`Fuzzer::new`] checked).
+    fn chunk(&self) -> usize {
+        let per = Self::floats(1, self.campaign.domain().len(), self.classes).max(1);
+        self.trials.len().min(self.floats.len() / per)
     }
 
     /// A driver of `campaign` whose deviations are judged over `repeats` MPC sessions, with
@@ -226,7 +234,7 @@ impl<'a, 'm> Fuzzer<'a, 'm> {
     ) -> core::result::Result<(), S::Error> {
         let n = self.campaign.domain().len();
         let c = self.classes;
-        let chunk = self.trials.len();
+        let chunk = self.chunk();
         let entries = self.campaign.entries().len();
         let mpc_seed = self.campaign.settings().mpc_seed;
         let mut start = 0;
@@ -291,7 +299,7 @@ impl<'a, 'm> Fuzzer<'a, 'm> {
     ) -> core::result::Result<usize, S::Error> {
         let n = self.campaign.domain().len();
         let c = self.classes;
-        let round = self.trials.len();
+        let round = self.chunk();
         let (inputs, rest) = self.floats.split_at_mut(round * n);
         let (plain, mpc) = rest.split_at_mut(round * c);
         let k = self.campaign.propose(limit, self.proposals, inputs)?;
@@ -410,9 +418,10 @@ impl Judge for Judged<'_, '_, '_> {
         let k = trials.len();
         let n = self.evaluator.target().model.input.len();
         let c = self.evaluator.classes();
-        if inputs.len() != k * n || plain.len() < k * c || mpc.len() < k * c {
+        let (kn, kc) = (k.saturating_mul(n), k.saturating_mul(c));
+        if inputs.len() != kn || plain.len() < kc || mpc.len() < kc {
             return Err(Error::ShapeMismatch {
-                expected: k * n,
+                expected: kn,
                 got: inputs.len(),
             });
         }

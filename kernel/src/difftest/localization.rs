@@ -54,7 +54,7 @@ pub struct Sources {
 
 /// Scratch `f64`s of [`examine`]: two activation records.
 pub fn examine_floats(model: &Model<'_>) -> usize {
-    2 * Recorder::len(model, 1)
+    Recorder::len(model, 1).saturating_mul(2)
 }
 
 /// One deviation's facts: into `floats[..Recorder::len]` the |plaintext − MPC| error of every
@@ -76,9 +76,9 @@ pub fn examine(
     let model = t.model;
     let len = Recorder::len(model, 1);
     let layers = nonlinear_layers(model, t.deploy).count();
-    if floats.len() < 2 * len || fixed.len() < layers {
+    if floats.len() < len.saturating_mul(2) || fixed.len() < layers {
         return Err(Error::BufferTooSmall {
-            needed: 2 * len,
+            needed: len.saturating_mul(2),
             got: floats.len(),
         });
     }
@@ -145,10 +145,10 @@ pub fn source(ev: &mut Evaluator<'_, '_>, plan: &dyn Plan, d: &Suspect<'_>) -> R
 pub fn tally_sizes(model: &Model<'_>, deploy: Deployment) -> (usize, usize) {
     let (mut total, mut widest) = (0, 0);
     for l in nonlinear_layers(model, deploy) {
-        total += l.neurons;
+        total = l.neurons.saturating_add(total);
         widest = widest.max(l.neurons);
     }
-    (2 * total + 2 * widest, total)
+    (total.saturating_add(widest).saturating_mul(2), total)
 }
 
 /// Votes, errors, attribution and sources added up over deviations (module doc).

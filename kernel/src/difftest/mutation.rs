@@ -72,17 +72,24 @@ pub enum Domain<'a> {
 }
 
 impl Domain<'_> {
-    /// Elements of one input.
-    pub fn len(&self) -> usize {
+    /// Elements of one input, or `None` if `channels × height × width` overflows `usize`.
+    pub fn checked_len(&self) -> Option<usize> {
         match *self {
             Domain::Image {
                 channels,
                 height,
                 width,
                 ..
-            } => channels * height * width,
-            Domain::Table { features } => features.len(),
+            } => channels.checked_mul(height)?.checked_mul(width),
+            Domain::Table { features } => Some(features.len()),
         }
+    }
+
+    /// Elements of one input (saturating at `usize::MAX` when the image's size overflows: no
+    /// slice is that long, so every length check against it fails, and
+    /// [`Mutator::apply`] rejects such a domain).
+    pub fn len(&self) -> usize {
+        self.checked_len().unwrap_or(usize::MAX)
     }
 
     /// Whether inputs have no elements.
@@ -92,7 +99,7 @@ impl Domain<'_> {
 
     /// Whether `x` is a valid input (every value finite and in the domain).
     pub fn contains(&self, x: &[f64]) -> bool {
-        if x.len() != self.len() {
+        if self.checked_len() != Some(x.len()) {
             return false;
         }
         match *self {
@@ -104,7 +111,17 @@ impl Domain<'_> {
         }
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks that the domain can hold inputs: not empty, a size that does not overflow,
+    /// finite ranges with `lo ≤ hi`, and at least one finite code per categorical feature.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the image's size overflows; [`Error::OutOfRange`] otherwise.
+    pub fn check(&self) -> Result<()> {
+        if self.checked_len().is_none() {
+            return Err(Error::InvalidShape {
+                what: "domain: channels × height × width overflows",
+            });
+        }
         let ok_range = |lo: f64, hi: f64| lo.is_finite() && hi.is_finite() && lo <= hi;
         let ok = match *self {
             Domain::Image { lo, hi, .. } => ok_range(lo, hi),
@@ -303,7 +320,7 @@ impl Mutator {
     /// Draws an operator in proportion to the weights of those that apply to `domain`.
     ///
     /// # Errors
-    /// [`Error::OutOfRange`] if none applies or a setting is out of range.
+    /// [`Domain::check`]'s; [`Error::OutOfRange`] if none applies or a setting is out of range.
     pub fn choose(&self, domain: &Domain<'_>, rng: &mut impl RngCore) -> Result<Operator> {
         self.check(domain)?;
         let weight = |o: Operator| {
@@ -331,8 +348,8 @@ impl Mutator {
     /// around `original`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if a slice is not `domain.len()` long, [`Error::OutOfRange`]
-    /// if `op` does not apply to the domain or a setting is out of range.
+    /// [`Domain::check`]'s, [`Error::ShapeMismatch`] if a slice is not `domain.len()` long,
+    /// [`Error::OutOfRange`] if `op` does not apply to the domain or a setting is out of range.
     pub fn apply(
         &self,
         op: Operator,
@@ -429,17 +446,16 @@ impl Mutator {
                 })
             }
         }
-        project(domain, self.projection, out);
-        self.bound(domain, original, out);
-        Ok(())
+        project(domain, self.projection, out)?;
+        self.bound(domain, original, out)
     }
 
     /// Brings `x` within the budget around `original`, then back into the domain by clipping
     /// (which only moves values towards the original's, so the budget holds).
-    fn bound(&self, domain: &Domain<'_>, original: &[f64], x: &mut [f64]) {
+    fn bound(&self, domain: &Domain<'_>, original: &[f64], x: &mut [f64]) -> Result<()> {
         let Budget { linf, l2 } = self.budget;
         if linf.is_none() && l2.is_none() {
-            return;
+            return Ok(());
         }
         let categorical = |j: usize| match domain {
             Domain::Table { features } => matches!(features[j], Feature::Categorical { .. }),
@@ -488,12 +504,19 @@ impl Mutator {
                 }
             }
         }
-        project(domain, Projection::Clip, x);
+        project(domain, Projection::Clip, x)
     }
 }
 
 /// Brings `x` into `domain`.
-pub fn project(domain: &Domain<'_>, projection: Projection, x: &mut [f64]) {
+///
+/// # Errors
+/// [`Domain::check`]'s (an empty or overflowing domain, a range that is not finite with
+/// `lo ≤ hi`, a categorical feature without codes), and [`Error::ShapeMismatch`] unless `x`
+/// is `domain.len()` long; `x` is unchanged then.
+pub fn project(domain: &Domain<'_>, projection: Projection, x: &mut [f64]) -> Result<()> {
+    domain.check()?;
+    check_len(domain.len(), x.len())?;
     match *domain {
         Domain::Image { lo, hi, .. } => {
             if projection == Projection::Rescale {
@@ -522,11 +545,16 @@ pub fn project(domain: &Domain<'_>, projection: Projection, x: &mut [f64]) {
             }
         }
     }
+    Ok(())
 }
 
-/// The value of `values` nearest to `v` (the first of equals).
+/// The value of `values` nearest to `v` (the first of equals; `v` itself for no values, which
+/// [`Domain::check`] rejects first).
 fn nearest(values: &[f64], v: f64) -> f64 {
-    let mut best = values[0];
+    let Some(&first) = values.first() else {
+        return v;
+    };
+    let mut best = first;
     for &c in values {
         if libm::fabs(c - v) < libm::fabs(best - v) {
             best = c;

@@ -87,13 +87,16 @@ impl Sizes {
     /// The sizes for `batch` samples of `model` deployed as `deploy`.
     ///
     /// # Errors
-    /// The model's slot errors.
+    /// The model's slot errors; [`Error::InvalidShape`] if a size overflows `usize`.
     pub fn of(model: &Model<'_>, deploy: Deployment, batch: usize) -> Result<Sizes> {
         let (_, params) = model.slots(deploy)?;
+        let overflow = Error::InvalidShape {
+            what: "batch × sample size overflows",
+        };
         Ok(Sizes {
             params,
-            input: batch * model.input.len(),
-            out: batch * model.classes,
+            input: batch.checked_mul(model.input.len()).ok_or(overflow)?,
+            out: batch.checked_mul(model.classes).ok_or(overflow)?,
             arena: forward::arena_elems(model, batch),
             words: forward::shared_arena_words(model, batch),
         })

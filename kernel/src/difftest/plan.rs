@@ -134,7 +134,7 @@ pub fn nonlinear_layers<'m>(
             Kind::Act(_) => Some(Nonlinear {
                 index: i,
                 name: l.name.as_str(),
-                neurons: model.shapes[i].len(),
+                neurons: model.shapes.get(i).map_or(0, |s| s.len()),
                 activation: true,
             }),
             Kind::BatchNorm { channels, .. } if deploy.nonlinear_in_mpc(&model.spec, i) => {

@@ -22,9 +22,9 @@ pub struct Recorder<'b> {
 impl<'b> Recorder<'b> {
     /// Values a recorder needs for `batch` samples of `model`.
     pub fn len(model: &Model<'_>, batch: usize) -> usize {
-        nonlinear_layers(model, ACTIVATIONS_ONLY)
-            .map(|l| l.neurons * batch)
-            .sum()
+        nonlinear_layers(model, ACTIVATIONS_ONLY).fold(0usize, |acc, l| {
+            acc.saturating_add(l.neurons.saturating_mul(batch))
+        })
     }
 
     /// A recorder writing into `buf` (at least [`Recorder::len`] long).
@@ -43,7 +43,7 @@ impl<'b> Recorder<'b> {
         let mut at = 0;
         for l in nonlinear_layers(model, ACTIVATIONS_ONLY) {
             starts[l.index] = at;
-            at += l.neurons * batch;
+            at = at.saturating_add(l.neurons.saturating_mul(batch));
         }
         Ok(Recorder { starts, buf })
     }
@@ -57,10 +57,14 @@ impl Tap for Recorder<'_> {
         if start == usize::MAX {
             return;
         }
-        if let Some(dst) = self
-            .buf
-            .get_mut(start + offset..start + offset + values.len())
-        {
+        // Offsets past the buffer (or past `usize`) are not this recorder's: ignored.
+        let Some(at) = start.checked_add(offset) else {
+            return;
+        };
+        let Some(end) = at.checked_add(values.len()) else {
+            return;
+        };
+        if let Some(dst) = self.buf.get_mut(at..end) {
             dst.copy_from_slice(values);
         }
     }

@@ -287,6 +287,44 @@ mod tests {
     }
 
     // Goal: the candidate list has the documented order and length.
+    /// `Assessment`'s counters are public fields: adding to counters at their limit used to
+    /// overflow (with overflow checks).
+    #[test]
+    fn assessment_counters_saturate() {
+        let mut a = Assessment {
+            known: usize::MAX,
+            known_fixed: usize::MAX,
+            flips: u32::MAX,
+            runs: u32::MAX,
+            check: usize::MAX,
+            mpc_correct: usize::MAX,
+            plaintext_correct: usize::MAX,
+            check_deviations: usize::MAX,
+            wrap_events: u64::MAX,
+            ..Assessment::default()
+        };
+        let cost = Cost {
+            wrap_events: u64::MAX,
+            ..Cost::default()
+        };
+        a.add_known(
+            Runs {
+                flips: u32::MAX,
+                runs: u32::MAX,
+            },
+            &cost,
+        );
+        a.add_check(1, 1, 2, &cost);
+        assert_eq!(
+            (a.flips, a.runs, a.wrap_events),
+            (u32::MAX, u32::MAX, u64::MAX)
+        );
+        assert_eq!(
+            (a.known, a.check, a.mpc_correct),
+            (usize::MAX, usize::MAX, usize::MAX)
+        );
+    }
+
     #[test]
     fn candidates_come_in_the_documented_order() {
         let c: heapless::Vec<Candidate, 32> = candidates(2, &QUICK_STEPS).collect();
@@ -520,10 +558,10 @@ impl Assessment {
         if self.known == 0 && self.check == 0 {
             self.cost = *cost;
         }
-        self.known += 1;
-        self.known_fixed += usize::from(r.flips == 0);
-        self.flips += r.flips;
-        self.runs += r.runs;
+        self.known = self.known.saturating_add(1);
+        self.known_fixed = self.known_fixed.saturating_add(usize::from(r.flips == 0));
+        self.flips = self.flips.saturating_add(r.flips);
+        self.runs = self.runs.saturating_add(r.runs);
     }
 
     /// Adds a check input of true label `y` that the plaintext model labels `plain`, the MPC
@@ -532,11 +570,16 @@ impl Assessment {
         if self.known == 0 && self.check == 0 {
             self.cost = *cost;
         }
-        self.check += 1;
-        self.plaintext_correct += usize::from(plain == y);
-        self.mpc_correct += usize::from(mpc == y);
-        self.check_deviations += usize::from(plain == y && mpc != plain);
-        self.wrap_events += cost.wrap_events;
+        // Counters saturate (the fields are public, so they may start anywhere).
+        self.check = self.check.saturating_add(1);
+        self.plaintext_correct = self
+            .plaintext_correct
+            .saturating_add(usize::from(plain == y));
+        self.mpc_correct = self.mpc_correct.saturating_add(usize::from(mpc == y));
+        self.check_deviations = self
+            .check_deviations
+            .saturating_add(usize::from(plain == y && mpc != plain));
+        self.wrap_events = self.wrap_events.saturating_add(cost.wrap_events);
     }
 
     /// MPC accuracy on the check set.

@@ -91,9 +91,13 @@ pub fn offsets(radius: f64, out: &mut [f64]) -> Result<()> {
 }
 
 /// Grid point `(row, col)`: `center + offsets[col]·d1 + offsets[row]·d2` into `out`.
+///
+/// The four slices should have one length; if they do not, only the elements all of them
+/// have are written (never a panic).
 pub fn point(center: &[f64], d1: &[f64], d2: &[f64], a: f64, b: f64, out: &mut [f64]) {
-    for (j, o) in out.iter_mut().enumerate() {
-        *o = center[j] + a * d1[j] + b * d2[j];
+    let dirs = d1.iter().zip(d2.iter());
+    for ((o, &c), (&u, &v)) in out.iter_mut().zip(center.iter()).zip(dirs) {
+        *o = c + a * u + b * v;
     }
 }
 
@@ -103,7 +107,8 @@ pub fn point(center: &[f64], d1: &[f64], d2: &[f64], a: f64, b: f64, out: &mut [
 /// forward passes' cost.
 ///
 /// # Errors
-/// The evaluation's; [`Error::ShapeMismatch`] for buffers of other lengths.
+/// The evaluation's; [`Error::ShapeMismatch`] for buffers of other lengths;
+/// [`Error::OutOfRange`] for a model without classes.
 #[allow(clippy::too_many_arguments)]
 pub fn label(
     ev: &mut Evaluator<'_, '_>,
@@ -116,10 +121,15 @@ pub fn label(
     logits: &mut [f64],
 ) -> Result<Cost> {
     let (n, classes) = (ev.target().model.input.len(), ev.classes());
-    check_len(samples * n, x.len())?;
+    check_len(samples.saturating_mul(n), x.len())?;
     check_len(samples, plaintext.len())?;
     check_len(samples, mpc.len())?;
-    check_len(samples * classes, logits.len())?;
+    check_len(samples.saturating_mul(classes), logits.len())?;
+    if classes == 0 {
+        return Err(Error::OutOfRange {
+            what: "a slice needs a model with at least one class",
+        });
+    }
     let batch = ev.batch();
     let labels = |logits: &[f64], out: &mut [u8]| {
         for (o, l) in out.iter_mut().zip(logits.chunks(classes)) {
@@ -158,6 +168,18 @@ mod tests {
         directions(6, &mut c, &mut d).unwrap();
         assert_ne!(c, a);
         assert!(directions(5, &mut a[..3], &mut b).is_err());
+    }
+
+    /// `point` is public: slices of unequal length used to index past the shorter ones.
+    #[test]
+    fn point_takes_unequal_slices() {
+        let mut out = [9.0; 3];
+        point(&[1.0, 1.0], &[1.0; 3], &[2.0; 3], 1.0, 1.0, &mut out);
+        assert_eq!(out, [4.0, 4.0, 9.0]);
+        point(&[1.0; 3], &[1.0; 3], &[], 1.0, 1.0, &mut out);
+        assert_eq!(out, [4.0, 4.0, 9.0]);
+        point(&[1.0; 3], &[1.0; 3], &[1.0; 3], 0.5, 0.25, &mut out);
+        assert_eq!(out, [1.75; 3]);
     }
 
     #[test]

@@ -334,3 +334,305 @@ fn voting_counts_floor_n_tau_per_input_and_high_wins_in_plans() {
         ]
     );
 }
+
+// ---- Regressions: hostile domains, counters and buffers are typed errors, never panics ----
+
+/// K3 (reliability probe): an image domain whose `channels × height × width` overflows used to
+/// wrap to a small `len`, pass the length checks, and index rows of `usize::MAX` pixels.
+#[test]
+fn mutator_rejects_an_image_domain_whose_size_overflows() {
+    let d = Domain::Image {
+        channels: 2,
+        height: usize::MAX,
+        width: usize::MAX,
+        lo: 0.0,
+        hi: 1.0,
+    };
+    assert_eq!(d.checked_len(), None);
+    assert_eq!(d.len(), usize::MAX, "len saturates, it does not wrap");
+    assert!(!d.contains(&[0.5; 2]));
+    let overflow = crate::Error::InvalidShape {
+        what: "domain: channels × height × width overflows",
+    };
+    assert_eq!(d.check(), Err(overflow));
+    let m = Mutator::mpcdiff(&d);
+    let mut rng = seed::stream(1, StreamId::Mutation);
+    for op in Operator::ALL {
+        let mut out = [0.0; 2];
+        assert_eq!(
+            m.apply(op, &d, &[0.5; 2], &[0.5; 2], &mut out, &mut rng),
+            Err(overflow),
+            "{op:?}"
+        );
+        assert_eq!(out, [0.0; 2], "{op:?} wrote into its output");
+    }
+    assert_eq!(m.choose(&d, &mut rng), Err(overflow));
+    // A campaign over such a domain is refused up front, so `propose` never sees it.
+    let mut entries = [Entry::new(0, 0)];
+    let (original, mut current) = ([0.5; 2], [0.5; 2]);
+    let s = Settings {
+        mutator: m,
+        ..settings(Schedule::Uniform)
+    };
+    assert_eq!(
+        Campaign::new(s, d, &mut entries, &mut current, &original).err(),
+        Some(overflow)
+    );
+}
+
+/// K4: `project` is public, and used to index `values[0]` of an empty categorical feature and
+/// call `f64::clamp` with `lo > hi` or NaN bounds (both panics).
+#[test]
+fn project_rejects_bad_domains() {
+    use crate::difftest::mutation::project;
+    use crate::Error;
+    let empty: [f64; 0] = [];
+    let bad_tables: [&[Feature<'_>]; 5] = [
+        &[Feature::Categorical { values: &empty }],
+        &[Feature::Continuous { lo: 2.0, hi: 1.0 }],
+        &[Feature::Continuous {
+            lo: f64::NAN,
+            hi: 1.0,
+        }],
+        &[Feature::Categorical {
+            values: &[0.0, f64::INFINITY],
+        }],
+        &[],
+    ];
+    for features in bad_tables {
+        let d = Domain::Table { features };
+        let mut x = vec![0.3; features.len()];
+        let before = x.clone();
+        assert!(
+            matches!(
+                project(&d, Projection::Clip, &mut x),
+                Err(Error::OutOfRange { .. })
+            ),
+            "{features:?}"
+        );
+        assert_eq!(x, before, "{features:?}: x changed");
+    }
+    for (lo, hi) in [(1.0, 0.0), (f64::NAN, 1.0), (0.0, f64::INFINITY)] {
+        let d = Domain::Image {
+            channels: 1,
+            height: 1,
+            width: 2,
+            lo,
+            hi,
+        };
+        for p in [Projection::Clip, Projection::Rescale] {
+            assert!(project(&d, p, &mut [0.3, 0.7]).is_err(), "{lo} {hi} {p:?}");
+        }
+    }
+    // A slice of the wrong length is a shape error; a good call still projects.
+    assert_eq!(
+        project(&IMAGE, Projection::Clip, &mut [0.0; 3]),
+        Err(Error::ShapeMismatch {
+            expected: 64,
+            got: 3
+        })
+    );
+    let mut x = vec![9.0; 64];
+    project(&IMAGE, Projection::Clip, &mut x).unwrap();
+    assert!(x.iter().all(|&v| v == 2.5));
+}
+
+/// D8: a stored entry with `mutations = u32::MAX` (a hand-edited `state.json`) used to
+/// overflow the counter in `tell` under overflow checks.
+#[test]
+fn campaign_mutation_counters_saturate_at_u32_max() {
+    let original: Vec<f64> = image_input(0);
+    let mut current = original.clone();
+    let mut entries = [Entry {
+        mutations: u32::MAX,
+        accepted: u32::MAX,
+        ..Entry::new(0, 0)
+    }];
+    let mut s = settings(Schedule::Uniform);
+    s.guide = Guide::Random;
+    let mut c = Campaign::new(s, IMAGE, &mut entries, &mut current, &original).unwrap();
+    let mut proposals = [Proposal::default(); 1];
+    let mut inputs = vec![0.0; 64];
+    assert_eq!(c.propose(1, &mut proposals, &mut inputs), Ok(1));
+    let (plain, mpc) = ([0.9, 0.1], [0.8, 0.2]);
+    let mut events = Vec::new();
+    c.tell(&proposals, &inputs, &plain, &mpc, &mut |_, e| {
+        events.push(e)
+    })
+    .unwrap();
+    assert_eq!(events, [Event::Accepted]);
+    let e = c.entries()[0];
+    assert_eq!((e.mutations, e.accepted), (u32::MAX, u32::MAX));
+    assert_eq!(e.status, Status::Dropped, "past any threshold");
+}
+
+/// D8: counters resumed at `u64::MAX` used to overflow in `propose` (`rounds + 1`) and `tell`
+/// (`mutants += k`); now both refuse, and change nothing.
+#[test]
+fn campaign_counters_at_u64_max_are_an_error() {
+    use crate::Error;
+    let original: Vec<f64> = image_input(0);
+    for (rounds, mutants) in [(u64::MAX, 0), (0, u64::MAX), (u64::MAX, u64::MAX)] {
+        let mut current = original.clone();
+        let mut entries = [Entry::new(0, 0)];
+        let mut c = Campaign::new(
+            settings(Schedule::Uniform),
+            IMAGE,
+            &mut entries,
+            &mut current,
+            &original,
+        )
+        .unwrap();
+        c.resume(rounds, mutants, 7);
+        let mut proposals = [Proposal::default(); 1];
+        let mut inputs = vec![0.0; 64];
+        assert!(
+            matches!(
+                c.propose(1, &mut proposals, &mut inputs),
+                Err(Error::OutOfRange { .. })
+            ),
+            "propose at ({rounds}, {mutants})"
+        );
+        let p = [Proposal::default()];
+        assert!(
+            matches!(
+                c.tell(&p, &inputs, &[0.9, 0.1], &[0.8, 0.2], &mut |_, _| {}),
+                Err(Error::OutOfRange { .. })
+            ),
+            "tell at ({rounds}, {mutants})"
+        );
+        assert_eq!((c.rounds(), c.mutants(), c.digest()), (rounds, mutants, 7));
+        assert_eq!(c.entries()[0].mutations, 0, "tell applied an outcome");
+    }
+}
+
+/// `current(i)` and `original(i)` are public and used to slice past the end for `i` beyond
+/// the entries (or `i·n` beyond `usize`).
+#[test]
+fn campaign_rows_past_the_end_are_empty() {
+    let original: Vec<f64> = image_input(0);
+    let mut current = original.clone();
+    let mut entries = [Entry::new(0, 0)];
+    let c = Campaign::new(
+        settings(Schedule::Uniform),
+        IMAGE,
+        &mut entries,
+        &mut current,
+        &original,
+    )
+    .unwrap();
+    assert_eq!(c.current(0), &original[..]);
+    for i in [1, 2, usize::MAX / 64 + 1, usize::MAX] {
+        assert!(
+            c.current(i).is_empty() && c.original(i).is_empty(),
+            "row {i}"
+        );
+    }
+}
+
+/// A fuzzer given more trials than its round memory holds used to carve `trials.len()` inputs
+/// out of `floats` sized for the round (a slice panic in `admit` and `round`).
+#[test]
+fn fuzzer_works_in_the_round_memory_it_was_given() {
+    use crate::difftest::fuzzer::{Deviation, Fuzzer, Judge, Sink, Trial};
+    struct Toy;
+    impl Judge for Toy {
+        fn judge(
+            &mut self,
+            inputs: &[f64],
+            trials: &mut [Trial],
+            _repeats: u32,
+            plain: &mut [f64],
+            mpc: &mut [f64],
+        ) -> crate::Result<()> {
+            for j in 0..trials.len() {
+                let x = &inputs[j * 64..(j + 1) * 64];
+                toy(x, &mut plain[2 * j..2 * j + 2], &mut mpc[2 * j..2 * j + 2]);
+            }
+            Ok(())
+        }
+    }
+    struct Count(usize);
+    impl Sink for Count {
+        type Error = crate::Error;
+        fn deviation(&mut self, _: &Deviation<'_>) -> crate::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+    let n = 6;
+    let original: Vec<f64> = (0..n).flat_map(|k| image_input(k as u64)).collect();
+    let mut current = original.clone();
+    let mut entries: Vec<Entry> = (0..n).map(|i| Entry::new(i as u32, 0)).collect();
+    let s = Settings {
+        round_size: 2,
+        ..settings(Schedule::Uniform)
+    };
+    let mut c = Campaign::new(s, IMAGE, &mut entries, &mut current, &original).unwrap();
+    let mut proposals = [Proposal::default(); 2];
+    // Five trials, but round memory for the round size (2) only.
+    let mut trials = [Trial::default(); 5];
+    let mut floats = vec![0.0; Fuzzer::floats(2, 64, 2)];
+    let mut f = Fuzzer::new(&mut c, 2, 1, &mut proposals, &mut trials, &mut floats).unwrap();
+    let mut sink = Count(0);
+    f.admit(&mut Toy, &mut sink).unwrap();
+    f.run(20, &mut Toy, &mut sink).unwrap();
+    assert!(c.mutants() > 0 && c.mutants() <= 20);
+    // The sizing function saturates instead of overflowing.
+    assert_eq!(Fuzzer::floats(2, usize::MAX, 2), usize::MAX);
+    assert_eq!(Fuzzer::floats(usize::MAX, 1, usize::MAX), usize::MAX);
+}
+
+/// Vote tallies are public `u32` slices; a tally at `u32::MAX` used to overflow in `vote`.
+#[test]
+fn votes_saturate_at_u32_max() {
+    let err = [3.0, 2.0, 1.0];
+    let (mut order, mut high, mut low) = ([0u32; 3], [u32::MAX; 3], [u32::MAX; 3]);
+    voting::vote(&err, Thresholds::ARTIFACT, &mut order, &mut high, &mut low).unwrap();
+    assert_eq!((high, low), ([u32::MAX; 3], [u32::MAX; 3]));
+}
+
+/// A recorder is a public `Tap`: a call with an offset past its buffer (or past `usize`)
+/// used to overflow `start + offset`.
+#[test]
+fn recorder_ignores_offsets_past_its_buffer() {
+    use crate::difftest::recorder::Recorder;
+    use crate::nn::forward::Tap;
+    use crate::nn::model::Model;
+    let bytes = crate::nn::tests::model_file("credit-mlp", 1);
+    let m = Model::parse(&bytes).unwrap();
+    let mut buf = vec![0.0; Recorder::len(&m, 1)];
+    let mut r = Recorder::new(&m, 1, &mut buf).unwrap();
+    r.activation(1, "act1", usize::MAX, &[1.0, 2.0]);
+    r.activation(1, "act1", usize::MAX - 1, &[1.0, 2.0]);
+    r.activation(1, "act1", 119, &[1.0, 2.0]);
+    r.activation(usize::MAX, "act1", 0, &[1.0]);
+    r.activation(1, "act1", 118, &[1.0, 2.0]);
+    assert_eq!(&buf[118..], &[1.0, 2.0]);
+    assert!(buf[..118].iter().all(|&v| v == 0.0));
+}
+
+/// The sizing functions of the engine read a model's public fields: with a shape changed to
+/// `usize::MAX` wide they used to overflow (`examine_floats`, `Recorder::len`, the arenas).
+#[test]
+fn engine_sizes_of_a_changed_model_saturate() {
+    use crate::difftest::localization::{examine_floats, tally_sizes};
+    use crate::difftest::oracle::Sizes;
+    use crate::difftest::recorder::Recorder;
+    use crate::nn::deploy::Deployment;
+    use crate::nn::forward;
+    use crate::nn::model::Model;
+    use crate::nn::spec::Shape;
+    let bytes = crate::nn::tests::model_file("credit-mlp", 1);
+    let mut m = Model::parse(&bytes).unwrap();
+    m.shapes[1] = Shape::Vector(usize::MAX);
+    assert_eq!(Recorder::len(&m, 2), usize::MAX);
+    assert_eq!(examine_floats(&m), usize::MAX);
+    assert_eq!(tally_sizes(&m, Deployment::Folded).0, usize::MAX);
+    assert_eq!(forward::arena_elems(&m, 3), usize::MAX);
+    assert_eq!(forward::shared_arena_words(&m, 3), usize::MAX);
+    assert!(Sizes::of(&m, Deployment::Folded, 1).is_err());
+    let m = Model::parse(&bytes).unwrap();
+    assert!(Sizes::of(&m, Deployment::Folded, usize::MAX).is_err());
+    assert_eq!(forward::arena_elems(&m, usize::MAX), usize::MAX);
+}

@@ -91,11 +91,12 @@ pub fn vote(
     identity(order);
     rank_desc(order, |j| err[j]);
     let (h, l) = (Thresholds::count(th.high, n), Thresholds::count(th.low, n));
+    // Tallies saturate at u32::MAX votes.
     for &j in &order[..h] {
-        high[j as usize] += 1;
+        high[j as usize] = high[j as usize].saturating_add(1);
     }
     for &j in &order[n - l..] {
-        low[j as usize] += 1;
+        low[j as usize] = low[j as usize].saturating_add(1);
     }
     Ok(())
 }

@@ -1124,3 +1124,72 @@ fn batched_division_and_lincomb_change_nothing_on_error() {
     );
     assert_eq!(o, vec![[-1i64; 2]; 2]);
 }
+
+/// The scratch-sizing functions are public and take any size: with overflow checks, 18 of
+/// them panicked on sizes whose need overflows `usize` (the reliability probe's list). They
+/// saturate at `usize::MAX`, a size no buffer has, so the call they size fails with
+/// `BufferTooSmall` instead.
+#[test]
+fn sizing_functions_saturate_instead_of_overflowing() {
+    use crate::approx::{self, attribution::Memory};
+    use crate::difftest::fuzzer::Fuzzer;
+    use crate::protocols::comparison::scratch_words_and;
+    let max = usize::MAX;
+    for n in [max, max / 2 + 1, max / 5, 1 << 62, 3_037_000_500] {
+        let all = [
+            scratch_words_bilinear(n, n, n),
+            scratch_words_bilinear(n, 0, 0),
+            scratch_words_square(n),
+            scratch_words_and(n),
+            scratch_words_ltz(n),
+            scratch_words_truncate(n),
+            scratch_elems_max(n, n),
+            Shared::scratch_words_elementwise(n),
+            Shared::scratch_words_matmul(MatShape { m: n, k: n, n }),
+            approx::scratch_elems(n),
+            approx::log::scratch_elems(n, 1),
+            approx::log::scratch_elems(n, 32),
+            approx::reciprocal::scratch_elems(n),
+            approx::sqrt::scratch_elems_sqrt(n),
+            approx::sigmoid::scratch_elems(n),
+            approx::chebyshev::scratch_elems(n, n),
+            approx::erf::scratch_elems(n),
+            approx::gelu::scratch_elems_tanh(n),
+            approx::gelu::scratch_elems_erf(n),
+            approx::softmax::scratch_elems(n, n),
+            Memory::sizes(n).1,
+            Fuzzer::floats(n, n, n),
+        ];
+        for (k, &v) in all.iter().enumerate() {
+            assert!(v >= n.min(1 << 62), "sizing function {k} at {n}: {v}");
+        }
+    }
+    // Exact where they fit.
+    assert_eq!(scratch_words_bilinear(3, 4, 5), 4 * 7 + 2 * 5);
+    assert_eq!(scratch_words_ltz(10), 400);
+    assert_eq!(approx::log::scratch_elems(10, 8), 10 * (5 + 8 + 4));
+    assert_eq!(approx::softmax::scratch_elems(2, 3), 2 * 6 + 2 * 2 + 5 * 6);
+    // Shapes whose sizes overflow are errors, not panics.
+    let pool = Pool2dShape {
+        planes: max,
+        h: 2,
+        w: 2,
+        k: 2,
+        stride: 2,
+    };
+    assert!(scratch_elems_max_pool2d(&pool).is_err());
+    let pool = Pool2dShape {
+        planes: max / 4,
+        h: 2,
+        w: 2,
+        k: 2,
+        stride: 2,
+    };
+    assert!(scratch_elems_max_pool2d(&pool).is_err());
+    let mut arena = [0i64; 8];
+    let mut mpc = Shared::new(FP, SEED, &mut arena);
+    assert!(matches!(
+        mpc.matmul(&[], &[], &mut [], MatShape { m: max, k: 2, n: 0 }),
+        Err(Error::ShapeMismatch { .. } | Error::InvalidShape { .. })
+    ));
+}

@@ -105,19 +105,38 @@ fn widest(m: &Model<'_>) -> usize {
         .unwrap_or(0)
 }
 
-/// Elements of arena [`forward`] needs for `batch` samples.
+/// Elements of arena [`forward`] needs for `batch` samples (saturating at `usize::MAX`, a
+/// size no buffer has, when that overflows).
 pub fn arena_elems(m: &Model<'_>, batch: usize) -> usize {
-    let n = batch * widest(m);
+    let n = batch.saturating_mul(widest(m));
     // Two activation buffers, then the larger of: the approximations' scratch, the pooling
     // scratch, batch norm's broadcast buffers, the oracle's f64 round trip (done in chunks).
-    let pool = 2 * n + scratch_elems_max(n, 4);
-    4 * n + approx::scratch_elems(n).max(pool) + 64
+    let pool = n.saturating_mul(2).saturating_add(scratch_elems_max(n, 4));
+    // A batch norm under MPC takes its channels' inverse standard deviations and their
+    // inverse square root's scratch: within the approximations' bound, except for channels
+    // of empty images (c×0×0), which are no wider than the layer's channel count.
+    let bn = m
+        .spec
+        .layers
+        .iter()
+        .map(|l| match l.kind {
+            Kind::BatchNorm { channels, .. } => {
+                channels.saturating_add(approx::sqrt::scratch_elems(channels))
+            }
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    n.saturating_mul(4)
+        .saturating_add(approx::scratch_elems(n).max(pool).max(bn))
+        .saturating_add(64)
 }
 
-/// Words of the [`crate::Shared`] session arena [`forward`] needs for `batch` samples.
+/// Words of the [`crate::Shared`] session arena [`forward`] needs for `batch` samples
+/// (saturating at `usize::MAX`).
 pub fn shared_arena_words(m: &Model<'_>, batch: usize) -> usize {
-    let n = batch * widest(m);
-    let mut need = crate::Shared::scratch_words_elementwise(8 * n);
+    let n = batch.saturating_mul(widest(m));
+    let mut need = crate::Shared::scratch_words_elementwise(n.saturating_mul(8));
     for (i, layer) in m.spec.layers.iter().enumerate() {
         let words = match layer.kind {
             Kind::Linear { inputs, outputs } => crate::Shared::scratch_words_matmul(MatShape {
@@ -136,6 +155,12 @@ pub fn shared_arena_words(m: &Model<'_>, batch: usize) -> usize {
 }
 
 /// `out = model(x)` for `batch` samples.
+///
+/// # Errors
+/// [`Error::OutOfRange`] for a batch of 0; [`Model::slots`]'s (a model whose public fields
+/// no longer agree); [`Error::ShapeMismatch`] unless `x` holds `batch` inputs, `out`
+/// `batch` logit rows and `params` the deployment's parameters; [`Error::BufferTooSmall`] if
+/// `arena` is shorter than [`arena_elems`]; then the arithmetic's and the approximations'.
 #[allow(clippy::too_many_arguments)]
 pub fn forward<A: Arith>(
     a: &mut A,
@@ -149,9 +174,14 @@ pub fn forward<A: Arith>(
     out: &mut [A::Elem],
     arena: &mut [A::Elem],
 ) -> Result<()> {
-    check_len(batch * m.input.len(), x.len())?;
-    check_len(batch * m.classes, out.len())?;
+    if batch == 0 {
+        return Err(Error::OutOfRange {
+            what: "a forward pass needs a batch of at least 1",
+        });
+    }
     let (slots, total) = m.slots(cfg.deploy)?;
+    check_len(batch.saturating_mul(m.input.len()), x.len())?;
+    check_len(batch.saturating_mul(m.classes), out.len())?;
     check_len(total, params.len())?;
     let needed = arena_elems(m, batch);
     if arena.len() < needed {
@@ -191,8 +221,10 @@ pub fn forward<A: Arith>(
                     a.mul_const(&mut nxt[..out_len], GEMM_ALPHA)?;
                     a.mul_const(bias, GEMM_BETA)?;
                 }
-                for row in nxt[..out_len].chunks_mut(outputs) {
-                    a.add(row, bias)?;
+                if outputs > 0 {
+                    for row in nxt[..out_len].chunks_mut(outputs) {
+                        a.add(row, bias)?;
+                    }
                 }
                 core::mem::swap(&mut cur, &mut nxt);
             }
@@ -211,11 +243,15 @@ pub fn forward<A: Arith>(
                     &mut nxt[..out_len],
                     &sh,
                 )?;
-                let plane = out_len / (batch * out_ch);
-                for (q, chunk) in nxt[..out_len].chunks_mut(plane).enumerate() {
-                    let b = params[s.bias + q % out_ch];
-                    for v in chunk.iter_mut() {
-                        *v = a.elem_add(*v, b);
+                // Zero channels (a spec changed after parsing) have no plane to add a bias to.
+                let planes = batch.saturating_mul(out_ch);
+                let plane = out_len.checked_div(planes).unwrap_or(0);
+                if plane > 0 {
+                    for (q, chunk) in nxt[..out_len].chunks_mut(plane).enumerate() {
+                        let b = params[s.bias + q % out_ch];
+                        for v in chunk.iter_mut() {
+                            *v = a.elem_add(*v, b);
+                        }
                     }
                 }
                 core::mem::swap(&mut cur, &mut nxt);
@@ -226,10 +262,16 @@ pub fn forward<A: Arith>(
             } => {
                 if let Some(BatchNormRun::Mpc { per_pass }) = cfg.deploy.batch_norm(&m.spec, i)? {
                     let hw = match shape_in {
-                        Shape::Image { h, w, .. } => h * w,
+                        Shape::Image { h, w, .. } => h.saturating_mul(w),
                         Shape::Vector(_) => 1,
                     };
                     let bn_params = &params[s.bn..s.bn + 4 * c];
+                    if scratch.len() < c {
+                        return Err(Error::BufferTooSmall {
+                            needed: c,
+                            got: scratch.len(),
+                        });
+                    }
                     let (inv, scratch) = scratch.split_at_mut(c);
                     inv.copy_from_slice(&bn_params[3 * c..]);
                     if per_pass {
@@ -258,7 +300,7 @@ pub fn forward<A: Arith>(
                     });
                 };
                 let p = Pool2dShape {
-                    planes: batch * c,
+                    planes: batch.saturating_mul(c),
                     h,
                     w,
                     k,

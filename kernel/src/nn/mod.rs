@@ -13,4 +13,4 @@ pub mod safetensors;
 pub mod spec;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -80,11 +80,6 @@ impl<'a> Model<'a> {
             .resize(spec.layers.len(), Shape::Vector(0))
             .map_err(|_| missing("too many layers"))?;
         spec.shapes(input, &mut shapes)?;
-        if shapes.last().map(|s| s.len()) != Some(classes) {
-            return Err(missing(
-                "the last layer's width is not the number of classes",
-            ));
-        }
         let model = Model {
             architecture,
             spec,
@@ -93,6 +88,36 @@ impl<'a> Model<'a> {
             shapes,
             file,
         };
+        model.check()?;
+        Ok(model)
+    }
+
+    /// Checks that the model's parts agree, as [`Model::parse`] left them: `shapes` are what
+    /// the spec makes of `input` (no size overflows), the last is `classes` wide, and the file
+    /// holds exactly the tensors the layers need, with their shapes. The public fields can be
+    /// changed after parsing; every function that sizes or indexes by them ([`Model::slots`],
+    /// [`Model::load`], the forward pass and the oracles through them) checks them first.
+    ///
+    /// # Errors
+    /// [`Spec::shapes`]'s, and [`Error::Malformed`] naming the disagreement.
+    pub fn check(&self) -> Result<()> {
+        let missing = |what| Error::Malformed { what };
+        let mut shapes: heapless::Vec<Shape, LAYERS_MAX> = heapless::Vec::new();
+        shapes
+            .resize(self.spec.layers.len(), Shape::Vector(0))
+            .map_err(|_| missing("too many layers"))?;
+        self.spec.shapes(self.input, &mut shapes)?;
+        if shapes != self.shapes {
+            return Err(missing(
+                "the model's layer shapes disagree with its layers and input",
+            ));
+        }
+        if shapes.last().map(Shape::len) != Some(self.classes) {
+            return Err(missing(
+                "the last layer's width is not the number of classes",
+            ));
+        }
+        let model = self;
         // Every tensor the spec needs, with its shape; and nothing else.
         let mut needed = 0usize;
         let mut name = heapless::String::<48>::new();
@@ -131,7 +156,7 @@ impl<'a> Model<'a> {
         if needed != model.file.tensors().len() {
             return Err(missing("the file holds tensors no layer uses"));
         }
-        Ok(model)
+        Ok(())
     }
 
     /// The tensor `layer` + `suffix` (e.g. `"fc1"`, `".weight"`); present after [`Model::parse`].
@@ -145,22 +170,33 @@ impl<'a> Model<'a> {
         self.file.metadata_raw(key)
     }
 
-    /// Each layer's input shape (the model input, then the previous layer's output).
+    /// Each layer's input shape (the model input, then the previous layer's output; an empty
+    /// vector past the last layer).
     pub fn input_shape(&self, layer: usize) -> Shape {
-        if layer == 0 {
-            self.input
-        } else {
-            self.shapes[layer - 1]
+        match layer.checked_sub(1) {
+            None => self.input,
+            Some(prev) => self.shapes.get(prev).copied().unwrap_or(Shape::Vector(0)),
         }
     }
 
     /// Where each layer's parameters go under deployment `dep`, and the total length.
     ///
     /// # Errors
-    /// The deployment's batch-norm errors ([`Deployment::batch_norm`]).
+    /// [`Model::check`]'s, and the deployment's batch-norm errors
+    /// ([`Deployment::batch_norm`]).
     pub fn slots(&self, dep: Deployment) -> Result<(heapless::Vec<Slot, LAYERS_MAX>, usize)> {
+        self.check()?;
         let mut slots = heapless::Vec::new();
         let mut at = 0usize;
+        // Sizes come from tensors the file holds (checked above), so they cannot overflow;
+        // checked all the same.
+        let overflow = Error::InvalidShape {
+            what: "parameter count overflows",
+        };
+        let add = |at: &mut usize, n: Option<usize>| -> Result<()> {
+            *at = n.and_then(|n| at.checked_add(n)).ok_or(overflow)?;
+            Ok(())
+        };
         for (i, layer) in self.spec.layers.iter().enumerate() {
             let mut s = Slot::default();
             match layer.kind {
@@ -168,20 +204,21 @@ impl<'a> Model<'a> {
                     in_ch, out_ch, k, ..
                 } => {
                     s.weight = at;
-                    at += out_ch * in_ch * k * k;
+                    let per = in_ch.checked_mul(k).and_then(|v| v.checked_mul(k));
+                    add(&mut at, per.and_then(|v| v.checked_mul(out_ch)))?;
                     s.bias = at;
-                    at += out_ch;
+                    add(&mut at, Some(out_ch))?;
                 }
                 Kind::Linear { inputs, outputs } => {
                     s.weight = at;
-                    at += inputs * outputs;
+                    add(&mut at, inputs.checked_mul(outputs))?;
                     s.bias = at;
-                    at += outputs;
+                    add(&mut at, Some(outputs))?;
                 }
                 Kind::BatchNorm { channels, .. } => {
                     if let Some(BatchNormRun::Mpc { .. }) = dep.batch_norm(&self.spec, i)? {
                         s.bn = at;
-                        at += 4 * channels;
+                        add(&mut at, channels.checked_mul(4))?;
                     }
                 }
                 _ => {}

@@ -42,7 +42,10 @@ pub fn scratch_elems_max_pool2d(s: &Pool2dShape) -> Result<usize> {
     let n = rows.checked_mul(s.window()).ok_or(Error::InvalidShape {
         what: "pool size overflows",
     })?;
-    Ok(n + scratch_elems_max(rows, s.window()))
+    n.checked_add(scratch_elems_max(rows, s.window()))
+        .ok_or(Error::InvalidShape {
+            what: "pool size overflows",
+        })
 }
 
 /// `out = maxpool(x)`.

@@ -39,11 +39,17 @@ impl Tensor<'_> {
         self.bytes.is_empty()
     }
 
-    /// Element `i` (callers stay below [`Tensor::len`]).
+    /// Element `i` (callers stay below [`Tensor::len`]; past it, NaN, which no encoding
+    /// accepts).
     #[inline]
     pub fn get(&self, i: usize) -> f32 {
-        let b = &self.bytes[4 * i..4 * i + 4];
-        f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        match i
+            .checked_mul(4)
+            .and_then(|at| self.bytes.get(at..at.checked_add(4)?))
+        {
+            Some(b) => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            None => f32::NAN,
+        }
     }
 
     /// The elements, in order.

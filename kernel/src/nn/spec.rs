@@ -162,11 +162,30 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// Elements per sample.
+    /// Elements per sample, saturating at `usize::MAX` when `c × h × w` overflows (no buffer
+    /// has that many elements; [`Spec::shapes`], and so [`crate::nn::model::Model::parse`],
+    /// reject such shapes with [`Shape::checked_len`]).
     pub const fn len(&self) -> usize {
         match *self {
-            Shape::Image { c, h, w } => c * h * w,
+            Shape::Image { c, h, w } => c.saturating_mul(h).saturating_mul(w),
             Shape::Vector(n) => n,
+        }
+    }
+
+    /// Elements per sample.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if `c × h × w` overflows `usize`.
+    pub const fn checked_len(&self) -> Result<usize> {
+        match *self {
+            Shape::Image { c, h, w } => match c.checked_mul(h) {
+                Some(ch) => match ch.checked_mul(w) {
+                    Some(n) => Ok(n),
+                    None => Err(SIZE_OVERFLOWS),
+                },
+                None => Err(SIZE_OVERFLOWS),
+            },
+            Shape::Vector(n) => Ok(n),
         }
     }
 
@@ -193,6 +212,11 @@ impl Shape {
         }
     }
 }
+
+/// The error of a shape whose element count overflows `usize`.
+const SIZE_OVERFLOWS: Error = Error::InvalidShape {
+    what: "a shape's element count overflows",
+};
 
 fn parse_usize(s: &str) -> Option<usize> {
     if s.is_empty() || s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -381,8 +405,14 @@ impl Spec {
 
     /// The output shape of every layer for one sample of shape `input`, written to `out`
     /// (length = number of layers). Fails on the first layer that cannot take its input.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `out` is not one per layer or a layer cannot take its
+    /// input; [`Error::InvalidShape`] for a convolution or pooling that does not fit, or a
+    /// shape (the input's or a layer's) whose element count overflows `usize`.
     pub fn shapes(&self, input: Shape, out: &mut [Shape]) -> Result<()> {
         crate::error::check_len(self.layers.len(), out.len())?;
+        input.checked_len()?;
         let mut cur = input;
         for (layer, o) in self.layers.iter().zip(out.iter_mut()) {
             if let Some(conv) = layer.kind.conv2d_shape(cur, 1) {
@@ -392,6 +422,7 @@ impl Spec {
                     h: oh,
                     w: ow,
                 };
+                cur.checked_len()?;
                 *o = cur;
                 continue;
             }
@@ -418,7 +449,7 @@ impl Spec {
                     let (oh, ow) = p.out_hw()?;
                     Shape::Image { c, h: oh, w: ow }
                 }
-                (Kind::Flatten, s) => Shape::Vector(s.len()),
+                (Kind::Flatten, s) => Shape::Vector(s.checked_len()?),
                 _ => {
                     return Err(Error::ShapeMismatch {
                         expected: 0,

@@ -529,3 +529,295 @@ fn malformed_models_are_rejected_with_a_reason() {
         assert!(Spec::parse(bad).is_err(), "{bad:?} should not parse");
     }
 }
+
+/// A model file of a built-in architecture with seeded weights (for other modules' tests).
+pub(crate) fn model_file(arch: &str, seed: u64) -> Vec<u8> {
+    random_model(arch, seed)
+}
+
+/// A model file of `layers` over `input`, with `classes` classes and every tensor the layers
+/// need (zeros; batch-norm variances 1).
+fn model_of(layers: &str, input: &str, classes: &str) -> Vec<u8> {
+    let spec = Spec::parse(layers).unwrap();
+    let mut tensors = Vec::new();
+    for l in &spec.layers {
+        let n = l.name.as_str();
+        let mut t = |suffix: &str, dims: Vec<usize>, v: f32| {
+            let len = dims.iter().product();
+            tensors.push((format!("{n}{suffix}"), dims, vec![v; len]));
+        };
+        match l.kind {
+            Kind::Conv2d {
+                in_ch, out_ch, k, ..
+            } => {
+                t(".weight", vec![out_ch, in_ch, k, k], 0.5);
+                t(".bias", vec![out_ch], 0.0);
+            }
+            Kind::Linear { inputs, outputs } => {
+                t(".weight", vec![outputs, inputs], 0.5);
+                t(".bias", vec![outputs], 0.0);
+            }
+            Kind::BatchNorm { channels: c, .. } => {
+                t(".weight", vec![c], 1.0);
+                t(".bias", vec![c], 0.0);
+                t(".running_mean", vec![c], 0.0);
+                t(".running_var", vec![c], 1.0);
+            }
+            _ => {}
+        }
+    }
+    safetensors(
+        &tensors,
+        &[
+            ("format", "mpcdiff-model/1"),
+            ("architecture", "test"),
+            ("layers", layers),
+            ("input", input),
+            ("classes", classes),
+        ],
+    )
+}
+
+/// K2 (reliability probe): a batch of 0 on a model with a convolution divided by
+/// `batch × out_ch` when adding the bias (a panic), through `forward` and every oracle.
+#[test]
+fn forward_with_batch_zero_is_an_error() {
+    use crate::difftest::oracle::{self, Buffers, Sizes, Target};
+    let bytes = model_of(
+        "conv2d c in=1 out=1 k=1 stride=1 pad=0;flatten f;linear l in=4 out=2",
+        "1x2x2",
+        "2",
+    );
+    let m = Model::parse(&bytes).unwrap();
+    let zero_batch = Err(Error::OutOfRange {
+        what: "a forward pass needs a batch of at least 1",
+    });
+    let cfg = Config {
+        profile: &profile::CRYPTEN,
+        deploy: Deployment::Folded,
+    };
+    let (_, total) = m.slots(Deployment::Folded).unwrap();
+    let mut a = Float::new(FixedPoint::CRYPTEN_DEFAULT);
+    let mut params = vec![0.0; total];
+    m.load(&mut a, Deployment::Folded, &mut params).unwrap();
+    let mut arena = vec![0.0; forward::arena_elems(&m, 1)];
+    let got = forward::forward(
+        &mut a,
+        &m,
+        &params,
+        &cfg,
+        &ExactPlan,
+        None,
+        &[],
+        0,
+        &mut [],
+        &mut arena,
+    );
+    assert_eq!(got, zero_batch);
+    // Through the oracles, with buffers sized for a batch of 0 (as the probe did).
+    let t = Target {
+        model: &m,
+        profile: &profile::CRYPTEN,
+        fp: FixedPoint::CRYPTEN_DEFAULT,
+        trunc: crate::TruncMode::Local,
+        deploy: Deployment::Crypten,
+    };
+    let s = Sizes::of(&m, Deployment::Folded, 0).unwrap();
+    let (mut p, mut i, mut o, mut ar) = (
+        vec![0.0; s.params],
+        vec![0.0; s.input],
+        vec![0.0; s.out],
+        vec![0.0; s.arena],
+    );
+    let mut buf = Buffers {
+        params: &mut p,
+        input: &mut i,
+        out: &mut o,
+        arena: &mut ar,
+    };
+    assert_eq!(
+        oracle::plaintext(&t, None, &[], 0, &mut [], &mut buf, true),
+        zero_batch
+    );
+    let s = Sizes::of(&m, Deployment::Crypten, 0).unwrap();
+    let (mut p, mut i, mut o, mut ar) = (
+        vec![[0i64; 2]; s.params],
+        vec![[0i64; 2]; s.input],
+        vec![[0i64; 2]; s.out],
+        vec![[0i64; 2]; s.arena.max(64)],
+    );
+    let mut buf = Buffers {
+        params: &mut p,
+        input: &mut i,
+        out: &mut o,
+        arena: &mut ar,
+    };
+    let mut words = vec![0i64; s.words.max(forward::shared_arena_words(&m, 1))];
+    assert_eq!(
+        oracle::mpc(
+            &t,
+            &DefaultPlan,
+            None,
+            1,
+            &[],
+            0,
+            &mut [],
+            &mut buf,
+            &mut words
+        ),
+        zero_batch.map(|()| crate::Cost::default())
+    );
+}
+
+/// D8: with overflow checks, an input shape whose size overflows made `Model::parse` panic in
+/// `Shape::len` (a release build wrapped it to a wrong size).
+#[test]
+fn model_parse_rejects_shapes_whose_size_overflows() {
+    let overflow: Result<(), Error> = Err(Error::InvalidShape {
+        what: "a shape's element count overflows",
+    });
+    let huge = Shape::Image {
+        c: 999_999_999,
+        h: 999_999_999,
+        w: 999_999_999,
+    };
+    assert_eq!(huge.checked_len().map(|_| ()), overflow);
+    assert_eq!(huge.len(), usize::MAX, "len saturates, it does not wrap");
+    let bytes = model_of("flatten f", "999999999x999999999x999999999", "2");
+    assert_eq!(Model::parse(&bytes).map(|_| ()), overflow);
+    // Without a flatten the input itself is checked.
+    let bytes = model_of("relu r", "999999999x999999999x999999999", "2");
+    assert_eq!(Model::parse(&bytes).map(|_| ()), overflow);
+    let mut out = [Shape::Vector(0); 2];
+    let s = Spec::parse("relu r;flatten f").unwrap();
+    assert_eq!(s.shapes(huge, &mut out), overflow);
+    // Shapes that fit still parse.
+    let bytes = model_of("flatten f", "2x3x4", "24");
+    assert_eq!(Model::parse(&bytes).unwrap().shapes[0], Shape::Vector(24));
+}
+
+/// A parsed model's fields are public: changed after parsing so that they disagree (classes,
+/// input, shapes, layers), they used to drive the forward pass's slicing into panics.
+#[test]
+fn a_model_whose_fields_were_changed_is_an_error_not_a_panic() {
+    let bytes = random_model("credit-mlp", 3);
+    let good = Model::parse(&bytes).unwrap();
+    let mut changed = Vec::new();
+    let mut m = good.clone();
+    m.classes = 7;
+    changed.push(m);
+    let mut m = good.clone();
+    m.input = Shape::Vector(5);
+    changed.push(m);
+    let mut m = good.clone();
+    m.shapes[1] = Shape::Vector(usize::MAX);
+    changed.push(m);
+    let mut m = good.clone();
+    m.shapes.pop();
+    changed.push(m);
+    let mut m = good.clone();
+    m.spec.layers[0].kind = Kind::Linear {
+        inputs: 23,
+        outputs: 1000,
+    };
+    changed.push(m);
+    let mut m = good.clone();
+    m.spec.layers.pop();
+    changed.push(m);
+    for (k, m) in changed.iter().enumerate() {
+        assert!(m.check().is_err(), "change {k}");
+        assert!(m.slots(Deployment::Crypten).is_err(), "change {k}: slots");
+        let mut a = Float::new(FixedPoint::CRYPTEN_DEFAULT);
+        let mut params = vec![0.0; 4096];
+        assert!(m.load(&mut a, Deployment::Folded, &mut params).is_err());
+        let cfg = Config {
+            profile: &profile::CRYPTEN,
+            deploy: Deployment::Folded,
+        };
+        let mut arena = vec![0.0; 1 << 16];
+        let got = forward::forward(
+            &mut a,
+            m,
+            &params,
+            &cfg,
+            &ExactPlan,
+            None,
+            &[0.0; 23],
+            1,
+            &mut [0.0; 2],
+            &mut arena,
+        );
+        assert!(got.is_err(), "change {k}: forward");
+        let _ = (m.input_shape(usize::MAX), m.input_shape(9));
+    }
+    assert_eq!(good.check(), Ok(()));
+}
+
+/// A batch norm over images without pixels (`c×0×0`) needs its `c` inverse deviations, more
+/// than the activations' width (0): the arena did not count them and the forward pass
+/// sliced past it.
+#[test]
+fn batch_norm_on_empty_images_is_sized_by_arena_elems() {
+    let bytes = model_of("batchnorm bn c=300 eps=0.00001;flatten f", "300x0x0", "0");
+    let m = Model::parse(&bytes).unwrap();
+    for deploy in [Deployment::Crypten, Deployment::CryptenModules] {
+        let cfg = Config {
+            profile: &profile::CRYPTEN,
+            deploy,
+        };
+        let mut a = Float::new(FixedPoint::CRYPTEN_DEFAULT);
+        let (_, total) = m.slots(deploy).unwrap();
+        let mut params = vec![0.0; total];
+        m.load(&mut a, deploy, &mut params).unwrap();
+        let mut arena = vec![0.0; forward::arena_elems(&m, 1)];
+        forward::prepare(&mut a, &m, &mut params, &cfg, &DefaultPlan, &mut arena).unwrap();
+        // The inverse deviations fit; the broadcast over channels of no pixel is then refused.
+        assert!(matches!(
+            forward::forward(
+                &mut a,
+                &m,
+                &params,
+                &cfg,
+                &DefaultPlan,
+                None,
+                &[],
+                1,
+                &mut [],
+                &mut arena,
+            ),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        // One element short of the documented arena is a typed error.
+        let short = arena.len() - 1;
+        assert!(matches!(
+            forward::forward(
+                &mut a,
+                &m,
+                &params,
+                &cfg,
+                &DefaultPlan,
+                None,
+                &[],
+                1,
+                &mut [],
+                &mut arena[..short],
+            ),
+            Err(Error::BufferTooSmall { .. })
+        ));
+    }
+}
+
+/// `Tensor::get` is public and used to slice past the tensor's bytes.
+#[test]
+fn tensor_get_past_the_end_is_nan() {
+    use crate::nn::safetensors::Tensor;
+    let t = Tensor {
+        name: "t",
+        shape: heapless::Vec::new(),
+        bytes: &[0, 0, 128, 63, 1, 2],
+    };
+    assert_eq!(t.get(0), 1.0);
+    for i in [1, 2, usize::MAX / 4, usize::MAX] {
+        assert!(t.get(i).is_nan(), "element {i}");
+    }
+}

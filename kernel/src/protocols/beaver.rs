@@ -23,8 +23,11 @@
 //! CrypTen `crypten/mpc/primitives/beaver.py: __beaver_protocol`, `square`.
 
 use super::{carve, need};
+use crate::arith::check_bcast;
 use crate::dealer::Dealer;
-use crate::error::Result;
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::{check_len, Result};
 use crate::linalg::{conv2d_acc, matmul_acc, mul_acc, Conv2dShape, MatShape};
 use crate::share::Share;
 use crate::wire::{Domain, Net};
@@ -49,36 +52,64 @@ pub enum Bilinear<'s> {
 }
 
 impl Bilinear<'_> {
-    /// `out += op(a, b)` in the ring.
-    #[inline]
-    fn apply(&self, a: &[i64], b: &[i64], out: &mut [i64]) {
+    /// Checks operands of `na` and `nb` elements and `nc` outputs against the product: equal
+    /// lengths (elementwise), the shape's ([`MatShape::check`], [`Conv2dShape::check`]), or
+    /// `nc = na` a multiple of `nb·inner` with `nb ≥ 1`, `inner ≥ 1` (broadcast).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] or [`Error::InvalidShape`].
+    pub fn check(&self, na: usize, nb: usize, nc: usize) -> Result<()> {
         match *self {
-            Bilinear::Elementwise => mul_acc(a, b, out),
-            Bilinear::Matmul(s) => matmul_acc(a, b, out, s),
-            Bilinear::Conv2d(s) => conv2d_acc(a, b, out, s),
+            Bilinear::Elementwise => {
+                check_len(na, nb)?;
+                check_len(na, nc)
+            }
+            Bilinear::Matmul(s) => s.check(na, nb, nc),
+            Bilinear::Conv2d(s) => s.check(na, nb, nc),
             Bilinear::Broadcast { inner } => {
-                let c = b.len();
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o = o.wrapping_add(a[i].wrapping_mul(b[(i / inner) % c]));
-                }
+                check_bcast(na, nb, inner)?;
+                check_len(na, nc)
             }
         }
     }
+
+    /// `out += op(a, b)` in the ring (the lengths have passed [`Bilinear::check`]).
+    #[inline]
+    fn apply(&self, a: &[i64], b: &[i64], out: &mut [i64]) -> Result<()> {
+        match *self {
+            Bilinear::Elementwise => mul_acc(a, b, out),
+            Bilinear::Matmul(s) => matmul_acc(a, b, out, s)?,
+            Bilinear::Conv2d(s) => conv2d_acc(a, b, out, s)?,
+            Bilinear::Broadcast { inner } => {
+                check_bcast(a.len(), b.len(), inner)?;
+                let c = b.len();
+                for ((i, o), &x) in out.iter_mut().enumerate().zip(a) {
+                    *o = o.wrapping_add(x.wrapping_mul(b[(i / inner) % c]));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
-/// Scratch words [`bilinear`] needs for operands of `na`, `nb` words and `nc` outputs.
+/// Scratch words [`bilinear`] needs for operands of `na`, `nb` words and `nc` outputs
+/// (saturating at `usize::MAX`, a size no buffer has).
 pub const fn scratch_words_bilinear(na: usize, nb: usize, nc: usize) -> usize {
-    4 * (na + nb) + 2 * nc
+    na.saturating_add(nb)
+        .saturating_mul(4)
+        .saturating_add(nc.saturating_mul(2))
 }
 
-/// Scratch words [`square`] needs for `n` elements.
+/// Scratch words [`square`] needs for `n` elements (saturating at `usize::MAX`).
 pub const fn scratch_words_square(n: usize) -> usize {
-    6 * n
+    n.saturating_mul(6)
 }
 
 /// `out = op(x, y)` on shares, untruncated (scale 2^2f for two fixed-point operands).
 ///
-/// Operand lengths must already match `op` (the arithmetic checks shapes).
+/// # Errors
+/// [`Bilinear::check`]'s for the operand lengths, then [`Error::BufferTooSmall`] if `scratch`
+/// is shorter than [`scratch_words_bilinear`]; nothing is drawn or sent when it fails.
 #[allow(clippy::too_many_arguments)]
 pub fn bilinear(
     net: &mut Net<'_>,
@@ -92,20 +123,27 @@ pub fn bilinear(
 ) -> Result<()> {
     let nc = out.len();
     bilinear_to_scratch(net, dealer, op, protocol, x, y, nc, scratch)?;
-    collect_output(&scratch[..2 * nc], out);
-    Ok(())
+    collect_output(&scratch[..2 * nc], out)
 }
 
 /// Writes the result [`bilinear_to_scratch`] left in `z = scratch[..2·nc]` into `out`.
-pub fn collect_output(z: &[i64], out: &mut [Share]) {
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] unless `z` holds exactly `2·out.len()` words.
+pub fn collect_output(z: &[i64], out: &mut [Share]) -> Result<()> {
+    check_len(out.len().saturating_mul(2), z.len())?;
     let (z0, z1) = z.split_at(out.len());
     for ((o, &a), &b) in out.iter_mut().zip(z0).zip(z1) {
         *o = [a, b];
     }
+    Ok(())
 }
 
 /// As [`bilinear`], but leaves party 0's output shares in `scratch[..nc]` and party 1's in
 /// `scratch[nc..2·nc]`, so that the output may overwrite an operand.
+///
+/// # Errors
+/// As [`bilinear`].
 #[allow(clippy::too_many_arguments)]
 pub fn bilinear_to_scratch(
     net: &mut Net<'_>,
@@ -118,6 +156,7 @@ pub fn bilinear_to_scratch(
     mut scratch: &mut [i64],
 ) -> Result<()> {
     let (na, nb) = (x.len(), y.len());
+    op.check(na, nb, nc)?;
     need(scratch_words_bilinear(na, nb, nc), scratch.len())?;
     let c0 = carve(&mut scratch, nc);
     let c1 = carve(&mut scratch, nc);
@@ -141,7 +180,7 @@ pub fn bilinear_to_scratch(
         m0[na + i] = b0[i].wrapping_add(b1[i]);
     }
     c1.fill(0);
-    op.apply(&m0[..na], &m0[na..], c1);
+    op.apply(&m0[..na], &m0[na..], c1)?;
     for (c, &r) in c1.iter_mut().zip(c0.iter()) {
         *c = c.wrapping_sub(r);
     }
@@ -165,22 +204,25 @@ pub fn bilinear_to_scratch(
         m0[na + i] = y[i][0].wrapping_sub(b0[i]);
         m1[na + i] = y[i][1].wrapping_sub(b1[i]);
     }
-    net.exchange(protocol, Domain::Arithmetic, m0, m1);
+    net.exchange(protocol, Domain::Arithmetic, m0, m1)?;
     let (eps, delta) = m0.split_at(na);
 
     // Party 0: z0 = c0 + op(ε, b0 + δ) + op(a0, δ).
     for (b, &d) in b0.iter_mut().zip(delta) {
         *b = b.wrapping_add(d);
     }
-    op.apply(eps, b0, c0);
-    op.apply(a0, delta, c0);
+    op.apply(eps, b0, c0)?;
+    op.apply(a0, delta, c0)?;
     // Party 1: z1 = c1 + op(ε, b1) + op(a1, δ).
-    op.apply(eps, b1, c1);
-    op.apply(a1, delta, c1);
+    op.apply(eps, b1, c1)?;
+    op.apply(a1, delta, c1)?;
     Ok(())
 }
 
 /// `x ← x²` on shares, untruncated.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_words_square`].
 pub fn square(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
@@ -202,7 +244,7 @@ pub fn square(
         m0[i] = x[i][0].wrapping_sub(r0[i]);
         m1[i] = x[i][1].wrapping_sub(r1[i]);
     }
-    net.exchange("square", Domain::Arithmetic, m0, m1);
+    net.exchange("square", Domain::Arithmetic, m0, m1)?;
     for i in 0..n {
         let e = m0[i];
         let z0 = s0[i]
@@ -212,4 +254,76 @@ pub fn square(
         x[i] = [z0, z1];
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Regressions: `bilinear` checks its operands against the product (K6 of the reliability
+    //! probe: a `pub` function whose doc only asked the caller to), before anything is drawn.
+
+    use super::{bilinear, collect_output, scratch_words_bilinear, Bilinear};
+    use crate::dealer::Dealer;
+    use crate::linalg::{Conv2dShape, MatShape};
+    use crate::wire::Net;
+    use crate::Error;
+
+    #[test]
+    fn bilinear_rejects_operands_that_do_not_fit_the_product() {
+        let conv = Conv2dShape {
+            batch: 1,
+            in_ch: 1,
+            h: 2,
+            w: 2,
+            out_ch: 1,
+            kh: 1,
+            kw: 1,
+            stride: 1,
+            pad: 0,
+        };
+        let mat = Bilinear::Matmul(MatShape { m: 2, k: 2, n: 2 });
+        let cases: [(Bilinear<'_>, usize, usize, usize); 7] = [
+            (mat, 1, 1, 1),
+            (mat, 4, 4, 1),
+            (Bilinear::Elementwise, 2, 1, 2),
+            (Bilinear::Elementwise, 2, 2, 3),
+            (Bilinear::Conv2d(&conv), 3, 1, 4),
+            (Bilinear::Broadcast { inner: 0 }, 4, 2, 4),
+            (Bilinear::Broadcast { inner: 2 }, 6, 2, 6),
+        ];
+        for (op, na, nb, nc) in cases {
+            let (mut net, mut dealer) = (Net::new(), Dealer::new(3));
+            let (x, y) = (vec![[1i64, 2]; na], vec![[3i64, 4]; nb]);
+            let mut out = vec![[9i64; 2]; nc];
+            let mut scratch = vec![0i64; scratch_words_bilinear(na, nb, nc) + 64];
+            let got = bilinear(
+                &mut net,
+                &mut dealer,
+                op,
+                "t",
+                &x,
+                &y,
+                &mut out,
+                &mut scratch,
+            );
+            assert!(
+                matches!(
+                    got,
+                    Err(Error::ShapeMismatch { .. } | Error::InvalidShape { .. })
+                ),
+                "{op:?} {na} {nb} {nc}: {got:?}"
+            );
+            assert_eq!(out, vec![[9i64; 2]; nc], "{op:?}: out written");
+            assert_eq!(net.cost().rounds, 0, "{op:?}: a round was counted");
+            assert_eq!(
+                dealer.ring(),
+                Dealer::new(3).ring(),
+                "{op:?}: the dealer drew"
+            );
+        }
+        // `collect_output` wants exactly two words per output.
+        let mut out = [[0i64; 2]; 2];
+        assert!(collect_output(&[1, 2, 3], &mut out).is_err());
+        collect_output(&[1, 2, 3, 4], &mut out).unwrap();
+        assert_eq!(out, [[1, 3], [2, 4]]);
+    }
 }

@@ -25,24 +25,31 @@
 
 use super::{carve, need};
 use crate::dealer::Dealer;
-use crate::error::Result;
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::{check_len, Result};
 use crate::seed::Xoshiro256PlusPlus;
 use crate::share::{share_xor_from, Share};
 use crate::wire::{Domain, Net};
 
-/// Scratch words [`and`] needs for `n` words.
+/// Scratch words [`and`] needs for `n` words (saturating at `usize::MAX`).
 pub const fn scratch_words_and(n: usize) -> usize {
-    10 * n
+    n.saturating_mul(10)
 }
 
-/// Scratch words [`ltz`] needs for `n` elements.
+/// Scratch words [`ltz`] needs for `n` elements (saturating at `usize::MAX`).
 pub const fn scratch_words_ltz(n: usize) -> usize {
     // G, P, P0 (2 words each) + level operands x, y, z (2n shares each) + the AND scratch (2n)
-    // + the B2A messages.
-    6 * n + 12 * n + scratch_words_and(2 * n) + 2 * n
+    // + the B2A messages: 6n + 12n + 20n + 2n.
+    n.saturating_mul(40)
 }
 
 /// `out = x & y` on XOR shares (one round; `n` AND word-triples).
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] unless `x`, `y` and `out` have one length, then
+/// [`Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_words_and`]; nothing is
+/// drawn or sent when it fails.
 pub fn and(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
@@ -53,6 +60,8 @@ pub fn and(
     mut scratch: &mut [i64],
 ) -> Result<()> {
     let n = out.len();
+    check_len(n, x.len())?;
+    check_len(n, y.len())?;
     need(scratch_words_and(n), scratch.len())?;
     let a0 = carve(&mut scratch, n);
     let a1 = carve(&mut scratch, n);
@@ -75,7 +84,7 @@ pub fn and(
         m0[n + i] = y[i][0] ^ b0[i];
         m1[n + i] = y[i][1] ^ b1[i];
     }
-    net.exchange(protocol, Domain::Binary, m0, m1);
+    net.exchange(protocol, Domain::Binary, m0, m1)?;
     for i in 0..n {
         let (e, d) = (m0[i], m0[n + i]);
         out[i] = [
@@ -97,6 +106,10 @@ fn xor(a: Share, b: Share) -> Share {
 }
 
 /// `out = [x < 0]` as an additive sharing of the integer 0 or 1 (scale 1).
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] unless `out` is as long as `x`, then [`Error::BufferTooSmall`]
+/// if `scratch` is shorter than [`scratch_words_ltz`]; nothing is drawn or sent when it fails.
 pub fn ltz(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
@@ -106,6 +119,7 @@ pub fn ltz(
     mut scratch: &mut [i64],
 ) -> Result<()> {
     let n = x.len();
+    check_len(n, out.len())?;
     need(scratch_words_ltz(n), scratch.len())?;
     let (g, _) = carve(&mut scratch, 2 * n).as_chunks_mut::<2>();
     let (p, _) = carve(&mut scratch, 2 * n).as_chunks_mut::<2>();
@@ -150,7 +164,7 @@ pub fn ltz(
     }
     let cost = net.cost_mut();
     cost.b2a_bits = cost.b2a_bits.wrapping_add(n as u64);
-    net.exchange("ltz.b2a", Domain::Binary, m0, m1);
+    net.exchange("ltz.b2a", Domain::Binary, m0, m1)?;
     for i in 0..n {
         let z = m0[i] & 1;
         let f = 1i64.wrapping_sub(z.wrapping_mul(2));
@@ -160,4 +174,69 @@ pub fn ltz(
         ];
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Regressions: the public protocol functions check their own lengths (K5 of the
+    //! reliability probe: they used to trust the caller, as `Shared::ltz` does, and index past
+    //! a short `out`).
+
+    use super::{and, ltz, scratch_words_and, scratch_words_ltz};
+    use crate::dealer::Dealer;
+    use crate::seed::{self, StreamId};
+    use crate::wire::Net;
+    use crate::Error;
+
+    #[test]
+    fn ltz_and_and_reject_mismatched_lengths() {
+        let mismatch = |expected, got| Err(Error::ShapeMismatch { expected, got });
+        // ltz: `out` shorter or longer than `x`.
+        for out_len in [0usize, 1, 3] {
+            let (mut net, mut dealer) = (Net::new(), Dealer::new(1));
+            let mut przs = seed::stream(1, StreamId::Przs);
+            let mut out = vec![[7i64; 2]; out_len];
+            let mut scratch = vec![0i64; scratch_words_ltz(2)];
+            assert_eq!(
+                ltz(
+                    &mut net,
+                    &mut dealer,
+                    &mut przs,
+                    &[[1, 2]; 2],
+                    &mut out,
+                    &mut scratch
+                ),
+                mismatch(2, out_len)
+            );
+            assert_eq!(out, vec![[7i64; 2]; out_len], "out written");
+            assert_eq!(net.cost().rounds, 0, "a round was counted");
+            assert_eq!(dealer.ring(), Dealer::new(1).ring(), "the dealer drew");
+        }
+        // and: `x` or `y` shorter or longer than `out`.
+        for (nx, ny) in [(1, 2), (2, 1), (3, 2), (2, 3), (0, 0)] {
+            let (mut net, mut dealer) = (Net::new(), Dealer::new(1));
+            let (x, y) = (vec![[1i64, 2]; nx], vec![[3i64, 4]; ny]);
+            let mut out = [[0i64; 2]; 2];
+            let mut scratch = vec![0i64; scratch_words_and(3)];
+            let got = and(&mut net, &mut dealer, "t", &x, &y, &mut out, &mut scratch);
+            assert!(matches!(got, Err(Error::ShapeMismatch { .. })), "{nx} {ny}");
+            assert_eq!(out, [[0i64; 2]; 2]);
+            assert_eq!(net.cost().rounds, 0);
+        }
+        // Equal lengths still work.
+        let (mut net, mut dealer) = (Net::new(), Dealer::new(1));
+        let mut out = [[0i64; 2]; 2];
+        let mut scratch = vec![0i64; scratch_words_and(2)];
+        and(
+            &mut net,
+            &mut dealer,
+            "t",
+            &[[1, 2]; 2],
+            &[[3, 4]; 2],
+            &mut out,
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!(out.map(|s| s[0] ^ s[1]), [(1 ^ 2) & (3 ^ 4); 2]);
+    }
 }

@@ -25,12 +25,12 @@
 use crate::arith::Arith;
 use crate::error::{check_len, Error, Result};
 
-/// Elements of scratch [`max_rows`] needs for a `rows × cols` input.
+/// Elements of scratch [`max_rows`] needs for a `rows × cols` input (saturating at
+/// `usize::MAX`, a size no buffer has).
 pub const fn scratch_elems_max(rows: usize, cols: usize) -> usize {
     // values + indices, then per level: differences, bits (pairs each) and the batched
-    // operand and bit vectors (2 pairs each).
-    let n = rows * cols;
-    2 * n + 3 * n
+    // operand and bit vectors (2 pairs each): 2n + 3n.
+    rows.saturating_mul(cols).saturating_mul(5)
 }
 
 /// For each row of the `rows × cols` matrix `x`: `max_out[r]` = its maximum, and, when given,

@@ -74,9 +74,9 @@ impl TruncMode {
     }
 }
 
-/// Scratch words [`truncate`] needs for `n` elements (either mode).
+/// Scratch words [`truncate`] needs for `n` elements (either mode; saturating at `usize::MAX`).
 pub const fn scratch_words_truncate(n: usize) -> usize {
-    8 * n
+    n.saturating_mul(8)
 }
 
 /// Divides the shared values by the public `d ≥ 1`, in place.
@@ -218,7 +218,7 @@ fn dealer_pow2_each(
     let cost = net.cost_mut();
     cost.trunc_tuples = cost.trunc_tuples.wrapping_add(n as u64);
     cost.truncations = cost.truncations.wrapping_add(n as u64);
-    net.exchange("trunc", Domain::Arithmetic, m0, m1);
+    net.exchange("trunc", Domain::Arithmetic, m0, m1)?;
     let mut q = 0;
     for (i, xi) in x.iter_mut().enumerate() {
         let ki = k(i);

@@ -596,3 +596,24 @@ fn tampering_each_protocol_equals_changing_party1_share() {
         "tampering the AND round never changed the comparison"
     );
 }
+
+/// `Net::exchange` is public; messages of unequal length used to trip a debug assertion (and
+/// be combined over the shorter one in release builds). Now an error before anything counts.
+#[test]
+fn exchange_of_unequal_messages_is_an_error() {
+    let mut net = crate::wire::Net::new();
+    let (mut m0, mut m1) = ([1i64, 2, 3], [4i64, 5]);
+    assert_eq!(
+        net.exchange("t", Domain::Arithmetic, &mut m0, &mut m1),
+        Err(crate::Error::ShapeMismatch {
+            expected: 3,
+            got: 2
+        })
+    );
+    assert_eq!((m0, m1), ([1, 2, 3], [4, 5]));
+    assert_eq!(*net.cost(), Cost::default());
+    net.exchange("t", Domain::Binary, &mut m0[..2], &mut m1)
+        .unwrap();
+    assert_eq!(m0, [1 ^ 4, 2 ^ 5, 3]);
+    assert_eq!(net.cost().rounds, 1);
+}
