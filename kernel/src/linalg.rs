@@ -157,14 +157,15 @@ impl Conv2dShape {
 /// `out += conv2d(x, w)`.
 ///
 /// The work is bounded by the operands: an empty output (no batch, no output channel)
-/// returns at once.
+/// returns at once, and so does an empty input or kernel (nothing to add: with padding, an
+/// empty plane can still have outputs, and its offsets must not be computed).
 ///
 /// # Errors
 /// [`Conv2dShape::check`]'s (nothing is written then).
 pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) -> Result<()> {
     s.check(x.len(), w.len(), out.len())?;
     let (oh, ow) = s.out_hw()?;
-    if out.is_empty() {
+    if out.is_empty() || x.is_empty() || w.is_empty() {
         return Ok(());
     }
     let (h, wd, pad, st) = (
@@ -300,6 +301,31 @@ mod tests {
     use std::time::{Duration, Instant};
 
     const FP: FixedPoint = FixedPoint::CRYPTEN_DEFAULT;
+
+    // The stress harness's find with overflow checks on: a padded convolution over empty
+    // planes (`w = 0`) of huge height has outputs, and must not compute its inputs' offsets.
+    #[test]
+    fn a_padded_convolution_over_empty_planes_adds_nothing() {
+        // 5·h overflows: the offset of the sixth input plane.
+        for h in [2, usize::MAX / 4] {
+            let s = Conv2dShape {
+                batch: 1,
+                in_ch: 8,
+                h,
+                w: 0,
+                out_ch: 1,
+                kh: 1,
+                kw: 1,
+                stride: h,
+                pad: 1,
+            };
+            let (oh, ow) = s.out_hw().unwrap();
+            let mut out = vec![5i64; oh * ow];
+            assert!(!out.is_empty(), "padding gives the empty planes outputs");
+            conv2d_acc::<i64>(&[], &[1; 8], &mut out, &s).unwrap();
+            assert!(out.iter().all(|&v| v == 5), "an empty input adds nothing");
+        }
+    }
 
     #[test]
     fn matmul_with_an_empty_result_returns_at_once() {
