@@ -156,15 +156,18 @@ impl Conv2dShape {
 
 /// `out += conv2d(x, w)`.
 ///
-/// The work is bounded by the operands: an empty output (no batch, no output channel)
-/// returns at once.
+/// The work is bounded by the operands: an empty output (no batch, no output channel) or an
+/// empty input (no channel, or images without pixels, which add nothing) returns at once.
 ///
 /// # Errors
 /// [`Conv2dShape::check`]'s (nothing is written then).
 pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) -> Result<()> {
     s.check(x.len(), w.len(), out.len())?;
     let (oh, ow) = s.out_hw()?;
-    if out.is_empty() {
+    // Past this point every index is below the length of its (non-empty) buffer, so none of
+    // the products below overflows. (An empty input has an empty `h·w` or no channel, while
+    // `batch·in_ch·h` alone may not fit `usize`.)
+    if out.is_empty() || x.is_empty() {
         return Ok(());
     }
     let (h, wd, pad, st) = (
@@ -360,6 +363,35 @@ mod tests {
         };
         assert!(conv2d_acc(&[1.0f64; 3], &[1.0], &mut [0.0; 4], &conv).is_err());
         conv2d_acc(&[1.0f64; 4], &[2.0], &mut [0.0; 4], &conv).unwrap();
+    }
+
+    /// Images without pixels (`w = 0`) but with a huge height still have outputs where the
+    /// padding fits the kernel; the input's row offsets `(b·in_ch + ic)·h` overflowed (with
+    /// overflow checks) before the multiplication by `w = 0` (found by the stress harness,
+    /// seed 0x5eed, `linalg::Conv2dShape+conv2d_acc` exec 160480).
+    #[test]
+    fn conv2d_over_images_without_pixels_adds_nothing() {
+        let s = Conv2dShape {
+            batch: 1,
+            in_ch: 8,
+            h: 1 << 62,
+            w: 0,
+            out_ch: 1,
+            kh: 1,
+            kw: 1,
+            stride: 1 << 62,
+            pad: 1,
+        };
+        assert_eq!(s.out_hw(), Ok((2, 1)));
+        assert_eq!(s.input_len(), Ok(0));
+        let mut out = [7i64; 2];
+        conv2d_acc(&[], &[1; 8], &mut out, &s).unwrap();
+        assert_eq!(out, [7; 2]);
+        let mut out = [[7i64; 2]; 2];
+        let mut arena = [0i64; 1024];
+        Shared::new(FP, 1, &mut arena)
+            .conv2d(&[], &[[1, 0]; 8], &mut out, &s)
+            .unwrap();
     }
 
     /// Padding and strides beyond `isize::MAX` used to overflow the signed position
