@@ -28,6 +28,10 @@ pub struct MatShape {
 
 impl MatShape {
     /// Checks the three operand lengths against the shape.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if a size overflows; [`Error::ShapeMismatch`] for the first
+    /// length that is not the shape's.
     pub fn check(&self, a: usize, b: usize, out: usize) -> Result<()> {
         crate::error::check_len(mul3(self.m, self.k, 1)?, a)?;
         crate::error::check_len(mul3(self.k, self.n, 1)?, b)?;
@@ -130,16 +134,25 @@ impl Conv2dShape {
     }
 
     /// Elements of the input tensor.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the size overflows.
     pub fn input_len(&self) -> Result<usize> {
         mul3(self.batch, self.in_ch, mul3(self.h, self.w, 1)?)
     }
 
     /// Elements of the kernel tensor.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the size overflows.
     pub fn weight_len(&self) -> Result<usize> {
         mul3(self.out_ch, self.in_ch, mul3(self.kh, self.kw, 1)?)
     }
 
     /// Elements of the output tensor.
+    ///
+    /// # Errors
+    /// [`Conv2dShape::out_hw`]'s, and [`Error::InvalidShape`] if the size overflows.
     pub fn output_len(&self) -> Result<usize> {
         let (oh, ow) = self.out_hw()?;
         mul3(self.batch, self.out_ch, mul3(oh, ow, 1)?)
@@ -226,6 +239,10 @@ pub struct Pool2dShape {
 
 impl Pool2dShape {
     /// Output height and width (no padding, floor mode as PyTorch's default).
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the window or the stride is 0, the window is larger than the
+    /// input, or its size overflows.
     pub fn out_hw(&self) -> Result<(usize, usize)> {
         if self.stride == 0 || self.k == 0 {
             return Err(Error::InvalidShape {
@@ -249,11 +266,17 @@ impl Pool2dShape {
     }
 
     /// Elements of the input.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the size overflows.
     pub fn input_len(&self) -> Result<usize> {
         mul3(self.planes, self.h, self.w)
     }
 
     /// Elements of the output.
+    ///
+    /// # Errors
+    /// [`Pool2dShape::out_hw`]'s, and [`Error::InvalidShape`] if the size overflows.
     pub fn output_len(&self) -> Result<usize> {
         let (oh, ow) = self.out_hw()?;
         mul3(self.planes, oh, ow)
