@@ -33,6 +33,9 @@ const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
 impl FixedPoint {
     /// A format with `frac_bits` fractional bits (0..=40).
+    ///
+    /// # Errors
+    /// [`Error::FracBitsOutOfRange`] above [`FRAC_BITS_MAX`].
     pub const fn new(frac_bits: u32) -> Result<Self> {
         if frac_bits > FRAC_BITS_MAX {
             return Err(Error::FracBitsOutOfRange {
@@ -75,6 +78,9 @@ impl FixedPoint {
     }
 
     /// Encodes one value (a public constant, say).
+    ///
+    /// # Errors
+    /// As [`FixedPoint::encode_at`] (index 0).
     pub fn encode(self, x: f64) -> Result<Ring> {
         self.encode_at(x, 0)
     }

@@ -28,6 +28,10 @@ pub struct MatShape {
 
 impl MatShape {
     /// Checks the three operand lengths against the shape.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if a size overflows; [`Error::ShapeMismatch`] for the first
+    /// length that is not the shape's.
     pub fn check(&self, a: usize, b: usize, out: usize) -> Result<()> {
         crate::error::check_len(mul3(self.m, self.k, 1)?, a)?;
         crate::error::check_len(mul3(self.k, self.n, 1)?, b)?;
@@ -130,16 +134,25 @@ impl Conv2dShape {
     }
 
     /// Elements of the input tensor.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the size overflows.
     pub fn input_len(&self) -> Result<usize> {
         mul3(self.batch, self.in_ch, mul3(self.h, self.w, 1)?)
     }
 
     /// Elements of the kernel tensor.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the size overflows.
     pub fn weight_len(&self) -> Result<usize> {
         mul3(self.out_ch, self.in_ch, mul3(self.kh, self.kw, 1)?)
     }
 
     /// Elements of the output tensor.
+    ///
+    /// # Errors
+    /// [`Conv2dShape::out_hw`]'s, and [`Error::InvalidShape`] if the size overflows.
     pub fn output_len(&self) -> Result<usize> {
         let (oh, ow) = self.out_hw()?;
         mul3(self.batch, self.out_ch, mul3(oh, ow, 1)?)
@@ -156,15 +169,17 @@ impl Conv2dShape {
 
 /// `out += conv2d(x, w)`.
 ///
-/// The work is bounded by the operands: an empty output (no batch, no output channel)
-/// returns at once, and so does an empty input or kernel (nothing to add: with padding, an
-/// empty plane can still have outputs, and its offsets must not be computed).
+/// The work is bounded by the operands: an empty output (no batch, no output channel) or an
+/// empty input (no channel, or images without pixels, which add nothing) returns at once.
 ///
 /// # Errors
 /// [`Conv2dShape::check`]'s (nothing is written then).
 pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) -> Result<()> {
     s.check(x.len(), w.len(), out.len())?;
     let (oh, ow) = s.out_hw()?;
+    // Past this point every index is below the length of its (non-empty) buffer, so none of
+    // the products below overflows. (An empty input has an empty `h·w` or no channel, while
+    // `batch·in_ch·h` alone may not fit `usize`.)
     if out.is_empty() || x.is_empty() || w.is_empty() {
         return Ok(());
     }
@@ -224,6 +239,10 @@ pub struct Pool2dShape {
 
 impl Pool2dShape {
     /// Output height and width (no padding, floor mode as PyTorch's default).
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the window or the stride is 0, the window is larger than the
+    /// input, or its size overflows.
     pub fn out_hw(&self) -> Result<(usize, usize)> {
         if self.stride == 0 || self.k == 0 {
             return Err(Error::InvalidShape {
@@ -247,11 +266,17 @@ impl Pool2dShape {
     }
 
     /// Elements of the input.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if the size overflows.
     pub fn input_len(&self) -> Result<usize> {
         mul3(self.planes, self.h, self.w)
     }
 
     /// Elements of the output.
+    ///
+    /// # Errors
+    /// [`Pool2dShape::out_hw`]'s, and [`Error::InvalidShape`] if the size overflows.
     pub fn output_len(&self) -> Result<usize> {
         let (oh, ow) = self.out_hw()?;
         mul3(self.planes, oh, ow)
@@ -386,6 +411,35 @@ mod tests {
         };
         assert!(conv2d_acc(&[1.0f64; 3], &[1.0], &mut [0.0; 4], &conv).is_err());
         conv2d_acc(&[1.0f64; 4], &[2.0], &mut [0.0; 4], &conv).unwrap();
+    }
+
+    /// Images without pixels (`w = 0`) but with a huge height still have outputs where the
+    /// padding fits the kernel; the input's row offsets `(b·in_ch + ic)·h` overflowed (with
+    /// overflow checks) before the multiplication by `w = 0` (found by the stress harness,
+    /// seed 0x5eed, `linalg::Conv2dShape+conv2d_acc` exec 160480).
+    #[test]
+    fn conv2d_over_images_without_pixels_adds_nothing() {
+        let s = Conv2dShape {
+            batch: 1,
+            in_ch: 8,
+            h: 1 << 62,
+            w: 0,
+            out_ch: 1,
+            kh: 1,
+            kw: 1,
+            stride: 1 << 62,
+            pad: 1,
+        };
+        assert_eq!(s.out_hw(), Ok((2, 1)));
+        assert_eq!(s.input_len(), Ok(0));
+        let mut out = [7i64; 2];
+        conv2d_acc(&[], &[1; 8], &mut out, &s).unwrap();
+        assert_eq!(out, [7; 2]);
+        let mut out = [[7i64; 2]; 2];
+        let mut arena = [0i64; 1024];
+        Shared::new(FP, 1, &mut arena)
+            .conv2d(&[], &[[1, 0]; 8], &mut out, &s)
+            .unwrap();
     }
 
     /// Padding and strides beyond `isize::MAX` used to overflow the signed position

@@ -116,6 +116,12 @@ pub struct Probe<'p> {
 /// Runs `x` through the true function and the three arithmetics; `out[i]` gets the stages of
 /// `x[i]`. Integer-valued functions (`ltz`, `sign`) report their integers. Returns what the
 /// shared run of the function cost (bringing the inputs in excluded).
+///
+/// # Errors
+/// [`crate::Error::ShapeMismatch`] unless `out` is as long as `x`; [`Levels::check`]'s;
+/// [`crate::Error::BufferTooSmall`] if a buffer of `ws` is shorter than [`Memory::sizes`] says;
+/// [`crate::Error::NonFinite`] or [`crate::Error::EncodeOverflow`] for an input; then the
+/// function's in each arithmetic.
 pub fn attribute(
     s: &Probe<'_>,
     x: &[f64],

@@ -30,6 +30,10 @@ pub const TERMS_MAX: usize = 64;
 
 /// The odd coefficients `c_1, c_3, …` of `g` on [−1, 1] with `terms` nodes (even, ≥ 6); writes
 /// `terms/2` values. `f64` and `libm` only, in a fixed order.
+///
+/// # Errors
+/// [`crate::Error::OutOfRange`] unless `terms` is even and in 6..=64;
+/// [`crate::Error::ShapeMismatch`] unless `out` holds `terms/2` values.
 pub fn odd_coeffs(g: impl Fn(f64) -> f64, terms: u8, out: &mut [f64]) -> Result<()> {
     if !terms.is_multiple_of(2) || terms < 6 || terms as usize > TERMS_MAX {
         return Err(Error::OutOfRange {
@@ -57,6 +61,11 @@ pub const fn scratch_elems(n: usize, m: usize) -> usize {
 }
 
 /// `x ← Σ_q coeffs[q]·T_{2q+1}(x)` (at least 2 coefficients).
+///
+/// # Errors
+/// [`crate::Error::OutOfRange`] for fewer than 2 coefficients; [`crate::Error::BufferTooSmall`]
+/// if `scratch` is shorter than [`scratch_elems`]; then the arithmetic's (a [`crate::Shared`]
+/// arena too small, an encoding overflow) (a non-finite coefficient among them).
 pub fn odd_series<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
@@ -98,6 +107,10 @@ pub const fn scratch_elems_hardtanh(n: usize) -> usize {
 }
 
 /// `x ← clamp(x, −1, 1) = relu(x + 1) − relu(x − 1) − 1` (one batched relu: 9 rounds).
+///
+/// # Errors
+/// [`crate::Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_elems_hardtanh`];
+/// then the arithmetic's (a [`crate::Shared`] arena too small, an encoding overflow).
 pub fn hardtanh<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
     let n = x.len();
     super::need(scratch.len(), scratch_elems_hardtanh(n))?;

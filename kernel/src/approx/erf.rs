@@ -43,6 +43,11 @@ pub const fn scratch_elems_bounded(n: usize) -> usize {
 }
 
 /// `x ← erf(x)` by the Taylor series of `p`.
+///
+/// # Errors
+/// [`crate::Error::OutOfRange`] for more than 16 terms; [`crate::Error::BufferTooSmall`] if
+/// `scratch` is shorter than [`scratch_elems`]; then the arithmetic's (a [`crate::Shared`]
+/// arena too small, an encoding overflow).
 pub fn erf<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
@@ -74,6 +79,12 @@ pub fn erf<A: Arith>(
 }
 
 /// `out = x^p` for `p ≥ 0`, following CrypTen's `pow` recursion (or its corrected form).
+///
+/// # Errors
+/// [`crate::Error::ShapeMismatch`] unless `out` is as long as `x`;
+/// [`crate::Error::BufferTooSmall`] if `scratch` cannot hold the intermediate powers (`x.len()`
+/// per halving); then the arithmetic's (a [`crate::Shared`] arena too small, an encoding
+/// overflow).
 pub fn pow<A: Arith>(
     a: &mut A,
     x: &[A::Elem],
@@ -125,6 +136,10 @@ pub const BOUNDED_TERMS: u8 = 28;
 
 /// `x ← erf(x)` on the whole line: `t = clamp(x/4, −1, 1)`, then the odd Chebyshev series of
 /// `erf(4t)`.
+///
+/// # Errors
+/// [`crate::Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_elems_bounded`];
+/// then the arithmetic's (a [`crate::Shared`] arena too small, an encoding overflow).
 pub fn erf_bounded<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
     let n = x.len();
     super::need(scratch.len(), scratch_elems_bounded(n))?;

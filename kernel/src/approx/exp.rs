@@ -31,6 +31,11 @@ pub const fn scratch_elems(n: usize) -> usize {
 }
 
 /// `x ← exp(x)`, each element with its level's `iters_exp`.
+///
+/// # Errors
+/// [`Levels::check`]'s; [`crate::Error::BufferTooSmall`] if `scratch` is shorter than
+/// [`scratch_elems`]; then the arithmetic's (a [`crate::Shared`] arena too small, an encoding
+/// overflow).
 pub fn exp<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
@@ -50,6 +55,9 @@ pub fn exp<A: Arith>(
 }
 
 /// `x ← exp(x)` with `iters` squarings for every element.
+///
+/// # Errors
+/// As [`exp`] ([`crate::Error::OutOfRange`] for more than 40 squarings).
 pub fn exp_uniform<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],

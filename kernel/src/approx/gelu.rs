@@ -71,6 +71,10 @@ pub const fn scratch_elems_erf(n: usize) -> usize {
 }
 
 /// `x ← gelu(x)`, tanh form.
+///
+/// # Errors
+/// [`Levels::check`]'s; [`crate::Error::BufferTooSmall`] if `scratch` is shorter than
+/// [`scratch_elems_tanh`]; then the sigmoid's ([`super::sigmoid::tanh`]) and the arithmetic's.
 pub fn gelu_tanh<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
@@ -98,6 +102,10 @@ pub fn gelu_tanh<A: Arith>(
 }
 
 /// `x ← gelu(x)`, erf form.
+///
+/// # Errors
+/// [`crate::Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_elems_erf`]; then
+/// the arithmetic's (a [`crate::Shared`] arena too small, an encoding overflow).
 pub fn gelu_erf<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
     let n = x.len();
     super::need(scratch.len(), scratch_elems_erf(n))?;

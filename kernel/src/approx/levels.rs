@@ -52,6 +52,11 @@ pub const ITERS_EXP_MAX: u8 = 40;
 
 impl Levels<'_> {
     /// Checks lengths and ranges against an input of `n` elements.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] for a per-element plan not `n` long or a cyclic plan that is
+    /// empty or does not divide `n`; [`Error::OutOfRange`] for more than [`ITERS_EXP_MAX`]
+    /// squarings.
     pub fn check(&self, n: usize) -> Result<()> {
         let ok = |l: &Level| l.iters_exp <= ITERS_EXP_MAX;
         let all = match self {

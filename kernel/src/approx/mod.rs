@@ -236,6 +236,12 @@ pub const fn scratch_elems(n: usize) -> usize {
 
 /// `x ← f(x)` under profile `p`, with `levels` for the iterative functions (ignored by the
 /// others).
+///
+/// # Errors
+/// The function's: [`Levels::check`]'s, [`Error::BufferTooSmall`] if `scratch` is shorter than
+/// the function's `scratch_elems*` (at most [`scratch_elems`] for the built-in profiles),
+/// [`Error::OutOfRange`] for a profile parameter outside its documented range; then the
+/// arithmetic's (a [`crate::Shared`] arena too small, an encoding overflow).
 pub fn eval<A: Arith>(
     a: &mut A,
     f: Function,

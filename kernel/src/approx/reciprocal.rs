@@ -42,6 +42,11 @@ pub const fn default_level(p: &RecipParams) -> Level {
 }
 
 /// `x ← 1/x`, with Newton steps from each element's level (`iters_nr`).
+///
+/// # Errors
+/// [`Levels::check`]'s; [`crate::Error::BufferTooSmall`] if `scratch` is shorter than
+/// [`scratch_elems`] ([`scratch_elems_pos`] + n with `all_pos`); then the arithmetic's (a
+/// [`crate::Shared`] arena too small, an encoding overflow).
 pub fn reciprocal<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],

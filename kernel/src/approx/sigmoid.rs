@@ -47,6 +47,11 @@ pub const fn scratch_elems(n: usize) -> usize {
 }
 
 /// `x ← σ(x)`.
+///
+/// # Errors
+/// [`Levels::check`]'s; [`Error::BufferTooSmall`] if `scratch` is shorter than
+/// [`scratch_elems`]; [`Error::OutOfRange`] for a Chebyshev method whose terms are not even in
+/// 6..=64; then the arithmetic's (a [`crate::Shared`] arena too small, an encoding overflow).
 pub fn sigmoid<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
@@ -71,6 +76,9 @@ pub fn sigmoid<A: Arith>(
 }
 
 /// `x ← tanh(x)`.
+///
+/// # Errors
+/// As [`sigmoid`].
 pub fn tanh<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
@@ -138,6 +146,9 @@ fn sigmoid_reciprocal<A: Arith>(
 
 /// The odd Chebyshev coefficients `c_1, c_3, …` of `tanh` on [−1, 1] with `terms` nodes, as
 /// CrypTen's `chebyshev_series(torch.tanh, 1, terms)[1::2]`. Writes `terms/2` values.
+///
+/// # Errors
+/// [`super::chebyshev::odd_coeffs`]'s.
 pub fn chebyshev_tanh_coeffs(terms: u8, out: &mut [f64]) -> Result<()> {
     super::chebyshev::odd_coeffs(libm::tanh, terms, out)
 }

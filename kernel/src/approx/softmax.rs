@@ -36,6 +36,12 @@ pub const fn scratch_elems(rows: usize, cols: usize) -> usize {
 }
 
 /// `x ← softmax(x)` row by row.
+///
+/// # Errors
+/// [`Error::InvalidShape`] if `rows × cols` overflows or `cols` is 0; [`Error::ShapeMismatch`]
+/// unless `x` holds `rows × cols` values; [`Error::BufferTooSmall`] if `scratch` is shorter
+/// than [`scratch_elems`]; then the maximum's, the exponential's, the reciprocal's and the
+/// arithmetic's.
 pub fn softmax<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],

@@ -39,6 +39,11 @@ pub const fn default_level(p: &InvSqrtParams) -> Level {
 
 /// `x ← 1/√x`, with each element's `iters_nr` Newton steps (the start's exp uses
 /// `p.iters_exp` for every element).
+///
+/// # Errors
+/// [`Levels::check`]'s; [`crate::Error::BufferTooSmall`] if `scratch` is shorter than
+/// [`scratch_elems`]; then the arithmetic's (a [`crate::Shared`] arena too small, an encoding
+/// overflow).
 pub fn inv_sqrt<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
@@ -80,6 +85,10 @@ pub fn inv_sqrt<A: Arith>(
 }
 
 /// `x ← √x = inv_sqrt(x)·x`.
+///
+/// # Errors
+/// [`crate::Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_elems_sqrt`]; then
+/// [`inv_sqrt`]'s.
 pub fn sqrt<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],

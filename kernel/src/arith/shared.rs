@@ -121,6 +121,9 @@ impl<'a> Shared<'a> {
     }
 
     /// Scratch words a convolution of shape `s` needs.
+    ///
+    /// # Errors
+    /// [`Conv2dShape::out_hw`]'s, and [`Error::InvalidShape`] if a size overflows.
     pub fn scratch_words_conv2d(s: &Conv2dShape) -> Result<usize> {
         let nc = s.output_len()?;
         Ok(scratch_words_bilinear(s.input_len()?, s.weight_len()?, nc)
@@ -154,6 +157,10 @@ impl<'a> Shared<'a> {
     }
 
     /// Brings private reals in, owned by party `src` (0 or 1).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] unless `out` is as long as `x`; [`Error::NonFinite`] or
+    /// [`Error::EncodeOverflow`] naming the first bad input (nothing is drawn or written then).
     pub fn input_from(&mut self, src: usize, x: &[f64], out: &mut [Share]) -> Result<()> {
         check_len(x.len(), out.len())?;
         // Encode everything first, so that a failure leaves the PRZS stream and `out` untouched

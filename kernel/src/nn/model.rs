@@ -51,6 +51,10 @@ fn tensor_name<'n>(buf: &'n mut heapless::String<48>, layer: &str, suffix: &str)
 
 impl<'a> Model<'a> {
     /// Parses and checks a model file.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] naming what is wrong with the file (its safetensors structure,
+    /// metadata, tensors), [`Spec::parse`]'s and [`Spec::shapes`]'s.
     pub fn parse(bytes: &'a [u8]) -> Result<Model<'a>> {
         let file = File::parse(bytes)?;
         let missing = |what| Error::Malformed { what };

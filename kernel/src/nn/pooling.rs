@@ -18,6 +18,11 @@ use crate::linalg::Pool2dShape;
 use crate::protocols::maximum::{max_rows, scratch_elems_max};
 
 /// `out = avgpool(x)`.
+///
+/// # Errors
+/// [`Pool2dShape::out_hw`]'s, [`crate::Error::InvalidShape`] if a size overflows,
+/// [`crate::Error::ShapeMismatch`] unless `x` and `out` have the shape's lengths; then the
+/// arithmetic's (the division by the window).
 pub fn avg_pool2d<A: Arith>(
     a: &mut A,
     x: &[A::Elem],
@@ -37,6 +42,9 @@ pub fn avg_pool2d<A: Arith>(
 }
 
 /// Elements of scratch [`max_pool2d`] needs.
+///
+/// # Errors
+/// [`Pool2dShape::out_hw`]'s, and [`Error::InvalidShape`] if the size overflows.
 pub fn scratch_elems_max_pool2d(s: &Pool2dShape) -> Result<usize> {
     let rows = s.output_len()?;
     let n = rows.checked_mul(s.window()).ok_or(Error::InvalidShape {
@@ -49,6 +57,10 @@ pub fn scratch_elems_max_pool2d(s: &Pool2dShape) -> Result<usize> {
 }
 
 /// `out = maxpool(x)`.
+///
+/// # Errors
+/// As [`avg_pool2d`], [`Error::BufferTooSmall`] if `scratch` is shorter than
+/// [`scratch_elems_max_pool2d`], then [`max_rows`]'s.
 pub fn max_pool2d<A: Arith>(
     a: &mut A,
     x: &[A::Elem],

@@ -157,6 +157,12 @@ impl<'a> Cursor<'a> {
 
 impl<'a> File<'a> {
     /// Parses `bytes` as a safetensors file of F32 tensors.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] naming what is wrong: the length prefix or header out of the file,
+    /// a header that is not UTF-8 or not the expected JSON, a dtype other than F32, more than 4
+    /// dimensions, 96 tensors or 16 metadata entries, offsets that disagree with a shape or
+    /// overlap, leave a gap or run past the file.
     pub fn parse(bytes: &'a [u8]) -> Result<File<'a>> {
         let len_bytes: [u8; 8] = bytes
             .get(..8)
@@ -329,6 +335,9 @@ impl<'a> File<'a> {
 
     /// The metadata value of `key`, which must contain no escape sequence (true of every
     /// value the kernel reads: `format`, `architecture`, `layers`, `input`, `classes`).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if the value contains an escape sequence.
     pub fn metadata(&self, key: &str) -> Result<Option<&'a str>> {
         match self.metadata_raw(key) {
             Some(v) if v.contains('\\') => {

@@ -195,6 +195,9 @@ impl Shape {
     }
 
     /// Parses `CxHxW` or `N`.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] unless `s` is `CxHxW` or `N` with numbers of at most 9 digits.
     pub fn parse(s: &str) -> Result<Shape> {
         let bad = Error::Malformed {
             what: "input shape must be CxHxW or N",
@@ -267,6 +270,11 @@ fn parse_eps_micro(s: &str) -> Option<u32> {
 
 impl Spec {
     /// Parses a spec string.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] naming what is wrong: an empty or unnamed layer, an unknown kind or
+    /// parameter, a missing or non-positive parameter, a name longer than 24 bytes or used
+    /// twice, more than 6 parameters or 32 layers, no layer.
     pub fn parse(text: &str) -> Result<Spec> {
         let mut layers = heapless::Vec::new();
         for item in text.split(';') {

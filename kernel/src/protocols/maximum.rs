@@ -35,6 +35,12 @@ pub const fn scratch_elems_max(rows: usize, cols: usize) -> usize {
 
 /// For each row of the `rows × cols` matrix `x`: `max_out[r]` = its maximum, and, when given,
 /// `argmax_out[r]` = the column of the first maximum (a scale-1 integer).
+///
+/// # Errors
+/// [`Error::InvalidShape`] if `rows × cols` overflows or `cols` is 0; [`Error::ShapeMismatch`]
+/// unless `x` holds `rows × cols` values and `max_out` (and `argmax_out`) `rows`;
+/// [`Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_elems_max`]; then the
+/// arithmetic's (`ltz`, `mul_unscaled`).
 pub fn max_rows<A: Arith>(
     a: &mut A,
     x: &[A::Elem],

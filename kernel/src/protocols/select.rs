@@ -19,6 +19,10 @@ use crate::arith::Arith;
 use crate::error::{check_len, Result};
 
 /// `out = c ? x : y` elementwise, for scale-1 bits `c`.
+///
+/// # Errors
+/// [`crate::Error::ShapeMismatch`] unless `c`, `x`, `y` and `out` have one length; then the
+/// arithmetic's.
 pub fn select<A: Arith>(
     a: &mut A,
     c: &[A::Elem],
@@ -36,6 +40,9 @@ pub fn select<A: Arith>(
 }
 
 /// `out = sign(x)` as the scale-1 integers −1 or +1 (`+1` for 0, as CrypTen's `1 − 2·ltz`).
+///
+/// # Errors
+/// The arithmetic's `ltz` ([`crate::Error::ShapeMismatch`] unless `out` is as long as `x`).
 pub fn sign<A: Arith>(a: &mut A, x: &[A::Elem], out: &mut [A::Elem]) -> Result<()> {
     a.ltz(x, out)?;
     a.mul_int(out, -2);
@@ -44,6 +51,9 @@ pub fn sign<A: Arith>(a: &mut A, x: &[A::Elem], out: &mut [A::Elem]) -> Result<(
 }
 
 /// `out = [x ≥ 0]` as scale-1 bits.
+///
+/// # Errors
+/// As [`sign`].
 pub fn gez<A: Arith>(a: &mut A, x: &[A::Elem], out: &mut [A::Elem]) -> Result<()> {
     a.ltz(x, out)?;
     a.neg(out);
@@ -52,6 +62,9 @@ pub fn gez<A: Arith>(a: &mut A, x: &[A::Elem], out: &mut [A::Elem]) -> Result<()
 }
 
 /// `x ← max(0, x)`; `bits` (same length) receives `[x ≥ 0]`, which callers may reuse.
+///
+/// # Errors
+/// [`crate::Error::ShapeMismatch`] unless `bits` is as long as `x`; then the arithmetic's.
 pub fn relu<A: Arith>(a: &mut A, x: &mut [A::Elem], bits: &mut [A::Elem]) -> Result<()> {
     check_len(x.len(), bits.len())?;
     gez(a, x, bits)?;

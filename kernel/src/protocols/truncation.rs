@@ -80,6 +80,11 @@ pub const fn scratch_words_truncate(n: usize) -> usize {
 }
 
 /// Divides the shared values by the public `d ≥ 1`, in place.
+///
+/// # Errors
+/// [`Error::DivisionByZero`] for `d = 0`; [`Error::OutOfRange`] for `d` above 2^63 − 1;
+/// [`Error::BufferTooSmall`] if dealer truncation needs more `scratch` than
+/// [`scratch_words_truncate`] gives (nothing is drawn or sent then).
 pub fn truncate(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
