@@ -4,7 +4,7 @@
 use clap::ValueEnum;
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::nn::deploy::Deployment;
-use mpcdiff_kernel::TruncMode;
+use mpcdiff_kernel::{Engine, TruncMode};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{usage, UsageError};
@@ -49,6 +49,33 @@ impl DeployArg {
             DeployArg::CryptenModules => Deployment::CryptenModules,
             DeployArg::Folded => Deployment::Folded,
         }
+    }
+}
+
+/// How the two-party arithmetic is simulated ([`Engine`]), as a flag.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineArg {
+    /// Every protocol message by message: the reference (and what --seed replays).
+    #[default]
+    Protocol,
+    /// Ideal functionalities (fresh shares of exact results): the same law of results and the
+    /// same cost ledger, several times faster; other draws, so other samples for a seed.
+    Ideal,
+}
+
+impl EngineArg {
+    /// The kernel's engine.
+    pub fn engine(self) -> Engine {
+        match self {
+            EngineArg::Protocol => Engine::Protocol,
+            EngineArg::Ideal => Engine::Ideal,
+        }
+    }
+
+    /// Whether it is the default (left out of recorded specs, so older ones read the same).
+    pub fn is_default(&self) -> bool {
+        *self == EngineArg::default()
     }
 }
 

@@ -183,12 +183,11 @@ pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) -
     if out.is_empty() || x.is_empty() || w.is_empty() {
         return Ok(());
     }
-    let (h, wd, pad, st) = (
-        s.h as isize,
-        s.w as isize,
-        s.pad as isize,
-        s.stride as isize,
-    );
+    // Each output sums its terms in (input channel, kernel row, kernel column) order, whatever
+    // the loop nesting below, so `f64` results are the same bits as the textbook loop's. The
+    // kernel positions that fall on padding are cut from the ranges up front instead of being
+    // tested per term.
+    let (cols, st) = (valid(ow, s.w, s.pad, s.stride), s.stride);
     for b in 0..s.batch {
         for oc in 0..s.out_ch {
             let obase = (b * s.out_ch + oc) * oh * ow;
@@ -196,22 +195,27 @@ pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) -
                 let xbase = (b * s.in_ch + ic) * s.h * s.w;
                 let wbase = (oc * s.in_ch + ic) * s.kh * s.kw;
                 for ky in 0..s.kh {
-                    for kx in 0..s.kw {
-                        let wv = w[wbase + ky * s.kw + kx];
-                        for oy in 0..oh {
-                            let iy = oy as isize * st + ky as isize - pad;
-                            if iy < 0 || iy >= h {
+                    let wrow = &w[wbase + ky * s.kw..][..s.kw];
+                    let (lo, hi) = valid(oh, s.h, s.pad, st)(ky);
+                    for oy in lo..hi {
+                        // In range: `oy ≥ lo` puts the row at or below the top edge.
+                        let xrow = &x[xbase + (oy * st + ky - s.pad) * s.w..][..s.w];
+                        let orow = &mut out[obase + oy * ow..][..ow];
+                        for (kx, &wv) in wrow.iter().enumerate() {
+                            let (lo, hi) = cols(kx);
+                            if lo >= hi {
                                 continue;
                             }
-                            let xrow = xbase + iy as usize * s.w;
-                            let orow = obase + oy * ow;
-                            for ox in 0..ow {
-                                let ix = ox as isize * st + kx as isize - pad;
-                                if ix < 0 || ix >= wd {
-                                    continue;
+                            let first = lo * st + kx - s.pad;
+                            let o = &mut orow[lo..hi];
+                            if st == 1 {
+                                for (o, &xv) in o.iter_mut().zip(&xrow[first..]) {
+                                    *o = T::mac(*o, xv, wv);
                                 }
-                                let o = &mut out[orow + ox];
-                                *o = T::mac(*o, x[xrow + ix as usize], wv);
+                            } else {
+                                for (o, &xv) in o.iter_mut().zip(xrow[first..].iter().step_by(st)) {
+                                    *o = T::mac(*o, xv, wv);
+                                }
                             }
                         }
                     }
@@ -220,6 +224,25 @@ pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) -
         }
     }
     Ok(())
+}
+
+/// For kernel offset `k`: the output positions `lo..hi` (of `outs`) whose input position
+/// `o·stride + k − pad` lies inside `0..len`. The caller's shape was checked, so the padded
+/// side fits `isize` and nothing here overflows.
+fn valid(outs: usize, len: usize, pad: usize, stride: usize) -> impl Fn(usize) -> (usize, usize) {
+    move |k| {
+        let lo = if pad > k {
+            (pad - k).div_ceil(stride)
+        } else {
+            0
+        };
+        let hi = if len + pad > k {
+            ((len + pad - k - 1) / stride + 1).min(outs)
+        } else {
+            0
+        };
+        (lo.min(hi), hi)
+    }
 }
 
 /// The geometry of a 2-D pooling window over NCHW data (channels = batch × channels).

@@ -18,7 +18,7 @@ use mpcdiff_kernel::digits::synthetic;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan};
 use mpcdiff_kernel::nn::model::Model;
-use mpcdiff_kernel::{Arith, FixedPoint, Float, Shared};
+use mpcdiff_kernel::{Arith, FixedPoint, Float, Ideal, Shared};
 
 fn inputs(batch: usize) -> Vec<f64> {
     let mut x = Vec::with_capacity(batch * 784);
@@ -95,6 +95,30 @@ fn bench_models(c: &mut Criterion) {
                         &DefaultPlan,
                         None,
                         black_box(&sx),
+                        batch,
+                        &mut sout,
+                        &mut sarena,
+                    )
+                    .unwrap()
+                })
+            });
+
+            let mut iwords = vec![0i64; forward::shared_arena_words(&m, batch)];
+            let mut id = Ideal::new(FixedPoint::CRYPTEN_DEFAULT, 1, &mut iwords);
+            let mut iparams = vec![[0i64; 2]; total];
+            m.load(&mut id, Deployment::Crypten, &mut iparams).unwrap();
+            let mut ix = vec![[0i64; 2]; x.len()];
+            id.input(&x, &mut ix).unwrap();
+            g.bench_function(format!("mpc-ideal/batch{batch}"), |b| {
+                b.iter(|| {
+                    forward::forward(
+                        &mut id,
+                        &m,
+                        &iparams,
+                        &scfg,
+                        &DefaultPlan,
+                        None,
+                        black_box(&ix),
                         batch,
                         &mut sout,
                         &mut sarena,

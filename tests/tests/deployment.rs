@@ -15,7 +15,7 @@ use mpcdiff_kernel::approx::profile;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, Tap};
 use mpcdiff_kernel::nn::model::Model;
-use mpcdiff_kernel::{Arith, Fixed, FixedPoint};
+use mpcdiff_kernel::{Arith, Engine, Fixed, FixedPoint};
 use mpcdiff_tests::mnist::mnist;
 use mpcdiff_tests::reference::shared_dir;
 use serde_json::Value;
@@ -302,7 +302,12 @@ fn one_party_every_graph_node_equals_crypten() {
 
 /// One private inference of `batch` inputs in the simulator's two-party run, as CrypTen's
 /// communicator counts it (party 1 shares the input, forward pass, reveal of the logits).
-fn shared_cost(name: &str, deploy: Deployment, batch: usize) -> mpcdiff_kernel::Cost {
+fn shared_cost(
+    name: &str,
+    deploy: Deployment,
+    engine: Engine,
+    batch: usize,
+) -> mpcdiff_kernel::Cost {
     use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
     let m = Model::parse(model_bytes(name)).unwrap();
     let t = Target {
@@ -311,6 +316,7 @@ fn shared_cost(name: &str, deploy: Deployment, batch: usize) -> mpcdiff_kernel::
         fp: FixedPoint::new(16).unwrap(),
         trunc: mpcdiff_kernel::TruncMode::Local,
         deploy,
+        engine,
     };
     let sizes = Sizes::of(&m, deploy, batch).unwrap();
     let mut buf_owned = Owned::new(&sizes);
@@ -340,16 +346,20 @@ fn communication_equals_crypten_counters() {
         let doc = read_json(&dir, &format!("{name}_two_party.json"));
         for rec in doc["comm"]["per_batch"].as_array().unwrap() {
             let batch = rec["batch"].as_u64().unwrap() as usize;
-            let cost = shared_cost(name, Deployment::Crypten, batch);
             let want = (
                 rec["rounds"].as_u64().unwrap(),
                 rec["bytes"].as_u64().unwrap(),
             );
-            assert_eq!(
-                (cost.rounds, cost.crypten_bytes()),
-                want,
-                "{name} batch {batch}: (rounds, bytes) vs CrypTen's communicator"
-            );
+            // Both engines: the ideal one charges what the protocols would have sent.
+            for engine in Engine::ALL {
+                let cost = shared_cost(name, Deployment::Crypten, engine, batch);
+                assert_eq!(
+                    (cost.rounds, cost.crypten_bytes()),
+                    want,
+                    "{name} batch {batch}, engine {}: (rounds, bytes) vs CrypTen's communicator",
+                    engine.name()
+                );
+            }
         }
     }
 }
@@ -383,6 +393,7 @@ fn ks_critical(n: usize, m: usize) -> f64 {
 /// MPC sessions (batch 1 each, as the fuzzer evaluates).
 fn shared_runs(
     deploy: Deployment,
+    engine: Engine,
     frac_bits: u32,
     inputs: &[Vec<f64>],
     seeds: std::ops::Range<u64>,
@@ -395,6 +406,7 @@ fn shared_runs(
         fp: FixedPoint::new(frac_bits).unwrap(),
         trunc: mpcdiff_kernel::TruncMode::Local,
         deploy,
+        engine,
     };
     let argmax = |v: &[f64]| mpcdiff_kernel::difftest::fitness::argmax(v);
     let plain_sizes = Sizes::of(&m, Deployment::Folded, 1).unwrap();
@@ -449,22 +461,26 @@ fn two_party_logit_errors_follow_crypten_and_reject_a_wrong_deployment() {
     // 1,000 of the 2,000 recorded images keep the test quick; KS accounts for the sizes.
     let n = 1000;
     let inputs: Vec<Vec<f64>> = (0..n).map(|i| mnist.normalized(i)).collect();
-    let errors = |deploy| -> Vec<f64> {
-        shared_runs(deploy, 16, &inputs, 1..2)
+    let errors = |deploy, engine| -> Vec<f64> {
+        shared_runs(deploy, engine, 16, &inputs, 1..2)
             .iter()
             .map(|runs| runs[0].1)
             .collect()
     };
     let crit = ks_critical(n, recorded.len());
-    let ours = errors(Deployment::Crypten);
-    let d = ks_statistic(&ours, &recorded);
-    assert!(
-        d <= crit,
-        "the simulator's two-party logit errors differ from CrypTen's: KS D = {d:.4} > {crit:.4} \
-         (α = 0.001)"
-    );
+    let mut d = 0.0;
+    for engine in Engine::ALL {
+        let ours = errors(Deployment::Crypten, engine);
+        d = ks_statistic(&ours, &recorded);
+        assert!(
+            d <= crit,
+            "the simulator's two-party logit errors ({} engine) differ from CrypTen's: KS D = \
+             {d:.4} > {crit:.4} (α = 0.001)",
+            engine.name()
+        );
+    }
     // The test has power: the deployment that evaluates every batch norm under MPC is rejected.
-    let wrong = errors(Deployment::CryptenModules);
+    let wrong = errors(Deployment::CryptenModules, Engine::Protocol);
     let dw = ks_statistic(&wrong, &recorded);
     eprintln!("KS D vs CrypTen: crypten {d:.4}, crypten-modules {dw:.4}, critical {crit:.4}");
     assert!(
@@ -482,49 +498,55 @@ fn fuzz_inputs_flip_as_often_as_in_crypten() {
     let entries = doc["fuzz_inputs"]["inputs"].as_array().unwrap();
     let inputs: Vec<Vec<f64>> = entries.iter().map(|e| f64_vec(&e["input"])).collect();
     let k = 8u64;
-    let ours = shared_runs(Deployment::Crypten, 16, &inputs, 1..1 + k);
-    let (mut ours_flips, mut theirs_flips, mut theirs_runs) = (0usize, 0usize, 0usize);
-    let mut missed = Vec::new();
-    for (e, runs) in entries.iter().zip(&ours) {
-        let plain = e["project_plaintext_label"].as_u64().unwrap() as usize;
-        let mine = runs.iter().filter(|(l, _)| *l != plain).count();
-        let theirs: usize = e["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["flips"].as_u64().unwrap() as usize)
-            .sum();
-        let runs_theirs: usize = e["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["k"].as_u64().unwrap() as usize)
-            .sum();
-        ours_flips += mine;
-        theirs_flips += theirs;
-        theirs_runs += runs_theirs;
-        // An input CrypTen flips in at least 3/4 of its runs must flip here too.
-        if 4 * theirs >= 3 * runs_theirs && mine == 0 {
-            missed.push(e["entry"].clone());
+    // Both engines must flip these inputs as real CrypTen does.
+    for engine in Engine::ALL {
+        let ours = shared_runs(Deployment::Crypten, engine, 16, &inputs, 1..1 + k);
+        let (mut ours_flips, mut theirs_flips, mut theirs_runs) = (0usize, 0usize, 0usize);
+        let mut missed = Vec::new();
+        for (e, runs) in entries.iter().zip(&ours) {
+            let plain = e["project_plaintext_label"].as_u64().unwrap() as usize;
+            let mine = runs.iter().filter(|(l, _)| *l != plain).count();
+            let theirs: usize = e["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["flips"].as_u64().unwrap() as usize)
+                .sum();
+            let runs_theirs: usize = e["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["k"].as_u64().unwrap() as usize)
+                .sum();
+            ours_flips += mine;
+            theirs_flips += theirs;
+            theirs_runs += runs_theirs;
+            // An input CrypTen flips in at least 3/4 of its runs must flip here too.
+            if 4 * theirs >= 3 * runs_theirs && mine == 0 {
+                missed.push(e["entry"].clone());
+            }
         }
-    }
-    assert!(
+        assert!(
         missed.is_empty(),
         "inputs real CrypTen flips in ≥ 3/4 of its runs never flip in {k} simulated runs: {missed:?}"
     );
-    let ours_runs = inputs.len() * k as usize;
-    let (p1, p2) = (
-        ours_flips as f64 / ours_runs as f64,
-        theirs_flips as f64 / theirs_runs as f64,
-    );
-    eprintln!("flips: simulator {ours_flips}/{ours_runs}, CrypTen {theirs_flips}/{theirs_runs}");
-    let p = (ours_flips + theirs_flips) as f64 / (ours_runs + theirs_runs) as f64;
-    let se = (p * (1.0 - p) * (1.0 / ours_runs as f64 + 1.0 / theirs_runs as f64)).sqrt();
-    assert!(
-        (p1 - p2).abs() <= 4.0 * se,
-        "flip rate {p1:.3} ({ours_flips}/{ours_runs}) vs CrypTen's {p2:.3} \
+        let ours_runs = inputs.len() * k as usize;
+        let (p1, p2) = (
+            ours_flips as f64 / ours_runs as f64,
+            theirs_flips as f64 / theirs_runs as f64,
+        );
+        eprintln!(
+            "flips: simulator ({}) {ours_flips}/{ours_runs}, CrypTen {theirs_flips}/{theirs_runs}",
+            engine.name()
+        );
+        let p = (ours_flips + theirs_flips) as f64 / (ours_runs + theirs_runs) as f64;
+        let se = (p * (1.0 - p) * (1.0 / ours_runs as f64 + 1.0 / theirs_runs as f64)).sqrt();
+        assert!(
+            (p1 - p2).abs() <= 4.0 * se,
+            "flip rate {p1:.3} ({ours_flips}/{ours_runs}) vs CrypTen's {p2:.3} \
          ({theirs_flips}/{theirs_runs}): more than 4 standard errors apart"
-    );
+        );
+    }
 }
 
 /// The recorded real-CrypTen runs of the built-in LeNet at several precisions
@@ -648,6 +670,7 @@ fn batched_correct(
         fp: FixedPoint::new(frac_bits).unwrap(),
         trunc: mpcdiff_kernel::TruncMode::Local,
         deploy: Deployment::Crypten,
+        engine: Default::default(),
     };
     let mut correct = 0;
     for (q, start) in (0..n).step_by(batch).enumerate() {
@@ -711,5 +734,97 @@ fn two_party_truncation_wraps_cost_what_they_cost_in_crypten() {
             (p1 - p2).abs() <= 4.0 * se,
             "{f} bits, two parties: simulator {ours}/{n} correct vs CrypTen {theirs}/{n}"
         );
+    }
+}
+
+/// The MPC model's logits on one input `x` in sessions seeded `seeds`, batch 1.
+fn logits_over_seeds(
+    name: &str,
+    engine: Engine,
+    x: &[f64],
+    seeds: std::ops::Range<u64>,
+) -> Vec<Vec<f64>> {
+    use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
+    let m = Model::parse(model_bytes(name)).unwrap();
+    let t = Target {
+        model: &m,
+        profile: &profile::CRYPTEN,
+        fp: FixedPoint::new(16).unwrap(),
+        trunc: mpcdiff_kernel::TruncMode::Local,
+        deploy: Deployment::Crypten,
+        engine,
+    };
+    let sizes = Sizes::of(&m, Deployment::Crypten, 1).unwrap();
+    let mut owned = Owned::new(&sizes);
+    let (mut buf, words) = owned.view();
+    seeds
+        .map(|seed| {
+            let mut logits = vec![0.0; m.classes];
+            oracle::mpc(
+                &t,
+                &DefaultPlan,
+                None,
+                seed,
+                x,
+                1,
+                &mut logits,
+                &mut buf,
+                words,
+            )
+            .unwrap();
+            logits
+        })
+        .collect()
+}
+
+/// The ideal engine's logits follow the protocol engine's law: per logit, over 150 session
+/// seeds each, a two-sample KS test at α = 0.001 (Bonferroni over the logits), on LeNet
+/// (sigmoids, batch norms under MPC) and the Credit MLP, for inputs where the share randomness
+/// is visible in the logits. It has power: the fixed-point model's (no share randomness)
+/// logits, as a degenerate sample, are rejected.
+#[test]
+fn ideal_engine_logits_follow_the_protocol_law() {
+    let cases: [(&str, Vec<f64>); 2] = [
+        ("lenet", {
+            let mut img = [0.0f32; 784];
+            mpcdiff_kernel::digits::synthetic::sample(4, 0, &mut img).unwrap();
+            img.iter()
+                .map(|&p| f64::from((p - 0.1307) / 0.3081))
+                .collect()
+        }),
+        (
+            "credit-mlp",
+            (0..23).map(|i| (i as f64 * 0.37).fract()).collect(),
+        ),
+    ];
+    let seeds = 150u64;
+    for (name, x) in cases {
+        let p = logits_over_seeds(name, Engine::Protocol, &x, 0..seeds);
+        let i = logits_over_seeds(name, Engine::Ideal, &x, 1000..1000 + seeds);
+        let classes = p[0].len();
+        // α = 0.001 over all logits: c(α/classes).
+        let alpha = 0.001 / classes as f64;
+        let crit = (-(alpha / 2.0).ln() / 2.0).sqrt() * (2.0 / seeds as f64).sqrt();
+        let mut spread = 0.0f64;
+        for c in 0..classes {
+            let a: Vec<f64> = p.iter().map(|l| l[c]).collect();
+            let b: Vec<f64> = i.iter().map(|l| l[c]).collect();
+            let d = ks_statistic(&a, &b);
+            assert!(d <= crit, "{name} logit {c}: KS D = {d:.4} > {crit:.4}");
+            let (lo, hi) = a
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+            spread = spread.max(hi - lo);
+            // Power: a sample without share randomness (every value the protocol sample's
+            // median) is rejected.
+            let mut sorted = a.clone();
+            sorted.sort_by(f64::total_cmp);
+            let flat = vec![sorted[sorted.len() / 2]; a.len()];
+            assert!(
+                ks_statistic(&flat, &b) > crit,
+                "{name} logit {c}: the test has no power"
+            );
+        }
+        assert!(spread > 0.0, "{name}: the logits do not vary with the seed");
     }
 }

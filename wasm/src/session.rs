@@ -367,6 +367,7 @@ pub(crate) fn target<'m>(model: &'m Model<'static>, settings: &Settings) -> Targ
         fp: settings.fp,
         trunc: settings.trunc,
         deploy: DEPLOY,
+        engine: Default::default(),
     }
 }
 

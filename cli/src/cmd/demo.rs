@@ -93,6 +93,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
         deploy: DeployArg::Crypten,
         arch: None,
         input_shape: None,
+        engine: Default::default(),
     };
     let campaign = CampaignArgs {
         data: a.data.clone(),

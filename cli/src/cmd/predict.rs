@@ -240,6 +240,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         deploy: a.deploy,
         arch: None,
         input_shape: None,
+        engine: Default::default(),
     })?;
     let (p, deploy, trunc) = (setup.profile, setup.deploy, setup.trunc);
     let level = a.level.as_deref().map(|s| parse_level(s, p)).transpose()?;

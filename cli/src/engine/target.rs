@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{self, Dataset};
 use crate::error::{usage, UsageError};
-use crate::flags::{self, DeployArg, TruncArg};
+use crate::flags::{self, DeployArg, EngineArg, TruncArg};
 use crate::import;
 
 /// The trained models shipped with mpcdiff (`cli/models/`, seed 42).
@@ -70,6 +70,12 @@ pub struct TargetArgs {
     /// crypten-modules (a crypten.nn-module network), folded (idealised).
     #[arg(long, value_enum, default_value = "crypten")]
     pub deploy: DeployArg,
+    /// How the two-party arithmetic is simulated: protocol (every message; the reference) or
+    /// ideal (each protocol as its ideal functionality: the same law of results and the same
+    /// cost ledger, faster, other draws for a seed).
+    #[arg(long, value_enum, default_value = "protocol")]
+    #[serde(default, skip_serializing_if = "EngineArg::is_default")]
+    pub engine: EngineArg,
 }
 
 mod trunc_serde {
@@ -329,6 +335,7 @@ impl Setup {
             fp: self.fp,
             trunc: self.trunc,
             deploy: self.deploy,
+            engine: self.args.engine.engine(),
         }
     }
 

@@ -122,6 +122,7 @@ pub fn run(model: &[u8], mem: &mut Memory<'_>, out: &mut dyn Write) -> Result<()
         fp: FixedPoint::CRYPTEN_DEFAULT,
         trunc: TruncMode::Local,
         deploy: Deployment::Crypten,
+        engine: Default::default(),
     };
     writeln!(
         out,

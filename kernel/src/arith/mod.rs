@@ -11,6 +11,11 @@
 //!   The gap to [`Fixed`] is the **share randomness** (stochastic rounding of share-local
 //!   truncation, and its rare wraps).
 //!
+//! [`Ideal`] is a second way to run the shared arithmetic ([`Engine::Ideal`]): the same shares
+//! and local steps, with each interactive protocol replaced by its ideal functionality (a fresh
+//! sharing of the exact result). Its outputs follow the same law as [`Shared`]'s, its ledger is
+//! the same, and it skips the protocols' algebra (see its module).
+//!
 //! # Scales
 //! The trait does not track scales; the algorithm does. A *value* lives at scale 2^f (a real
 //! `v` is `v` in `Float`, `trunc(v·2^f)` in `Fixed`). A *bit* or small *integer* (the output
@@ -26,10 +31,12 @@
 
 mod fixed;
 mod float;
+mod ideal;
 mod shared;
 
 pub use fixed::Fixed;
 pub use float::Float;
+pub use ideal::Ideal;
 pub use shared::Shared;
 
 use crate::error::{check_len, Result};
@@ -54,6 +61,46 @@ impl ArithKind {
             ArithKind::Float => "float",
             ArithKind::Fixed => "fixed",
             ArithKind::Shared => "shared",
+        }
+    }
+}
+
+/// How the two-party arithmetic is simulated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// [`Shared`]: every protocol run message by message (triples, openings, the comparison's
+    /// adder). The reference, and the only engine with messages to observe or tamper with.
+    #[default]
+    Protocol,
+    /// [`Ideal`]: each interactive protocol replaced by its ideal functionality; the same law
+    /// of outputs and the same ledger, other draws.
+    Ideal,
+}
+
+impl Engine {
+    /// Both, default first.
+    pub const ALL: [Engine; 2] = [Engine::Protocol, Engine::Ideal];
+
+    /// The name used in CLI flags and JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Engine::Protocol => "protocol",
+            Engine::Ideal => "ideal",
+        }
+    }
+
+    /// The engine called `name`.
+    pub fn by_name(name: &str) -> Option<Engine> {
+        Engine::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// One line on what it runs.
+    pub const fn about(self) -> &'static str {
+        match self {
+            Engine::Protocol => "every protocol message by message (the reference)",
+            Engine::Ideal => {
+                "ideal functionalities: fresh shares of exact results, the same law and ledger"
+            }
         }
     }
 }

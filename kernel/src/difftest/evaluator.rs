@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::nn::deploy::Deployment;
 use crate::nn::forward::{Config, Plan, Tap};
 use crate::share::Share;
-use crate::Shared;
+use crate::{Engine, Ideal, Shared};
 
 /// The memory an [`Evaluator`] needs, in elements of each kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -320,38 +320,41 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         }
         let full = self.sizes(t.deploy, self.batch)?;
         let words = &mut self.ints[..full.words];
-        let mut sh = Shared::new(t.fp, seed, words).with_truncation(t.trunc);
         let cfg = Config {
             profile: t.profile,
             deploy: t.deploy,
         };
-        {
-            let buf = carve(self.shares, &full)?;
-            t.model.load(&mut sh, t.deploy, buf.params)?;
-            crate::nn::forward::prepare(&mut sh, t.model, buf.params, &cfg, plan, buf.arena)?;
-        }
-        let before = sh.cost();
-        let mut done = 0;
-        while done < samples {
-            let batch = (samples - done).min(self.batch);
-            // The last chunk may be short: its view is shorter, the loaded weights stay.
-            let sizes = Sizes::of(t.model, t.deploy, batch)?;
-            let mut buf = carve(self.shares, &sizes)?;
-            oracle::run(
-                &mut sh,
-                t.model,
-                &cfg,
-                plan,
-                None,
-                &x[done * n..(done + batch) * n],
-                batch,
-                &mut logits[done * classes..(done + batch) * classes],
-                &mut buf,
-                false,
-            )?;
-            done += batch;
-        }
-        Ok(sh.cost().since(&before))
+        let shares = &mut *self.shares;
+        let chunk = self.batch;
+        oracle::with_session!(t, seed, words, |sh| {
+            {
+                let buf = carve(shares, &full)?;
+                t.model.load(&mut sh, t.deploy, buf.params)?;
+                crate::nn::forward::prepare(&mut sh, t.model, buf.params, &cfg, plan, buf.arena)?;
+            }
+            let before = sh.cost();
+            let mut done = 0;
+            while done < samples {
+                let batch = (samples - done).min(chunk);
+                // The last chunk may be short: its view is shorter, the loaded weights stay.
+                let sizes = Sizes::of(t.model, t.deploy, batch)?;
+                let mut buf = carve(shares, &sizes)?;
+                oracle::run(
+                    &mut sh,
+                    t.model,
+                    &cfg,
+                    plan,
+                    None,
+                    &x[done * n..(done + batch) * n],
+                    batch,
+                    &mut logits[done * classes..(done + batch) * classes],
+                    &mut buf,
+                    false,
+                )?;
+                done += batch;
+            }
+            Ok(sh.cost().since(&before))
+        })
     }
 }
 

@@ -4,7 +4,9 @@
 //!   what the trained model computes.
 //! * **MPC** ([`Shared`]: two parties, a dealer, the profile's approximations, batch norm as
 //!   the target deploys it): what the deployed model computes. Every evaluation runs in a fresh
-//!   session with its own seed, so one input's MPC result replays alone.
+//!   session with its own seed, so one input's MPC result replays alone. The target's
+//!   [`Engine`] says whether the protocols run message by message ([`Shared`]) or as their
+//!   ideal functionalities ([`Ideal`](crate::Ideal): the same law, faster).
 //! * In between, for attributing a deviation to its source, the same forward pass in [`Float`]
 //!   *with* the approximations (approximation error only) and in [`Fixed`] (plus encoding and
 //!   truncation, but no share randomness).
@@ -12,7 +14,7 @@
 //! All of them are [`run`]: load the parameters, input, forward, reveal.
 
 use crate::approx::profile::Profile;
-use crate::arith::Arith;
+use crate::arith::{Arith, Engine};
 use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::fixed::FixedPoint;
@@ -21,7 +23,26 @@ use crate::nn::forward::{self, Config, ExactPlan, Plan, Tap};
 use crate::nn::model::Model;
 use crate::protocols::truncation::TruncMode;
 use crate::share::Share;
-use crate::{Fixed, Float, Shared};
+use crate::{Fixed, Float, Ideal, Shared};
+
+/// Runs `$body` with `$a` bound to a fresh two-party session of the target's engine
+/// ([`Shared`] or [`Ideal`]), seeded `$seed`, over the word arena `$words`: one text,
+/// monomorphized for both.
+macro_rules! with_session {
+    ($t:expr, $seed:expr, $words:expr, |$a:ident| $body:expr) => {
+        match $t.engine {
+            Engine::Protocol => {
+                let mut $a = Shared::new($t.fp, $seed, $words).with_truncation($t.trunc);
+                $body
+            }
+            Engine::Ideal => {
+                let mut $a = Ideal::new($t.fp, $seed, $words).with_truncation($t.trunc);
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_session;
 
 /// The MPC model under test.
 #[derive(Clone, Copy)]
@@ -36,11 +57,14 @@ pub struct Target<'m, 'a> {
     pub trunc: TruncMode,
     /// What the framework turns the model into ([`Deployment`]).
     pub deploy: Deployment,
+    /// How the two-party arithmetic is simulated.
+    pub engine: Engine,
 }
 
 impl Target<'_, '_> {
     /// The command-line flags of this target, `model` being how the command line names the
-    /// model: `--model M --profile P --frac-bits F --trunc T --deploy D`.
+    /// model: `--model M --profile P --frac-bits F --trunc T --deploy D`, then
+    /// `--engine E` unless the engine is the default ([`Engine::Protocol`]).
     ///
     /// # Errors
     /// The writer's.
@@ -52,7 +76,11 @@ impl Target<'_, '_> {
             self.fp.frac_bits(),
             self.trunc.name(),
             self.deploy.name()
-        )
+        )?;
+        if self.engine != Engine::default() {
+            write!(w, " --engine {}", self.engine.name())?;
+        }
+        Ok(())
     }
 }
 
@@ -189,14 +217,15 @@ pub fn mpc(
         profile: t.profile,
         deploy: t.deploy,
     };
-    let mut a = Shared::new(t.fp, seed, words).with_truncation(t.trunc);
-    t.model.load(&mut a, t.deploy, buf.params)?;
-    forward::prepare(&mut a, t.model, buf.params, &cfg, plan, buf.arena)?;
-    let before = a.cost();
-    run(
-        &mut a, t.model, &cfg, plan, tap, x, batch, logits, buf, false,
-    )?;
-    Ok(a.cost().since(&before))
+    with_session!(t, seed, words, |a| {
+        t.model.load(&mut a, t.deploy, buf.params)?;
+        forward::prepare(&mut a, t.model, buf.params, &cfg, plan, buf.arena)?;
+        let before = a.cost();
+        run(
+            &mut a, t.model, &cfg, plan, tap, x, batch, logits, buf, false,
+        )?;
+        Ok(a.cost().since(&before))
+    })
 }
 
 /// Where an MPC model's logits part from the plaintext model's: the same input through

@@ -168,22 +168,12 @@ pub fn bilinear_to_scratch(
     let m1 = carve(&mut scratch, na + nb);
 
     // Dealer: a, b uniform (as uniform shares), c = op(a, b) dealt as (c0 drawn, c − c0).
+    // Party 1's share c1 is never formed: see the online phase.
     dealer.fill(a0);
     dealer.fill(a1);
     dealer.fill(b0);
     dealer.fill(b1);
     dealer.fill(c0);
-    for i in 0..na {
-        m0[i] = a0[i].wrapping_add(a1[i]);
-    }
-    for i in 0..nb {
-        m0[na + i] = b0[i].wrapping_add(b1[i]);
-    }
-    c1.fill(0);
-    op.apply(&m0[..na], &m0[na..], c1)?;
-    for (c, &r) in c1.iter_mut().zip(c0.iter()) {
-        *c = c.wrapping_sub(r);
-    }
     let cost = net.cost_mut();
     match op {
         Bilinear::Elementwise | Bilinear::Broadcast { .. } => {
@@ -213,9 +203,21 @@ pub fn bilinear_to_scratch(
     }
     op.apply(eps, b0, c0)?;
     op.apply(a0, delta, c0)?;
-    // Party 1: z1 = c1 + op(ε, b1) + op(a1, δ).
-    op.apply(eps, b1, c1)?;
-    op.apply(a1, delta, c1)?;
+    // Party 1: z1 = c1 + op(ε, b1) + op(a1, δ) with c1 = op(a, b) − c0. By bilinearity (exact
+    // in the ring) z0 + z1 = op(a + ε, b + δ) for whatever ε and δ were opened, tampered
+    // with or not, so z1 = op(a + ε, b + δ) − z0: the same words from one product instead of
+    // three (the dealer's and party 1's two).
+    for ((a, &a0), &e) in a1.iter_mut().zip(a0.iter()).zip(eps) {
+        *a = a.wrapping_add(a0).wrapping_add(e);
+    }
+    for (b, &b0d) in b1.iter_mut().zip(b0.iter()) {
+        *b = b.wrapping_add(b0d);
+    }
+    c1.fill(0);
+    op.apply(a1, b1, c1)?;
+    for (z1, &z0) in c1.iter_mut().zip(c0.iter()) {
+        *z1 = z1.wrapping_sub(z0);
+    }
     Ok(())
 }
 

@@ -117,10 +117,21 @@ pub fn truncate(
 
 fn local(net: &mut Net<'_>, x: &mut [Share], d: i64) {
     let mut wraps = 0u64;
-    for s in x.iter_mut() {
-        wraps = wraps.wrapping_add(u64::from(sum_wraps(s[0], s[1])));
-        s[0] = tdiv(s[0], d);
-        s[1] = tdiv(s[1], d);
+    if d > 1 && d.count_ones() == 1 {
+        // The scale is a power of two: the same quotients as `tdiv` (toward zero) by a shift,
+        // without a hardware division per share.
+        let (k, bias) = (d.trailing_zeros(), d - 1);
+        let div = |v: i64| (v + ((v >> 63) & bias)) >> k;
+        for s in x.iter_mut() {
+            wraps = wraps.wrapping_add(u64::from(sum_wraps(s[0], s[1])));
+            *s = [div(s[0]), div(s[1])];
+        }
+    } else {
+        for s in x.iter_mut() {
+            wraps = wraps.wrapping_add(u64::from(sum_wraps(s[0], s[1])));
+            s[0] = tdiv(s[0], d);
+            s[1] = tdiv(s[1], d);
+        }
     }
     let cost = net.cost_mut();
     cost.truncations = cost.truncations.wrapping_add(x.len() as u64);
@@ -268,6 +279,26 @@ mod tests {
     };
     use crate::{Arith, Shared};
     use rand_core::RngCore;
+
+    /// Share-local truncation by a power of two (a shift) gives the same quotients, toward
+    /// zero, as a division by a divisor that is not one (`tdiv`), at the edges of the ring and
+    /// on seeded shares: 3 and 6 are divided, 2, 4 and 2^62 shifted.
+    #[test]
+    fn local_truncation_by_a_power_of_two_divides_toward_zero() {
+        let mut r = rng(11);
+        let mut xs = vec![i64::MIN, i64::MIN + 1, i64::MAX, -1, 0, 1, -2, 2, -3, 3];
+        xs.extend((0..4000).map(|_| r.next_u64() as i64));
+        for d in [2i64, 3, 4, 6, 1 << 16, 1 << 62] {
+            let mut x: Vec<[i64; 2]> = xs.chunks(2).map(|c| [c[0], c[1]]).collect();
+            let want: Vec<[i64; 2]> = x
+                .iter()
+                .map(|s| [s[0].wrapping_div(d), s[1].wrapping_div(d)])
+                .collect();
+            let mut net = crate::wire::Net::new();
+            super::local(&mut net, &mut x, d);
+            assert_eq!(x, want, "d = {d}");
+        }
+    }
 
     /// Dealer truncation by 2^k: error `result − x/2^k ∈ (−1, 1]` and no wrap, for every
     /// x ∈ [−2^62, 2^62), including both ends; the +1 happens with probability (x_low + 1)/2^k.

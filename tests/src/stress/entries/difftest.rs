@@ -424,6 +424,7 @@ fn with_target(g: &mut Gen, f: impl FnOnce(&Target<'_, '_>, &mut Gen) -> Res) ->
             TruncMode::Dealer
         },
         deploy: deployment(g),
+        engine: Default::default(),
     };
     let mut flags = String::new();
     let _ = t.write_flags("stress", &mut flags);
