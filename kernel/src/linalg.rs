@@ -231,15 +231,24 @@ pub fn conv2d_acc<T: Scalar>(x: &[T], w: &[T], out: &mut [T], s: &Conv2dShape) -
 /// side fits `isize` and nothing here overflows.
 fn valid(outs: usize, len: usize, pad: usize, stride: usize) -> impl Fn(usize) -> (usize, usize) {
     move |k| {
-        let lo = if pad > k {
-            (pad - k).div_ceil(stride)
+        let (lo, hi) = if stride == 1 {
+            // The common case, without a division.
+            (
+                pad.saturating_sub(k),
+                (len + pad).saturating_sub(k).min(outs),
+            )
         } else {
-            0
-        };
-        let hi = if len + pad > k {
-            ((len + pad - k - 1) / stride + 1).min(outs)
-        } else {
-            0
+            let lo = if pad > k {
+                (pad - k).div_ceil(stride)
+            } else {
+                0
+            };
+            let hi = if len + pad > k {
+                ((len + pad - k - 1) / stride + 1).min(outs)
+            } else {
+                0
+            };
+            (lo, hi)
         };
         (lo.min(hi), hi)
     }

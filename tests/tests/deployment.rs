@@ -828,3 +828,93 @@ fn ideal_engine_logits_follow_the_protocol_law() {
         assert!(spread > 0.0, "{name}: the logits do not vary with the seed");
     }
 }
+
+/// Parameters encoded once ([`oracle::encode_params`]) and shared into each session give the
+/// same session as loading the model every time, bit for bit and cost for cost, in both
+/// engines; and an evaluator reusing its encoded parameters across calls, across a change of
+/// format over the same memory, and for a batch of two gives what a fresh load gives.
+#[test]
+fn encoded_parameters_give_the_same_sessions_as_loading() {
+    use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Loaded};
+    use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
+    for name in ["lenet", "credit-mlp"] {
+        let m = Model::parse(model_bytes(name)).unwrap();
+        for engine in Engine::ALL {
+            let mut t = Target {
+                model: &m,
+                profile: &profile::CRYPTEN,
+                fp: FixedPoint::new(16).unwrap(),
+                trunc: mpcdiff_kernel::TruncMode::Local,
+                deploy: Deployment::Crypten,
+                engine,
+            };
+            let sizes = Sizes::of(&m, t.deploy, 1).unwrap();
+            let x: Vec<f64> = (0..sizes.input)
+                .map(|i| ((i * 37) % 11) as f64 / 7.0 - 0.6)
+                .collect();
+            let fresh = |t: &Target<'_, '_>, seed: u64| {
+                let mut owned = Owned::new(&sizes);
+                let (mut buf, words) = owned.view();
+                let mut logits = vec![0.0; m.classes];
+                let cost = oracle::mpc(
+                    t,
+                    &DefaultPlan,
+                    None,
+                    seed,
+                    &x,
+                    1,
+                    &mut logits,
+                    &mut buf,
+                    words,
+                )
+                .unwrap();
+                (logits, cost)
+            };
+            let mut raw = vec![0i64; sizes.params];
+            oracle::encode_params(&t, &mut raw).unwrap();
+            let f = Footprint::of(&t, 2).unwrap();
+            let (mut fl, mut ints, mut sh) = (
+                vec![0.0; f.floats],
+                vec![0i64; f.ints],
+                vec![[0i64; 2]; f.shares],
+            );
+            let mut loaded = Loaded::default();
+            for (seed, frac_bits) in [(1u64, 16u32), (2, 16), (3, 12), (4, 16)] {
+                t.fp = FixedPoint::new(frac_bits).unwrap();
+                let want = fresh(&t, seed);
+                if frac_bits == 16 {
+                    let mut owned = Owned::new(&sizes);
+                    let (mut buf, words) = owned.view();
+                    let mut logits = vec![0.0; m.classes];
+                    let cost = oracle::mpc_encoded(
+                        &t,
+                        &DefaultPlan,
+                        None,
+                        seed,
+                        &x,
+                        1,
+                        &mut logits,
+                        &mut buf,
+                        words,
+                        &raw,
+                    )
+                    .unwrap();
+                    assert_eq!(
+                        (logits, cost),
+                        want,
+                        "{name} {engine:?} seed {seed}: encoded"
+                    );
+                }
+                let mut ev = Evaluator::new(t, 2, &mut fl, &mut ints, &mut sh, loaded).unwrap();
+                let mut logits = vec![0.0; m.classes];
+                let cost = ev.mpc(&x, seed, &DefaultPlan, None, &mut logits).unwrap();
+                loaded = ev.loaded();
+                assert_eq!(
+                    (logits, cost),
+                    want,
+                    "{name} {engine:?} seed {seed}, {frac_bits} bits: evaluator"
+                );
+            }
+        }
+    }
+}

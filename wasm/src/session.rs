@@ -354,9 +354,9 @@ struct Memory {
     floats: Vec<f64>,
     ints: Vec<i64>,
     shares: Vec<mpcdiff_kernel::Share>,
-    /// The plaintext model's parameters (batch norm folded) are loaded: they depend on no
-    /// setting, and folding is the slow part of loading.
-    plain_loaded: bool,
+    /// What the memory holds: the plaintext model's parameters (batch norm folded: they
+    /// depend on no setting) and the MPC model's encoded ones (per format and deployment).
+    loaded: mpcdiff_kernel::difftest::evaluator::Loaded,
 }
 
 /// The MPC model of `settings` over `model`, as the kernel oracle takes it.
@@ -557,10 +557,10 @@ impl Session {
             &mut m.floats,
             &mut m.ints,
             &mut m.shares,
-            m.plain_loaded,
+            m.loaded,
         )?;
         let r = f(&mut ev, &self.plan);
-        m.plain_loaded = ev.plain_loaded();
+        m.loaded = ev.loaded();
         r
     }
 

@@ -163,7 +163,14 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
     let f = Footprint::of(&t, CHUNK)?;
     let (mut floats, mut ints) = (vec![0.0; f.floats], vec![0i64; f.ints]);
     let mut shares = vec![Share::default(); f.shares];
-    let mut ev = Evaluator::new(t, CHUNK, &mut floats, &mut ints, &mut shares, false)?;
+    let mut ev = Evaluator::new(
+        t,
+        CHUNK,
+        &mut floats,
+        &mut ints,
+        &mut shares,
+        Default::default(),
+    )?;
     let (mut plaintext, mut mpc) = (vec![0u8; n], vec![0u8; n]);
     let mut logits = vec![0.0; n * setup.model.classes];
     let cost = slice::label(

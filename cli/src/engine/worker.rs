@@ -5,7 +5,7 @@
 //! speed the simulation up, see BENCHMARKS.md, and a per-input seed lets each result replay
 //! alone).
 
-use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint};
+use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Loaded};
 use mpcdiff_kernel::Share;
 
 use super::target::Setup;
@@ -16,7 +16,7 @@ pub struct Worker<'s> {
     floats: Vec<f64>,
     ints: Vec<i64>,
     shares: Vec<Share>,
-    plain_loaded: bool,
+    loaded: Loaded,
 }
 
 impl<'s> Worker<'s> {
@@ -28,7 +28,7 @@ impl<'s> Worker<'s> {
             floats: vec![0.0; f.floats],
             ints: vec![0; f.ints],
             shares: vec![Share::default(); f.shares],
-            plain_loaded: false,
+            loaded: Loaded::default(),
         })
     }
 
@@ -37,8 +37,8 @@ impl<'s> Worker<'s> {
         self.setup.model.classes
     }
 
-    /// `f` with an evaluator over this memory (the plaintext parameters stay loaded between
-    /// calls).
+    /// `f` with an evaluator over this memory (the plaintext parameters and the encoded MPC
+    /// parameters stay loaded between calls).
     pub fn with<R>(
         &mut self,
         f: impl FnOnce(&mut Evaluator<'s, '_>) -> mpcdiff_kernel::Result<R>,
@@ -49,10 +49,10 @@ impl<'s> Worker<'s> {
             &mut self.floats,
             &mut self.ints,
             &mut self.shares,
-            self.plain_loaded,
+            self.loaded,
         )?;
         let r = f(&mut ev);
-        self.plain_loaded = ev.plain_loaded();
+        self.loaded = ev.loaded();
         Ok(r?)
     }
 

@@ -144,6 +144,28 @@ impl<'a> Ideal<'a> {
         [u, z.wrapping_sub(u)]
     }
 
+    /// `x[i] ← ` a fresh sharing of `z(i, x[i])`, then truncated by the scale: both in one
+    /// pass when truncation is share-local (the same words as dealing, then
+    /// [`truncation::truncate`]: local truncation draws nothing), else dealt, then truncated.
+    fn deal_scaled(&mut self, x: &mut [Share], z: impl Fn(usize, Share) -> i64) -> Result<()> {
+        let f = self.fp.frac_bits();
+        if self.trunc == TruncMode::Local && f >= 1 {
+            let mut wraps = 0u64;
+            for (i, s) in x.iter_mut().enumerate() {
+                let (q, wrapped) = truncation::local_pow2(self.deal(z(i, *s)), f);
+                wraps = wraps.wrapping_add(u64::from(wrapped));
+                *s = q;
+            }
+            truncation::count_local(&mut self.net, x.len(), wraps);
+            Ok(())
+        } else {
+            for (i, s) in x.iter_mut().enumerate() {
+                *s = self.deal(z(i, *s));
+            }
+            self.truncate(x, self.fp.scale() as u64)
+        }
+    }
+
     /// One opening round in which each party sends `words` words.
     fn charge_round(&mut self, words: usize) {
         let c = self.net.cost_mut();
@@ -176,15 +198,16 @@ impl<'a> Ideal<'a> {
         }
         rc.fill(0);
         apply(ra, rb, rc)?;
-        for (k, o) in out.iter_mut().enumerate() {
-            let z = self.scratch[na + nb + k];
-            *o = self.deal(z);
-        }
         self.charge_round(na + nb);
         let c = self.net.cost_mut();
         c.matrix_triples = c.matrix_triples.wrapping_add(1);
         c.matrix_triple_words = c.matrix_triple_words.wrapping_add(words as u64);
-        self.truncate(out, self.fp.scale() as u64)
+        // The products stay in the arena while the outputs are dealt: move them out of the
+        // borrow first (a copy into `out`'s first share slot would alias nothing either).
+        for (k, o) in out.iter_mut().enumerate() {
+            o[0] = self.scratch[na + nb + k];
+        }
+        self.deal_scaled(out, |_, o| o[0])
     }
 }
 
@@ -260,10 +283,16 @@ impl Arith for Ideal<'_> {
             self.scratch,
         )
     }
+    /// Charged as the Beaver product (one round opening `2n` words, `n` triples), then one
+    /// truncation.
     fn mul(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
-        self.ensure(self.trunc_words(x.len(), self.fp.scale() as u64))?;
-        self.mul_unscaled(x, y)?;
-        self.truncate(x, self.fp.scale() as u64)
+        let n = x.len();
+        check_len(n, y.len())?;
+        self.ensure(self.trunc_words(n, self.fp.scale() as u64))?;
+        self.charge_round(2 * n);
+        let cost = self.net.cost_mut();
+        cost.mul_triples = cost.mul_triples.wrapping_add(n as u64);
+        self.deal_scaled(x, |i, s| reconstruct(s).wrapping_mul(reconstruct(y[i])))
     }
     /// Charged as the broadcasting Beaver product: one round opening `|x| + |y|` words,
     /// `|x|` triples.
@@ -272,14 +301,12 @@ impl Arith for Ideal<'_> {
         let n = x.len();
         self.ensure(self.trunc_words(n, self.fp.scale() as u64))?;
         let c = y.len();
-        for (i, s) in x.iter_mut().enumerate() {
-            let z = reconstruct(*s).wrapping_mul(reconstruct(y[(i / inner) % c]));
-            *s = self.deal(z);
-        }
         self.charge_round(n + c);
         let cost = self.net.cost_mut();
         cost.mul_triples = cost.mul_triples.wrapping_add(n as u64);
-        self.truncate(x, self.fp.scale() as u64)
+        self.deal_scaled(x, |i, s| {
+            reconstruct(s).wrapping_mul(reconstruct(y[(i / inner) % c]))
+        })
     }
     /// Charged as the Beaver product: one round opening `2n` words, `n` triples.
     fn mul_unscaled(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
@@ -298,14 +325,13 @@ impl Arith for Ideal<'_> {
     fn square(&mut self, x: &mut [Share]) -> Result<()> {
         let n = x.len();
         self.ensure(self.trunc_words(n, self.fp.scale() as u64))?;
-        for s in x.iter_mut() {
-            let v = reconstruct(*s);
-            *s = self.deal(v.wrapping_mul(v));
-        }
         self.charge_round(n);
         let cost = self.net.cost_mut();
         cost.square_pairs = cost.square_pairs.wrapping_add(n as u64);
-        self.truncate(x, self.fp.scale() as u64)
+        self.deal_scaled(x, |_, s| {
+            let v = reconstruct(s);
+            v.wrapping_mul(v)
+        })
     }
     fn matmul(&mut self, a: &[Share], b: &[Share], out: &mut [Share], s: MatShape) -> Result<()> {
         s.check(a.len(), b.len(), out.len())?;
@@ -369,6 +395,22 @@ impl Ideal<'_> {
         for (o, &v) in out.iter_mut().zip(x) {
             let raw = self.fp.encode(v)?;
             *o = share_from(&mut self.przs, src, raw);
+        }
+        Ok(())
+    }
+}
+
+impl Ideal<'_> {
+    /// Brings already encoded ring integers in, owned by party `src`: the same PRZS draws, in
+    /// the same order, as [`Self::input_from`] on the reals that encode to them (so a model
+    /// encoded once can be shared into every fresh session without encoding it again).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] unless `out` is as long as `raw`.
+    pub fn input_ring_from(&mut self, src: usize, raw: &[i64], out: &mut [Share]) -> Result<()> {
+        check_len(raw.len(), out.len())?;
+        for (o, &v) in out.iter_mut().zip(raw) {
+            *o = share_from(&mut self.przs, src, v);
         }
         Ok(())
     }

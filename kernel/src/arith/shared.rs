@@ -175,6 +175,20 @@ impl<'a> Shared<'a> {
         Ok(())
     }
 
+    /// Brings already encoded ring integers in, owned by party `src`: the same PRZS draws, in
+    /// the same order, as [`Self::input_from`] on the reals that encode to them (so a model
+    /// encoded once can be shared into every fresh session without encoding it again).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] unless `out` is as long as `raw`.
+    pub fn input_ring_from(&mut self, src: usize, raw: &[i64], out: &mut [Share]) -> Result<()> {
+        check_len(raw.len(), out.len())?;
+        for (o, &v) in out.iter_mut().zip(raw) {
+            *o = share_from(&mut self.przs, src, v);
+        }
+        Ok(())
+    }
+
     fn truncate(&mut self, x: &mut [Share], d: u64) -> Result<()> {
         truncation::truncate(
             &mut self.net,

@@ -10,14 +10,18 @@
 //! # Memory
 //! [`Footprint::of`] says how many floats, ring words and shares the caller must provide;
 //! [`Evaluator::new`] carves them into the oracles' buffers. The plaintext model's folded
-//! parameters are loaded once and kept (they depend on no MPC setting); the MPC model is
-//! loaded into every fresh session.
+//! parameters are loaded once and kept (they depend on no MPC setting); the MPC model's are
+//! encoded once per fixed-point format and deployment ([`oracle::encode_params`]) and shared
+//! into every fresh session ([`oracle::mpc_encoded`]: the same draws as loading them).
+//! [`Loaded`] says what the memory holds; pass it from one evaluator to the next over the
+//! same memory and model.
 
 use super::campaign::repeat_seed;
 use super::fitness::{argmax, is_deviation};
 use super::oracle::{self, Buffers, Sizes, Stage, Target};
 use crate::cost::Cost;
 use crate::error::{Error, Result};
+use crate::fixed::FixedPoint;
 use crate::nn::deploy::Deployment;
 use crate::nn::forward::{Config, Plan, Tap};
 use crate::share::Share;
@@ -60,7 +64,9 @@ impl Footprint {
         let many = Sizes::of(t.model, t.deploy, batch)?;
         Ok(Footprint {
             floats: total(&plain).saturating_add(total(&one)),
-            ints: total(&one).saturating_add(many.words),
+            ints: total(&one)
+                .saturating_add(many.words)
+                .saturating_add(one.params),
             shares: total(&many),
             batch,
         })
@@ -103,6 +109,47 @@ impl Runs {
     }
 }
 
+/// The word arena (the front of `ints`) and the MPC model's encoded parameters (the
+/// [`Sizes::params`] words after the footprint's others), encoded now unless `loaded` says they
+/// are there for this format, deployment and place.
+fn encoded<'i>(
+    t: &Target<'_, '_>,
+    batch: usize,
+    ints: &'i mut [i64],
+    loaded: &mut Loaded,
+) -> Result<(&'i mut [i64], &'i [i64])> {
+    let one = Sizes::of(t.model, t.deploy, 1)?;
+    let many = Sizes::of(t.model, t.deploy, batch)?;
+    let at = total(&one).saturating_add(many.words);
+    let end = at.saturating_add(one.params);
+    if ints.len() < end {
+        return Err(Error::BufferTooSmall {
+            needed: end,
+            got: ints.len(),
+        });
+    }
+    let (words, rest) = ints.split_at_mut(at);
+    let cache = &mut rest[..one.params];
+    let key = Some((t.fp, t.deploy, at));
+    if loaded.encoded != key {
+        loaded.encoded = None;
+        oracle::encode_params(t, cache)?;
+        loaded.encoded = key;
+    }
+    Ok((words, cache))
+}
+
+/// What an evaluator's memory already holds, handed from one [`Evaluator`] to the next over
+/// the same memory and model ([`Evaluator::loaded`]); [`Loaded::default`] for fresh memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// The plaintext model's parameters (they depend on no MPC setting).
+    plain: bool,
+    /// The MPC model's parameters, encoded for this format and deployment, at this offset of
+    /// the ring words (it depends on the evaluator's batch).
+    encoded: Option<(FixedPoint, Deployment, usize)>,
+}
+
 /// Evaluates single inputs of one [`Target`] over caller-provided memory (module doc).
 pub struct Evaluator<'t, 'b> {
     target: Target<'t, 't>,
@@ -110,13 +157,14 @@ pub struct Evaluator<'t, 'b> {
     floats: &'b mut [f64],
     ints: &'b mut [i64],
     shares: &'b mut [Share],
-    plain_loaded: bool,
+    loaded: Loaded,
 }
 
 impl<'t, 'b> Evaluator<'t, 'b> {
     /// An evaluator of `target` over memory of at least [`Footprint::of`]`(target, batch)`.
-    /// `plain_loaded` says that `floats` already holds the plaintext parameters (from an
-    /// evaluator of the same model over the same memory: see [`Evaluator::plain_loaded`]).
+    /// `loaded` says what the memory already holds (from an evaluator of the same model over
+    /// the same memory: see [`Evaluator::loaded`]; a wrong claim gives wrong numbers, never a
+    /// panic).
     ///
     /// # Errors
     /// [`Error::BufferTooSmall`] if a slice is shorter than the footprint.
@@ -126,7 +174,7 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         floats: &'b mut [f64],
         ints: &'b mut [i64],
         shares: &'b mut [Share],
-        plain_loaded: bool,
+        loaded: Loaded,
     ) -> Result<Self> {
         let need = Footprint::of(&target, batch)?;
         for (needed, got) in [
@@ -144,7 +192,7 @@ impl<'t, 'b> Evaluator<'t, 'b> {
             floats,
             ints,
             shares,
-            plain_loaded,
+            loaded,
         })
     }
 
@@ -153,10 +201,10 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         &self.target
     }
 
-    /// Whether the plaintext parameters are loaded (pass it to the next [`Evaluator::new`]
-    /// over the same memory).
-    pub fn plain_loaded(&self) -> bool {
-        self.plain_loaded
+    /// What the memory holds now (pass it to the next [`Evaluator::new`] over the same memory
+    /// and model).
+    pub fn loaded(&self) -> Loaded {
+        self.loaded
     }
 
     /// The most samples of one plaintext pass or one MPC chunk.
@@ -191,9 +239,9 @@ impl<'t, 'b> Evaluator<'t, 'b> {
     ) -> Result<()> {
         let sizes = self.sizes(Deployment::Folded, batch)?;
         let mut buf = carve(self.floats, &sizes)?;
-        let load = !self.plain_loaded;
+        let load = !self.loaded.plain;
         oracle::plaintext(&self.target, tap, x, batch, logits, &mut buf, load)?;
-        self.plain_loaded = true;
+        self.loaded.plain = true;
         Ok(())
     }
 
@@ -211,9 +259,11 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         logits: &mut [f64],
     ) -> Result<Cost> {
         let sizes = self.sizes(self.target.deploy, 1)?;
+        let t = self.target;
+        let (words, encoded) = encoded(&t, self.batch, self.ints, &mut self.loaded)?;
         let mut buf = carve(self.shares, &sizes)?;
-        let words = &mut self.ints[..sizes.words];
-        oracle::mpc(&self.target, plan, tap, seed, x, 1, logits, &mut buf, words)
+        let words = &mut words[..sizes.words];
+        oracle::mpc_encoded(&t, plan, tap, seed, x, 1, logits, &mut buf, words, encoded)
     }
 
     /// The logits of one sample at `stage` ([`Stage::Shared`] in a session seeded `seed`).
@@ -319,7 +369,8 @@ impl<'t, 'b> Evaluator<'t, 'b> {
             });
         }
         let full = self.sizes(t.deploy, self.batch)?;
-        let words = &mut self.ints[..full.words];
+        let (words, encoded) = encoded(&t, self.batch, self.ints, &mut self.loaded)?;
+        let words = &mut words[..full.words];
         let cfg = Config {
             profile: t.profile,
             deploy: t.deploy,
@@ -329,7 +380,7 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         oracle::with_session!(t, seed, words, |sh| {
             {
                 let buf = carve(shares, &full)?;
-                t.model.load(&mut sh, t.deploy, buf.params)?;
+                sh.input_ring_from(0, encoded, buf.params)?;
                 crate::nn::forward::prepare(&mut sh, t.model, buf.params, &cfg, plan, buf.arena)?;
             }
             let before = sh.cost();

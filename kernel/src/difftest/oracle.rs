@@ -206,6 +206,63 @@ pub fn mpc(
     buf: &mut Buffers<'_, Share>,
     words: &mut [i64],
 ) -> Result<Cost> {
+    mpc_from(t, plan, tap, seed, x, batch, logits, buf, words, None)
+}
+
+/// The target's parameters encoded once, as [`mpc_encoded`] takes them: the ring integers
+/// [`Model::load`] would share (`params` long: [`Sizes::params`]).
+///
+/// # Errors
+/// [`Model::load`]'s.
+pub fn encode_params(t: &Target<'_, '_>, params: &mut [i64]) -> Result<()> {
+    t.model.load(&mut Fixed::new(t.fp), t.deploy, params)
+}
+
+/// [`mpc`] with the parameters already encoded by [`encode_params`]: the same session, draw
+/// for draw and bit for bit, without converting and encoding every weight again.
+///
+/// # Errors
+/// As [`mpc`]; [`Error::ShapeMismatch`] unless `encoded` is [`Sizes::params`] long.
+#[allow(clippy::too_many_arguments)]
+pub fn mpc_encoded(
+    t: &Target<'_, '_>,
+    plan: &dyn Plan,
+    tap: Option<&mut dyn Tap>,
+    seed: u64,
+    x: &[f64],
+    batch: usize,
+    logits: &mut [f64],
+    buf: &mut Buffers<'_, Share>,
+    words: &mut [i64],
+    encoded: &[i64],
+) -> Result<Cost> {
+    mpc_from(
+        t,
+        plan,
+        tap,
+        seed,
+        x,
+        batch,
+        logits,
+        buf,
+        words,
+        Some(encoded),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn mpc_from(
+    t: &Target<'_, '_>,
+    plan: &dyn Plan,
+    tap: Option<&mut dyn Tap>,
+    seed: u64,
+    x: &[f64],
+    batch: usize,
+    logits: &mut [f64],
+    buf: &mut Buffers<'_, Share>,
+    words: &mut [i64],
+    encoded: Option<&[i64]>,
+) -> Result<Cost> {
     let need = forward::shared_arena_words(t.model, batch);
     if words.len() < need {
         return Err(Error::BufferTooSmall {
@@ -218,7 +275,11 @@ pub fn mpc(
         deploy: t.deploy,
     };
     with_session!(t, seed, words, |a| {
-        t.model.load(&mut a, t.deploy, buf.params)?;
+        match encoded {
+            // The model's party brings its parameters in (party 0, as `Model::load` does).
+            Some(raw) => a.input_ring_from(0, raw, buf.params)?,
+            None => t.model.load(&mut a, t.deploy, buf.params)?,
+        }
         forward::prepare(&mut a, t.model, buf.params, &cfg, plan, buf.arena)?;
         let before = a.cost();
         run(

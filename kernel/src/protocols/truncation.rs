@@ -115,16 +115,31 @@ pub fn truncate(
     }
 }
 
+/// Share-local truncation of one sharing by `2^k` (`1 ≤ k ≤ 62`): each share's quotient toward
+/// zero (as `tdiv`, by a shift instead of a hardware division), and whether the shares wrapped
+/// (their sum overflows as true integers).
+#[inline]
+pub(crate) fn local_pow2(s: Share, k: u32) -> (Share, bool) {
+    let bias = (1i64 << k) - 1;
+    let div = |v: i64| (v + ((v >> 63) & bias)) >> k;
+    ([div(s[0]), div(s[1])], sum_wraps(s[0], s[1]))
+}
+
+/// Counts `n` share-local truncations, `wraps` of which wrapped.
+pub(crate) fn count_local(net: &mut Net<'_>, n: usize, wraps: u64) {
+    let cost = net.cost_mut();
+    cost.truncations = cost.truncations.wrapping_add(n as u64);
+    cost.wrap_events = cost.wrap_events.wrapping_add(wraps);
+}
+
 fn local(net: &mut Net<'_>, x: &mut [Share], d: i64) {
     let mut wraps = 0u64;
     if d > 1 && d.count_ones() == 1 {
-        // The scale is a power of two: the same quotients as `tdiv` (toward zero) by a shift,
-        // without a hardware division per share.
-        let (k, bias) = (d.trailing_zeros(), d - 1);
-        let div = |v: i64| (v + ((v >> 63) & bias)) >> k;
+        let k = d.trailing_zeros();
         for s in x.iter_mut() {
-            wraps = wraps.wrapping_add(u64::from(sum_wraps(s[0], s[1])));
-            *s = [div(s[0]), div(s[1])];
+            let (q, wrapped) = local_pow2(*s, k);
+            wraps = wraps.wrapping_add(u64::from(wrapped));
+            *s = q;
         }
     } else {
         for s in x.iter_mut() {
@@ -133,9 +148,7 @@ fn local(net: &mut Net<'_>, x: &mut [Share], d: i64) {
             s[1] = tdiv(s[1], d);
         }
     }
-    let cost = net.cost_mut();
-    cost.truncations = cost.truncations.wrapping_add(x.len() as u64);
-    cost.wrap_events = cost.wrap_events.wrapping_add(wraps);
+    count_local(net, x.len(), wraps);
 }
 
 fn dealer_pow2(

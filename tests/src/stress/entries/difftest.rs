@@ -14,7 +14,7 @@ use mpcdiff_kernel::difftest::campaign::{
     self, Campaign, Entry as CorpusEntry, Evaluation, Event, Guide, Proposal, Round, Schedule,
     Settings, Status,
 };
-use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Runs};
+use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Loaded, Runs};
 use mpcdiff_kernel::difftest::fitness::{self, Fitness};
 use mpcdiff_kernel::difftest::fuzzer::{Deviation, Fuzzer, Judge, Judged, Sink, Step, Trial};
 use mpcdiff_kernel::difftest::localization::{self, Suspect, Tally};
@@ -584,8 +584,21 @@ fn with_evaluator(g: &mut Gen, f: impl FnOnce(&mut Evaluator<'_, '_>, &mut Gen) 
         let mut floats = vec![0.0; g.scratch(fp.floats)];
         let mut ints = vec![0i64; g.scratch(fp.ints)];
         let mut shares = vec![[0i64; 2]; g.scratch(fp.shares)];
-        let mut ev = Evaluator::new(*t, b, &mut floats, &mut ints, &mut shares, g.bool())?;
-        let _ = (ev.target(), ev.plain_loaded(), ev.batch(), ev.classes());
+        // What another evaluator (of batch 1) left in the same memory, or nothing.
+        let mut loaded = Loaded::default();
+        if g.bool() {
+            if let Ok(mut other) =
+                Evaluator::new(*t, 1, &mut floats, &mut ints, &mut shares, loaded)
+            {
+                let x = vec![0.0; t.model.input.len()];
+                let mut logits = vec![0.0; t.model.classes];
+                let _ = other.plaintext(&x, 1, None, &mut logits);
+                let _ = other.mpc(&x, 1, &DefaultPlan, None, &mut logits);
+                loaded = other.loaded();
+            }
+        }
+        let mut ev = Evaluator::new(*t, b, &mut floats, &mut ints, &mut shares, loaded)?;
+        let _ = (ev.target(), ev.loaded(), ev.batch(), ev.classes());
         f(&mut ev, g)
     })
 }
@@ -804,7 +817,14 @@ fn localization_entry(g: &mut Gen) -> Res {
             let mut floats = vec![0.0; g.scratch(fp.floats)];
             let mut ints = vec![0i64; g.scratch(fp.ints)];
             let mut shares = vec![[0i64; 2]; g.scratch(fp.shares)];
-            let mut ev = Evaluator::new(*t, b, &mut floats, &mut ints, &mut shares, false)?;
+            let mut ev = Evaluator::new(
+                *t,
+                b,
+                &mut floats,
+                &mut ints,
+                &mut shares,
+                Loaded::default(),
+            )?;
             let x = input(g, t.model.input.len());
             let plain = input(g, t.model.classes);
             let d = Suspect {
