@@ -340,12 +340,22 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<()> {
         if let Some(m) = a.campaign.mutations {
             campaign.spec.mutations = m;
         }
-        let setup = Setup::new(&campaign.spec.target)?;
+        let setup = Setup::new(&campaign.spec.target).map_err(|e| fuzzing::recorded(dir, e))?;
         let plan = match &campaign.spec.plan {
-            Some(p) => RepairPlan::from_json(p, &setup, "campaign.json plan")?,
+            Some(p) => RepairPlan::from_json(
+                p,
+                &setup,
+                &dir.join(fuzzing::CAMPAIGN).display().to_string(),
+            )?,
             None => RepairPlan::default(),
         };
-        let corpus = fuzzing::corpus_of(&campaign.spec.corpus, campaign.spec.seeds, &setup)?;
+        campaign
+            .spec
+            .settings
+            .settings()
+            .map_err(|e| fuzzing::recorded(dir, usage!("{e}")))?;
+        let corpus = fuzzing::corpus_of(&campaign.spec.corpus, campaign.spec.seeds, &setup)
+            .map_err(|e| fuzzing::recorded(dir, e))?;
         (campaign.spec, setup, corpus, plan)
     } else {
         let setup = Setup::new(&a.target)?;

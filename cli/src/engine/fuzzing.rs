@@ -351,6 +351,15 @@ pub fn identity(spec: &Spec, setup: &Setup) -> anyhow::Result<String> {
     Ok(format!("{d:016x}"))
 }
 
+/// `e`, an error in what the `campaign.json` of folder `dir` records (its model, deployment,
+/// corpus or settings), told as such: the sentence names the file, not a flag nobody typed.
+pub fn recorded(dir: &Path, e: UsageError) -> UsageError {
+    usage!(
+        "{} (the campaign's recorded settings): {e}",
+        dir.join(CAMPAIGN).display()
+    )
+}
+
 /// Starts a new campaign in `dir`: the old campaign's checkpoint, derived files and
 /// repaired campaign go (and the temporary files of a killed run).
 fn clear_folder(dir: &Path) -> anyhow::Result<()> {
@@ -643,10 +652,15 @@ pub fn run(
     pool: &Pool<'_>,
     opts: &RunOptions<'_>,
 ) -> anyhow::Result<Outcome> {
-    let settings = spec
-        .settings
-        .settings()
-        .map_err(|e| usage!("campaign settings: {e}"))?;
+    // Settings from a resumed campaign's file are its own; from flags they were checked.
+    let refused = |e: String| {
+        let e = usage!("campaign settings: {e}");
+        match opts.out {
+            Some(dir) if opts.resume => recorded(dir, e),
+            _ => e,
+        }
+    };
+    let settings = spec.settings.settings().map_err(refused)?;
     let n = corpus.features;
     let repeats = spec.settings.repeats;
     let mut entries: Vec<Entry> = (0..corpus.len())
@@ -707,20 +721,24 @@ pub fn run(
             )
             .into());
         }
+        let state = state_path.display();
         if st.entries.len() != corpus.len() {
             return Err(usage!(
-                "--resume: the state has {} entries, the corpus {}",
+                "--resume: {state}: the checkpoint has {} entries, the corpus {}",
                 st.entries.len(),
                 corpus.len()
             )
             .into());
         }
         for (i, e) in st.entries.iter().enumerate() {
-            entries[i] = entry_of(e).map_err(|e| usage!("--resume: {e}"))?;
+            entries[i] = entry_of(e).map_err(|e| usage!("--resume: {state}: entry {i}: {e}"))?;
         }
         for (&i, x) in &st.current {
             if i >= corpus.len() || x.len() != n {
-                return Err(usage!("--resume: a current input does not fit the corpus").into());
+                return Err(usage!(
+                    "--resume: {state}: the current input of entry {i} does not fit the corpus"
+                )
+                .into());
             }
             current[i * n..(i + 1) * n].copy_from_slice(x);
         }
@@ -783,7 +801,7 @@ pub fn run(
             &mut current,
             &corpus.inputs,
         )
-        .map_err(|e| usage!("campaign settings: {e}"))?;
+        .map_err(|e| refused(e.to_string()))?;
         if resumed {
             camp.resume(counters.0, counters.1, counters.2.unwrap_or_default());
         }
@@ -1006,6 +1024,8 @@ pub fn read_campaign(dir: &Path) -> Result<CampaignJson, UsageError> {
 
 /// A finished or interrupted campaign read back from its folder, every deviation re-verified.
 pub struct Loaded {
+    /// The campaign folder.
+    pub dir: PathBuf,
     /// `campaign.json`.
     pub campaign: CampaignJson,
     /// The model and deployment it ran on.
@@ -1021,7 +1041,7 @@ pub struct Loaded {
 pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
     let cpath = dir.join(CAMPAIGN);
     let campaign = read_campaign(dir)?;
-    let setup = Setup::new(&campaign.spec.target)?;
+    let setup = Setup::new(&campaign.spec.target).map_err(|e| recorded(dir, e))?;
     let plan = match &campaign.spec.plan {
         Some(p) => RepairPlan::from_json(p, &setup, &cpath.display().to_string())?,
         None => RepairPlan::default(),
@@ -1071,6 +1091,7 @@ pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
     }
     drop(pool);
     Ok(Loaded {
+        dir: dir.to_path_buf(),
         campaign,
         setup,
         plan,

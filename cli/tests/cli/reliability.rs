@@ -89,6 +89,52 @@ fn a_new_campaign_never_adopts_the_old_ones_checkpoint() {
     );
 }
 
+// Probe re-run: a bad value in a campaign folder's `campaign.json` (a model, a precision, a
+// schedule it records) is named as the file's, not as a flag nobody typed, and a damaged
+// checkpoint names `state.json`.
+#[test]
+fn errors_in_a_campaign_folder_name_its_file() {
+    let dir = workdir("reliability-recorded");
+    finished(&dir, "c");
+    let path = dir.join("c/campaign.json");
+    let original = read_text(&path);
+    let edit = |pointer: &str, value: Value| {
+        let mut v: Value = serde_json::from_str(&original).unwrap();
+        *v.pointer_mut(pointer).unwrap() = value;
+        std::fs::write(&path, v.to_string()).unwrap();
+    };
+    edit("/spec/target/frac_bits", serde_json::json!(99));
+    let err = usage_sentence(&dir, &["localize", "--campaign", "c"]);
+    assert!(
+        err.contains("c/campaign.json") && err.contains("99"),
+        "{err}"
+    );
+    edit("/spec/target/model", serde_json::json!("gone.safetensors"));
+    let err = usage_sentence(&dir, &["repair", "--campaign", "c"]);
+    assert!(
+        err.contains("c/campaign.json") && err.contains("gone.safetensors"),
+        "{err}"
+    );
+    edit("/spec/settings/schedule", serde_json::json!("random"));
+    let err = usage_error(&dir, &["fuzz", "--out", "c", "--resume"]);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("c/campaign.json") && last.contains("random"),
+        "{err}"
+    );
+    std::fs::write(&path, &original).unwrap();
+    let state = dir.join("c/state.json");
+    let mut st: Value = serde_json::from_str(&read_text(&state)).unwrap();
+    st["entries"][0]["status"] = serde_json::json!("bogus");
+    std::fs::write(&state, st.to_string()).unwrap();
+    let err = usage_error(&dir, &["fuzz", "--out", "c", "--resume"]);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("c/state.json") && last.contains("bogus"),
+        "{err}"
+    );
+}
+
 // D3: the writer replaces regular files only, and a killed run's temporary files are
 // removed by the next campaign in the folder.
 #[cfg(unix)]
