@@ -21,9 +21,11 @@
 //! # Exit codes
 //! * `0`: success (including a broken pipe on stdout, and `--help` / `--version`).
 //! * `2`: usage or input error: an unknown flag, a value that does not parse or is out of
-//!   range. The message names the flag.
+//!   range, a bad input file, an output file that cannot be written (a missing or read-only
+//!   folder, a full disk). The message names the flag or the file.
 //! * `1`: internal failure: the kernel rejected a plan that had been checked, or stdout could
 //!   not be written. These are bugs or environment problems, never the user's input.
+//! * `130`: interrupted (Ctrl-C, SIGTERM).
 
 #![forbid(unsafe_code)]
 #![warn(clippy::disallowed_methods)]

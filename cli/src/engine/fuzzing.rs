@@ -377,7 +377,7 @@ fn clear_folder(dir: &Path) -> anyhow::Result<()> {
     let repaired = dir.join("repaired");
     if repaired.join(CAMPAIGN).is_file() {
         std::fs::remove_dir_all(&repaired)
-            .with_context(|| format!("could not remove the old {}", repaired.display()))?;
+            .map_err(|e| output::unwritable("remove the old", &repaired, &e))?;
     }
     Ok(())
 }
@@ -385,7 +385,7 @@ fn clear_folder(dir: &Path) -> anyhow::Result<()> {
 fn remove_if_present(path: &Path) -> anyhow::Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("could not remove the old {}", path.display()))
+            Err(output::unwritable("remove the old", path, &e).into())
         }
         _ => Ok(()),
     }
@@ -577,6 +577,8 @@ struct FileSink<'o> {
     paths: Vec<Vec<Step>>,
     deviations: Vec<Deviation>,
     file: Option<std::fs::File>,
+    /// The path of `file`, for errors.
+    dev_path: Option<PathBuf>,
     bar: indicatif::ProgressBar,
     opts: &'o RunOptions<'o>,
     start: Instant,
@@ -605,11 +607,21 @@ impl Sink for FileSink<'_> {
             None => Vec::new(),
         };
         let record = Deviation::of(d, path);
-        if let Some(f) = &mut self.file {
-            // On disk before any checkpoint can count it.
-            writeln!(f, "{}", serde_json::to_string(&record)?)?;
-            f.flush()?;
-            f.sync_data()?;
+        if let (Some(f), Some(p)) = (&mut self.file, &self.dev_path) {
+            // On disk before any checkpoint can count it; a record that cannot be written
+            // whole (a full disk) is cut off again, so the file ends with a whole record.
+            let line = serde_json::to_string(&record)? + "\n";
+            let appended = f.metadata().map(|m| m.len()).and_then(|len| {
+                let r = f
+                    .write_all(line.as_bytes())
+                    .and_then(|()| f.flush())
+                    .and_then(|()| f.sync_data());
+                if r.is_err() {
+                    let _ = f.set_len(len);
+                }
+                r
+            });
+            appended.map_err(|e| output::unwritable("write", p, &e))?;
         }
         self.deviations.push(record);
         Ok(())
@@ -676,7 +688,7 @@ pub fn run(
     let identity = identity(spec, pool.setup())?;
     if let Some(dir) = opts.out {
         std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create the output folder {}", dir.display()))?;
+            .map_err(|e| output::unwritable("create the output folder", dir, &e))?;
         output::clean_temp_files(dir);
         if !opts.resume {
             clear_folder(dir)?;
@@ -767,21 +779,22 @@ pub fn run(
             let f = std::fs::OpenOptions::new()
                 .append(true)
                 .open(p)
-                .with_context(|| format!("could not write {}", p.display()))?;
-            f.set_len(keep as u64)
-                .and_then(|()| f.sync_all())
-                .with_context(|| format!("could not write {}", p.display()))?;
+                .and_then(|f| {
+                    f.set_len(keep as u64)?;
+                    f.sync_all()?;
+                    Ok(f)
+                })
+                .map_err(|e| output::unwritable("write", p, &e))?;
             Some(f)
         }
-        Some(p) => Some(
-            std::fs::File::create(p).with_context(|| format!("could not write {}", p.display()))?,
-        ),
+        Some(p) => Some(std::fs::File::create(p).map_err(|e| output::unwritable("write", p, &e))?),
         None => None,
     };
     let mut sink = FileSink {
         paths,
         deviations,
         file,
+        dev_path: dev_path.clone(),
         bar: progress_bar(opts.progress, spec.mutations),
         opts,
         start: Instant::now(),

@@ -170,6 +170,109 @@ fn outputs_replace_regular_files_only() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// The one sentence of a usage error, after the run's header line if it printed one.
+fn error_line(dir: &Path, args: &[&str]) -> String {
+    let err = usage_error(dir, args);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines.len() <= 2 && lines.last().is_some_and(|l| l.starts_with("error: ")),
+        "mpcdiff {args:?}: a header at most, then one sentence: {err}"
+    );
+    lines[lines.len() - 1].to_string()
+}
+
+/// The temporary files (`.NAME.tmp…`) under `dir`, at any depth.
+fn temp_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(temp_files(&e.path()));
+        } else if name.starts_with('.') && name.contains(".tmp") {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
+
+// Unwritable outputs (a missing folder, a path through a file, a read-only folder; a full
+// disk takes the same path, see the README): exit 2 and one sentence naming the target, not
+// its temporary file, and no temporary file left behind.
+#[test]
+fn unwritable_outputs_are_usage_errors_naming_the_target() {
+    let dir = workdir("reliability-unwritable");
+    std::fs::write(dir.join("file"), "x").unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["approx", "--fn", "exp", "--plot", "file/p.svg"],
+            "file/p.svg",
+        ),
+        (
+            &["approx", "--fn", "exp", "--plot", "nowhere/p.svg"],
+            "nowhere/p.svg",
+        ),
+        (
+            &[
+                "fuzz",
+                "--seeds",
+                "2",
+                "--mutations",
+                "0",
+                "--out",
+                "file/c",
+            ],
+            "file/c",
+        ),
+        (
+            &[
+                "slice",
+                "--model",
+                "lenet",
+                "--digit",
+                "0",
+                "--steps",
+                "2",
+                "--out",
+                "file/s.svg",
+            ],
+            "file/s.svg",
+        ),
+    ];
+    for (args, target) in cases {
+        let err = error_line(&dir, args);
+        assert!(err.contains(target) && !err.contains(".tmp"), "{err}");
+    }
+    assert_eq!(temp_files(&dir), Vec::<String>::new());
+    // A read-only folder: a plot in it, and the campaign commands that write into theirs.
+    finished(&dir, "c");
+    std::fs::create_dir(dir.join("ro")).unwrap();
+    let read_only = |p: &Path, on: bool| {
+        let mut perm = std::fs::metadata(p).unwrap().permissions();
+        perm.set_readonly(on);
+        std::fs::set_permissions(p, perm).unwrap();
+    };
+    read_only(&dir.join("ro"), true);
+    read_only(&dir.join("c"), true);
+    let writable = std::fs::write(dir.join("ro/probe"), "x").is_ok();
+    if writable {
+        // Root (as in many containers) writes whatever the mode bits say.
+        crate::support::skip("a read-only folder is writable here (running as root?); the path-through-a-file cases above ran");
+    } else {
+        let err = error_line(&dir, &["approx", "--fn", "exp", "--plot", "ro/p.svg"]);
+        assert!(err.contains("ro/p.svg"), "{err}");
+        let err = error_line(&dir, &["localize", "--campaign", "c"]);
+        assert!(err.contains("c/localize.json"), "{err}");
+        let err = error_line(
+            &dir,
+            &["repair", "--campaign", "c", "--check", "5", "--quick"],
+        );
+        assert!(err.contains("c/"), "{err}");
+    }
+    read_only(&dir.join("ro"), false);
+    read_only(&dir.join("c"), false);
+    assert_eq!(temp_files(&dir), Vec::<String>::new());
+}
+
 // D4: sizes from flags are checked before anything is allocated.
 #[test]
 fn huge_seed_counts_are_usage_errors() {
