@@ -244,10 +244,12 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
         },
         mutator,
     };
+    // Paths as they resolve from anywhere: `repair`, `report` and `--resume` may run
+    // elsewhere.
     let spec = Spec {
-        target: setup.args.clone(),
+        target: setup.args.recorded(),
         plan: a.plan.as_ref().map(|_| plan.to_json(setup)),
-        corpus: source,
+        corpus: source.recorded(),
         seeds: a.seeds,
         settings: SettingsJson::of(&settings, a.repeats),
         mutations: a.mutations.unwrap_or(15_000),
@@ -258,7 +260,7 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
 /// The `mpcdiff fuzz` command that runs campaign `spec` again from scratch: every setting
 /// that changes its results, spelled out (a replay must not depend on today's defaults).
 pub fn replay_command(spec: &Spec, setup: &Setup, plan: Option<&std::path::Path>) -> String {
-    let mut cmd = format!("mpcdiff fuzz {} ", setup.flags());
+    let mut cmd = format!("mpcdiff fuzz {} ", setup.flags_naming(&spec.target));
     match spec.settings.settings() {
         Ok(k) => {
             let _ = k.write_flags(spec.seeds, spec.mutations, spec.settings.repeats, &mut cmd);

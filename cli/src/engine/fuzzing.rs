@@ -118,6 +118,24 @@ pub enum CorpusSource {
     },
 }
 
+impl CorpusSource {
+    /// This source as a campaign records it: its files and folders by
+    /// [`super::target::recorded_path`], so it resolves from any working directory.
+    pub fn recorded(&self) -> CorpusSource {
+        use super::target::recorded_path;
+        match self {
+            CorpusSource::Synthetic { seed } => CorpusSource::Synthetic { seed: *seed },
+            CorpusSource::Data { dir } => CorpusSource::Data {
+                dir: recorded_path(dir),
+            },
+            CorpusSource::File { path, dir } => CorpusSource::File {
+                path: recorded_path(path),
+                dir: dir.as_deref().map(recorded_path),
+            },
+        }
+    }
+}
+
 /// The mutator as JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MutatorJson {

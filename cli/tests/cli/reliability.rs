@@ -135,6 +135,71 @@ fn errors_in_a_campaign_folder_name_its_file() {
     );
 }
 
+// H7: a campaign records its model file and corpus so that they resolve from any working
+// directory (a built-in model stays a name): `localize`, `report` and `--resume` run from
+// another folder.
+#[test]
+fn a_campaign_folder_works_from_any_working_directory() {
+    let dir = workdir("reliability-paths");
+    let made = finished(&dir, "synthetic");
+    assert_eq!(
+        made["spec"]["target"]["model"], "lenet",
+        "a built-in stays a name"
+    );
+    // Its seeds (their originals and labels) as a corpus file, and the model as a file.
+    let corpus: String = read_text(dir.join("synthetic/deviations.jsonl"))
+        .lines()
+        .map(|l| {
+            let d: Value = serde_json::from_str(l).unwrap();
+            serde_json::json!({"input": d["original"], "label": d["label"]}).to_string() + "\n"
+        })
+        .collect();
+    std::fs::write(dir.join("seeds.jsonl"), corpus).unwrap();
+    std::fs::write(dir.join("m.safetensors"), crate::support::builtin("lenet")).unwrap();
+    let v: Value = serde_json::from_str(&campaign(
+        &dir,
+        "c",
+        &[
+            "--model",
+            "m.safetensors",
+            "--corpus",
+            "seeds.jsonl",
+            "--plan",
+            "planted.json",
+        ],
+        "12",
+        "40",
+    ))
+    .unwrap();
+    assert!(v["summary"]["deviations"].as_u64().unwrap() >= 1, "{v}");
+    let recorded = |p: &str| std::path::PathBuf::from(p);
+    let model = recorded(v["spec"]["target"]["model"].as_str().unwrap());
+    let seeds = recorded(v["spec"]["corpus"]["path"].as_str().unwrap());
+    assert!(model.is_absolute() && seeds.is_absolute(), "{v}");
+    assert_eq!(model, dir.join("m.safetensors").canonicalize().unwrap());
+    assert_eq!(seeds, dir.join("seeds.jsonl").canonicalize().unwrap());
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    ok(&elsewhere, &["localize", "--campaign", "../c"]);
+    ok(
+        &elsewhere,
+        &[
+            "report",
+            "--campaign",
+            "../c",
+            "--plan",
+            "../planted.json",
+            "--limit",
+            "5",
+            "--no-campaign",
+        ],
+    );
+    ok(
+        &elsewhere,
+        &["fuzz", "--out", "../c", "--resume", "--mutations", "60"],
+    );
+}
+
 // D3: the writer replaces regular files only, and a killed run's temporary files are
 // removed by the next campaign in the folder.
 #[cfg(unix)]
