@@ -51,12 +51,17 @@ mod train;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
     interrupt::install();
-    let cli = match args::Cli::try_parse() {
-        Ok(cli) => cli,
+    // The matches as well as the parsed flags: `fuzz --resume` needs to know which flags were
+    // typed (not defaulted) to compare them with the campaign's.
+    let parsed = args::Cli::command()
+        .try_get_matches()
+        .and_then(|m| args::Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(p) => p,
         Err(e) => {
             // clap prints help and version to stdout (exit 0), usage errors to stderr (exit 2).
             // A failed print (closed pipe) changes nothing about the outcome.
@@ -64,7 +69,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(error::EXIT_USAGE));
         }
     };
-    match cmd::run(cli) {
+    match cmd::run(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             output::error(&e);

@@ -135,6 +135,72 @@ fn errors_in_a_campaign_folder_name_its_file() {
     );
 }
 
+// H6: `fuzz --resume` refuses campaign flags that differ from what `campaign.json` records
+// (naming each flag and both values) instead of ignoring them; the recorded values, and the
+// flags that may change (a new budget, threads), are accepted.
+#[test]
+fn a_resume_refuses_flags_that_differ_from_the_campaign() {
+    let dir = workdir("reliability-resume-flags");
+    campaign(&dir, "c", &[], "4", "20");
+    let err = error_line(
+        &dir,
+        &[
+            "fuzz",
+            "--out",
+            "c",
+            "--resume",
+            "--seed",
+            "99",
+            "--model",
+            "lenet",
+            "--profile",
+            "mpcdiff",
+            "--repeats",
+            "3",
+        ],
+    );
+    for part in [
+        "c/campaign.json",
+        "--seed 1",
+        "--seed 99",
+        "--profile crypten",
+        "--profile mpcdiff",
+        "--repeats 8",
+        "--repeats 3",
+        "another folder",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(
+        !err.contains("--model"),
+        "lenet is the recorded model: {err}"
+    );
+    // The recorded values, a larger budget and another thread count are fine.
+    ok(
+        &dir,
+        &[
+            "fuzz",
+            "--out",
+            "c",
+            "--resume",
+            "--seed",
+            "1",
+            "--model",
+            "lenet",
+            "--mutator",
+            "artifact",
+            "--fitness",
+            "margin",
+            "--seeds",
+            "4",
+            "--mutations",
+            "40",
+            "--threads",
+            "1",
+        ],
+    );
+}
+
 // H7: a campaign records its model file and corpus so that they resolve from any working
 // directory (a built-in model stays a name): `localize`, `report` and `--resume` run from
 // another folder.
