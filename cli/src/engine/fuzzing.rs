@@ -1088,9 +1088,23 @@ pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
         )
         .into());
     }
+    // The corpus entries a record may come from: those a campaign that ran counted, else
+    // the seeds it asked for.
+    let entries = if campaign.summary.stopped_by == "running" {
+        campaign.spec.seeds
+    } else {
+        campaign.summary.seeds
+    };
     for (k, d) in deviations.iter().enumerate() {
         let n = setup.model.input.len();
         let at = format!("{} line {}", dir.join(DEVIATIONS).display(), k + 1);
+        if d.entry >= entries {
+            return Err(usage!(
+                "{at}: entry {} is not one of the campaign's {entries} seeds: the file was edited, or belongs to another campaign",
+                d.entry
+            )
+            .into());
+        }
         if d.input.len() != n {
             return Err(usage!(
                 "{at}: the input has {} values, {} takes {n}",

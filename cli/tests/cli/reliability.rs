@@ -62,6 +62,26 @@ fn a_damaged_deviation_file_is_refused() {
     );
 }
 
+// Probe re-run (case 259): a record that claims a corpus entry the campaign does not have
+// was edited or belongs elsewhere, and is refused by the commands that read the folder.
+#[test]
+fn a_record_from_outside_the_corpus_is_refused() {
+    let dir = workdir("reliability-entry");
+    finished(&dir, "c");
+    let file = dir.join("c/deviations.jsonl");
+    let text = read_text(&file);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut first: Value = serde_json::from_str(&lines[0]).unwrap();
+    first["entry"] = serde_json::json!(999_999);
+    lines[0] = first.to_string();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let err = usage_sentence(&dir, &["localize", "--campaign", "c"]);
+    assert!(
+        err.contains("deviations.jsonl line 1") && err.contains("999999"),
+        "{err}"
+    );
+}
+
 // D2: a new campaign in an old folder removes the old checkpoint and the files derived from
 // it, and `--resume` refuses another campaign's checkpoint.
 #[test]
