@@ -24,8 +24,10 @@ use crate::cmd::train::TrainArgs;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (also when stdout is closed early, e.g. piped into `head`)
-  2  usage or input error (the message names the flag)
-  1  internal failure";
+  2  usage or input error, or an output file that cannot be written
+     (the message names the flag or the file)
+  1  internal failure
+  130  interrupted (Ctrl-C, SIGTERM)";
 
 /// Simulates the numerical errors of secure multi-party computation (MPC): the same
 /// computation in float, in plaintext fixed point and in two-party secret shares, with every

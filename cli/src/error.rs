@@ -1,8 +1,9 @@
 //! Which failures are the user's (exit 2) and which are ours (exit 1).
 //!
 //! Subcommands return `anyhow::Result`. A failure the user caused (a flag out of range, a
-//! value that cannot be encoded) is a [`UsageError`] holding one sentence that names the flag;
-//! anything else that reaches `main` is an internal failure.
+//! value that cannot be encoded, a bad input file, an output file that cannot be written) is
+//! a [`UsageError`] holding one sentence that names the flag or the file; anything else that
+//! reaches `main` is an internal failure.
 
 use std::fmt;
 

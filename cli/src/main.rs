@@ -21,9 +21,11 @@
 //! # Exit codes
 //! * `0`: success (including a broken pipe on stdout, and `--help` / `--version`).
 //! * `2`: usage or input error: an unknown flag, a value that does not parse or is out of
-//!   range. The message names the flag.
+//!   range, a bad input file, an output file that cannot be written (a missing or read-only
+//!   folder, a full disk). The message names the flag or the file.
 //! * `1`: internal failure: the kernel rejected a plan that had been checked, or stdout could
 //!   not be written. These are bugs or environment problems, never the user's input.
+//! * `130`: interrupted (Ctrl-C, SIGTERM).
 
 #![forbid(unsafe_code)]
 #![warn(clippy::disallowed_methods)]
@@ -49,12 +51,17 @@ mod train;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
     interrupt::install();
-    let cli = match args::Cli::try_parse() {
-        Ok(cli) => cli,
+    // The matches as well as the parsed flags: `fuzz --resume` needs to know which flags were
+    // typed (not defaulted) to compare them with the campaign's.
+    let parsed = args::Cli::command()
+        .try_get_matches()
+        .and_then(|m| args::Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(p) => p,
         Err(e) => {
             // clap prints help and version to stdout (exit 0), usage errors to stderr (exit 2).
             // A failed print (closed pipe) changes nothing about the outcome.
@@ -62,7 +69,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(error::EXIT_USAGE));
         }
     };
-    match cmd::run(cli) {
+    match cmd::run(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             output::error(&e);

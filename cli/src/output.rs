@@ -9,6 +9,8 @@ use std::io::{self, Write};
 
 use anyhow::Context;
 
+use crate::error::UsageError;
+
 /// Writes `text` to stdout in one piece and flushes it.
 pub fn emit(text: &str) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
@@ -46,6 +48,33 @@ macro_rules! say {
 }
 pub(crate) use say;
 
+/// Why a file or folder could not be written, in words (a missing folder, a path through a
+/// file, no permission, a full disk), with the system's error number.
+pub fn why(e: &io::Error) -> String {
+    use io::ErrorKind as K;
+    let words = match e.kind() {
+        K::NotFound => "its folder does not exist",
+        K::NotADirectory => "a part of its path is a file, not a folder",
+        K::PermissionDenied => "permission denied",
+        K::ReadOnlyFilesystem => "the file system is read-only",
+        K::StorageFull => "the disk is full",
+        K::QuotaExceeded => "the disk quota is exceeded",
+        K::IsADirectory => "it is a folder",
+        _ => return e.to_string(),
+    };
+    match e.raw_os_error() {
+        Some(n) => format!("{words} (os error {n})"),
+        None => words.to_string(),
+    }
+}
+
+/// The user error for a file or folder `path` that could not be written (`what`: "write",
+/// "create the folder", …): one sentence naming it. Exit 2, as for any input the run cannot
+/// use: an output that cannot be written is the environment the user gave, not a bug.
+pub fn unwritable(what: &str, path: &std::path::Path, e: &io::Error) -> UsageError {
+    crate::error::usage!("could not {what} {}: {}", path.display(), why(e))
+}
+
 /// The prefix of the temporary files [`write_atomic`] makes beside a target `NAME`:
 /// `.NAME.tmp<pid>`.
 fn temp_name(name: &std::ffi::OsStr) -> String {
@@ -70,6 +99,9 @@ impl Drop for TempGuard<'_> {
 /// to disk, then renamed over the target and the folder synced, so an interrupted or failed
 /// run leaves either the old file or the new one, never half of one, and no temporary file.
 ///
+/// A failure to write (a missing or read-only folder, a full disk) is a [`UsageError`] naming
+/// `path`, never the temporary file, and leaves no temporary file.
+///
 /// Only a regular file is ever replaced: a target that exists as anything else (a device
 /// node, a folder, a symlink, a pipe) is refused with a usage error naming it, so
 /// `--plot /dev/null` cannot replace the system's `/dev/null`.
@@ -87,9 +119,12 @@ pub fn write_atomic(path: &std::path::Path, contents: impl AsRef<[u8]>) -> anyho
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .context("the output path has no file name")?;
+    let name = path.file_name().ok_or_else(|| {
+        crate::error::usage!(
+            "{}: not the path of a file to write (it has no file name)",
+            path.display()
+        )
+    })?;
     let tmp = dir.join(temp_name(name));
     let mut guard = TempGuard {
         path: &tmp,
@@ -100,8 +135,9 @@ pub fn write_atomic(path: &std::path::Path, contents: impl AsRef<[u8]>) -> anyho
         f.write_all(contents.as_ref())?;
         f.sync_all()
     })();
-    written.with_context(|| format!("could not write {}", path.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("could not write {}", path.display()))?;
+    written
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| unwritable("write", path, &e))?;
     guard.committed = true;
     // The rename is durable once the folder is (best effort: not every file system can).
     if let Ok(d) = std::fs::File::open(dir) {

@@ -352,7 +352,7 @@ fn write_folder(out: &Path, files: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
         for (file, bytes) in files {
             let p = tmp.join(file);
             std::fs::write(&p, bytes)
-                .with_context(|| format!("could not write {}", p.display()))?;
+                .map_err(|e| crate::output::unwritable("write", &out.join(file), &e))?;
         }
         // An empty `--out` is replaced (checked empty before; rename does not replace a folder
         // everywhere).
@@ -364,8 +364,7 @@ fn write_folder(out: &Path, files: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
                 )
             })?;
         }
-        std::fs::rename(&tmp, out)
-            .with_context(|| format!("could not move {} to {}", tmp.display(), out.display()))
+        std::fs::rename(&tmp, out).map_err(|e| crate::output::unwritable("write", out, &e).into())
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);

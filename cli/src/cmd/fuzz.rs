@@ -144,8 +144,9 @@ pub struct FuzzArgs {
     /// Folder for campaign.json, deviations.jsonl and state.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Continue the campaign in --out from its checkpoint (its settings are reused; only
-    /// --mutations and --time may change).
+    /// Continue the campaign in --out from its checkpoint with the settings its
+    /// campaign.json records: other campaign flags may be given only with the recorded
+    /// values; --mutations (a new budget), --time, --threads and --json may change.
     #[arg(long, requires = "out")]
     pub resume: bool,
     /// Worker threads (results do not depend on it).
@@ -244,10 +245,12 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
         },
         mutator,
     };
+    // Paths as they resolve from anywhere: `repair`, `report` and `--resume` may run
+    // elsewhere.
     let spec = Spec {
-        target: setup.args.clone(),
+        target: setup.args.recorded(),
         plan: a.plan.as_ref().map(|_| plan.to_json(setup)),
-        corpus: source,
+        corpus: source.recorded(),
         seeds: a.seeds,
         settings: SettingsJson::of(&settings, a.repeats),
         mutations: a.mutations.unwrap_or(15_000),
@@ -258,7 +261,7 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
 /// The `mpcdiff fuzz` command that runs campaign `spec` again from scratch: every setting
 /// that changes its results, spelled out (a replay must not depend on today's defaults).
 pub fn replay_command(spec: &Spec, setup: &Setup, plan: Option<&std::path::Path>) -> String {
-    let mut cmd = format!("mpcdiff fuzz {} ", setup.flags());
+    let mut cmd = format!("mpcdiff fuzz {} ", setup.flags_naming(&spec.target));
     match spec.settings.settings() {
         Ok(k) => {
             let _ = k.write_flags(spec.seeds, spec.mutations, spec.settings.repeats, &mut cmd);
@@ -328,8 +331,203 @@ pub fn corpus_name(c: &CorpusSource) -> String {
     }
 }
 
-/// Runs `fuzz`.
-pub fn run(a: &FuzzArgs) -> anyhow::Result<()> {
+/// The flags of `fuzz` that may differ from a campaign's recorded settings on `--resume`:
+/// they change how long and how it runs, not what it computes (`--mutations` sets a new
+/// budget, which the campaign's identity leaves out).
+pub const RESUME_MAY_CHANGE: [&str; 6] = ["mutations", "time", "threads", "json", "out", "resume"];
+
+/// Checks on `--resume` that every campaign flag given on the command line (`typed`: clap
+/// ids) has the value `campaign.json` in `dir` records for it: a resumed campaign keeps its
+/// recorded settings, so a differing flag is refused rather than silently ignored.
+fn check_resume_flags(
+    a: &FuzzArgs,
+    typed: &[String],
+    dir: &std::path::Path,
+    spec: &Spec,
+    setup: &Setup,
+    corpus: &Corpus,
+) -> Result<(), UsageError> {
+    let c = &a.campaign;
+    let t = &a.target;
+    let r = &spec.target;
+    let k = &spec.settings;
+    let show = |p: &std::path::Path| p.display().to_string();
+    let opt = |v: Option<f64>| v.map_or("none".to_string(), |v| v.to_string());
+    // The same path, typed now or recorded (as typed by an older mpcdiff, or absolute).
+    let same_path = |given: &std::path::Path, rec: &std::path::Path| {
+        given == rec || crate::engine::target::recorded_path(given) == rec
+    };
+    let corpus_dir = match &spec.corpus {
+        CorpusSource::Data { dir } => Some(dir.clone()),
+        CorpusSource::File { dir, .. } => dir.clone(),
+        CorpusSource::Synthetic { .. } => None,
+    };
+    let family = |m: MutatorArg| {
+        let kernel = corpus.domain.with(|d| match m {
+            MutatorArg::Artifact => Mutator::artifact(d),
+            MutatorArg::Mpcdiff => Mutator::mpcdiff(d),
+        });
+        let j = fuzzing::MutatorJson::of(&kernel);
+        (j.weights, j.projection)
+    };
+    let recorded_family = [MutatorArg::Artifact, MutatorArg::Mpcdiff]
+        .into_iter()
+        .find(|&m| family(m) == (k.mutator.weights.clone(), k.mutator.projection.clone()));
+    let mut differ: Vec<(String, String)> = Vec::new();
+    for id in typed {
+        if RESUME_MAY_CHANGE.contains(&id.as_str()) {
+            continue;
+        }
+        // (the flag as typed, the flag as recorded), when they differ.
+        let d: Option<(String, String)> = match id.as_str() {
+            "model" => (t.model != r.model && t.recorded().model != r.model)
+                .then(|| (t.model.clone(), r.model.clone())),
+            "arch" => (t.arch != r.arch && t.recorded().arch != r.arch).then(|| {
+                (
+                    t.arch.clone().unwrap_or_default(),
+                    r.arch.clone().unwrap_or_else(|| "none".into()),
+                )
+            }),
+            "input_shape" => (t.input_shape != r.input_shape).then(|| {
+                (
+                    t.input_shape.clone().unwrap_or_default(),
+                    r.input_shape.clone().unwrap_or_else(|| "none".into()),
+                )
+            }),
+            "profile" => {
+                let name = |p: &str| crate::flags::parse_profile(p).map(|p| p.name).ok();
+                (t.profile != r.profile && name(&t.profile) != name(&r.profile))
+                    .then(|| (t.profile.clone(), r.profile.clone()))
+            }
+            "frac_bits" => (t.frac_bits != r.frac_bits)
+                .then(|| (t.frac_bits.to_string(), r.frac_bits.to_string())),
+            "trunc" => (t.trunc != r.trunc).then(|| {
+                (
+                    t.trunc.mode().name().to_string(),
+                    r.trunc.mode().name().to_string(),
+                )
+            }),
+            "deploy" => (t.deploy != r.deploy).then(|| {
+                (
+                    t.deploy.deployment().name().to_string(),
+                    r.deploy.deployment().name().to_string(),
+                )
+            }),
+            "data" => {
+                let given = c.data.as_deref().unwrap_or(std::path::Path::new(""));
+                match &corpus_dir {
+                    Some(rec) if same_path(given, rec) => None,
+                    Some(rec) => Some((show(given), show(rec))),
+                    None => Some((show(given), "none".into())),
+                }
+            }
+            "corpus" => {
+                let given = c.corpus.as_deref().unwrap_or(std::path::Path::new(""));
+                match &spec.corpus {
+                    CorpusSource::File { path, .. } if same_path(given, path) => None,
+                    CorpusSource::File { path, .. } => Some((show(given), show(path))),
+                    _ => Some((show(given), "none".into())),
+                }
+            }
+            "synthetic_seed" => match &spec.corpus {
+                CorpusSource::Synthetic { seed } if *seed == c.synthetic_seed => None,
+                CorpusSource::Synthetic { seed } => {
+                    Some((c.synthetic_seed.to_string(), seed.to_string()))
+                }
+                _ => Some((c.synthetic_seed.to_string(), "none".into())),
+            },
+            "seeds" => {
+                (c.seeds != spec.seeds).then(|| (c.seeds.to_string(), spec.seeds.to_string()))
+            }
+            "seed" => (c.seed != k.seed).then(|| (c.seed.to_string(), k.seed.to_string())),
+            "mpc_seed" => {
+                (c.mpc_seed != k.mpc_seed).then(|| (c.mpc_seed.to_string(), k.mpc_seed.to_string()))
+            }
+            "round" => {
+                (c.round != k.round_size).then(|| (c.round.to_string(), k.round_size.to_string()))
+            }
+            "threshold" => c
+                .threshold
+                .filter(|&v| v != k.threshold)
+                .map(|v| (v.to_string(), k.threshold.to_string())),
+            "schedule" => {
+                let v = match c.schedule {
+                    ScheduleArg::Energy => Schedule::Energy,
+                    ScheduleArg::Uniform => Schedule::Uniform,
+                }
+                .name();
+                (v != k.schedule).then(|| (v.to_string(), k.schedule.clone()))
+            }
+            "guide" => {
+                let v = match c.guide {
+                    GuideArg::Err => Guide::Err,
+                    GuideArg::Random => Guide::Random,
+                }
+                .name();
+                (v != k.guide).then(|| (v.to_string(), k.guide.clone()))
+            }
+            "fitness" => {
+                let v = match c.fitness {
+                    FitnessArg::LogitL2 => Fitness::LogitL2,
+                    FitnessArg::Margin => Fitness::Margin,
+                }
+                .name();
+                (v != k.fitness).then(|| (v.to_string(), k.fitness.clone()))
+            }
+            "mutator" => {
+                let name = |m: MutatorArg| match m {
+                    MutatorArg::Artifact => "artifact",
+                    MutatorArg::Mpcdiff => "mpcdiff",
+                };
+                (recorded_family != Some(c.mutator)).then(|| {
+                    (
+                        name(c.mutator).to_string(),
+                        recorded_family.map_or("other operator weights".into(), |m| name(m).into()),
+                    )
+                })
+            }
+            "sigma" => c
+                .sigma
+                .filter(|&v| v != k.mutator.sigma)
+                .map(|v| (v.to_string(), k.mutator.sigma.to_string())),
+            "linf" => (c.linf != k.mutator.linf).then(|| (opt(c.linf), opt(k.mutator.linf))),
+            "l2" => (c.l2 != k.mutator.l2).then(|| (opt(c.l2), opt(k.mutator.l2))),
+            "repeats" => {
+                (c.repeats != k.repeats).then(|| (c.repeats.to_string(), k.repeats.to_string()))
+            }
+            "plan" => {
+                let given = c.plan.as_deref().unwrap_or(std::path::Path::new(""));
+                let json = RepairPlan::load(given, setup)?.to_json(setup);
+                match &spec.plan {
+                    Some(rec) if *rec == json => None,
+                    Some(_) => Some((show(given), "another plan".into())),
+                    None => Some((show(given), "none".into())),
+                }
+            }
+            // A flag this check does not know: refuse rather than ignore it.
+            other => Some(("(given)".into(), format!("not comparable ({other})"))),
+        };
+        if let Some((given, rec)) = d {
+            let flag = format!("--{}", id.replace('_', "-"));
+            differ.push((format!("{flag} {given}"), format!("{flag} {rec}")));
+        }
+    }
+    if differ.is_empty() {
+        return Ok(());
+    }
+    let given: Vec<&str> = differ.iter().map(|(g, _)| g.as_str()).collect();
+    let recorded: Vec<&str> = differ.iter().map(|(_, r)| r.as_str()).collect();
+    Err(usage!(
+        "--resume: {} records {}, not {}: a resumed campaign keeps its recorded settings, so drop {} to continue it, or start a new campaign with them in another folder (--out)",
+        dir.join(fuzzing::CAMPAIGN).display(),
+        recorded.join(", "),
+        given.join(", "),
+        if differ.len() == 1 { "that flag" } else { "those flags" }
+    ))
+}
+
+/// Runs `fuzz`; `typed`: the ids of the flags given on the command line (clap's).
+pub fn run(a: &FuzzArgs, typed: &[String]) -> anyhow::Result<()> {
     let threads = threads(a.threads)?;
     let (spec, setup, corpus, plan) = if a.resume {
         let dir = a
@@ -340,12 +538,23 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<()> {
         if let Some(m) = a.campaign.mutations {
             campaign.spec.mutations = m;
         }
-        let setup = Setup::new(&campaign.spec.target)?;
+        let setup = Setup::new(&campaign.spec.target).map_err(|e| fuzzing::recorded(dir, e))?;
         let plan = match &campaign.spec.plan {
-            Some(p) => RepairPlan::from_json(p, &setup, "campaign.json plan")?,
+            Some(p) => RepairPlan::from_json(
+                p,
+                &setup,
+                &dir.join(fuzzing::CAMPAIGN).display().to_string(),
+            )?,
             None => RepairPlan::default(),
         };
-        let corpus = fuzzing::corpus_of(&campaign.spec.corpus, campaign.spec.seeds, &setup)?;
+        campaign
+            .spec
+            .settings
+            .settings()
+            .map_err(|e| fuzzing::recorded(dir, usage!("{e}")))?;
+        let corpus = fuzzing::corpus_of(&campaign.spec.corpus, campaign.spec.seeds, &setup)
+            .map_err(|e| fuzzing::recorded(dir, e))?;
+        check_resume_flags(a, typed, dir, &campaign.spec, &setup, &corpus)?;
         (campaign.spec, setup, corpus, plan)
     } else {
         let setup = Setup::new(&a.target)?;

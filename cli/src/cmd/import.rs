@@ -76,6 +76,6 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<()> {
         .or(a.state_dict.as_deref())
         .unwrap_or_default();
     let bytes = imported.checked_bytes(label)?;
-    output::write_atomic(&a.out, &bytes).map_err(|e| usage!("--out {}: {e:#}", a.out.display()))?;
+    output::write_atomic(&a.out, &bytes)?;
     output::emit(&format!("{} -> {}\n", imported.summary(), a.out.display()))
 }

@@ -18,8 +18,28 @@ pub mod train;
 
 use crate::args::{Cli, Command};
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+/// The ids (field names, e.g. `frac_bits`) of the flags given on the command line of the
+/// subcommand in `matches`, not taken from their defaults.
+fn typed(matches: &clap::ArgMatches) -> Vec<String> {
+    use clap::CommandFactory;
+    let Some((name, sub)) = matches.subcommand() else {
+        return Vec::new();
+    };
+    // Flags only: the matches also hold the groups clap derives for each `Args` struct.
+    let cli = Cli::command();
+    let Some(command) = cli.find_subcommand(name) else {
+        return Vec::new();
+    };
+    command
+        .get_arguments()
+        .map(|arg| arg.get_id().as_str())
+        .filter(|id| sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs the parsed command line (`matches`: what clap parsed it from).
+pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Mul(args) => mul::run("mul", &args),
@@ -29,7 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Slice(args) => slice::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Import(args) => import::run(&args),
-        Command::Fuzz(args) => fuzz::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args, &typed(matches)),
         Command::Export(args) => export::run(&args),
         Command::Localize(args) => localize::run(&args),
         Command::Repair(args) => repair::run(&args),

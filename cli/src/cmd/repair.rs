@@ -67,6 +67,7 @@ pub struct RepairJson {
 /// The check corpus of a campaign: its source, `n` inputs.
 pub fn check_corpus(loaded: &Loaded, n: usize) -> Result<Corpus, UsageError> {
     fuzzing::corpus_of(&loaded.campaign.spec.corpus, n, &loaded.setup)
+        .map_err(|e| fuzzing::recorded(&loaded.dir, e))
 }
 
 /// The localization of a campaign folder: `localize.json` if there, else computed (and saved).

@@ -91,7 +91,8 @@ pub fn build(
     } else {
         let mut spec = loaded.campaign.spec.clone();
         spec.plan = Some(plan.to_json(setup));
-        let corpus = fuzzing::corpus_of(&spec.corpus, spec.seeds, setup)?;
+        let corpus = fuzzing::corpus_of(&spec.corpus, spec.seeds, setup)
+            .map_err(|e| fuzzing::recorded(dir, e))?;
         let out = dir.join("repaired");
         let o = fuzzing::run(
             &spec,

@@ -118,6 +118,24 @@ pub enum CorpusSource {
     },
 }
 
+impl CorpusSource {
+    /// This source as a campaign records it: its files and folders by
+    /// [`super::target::recorded_path`], so it resolves from any working directory.
+    pub fn recorded(&self) -> CorpusSource {
+        use super::target::recorded_path;
+        match self {
+            CorpusSource::Synthetic { seed } => CorpusSource::Synthetic { seed: *seed },
+            CorpusSource::Data { dir } => CorpusSource::Data {
+                dir: recorded_path(dir),
+            },
+            CorpusSource::File { path, dir } => CorpusSource::File {
+                path: recorded_path(path),
+                dir: dir.as_deref().map(recorded_path),
+            },
+        }
+    }
+}
+
 /// The mutator as JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MutatorJson {
@@ -351,6 +369,15 @@ pub fn identity(spec: &Spec, setup: &Setup) -> anyhow::Result<String> {
     Ok(format!("{d:016x}"))
 }
 
+/// `e`, an error in what the `campaign.json` of folder `dir` records (its model, deployment,
+/// corpus or settings), told as such: the sentence names the file, not a flag nobody typed.
+pub fn recorded(dir: &Path, e: UsageError) -> UsageError {
+    usage!(
+        "{} (the campaign's recorded settings): {e}",
+        dir.join(CAMPAIGN).display()
+    )
+}
+
 /// Starts a new campaign in `dir`: the old campaign's checkpoint, derived files and
 /// repaired campaign go (and the temporary files of a killed run).
 fn clear_folder(dir: &Path) -> anyhow::Result<()> {
@@ -368,7 +395,7 @@ fn clear_folder(dir: &Path) -> anyhow::Result<()> {
     let repaired = dir.join("repaired");
     if repaired.join(CAMPAIGN).is_file() {
         std::fs::remove_dir_all(&repaired)
-            .with_context(|| format!("could not remove the old {}", repaired.display()))?;
+            .map_err(|e| output::unwritable("remove the old", &repaired, &e))?;
     }
     Ok(())
 }
@@ -376,7 +403,7 @@ fn clear_folder(dir: &Path) -> anyhow::Result<()> {
 fn remove_if_present(path: &Path) -> anyhow::Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("could not remove the old {}", path.display()))
+            Err(output::unwritable("remove the old", path, &e).into())
         }
         _ => Ok(()),
     }
@@ -568,6 +595,8 @@ struct FileSink<'o> {
     paths: Vec<Vec<Step>>,
     deviations: Vec<Deviation>,
     file: Option<std::fs::File>,
+    /// The path of `file`, for errors.
+    dev_path: Option<PathBuf>,
     bar: indicatif::ProgressBar,
     opts: &'o RunOptions<'o>,
     start: Instant,
@@ -596,11 +625,21 @@ impl Sink for FileSink<'_> {
             None => Vec::new(),
         };
         let record = Deviation::of(d, path);
-        if let Some(f) = &mut self.file {
-            // On disk before any checkpoint can count it.
-            writeln!(f, "{}", serde_json::to_string(&record)?)?;
-            f.flush()?;
-            f.sync_data()?;
+        if let (Some(f), Some(p)) = (&mut self.file, &self.dev_path) {
+            // On disk before any checkpoint can count it; a record that cannot be written
+            // whole (a full disk) is cut off again, so the file ends with a whole record.
+            let line = serde_json::to_string(&record)? + "\n";
+            let appended = f.metadata().map(|m| m.len()).and_then(|len| {
+                let r = f
+                    .write_all(line.as_bytes())
+                    .and_then(|()| f.flush())
+                    .and_then(|()| f.sync_data());
+                if r.is_err() {
+                    let _ = f.set_len(len);
+                }
+                r
+            });
+            appended.map_err(|e| output::unwritable("write", p, &e))?;
         }
         self.deviations.push(record);
         Ok(())
@@ -643,10 +682,15 @@ pub fn run(
     pool: &Pool<'_>,
     opts: &RunOptions<'_>,
 ) -> anyhow::Result<Outcome> {
-    let settings = spec
-        .settings
-        .settings()
-        .map_err(|e| usage!("campaign settings: {e}"))?;
+    // Settings from a resumed campaign's file are its own; from flags they were checked.
+    let refused = |e: String| {
+        let e = usage!("campaign settings: {e}");
+        match opts.out {
+            Some(dir) if opts.resume => recorded(dir, e),
+            _ => e,
+        }
+    };
+    let settings = spec.settings.settings().map_err(refused)?;
     let n = corpus.features;
     let repeats = spec.settings.repeats;
     let mut entries: Vec<Entry> = (0..corpus.len())
@@ -662,7 +706,7 @@ pub fn run(
     let identity = identity(spec, pool.setup())?;
     if let Some(dir) = opts.out {
         std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create the output folder {}", dir.display()))?;
+            .map_err(|e| output::unwritable("create the output folder", dir, &e))?;
         output::clean_temp_files(dir);
         if !opts.resume {
             clear_folder(dir)?;
@@ -707,20 +751,24 @@ pub fn run(
             )
             .into());
         }
+        let state = state_path.display();
         if st.entries.len() != corpus.len() {
             return Err(usage!(
-                "--resume: the state has {} entries, the corpus {}",
+                "--resume: {state}: the checkpoint has {} entries, the corpus {}",
                 st.entries.len(),
                 corpus.len()
             )
             .into());
         }
         for (i, e) in st.entries.iter().enumerate() {
-            entries[i] = entry_of(e).map_err(|e| usage!("--resume: {e}"))?;
+            entries[i] = entry_of(e).map_err(|e| usage!("--resume: {state}: entry {i}: {e}"))?;
         }
         for (&i, x) in &st.current {
             if i >= corpus.len() || x.len() != n {
-                return Err(usage!("--resume: a current input does not fit the corpus").into());
+                return Err(usage!(
+                    "--resume: {state}: the current input of entry {i} does not fit the corpus"
+                )
+                .into());
             }
             current[i * n..(i + 1) * n].copy_from_slice(x);
         }
@@ -749,21 +797,22 @@ pub fn run(
             let f = std::fs::OpenOptions::new()
                 .append(true)
                 .open(p)
-                .with_context(|| format!("could not write {}", p.display()))?;
-            f.set_len(keep as u64)
-                .and_then(|()| f.sync_all())
-                .with_context(|| format!("could not write {}", p.display()))?;
+                .and_then(|f| {
+                    f.set_len(keep as u64)?;
+                    f.sync_all()?;
+                    Ok(f)
+                })
+                .map_err(|e| output::unwritable("write", p, &e))?;
             Some(f)
         }
-        Some(p) => Some(
-            std::fs::File::create(p).with_context(|| format!("could not write {}", p.display()))?,
-        ),
+        Some(p) => Some(std::fs::File::create(p).map_err(|e| output::unwritable("write", p, &e))?),
         None => None,
     };
     let mut sink = FileSink {
         paths,
         deviations,
         file,
+        dev_path: dev_path.clone(),
         bar: progress_bar(opts.progress, spec.mutations),
         opts,
         start: Instant::now(),
@@ -783,7 +832,7 @@ pub fn run(
             &mut current,
             &corpus.inputs,
         )
-        .map_err(|e| usage!("campaign settings: {e}"))?;
+        .map_err(|e| refused(e.to_string()))?;
         if resumed {
             camp.resume(counters.0, counters.1, counters.2.unwrap_or_default());
         }
@@ -1006,6 +1055,8 @@ pub fn read_campaign(dir: &Path) -> Result<CampaignJson, UsageError> {
 
 /// A finished or interrupted campaign read back from its folder, every deviation re-verified.
 pub struct Loaded {
+    /// The campaign folder.
+    pub dir: PathBuf,
     /// `campaign.json`.
     pub campaign: CampaignJson,
     /// The model and deployment it ran on.
@@ -1021,7 +1072,7 @@ pub struct Loaded {
 pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
     let cpath = dir.join(CAMPAIGN);
     let campaign = read_campaign(dir)?;
-    let setup = Setup::new(&campaign.spec.target)?;
+    let setup = Setup::new(&campaign.spec.target).map_err(|e| recorded(dir, e))?;
     let plan = match &campaign.spec.plan {
         Some(p) => RepairPlan::from_json(p, &setup, &cpath.display().to_string())?,
         None => RepairPlan::default(),
@@ -1037,9 +1088,23 @@ pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
         )
         .into());
     }
+    // The corpus entries a record may come from: those a campaign that ran counted, else
+    // the seeds it asked for.
+    let entries = if campaign.summary.stopped_by == "running" {
+        campaign.spec.seeds
+    } else {
+        campaign.summary.seeds
+    };
     for (k, d) in deviations.iter().enumerate() {
         let n = setup.model.input.len();
         let at = format!("{} line {}", dir.join(DEVIATIONS).display(), k + 1);
+        if d.entry >= entries {
+            return Err(usage!(
+                "{at}: entry {} is not one of the campaign's {entries} seeds: the file was edited, or belongs to another campaign",
+                d.entry
+            )
+            .into());
+        }
         if d.input.len() != n {
             return Err(usage!(
                 "{at}: the input has {} values, {} takes {n}",
@@ -1071,6 +1136,7 @@ pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
     }
     drop(pool);
     Ok(Loaded {
+        dir: dir.to_path_buf(),
         campaign,
         setup,
         plan,

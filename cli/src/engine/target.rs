@@ -78,6 +78,52 @@ pub struct TargetArgs {
     pub engine: EngineArg,
 }
 
+/// A path as a campaign records it, so that it resolves from any working directory: an
+/// absolute path as given, a relative one as the absolute, canonical path it names now (from
+/// the working directory; symlinks and `..` resolved). A path that cannot be resolved (it was
+/// read a moment ago, so this is rare) is kept as given.
+pub fn recorded_path(p: &std::path::Path) -> std::path::PathBuf {
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    std::fs::canonicalize(p)
+        .or_else(|_| std::path::absolute(p))
+        .unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// [`recorded_path`] of a path given as a string flag.
+fn recorded_str(p: &str) -> String {
+    recorded_path(std::path::Path::new(p))
+        .to_string_lossy()
+        .into_owned()
+}
+
+impl TargetArgs {
+    /// These flags as a campaign records them: a model file (and an `--arch` file) by
+    /// [`recorded_path`], so `repair`, `report` and `fuzz --resume` find it from any working
+    /// directory; a built-in model or architecture stays a name, a layer spec stays text.
+    pub fn recorded(&self) -> TargetArgs {
+        let arch = self.arch.as_ref().map(|a| {
+            let file =
+                mpcdiff_kernel::nn::spec::builtin(a).is_none() && std::path::Path::new(a).is_file();
+            if file {
+                recorded_str(a)
+            } else {
+                a.clone()
+            }
+        });
+        TargetArgs {
+            model: if builtin_model(&self.model).is_some() {
+                self.model.clone()
+            } else {
+                recorded_str(&self.model)
+            },
+            arch,
+            ..self.clone()
+        }
+    }
+}
+
 mod trunc_serde {
     use super::TruncArg;
     use serde::{Deserialize, Deserializer, Serializer};
@@ -341,17 +387,23 @@ impl Setup {
 
     /// The flags that reproduce this deployment.
     pub fn flags(&self) -> String {
+        self.flags_naming(&self.args)
+    }
+
+    /// [`Setup::flags`] with the model (and `--arch`, `--input-shape`) named as in `args`
+    /// (e.g. as a campaign recorded them).
+    pub fn flags_naming(&self, args: &TargetArgs) -> String {
         let mut arch = String::new();
-        if let Some(a) = &self.args.arch {
+        if let Some(a) = &args.arch {
             arch = format!(" --arch '{}'", a.replace('\'', "'\\''"));
         }
-        if let Some(s) = &self.args.input_shape {
+        if let Some(s) = &args.input_shape {
             arch.push_str(&format!(" --input-shape {s}"));
         }
         let mut out = String::new();
         let _ = self
             .target()
-            .write_flags(&format!("{}{arch}", self.args.model), &mut out);
+            .write_flags(&format!("{}{arch}", args.model), &mut out);
         out
     }
 

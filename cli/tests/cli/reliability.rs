@@ -62,6 +62,26 @@ fn a_damaged_deviation_file_is_refused() {
     );
 }
 
+// Probe re-run (case 259): a record that claims a corpus entry the campaign does not have
+// was edited or belongs elsewhere, and is refused by the commands that read the folder.
+#[test]
+fn a_record_from_outside_the_corpus_is_refused() {
+    let dir = workdir("reliability-entry");
+    finished(&dir, "c");
+    let file = dir.join("c/deviations.jsonl");
+    let text = read_text(&file);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut first: Value = serde_json::from_str(&lines[0]).unwrap();
+    first["entry"] = serde_json::json!(999_999);
+    lines[0] = first.to_string();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let err = usage_sentence(&dir, &["localize", "--campaign", "c"]);
+    assert!(
+        err.contains("deviations.jsonl line 1") && err.contains("999999"),
+        "{err}"
+    );
+}
+
 // D2: a new campaign in an old folder removes the old checkpoint and the files derived from
 // it, and `--resume` refuses another campaign's checkpoint.
 #[test]
@@ -86,6 +106,183 @@ fn a_new_campaign_never_adopts_the_old_ones_checkpoint() {
     assert!(
         last.contains("state.json") && last.contains("another campaign"),
         "{err}"
+    );
+}
+
+// Probe re-run: a bad value in a campaign folder's `campaign.json` (a model, a precision, a
+// schedule it records) is named as the file's, not as a flag nobody typed, and a damaged
+// checkpoint names `state.json`.
+#[test]
+fn errors_in_a_campaign_folder_name_its_file() {
+    let dir = workdir("reliability-recorded");
+    finished(&dir, "c");
+    let path = dir.join("c/campaign.json");
+    let original = read_text(&path);
+    let edit = |pointer: &str, value: Value| {
+        let mut v: Value = serde_json::from_str(&original).unwrap();
+        *v.pointer_mut(pointer).unwrap() = value;
+        std::fs::write(&path, v.to_string()).unwrap();
+    };
+    edit("/spec/target/frac_bits", serde_json::json!(99));
+    let err = usage_sentence(&dir, &["localize", "--campaign", "c"]);
+    assert!(
+        err.contains("c/campaign.json") && err.contains("99"),
+        "{err}"
+    );
+    edit("/spec/target/model", serde_json::json!("gone.safetensors"));
+    let err = usage_sentence(&dir, &["repair", "--campaign", "c"]);
+    assert!(
+        err.contains("c/campaign.json") && err.contains("gone.safetensors"),
+        "{err}"
+    );
+    edit("/spec/settings/schedule", serde_json::json!("random"));
+    let err = usage_error(&dir, &["fuzz", "--out", "c", "--resume"]);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("c/campaign.json") && last.contains("random"),
+        "{err}"
+    );
+    std::fs::write(&path, &original).unwrap();
+    let state = dir.join("c/state.json");
+    let mut st: Value = serde_json::from_str(&read_text(&state)).unwrap();
+    st["entries"][0]["status"] = serde_json::json!("bogus");
+    std::fs::write(&state, st.to_string()).unwrap();
+    let err = usage_error(&dir, &["fuzz", "--out", "c", "--resume"]);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("c/state.json") && last.contains("bogus"),
+        "{err}"
+    );
+}
+
+// H6: `fuzz --resume` refuses campaign flags that differ from what `campaign.json` records
+// (naming each flag and both values) instead of ignoring them; the recorded values, and the
+// flags that may change (a new budget, threads), are accepted.
+#[test]
+fn a_resume_refuses_flags_that_differ_from_the_campaign() {
+    let dir = workdir("reliability-resume-flags");
+    campaign(&dir, "c", &[], "4", "20");
+    let err = error_line(
+        &dir,
+        &[
+            "fuzz",
+            "--out",
+            "c",
+            "--resume",
+            "--seed",
+            "99",
+            "--model",
+            "lenet",
+            "--profile",
+            "mpcdiff",
+            "--repeats",
+            "3",
+        ],
+    );
+    for part in [
+        "c/campaign.json",
+        "--seed 1",
+        "--seed 99",
+        "--profile crypten",
+        "--profile mpcdiff",
+        "--repeats 8",
+        "--repeats 3",
+        "another folder",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(
+        !err.contains("--model"),
+        "lenet is the recorded model: {err}"
+    );
+    // The recorded values, a larger budget and another thread count are fine.
+    ok(
+        &dir,
+        &[
+            "fuzz",
+            "--out",
+            "c",
+            "--resume",
+            "--seed",
+            "1",
+            "--model",
+            "lenet",
+            "--mutator",
+            "artifact",
+            "--fitness",
+            "margin",
+            "--seeds",
+            "4",
+            "--mutations",
+            "40",
+            "--threads",
+            "1",
+        ],
+    );
+}
+
+// H7: a campaign records its model file and corpus so that they resolve from any working
+// directory (a built-in model stays a name): `localize`, `report` and `--resume` run from
+// another folder.
+#[test]
+fn a_campaign_folder_works_from_any_working_directory() {
+    let dir = workdir("reliability-paths");
+    let made = finished(&dir, "synthetic");
+    assert_eq!(
+        made["spec"]["target"]["model"], "lenet",
+        "a built-in stays a name"
+    );
+    // Its seeds (their originals and labels) as a corpus file, and the model as a file.
+    let corpus: String = read_text(dir.join("synthetic/deviations.jsonl"))
+        .lines()
+        .map(|l| {
+            let d: Value = serde_json::from_str(l).unwrap();
+            serde_json::json!({"input": d["original"], "label": d["label"]}).to_string() + "\n"
+        })
+        .collect();
+    std::fs::write(dir.join("seeds.jsonl"), corpus).unwrap();
+    std::fs::write(dir.join("m.safetensors"), crate::support::builtin("lenet")).unwrap();
+    let v: Value = serde_json::from_str(&campaign(
+        &dir,
+        "c",
+        &[
+            "--model",
+            "m.safetensors",
+            "--corpus",
+            "seeds.jsonl",
+            "--plan",
+            "planted.json",
+        ],
+        "12",
+        "40",
+    ))
+    .unwrap();
+    assert!(v["summary"]["deviations"].as_u64().unwrap() >= 1, "{v}");
+    let recorded = |p: &str| std::path::PathBuf::from(p);
+    let model = recorded(v["spec"]["target"]["model"].as_str().unwrap());
+    let seeds = recorded(v["spec"]["corpus"]["path"].as_str().unwrap());
+    assert!(model.is_absolute() && seeds.is_absolute(), "{v}");
+    assert_eq!(model, dir.join("m.safetensors").canonicalize().unwrap());
+    assert_eq!(seeds, dir.join("seeds.jsonl").canonicalize().unwrap());
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    ok(&elsewhere, &["localize", "--campaign", "../c"]);
+    ok(
+        &elsewhere,
+        &[
+            "report",
+            "--campaign",
+            "../c",
+            "--plan",
+            "../planted.json",
+            "--limit",
+            "5",
+            "--no-campaign",
+        ],
+    );
+    ok(
+        &elsewhere,
+        &["fuzz", "--out", "../c", "--resume", "--mutations", "60"],
     );
 }
 
@@ -122,6 +319,109 @@ fn outputs_replace_regular_files_only() {
         .filter(|n| n.contains(".tmp"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// The one sentence of a usage error, after the run's header line if it printed one.
+fn error_line(dir: &Path, args: &[&str]) -> String {
+    let err = usage_error(dir, args);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines.len() <= 2 && lines.last().is_some_and(|l| l.starts_with("error: ")),
+        "mpcdiff {args:?}: a header at most, then one sentence: {err}"
+    );
+    lines[lines.len() - 1].to_string()
+}
+
+/// The temporary files (`.NAME.tmp…`) under `dir`, at any depth.
+fn temp_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(temp_files(&e.path()));
+        } else if name.starts_with('.') && name.contains(".tmp") {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
+
+// Unwritable outputs (a missing folder, a path through a file, a read-only folder; a full
+// disk takes the same path, see the README): exit 2 and one sentence naming the target, not
+// its temporary file, and no temporary file left behind.
+#[test]
+fn unwritable_outputs_are_usage_errors_naming_the_target() {
+    let dir = workdir("reliability-unwritable");
+    std::fs::write(dir.join("file"), "x").unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["approx", "--fn", "exp", "--plot", "file/p.svg"],
+            "file/p.svg",
+        ),
+        (
+            &["approx", "--fn", "exp", "--plot", "nowhere/p.svg"],
+            "nowhere/p.svg",
+        ),
+        (
+            &[
+                "fuzz",
+                "--seeds",
+                "2",
+                "--mutations",
+                "0",
+                "--out",
+                "file/c",
+            ],
+            "file/c",
+        ),
+        (
+            &[
+                "slice",
+                "--model",
+                "lenet",
+                "--digit",
+                "0",
+                "--steps",
+                "2",
+                "--out",
+                "file/s.svg",
+            ],
+            "file/s.svg",
+        ),
+    ];
+    for (args, target) in cases {
+        let err = error_line(&dir, args);
+        assert!(err.contains(target) && !err.contains(".tmp"), "{err}");
+    }
+    assert_eq!(temp_files(&dir), Vec::<String>::new());
+    // A read-only folder: a plot in it, and the campaign commands that write into theirs.
+    finished(&dir, "c");
+    std::fs::create_dir(dir.join("ro")).unwrap();
+    let read_only = |p: &Path, on: bool| {
+        let mut perm = std::fs::metadata(p).unwrap().permissions();
+        perm.set_readonly(on);
+        std::fs::set_permissions(p, perm).unwrap();
+    };
+    read_only(&dir.join("ro"), true);
+    read_only(&dir.join("c"), true);
+    let writable = std::fs::write(dir.join("ro/probe"), "x").is_ok();
+    if writable {
+        // Root (as in many containers) writes whatever the mode bits say.
+        crate::support::skip("a read-only folder is writable here (running as root?); the path-through-a-file cases above ran");
+    } else {
+        let err = error_line(&dir, &["approx", "--fn", "exp", "--plot", "ro/p.svg"]);
+        assert!(err.contains("ro/p.svg"), "{err}");
+        let err = error_line(&dir, &["localize", "--campaign", "c"]);
+        assert!(err.contains("c/localize.json"), "{err}");
+        let err = error_line(
+            &dir,
+            &["repair", "--campaign", "c", "--check", "5", "--quick"],
+        );
+        assert!(err.contains("c/"), "{err}");
+    }
+    read_only(&dir.join("ro"), false);
+    read_only(&dir.join("c"), false);
+    assert_eq!(temp_files(&dir), Vec::<String>::new());
 }
 
 // D4: sizes from flags are checked before anything is allocated.
