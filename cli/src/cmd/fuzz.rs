@@ -413,6 +413,12 @@ fn check_resume_flags(
                     r.deploy.deployment().name().to_string(),
                 )
             }),
+            "engine" => (t.engine != r.engine).then(|| {
+                (
+                    t.engine.engine().name().to_string(),
+                    r.engine.engine().name().to_string(),
+                )
+            }),
             "data" => {
                 let given = c.data.as_deref().unwrap_or(std::path::Path::new(""));
                 match &corpus_dir {

@@ -214,3 +214,76 @@ fn malformed_corpus_and_plan_files_are_refused_with_a_sentence() {
     let err = usage_error(&dir, &["localize", "--campaign", "old"]);
     assert!(err.contains("before deployments"), "{err}");
 }
+
+/// `--engine ideal` end to end: the planted fault is found, blamed and its deviations replay
+/// under the recorded engine; the replay line and campaign.json carry the engine; results do
+/// not depend on the thread count; `--resume` accepts the recorded engine and refuses the
+/// other one; and the ideal engine's campaign differs from the protocol one's (other draws).
+#[test]
+fn the_ideal_engine_runs_the_whole_pipeline() {
+    let dir = workdir("engine-ideal");
+    std::fs::write(dir.join("planted.json"), PLANTED).unwrap();
+    let args = |out: &'static str, threads: &'static str, engine: &'static str| {
+        vec![
+            "fuzz",
+            "--seeds",
+            "40",
+            "--mutations",
+            "100",
+            "--plan",
+            "planted.json",
+            "--engine",
+            engine,
+            "--threads",
+            threads,
+            "--out",
+            out,
+            "--json",
+        ]
+    };
+    let a = json_ok(&dir, &args("a", "1", "ideal"));
+    let b = json_ok(&dir, &args("b", "2", "ideal"));
+    let p = json_ok(&dir, &args("p", "2", "protocol"));
+    let digest = |v: &Value| v["summary"]["digest"].as_str().unwrap().to_string();
+    assert_eq!(
+        digest(&a),
+        digest(&b),
+        "thread count changed the ideal campaign"
+    );
+    assert_ne!(digest(&a), digest(&p), "the engines drew the same");
+    assert!(a["summary"]["deviations"].as_u64().unwrap() >= 3, "{a}");
+    assert_eq!(a["spec"]["target"]["engine"], "ideal");
+    assert!(p["spec"]["target"].get("engine").is_none(), "{p}");
+    let text = crate::support::mpcdiff(&dir, &args("t", "1", "ideal")[..13]);
+    let replay = String::from_utf8_lossy(&text.stderr);
+    assert!(
+        replay.contains("--deploy crypten --engine ideal --seeds 40"),
+        "{replay}"
+    );
+    let recorded = |c: &str| -> Value {
+        serde_json::from_str(&read_text(dir.join(c).join("campaign.json"))).unwrap()
+    };
+    assert_eq!(recorded("a")["spec"]["target"]["engine"], "ideal");
+    assert!(recorded("p")["spec"]["target"].get("engine").is_none());
+    // The deviations replay under the recorded engine (localize refuses any that do not).
+    let loc = json_ok(&dir, &["localize", "--campaign", "a", "--json"]);
+    assert_eq!(loc["deviations"], a["summary"]["deviations"]);
+    let resume = |engine: &'static str| {
+        vec![
+            "fuzz",
+            "--out",
+            "a",
+            "--resume",
+            "--mutations",
+            "120",
+            "--engine",
+            engine,
+        ]
+    };
+    ok(&dir, &resume("ideal"));
+    let err = usage_error(&dir, &resume("protocol"));
+    assert!(
+        err.contains("--engine ideal") && err.contains("--engine protocol"),
+        "{err}"
+    );
+}
