@@ -373,6 +373,29 @@ mod tests {
         }
     }
 
+    /// Goal: `ink_size` is the ink's bounding box (what a dot's warning is based on), with
+    /// `mnist_center`'s errors.
+    #[test]
+    fn ink_size_is_the_bounding_box() {
+        let mut src = [0.0f32; 100 * 60];
+        src[10 * 100 + 30] = 0.5;
+        assert_eq!(framing::ink_size(&src, 100, 60), Ok((1, 1)));
+        src[25 * 100 + 69] = 1.0;
+        assert_eq!(framing::ink_size(&src, 100, 60), Ok((40, 16)));
+        assert!(matches!(
+            framing::ink_size(&[0.0; 4], 2, 2),
+            Err(Error::Malformed { .. })
+        ));
+        assert!(matches!(
+            framing::ink_size(&[0.0; 3], 2, 2),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            framing::ink_size(&[], 0, 2),
+            Err(Error::InvalidShape { .. })
+        ));
+    }
+
     #[test]
     fn mnist_center_errors() {
         let mut out = [0.0f32; PIXELS];
