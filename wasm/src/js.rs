@@ -90,6 +90,11 @@ struct SettingsJs {
     #[serde(serialize_with = "opt_level")]
     level: Option<Level>,
     activation: &'static str,
+    /// Whether the approximation level changes the activation layers (not for ReLU).
+    level_applies: bool,
+    /// Whether the MPC model runs with a level plan of its own (an applied repair, or a
+    /// level for every activation layer).
+    plan_active: bool,
     layers: Vec<String>,
     classes: usize,
     presets: Presets,
@@ -221,6 +226,8 @@ impl JsSession {
             mpc_seed: set.mpc_seed.to_string(),
             level: set.level,
             activation: s.activation_function().name(),
+            level_applies: s.activation_function().takes_level(),
+            plan_active: !s.plan().layers.is_empty(),
             layers: s.leveled_layers().into_iter().map(String::from).collect(),
             classes: s.model().classes,
             presets: Presets {
@@ -415,6 +422,12 @@ impl JsSession {
         Ok(search.command(&self.inner).join(" "))
     }
 
+    /// The session's level plan as an `mpcdiff.plan/1` file (what `mpcdiff fuzz --plan` and
+    /// `mpcdiff slice --plan` read), or `undefined` without a plan.
+    pub fn plan_json(&self) -> Option<String> {
+        self.inner.plan_json()
+    }
+
     /// Localizes the found deviation: per-layer errors, votes and attribution, error source.
     #[wasm_bindgen(unchecked_return_type = "Localization")]
     pub fn localize(&mut self) -> Result<JsValue, JsError> {
@@ -471,6 +484,18 @@ pub fn rasterize(drawing: &[f32], w: u32, h: u32) -> Result<Vec<f32>, JsError> {
         "rasterize",
         session::rasterize(drawing, w as usize, h as usize),
     )
+}
+
+/// The width and height (in drawing pixels) of the ink in a `w × h` drawing: the part the
+/// rasterisation scales to 20 pixels (the kernel's `digits::framing::ink_size`).
+#[wasm_bindgen]
+pub fn ink_extent(drawing: &[f32], w: u32, h: u32) -> Result<Vec<u32>, JsError> {
+    let (iw, ih) = check(
+        "ink_extent",
+        mpcdiff_kernel::digits::framing::ink_size(drawing, w as usize, h as usize)
+            .map_err(Failure::from),
+    )?;
+    Ok(vec![iw as u32, ih as u32])
 }
 
 /// Synthetic digit `index` of `seed` (the kernel's seeded generator).

@@ -95,6 +95,9 @@ pub struct Tried {
     pub cost: Cost,
     /// Whether it meets the target within the budget.
     pub meets: bool,
+    /// Whether it does better on the deviation than the current plan (fewer flipping runs;
+    /// the kernel's [`repair::improves`]).
+    pub improves: bool,
 }
 
 impl Tried {
@@ -106,6 +109,7 @@ impl Tried {
             mpc_correct: a.mpc_correct,
             cost: a.cost,
             meets: false,
+            improves: false,
         }
     }
 
@@ -113,6 +117,7 @@ impl Tried {
         Score {
             fixed: usize::from(self.flips == 0),
             known: 1,
+            flips: self.flips,
             mpc_correct: self.mpc_correct,
             multiplications: self.cost.multiplications(),
             rounds: self.cost.rounds,
@@ -341,6 +346,7 @@ impl Investigation {
             let mut t = self.assess(s, f, &name, &plan)?;
             let r = self.repair.as_mut().ok_or_else(not_started)?;
             t.meets = repair::meets(&t.score(), &r.baseline.score(), r.budget);
+            t.improves = repair::improves(&t.score(), &r.baseline.score());
             r.tried.push(t);
         }
         let r = self.repair.as_mut().ok_or_else(not_started)?;

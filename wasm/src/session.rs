@@ -474,6 +474,62 @@ impl Session {
         &self.plan
     }
 
+    /// The plan as an `mpcdiff.plan/1` file (the CLI's `--plan` format): per layer its
+    /// neuron count and one group per level (a uniform layer: its level as the default);
+    /// `None` without a plan.
+    pub fn plan_json(&self) -> Option<String> {
+        use core::fmt::Write as _;
+        if self.plan.layers.is_empty() {
+            return None;
+        }
+        let lv = |l: &Level| format!("{{\"exp\":{},\"nr\":{}}}", l.iters_exp, l.iters_nr);
+        let mut out = format!(
+            "{{\"schema\":\"mpcdiff.plan/1\",\"architecture\":\"{}\",\"profile\":\"{}\",\"layers\":[",
+            self.model.architecture, self.settings.profile.name
+        );
+        let layers = mpcdiff_kernel::difftest::plan::nonlinear_layers(&self.model, DEPLOY);
+        let mut first = true;
+        for l in layers {
+            let Some((_, levels)) = self.plan.layers.iter().find(|(n, _)| n == l.name) else {
+                continue;
+            };
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            // Writing into a String cannot fail.
+            let _ = write!(out, "{{\"name\":\"{}\",\"neurons\":{}", l.name, l.neurons);
+            if let [only] = levels.as_slice() {
+                let _ = write!(out, ",\"default\":{},\"groups\":[]}}", lv(only));
+                continue;
+            }
+            let mut distinct: Vec<Level> = Vec::new();
+            for v in levels {
+                if !distinct.contains(v) {
+                    distinct.push(*v);
+                }
+            }
+            distinct.sort_by_key(|v| (v.iters_exp, v.iters_nr));
+            out.push_str(",\"groups\":[");
+            for (k, d) in distinct.iter().enumerate() {
+                let neurons: Vec<String> = (0..levels.len())
+                    .filter(|&j| levels[j] == *d)
+                    .map(|j| j.to_string())
+                    .collect();
+                let sep = if k == 0 { "" } else { "," };
+                let _ = write!(
+                    out,
+                    "{sep}{{\"level\":{},\"neurons\":[{}]}}",
+                    lv(d),
+                    neurons.join(",")
+                );
+            }
+            out.push_str("]}");
+        }
+        out.push_str("]}");
+        Some(out)
+    }
+
     /// Replaces the per-layer levels (a repair plan); the uniform override is then gone.
     pub fn set_plan(&mut self, plan: OwnedPlan) {
         self.settings.level = None;
