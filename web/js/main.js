@@ -247,6 +247,7 @@ function describeInput() {
   const s = state.source;
   if (s?.kind === "synthetic") return `Synthetic digit ${s.index} of seed ${s.seed} (drawn as ${aDigit(s.label)}).`;
   if (s?.kind === "found") return "The input the search found.";
+  if (s?.kind === "shared") return "The input from the link.";
   return "Your drawing.";
 }
 
@@ -846,6 +847,63 @@ async function applyRepair() {
   }
 }
 
+// ---- shareable link ---------------------------------------------------------------------------
+
+// The controls a link restores (their values as typed), and the input: a synthetic digit by its
+// seed and number, anything else as its 784 float32 intensities (base64, little-endian), so
+// that the link gives back the same input bit for bit.
+const SHARED = ["model", "profile", "frac-bits", "level", "iters-exp", "iters-nr", "trunc", "mpc-seed",
+  "search-seed", "search-mutations", "search-fitness", "search-mutator"];
+
+const toBase64 = (bytes) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))
+  .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const fromBase64 = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+
+function shareLink() {
+  const p = new URLSearchParams();
+  for (const id of SHARED) p.set(id, $(id).value);
+  const src = state.source;
+  if (src?.kind === "synthetic") p.set("digit", `${src.seed}/${src.index}`);
+  else if (state.pixels) p.set("pixels", toBase64(new Uint8Array(Float32Array.from(state.pixels).buffer)));
+  const link = new URL(location.href);
+  link.hash = p.toString();
+  return link.href;
+}
+
+function share() {
+  const link = shareLink();
+  history.replaceState(null, "", link);
+  const out = $("share-url");
+  out.value = link;
+  out.hidden = false;
+  out.select();
+  navigator.clipboard?.writeText(link).then(
+    () => ($("share-note").textContent = "Link copied: it restores these settings and this input."),
+    () => ($("share-note").textContent = "Copy the link above: it restores these settings and this input."),
+  );
+}
+
+// Restores what a link holds; false when the page's address has no shared state.
+async function restoreLink() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  if (!p.has("model")) return false;
+  for (const id of SHARED) if (p.has(id)) $(id).value = p.get(id);
+  await applySettings();
+  const digit = p.get("digit")?.split("/");
+  if (digit?.length === 2) {
+    await showSynthetic(digit[0], digit[1]);
+  } else if (p.has("pixels")) {
+    const bytes = fromBase64(p.get("pixels"));
+    if (bytes.length !== 784 * 4) throw new Error("the link's input is not 784 float32 values");
+    state.source = { kind: "shared" };
+    state.pixels = new Float32Array(bytes.buffer);
+    pad.show(state.pixels);
+    $("digit-note").textContent = "the input from the link";
+    requestAnalysis();
+  }
+  return true;
+}
+
 // ---- wiring -----------------------------------------------------------------------------------
 
 const pad = new Pad($("pad"), () => {
@@ -930,6 +988,7 @@ function wire() {
     });
   }
   $("found-load").addEventListener("click", loadFound);
+  $("share").addEventListener("click", share);
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
@@ -949,7 +1008,7 @@ function wire() {
   $("apply-repair").addEventListener("click", applyRepair);
 }
 
-window.__mpcdiff = { state, idle, client, showSynthetic, runSearch, loadFound };
+window.__mpcdiff = { state, idle, client, showSynthetic, runSearch, loadFound, shareLink };
 
 async function start() {
   wire();
@@ -958,8 +1017,16 @@ async function start() {
     const version = await track(client.call("version"));
     $("version").textContent = version;
     slicePlaceholders("Press Compute slice");
-    await applySettings();
-    await showSynthetic("1", "0");
+    let restored = false;
+    try {
+      restored = await restoreLink();
+    } catch (e) {
+      setStatus(`The link could not be restored: ${e.message}`, true);
+    }
+    if (!restored) {
+      await applySettings();
+      await showSynthetic("1", "0");
+    }
     await idle();
     document.body.dataset.ready = "1";
   } catch (e) {

@@ -373,6 +373,48 @@ browserTest("the found input loads into the pad and exports as PNG, 784 values a
   assert.deepEqual(page_, cli.mpc.logits);
 });
 
+browserTest("a shared link restores the settings and the input, bit for bit", async () => {
+  await defaults();
+  await page.selectOption("#profile", "mpcdiff");
+  await page.fill("#mpc-seed", "7");
+  await setField("#frac-bits", "20");
+  await page.fill("#search-seed", "5");
+  await draw(SEVEN);
+  const read = (p) => p.evaluate(async () => {
+    await window.__mpcdiff.idle();
+    const s = window.__mpcdiff.state;
+    return {
+      settings: s.settings,
+      pixels: Array.from(s.pixels),
+      mpc: Array.from(s.prediction.mpc.logits),
+      searchSeed: document.getElementById("search-seed").value,
+    };
+  });
+  const here = await read(page);
+  await page.locator("#share").scrollIntoViewIfNeeded();
+  await page.click("#share");
+  const link = await page.inputValue("#share-url");
+  assert.match(link, /#model=lenet&profile=mpcdiff&frac-bits=20/);
+  const other = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  other.on("pageerror", (e) => pageErrors.push(e.message));
+  await other.goto(link);
+  await other.waitForSelector("body[data-ready='1']", { timeout: 60_000 });
+  const there = await read(other);
+  assert.deepEqual(there, here);
+  assert.equal(await other.evaluate(() => window.__mpcdiff.state.source.kind), "shared");
+  // A synthetic digit travels as its seed and number.
+  await pickDigit("4", "0");
+  await page.click("#share");
+  const digitLink = await page.inputValue("#share-url");
+  assert.match(digitLink, /&digit=4%2F0$/);
+  await other.goto("about:blank");
+  await other.goto(digitLink);
+  await other.waitForSelector("body[data-ready='1']", { timeout: 60_000 });
+  assert.deepEqual(await other.evaluate(() => window.__mpcdiff.state.source), await page.evaluate(() => window.__mpcdiff.state.source));
+  await other.close();
+  await page.evaluate(() => history.replaceState(null, "", location.pathname));
+});
+
 // ---- defect 9 -----------------------------------------------------------------------------
 
 browserTest("defect 9: a dot is flagged as too little ink; an 8 is 'an 8'", async () => {
