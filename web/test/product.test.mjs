@@ -415,6 +415,27 @@ browserTest("a shared link restores the settings and the input, bit for bit", as
   await page.evaluate(() => history.replaceState(null, "", location.pathname));
 });
 
+browserTest("plain-language explanations and the measured accuracies are where their terms appear", async () => {
+  const t = await page.evaluate(() => ({
+    settings: document.getElementById("explain-settings").textContent,
+    search: document.getElementById("explain-search").closest("section").id,
+    fitness: document.getElementById("explain-search").textContent,
+    votes: document.getElementById("explain-votes").textContent,
+    votesIn: document.getElementById("explain-votes").closest("section").id,
+    accuracy: document.getElementById("model-accuracy").textContent,
+    cost: document.getElementById("cost").closest("section").textContent,
+  }));
+  for (const term of ["Fractional bits", "Approximation level", "squarings", "Newton steps", "Truncation", "wrap"]) {
+    assert.ok(t.settings.includes(term), `the settings explain ${term}`);
+  }
+  assert.equal(t.search, "search");
+  assert.match(t.fitness, /Margin.*Logit L2/s);
+  assert.equal(t.votesIn, "repair");
+  assert.match(t.votes, /high vote.*low\s+vote/s);
+  assert.match(t.cost, /“wraps” counts local truncations/);
+  assert.match(t.accuracy, /99\.25 % in\s+plaintext and 99\.25 % under MPC; LeNet \(ReLU\) 99\.40 % and 99\.40 %/);
+});
+
 // ---- defect 9 -----------------------------------------------------------------------------
 
 browserTest("defect 9: a dot is flagged as too little ink; an 8 is 'an 8'", async () => {
