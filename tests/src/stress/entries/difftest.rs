@@ -76,6 +76,7 @@ pub(super) fn entries() -> Vec<Entry> {
         ),
         e("difftest::voting::*", voting_entry),
         e("digits::framing::mnist_center", digits_center),
+        e("digits::framing::ink_size", digits_ink_size),
         e("digits::synthetic::{digit,sample}", digits_synthetic),
         e("selfcheck::determinism_digest", selfcheck_entry),
     ]
@@ -871,6 +872,7 @@ fn score(g: &mut Gen) -> Score {
     Score {
         fixed: g.size(),
         known: g.size(),
+        flips: g.u32(),
         mpc_correct: g.size(),
         multiplications: g.u64_edge(),
         rounds: g.u64_edge(),
@@ -890,6 +892,7 @@ fn repair_entry(g: &mut Gen) -> Res {
         repair::choose(&tried, &base, budget),
     );
     let _ = tried.first().map(|s| repair::meets(s, &base, budget));
+    let _ = tried.first().map(|s| repair::improves(s, &base));
     let mut a = Assessment {
         known: g.size(),
         flips: g.u32(),
@@ -1015,6 +1018,25 @@ fn digits_center(g: &mut Gen) -> Res {
         .collect();
     let mut out = [0.0f32; PIXELS];
     framing::mnist_center(&src, w, h, &mut out)
+}
+
+fn digits_ink_size(g: &mut Gen) -> Res {
+    let (w, h) = if g.one_in(10) {
+        (g.size(), g.size())
+    } else {
+        (1 + g.small(12), 1 + g.small(8))
+    };
+    let n = g.len(w.saturating_mul(h));
+    let src: Vec<f32> = (0..n)
+        .map(|_| {
+            if g.one_in(30) {
+                g.f64() as f32
+            } else {
+                g.unit() as f32 - 0.3
+            }
+        })
+        .collect();
+    framing::ink_size(&src, w, h).map(|_| ())
 }
 
 fn digits_synthetic(g: &mut Gen) -> Res {
