@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use crate::repair::{self, Investigation};
 use crate::search::{self, Found, Search, SearchOptions};
 use crate::session::{self, Settings};
-use crate::{into_error, seed_arg, ser, Failure};
+use crate::{into_error, models, seed_arg, ser, Failure};
 
 /// The TypeScript declarations of what crosses (the generated `.d.ts` includes them; the
 /// methods name these types as their return types).
@@ -194,7 +194,13 @@ impl JsSession {
         })();
         let inner = check(
             "Session",
-            settings.and_then(|s| session::Session::new(model, s)),
+            settings.and_then(|s| {
+                if models::TABULAR.iter().any(|t| t.name == model) {
+                    session::Session::new_tabular(model, s)
+                } else {
+                    session::Session::new(model, s)
+                }
+            }),
         )?;
         Ok(JsSession {
             inner,
@@ -312,6 +318,15 @@ impl JsSession {
     pub fn predict(&mut self, pixels: &[f32]) -> Result<JsValue, JsError> {
         let p = check("predict", self.inner.predict(pixels))?;
         to_js("predict", &p)
+    }
+
+    /// Plaintext and MPC predictions for one sample of a tabular model (`credit-mlp`,
+    /// `bank-mlp`): a `Float64Array` of its features in raw units (a category as its
+    /// position in the vocabulary), min-max scaled as the model file records.
+    #[wasm_bindgen(unchecked_return_type = "Prediction")]
+    pub fn predict_raw(&mut self, raw: &[f64]) -> Result<JsValue, JsError> {
+        let p = check("predict_raw", self.inner.predict_raw(raw))?;
+        to_js("predict_raw", &p)
     }
 
     /// Where the deviation of an image comes from: plaintext, float, fixed and MPC models.
@@ -484,6 +499,56 @@ pub fn rasterize(drawing: &[f32], w: u32, h: u32) -> Result<Vec<f32>, JsError> {
         "rasterize",
         session::rasterize(drawing, w as usize, h as usize),
     )
+}
+
+#[derive(Serialize)]
+struct FeatureJs {
+    name: &'static str,
+    min: f64,
+    max: f64,
+    categories: &'static [&'static str],
+}
+
+#[derive(Serialize)]
+struct TabularJs {
+    name: &'static str,
+    task: &'static str,
+    classes: [&'static str; 2],
+    features: Vec<FeatureJs>,
+}
+
+/// The embedded tabular models and their features: name, the training split's raw range
+/// (`min`, `max`, from the model file), and a categorical feature's vocabulary.
+#[wasm_bindgen(unchecked_return_type = "TabularModel[]")]
+pub fn tabular_models() -> Result<JsValue, JsError> {
+    let list = models::TABULAR
+        .iter()
+        .map(|t| {
+            let m = models::load_tabular(t.name)?;
+            let meta = m.metadata_raw("preprocessing").unwrap_or("");
+            let features = t
+                .features
+                .iter()
+                .enumerate()
+                .map(|(j, &(name, categories))| {
+                    let (min, max) = mpcdiff_kernel::nn::scaling::bounds(meta, j)?;
+                    Ok(FeatureJs {
+                        name,
+                        min,
+                        max,
+                        categories,
+                    })
+                })
+                .collect::<Result<Vec<_>, Failure>>()?;
+            Ok(TabularJs {
+                name: t.name,
+                task: t.task,
+                classes: t.classes,
+                features,
+            })
+        })
+        .collect::<Result<Vec<_>, Failure>>();
+    to_js("tabular_models", &check("tabular_models", list)?)
 }
 
 /// The width and height (in drawing pixels) of the ink in a `w × h` drawing: the part the

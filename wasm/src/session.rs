@@ -404,6 +404,40 @@ impl Session {
         Ok(s)
     }
 
+    /// A session over the embedded tabular model `model` (`credit-mlp`, `bank-mlp`: see
+    /// [`models::load_tabular`]); only [`Session::predict_raw`] takes its inputs.
+    pub fn new_tabular(model: &str, settings: Settings) -> Result<Session, Failure> {
+        let parsed = models::load_tabular(model)?;
+        let mut s = Session {
+            name: model.to_string(),
+            model: parsed,
+            settings,
+            plan: OwnedPlan::default(),
+            memory: Memory::default(),
+        };
+        s.set_level(settings.level)?;
+        Ok(s)
+    }
+
+    /// The plaintext and the MPC model on one tabular sample in raw units (one value per
+    /// feature), scaled as the model file records (the kernel's `nn::scaling`, the CLI's
+    /// `mpcdiff predict --input` scaling).
+    pub fn predict_raw(&mut self, raw: &[f64]) -> Result<Prediction, Failure> {
+        let meta = self
+            .model
+            .metadata_raw("preprocessing")
+            .ok_or(Failure::Argument {
+                name: "model",
+                expected: "a model that records its preprocessing",
+            })?;
+        let mut x = vec![0.0; self.model.input.len()];
+        mpcdiff_kernel::nn::scaling::apply(meta, raw, &mut x)?;
+        let (mut pt, mut mt) = (Taps::for_model(&self.model), Taps::for_model(&self.model));
+        let plain = self.plaintext(&x, 1, Some(&mut pt))?;
+        let (logits, cost) = self.mpc(&x, self.settings.mpc_seed, Some(&mut mt))?;
+        Ok(Prediction::new(plain, pt.layers, logits, mt.layers, cost))
+    }
+
     /// The model's name.
     pub fn model_name(&self) -> &str {
         &self.name
