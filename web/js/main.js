@@ -847,6 +847,111 @@ async function applyRepair() {
   }
 }
 
+// ---- tabular models ---------------------------------------------------------------------------
+
+let tabularModels = null;
+
+function buildTabularForm() {
+  const m = tabularModels.find((t) => t.name === $("tabular-model").value);
+  $("tabular-task").textContent = `${m.name}: ${m.task} Classes: ${m.classes.map((c, k) => `${k} = ${c}`).join(", ")}.`;
+  const box = $("tabular-features");
+  box.replaceChildren(...m.features.map((f, j) => {
+    const label = document.createElement("label");
+    label.append(f.name);
+    let field;
+    if (f.categories.length) {
+      field = document.createElement("select");
+      f.categories.forEach((c, k) => field.append(new Option(c, String(k))));
+    } else {
+      field = document.createElement("input");
+      field.type = "text";
+      field.inputMode = "decimal";
+      field.value = String(f.min);
+      const range = document.createElement("span");
+      range.className = "range";
+      range.textContent = `training range ${f.min} to ${f.max}`;
+      label.append(field, range);
+    }
+    field.id = `feature-${j}`;
+    field.dataset.feature = f.name;
+    if (f.categories.length) label.append(field);
+    return label;
+  }));
+  for (const side of ["plaintext", "mpc"]) {
+    const ol = $(`tabular-bars-${side}`);
+    ol.classList.add("two");
+    ol.replaceChildren(...m.classes.map((c) => {
+      const li = document.createElement("li");
+      li.innerHTML = `<span class="c"></span><span class="track"><span class="fill"></span></span><span class="p">–</span>`;
+      li.querySelector(".c").textContent = c;
+      return li;
+    }));
+  }
+  $("tabular-result").hidden = true;
+  $("tabular-note").textContent = "";
+}
+
+// The row as typed: a number per numeric feature (any sign, decimals), a category's position.
+function readRow() {
+  const m = tabularModels.find((t) => t.name === $("tabular-model").value);
+  return Float64Array.from(m.features, (f, j) => {
+    const raw = $(`feature-${j}`).value.trim();
+    const v = Number(raw);
+    if (raw === "" || !Number.isFinite(v)) throw new Error(`${f.name}: enter a number (${raw === "" ? "the field is empty" : `not ${raw}`}).`);
+    return v;
+  });
+}
+
+async function runTabular(event) {
+  event?.preventDefault();
+  const note = $("tabular-note");
+  let raw, settings;
+  try {
+    raw = readRow();
+    settings = readSettings();
+  } catch (e) {
+    note.textContent = e.message;
+    $("tabular-result").hidden = true;
+    return;
+  }
+  const model = $("tabular-model").value;
+  try {
+    const p = await track(client.call("tabularPredict", { ...settings, model, raw }));
+    state.tabular = { model, raw: Array.from(raw), prediction: p };
+    for (const side of ["plaintext", "mpc"]) {
+      $(`tabular-label-${side}`).textContent = String(p[side].label);
+      fillBars($(`tabular-bars-${side}`), p[side]);
+    }
+    const disagree = p.plaintext.label !== p.mpc.label;
+    $("tabular-flag").hidden = !disagree;
+    $("tabular-flag").textContent = disagree ? `The labels disagree: plaintext says ${p.plaintext.label}, MPC says ${p.mpc.label}.` : "";
+    $("tabular-dev").textContent = sci(p.deviationMax);
+    $("tabular-cost").textContent = costText(p.cost);
+    setBlob($("tabular-row"), Array.from(raw, String).join("\n") + "\n", "text/plain");
+    const level = settings.level === "default" ? [] : ["--level", Array.isArray(settings.level) ? settings.level.join("/") : settings.level];
+    $("tabular-command").textContent = ["mpcdiff predict --model", model, "--input row.txt --profile", settings.profile,
+      "--frac-bits", settings.fracBits, "--mpc-seed", settings.mpcSeed, "--trunc", settings.trunc, ...level, "--deploy crypten"].join(" ");
+    $("tabular-result").hidden = false;
+    note.textContent = "";
+  } catch (e) {
+    note.textContent = e.message;
+    $("tabular-result").hidden = true;
+  }
+}
+
+async function startTabular() {
+  tabularModels = await track(client.call("tabularModels"));
+  buildTabularForm();
+  $("tabular-model").addEventListener("change", buildTabularForm);
+  $("tabular-form").addEventListener("submit", runTabular);
+  $("tabular-features").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.target.matches("input")) {
+      e.preventDefault();
+      runTabular();
+    }
+  });
+}
+
 // ---- shareable link ---------------------------------------------------------------------------
 
 // The controls a link restores (their values as typed), and the input: a synthetic digit by its
@@ -1017,6 +1122,7 @@ async function start() {
     const version = await track(client.call("version"));
     $("version").textContent = version;
     slicePlaceholders("Press Compute slice");
+    await startTabular();
     let restored = false;
     try {
       restored = await restoreLink();

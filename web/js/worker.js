@@ -77,6 +77,25 @@ const methods = {
   // [width, height] of the ink in a drawing (the kernel's `digits::framing::ink_size`).
   inkExtent: ({ drawing, width, height }) => Array.from(wasm.ink_extent(drawing, width, height)),
 
+  // The tabular models (credit-mlp, bank-mlp) and their features.
+  tabularModels: () => wasm.tabular_models(),
+
+  // One row through a tabular model, in a session of its own with the given MPC settings
+  // (as `configure` takes them). args: {model, raw: Float64Array, profile, fracBits, trunc,
+  // mpcSeed, level}.
+  tabularPredict(a) {
+    const s = new wasm.Session(a.model, a.profile, a.fracBits, a.trunc, seed(a.mpcSeed));
+    try {
+      if (a.level && a.level !== "default") {
+        const [e, r] = typeof a.level === "string" ? s.level_preset(a.level) : a.level;
+        s.set_level(e, r);
+      }
+      return s.predict_raw(a.raw);
+    } finally {
+      s.free();
+    }
+  },
+
   // The session's level plan as an `mpcdiff.plan/1` file, or null.
   planJson: () => requireSession().plan_json() ?? null,
 

@@ -436,6 +436,44 @@ browserTest("plain-language explanations and the measured accuracies are where t
   assert.match(t.accuracy, /99\.25 % in\s+plaintext and 99\.25 % under MPC; LeNet \(ReLU\) 99\.40 % and 99\.40 %/);
 });
 
+browserTest("the tabular models: a row typed into the form gets the native CLI's predictions, bit for bit", async () => {
+  await defaults();
+  for (const [model, edits, flags] of [
+    ["credit-mlp", { LIMIT_BAL: "50000", AGE: "35", PAY_0: "2", BILL_AMT1: "-1200.5" }, []],
+    ["bank-mlp", { age: "41", job: "4", month: "6", duration: "260", pdays: "999", "euribor3m": "4.857" }, ["--frac-bits", "12"]],
+  ]) {
+    if (flags.length) await setField("#frac-bits", flags[1]);
+    await page.locator("#tabular-model").scrollIntoViewIfNeeded();
+    await page.selectOption("#tabular-model", model);
+    for (const [name, value] of Object.entries(edits)) {
+      const sel = `[data-feature="${name}"]`;
+      if (await page.evaluate((s) => document.querySelector(s).tagName, sel) === "SELECT") await page.selectOption(sel, value);
+      else await page.fill(sel, value);
+    }
+    await page.locator('#tabular-features input').first().press("Enter");
+    await settle();
+    const t = await page.evaluate(() => {
+      const s = window.__mpcdiff.state.tabular;
+      return { model: s.model, raw: s.raw, plaintext: Array.from(s.prediction.plaintext.logits), mpc: Array.from(s.prediction.mpc.logits) };
+    });
+    assert.equal(t.model, model);
+    const file = join(workdir, `${model}-row.txt`);
+    const row = await page.evaluate(async () => (await fetch(document.getElementById("tabular-row").href)).text());
+    writeFileSync(file, row);
+    assert.deepEqual(row.trim().split("\n").map(Number), t.raw);
+    const command = await text("#tabular-command");
+    const args = command.split(" ").slice(1).map((a) => (a === "row.txt" ? file : a));
+    const cli = JSON.parse(execFileSync(mpcdiff, [...args, "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+    assert.deepEqual(t.plaintext, cli.plaintext.logits, `${model}: plaintext logits`);
+    assert.deepEqual(t.mpc, cli.mpc.logits, `${model}: MPC logits`);
+    assert.equal(await hidden("#tabular-result"), false);
+  }
+  await page.fill('[data-feature="age"]', "");
+  await page.click("#tabular-run");
+  assert.match(await text("#tabular-note"), /age: enter a number \(the field is empty\)/);
+  await setField("#frac-bits", "16");
+});
+
 // ---- defect 9 -----------------------------------------------------------------------------
 
 browserTest("defect 9: a dot is flagged as too little ink; an 8 is 'an 8'", async () => {
