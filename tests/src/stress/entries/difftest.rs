@@ -23,7 +23,7 @@ use mpcdiff_kernel::difftest::mutation::{
 };
 use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Stage, Target};
 use mpcdiff_kernel::difftest::plan::{self as lplan, LevelPlan};
-use mpcdiff_kernel::difftest::recorder::Recorder;
+use mpcdiff_kernel::difftest::recorder::{LayerRecorder, Recorder};
 use mpcdiff_kernel::difftest::repair::{self, Assessment, Candidate, LayerFacts, Score};
 use mpcdiff_kernel::difftest::slice;
 use mpcdiff_kernel::difftest::voting::{self, Thresholds};
@@ -65,10 +65,13 @@ pub(super) fn entries() -> Vec<Entry> {
             fuzzer_entry,
         ),
         e(
-            "difftest::localization::{examine,source,Tally::*}",
+            "difftest::localization::{examine,layer_errors,source,Tally::*}",
             localization_entry,
         ),
-        e("difftest::{recorder::Recorder,plan::*}", recorder_plan),
+        e(
+            "difftest::{recorder::{Recorder,LayerRecorder},plan::*}",
+            recorder_plan,
+        ),
         e("difftest::repair::*", repair_entry),
         e(
             "difftest::slice::{directions,offsets,point,label}",
@@ -816,10 +819,14 @@ fn localization_entry(g: &mut Gen) -> Res {
             let pl = plan(g);
             let mut ef = vec![0.0; g.scratch(localization::examine_floats(t.model))];
             let mut fx = vec![false; g.len(layers)];
-            return if g.bool() {
-                ok(localization::examine(&mut ev, &pl, &d, &mut ef, &mut fx))
-            } else {
-                ok(localization::source(&mut ev, &pl, &d))
+            return match g.small(3) {
+                0 => ok(localization::examine(&mut ev, &pl, &d, &mut ef, &mut fx)),
+                1 => {
+                    let n = localization::layer_errors_floats(t.model, t.deploy);
+                    let mut lf = vec![0.0; g.scratch(n)];
+                    ok(localization::layer_errors(&mut ev, &pl, &d, &mut lf))
+                }
+                _ => ok(localization::source(&mut ev, &pl, &d)),
             };
         }
         r
@@ -839,6 +846,15 @@ fn recorder_plan(g: &mut Gen) -> Res {
     let v = g.f64s(len);
     rec.activation(g.size(), "x", g.size(), &v);
     rec.activation(g.small(4), "x", g.small(4), &v);
+    let dep = deployment(g);
+    let _ = LayerRecorder::len(&m, dep, g.size());
+    let mut lbuf = vec![0.0; g.scratch(LayerRecorder::len(&m, dep, b))];
+    if let Ok(mut lr) = LayerRecorder::new(&m, dep, b, &mut lbuf) {
+        let _ = lr.wants_layers();
+        lr.layer(g.size(), "x", g.size(), &v);
+        lr.layer(g.small(4), "x", g.small(4), &v);
+        lr.activation(g.small(4), "x", g.small(4), &v);
+    }
     let layers: Vec<_> = lplan::nonlinear_layers(&m, deployment(g)).collect();
     let lv: Vec<(String, Vec<Level>)> = layers
         .iter()
