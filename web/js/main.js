@@ -725,24 +725,31 @@ function renderLocalization() {
   $("localize-source").textContent = `Error source: ${SOURCES[l.source] ?? l.source}.`;
   const box = $("votes");
   box.replaceChildren();
-  // Every layer under MPC, in order: an activation's |plaintext − MPC| per neuron (white 0,
-  // red the layer's largest; the high votes are its largest third); a batch norm is not
-  // voted on (the artifact's localization records activations), only made exact below.
+  // Every layer under MPC, in order: its |plaintext − MPC| per neuron (white 0, red the
+  // layer's largest; an activation's high votes are its largest third); a batch norm is not
+  // voted on (the artifact's localization votes on activations), only made exact below.
   for (const layer of l.layers) {
     const div = document.createElement("div");
     div.className = "tap";
     div.dataset.layer = layer.name;
     const h = document.createElement("h5");
     const blame = layer.fixedWhenExact ? " Made exact, it removes the deviation." : "";
+    const max = layer.error.reduce((m, e) => Math.max(m, e), 0);
     if (!layer.activation) {
-      h.textContent = `${layer.name} [${layer.shape.join("×")}]: a batch norm under MPC (its inverse square root is approximated); ` +
-        `its neurons are not voted on.${blame}`;
+      h.textContent = `${layer.name} [${layer.shape.join("×")}]: a batch norm under MPC (its inverse square root is approximated)` +
+        (layer.error.length ? `; |plaintext − MPC| per channel, white 0 to red ${sci(max)}` : "") +
+        `; not voted on (the votes are the activations').${blame}`;
       div.classList.toggle("blamed", layer.fixedWhenExact);
       div.append(h);
+      if (layer.error.length) {
+        const canvas = heatMap(layer.error, layer.shape, max, { magnitude: true });
+        canvas.setAttribute("role", "img");
+        canvas.setAttribute("aria-label", `${layer.name}: each channel's plaintext–MPC error, largest ${sci(max)}`);
+        div.append(canvas);
+      }
       box.append(div);
       continue;
     }
-    const max = layer.error.reduce((m, e) => Math.max(m, e), 0);
     h.textContent = `${layer.name} [${layer.shape.join("×")}]: |plaintext − MPC| per neuron, white 0 to red ${sci(max)}; ` +
       `high votes: the ${layer.high.length} largest, low votes: the ${layer.low.length} smallest.${blame}`;
     const canvas = heatMap(layer.error, layer.shape, max, { magnitude: true });
