@@ -18,7 +18,9 @@
 //! The target: every known deviation fixed and no loss of MPC accuracy on the check set, at
 //! most `budget` × the default plan's multiplications. Among candidates that meet it the
 //! cheapest wins (multiplications, then rounds, then candidate order); if none does, the one
-//! fixing most, then most accurate, then cheapest, within the budget. More iterations are not
+//! fixing most, then leaving the fewest MPC runs of the known deviations flipping, then most
+//! accurate, then cheapest, within the budget ([`improves`] says whether that best effort does
+//! better than the baseline at all). More iterations are not
 //! always better (at 16 fractional bits CrypTen's 9/9 sigmoid has *more* fixed-point error
 //! than 6/6), which is why candidates are measured, not assumed.
 
