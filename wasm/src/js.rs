@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use crate::repair::{self, Investigation};
 use crate::search::{self, Found, Search, SearchOptions};
 use crate::session::{self, Settings};
-use crate::{into_error, seed_arg, ser, Failure};
+use crate::{into_error, models, seed_arg, ser, Failure};
 
 /// The TypeScript declarations of what crosses (the generated `.d.ts` includes them; the
 /// methods name these types as their return types).
@@ -90,6 +90,11 @@ struct SettingsJs {
     #[serde(serialize_with = "opt_level")]
     level: Option<Level>,
     activation: &'static str,
+    /// Whether the approximation level changes the activation layers (not for ReLU).
+    level_applies: bool,
+    /// Whether the MPC model runs with a level plan of its own (an applied repair, or a
+    /// level for every activation layer).
+    plan_active: bool,
     layers: Vec<String>,
     classes: usize,
     presets: Presets,
@@ -189,7 +194,13 @@ impl JsSession {
         })();
         let inner = check(
             "Session",
-            settings.and_then(|s| session::Session::new(model, s)),
+            settings.and_then(|s| {
+                if models::TABULAR.iter().any(|t| t.name == model) {
+                    session::Session::new_tabular(model, s)
+                } else {
+                    session::Session::new(model, s)
+                }
+            }),
         )?;
         Ok(JsSession {
             inner,
@@ -221,6 +232,8 @@ impl JsSession {
             mpc_seed: set.mpc_seed.to_string(),
             level: set.level,
             activation: s.activation_function().name(),
+            level_applies: s.activation_function().takes_level(),
+            plan_active: !s.plan().layers.is_empty(),
             layers: s.leveled_layers().into_iter().map(String::from).collect(),
             classes: s.model().classes,
             presets: Presets {
@@ -305,6 +318,15 @@ impl JsSession {
     pub fn predict(&mut self, pixels: &[f32]) -> Result<JsValue, JsError> {
         let p = check("predict", self.inner.predict(pixels))?;
         to_js("predict", &p)
+    }
+
+    /// Plaintext and MPC predictions for one sample of a tabular model (`credit-mlp`,
+    /// `bank-mlp`): a `Float64Array` of its features in raw units (a category as its
+    /// position in the vocabulary), min-max scaled as the model file records.
+    #[wasm_bindgen(unchecked_return_type = "Prediction")]
+    pub fn predict_raw(&mut self, raw: &[f64]) -> Result<JsValue, JsError> {
+        let p = check("predict_raw", self.inner.predict_raw(raw))?;
+        to_js("predict_raw", &p)
     }
 
     /// Where the deviation of an image comes from: plaintext, float, fixed and MPC models.
@@ -415,6 +437,12 @@ impl JsSession {
         Ok(search.command(&self.inner).join(" "))
     }
 
+    /// The session's level plan as an `mpcdiff.plan/1` file (what `mpcdiff fuzz --plan` and
+    /// `mpcdiff slice --plan` read), or `undefined` without a plan.
+    pub fn plan_json(&self) -> Option<String> {
+        self.inner.plan_json()
+    }
+
     /// Localizes the found deviation: per-layer errors, votes and attribution, error source.
     #[wasm_bindgen(unchecked_return_type = "Localization")]
     pub fn localize(&mut self) -> Result<JsValue, JsError> {
@@ -471,6 +499,68 @@ pub fn rasterize(drawing: &[f32], w: u32, h: u32) -> Result<Vec<f32>, JsError> {
         "rasterize",
         session::rasterize(drawing, w as usize, h as usize),
     )
+}
+
+#[derive(Serialize)]
+struct FeatureJs {
+    name: &'static str,
+    min: f64,
+    max: f64,
+    categories: &'static [&'static str],
+}
+
+#[derive(Serialize)]
+struct TabularJs {
+    name: &'static str,
+    task: &'static str,
+    classes: [&'static str; 2],
+    features: Vec<FeatureJs>,
+}
+
+/// The embedded tabular models and their features: name, the training split's raw range
+/// (`min`, `max`, from the model file), and a categorical feature's vocabulary.
+#[wasm_bindgen(unchecked_return_type = "TabularModel[]")]
+pub fn tabular_models() -> Result<JsValue, JsError> {
+    let list = models::TABULAR
+        .iter()
+        .map(|t| {
+            let m = models::load_tabular(t.name)?;
+            let meta = m.metadata_raw("preprocessing").unwrap_or("");
+            let features = t
+                .features
+                .iter()
+                .enumerate()
+                .map(|(j, &(name, categories))| {
+                    let (min, max) = mpcdiff_kernel::nn::scaling::bounds(meta, j)?;
+                    Ok(FeatureJs {
+                        name,
+                        min,
+                        max,
+                        categories,
+                    })
+                })
+                .collect::<Result<Vec<_>, Failure>>()?;
+            Ok(TabularJs {
+                name: t.name,
+                task: t.task,
+                classes: t.classes,
+                features,
+            })
+        })
+        .collect::<Result<Vec<_>, Failure>>();
+    to_js("tabular_models", &check("tabular_models", list)?)
+}
+
+/// The width and height (in drawing pixels) of the ink in a `w × h` drawing: the part the
+/// rasterisation scales to 20 pixels (the kernel's `digits::framing::ink_size`).
+#[wasm_bindgen]
+pub fn ink_extent(drawing: &[f32], w: u32, h: u32) -> Result<Vec<u32>, JsError> {
+    let (iw, ih) = check(
+        "ink_extent",
+        mpcdiff_kernel::digits::framing::ink_size(drawing, w as usize, h as usize)
+            .map_err(Failure::from),
+    )?;
+    Ok(vec![iw as u32, ih as u32])
 }
 
 /// Synthetic digit `index` of `seed` (the kernel's seeded generator).

@@ -1,9 +1,10 @@
 //! The trained models the browser can run, embedded in the module, and their input scaling.
 //!
-//! Only the image models are embedded: the page draws digits, and the tabular models
-//! (`credit-mlp`, `bank-mlp`) would add 40 KB of weights that nothing on the page can feed.
-//! The bytes are the CLI's committed files (`cli/models/`), so the browser and `mpcdiff`
-//! run the same weights.
+//! The image models (`lenet`, `lenet-relu`) take drawn digits; the tabular models
+//! (`credit-mlp`, `bank-mlp`) take a form's features in raw units, min-max scaled as their
+//! files record. The bytes are the CLI's committed files (`cli/models/`), so the browser and
+//! `mpcdiff` run the same weights. The feature names and category vocabularies are the CLI's
+//! data loaders' (`cli/src/data/credit.rs`, `bank.rs`): labels for the form, nothing more.
 
 use mpcdiff_kernel::nn::model::Model;
 
@@ -11,13 +12,15 @@ use crate::Failure;
 
 /// What a model name must be, in the words of the error message.
 pub const MODEL_EXPECTED: &str =
-    "\"lenet\" or \"lenet-relu\" (the embedded MNIST models; credit-mlp and bank-mlp are tabular and not embedded)";
+    "\"lenet\" or \"lenet-relu\" (the embedded MNIST models; the tabular credit-mlp and bank-mlp take rows, not images)";
 
 /// The embedded model called `name`.
 pub fn builtin(name: &str) -> Option<&'static [u8]> {
     match name {
         "lenet" => Some(include_bytes!("../../cli/models/lenet.safetensors")),
         "lenet-relu" => Some(include_bytes!("../../cli/models/lenet-relu.safetensors")),
+        "credit-mlp" => Some(include_bytes!("../../cli/models/credit-mlp.safetensors")),
+        "bank-mlp" => Some(include_bytes!("../../cli/models/bank-mlp.safetensors")),
         _ => None,
     }
 }
@@ -50,6 +53,138 @@ pub fn load(name: &str) -> Result<Model<'static>, Failure> {
     Ok(model)
 }
 
+/// What a tabular model name must be.
+pub const TABULAR_EXPECTED: &str = "\"credit-mlp\" or \"bank-mlp\" (the embedded tabular models)";
+
+/// Parses the embedded tabular model `name` and checks that it records min-max scaling for
+/// each of its inputs.
+pub fn load_tabular(name: &str) -> Result<Model<'static>, Failure> {
+    let bad = || Failure::Argument {
+        name: "model",
+        expected: TABULAR_EXPECTED,
+    };
+    if !TABULAR.iter().any(|t| t.name == name) {
+        return Err(bad());
+    }
+    let model = Model::parse(builtin(name).ok_or_else(bad)?)?;
+    let meta = model.metadata_raw("preprocessing").unwrap_or("");
+    if !mpcdiff_kernel::nn::scaling::is_minmax(meta)
+        || mpcdiff_kernel::nn::scaling::features(meta)? != model.input.len()
+    {
+        return Err(bad());
+    }
+    Ok(model)
+}
+
+/// An embedded tabular model's features, for the page's form.
+pub struct Tabular {
+    /// The model's name.
+    pub name: &'static str,
+    /// What it predicts, in words.
+    pub task: &'static str,
+    /// Its classes' names, in label order.
+    pub classes: [&'static str; 2],
+    /// Its features in input order: the name, and for a categorical one its vocabulary (the
+    /// raw value is the category's position).
+    pub features: &'static [(&'static str, &'static [&'static str])],
+}
+
+const YES_NO: [&str; 3] = ["no", "unknown", "yes"];
+
+/// The tabular models, as `cli/src/data/credit.rs` and `bank.rs` read their datasets.
+pub const TABULAR: [Tabular; 2] = [
+    Tabular {
+        name: "credit-mlp",
+        task: "default of credit card clients (Taiwan): will the client default next month?",
+        classes: ["no default", "default"],
+        features: &[
+            ("LIMIT_BAL", &[]),
+            ("SEX", &[]),
+            ("EDUCATION", &[]),
+            ("MARRIAGE", &[]),
+            ("AGE", &[]),
+            ("PAY_0", &[]),
+            ("PAY_2", &[]),
+            ("PAY_3", &[]),
+            ("PAY_4", &[]),
+            ("PAY_5", &[]),
+            ("PAY_6", &[]),
+            ("BILL_AMT1", &[]),
+            ("BILL_AMT2", &[]),
+            ("BILL_AMT3", &[]),
+            ("BILL_AMT4", &[]),
+            ("BILL_AMT5", &[]),
+            ("BILL_AMT6", &[]),
+            ("PAY_AMT1", &[]),
+            ("PAY_AMT2", &[]),
+            ("PAY_AMT3", &[]),
+            ("PAY_AMT4", &[]),
+            ("PAY_AMT5", &[]),
+            ("PAY_AMT6", &[]),
+        ],
+    },
+    Tabular {
+        name: "bank-mlp",
+        task: "bank marketing (Portugal): will the client subscribe a term deposit?",
+        classes: ["no", "yes"],
+        features: &[
+            ("age", &[]),
+            (
+                "job",
+                &[
+                    "admin.",
+                    "blue-collar",
+                    "entrepreneur",
+                    "housemaid",
+                    "management",
+                    "retired",
+                    "self-employed",
+                    "services",
+                    "student",
+                    "technician",
+                    "unemployed",
+                    "unknown",
+                ],
+            ),
+            ("marital", &["divorced", "married", "single", "unknown"]),
+            (
+                "education",
+                &[
+                    "basic.4y",
+                    "basic.6y",
+                    "basic.9y",
+                    "high.school",
+                    "illiterate",
+                    "professional.course",
+                    "university.degree",
+                    "unknown",
+                ],
+            ),
+            ("default", &YES_NO),
+            ("housing", &YES_NO),
+            ("loan", &YES_NO),
+            ("contact", &["cellular", "telephone"]),
+            (
+                "month",
+                &[
+                    "apr", "aug", "dec", "jul", "jun", "mar", "may", "nov", "oct", "sep",
+                ],
+            ),
+            ("day_of_week", &["fri", "mon", "thu", "tue", "wed"]),
+            ("duration", &[]),
+            ("campaign", &[]),
+            ("pdays", &[]),
+            ("previous", &[]),
+            ("poutcome", &["failure", "nonexistent", "success"]),
+            ("emp.var.rate", &[]),
+            ("cons.price.idx", &[]),
+            ("cons.conf.idx", &[]),
+            ("euribor3m", &[]),
+            ("nr.employed", &[]),
+        ],
+    },
+];
+
 /// The model input of a pixel intensity `u` (0 = background, 1 = ink): `(u − MEAN) / STD`
 /// in `f32`, each operation rounded once, as the CLI's MNIST loader computes it (so a drawing
 /// and the same pixels read from a file give the model the same bits).
@@ -70,8 +205,8 @@ pub const SIDE: usize = 28;
 mod tests {
     use super::*;
 
-    // Goal: both embedded models load, anything else is refused by name, and the
-    // normalisation is MNIST's in f32.
+    // Goal: both embedded image models load, anything else is refused by name (the tabular
+    // models only as tabular ones), and the normalisation is MNIST's in f32.
 
     #[test]
     fn embedded_models_take_mnist_images() {
@@ -83,6 +218,20 @@ mod tests {
         for bad in ["credit-mlp", "bank-mlp", "LeNet", ""] {
             assert!(
                 matches!(load(bad), Err(Failure::Argument { name: "model", .. })),
+                "{bad}"
+            );
+        }
+        for t in &TABULAR {
+            let m = load_tabular(t.name).expect("embedded tabular model loads");
+            assert_eq!(m.input.len(), t.features.len(), "{}", t.name);
+            assert_eq!(m.classes, 2);
+        }
+        for bad in ["lenet", "lenet-relu", "credit", ""] {
+            assert!(
+                matches!(
+                    load_tabular(bad),
+                    Err(Failure::Argument { name: "model", .. })
+                ),
                 "{bad}"
             );
         }

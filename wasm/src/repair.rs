@@ -19,7 +19,7 @@ use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::campaign::{evaluation_seed, Evaluation};
 use mpcdiff_kernel::difftest::fitness::argmax;
 use mpcdiff_kernel::difftest::localization::{
-    examine, examine_floats, tally_sizes, Suspect, Tally,
+    examine, examine_floats, layer_errors, layer_errors_floats, tally_sizes, Suspect, Tally,
 };
 use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
@@ -53,7 +53,8 @@ pub struct LayerVotes {
     pub shape: Shape,
     /// Whether it is an activation (voted on); otherwise a batch norm (attributed only).
     pub activation: bool,
-    /// `|plaintext − MPC|` per neuron (empty for a batch norm).
+    /// `|plaintext − MPC|` per neuron (for a batch norm, per channel of a `BatchNorm1d`, from
+    /// the kernel's `localization::layer_errors`; empty for a `BatchNorm2d`).
     #[serde(serialize_with = "ser::f64s")]
     pub error: Vec<f64>,
     /// The high-vote set: the neurons with the largest errors.
@@ -95,6 +96,9 @@ pub struct Tried {
     pub cost: Cost,
     /// Whether it meets the target within the budget.
     pub meets: bool,
+    /// Whether it does better on the deviation than the current plan (fewer flipping runs;
+    /// the kernel's [`repair::improves`]).
+    pub improves: bool,
 }
 
 impl Tried {
@@ -106,6 +110,7 @@ impl Tried {
             mpc_correct: a.mpc_correct,
             cost: a.cost,
             meets: false,
+            improves: false,
         }
     }
 
@@ -113,6 +118,7 @@ impl Tried {
         Score {
             fixed: usize::from(self.flips == 0),
             known: 1,
+            flips: self.flips,
             mpc_correct: self.mpc_correct,
             multiplications: self.cost.multiplications(),
             rounds: self.cost.rounds,
@@ -190,6 +196,10 @@ impl Investigation {
         let source =
             s.evaluate(|ev, plan| Ok(examine(ev, plan, &suspect, &mut floats, &mut fixed)?))?;
         let errors = &floats[..Recorder::len(&model, 1)];
+        // Every nonlinear layer's outputs (the batch norms' too), for showing their errors.
+        let mut all = vec![0.0; layer_errors_floats(&model, Deployment::Crypten)];
+        s.evaluate(|ev, plan| Ok(layer_errors(ev, plan, &suspect, &mut all)?))?;
+        let mut all_offset = 0;
         let (c, e) = tally_sizes(&model, Deployment::Crypten);
         let (mut counts, mut sums) = (vec![0u32; c], vec![0.0; e]);
         let th = Thresholds::ARTIFACT;
@@ -199,13 +209,18 @@ impl Investigation {
         let mut offset = 0;
         for (k, l) in layers.iter().enumerate() {
             let n = l.neurons;
+            let outputs = model.shapes.get(l.index).map_or(0, |s| s.len());
             let (mut error, mut high, mut low) = (Vec::new(), Vec::new(), Vec::new());
             if l.activation {
                 error = errors[offset..offset + n].to_vec();
                 offset += n;
                 let (h, lo) = tally.sets(k)?;
                 (high, low) = (h.to_vec(), lo.to_vec());
+            } else if outputs == n {
+                // A BatchNorm1d: one output per channel.
+                error = all[all_offset..all_offset + n].to_vec();
             }
+            all_offset += outputs;
             out.push(LayerVotes {
                 name: l.name.to_string(),
                 shape: if l.activation {
@@ -341,6 +356,7 @@ impl Investigation {
             let mut t = self.assess(s, f, &name, &plan)?;
             let r = self.repair.as_mut().ok_or_else(not_started)?;
             t.meets = repair::meets(&t.score(), &r.baseline.score(), r.budget);
+            t.improves = repair::improves(&t.score(), &r.baseline.score());
             r.tried.push(t);
         }
         let r = self.repair.as_mut().ok_or_else(not_started)?;
@@ -429,6 +445,14 @@ mod tests {
             ["act1", "act2", "bn3", "act3", "bn4", "act4"],
             "every layer under MPC, none that the deployment fuses away"
         );
+        // The batch norms (BatchNorm1d under `from_pytorch`): an error per channel, finite,
+        // not all zero (their inverse square root is approximated), and no votes.
+        for l in loc.layers.iter().filter(|l| !l.activation) {
+            assert_eq!(l.error.len(), l.shape.len(), "{}", l.name);
+            assert!(l.error.iter().all(|e| e.is_finite() && *e >= 0.0));
+            assert!(l.error.iter().any(|e| *e > 0.0), "{}", l.name);
+            assert!(l.high.is_empty() && l.low.is_empty());
+        }
         for l in loc.layers.iter().filter(|l| l.activation) {
             let n = l.shape.len();
             assert_eq!(l.error.len(), n);

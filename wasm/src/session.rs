@@ -405,6 +405,40 @@ impl Session {
         Ok(s)
     }
 
+    /// A session over the embedded tabular model `model` (`credit-mlp`, `bank-mlp`: see
+    /// [`models::load_tabular`]); only [`Session::predict_raw`] takes its inputs.
+    pub fn new_tabular(model: &str, settings: Settings) -> Result<Session, Failure> {
+        let parsed = models::load_tabular(model)?;
+        let mut s = Session {
+            name: model.to_string(),
+            model: parsed,
+            settings,
+            plan: OwnedPlan::default(),
+            memory: Memory::default(),
+        };
+        s.set_level(settings.level)?;
+        Ok(s)
+    }
+
+    /// The plaintext and the MPC model on one tabular sample in raw units (one value per
+    /// feature), scaled as the model file records (the kernel's `nn::scaling`, the CLI's
+    /// `mpcdiff predict --input` scaling).
+    pub fn predict_raw(&mut self, raw: &[f64]) -> Result<Prediction, Failure> {
+        let meta = self
+            .model
+            .metadata_raw("preprocessing")
+            .ok_or(Failure::Argument {
+                name: "model",
+                expected: "a model that records its preprocessing",
+            })?;
+        let mut x = vec![0.0; self.model.input.len()];
+        mpcdiff_kernel::nn::scaling::apply(meta, raw, &mut x)?;
+        let (mut pt, mut mt) = (Taps::for_model(&self.model), Taps::for_model(&self.model));
+        let plain = self.plaintext(&x, 1, Some(&mut pt))?;
+        let (logits, cost) = self.mpc(&x, self.settings.mpc_seed, Some(&mut mt))?;
+        Ok(Prediction::new(plain, pt.layers, logits, mt.layers, cost))
+    }
+
     /// The model's name.
     pub fn model_name(&self) -> &str {
         &self.name
@@ -473,6 +507,62 @@ impl Session {
     /// The per-layer levels the MPC model runs with (layers not listed: the profile's).
     pub fn plan(&self) -> &OwnedPlan {
         &self.plan
+    }
+
+    /// The plan as an `mpcdiff.plan/1` file (the CLI's `--plan` format): per layer its
+    /// neuron count and one group per level (a uniform layer: its level as the default);
+    /// `None` without a plan.
+    pub fn plan_json(&self) -> Option<String> {
+        use core::fmt::Write as _;
+        if self.plan.layers.is_empty() {
+            return None;
+        }
+        let lv = |l: &Level| format!("{{\"exp\":{},\"nr\":{}}}", l.iters_exp, l.iters_nr);
+        let mut out = format!(
+            "{{\"schema\":\"mpcdiff.plan/1\",\"architecture\":\"{}\",\"profile\":\"{}\",\"layers\":[",
+            self.model.architecture, self.settings.profile.name
+        );
+        let layers = mpcdiff_kernel::difftest::plan::nonlinear_layers(&self.model, DEPLOY);
+        let mut first = true;
+        for l in layers {
+            let Some((_, levels)) = self.plan.layers.iter().find(|(n, _)| n == l.name) else {
+                continue;
+            };
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            // Writing into a String cannot fail.
+            let _ = write!(out, "{{\"name\":\"{}\",\"neurons\":{}", l.name, l.neurons);
+            if let [only] = levels.as_slice() {
+                let _ = write!(out, ",\"default\":{},\"groups\":[]}}", lv(only));
+                continue;
+            }
+            let mut distinct: Vec<Level> = Vec::new();
+            for v in levels {
+                if !distinct.contains(v) {
+                    distinct.push(*v);
+                }
+            }
+            distinct.sort_by_key(|v| (v.iters_exp, v.iters_nr));
+            out.push_str(",\"groups\":[");
+            for (k, d) in distinct.iter().enumerate() {
+                let neurons: Vec<String> = (0..levels.len())
+                    .filter(|&j| levels[j] == *d)
+                    .map(|j| j.to_string())
+                    .collect();
+                let sep = if k == 0 { "" } else { "," };
+                let _ = write!(
+                    out,
+                    "{sep}{{\"level\":{},\"neurons\":[{}]}}",
+                    lv(d),
+                    neurons.join(",")
+                );
+            }
+            out.push_str("]}");
+        }
+        out.push_str("]}");
+        Some(out)
     }
 
     /// Replaces the per-layer levels (a repair plan); the uniform override is then gone.

@@ -7,12 +7,13 @@
 
 import { WorkerClient } from "./client.js";
 import { Pad } from "./draw.js";
-import { CLASS_COLORS, drawPixels, heatMap, labelMap, lineChart } from "./plots.js";
+import { CLASS_COLORS, drawPixels, heatMap, labelMap, lineChart, placeholder } from "./plots.js";
 
 const $ = (id) => document.getElementById(id);
 
 const state = {
   settings: null,
+  settingsValid: false, // false while the controls hold a setting the kernel refused
   pixels: null, // Float32Array(784): the current input, intensities in [0, 1]
   source: null, // {kind: "drawing"} or {kind: "synthetic", seed, index, label}
   prediction: null,
@@ -64,26 +65,68 @@ function setStatus(text, isError = false) {
 
 // ---- settings ---------------------------------------------------------------------------------
 
+// The whole number ≥ 0 typed into field `id`, as text (seeds exceed 2^53), or an error that
+// names the field. A blank field, a fraction or a sign is refused, never rounded.
+function wholeText(id, what) {
+  const el = $(id);
+  const raw = el.value.trim();
+  if (!/^\d+$/.test(raw)) {
+    const got = el.validity?.badInput ? "not a number" : raw === "" ? "the field is empty" : `not ${raw}`;
+    throw new Error(`${what}: enter a whole number ≥ 0 (${got}).`);
+  }
+  return raw;
+}
+const wholeNumber = (id, what) => Number(wholeText(id, what));
+
 function readSettings() {
-  const level = $("level").value;
+  const level = $("level").disabled ? "default" : $("level").value;
   return {
     model: $("model").value,
     profile: $("profile").value,
-    fracBits: Number($("frac-bits").value),
+    fracBits: wholeNumber("frac-bits", "Fractional bits"),
     trunc: $("trunc").value,
-    mpcSeed: $("mpc-seed").value.trim() || "0",
-    level: level === "custom" ? [Number($("iters-exp").value), Number($("iters-nr").value)] : level,
+    mpcSeed: wholeText("mpc-seed", "MPC seed"),
+    level: level === "custom"
+      ? [wholeNumber("iters-exp", "exp squarings"), wholeNumber("iters-nr", "Newton steps")]
+      : level,
   };
 }
 
-async function applySettings() {
+// Long calls (a search, a repair search) run against the session's settings: a settings change
+// stops them first, and their results are dropped (`settingsEpoch` tells them apart).
+let settingsEpoch = 0;
+async function stopLongWork() {
+  const calls = [searchCall, repairCall].filter(Boolean);
+  for (const c of calls) client.cancel(c.id);
+  await Promise.allSettled(calls);
+}
+
+function applySettings() {
+  return track(configure());
+}
+
+async function configure() {
   $("level-custom").hidden = $("level").value !== "custom";
   const err = $("settings-error");
+  settingsEpoch++;
+  const interrupted = Boolean(searchCall || repairCall);
+  await stopLongWork();
   try {
     const wanted = readSettings();
-    if (!/^\d+$/.test(wanted.mpcSeed)) throw new Error("the MPC seed must be a whole number ≥ 0");
     state.settings = await track(client.call("configure", wanted));
+    // A model whose activations take no level (ReLU): the menu is off, the profile's level
+    // stays (the batch norms' inverse square roots keep theirs).
+    const applies = state.settings.levelApplies;
+    $("level").disabled = !applies;
+    $("level-note").hidden = applies;
+    if (!applies && wanted.level !== "default") {
+      $("level").value = "default";
+      $("level-custom").hidden = true;
+      state.settings = await track(client.call("configure", readSettings()));
+    }
+    state.settingsValid = true;
     err.hidden = true;
+    renderPlanState();
     $("profile-about").textContent = `${state.settings.profile}: ${state.settings.profileAbout}`;
     renderDeployment();
     const pre = state.settings.presets;
@@ -92,13 +135,38 @@ async function applySettings() {
       if (p) opt.textContent = `${{ default: "profile default", high: "high (repair)", medium: "medium", low: "low (cheap)" }[opt.value]}: ${p[0]}/${p[1]}`;
     }
     markSliceStale();
-    if (state.search) resetSearch("The settings changed: search again.");
+    if (state.search || interrupted) {
+      resetSearch(interrupted
+        ? "The settings changed during the search, which was stopped: search again."
+        : "The settings changed: search again.");
+    }
     requestAnalysis();
     refreshCurves();
   } catch (e) {
+    // Nothing computed under the old settings stays on screen beside the error.
+    state.settingsValid = false;
     err.textContent = e.message;
     err.hidden = false;
+    resetSearch("Fix the settings first.");
+    clearResults("The settings are not valid: nothing is computed until they are.");
+    markSliceStale();
   }
+}
+
+// Whether the MPC model runs with a plan of its own (an applied repair, or a level for every
+// activation), with the plan file to download.
+async function renderPlanState() {
+  const active = Boolean(state.settings?.planActive);
+  $("plan-state").hidden = !active;
+  if (!active) return;
+  const json = await track(client.call("planJson"));
+  const a = $("plan-download");
+  if (a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
+  a.href = URL.createObjectURL(new Blob([json + "\n"], { type: "application/json" }));
+  state.planJson = json;
+  $("plan-what").textContent = state.applied
+    ? "A repaired plan is active: the MPC model runs with the levels the repair chose."
+    : "A level plan is active: every activation layer runs at the level chosen above.";
 }
 
 // What the MPC model is deployed as, in plain words, wherever the page names the settings (the
@@ -138,7 +206,7 @@ async function runPump() {
 }
 
 async function analyze() {
-  if (!state.settings) return;
+  if (!state.settings || !state.settingsValid) return;
   try {
     if (state.source?.kind === "drawing") {
       if (pad.empty) {
@@ -146,7 +214,11 @@ async function analyze() {
         return;
       }
       const d = pad.read();
+      const [w, h] = await client.call("inkExtent", { drawing: d.drawing, width: d.width, height: d.height });
+      state.ink = { width: w, height: h, padWidth: d.width, padHeight: d.height };
       state.pixels = await client.call("rasterize", d, { transfer: [d.drawing.buffer] });
+    } else {
+      state.ink = null;
     }
     if (!state.pixels) return;
     drawPixels($("preview"), state.pixels);
@@ -161,6 +233,7 @@ async function analyze() {
     state.error = null;
     renderPrediction();
     renderBreakdown();
+    renderInkWarning();
     setStatus(describeInput());
   } catch (e) {
     state.error = e.message;
@@ -168,21 +241,53 @@ async function analyze() {
   }
 }
 
+const aDigit = (k) => `${Number(k) === 8 ? "an" : "a"} ${k}`;
+
 function describeInput() {
   const s = state.source;
-  if (s?.kind === "synthetic") return `Synthetic digit ${s.index} of seed ${s.seed} (drawn as a ${s.label}).`;
+  if (s?.kind === "synthetic") return `Synthetic digit ${s.index} of seed ${s.seed} (drawn as ${aDigit(s.label)}).`;
+  if (s?.kind === "found") return "The input the search found.";
+  if (s?.kind === "shared") return "The input from the link.";
   return "Your drawing.";
 }
 
+// The ink's extent below which a drawing is magnified more than 5× to fill MPC's 20×20 box:
+// a dot or a short dash becomes a blob no digit looks like, and the models' answers (however
+// confident) say nothing about digits.
+const INK_MIN_FRACTION = 0.2;
+
+function renderInkWarning() {
+  const k = state.ink;
+  const small = k && Math.max(k.width / k.padWidth, k.height / k.padHeight) < INK_MIN_FRACTION;
+  const w = $("ink-warning");
+  w.hidden = !small;
+  if (small) {
+    w.textContent = `Too little ink to be a digit: the drawing spans ${k.width}×${k.height} of the pad's ` +
+      `${k.padWidth}×${k.padHeight} pixels and is magnified to fill a 20×20 box, so it becomes a blob. ` +
+      "The models were trained on handwritten digits: their labels and probabilities for it mean nothing. Draw a larger digit.";
+  }
+  document.body.dataset.inkWarning = small ? "1" : "0";
+}
+
+// Every result of the previous input goes: labels, bars, deviations, cost, logits, the stage
+// table, the heat maps and the preview.
 function clearResults(message) {
   state.prediction = null;
   state.breakdown = null;
   for (const side of ["plaintext", "mpc"]) {
     $(`label-${side}`).textContent = "–";
     $(`label-${side}`).dataset.label = "";
-    $(`bars-${side}`).querySelectorAll(".fill").forEach((f) => (f.style.width = "0"));
+    fillBars($(`bars-${side}`), null);
   }
   $("flag").hidden = true;
+  $("ink-warning").hidden = true;
+  $("pad-summary").textContent = "";
+  for (const id of ["dev-max", "dev-l2", "cost"]) $(id).textContent = "–";
+  $("logits").tBodies[0].replaceChildren();
+  $("gaps").tBodies[0].replaceChildren();
+  $("stage-labels").textContent = "";
+  $("taps").replaceChildren();
+  document.body.dataset.disagree = "";
   setStatus(message);
 }
 
@@ -200,11 +305,18 @@ function buildBars() {
   }
 }
 
-// One model's class probabilities into the bar list `ol`.
+// One model's class probabilities into the bar list `ol` (`r` null: empty bars).
 function fillBars(ol, r) {
   const items = ol.children;
   for (let c = 0; c < items.length; c++) {
     const li = items[c];
+    if (!r) {
+      li.classList.remove("best");
+      li.querySelector(".fill").style.width = "0";
+      li.querySelector(".p").textContent = "–";
+      li.removeAttribute("aria-label");
+      continue;
+    }
     li.classList.toggle("best", c === r.label);
     li.querySelector(".fill").style.width = `${(100 * r.probabilities[c]).toFixed(2)}%`;
     li.querySelector(".p").textContent = pct(r.probabilities[c]);
@@ -233,6 +345,9 @@ function renderPrediction() {
     ? `The labels disagree: plaintext says ${p.plaintext.label}, MPC says ${p.mpc.label}.`
     : "";
   document.body.dataset.disagree = disagree ? "1" : "0";
+  $("pad-summary").textContent =
+    `Plaintext: ${p.plaintext.label} (${pct(p.plaintext.probabilities[p.plaintext.label])}) · ` +
+    `MPC: ${p.mpc.label} (${pct(p.mpc.probabilities[p.mpc.label])})${disagree ? " · they disagree" : ""}`;
   $("dev-max").textContent = sci(p.deviationMax);
   $("dev-l2").textContent = sci(p.deviationL2);
   $("cost").textContent = costText(p.cost);
@@ -348,26 +463,45 @@ function renderCurves() {
 
 // ---- decision-boundary slice ----------------------------------------------------------------
 
+function slicePlaceholders(text) {
+  for (const id of ["slice-plaintext", "slice-mpc", "slice-diff"]) placeholder($(id), text);
+}
+
 function markSliceStale() {
-  if (state.slice) $("slice-note").textContent = "The input or the settings changed: compute the slice again.";
+  if (state.slice) {
+    state.slice = null;
+    delete document.body.dataset.slice;
+    slicePlaceholders("Input or settings changed: press Compute slice");
+    $("slice-note").textContent = "The input or the settings changed: compute the slice again.";
+  }
 }
 
 async function runSlice(event) {
   event?.preventDefault();
-  if (!state.pixels) return;
+  const note = $("slice-note");
+  if (!state.settingsValid) { note.textContent = "Fix the settings first."; return; }
+  if (!state.pixels) { note.textContent = "Draw a digit or pick one first: the slice is taken around the current input."; return; }
   const button = $("slice-run");
-  const seed = $("slice-seed").value.trim() || "0";
-  const args = {
-    pixels: state.pixels,
-    directionSeed: seed,
-    radius: Number($("slice-radius").value),
-    steps: Number($("slice-steps").value),
-  };
+  let args;
+  try {
+    const radius = Number($("slice-radius").value);
+    if ($("slice-radius").value.trim() === "" || !Number.isFinite(radius) || radius <= 0) {
+      throw new Error("Radius: enter a number > 0.");
+    }
+    args = {
+      pixels: state.pixels,
+      directionSeed: wholeText("slice-seed", "Direction seed"),
+      radius,
+      steps: Number($("slice-steps").value),
+    };
+  } catch (e) {
+    note.textContent = e.message;
+    return;
+  }
   button.disabled = true;
-  $("slice-note").textContent = `Computing ${args.steps}×${args.steps} plaintext and MPC labels…`;
+  note.textContent = `Computing ${args.steps}×${args.steps} plaintext and MPC labels…`;
   const t0 = performance.now();
   try {
-    if (!/^\d+$/.test(seed)) throw new Error("the direction seed must be a whole number ≥ 0");
     state.slice = await track(client.call("slice", args));
     renderSlice(performance.now() - t0);
   } catch (e) {
@@ -413,6 +547,15 @@ function resetSearch(message) {
   $("search-result").hidden = true;
   $("search-progress").value = 0;
   $("search-note").textContent = message ?? "";
+  // No command or file of a search that is gone (or was run under other settings).
+  $("search-command").textContent = "Search first: the command appears here.";
+  for (const id of ["search-corpus", "search-plan"]) {
+    const a = $(id);
+    if (a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
+    a.removeAttribute("href");
+  }
+  $("search-plan-p").hidden = true;
+  delete document.body.dataset.search;
   resetRepair("Find a deviation first.");
 }
 
@@ -430,12 +573,13 @@ function resetRepair(message) {
 }
 
 function searchArgs(pixels) {
-  const seed = $("search-seed").value.trim() || "0";
-  if (!/^\d+$/.test(seed)) throw new Error("the search seed must be a whole number ≥ 0");
+  const seed = wholeText("search-seed", "Search seed");
+  const mutations = wholeNumber("search-mutations", "Mutations at most");
+  if (mutations < 1) throw new Error("Mutations at most: enter a whole number ≥ 1.");
   return {
     pixels,
     seed,
-    mutations: Number($("search-mutations").value),
+    mutations,
     fitness: $("search-fitness").value,
     mutator: $("search-mutator").value,
     repeats: 8,
@@ -444,13 +588,25 @@ function searchArgs(pixels) {
 }
 
 async function runSearch() {
-  if (!state.pixels || searchCall) return;
+  if (searchCall) return;
+  if (!state.settingsValid) { $("search-note").textContent = "Fix the settings first."; return; }
+  if (!state.pixels) {
+    $("search-note").textContent = "Draw a digit or pick one first: the search starts from the current input (or press “Search from a random synthetic digit”).";
+    return;
+  }
+  let args;
+  try {
+    args = searchArgs(state.pixels);
+  } catch (e) {
+    $("search-note").textContent = e.message;
+    return;
+  }
+  const epoch = settingsEpoch;
   resetSearch("Searching…");
   for (const id of ["search-start", "search-random"]) $(id).disabled = true;
   $("search-stop").disabled = false;
   const t0 = performance.now();
   try {
-    const args = searchArgs(state.pixels);
     searchCall = client.call("search", args, {
       onProgress: ({ done, total, note }) => {
         $("search-progress").max = total;
@@ -459,10 +615,11 @@ async function runSearch() {
       },
     });
     const r = await track(searchCall);
+    if (epoch !== settingsEpoch) return; // the settings changed under it: configure() says so
     state.search = { ...r, args: { ...args, pixels: undefined }, ms: performance.now() - t0 };
     renderSearch();
   } catch (e) {
-    $("search-note").textContent = e.message;
+    if (epoch === settingsEpoch) $("search-note").textContent = e.message;
   } finally {
     searchCall = null;
     for (const id of ["search-start", "search-random"]) $(id).disabled = false;
@@ -498,6 +655,11 @@ function renderSearch() {
     $("found-path").textContent = f.path.length
       ? `Path: ${f.path.length} accepted mutants (${f.path.join(", ")}); MPC session seed ${f.mpcSeed}.`
       : `MPC session seed ${f.mpcSeed}.`;
+    // Exports of the found input: as the pad shows it, as `mpcdiff predict --input` reads it,
+    // and as a corpus line (normalised pixels, the plaintext label), numbers as the kernel gave them.
+    $("found-png").href = $("found-input").toDataURL("image/png");
+    setBlob($("found-values"), Array.from(f.pixels, String).join("\n") + "\n", "text/plain");
+    setBlob($("found-line"), `{"input":[${Array.from(f.input, String).join(",")}],"label":${f.plaintextLabel}}\n`, "application/jsonl");
     fillBars($("found-bars-plaintext"), r.replay.prediction.plaintext);
     fillBars($("found-bars-mpc"), r.replay.prediction.mpc);
   } else {
@@ -506,14 +668,31 @@ function renderSearch() {
       : `No deviation within ${p.budget} mutants (${secs} s): try another seed, more mutations, fewer fractional bits or a lower level.`;
   }
   document.body.dataset.search = p.status;
-  $("search-command").textContent = r.command;
+  // The CLI's replay line names the files CORPUS and PLAN: here, the files offered below.
+  $("search-command").textContent = r.command
+    .replace(/ --corpus CORPUS$/, " --corpus one.jsonl")
+    .replace(" --plan PLAN ", " --plan plan.json ");
   const a = $("search-corpus");
   if (a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
   a.href = URL.createObjectURL(new Blob([r.corpusLine + "\n"], { type: "application/jsonl" }));
+  const withPlan = r.plan !== null && r.plan !== undefined;
+  $("search-plan-p").hidden = !withPlan;
+  $("search-save").innerHTML = withPlan
+    ? "Save the corpus line as <code>one.jsonl</code> and the plan as <code>plan.json</code>, then:"
+    : "Save the corpus line as <code>one.jsonl</code>, then:";
+  const pa = $("search-plan");
+  if (pa.href.startsWith("blob:")) URL.revokeObjectURL(pa.href);
+  if (withPlan) pa.href = URL.createObjectURL(new Blob([r.plan + "\n"], { type: "application/json" }));
   resetRepair(r.found ? "Localize the deviation." : "Find a deviation first.");
 }
 
+function setBlob(a, text, type) {
+  if (a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+}
+
 async function searchRandom() {
+  if (!state.settingsValid) { $("search-note").textContent = "Fix the settings first."; return; }
   await randomDigit();
   await idle();
   await runSearch();
@@ -546,18 +725,37 @@ function renderLocalization() {
   $("localize-source").textContent = `Error source: ${SOURCES[l.source] ?? l.source}.`;
   const box = $("votes");
   box.replaceChildren();
-  for (const layer of l.layers.filter((x) => x.activation)) {
-    const v = new Float64Array(layer.error.length);
-    for (const j of layer.high) v[j] = 1;
-    for (const j of layer.low) v[j] = -1;
-    const max = layer.error.reduce((m, e) => Math.max(m, e), 0);
+  // Every layer under MPC, in order: its |plaintext − MPC| per neuron (white 0, red the
+  // layer's largest; an activation's high votes are its largest third); a batch norm is not
+  // voted on (the artifact's localization votes on activations), only made exact below.
+  for (const layer of l.layers) {
     const div = document.createElement("div");
     div.className = "tap";
+    div.dataset.layer = layer.name;
     const h = document.createElement("h5");
-    h.textContent = `${layer.name} [${layer.shape.join("×")}]: ${layer.high.length} high votes (red), ${layer.low.length} low (blue); largest error ${sci(max)}`;
-    const canvas = heatMap(v, layer.shape, 1);
+    const blame = layer.fixedWhenExact ? " Made exact, it removes the deviation." : "";
+    const max = layer.error.reduce((m, e) => Math.max(m, e), 0);
+    if (!layer.activation) {
+      h.textContent = `${layer.name} [${layer.shape.join("×")}]: a batch norm under MPC (its inverse square root is approximated)` +
+        (layer.error.length ? `; |plaintext − MPC| per channel, white 0 to red ${sci(max)}` : "") +
+        `; not voted on (the votes are the activations').${blame}`;
+      div.classList.toggle("blamed", layer.fixedWhenExact);
+      div.append(h);
+      if (layer.error.length) {
+        const canvas = heatMap(layer.error, layer.shape, max, { magnitude: true });
+        canvas.setAttribute("role", "img");
+        canvas.setAttribute("aria-label", `${layer.name}: each channel's plaintext–MPC error, largest ${sci(max)}`);
+        div.append(canvas);
+      }
+      box.append(div);
+      continue;
+    }
+    h.textContent = `${layer.name} [${layer.shape.join("×")}]: |plaintext − MPC| per neuron, white 0 to red ${sci(max)}; ` +
+      `high votes: the ${layer.high.length} largest, low votes: the ${layer.low.length} smallest.${blame}`;
+    const canvas = heatMap(layer.error, layer.shape, max, { magnitude: true });
     canvas.setAttribute("role", "img");
-    canvas.setAttribute("aria-label", `${layer.name}: neurons voted responsible (red) and not (blue)`);
+    canvas.setAttribute("aria-label", `${layer.name}: each neuron's plaintext–MPC error, largest ${sci(max)}`);
+    div.classList.toggle("blamed", layer.fixedWhenExact);
     div.append(h, canvas);
     box.append(div);
   }
@@ -602,7 +800,7 @@ function renderRepair() {
     tr.className = chosen ? "chosen" : "";
     const ratio = t.cost.multiplications / base.cost.multiplications;
     tr.innerHTML = `<td>${name}${chosen ? " (chosen)" : ""}</td><td>${t.flips}/${t.runs}</td>` +
-      `<td>${t.mpcCorrect}/${r.check}</td><td>${t.cost.multiplications.toLocaleString("en")} (×${ratio.toFixed(3)})</td>` +
+      `<td>${t.mpcCorrect}/${r.check}</td><td>${t.cost.multiplications.toLocaleString("en")}<br>(×${ratio.toFixed(3)})</td>` +
       `<td>${t === base ? "" : t.meets ? "yes" : "no"}</td>`;
     return tr;
   }));
@@ -614,9 +812,17 @@ function renderRepair() {
     return;
   }
   const c = r.tried[r.chosen];
+  if (!c.meets && !c.improves) {
+    // The kernel's best effort is no better than the current plan: nothing worth applying.
+    $("repair-note").textContent =
+      `No candidate within 1.5× the multiplications does better than the current plan ` +
+      `(${base.flips} of ${base.runs} runs flip): nothing to apply. Try another search seed or more fractional bits.`;
+    return;
+  }
   $("repair-note").textContent = c.meets
     ? `Chosen: ${c.name}. Apply it to the MPC model.`
-    : `No candidate removes the deviation in every run within 1.5× the multiplications; best effort: ${c.name}.`;
+    : `No candidate removes the deviation in every run within 1.5× the multiplications; best effort: ${c.name} ` +
+      `(${c.flips} of ${c.runs} runs still flip, against ${base.flips} of ${base.runs} now).`;
   $("apply-repair").disabled = false;
 }
 
@@ -641,10 +847,173 @@ async function applyRepair() {
       `${dm >= 0 ? "+" : ""}${dm.toLocaleString("en")} multiplications (${(100 * dm / base.multiplications).toFixed(2)} %), ` +
       `rounds ${base.rounds} → ${c.rounds}. Any settings change resets the plan.`;
     document.body.dataset.repaired = gone ? "1" : "0";
+    await renderPlanState();
     requestAnalysis();
   } catch (e) {
     $("repair-note").textContent = e.message;
   }
+}
+
+// ---- tabular models ---------------------------------------------------------------------------
+
+let tabularModels = null;
+
+function buildTabularForm() {
+  const m = tabularModels.find((t) => t.name === $("tabular-model").value);
+  $("tabular-task").textContent = `${m.name}: ${m.task} Classes: ${m.classes.map((c, k) => `${k} = ${c}`).join(", ")}.`;
+  const box = $("tabular-features");
+  box.replaceChildren(...m.features.map((f, j) => {
+    const label = document.createElement("label");
+    label.append(f.name);
+    let field;
+    if (f.categories.length) {
+      field = document.createElement("select");
+      f.categories.forEach((c, k) => field.append(new Option(c, String(k))));
+    } else {
+      field = document.createElement("input");
+      field.type = "text";
+      field.inputMode = "decimal";
+      field.value = String(f.min);
+      const range = document.createElement("span");
+      range.className = "range";
+      range.textContent = `training range ${f.min} to ${f.max}`;
+      label.append(field, range);
+    }
+    field.id = `feature-${j}`;
+    field.dataset.feature = f.name;
+    if (f.categories.length) label.append(field);
+    return label;
+  }));
+  for (const side of ["plaintext", "mpc"]) {
+    const ol = $(`tabular-bars-${side}`);
+    ol.classList.add("two");
+    ol.replaceChildren(...m.classes.map((c) => {
+      const li = document.createElement("li");
+      li.innerHTML = `<span class="c"></span><span class="track"><span class="fill"></span></span><span class="p">–</span>`;
+      li.querySelector(".c").textContent = c;
+      return li;
+    }));
+  }
+  $("tabular-result").hidden = true;
+  $("tabular-note").textContent = "";
+}
+
+// The row as typed: a number per numeric feature (any sign, decimals), a category's position.
+function readRow() {
+  const m = tabularModels.find((t) => t.name === $("tabular-model").value);
+  return Float64Array.from(m.features, (f, j) => {
+    const raw = $(`feature-${j}`).value.trim();
+    const v = Number(raw);
+    if (raw === "" || !Number.isFinite(v)) throw new Error(`${f.name}: enter a number (${raw === "" ? "the field is empty" : `not ${raw}`}).`);
+    return v;
+  });
+}
+
+async function runTabular(event) {
+  event?.preventDefault();
+  const note = $("tabular-note");
+  let raw, settings;
+  try {
+    raw = readRow();
+    settings = readSettings();
+  } catch (e) {
+    note.textContent = e.message;
+    $("tabular-result").hidden = true;
+    return;
+  }
+  const model = $("tabular-model").value;
+  try {
+    const p = await track(client.call("tabularPredict", { ...settings, model, raw }));
+    state.tabular = { model, raw: Array.from(raw), prediction: p };
+    for (const side of ["plaintext", "mpc"]) {
+      $(`tabular-label-${side}`).textContent = String(p[side].label);
+      fillBars($(`tabular-bars-${side}`), p[side]);
+    }
+    const disagree = p.plaintext.label !== p.mpc.label;
+    $("tabular-flag").hidden = !disagree;
+    $("tabular-flag").textContent = disagree ? `The labels disagree: plaintext says ${p.plaintext.label}, MPC says ${p.mpc.label}.` : "";
+    $("tabular-dev").textContent = sci(p.deviationMax);
+    $("tabular-cost").textContent = costText(p.cost);
+    setBlob($("tabular-row"), Array.from(raw, String).join("\n") + "\n", "text/plain");
+    const level = settings.level === "default" ? [] : ["--level", Array.isArray(settings.level) ? settings.level.join("/") : settings.level];
+    $("tabular-command").textContent = ["mpcdiff predict --model", model, "--input row.txt --profile", settings.profile,
+      "--frac-bits", settings.fracBits, "--mpc-seed", settings.mpcSeed, "--trunc", settings.trunc, ...level, "--deploy crypten"].join(" ");
+    $("tabular-result").hidden = false;
+    note.textContent = "";
+  } catch (e) {
+    note.textContent = e.message;
+    $("tabular-result").hidden = true;
+  }
+}
+
+async function startTabular() {
+  tabularModels = await track(client.call("tabularModels"));
+  buildTabularForm();
+  $("tabular-model").addEventListener("change", buildTabularForm);
+  $("tabular-form").addEventListener("submit", runTabular);
+  $("tabular-features").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.target.matches("input")) {
+      e.preventDefault();
+      runTabular();
+    }
+  });
+}
+
+// ---- shareable link ---------------------------------------------------------------------------
+
+// The controls a link restores (their values as typed), and the input: a synthetic digit by its
+// seed and number, anything else as its 784 float32 intensities (base64, little-endian), so
+// that the link gives back the same input bit for bit.
+const SHARED = ["model", "profile", "frac-bits", "level", "iters-exp", "iters-nr", "trunc", "mpc-seed",
+  "search-seed", "search-mutations", "search-fitness", "search-mutator"];
+
+const toBase64 = (bytes) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))
+  .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const fromBase64 = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+
+function shareLink() {
+  const p = new URLSearchParams();
+  for (const id of SHARED) p.set(id, $(id).value);
+  const src = state.source;
+  if (src?.kind === "synthetic") p.set("digit", `${src.seed}/${src.index}`);
+  else if (state.pixels) p.set("pixels", toBase64(new Uint8Array(Float32Array.from(state.pixels).buffer)));
+  const link = new URL(location.href);
+  link.hash = p.toString();
+  return link.href;
+}
+
+function share() {
+  const link = shareLink();
+  history.replaceState(null, "", link);
+  const out = $("share-url");
+  out.value = link;
+  out.hidden = false;
+  out.select();
+  navigator.clipboard?.writeText(link).then(
+    () => ($("share-note").textContent = "Link copied: it restores these settings and this input."),
+    () => ($("share-note").textContent = "Copy the link above: it restores these settings and this input."),
+  );
+}
+
+// Restores what a link holds; false when the page's address has no shared state.
+async function restoreLink() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  if (!p.has("model")) return false;
+  for (const id of SHARED) if (p.has(id)) $(id).value = p.get(id);
+  await applySettings();
+  const digit = p.get("digit")?.split("/");
+  if (digit?.length === 2) {
+    await showSynthetic(digit[0], digit[1]);
+  } else if (p.has("pixels")) {
+    const bytes = fromBase64(p.get("pixels"));
+    if (bytes.length !== 784 * 4) throw new Error("the link's input is not 784 float32 values");
+    state.source = { kind: "shared" };
+    state.pixels = new Float32Array(bytes.buffer);
+    pad.show(state.pixels);
+    $("digit-note").textContent = "the input from the link";
+    requestAnalysis();
+  }
+  return true;
 }
 
 // ---- wiring -----------------------------------------------------------------------------------
@@ -678,6 +1047,20 @@ async function pickedDigit(event) {
   }
 }
 
+// The found input into the pad: predicted and analysed as any input (drawing over it goes on
+// from it).
+function loadFound() {
+  const f = state.search?.found;
+  if (!f) return;
+  state.source = { kind: "found" };
+  state.pixels = new Float32Array(f.pixels);
+  pad.show(state.pixels);
+  $("digit-note").textContent = "the input the search found";
+  markSliceStale();
+  requestAnalysis();
+  $("draw").scrollIntoView({ block: "nearest" });
+}
+
 async function showSynthetic(seed, index) {
   const d = await track(client.call("syntheticDigit", { seed, index }));
   state.source = { kind: "synthetic", seed, index, label: d.label };
@@ -685,7 +1068,7 @@ async function showSynthetic(seed, index) {
   $("digit-index").value = index;
   state.pixels = d.pixels;
   pad.show(d.pixels);
-  $("digit-note").textContent = `synthetic digit ${index} of seed ${seed}: a ${d.label}`;
+  $("digit-note").textContent = `synthetic digit ${index} of seed ${seed}: ${aDigit(d.label)}`;
   markSliceStale();
   requestAnalysis();
 }
@@ -701,9 +1084,27 @@ function wire() {
     pad.clear();
     state.source = { kind: "drawing" };
     state.pixels = null;
+    state.ink = null;
     $("digit-note").textContent = "";
     drawPixels($("preview"), new Float32Array(784));
+    markSliceStale();
     clearResults("Draw a digit (or pick a random one).");
+  });
+  // Enter in a form's field submits it (the search and settings forms have no submit button).
+  for (const form of document.querySelectorAll("form")) {
+    form.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && e.target.matches("input")) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
+  }
+  $("found-load").addEventListener("click", loadFound);
+  $("share").addEventListener("click", share);
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => state.curve && renderCurves(), 100);
   });
   $("random").addEventListener("click", randomDigit);
   $("digit-form").addEventListener("submit", pickedDigit);
@@ -719,7 +1120,7 @@ function wire() {
   $("apply-repair").addEventListener("click", applyRepair);
 }
 
-window.__mpcdiff = { state, idle, client, showSynthetic, runSearch };
+window.__mpcdiff = { state, idle, client, showSynthetic, runSearch, loadFound, shareLink };
 
 async function start() {
   wire();
@@ -727,8 +1128,18 @@ async function start() {
   try {
     const version = await track(client.call("version"));
     $("version").textContent = version;
-    await applySettings();
-    await showSynthetic("1", "0");
+    slicePlaceholders("Press Compute slice");
+    await startTabular();
+    let restored = false;
+    try {
+      restored = await restoreLink();
+    } catch (e) {
+      setStatus(`The link could not be restored: ${e.message}`, true);
+    }
+    if (!restored) {
+      await applySettings();
+      await showSynthetic("1", "0");
+    }
     await idle();
     document.body.dataset.ready = "1";
   } catch (e) {

@@ -40,8 +40,12 @@ const fmtTick = (v, log) =>
 // points: [[x, y], …]}]; points that cannot be shown (non-finite, or ≤ 0 on a log axis) break
 // the line.
 export function lineChart(container, { title, xLabel, yLabel, xLog = false, yLog = false, series }) {
-  const rows = Math.ceil(series.length / 2);
-  const W = 560, H = 320 + 16 * rows, m = { l: 58, r: 12, t: 28, b: 40 + 16 * rows };
+  // Drawn at the container's width (at most 560 units), so that text is 11 px on a phone too;
+  // a narrow chart lists its legend in one column.
+  const W = Math.round(Math.max(280, Math.min(560, container.clientWidth || 560)));
+  const cols = W < 480 ? 1 : 2;
+  const rows = Math.ceil(series.length / cols);
+  const H = Math.round(W * 0.55) + 16 * rows, m = { l: 58, r: 12, t: 28, b: 40 + 16 * rows };
   const ok = (x, y) => Number.isFinite(x) && Number.isFinite(y) && (!xLog || x > 0) && (!yLog || y > 0);
   let xs = [], ys = [];
   for (const s of series) for (const [x, y] of s.points) if (ok(x, y)) { xs.push(x); ys.push(y); }
@@ -82,13 +86,19 @@ export function lineChart(container, { title, xLabel, yLabel, xLog = false, yLog
       pen = true;
     }
     svg.append(el("path", { d, fill: "none", stroke: s.color, "stroke-width": "1.5", "stroke-dasharray": s.dashed ? "5 3" : "none" }));
-    const lx = m.l + (i % 2) * 250, ly = H - m.b + 46 + Math.floor(i / 2) * 16;
+    const lx = (cols === 1 ? 12 : m.l) + (i % cols) * 250, ly = H - m.b + 46 + Math.floor(i / cols) * 16;
     svg.append(el("line", { x1: lx, x2: lx + 20, y1: ly, y2: ly, stroke: s.color, "stroke-width": "2", "stroke-dasharray": s.dashed ? "5 3" : "none" }));
     svg.append(el("text", { x: lx + 26, y: ly + 4, "font-size": "11", fill: "currentColor" }, s.label));
   });
 }
 
 // Diverging colour for v in [−1, 1]: blue, white, red.
+// White (0) to red (1): a magnitude.
+function sequential(v) {
+  const t = Math.max(0, Math.min(1, v));
+  return [255 - Math.round(57 * t), Math.round(255 * (1 - t) + 40 * t), Math.round(255 * (1 - t) + 40 * t)];
+}
+
 function diverging(v) {
   const t = Math.max(-1, Math.min(1, v));
   const a = Math.round(255 * (1 - Math.abs(t)));
@@ -96,8 +106,9 @@ function diverging(v) {
 }
 
 // A heat map of `values` laid out as `shape` ([c, h, w] images side by side, or [n] wrapped
-// into rows), coloured by value / scale. Returns the canvas.
-export function heatMap(values, shape, scale) {
+// into rows), coloured by value / scale: blue (−) to red (+), or with `magnitude` white (0)
+// to red (scale). Returns the canvas.
+export function heatMap(values, shape, scale, { magnitude = false } = {}) {
   let tiles, th, tw;
   if (shape.length === 3) [tiles, th, tw] = shape;
   else { tiles = 1; tw = Math.min(shape[0], 42); th = Math.ceil(shape[0] / tw); }
@@ -116,7 +127,7 @@ export function heatMap(values, shape, scale) {
     if (shape.length === 3) { t = Math.floor(i / (th * tw)); r = Math.floor((i % (th * tw)) / tw); c = i % tw; }
     else { t = 0; r = Math.floor(i / tw); c = i % tw; }
     const x = (t % perRow) * (tw + 1) + c, y = Math.floor(t / perRow) * (th + 1) + r;
-    const [R, G, B] = diverging(values[i] / s);
+    const [R, G, B] = magnitude ? sequential(Math.abs(values[i]) / s) : diverging(values[i] / s);
     const o = 4 * (y * W + x);
     img.data[o] = R; img.data[o + 1] = G; img.data[o + 2] = B; img.data[o + 3] = 255;
   }
@@ -144,6 +155,26 @@ export function labelMap(canvas, steps, colorOf) {
   ctx.moveTo(mid - 8, mid); ctx.lineTo(mid + 8, mid);
   ctx.moveTo(mid, mid - 8); ctx.lineTo(mid, mid + 8);
   ctx.stroke();
+}
+
+// A placeholder on `canvas` until it has something to show: a grey field with `text`.
+export function placeholder(canvas, text) {
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#d9dde3";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = "#3a4250";
+  ctx.font = `${Math.round(canvas.width / 16)}px system-ui, sans-serif`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  const words = text.split(" ");
+  const lines = [];
+  for (const w of words) {
+    const last = lines[lines.length - 1];
+    if (last && ctx.measureText(`${last} ${w}`).width < canvas.width * 0.85) lines[lines.length - 1] = `${last} ${w}`;
+    else lines.push(w);
+  }
+  const lh = canvas.width / 12;
+  lines.forEach((l, i) => ctx.fillText(l, canvas.width / 2, canvas.height / 2 + (i - (lines.length - 1) / 2) * lh));
 }
 
 // `pixels` (intensities in [0, 1], 28 × 28) onto a 28 × 28 canvas, white ink on black.

@@ -16,6 +16,9 @@ import init, * as wasm from "../pkg/mpcdiff_wasm.js";
 const ready = init();
 let session = null;
 const cancelled = new Set();
+// Bumped by every `configure`: a long method that sees it change stops (its results would mix
+// two settings).
+let generation = 0;
 
 function requireSession() {
   if (!session) throw new Error("mpcdiff worker: no session yet (call `configure` first)");
@@ -36,6 +39,7 @@ const methods = {
   // (the profile's), a preset of the profile ("high", "medium", "low"), or [iters_exp,
   // iters_nr]; it applies to every activation layer. A new model makes a new session.
   configure(a) {
+    generation++;
     if (!session || (a.model && a.model !== session.model)) {
       const next = new wasm.Session(
         a.model ?? "lenet",
@@ -70,6 +74,31 @@ const methods = {
 
   rasterize: ({ drawing, width, height }) => wasm.rasterize(drawing, width, height),
 
+  // [width, height] of the ink in a drawing (the kernel's `digits::framing::ink_size`).
+  inkExtent: ({ drawing, width, height }) => Array.from(wasm.ink_extent(drawing, width, height)),
+
+  // The tabular models (credit-mlp, bank-mlp) and their features.
+  tabularModels: () => wasm.tabular_models(),
+
+  // One row through a tabular model, in a session of its own with the given MPC settings
+  // (as `configure` takes them). args: {model, raw: Float64Array, profile, fracBits, trunc,
+  // mpcSeed, level}.
+  tabularPredict(a) {
+    const s = new wasm.Session(a.model, a.profile, a.fracBits, a.trunc, seed(a.mpcSeed));
+    try {
+      if (a.level && a.level !== "default") {
+        const [e, r] = typeof a.level === "string" ? s.level_preset(a.level) : a.level;
+        s.set_level(e, r);
+      }
+      return s.predict_raw(a.raw);
+    } finally {
+      s.free();
+    }
+  },
+
+  // The session's level plan as an `mpcdiff.plan/1` file, or null.
+  planJson: () => requireSession().plan_json() ?? null,
+
   syntheticDigit: ({ seed: s, index }) => wasm.synthetic_digit(seed(s), seed(index)),
 
   predict: ({ pixels }) => requireSession().predict(pixels),
@@ -97,9 +126,11 @@ const methods = {
       a.mutator ?? "mpcdiff", a.repeats ?? 8,
     );
     let stopped = false;
+    const gen = generation;
     while (!p.done) {
       ctx.progress(p.mutants, p.budget, `fitness ${p.fitness.toFixed(3)}`);
       if (await ctx.yieldCancelled()) { stopped = true; break; }
+      if (gen !== generation) throw new Error("mpcdiff search: the settings changed during the search; search again");
       p = s.fuzz_step(a.chunk ?? 10);
     }
     ctx.progress(p.mutants, p.budget, p.status);
@@ -111,6 +142,8 @@ const methods = {
       replay: f ? s.fuzz_replay() : null,
       corpusLine: s.fuzz_corpus_line(),
       command: s.fuzz_command(),
+      // The plan the command's `--plan PLAN` names (null without one).
+      plan: s.plan_json() ?? null,
     };
   },
 
@@ -125,9 +158,11 @@ const methods = {
     const total = s.repair_start(check ?? 20, budget ?? 1.5);
     let r = null;
     let stopped = false;
+    const gen = generation;
     for (let k = 0; k <= total; k++) {
       ctx.progress(k, total, "candidate plans");
       if (await ctx.yieldCancelled()) { stopped = true; break; }
+      if (gen !== generation) throw new Error("mpcdiff repair: the settings changed during the repair search; search again");
       r = s.repair_step();
       if (r.chosen !== null) break;
     }

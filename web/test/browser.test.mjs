@@ -407,7 +407,7 @@ browserTest("localize and repair in the page make the deviation disappear", asyn
     exact: document.querySelectorAll("#exact-layers li").length,
     source: document.getElementById("localize-source").textContent,
   }));
-  assert.equal(drawn.votes, layers.filter((l) => l.activation).length, "one vote heat map per activation layer");
+  assert.equal(drawn.votes, layers.length, "one error heat map per layer under MPC (the batch norms' per channel)");
   assert.equal(drawn.exact, layers.length);
   assert.match(drawn.source, /^Error source: /);
 

@@ -37,6 +37,12 @@ pub struct Assessment {
     pub known_fixed: usize,
     /// Known deviations.
     pub known: usize,
+    /// MPC runs of the known deviations that still flip (absent in older result files).
+    #[serde(default)]
+    pub flips: u32,
+    /// MPC runs of the known deviations.
+    #[serde(default)]
+    pub runs: u32,
     /// Check inputs the MPC model classifies correctly.
     pub mpc_correct: usize,
     /// Check inputs the plaintext model classifies correctly.
@@ -57,6 +63,8 @@ impl Assessment {
         Assessment {
             known_fixed: a.known_fixed,
             known: a.known,
+            flips: a.flips,
+            runs: a.runs,
             mpc_correct: a.mpc_correct,
             plaintext_correct: a.plaintext_correct,
             check: a.check,
@@ -80,6 +88,7 @@ impl Assessment {
         Score {
             fixed: self.known_fixed,
             known: self.known,
+            flips: self.flips,
             mpc_correct: self.mpc_correct,
             multiplications: self.cost.multiplications,
             rounds: self.cost.rounds,

@@ -158,6 +158,23 @@ impl Function {
         matches!(self, Function::Ltz | Function::Sign)
     }
 
+    /// Whether an approximation [`Level`] changes how the function is computed under MPC (the
+    /// functions [`Function::default_level`] takes from the profile's iteration counts);
+    /// `false` for exact comparisons such as ReLU, whose level is always 0/0.
+    pub const fn takes_level(self) -> bool {
+        matches!(
+            self,
+            Function::Exp
+                | Function::Reciprocal
+                | Function::ReciprocalPos
+                | Function::InvSqrt
+                | Function::Sqrt
+                | Function::Sigmoid
+                | Function::Tanh
+                | Function::GeluTanh
+        )
+    }
+
     /// The default level of this function under `p` (used when no per-element plan is given).
     pub const fn default_level(self, p: &Profile) -> Level {
         match self {

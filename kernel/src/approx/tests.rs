@@ -142,3 +142,19 @@ fn budgets_are_tight_enough_to_catch_a_wrong_level() {
         "3/3 sigmoid should be far worse than the 8/3 budget, got {worst}"
     );
 }
+
+/// Goal: a level changes exactly the functions with a profile default level: ReLU (an exact
+/// comparison) takes none, so the browser demo does not offer one for the ReLU LeNet.
+#[test]
+fn takes_level_matches_default_levels() {
+    for &f in Function::ALL {
+        let d = f.default_level(&profile::CRYPTEN);
+        if f.takes_level() {
+            assert_ne!(d, Level::new(0, 0), "{f:?}");
+        } else {
+            assert_eq!(d, Level::new(0, 0), "{f:?}");
+        }
+    }
+    assert!(!Function::Relu.takes_level());
+    assert!(Function::Sigmoid.takes_level());
+}

@@ -21,7 +21,7 @@ use super::evaluator::Evaluator;
 use super::fitness::{argmax, is_deviation};
 use super::oracle::Stage;
 use super::plan::{nonlinear_layers, Exact, Nonlinear};
-use super::recorder::Recorder;
+use super::recorder::{LayerRecorder, Recorder};
 use super::voting::{self, Thresholds};
 use crate::error::{check_len, Error, Result};
 use crate::nn::deploy::Deployment;
@@ -109,6 +109,61 @@ pub fn examine(
         fixed[k] = !is_deviation(d.plaintext, logits, d.label);
     }
     source(ev, plan, d)
+}
+
+/// Scratch `f64`s of [`layer_errors`] under `deploy`: two [`LayerRecorder`] records.
+pub fn layer_errors_floats(model: &Model<'_>, deploy: Deployment) -> usize {
+    LayerRecorder::len(model, deploy, 1).saturating_mul(2)
+}
+
+/// One deviation's |plaintext − MPC| error at every output of every layer the target's
+/// deployment runs under MPC as a nonlinear one (activations, and the batch norms it does not
+/// fuse away), layer after layer in spec order, into `floats[..LayerRecorder::len]` (the rest
+/// of [`layer_errors_floats`] is scratch). The MPC model runs in the deviation's session with
+/// `plan`. Where [`examine`] records activations only (what the votes are taken on), this
+/// shows a batch norm's error too.
+///
+/// # Errors
+/// The evaluation's; [`Error::BufferTooSmall`] for a short buffer.
+pub fn layer_errors(
+    ev: &mut Evaluator<'_, '_>,
+    plan: &dyn Plan,
+    d: &Suspect<'_>,
+    floats: &mut [f64],
+) -> Result<()> {
+    let t = *ev.target();
+    let model = t.model;
+    let len = LayerRecorder::len(model, t.deploy, 1);
+    if floats.len() < len.saturating_mul(2) {
+        return Err(Error::BufferTooSmall {
+            needed: len.saturating_mul(2),
+            got: floats.len(),
+        });
+    }
+    let (p, rest) = floats.split_at_mut(len);
+    let m = &mut rest[..len];
+    let mut logits = [0.0f64; super::evaluator::CLASSES_MAX];
+    let logits = logits.get_mut(..model.classes).ok_or(Error::OutOfRange {
+        what: "more classes than localization's logit buffer",
+    })?;
+    let deploy = t.deploy;
+    ev.plaintext(
+        d.input,
+        1,
+        Some(&mut LayerRecorder::new(model, deploy, 1, p)?),
+        logits,
+    )?;
+    ev.mpc(
+        d.input,
+        d.mpc_seed,
+        plan,
+        Some(&mut LayerRecorder::new(model, deploy, 1, m)?),
+        logits,
+    )?;
+    for (a, b) in p.iter_mut().zip(m.iter()) {
+        *a = libm::fabs(*a - *b);
+    }
+    Ok(())
 }
 
 /// One deviation's error source: the earliest arithmetic whose label already flips

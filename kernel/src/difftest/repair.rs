@@ -18,7 +18,9 @@
 //! The target: every known deviation fixed and no loss of MPC accuracy on the check set, at
 //! most `budget` × the default plan's multiplications. Among candidates that meet it the
 //! cheapest wins (multiplications, then rounds, then candidate order); if none does, the one
-//! fixing most, then most accurate, then cheapest, within the budget. More iterations are not
+//! fixing most, then leaving the fewest MPC runs of the known deviations flipping, then most
+//! accurate, then cheapest, within the budget ([`improves`] says whether that best effort does
+//! better than the baseline at all). More iterations are not
 //! always better (at 16 fractional bits CrypTen's 9/9 sigmoid has *more* fixed-point error
 //! than 6/6), which is why candidates are measured, not assumed.
 
@@ -194,6 +196,9 @@ pub struct Score {
     pub fixed: usize,
     /// Known deviations.
     pub known: usize,
+    /// MPC runs of the known deviations that still flip under it (fewer is better when no
+    /// plan fixes every deviation).
+    pub flips: u32,
     /// Check inputs the MPC model classifies correctly under it.
     pub mpc_correct: usize,
     /// Multiplications per inference.
@@ -214,8 +219,17 @@ pub fn meets(s: &Score, baseline: &Score, budget: f64) -> bool {
         && s.multiplications as f64 <= limit(baseline, budget)
 }
 
+/// Whether `s` does better on the known deviations than the plan it would replace: it fixes
+/// more of them, or fewer of their MPC runs still flip.
+pub fn improves(s: &Score, baseline: &Score) -> bool {
+    s.fixed > baseline.fixed || (s.fixed == baseline.fixed && s.flips < baseline.flips)
+}
+
 /// The index of the candidate to keep among `tried` (module doc); 0 when nothing is within
-/// the budget or `tried` is empty.
+/// the budget or `tried` is empty. Without a candidate that meets the target, the best effort
+/// within the budget is the one that fixes the most known deviations, then leaves the fewest
+/// flipping MPC runs, then keeps the most check inputs correct, then costs the least; it may
+/// still not [`improve`](improves) on the baseline (the caller says so).
 pub fn choose(tried: &[Score], baseline: &Score, budget: f64) -> usize {
     let lim = limit(baseline, budget);
     let cost = |s: &Score| (s.multiplications, s.rounds);
@@ -230,6 +244,7 @@ pub fn choose(tried: &[Score], baseline: &Score, budget: f64) -> usize {
                     let s = &tried[k];
                     (
                         s.fixed,
+                        core::cmp::Reverse(s.flips),
                         s.mpc_correct,
                         core::cmp::Reverse(cost(s)),
                         core::cmp::Reverse(k),
@@ -247,6 +262,7 @@ mod tests {
         Score {
             fixed,
             known: 3,
+            flips: 8 * (3 - fixed as u32),
             mpc_correct: correct,
             multiplications: mults,
             rounds,
@@ -284,6 +300,35 @@ mod tests {
         ];
         assert_eq!(choose(&tried, &base, 1.5), 3);
         assert_eq!(choose(&[], &base, 1.5), 0);
+    }
+
+    // Goal: among plans that fix no known deviation outright, the one leaving the fewest
+    // flipping MPC runs wins, even when it is dearer or keeps fewer check inputs (the browser
+    // demo's best effort used to keep a plan flipping 4 of 8 runs, as many as the baseline,
+    // over one flipping 1 of 8); a plan no better than the baseline does not improve it.
+    #[test]
+    fn best_effort_prefers_fewer_flipping_runs() {
+        let s = |flips: u32, correct: usize, mults: u64| Score {
+            fixed: 0,
+            known: 1,
+            flips,
+            mpc_correct: correct,
+            multiplications: mults,
+            rounds: 10,
+        };
+        let base = s(4, 20, 100);
+        let tried = [s(4, 20, 105), s(1, 19, 140), s(2, 20, 110), s(0, 20, 200)];
+        assert_eq!(choose(&tried, &base, 1.5), 1);
+        assert!(improves(&tried[1], &base));
+        assert!(!improves(&tried[0], &base));
+        assert!(improves(
+            &Score {
+                fixed: 1,
+                flips: 0,
+                ..base
+            },
+            &base
+        ));
     }
 
     // Goal: the candidate list has the documented order and length.
@@ -592,6 +637,7 @@ impl Assessment {
         Score {
             fixed: self.known_fixed,
             known: self.known,
+            flips: self.flips,
             mpc_correct: self.mpc_correct,
             multiplications: self.cost.multiplications(),
             rounds: self.cost.rounds,

@@ -55,6 +55,46 @@ pub fn mnist_center(src: &[f32], w: usize, h: usize, out: &mut [f32; PIXELS]) ->
     center(src, w, h, out).map(|_clamped| ())
 }
 
+/// The width and height, in source pixels, of the ink's bounding box in a drawing of `w × h`
+/// intensities (pixels > 0): what [`mnist_center`] scales to 20 pixels. A drawing whose ink
+/// spans a small part of its canvas (a dot) is magnified into a blob no digit resembles.
+///
+/// # Errors
+/// As [`mnist_center`]: [`Error::InvalidShape`], [`Error::ShapeMismatch`],
+/// [`Error::Malformed`] for an empty drawing (NaN counts as no ink here).
+pub fn ink_size(src: &[f32], w: usize, h: usize) -> Result<(usize, usize)> {
+    if w == 0 || h == 0 {
+        return Err(Error::InvalidShape {
+            what: "drawing width and height must be positive",
+        });
+    }
+    let n = w.checked_mul(h).ok_or(Error::InvalidShape {
+        what: "drawing size overflows",
+    })?;
+    if src.len() != n {
+        return Err(Error::ShapeMismatch {
+            expected: n,
+            got: src.len(),
+        });
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (usize::MAX, 0usize, usize::MAX, 0usize);
+    for (i, &v) in src.iter().enumerate() {
+        if v > 0.0 {
+            let (x, y) = (i % w, i / w);
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+    }
+    if x0 == usize::MAX {
+        return Err(Error::Malformed {
+            what: "empty drawing: no pixel has ink",
+        });
+    }
+    Ok((x1 - x0 + 1, y1 - y0 + 1))
+}
+
 /// [`mnist_center`], also telling whether the centring shift had to be clamped to keep the ink
 /// inside the field (the centre of mass is then more than half a pixel from MNIST's centre).
 pub(super) fn center(src: &[f32], w: usize, h: usize, out: &mut [f32; PIXELS]) -> Result<bool> {
@@ -331,6 +371,29 @@ mod tests {
             );
             assert!(out.iter().all(|v| (0.0..=1.0).contains(v)), "case {case}");
         }
+    }
+
+    /// Goal: `ink_size` is the ink's bounding box (what a dot's warning is based on), with
+    /// `mnist_center`'s errors.
+    #[test]
+    fn ink_size_is_the_bounding_box() {
+        let mut src = [0.0f32; 100 * 60];
+        src[10 * 100 + 30] = 0.5;
+        assert_eq!(framing::ink_size(&src, 100, 60), Ok((1, 1)));
+        src[25 * 100 + 69] = 1.0;
+        assert_eq!(framing::ink_size(&src, 100, 60), Ok((40, 16)));
+        assert!(matches!(
+            framing::ink_size(&[0.0; 4], 2, 2),
+            Err(Error::Malformed { .. })
+        ));
+        assert!(matches!(
+            framing::ink_size(&[0.0; 3], 2, 2),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            framing::ink_size(&[], 0, 2),
+            Err(Error::InvalidShape { .. })
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod forward;
 pub mod model;
 pub mod pooling;
 pub mod safetensors;
+pub mod scaling;
 pub mod spec;
 
 #[cfg(test)]

@@ -389,6 +389,7 @@ fn lookups(g: &mut Gen) -> Res {
         f.name(),
         f.integer_output(),
         f.default_level(&p),
+        f.takes_level(),
         f.exact(g.f64()),
     );
     let _ = Function::by_name(&g.text(3));

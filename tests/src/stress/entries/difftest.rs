@@ -23,7 +23,7 @@ use mpcdiff_kernel::difftest::mutation::{
 };
 use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Stage, Target};
 use mpcdiff_kernel::difftest::plan::{self as lplan, LevelPlan};
-use mpcdiff_kernel::difftest::recorder::Recorder;
+use mpcdiff_kernel::difftest::recorder::{LayerRecorder, Recorder};
 use mpcdiff_kernel::difftest::repair::{self, Assessment, Candidate, LayerFacts, Score};
 use mpcdiff_kernel::difftest::slice;
 use mpcdiff_kernel::difftest::voting::{self, Thresholds};
@@ -65,10 +65,13 @@ pub(super) fn entries() -> Vec<Entry> {
             fuzzer_entry,
         ),
         e(
-            "difftest::localization::{examine,source,Tally::*}",
+            "difftest::localization::{examine,layer_errors,source,Tally::*}",
             localization_entry,
         ),
-        e("difftest::{recorder::Recorder,plan::*}", recorder_plan),
+        e(
+            "difftest::{recorder::{Recorder,LayerRecorder},plan::*}",
+            recorder_plan,
+        ),
         e("difftest::repair::*", repair_entry),
         e(
             "difftest::slice::{directions,offsets,point,label}",
@@ -76,6 +79,7 @@ pub(super) fn entries() -> Vec<Entry> {
         ),
         e("difftest::voting::*", voting_entry),
         e("digits::framing::mnist_center", digits_center),
+        e("digits::framing::ink_size", digits_ink_size),
         e("digits::synthetic::{digit,sample}", digits_synthetic),
         e("selfcheck::determinism_digest", selfcheck_entry),
     ]
@@ -836,10 +840,14 @@ fn localization_entry(g: &mut Gen) -> Res {
             let pl = plan(g);
             let mut ef = vec![0.0; g.scratch(localization::examine_floats(t.model))];
             let mut fx = vec![false; g.len(layers)];
-            return if g.bool() {
-                ok(localization::examine(&mut ev, &pl, &d, &mut ef, &mut fx))
-            } else {
-                ok(localization::source(&mut ev, &pl, &d))
+            return match g.small(3) {
+                0 => ok(localization::examine(&mut ev, &pl, &d, &mut ef, &mut fx)),
+                1 => {
+                    let n = localization::layer_errors_floats(t.model, t.deploy);
+                    let mut lf = vec![0.0; g.scratch(n)];
+                    ok(localization::layer_errors(&mut ev, &pl, &d, &mut lf))
+                }
+                _ => ok(localization::source(&mut ev, &pl, &d)),
             };
         }
         r
@@ -859,6 +867,15 @@ fn recorder_plan(g: &mut Gen) -> Res {
     let v = g.f64s(len);
     rec.activation(g.size(), "x", g.size(), &v);
     rec.activation(g.small(4), "x", g.small(4), &v);
+    let dep = deployment(g);
+    let _ = LayerRecorder::len(&m, dep, g.size());
+    let mut lbuf = vec![0.0; g.scratch(LayerRecorder::len(&m, dep, b))];
+    if let Ok(mut lr) = LayerRecorder::new(&m, dep, b, &mut lbuf) {
+        let _ = lr.wants_layers();
+        lr.layer(g.size(), "x", g.size(), &v);
+        lr.layer(g.small(4), "x", g.small(4), &v);
+        lr.activation(g.small(4), "x", g.small(4), &v);
+    }
     let layers: Vec<_> = lplan::nonlinear_layers(&m, deployment(g)).collect();
     let lv: Vec<(String, Vec<Level>)> = layers
         .iter()
@@ -892,6 +909,7 @@ fn score(g: &mut Gen) -> Score {
     Score {
         fixed: g.size(),
         known: g.size(),
+        flips: g.u32(),
         mpc_correct: g.size(),
         multiplications: g.u64_edge(),
         rounds: g.u64_edge(),
@@ -911,6 +929,7 @@ fn repair_entry(g: &mut Gen) -> Res {
         repair::choose(&tried, &base, budget),
     );
     let _ = tried.first().map(|s| repair::meets(s, &base, budget));
+    let _ = tried.first().map(|s| repair::improves(s, &base));
     let mut a = Assessment {
         known: g.size(),
         flips: g.u32(),
@@ -1036,6 +1055,25 @@ fn digits_center(g: &mut Gen) -> Res {
         .collect();
     let mut out = [0.0f32; PIXELS];
     framing::mnist_center(&src, w, h, &mut out)
+}
+
+fn digits_ink_size(g: &mut Gen) -> Res {
+    let (w, h) = if g.one_in(10) {
+        (g.size(), g.size())
+    } else {
+        (1 + g.small(12), 1 + g.small(8))
+    };
+    let n = g.len(w.saturating_mul(h));
+    let src: Vec<f32> = (0..n)
+        .map(|_| {
+            if g.one_in(30) {
+                g.f64() as f32
+            } else {
+                g.unit() as f32 - 0.3
+            }
+        })
+        .collect();
+    framing::ink_size(&src, w, h).map(|_| ())
 }
 
 fn digits_synthetic(g: &mut Gen) -> Res {

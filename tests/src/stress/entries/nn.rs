@@ -36,6 +36,10 @@ pub(super) fn entries() -> Vec<Entry> {
             forward_sizes,
         ),
         e("nn::pooling::{avg_pool2d,max_pool2d}", pool),
+        e(
+            "nn::scaling::{is_minmax,features,bounds,apply}",
+            scaling_entry,
+        ),
         e("nn::deploy::{Deployment::*,fuse_conv_bn_f32}", deploy_entry),
     ]
 }
@@ -278,6 +282,45 @@ impl Job for Pool {
             pooling::max_pool2d(a, &x, &mut out, &s, &mut sc)
         }
     }
+}
+
+/// Min-max records: well-formed, truncated, with junk numbers or none; samples of any length.
+fn scaling_entry(g: &mut Gen) -> Res {
+    use mpcdiff_kernel::nn::scaling;
+    let n = g.small(6);
+    let nums = |g: &mut Gen| -> String {
+        (0..n)
+            .map(|_| match g.small(8) {
+                0 => g.text(4),
+                1 => format!("{:e}", g.f64()),
+                _ => format!("{}", g.real()),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (lo, hi) = (nums(g), nums(g));
+    let mut meta = if g.bool() {
+        format!(r#"{{\"kind\":\"minmax\",\"max\":[{hi}],\"min\":[{lo}]}}"#)
+    } else {
+        format!(r#"{{"kind":"minmax","max":[{hi}],"min":[{lo}]}}"#)
+    };
+    if g.one_in(5) {
+        let cut = g.index(meta.len() + 1);
+        while !meta.is_char_boundary(cut.min(meta.len())) {
+            meta.pop();
+        }
+        meta.truncate(cut.min(meta.len()));
+    }
+    if g.one_in(8) {
+        meta = g.text(24);
+    }
+    let _ = scaling::is_minmax(&meta);
+    let _ = scaling::features(&meta);
+    let _ = scaling::bounds(&meta, g.small(8));
+    let len = g.len(n);
+    let raw = g.f64s(len);
+    let mut out = vec![0.0; g.len(n)];
+    scaling::apply(&meta, &raw, &mut out)
 }
 
 fn pool(g: &mut Gen) -> Res {
