@@ -1,9 +1,9 @@
 //! Kernel benchmarks: what the shared arithmetic costs in simulation time next to the
 //! plaintext fixed point it is checked against.
 //!
-//! Each group runs the same operation on the same seeded inputs in [`Fixed`] and in
-//! [`Shared`] (or, for truncation, in the two truncation modes), so the figure to read is the
-//! ratio of medians within a group. Inputs are prepared outside the timed routine; every
+//! Each group runs the same operation on the same seeded inputs in [`Fixed`], in [`Shared`]
+//! (the protocol engine) and in [`Ideal`] (the ideal engine), or, for truncation, in the two
+//! truncation modes, so the figure to read is the ratio of medians within a group. Inputs are prepared outside the timed routine; every
 //! iteration starts from a fresh copy of them (`iter_batched_ref`), so values never drift.
 //! The shared session is created once per benchmark and keeps drawing from its dealer, as a
 //! long run does.
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mpcdiff_kernel::seed::{stream, unit_f64, StreamId};
-use mpcdiff_kernel::{Arith, Fixed, FixedPoint, MatShape, Shared, TruncMode};
+use mpcdiff_kernel::{Arith, Fixed, FixedPoint, Ideal, MatShape, Shared, TruncMode};
 
 const SEED: u64 = 0x6d70_6364_6966_6621;
 const N: usize = 4096;
@@ -70,6 +70,16 @@ fn bench_mul(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+
+    let mut iarena = vec![0i64; Shared::scratch_words_elementwise(N)];
+    let mut ideal = Ideal::new(fp(), SEED, &mut iarena);
+    g.bench_function("ideal", |b| {
+        b.iter_batched_ref(
+            || s0.clone(),
+            |x| ideal.mul(black_box(x), &t).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
     g.finish();
 }
 
@@ -96,6 +106,12 @@ fn bench_matmul(c: &mut Criterion) {
     g.bench_function("shared", |b| {
         b.iter(|| mpc.matmul(black_box(&sa), &sw, &mut sout, s).unwrap())
     });
+
+    let mut iarena = vec![0i64; Shared::scratch_words_matmul(s)];
+    let mut ideal = Ideal::new(fp(), SEED, &mut iarena);
+    g.bench_function("ideal", |b| {
+        b.iter(|| ideal.matmul(black_box(&sa), &sw, &mut sout, s).unwrap())
+    });
     g.finish();
 }
 
@@ -118,6 +134,12 @@ fn bench_ltz(c: &mut Criterion) {
     let mut sout = vec![[0i64; 2]; N];
     g.bench_function("shared", |b| {
         b.iter(|| mpc.ltz(black_box(&sx), &mut sout).unwrap())
+    });
+
+    let mut iarena = vec![0i64; Shared::scratch_words_elementwise(N)];
+    let mut ideal = Ideal::new(fp(), SEED, &mut iarena);
+    g.bench_function("ideal", |b| {
+        b.iter(|| ideal.ltz(black_box(&sx), &mut sout).unwrap())
     });
     g.finish();
 }

@@ -73,11 +73,13 @@ def torch_bench(harness, weights, x):
 
 def simulator_bench():
     subprocess.run(["cargo", "bench", "-p", "mpcdiff-tests", "--bench", "models", "--",
-                    "lenet/"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                    "lenet/"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     out = {}
     for name in ("plaintext", "mpc", "mpc-ideal"):
         for batch in (1, 64):
-            path = os.path.join(ROOT, "target", "criterion", "lenet", name, f"batch{batch}",
+            # criterion writes the function `mpc/batch1` as the folder `mpc_batch1`.
+            path = os.path.join(ROOT, "target", "criterion", "lenet", f"{name}_batch{batch}",
                                 "new", "estimates.json")
             with open(path) as f:
                 out[(name, batch)] = json.load(f)["median"]["point_estimate"] / 1e9
