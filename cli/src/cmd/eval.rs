@@ -22,7 +22,7 @@
 //!
 //! # JSON (`--json`), schema `mpcdiff.eval/2`
 //! `{schema, command: "eval", version, model, architecture, dataset, profile, frac_bits,
-//! mpc_seed, trunc, deploy, examples, plaintext_correct, mpc_correct, plaintext_accuracy,
+//! mpc_seed, trunc, deploy, engine, examples, plaintext_correct, mpc_correct, plaintext_accuracy,
 //! mpc_accuracy, agreement, deviations, deviation_indices (test-split indices),
 //! cost_per_inference: {rounds_per_batch, batch, mul_triples, square_pairs,
 //! matrix_triples, and_triples, b2a_bits, bytes_per_party, crypten_bytes, truncations,
@@ -96,6 +96,8 @@ struct Report {
     mpc_seed: u64,
     trunc: &'static str,
     deploy: &'static str,
+    /// How the shared arithmetic was simulated (`protocol` or `ideal`).
+    engine: &'static str,
     examples: usize,
     plaintext_correct: usize,
     mpc_correct: usize,
@@ -180,8 +182,15 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     let test = &data.test;
     let n_total = a.limit.unwrap_or(test.len()).min(test.len());
     let features = test.features;
+    let engine = a.target.engine.engine();
+    // Spelled only when not the default, as every replay line does.
+    let engine_flag = if a.target.engine.is_default() {
+        String::new()
+    } else {
+        format!(" --engine {}", engine.name())
+    };
     let replay = format!(
-        "mpcdiff eval --model {} --profile {} --data {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{} --batch {}",
+        "mpcdiff eval --model {} --profile {} --data {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{}{} --batch {}",
         a.target.model,
         p.name,
         a.data.display(),
@@ -189,6 +198,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         a.mpc_seed,
         trunc.name(),
         deploy.name(),
+        engine_flag,
         a.limit.map(|l| format!(" --limit {l}")).unwrap_or_default(),
         a.batch
     );
@@ -258,6 +268,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         mpc_seed: a.mpc_seed,
         trunc: trunc.name(),
         deploy: deploy.name(),
+        engine: engine.name(),
         examples: n_total,
         plaintext_correct: plain_ok,
         mpc_correct: mpc_ok,
@@ -288,13 +299,14 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     }
     let c = &report.cost_per_inference;
     let text = format!(
-        "{} ({}) on the {} test split, {} examples; MPC: profile {}, {} fractional bits, truncation {}, deployment {}\n\
+        "{} ({}) on the {} test split, {} examples; MPC: profile {}, {} fractional bits, truncation {}, deployment {}{}\n\
          plaintext accuracy  {:>7.2} %  ({}/{})\n\
          MPC accuracy        {:>7.2} %  ({}/{})\n\
          agreement           {:>7.2} %\n\
          deviations          {:>7}     (MPC label ≠ plaintext label, plaintext correct)\n\
          MPC cost            {} rounds per batch of {}; per inference {:.0} mul triples, {:.0} square pairs, {:.0} AND words, {:.1} KiB sent per party, {} wrap events in all\n",
         report.model, report.architecture, dataset, n_total, p.name, a.target.frac_bits, report.trunc, report.deploy,
+        if a.target.engine.is_default() { String::new() } else { format!(", engine {}", engine.name()) },
         100.0 * report.plaintext_accuracy, plain_ok, n_total,
         100.0 * report.mpc_accuracy, mpc_ok, n_total,
         100.0 * report.agreement,

@@ -96,6 +96,8 @@ struct SliceJson {
     frac_bits: u32,
     trunc: &'static str,
     deploy: &'static str,
+    /// How the shared arithmetic was simulated (`protocol` or `ideal`).
+    engine: &'static str,
     mpc_seed: u64,
     direction_seed: u64,
     radius: f64,
@@ -224,6 +226,7 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
             frac_bits: a.target.frac_bits,
             trunc: setup.trunc.name(),
             deploy: setup.deploy.name(),
+            engine: setup.args.engine.engine().name(),
             mpc_seed: a.mpc_seed,
             direction_seed: a.direction_seed,
             radius: a.radius,

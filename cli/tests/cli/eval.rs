@@ -132,3 +132,55 @@ fn unusable_models_and_data_exit_2() {
     );
     assert!(err.contains("--profile"), "{err}");
 }
+
+/// `eval --engine ideal` says which engine it ran, in its JSON and its replay line, and agrees
+/// with the protocol engine on the Credit test split within sampling (both are the same law).
+#[test]
+fn eval_names_its_engine_and_the_engines_agree() {
+    let Some(data) = shared("data") else {
+        return;
+    };
+    let dir = workdir("eval-engine");
+    let d = data.to_str().unwrap();
+    let run = |engine: &str| {
+        json_ok(
+            &dir,
+            &[
+                "eval",
+                "--model",
+                "credit-mlp",
+                "--data",
+                d,
+                "--engine",
+                engine,
+                "--json",
+            ],
+        )
+    };
+    let (p, i) = (run("protocol"), run("ideal"));
+    assert_eq!(p["engine"], "protocol");
+    assert_eq!(i["engine"], "ideal");
+    assert!(
+        i["replay"]
+            .as_str()
+            .unwrap()
+            .contains("--deploy crypten --engine ideal"),
+        "{i}"
+    );
+    assert!(!p["replay"].as_str().unwrap().contains("--engine"), "{p}");
+    let n = p["examples"].as_f64().unwrap();
+    let (a, b) = (
+        p["agreement"].as_f64().unwrap(),
+        i["agreement"].as_f64().unwrap(),
+    );
+    // Agreement is above 99 % for both; a gap of 1 % over thousands of rows would be far
+    // outside sampling.
+    assert!(
+        n > 1000.0 && a > 0.99 && b > 0.99 && (a - b).abs() < 0.01,
+        "{a} vs {b} over {n}"
+    );
+    assert_eq!(
+        p["cost_per_inference"], i["cost_per_inference"],
+        "the engines' ledgers differ"
+    );
+}
