@@ -85,7 +85,7 @@ pub mod wire;
 #[cfg(test)]
 mod testing;
 
-pub use arith::{Arith, ArithKind, Engine, Fixed, Float, Ideal, RingArith, Shared};
+pub use arith::{Arith, ArithKind, Engine, Fixed, Float, RingArith, Shared};
 pub use cost::Cost;
 pub use digest::Digest;
 pub use error::{Error, Result};

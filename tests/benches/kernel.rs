@@ -1,8 +1,8 @@
 //! Kernel benchmarks: what the shared arithmetic costs in simulation time next to the
 //! plaintext fixed point it is checked against.
 //!
-//! Each group runs the same operation on the same seeded inputs in [`Fixed`], in [`Shared`]
-//! (the protocol engine) and in [`Ideal`] (the ideal engine), or, for truncation, in the two
+//! Each group runs the same operation on the same seeded inputs in [`Fixed`] and in
+//! [`Shared`] with each engine (protocol and ideal), or, for truncation, in the two
 //! truncation modes, so the figure to read is the ratio of medians within a group. Inputs are prepared outside the timed routine; every
 //! iteration starts from a fresh copy of them (`iter_batched_ref`), so values never drift.
 //! The shared session is created once per benchmark and keeps drawing from its dealer, as a
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mpcdiff_kernel::seed::{stream, unit_f64, StreamId};
-use mpcdiff_kernel::{Arith, Fixed, FixedPoint, Ideal, MatShape, Shared, TruncMode};
+use mpcdiff_kernel::{Arith, Engine, Fixed, FixedPoint, MatShape, Shared, TruncMode};
 
 const SEED: u64 = 0x6d70_6364_6966_6621;
 const N: usize = 4096;
@@ -72,7 +72,7 @@ fn bench_mul(c: &mut Criterion) {
     });
 
     let mut iarena = vec![0i64; Shared::scratch_words_elementwise(N)];
-    let mut ideal = Ideal::new(fp(), SEED, &mut iarena);
+    let mut ideal = Shared::new(fp(), SEED, &mut iarena).with_engine(Engine::Ideal);
     g.bench_function("ideal", |b| {
         b.iter_batched_ref(
             || s0.clone(),
@@ -108,7 +108,7 @@ fn bench_matmul(c: &mut Criterion) {
     });
 
     let mut iarena = vec![0i64; Shared::scratch_words_matmul(s)];
-    let mut ideal = Ideal::new(fp(), SEED, &mut iarena);
+    let mut ideal = Shared::new(fp(), SEED, &mut iarena).with_engine(Engine::Ideal);
     g.bench_function("ideal", |b| {
         b.iter(|| ideal.matmul(black_box(&sa), &sw, &mut sout, s).unwrap())
     });
@@ -137,7 +137,7 @@ fn bench_ltz(c: &mut Criterion) {
     });
 
     let mut iarena = vec![0i64; Shared::scratch_words_elementwise(N)];
-    let mut ideal = Ideal::new(fp(), SEED, &mut iarena);
+    let mut ideal = Shared::new(fp(), SEED, &mut iarena).with_engine(Engine::Ideal);
     g.bench_function("ideal", |b| {
         b.iter(|| ideal.ltz(black_box(&sx), &mut sout).unwrap())
     });

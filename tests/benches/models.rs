@@ -18,7 +18,7 @@ use mpcdiff_kernel::digits::synthetic;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{self, Config, DefaultPlan, ExactPlan};
 use mpcdiff_kernel::nn::model::Model;
-use mpcdiff_kernel::{Arith, FixedPoint, Float, Ideal, Shared};
+use mpcdiff_kernel::{Arith, Engine, FixedPoint, Float, Shared};
 
 fn inputs(batch: usize) -> Vec<f64> {
     let mut x = Vec::with_capacity(batch * 784);
@@ -104,7 +104,8 @@ fn bench_models(c: &mut Criterion) {
             });
 
             let mut iwords = vec![0i64; forward::shared_arena_words(&m, batch)];
-            let mut id = Ideal::new(FixedPoint::CRYPTEN_DEFAULT, 1, &mut iwords);
+            let mut id =
+                Shared::new(FixedPoint::CRYPTEN_DEFAULT, 1, &mut iwords).with_engine(Engine::Ideal);
             let mut iparams = vec![[0i64; 2]; total];
             m.load(&mut id, Deployment::Crypten, &mut iparams).unwrap();
             let mut ix = vec![[0i64; 2]; x.len()];

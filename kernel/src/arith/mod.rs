@@ -11,10 +11,10 @@
 //!   The gap to [`Fixed`] is the **share randomness** (stochastic rounding of share-local
 //!   truncation, and its rare wraps).
 //!
-//! [`Ideal`] is a second way to run the shared arithmetic ([`Engine::Ideal`]): the same shares
-//! and local steps, with each interactive protocol replaced by its ideal functionality (a fresh
-//! sharing of the exact result). Its outputs follow the same law as [`Shared`]'s, its ledger is
-//! the same, and it skips the protocols' algebra (see its module).
+//! [`Shared`] runs in one of two engines ([`Engine`]): every protocol message by message, or
+//! with each interactive protocol replaced by its ideal functionality (a fresh sharing of the
+//! exact result; [`crate::protocols::ideal`]): the same law of outputs, the same ledger,
+//! without the protocols' algebra.
 //!
 //! # Scales
 //! The trait does not track scales; the algorithm does. A *value* lives at scale 2^f (a real
@@ -31,12 +31,10 @@
 
 mod fixed;
 mod float;
-mod ideal;
 mod shared;
 
 pub use fixed::Fixed;
 pub use float::Float;
-pub use ideal::Ideal;
 pub use shared::Shared;
 
 use crate::error::{check_len, Result};
@@ -68,12 +66,12 @@ impl ArithKind {
 /// How the two-party arithmetic is simulated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Engine {
-    /// [`Shared`]: every protocol run message by message (triples, openings, the comparison's
-    /// adder). The reference, and the only engine with messages to observe or tamper with.
+    /// Every protocol run message by message (triples, openings, the comparison's adder). The
+    /// reference, and the only engine with messages to observe or tamper with.
     #[default]
     Protocol,
-    /// [`Ideal`]: each interactive protocol replaced by its ideal functionality; the same law
-    /// of outputs and the same ledger, other draws.
+    /// Each interactive protocol replaced by its ideal functionality
+    /// ([`crate::protocols::ideal`]); the same law of outputs and the same ledger, other draws.
     Ideal,
 }
 

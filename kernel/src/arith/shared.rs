@@ -1,13 +1,20 @@
 //! Two-party additive sharing with a trusted dealer, as CrypTen runs two parties.
+//!
+//! One session type for both engines ([`Engine`]): the interactive products and comparisons run
+//! as message-by-message protocols ([`beaver`], [`comparison`]) or as their ideal
+//! functionalities ([`ideal`]); everything else (input sharing, openings, public products,
+//! both truncations) is the same code in both.
 
-use super::{Arith, ArithKind, RingArith};
+use super::{Arith, ArithKind, Engine, RingArith};
 use crate::cost::Cost;
 use crate::dealer::Dealer;
 use crate::error::{check_len, Error, Result};
 use crate::fixed::FixedPoint;
+use crate::linalg::{conv2d_acc, matmul_acc};
 use crate::linalg::{Conv2dShape, MatShape};
 use crate::protocols::beaver::{self, scratch_words_bilinear, scratch_words_square, Bilinear};
 use crate::protocols::comparison::{self, scratch_words_ltz};
+use crate::protocols::ideal;
 use crate::protocols::truncation::{self, scratch_words_truncate, TruncMode};
 use crate::seed::{stream, StreamId, Xoshiro256PlusPlus};
 use crate::share::{public, reconstruct, share_from, Share};
@@ -41,6 +48,7 @@ pub const DATA_OWNER: usize = 1;
 pub struct Shared<'a> {
     fp: FixedPoint,
     trunc: TruncMode,
+    engine: Engine,
     dealer: Dealer,
     przs: Xoshiro256PlusPlus,
     net: Net<'a>,
@@ -52,6 +60,7 @@ impl core::fmt::Debug for Shared<'_> {
         f.debug_struct("Shared")
             .field("fp", &self.fp)
             .field("trunc", &self.trunc)
+            .field("engine", &self.engine)
             .field("net", &self.net)
             .field("scratch_words", &self.scratch.len())
             .finish()
@@ -65,6 +74,7 @@ impl<'a> Shared<'a> {
         Shared {
             fp,
             trunc: TruncMode::Local,
+            engine: Engine::Protocol,
             dealer: Dealer::new(seed),
             przs: stream(seed, StreamId::Przs),
             net: Net::new(),
@@ -88,6 +98,41 @@ impl<'a> Shared<'a> {
     /// The truncation mode.
     pub fn truncation(&self) -> TruncMode {
         self.trunc
+    }
+
+    /// The same session with engine `engine` ([`Engine::Protocol`] unless set): with
+    /// [`Engine::Ideal`], products and comparisons are their ideal functionalities
+    /// ([`ideal`]), with the same law of results and the same ledger, and no messages for a
+    /// [`Wire`] to see.
+    pub fn with_engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The ideal engine's fresh sharings of `z(i, x[i])`, then one truncation by the scale:
+    /// in the same pass when it is share-local.
+    fn deal_scaled(&mut self, x: &mut [Share], z: impl Fn(usize, Share) -> i64) -> Result<()> {
+        let f = self.fp.frac_bits();
+        if self.trunc == TruncMode::Local && f >= 1 {
+            ideal::deal_into(&mut self.net, &mut self.dealer, x, z, Some(f));
+            Ok(())
+        } else {
+            ideal::deal_into(&mut self.net, &mut self.dealer, x, z, None);
+            self.truncate(x, self.fp.scale() as u64)
+        }
+    }
+
+    /// Charges what a Beaver product opening `words` words per party costs: one round and
+    /// `triples` elementwise triples.
+    fn charge_mul(&mut self, words: usize, triples: usize) {
+        ideal::charge_round(&mut self.net, words);
+        let cost = self.net.cost_mut();
+        cost.mul_triples = cost.mul_triples.wrapping_add(triples as u64);
     }
 
     /// The ledger so far.
@@ -213,6 +258,9 @@ impl<'a> Shared<'a> {
             scratch_words_bilinear(x.len(), y.len(), out.len())
                 .max(self.trunc_words_scale(out.len())),
         )?;
+        if self.engine == Engine::Ideal {
+            return self.ideal_product(op, x, y, out);
+        }
         beaver::bilinear(
             &mut self.net,
             &mut self.dealer,
@@ -224,6 +272,44 @@ impl<'a> Shared<'a> {
             self.scratch,
         )?;
         self.truncate(out, self.fp.scale() as u64)
+    }
+
+    /// [`Shared::product`] as its ideal functionality: the product of the reconstructed
+    /// operands (in the arena), each output dealt fresh and truncated; charged as one matrix
+    /// triple. The arena already holds the protocol's need, which is more than this.
+    fn ideal_product(
+        &mut self,
+        op: Bilinear<'_>,
+        x: &[Share],
+        y: &[Share],
+        out: &mut [Share],
+    ) -> Result<()> {
+        let (na, nb, nc) = (x.len(), y.len(), out.len());
+        let (rx, rest) = self.scratch.split_at_mut(na);
+        let (ry, rest) = rest.split_at_mut(nb);
+        let rz = &mut rest[..nc];
+        for (r, &v) in rx.iter_mut().zip(x).chain(ry.iter_mut().zip(y)) {
+            *r = reconstruct(v);
+        }
+        rz.fill(0);
+        match op {
+            Bilinear::Matmul(s) => matmul_acc(rx, ry, rz, s)?,
+            Bilinear::Conv2d(s) => conv2d_acc(rx, ry, rz, s)?,
+            // `product` runs only matrix and convolution products.
+            Bilinear::Elementwise | Bilinear::Broadcast { .. } => {
+                return Err(Error::InvalidShape {
+                    what: "an elementwise product is not a matrix triple",
+                })
+            }
+        }
+        for (o, &z) in out.iter_mut().zip(rz.iter()) {
+            o[0] = z;
+        }
+        ideal::charge_round(&mut self.net, na + nb);
+        let c = self.net.cost_mut();
+        c.matrix_triples = c.matrix_triples.wrapping_add(1);
+        c.matrix_triple_words = c.matrix_triple_words.wrapping_add((na + nb + nc) as u64);
+        self.deal_scaled(out, |_, o| o[0])
     }
 
     /// One round: party 0's shares travel in `out`, party 1's in the arena.
@@ -322,6 +408,13 @@ impl Arith for Shared<'_> {
     /// Beaver product (1 round, `n` triples), then one truncation.
     fn mul(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
         self.ensure(self.trunc_words_scale(x.len()))?;
+        if self.engine == Engine::Ideal {
+            let n = x.len();
+            check_len(n, y.len())?;
+            self.ensure(scratch_words_bilinear(n, n, n))?;
+            self.charge_mul(2 * n, n);
+            return self.deal_scaled(x, |i, s| reconstruct(s).wrapping_mul(reconstruct(y[i])));
+        }
         self.mul_unscaled(x, y)?;
         self.truncate(x, self.fp.scale() as u64)
     }
@@ -331,6 +424,13 @@ impl Arith for Shared<'_> {
         super::check_bcast(x.len(), y.len(), inner)?;
         let n = x.len();
         self.ensure(scratch_words_bilinear(n, y.len(), n).max(self.trunc_words_scale(n)))?;
+        if self.engine == Engine::Ideal {
+            let c = y.len();
+            self.charge_mul(n + c, n);
+            return self.deal_scaled(x, |i, s| {
+                reconstruct(s).wrapping_mul(reconstruct(y[(i / inner) % c]))
+            });
+        }
         beaver::bilinear_to_scratch(
             &mut self.net,
             &mut self.dealer,
@@ -349,6 +449,18 @@ impl Arith for Shared<'_> {
         let n = x.len();
         check_len(n, y.len())?;
         self.ensure(scratch_words_bilinear(n, n, n))?;
+        if self.engine == Engine::Ideal {
+            self.charge_mul(2 * n, n);
+            let (net, dealer) = (&mut self.net, &mut self.dealer);
+            ideal::deal_into(
+                net,
+                dealer,
+                x,
+                |i, s| reconstruct(s).wrapping_mul(reconstruct(y[i])),
+                None,
+            );
+            return Ok(());
+        }
         beaver::bilinear_to_scratch(
             &mut self.net,
             &mut self.dealer,
@@ -366,6 +478,15 @@ impl Arith for Shared<'_> {
     fn square(&mut self, x: &mut [Share]) -> Result<()> {
         let n = x.len();
         self.ensure(scratch_words_square(n).max(self.trunc_words_scale(n)))?;
+        if self.engine == Engine::Ideal {
+            ideal::charge_round(&mut self.net, n);
+            let cost = self.net.cost_mut();
+            cost.square_pairs = cost.square_pairs.wrapping_add(n as u64);
+            return self.deal_scaled(x, |_, s| {
+                let v = reconstruct(s);
+                v.wrapping_mul(v)
+            });
+        }
         beaver::square(&mut self.net, &mut self.dealer, x, self.scratch)?;
         self.truncate(x, self.fp.scale() as u64)
     }
@@ -399,6 +520,10 @@ impl Arith for Shared<'_> {
     /// 8 rounds; see [`comparison::ltz`].
     fn ltz(&mut self, x: &[Share], out: &mut [Share]) -> Result<()> {
         check_len(x.len(), out.len())?;
+        if self.engine == Engine::Ideal {
+            self.ensure(scratch_words_ltz(x.len()))?;
+            return ideal::ltz(&mut self.net, &mut self.dealer, x, out);
+        }
         comparison::ltz(
             &mut self.net,
             &mut self.dealer,

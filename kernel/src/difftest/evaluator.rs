@@ -25,7 +25,6 @@ use crate::fixed::FixedPoint;
 use crate::nn::deploy::Deployment;
 use crate::nn::forward::{Config, Plan, Tap};
 use crate::share::Share;
-use crate::{Engine, Ideal, Shared};
 
 /// The memory an [`Evaluator`] needs, in elements of each kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -377,35 +376,34 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         };
         let shares = &mut *self.shares;
         let chunk = self.batch;
-        oracle::with_session!(t, seed, words, |sh| {
-            {
-                let buf = carve(shares, &full)?;
-                sh.input_ring_from(0, encoded, buf.params)?;
-                crate::nn::forward::prepare(&mut sh, t.model, buf.params, &cfg, plan, buf.arena)?;
-            }
-            let before = sh.cost();
-            let mut done = 0;
-            while done < samples {
-                let batch = (samples - done).min(chunk);
-                // The last chunk may be short: its view is shorter, the loaded weights stay.
-                let sizes = Sizes::of(t.model, t.deploy, batch)?;
-                let mut buf = carve(shares, &sizes)?;
-                oracle::run(
-                    &mut sh,
-                    t.model,
-                    &cfg,
-                    plan,
-                    None,
-                    &x[done * n..(done + batch) * n],
-                    batch,
-                    &mut logits[done * classes..(done + batch) * classes],
-                    &mut buf,
-                    false,
-                )?;
-                done += batch;
-            }
-            Ok(sh.cost().since(&before))
-        })
+        let mut sh = oracle::session(&t, seed, words);
+        {
+            let buf = carve(shares, &full)?;
+            sh.input_ring_from(0, encoded, buf.params)?;
+            crate::nn::forward::prepare(&mut sh, t.model, buf.params, &cfg, plan, buf.arena)?;
+        }
+        let before = sh.cost();
+        let mut done = 0;
+        while done < samples {
+            let batch = (samples - done).min(chunk);
+            // The last chunk may be short: its view is shorter, the loaded weights stay.
+            let sizes = Sizes::of(t.model, t.deploy, batch)?;
+            let mut buf = carve(shares, &sizes)?;
+            oracle::run(
+                &mut sh,
+                t.model,
+                &cfg,
+                plan,
+                None,
+                &x[done * n..(done + batch) * n],
+                batch,
+                &mut logits[done * classes..(done + batch) * classes],
+                &mut buf,
+                false,
+            )?;
+            done += batch;
+        }
+        Ok(sh.cost().since(&before))
     }
 }
 

@@ -5,8 +5,8 @@
 //! * **MPC** ([`Shared`]: two parties, a dealer, the profile's approximations, batch norm as
 //!   the target deploys it): what the deployed model computes. Every evaluation runs in a fresh
 //!   session with its own seed, so one input's MPC result replays alone. The target's
-//!   [`Engine`] says whether the protocols run message by message ([`Shared`]) or as their
-//!   ideal functionalities ([`Ideal`](crate::Ideal): the same law, faster).
+//!   [`Engine`] says whether the protocols run message by message or as their ideal
+//!   functionalities ([`crate::protocols::ideal`]: the same law, faster).
 //! * In between, for attributing a deviation to its source, the same forward pass in [`Float`]
 //!   *with* the approximations (approximation error only) and in [`Fixed`] (plus encoding and
 //!   truncation, but no share randomness).
@@ -23,26 +23,15 @@ use crate::nn::forward::{self, Config, ExactPlan, Plan, Tap};
 use crate::nn::model::Model;
 use crate::protocols::truncation::TruncMode;
 use crate::share::Share;
-use crate::{Fixed, Float, Ideal, Shared};
+use crate::{Fixed, Float, Shared};
 
-/// Runs `$body` with `$a` bound to a fresh two-party session of the target's engine
-/// ([`Shared`] or [`Ideal`]), seeded `$seed`, over the word arena `$words`: one text,
-/// monomorphized for both.
-macro_rules! with_session {
-    ($t:expr, $seed:expr, $words:expr, |$a:ident| $body:expr) => {
-        match $t.engine {
-            Engine::Protocol => {
-                let mut $a = Shared::new($t.fp, $seed, $words).with_truncation($t.trunc);
-                $body
-            }
-            Engine::Ideal => {
-                let mut $a = Ideal::new($t.fp, $seed, $words).with_truncation($t.trunc);
-                $body
-            }
-        }
-    };
+/// A fresh two-party session of target `t` (its format, truncation and engine), seeded
+/// `seed`, over the word arena `words`.
+pub(crate) fn session<'w>(t: &Target<'_, '_>, seed: u64, words: &'w mut [i64]) -> Shared<'w> {
+    Shared::new(t.fp, seed, words)
+        .with_truncation(t.trunc)
+        .with_engine(t.engine)
 }
-pub(crate) use with_session;
 
 /// The MPC model under test.
 #[derive(Clone, Copy)]
@@ -274,19 +263,18 @@ fn mpc_from(
         profile: t.profile,
         deploy: t.deploy,
     };
-    with_session!(t, seed, words, |a| {
-        match encoded {
-            // The model's party brings its parameters in (party 0, as `Model::load` does).
-            Some(raw) => a.input_ring_from(0, raw, buf.params)?,
-            None => t.model.load(&mut a, t.deploy, buf.params)?,
-        }
-        forward::prepare(&mut a, t.model, buf.params, &cfg, plan, buf.arena)?;
-        let before = a.cost();
-        run(
-            &mut a, t.model, &cfg, plan, tap, x, batch, logits, buf, false,
-        )?;
-        Ok(a.cost().since(&before))
-    })
+    let mut a = session(t, seed, words);
+    match encoded {
+        // The model's party brings its parameters in (party 0, as `Model::load` does).
+        Some(raw) => a.input_ring_from(0, raw, buf.params)?,
+        None => t.model.load(&mut a, t.deploy, buf.params)?,
+    }
+    forward::prepare(&mut a, t.model, buf.params, &cfg, plan, buf.arena)?;
+    let before = a.cost();
+    run(
+        &mut a, t.model, &cfg, plan, tap, x, batch, logits, buf, false,
+    )?;
+    Ok(a.cost().since(&before))
 }
 
 /// Where an MPC model's logits part from the plaintext model's: the same input through

@@ -7,7 +7,8 @@
 //!   checks the scratch size first and returns [`Error::BufferTooSmall`] with the exact need,
 //!   so nothing has been computed or drawn when it fails. The `scratch_words_*` functions give
 //!   those needs to callers that size an arena up front. [`Shared`](crate::arith::Shared) runs
-//!   them behind its [`Arith`](crate::arith::Arith) operations (`mul`, `ltz`, `div_int`, …).
+//!   them behind its [`Arith`](crate::arith::Arith) operations (`mul`, `ltz`, `div_int`, …),
+//!   or, with the ideal engine, their ideal functionalities ([`ideal`]).
 //! * **Composed** ([`select`]: oblivious selection, `sign`, `relu`; [`maximum`]: the secure
 //!   maximum and argmax): written once against [`Arith`](crate::arith::Arith) from those
 //!   operations, so the same text runs in float, fixed point and shares, and the protocol is
@@ -22,6 +23,7 @@
 
 pub mod beaver;
 pub mod comparison;
+pub mod ideal;
 pub mod maximum;
 pub mod select;
 pub mod truncation;

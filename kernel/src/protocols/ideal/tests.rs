@@ -1,14 +1,14 @@
-//! [`Ideal`] against [`Shared`]: the same ledger after every operation, the same exact
-//! results where no truncation intervenes, and the same law of outputs where one does
-//! (two-sample tests over many session seeds).
+//! The ideal engine against the protocol engine ([`Shared`] with [`Engine::Ideal`] and with
+//! [`Engine::Protocol`]): the same ledger after every operation, the same exact results where
+//! no truncation intervenes, and the same law of outputs where one does (two-sample tests over
+//! many session seeds).
 //!
 //! The whole-model comparison (LeNet's logits over many seeds) is in `tests/tests/ideal.rs`.
 
 // Binomial variances take a square root on the host; never compared across targets.
 #![allow(clippy::disallowed_methods)]
 
-use super::Ideal;
-use crate::arith::RingArith;
+use crate::arith::{Engine, RingArith};
 use crate::share::reconstruct;
 use crate::testing::{int_in, rng, FP, MODES, S};
 use crate::{Arith, Conv2dShape, Cost, MatShape, Share, Shared, TruncMode};
@@ -113,7 +113,9 @@ fn ideal_charges_what_the_protocols_cost() {
             let mut sh = Shared::new(FP, seed, &mut w1).with_truncation(mode);
             let (c1, e1) = script(&mut sh, |a| a.cost());
             let mut w2 = vec![0i64; 1 << 14];
-            let mut id = Ideal::new(FP, seed, &mut w2).with_truncation(mode);
+            let mut id = Shared::new(FP, seed, &mut w2)
+                .with_engine(Engine::Ideal)
+                .with_truncation(mode);
             let (c2, e2) = script(&mut id, |a| a.cost());
             for (k, (a, b)) in c1.iter().zip(&c2).enumerate() {
                 assert_eq!(a, b, "{mode:?} seed {seed}: ledger after step {k}");
@@ -145,7 +147,9 @@ fn ideal_products_round_with_the_protocols_law() {
                     let mut a = Shared::new(FP, seed, &mut w).with_truncation(mode);
                     product(&mut a, &xs, &ys)
                 } else {
-                    let mut a = Ideal::new(FP, seed, &mut w).with_truncation(mode);
+                    let mut a = Shared::new(FP, seed, &mut w)
+                        .with_engine(Engine::Ideal)
+                        .with_truncation(mode);
                     product(&mut a, &xs, &ys)
                 };
                 for i in 0..n {
@@ -215,7 +219,7 @@ fn ideal_wraps_as_often_as_the_protocol() {
                 product(&mut a, &xs, &ys);
                 a.cost().wrap_events
             } else {
-                let mut a = Ideal::new(FP, seed, &mut words);
+                let mut a = Shared::new(FP, seed, &mut words).with_engine(Engine::Ideal);
                 product(&mut a, &xs, &ys);
                 a.cost().wrap_events
             };
@@ -232,7 +236,9 @@ fn ideal_wraps_as_often_as_the_protocol() {
 #[test]
 fn ideal_refuses_bad_operands_before_drawing() {
     let mut w = vec![0i64; 4];
-    let mut a = Ideal::new(FP, 3, &mut w).with_truncation(TruncMode::Dealer);
+    let mut a = Shared::new(FP, 3, &mut w)
+        .with_engine(Engine::Ideal)
+        .with_truncation(TruncMode::Dealer);
     let mut x = vec![[1i64, 2]; 3];
     assert!(a.mul(&mut x, &[[0, 0]; 2]).is_err());
     assert!(

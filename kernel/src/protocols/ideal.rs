@@ -1,0 +1,115 @@
+//! The ideal functionalities of the interactive protocols: what [`Shared`] runs with
+//! [`Engine::Ideal`] instead of [`beaver`](super::beaver)'s products and
+//! [`comparison`](super::comparison)'s `ltz`.
+//!
+//! # Why it is exact in law
+//! What two parties running CrypTen's protocols end up holding depends on the protocols'
+//! randomness only through one fact: each interactive protocol outputs a *fresh* additive
+//! sharing of its exact result. A Beaver product's party-0 share is `c0 + ε·(b0 + δ) + a0·δ`,
+//! where the dealer's `c0` is a uniform word drawn for this product alone, so the share is
+//! uniform and independent of everything before it; the same holds for square pairs (`r²`'s
+//! share), matrix and convolution triples, and the one-bit B2A that ends a comparison (the
+//! dealer's arithmetic share of its random bit, times ±1). The value itself is exact
+//! (Beaver's identity in Z_2^64; the A2B adder computes the sign exactly).
+//!
+//! The functions here therefore compute each result on the reconstructed values and deal it as
+//! `(u, z − u)` with `u` one uniform word from the dealer's stream. Everything else [`Shared`]
+//! does is the same in both engines: input sharing (the same PRZS masks), openings, public
+//! products, share-local truncation (whose stochastic rounding and rare wraps are the whole of
+//! the share-randomness error, and act on these very shares) and dealer truncation. The joint
+//! law of every share, and so of every revealed value, equals the full protocols'; individual
+//! draws differ, so the same seed gives other samples of that law. Tests: this module's
+//! (`ideal/tests.rs`: ledger, rounding and wrap laws) and `tests/tests/deployment.rs` (both
+//! engines against real CrypTen's records, and against each other on whole models).
+//!
+//! # Cost
+//! Each function charges the ledger what the protocol it replaces charges, field by field
+//! (rounds, bytes per party, triples of each kind, B2A bits), so a session's [`Cost`] does not
+//! depend on the engine. No message is formed, so a [`Wire`](crate::wire::Wire) sees none of
+//! these rounds: observing or tampering with messages needs [`Engine::Protocol`].
+//!
+//! # Error
+//! Exact values; the only error is the share-local truncation that follows, as in the protocol.
+//!
+//! [`Shared`]: crate::arith::Shared
+//! [`Engine::Ideal`]: crate::arith::Engine::Ideal
+//! [`Engine::Protocol`]: crate::arith::Engine::Protocol
+//! [`Cost`]: crate::cost::Cost
+
+use super::truncation;
+use crate::dealer::Dealer;
+use crate::error::{check_len, Result};
+use crate::share::{reconstruct, Share};
+use crate::wire::Net;
+
+/// One opening round in which each party would send `words` words.
+pub fn charge_round(net: &mut Net<'_>, words: usize) {
+    let c = net.cost_mut();
+    let bytes = (words as u64).wrapping_mul(8);
+    c.rounds = c.rounds.wrapping_add(1);
+    c.bytes_sent[0] = c.bytes_sent[0].wrapping_add(bytes);
+    c.bytes_sent[1] = c.bytes_sent[1].wrapping_add(bytes);
+}
+
+/// A fresh sharing of `z`: party 0 holds one uniform word from the dealer.
+#[inline]
+pub fn deal(dealer: &mut Dealer, z: i64) -> Share {
+    let u = dealer.ring();
+    [u, z.wrapping_sub(u)]
+}
+
+/// `x[i] ←` a fresh sharing of `z(i, x[i])`; with `shift = Some(f)` (`1 ≤ f ≤ 62`) each is then
+/// truncated share-locally by `2^f` in the same pass, counted as share-local truncations are
+/// (the same words as dealing, then [`truncation::truncate`] in local mode, which draws
+/// nothing).
+pub fn deal_into(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    x: &mut [Share],
+    z: impl Fn(usize, Share) -> i64,
+    shift: Option<u32>,
+) {
+    match shift {
+        Some(f) => {
+            let mut wraps = 0u64;
+            for (i, s) in x.iter_mut().enumerate() {
+                let (q, wrapped) = truncation::local_pow2(deal(dealer, z(i, *s)), f);
+                wraps = wraps.wrapping_add(u64::from(wrapped));
+                *s = q;
+            }
+            truncation::count_local(net, x.len(), wraps);
+        }
+        None => {
+            for (i, s) in x.iter_mut().enumerate() {
+                *s = deal(dealer, z(i, *s));
+            }
+        }
+    }
+}
+
+/// Words one party sends in [`super::comparison::ltz`] on `n` values, round by round: the
+/// first AND layer opens `2n`, the six prefix layers `4n` each, the B2A `n`.
+const LTZ_ROUNDS: [usize; 8] = [2, 4, 4, 4, 4, 4, 4, 1];
+
+/// `out = [x < 0]` as fresh sharings of 0/1, charged as [`super::comparison::ltz`]: 8 rounds,
+/// `13n` AND triples, `n` B2A bits, `27n` words per party.
+///
+/// # Errors
+/// [`crate::Error::ShapeMismatch`] unless `out` is as long as `x` (nothing drawn or charged).
+pub fn ltz(net: &mut Net<'_>, dealer: &mut Dealer, x: &[Share], out: &mut [Share]) -> Result<()> {
+    let n = x.len();
+    check_len(n, out.len())?;
+    for (o, &s) in out.iter_mut().zip(x) {
+        *o = deal(dealer, i64::from(reconstruct(s) < 0));
+    }
+    for w in LTZ_ROUNDS {
+        charge_round(net, w * n);
+    }
+    let cost = net.cost_mut();
+    cost.and_triples = cost.and_triples.wrapping_add(13 * n as u64);
+    cost.b2a_bits = cost.b2a_bits.wrapping_add(n as u64);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
