@@ -25,7 +25,7 @@ const TS: &'static str = r#"
 export interface Cost { rounds: number; multiplications: number; andTriples: number;
   bytesPerParty: number; cryptenBytes: number; truncations: number; wrapEvents: number }
 export interface SessionSettings { model: string; profile: string; profileAbout: string;
-  deploy: string; deployAbout: string; fracBits: number; trunc: string; mpcSeed: string;
+  deploy: string; deployAbout: string; engine: string; engineAbout: string; fracBits: number; trunc: string; mpcSeed: string;
   level: [number, number] | null; activation: string; layers: string[]; classes: number;
   presets: { default: [number, number]; high: [number, number]; medium: [number, number];
              low: [number, number] } }
@@ -84,6 +84,8 @@ struct SettingsJs {
     profile_about: &'static str,
     deploy: &'static str,
     deploy_about: &'static str,
+    engine: &'static str,
+    engine_about: &'static str,
     frac_bits: u32,
     trunc: &'static str,
     mpc_seed: String,
@@ -190,6 +192,7 @@ impl JsSession {
                 trunc: session::trunc_arg(trunc)?,
                 level: None,
                 mpc_seed: seed_arg(&mpc_seed)?,
+                engine: mpcdiff_kernel::Engine::Protocol,
             })
         })();
         let inner = check(
@@ -227,6 +230,8 @@ impl JsSession {
             profile_about: set.profile.about,
             deploy: s.deployment().name(),
             deploy_about: s.deployment().about(),
+            engine: set.engine.name(),
+            engine_about: set.engine.about(),
             frac_bits: set.fp.frac_bits(),
             trunc: set.trunc.name(),
             mpc_seed: set.mpc_seed.to_string(),
@@ -267,6 +272,14 @@ impl JsSession {
     pub fn set_trunc(&mut self, name: &str) -> Result<(), JsError> {
         let t = check("set_trunc", session::trunc_arg(name))?;
         self.inner.set_trunc(t);
+        Ok(())
+    }
+
+    /// Sets the engine (`protocol`: every message; `ideal`: ideal functionalities, the same law
+    /// and ledger, faster; the CLI's `--engine`).
+    pub fn set_engine(&mut self, name: &str) -> Result<(), JsError> {
+        let e = check("set_engine", session::engine_arg(name))?;
+        self.inner.set_engine(e);
         Ok(())
     }
 

@@ -38,7 +38,7 @@ use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::Tap;
 use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::nn::spec::{Activation, Kind, Shape};
-use mpcdiff_kernel::{digits, Cost, FixedPoint, TruncMode};
+use mpcdiff_kernel::{digits, Cost, Engine, FixedPoint, TruncMode};
 
 use serde::Serialize;
 
@@ -57,6 +57,8 @@ pub struct Settings {
     pub level: Option<Level>,
     /// Seed of the MPC session of each call.
     pub mpc_seed: u64,
+    /// How the shared arithmetic is simulated (`mpcdiff --engine`).
+    pub engine: Engine,
 }
 
 impl Default for Settings {
@@ -69,6 +71,7 @@ impl Default for Settings {
             trunc: TruncMode::Local,
             level: None,
             mpc_seed: 42,
+            engine: Engine::Protocol,
         }
     }
 }
@@ -81,6 +84,14 @@ pub fn profile_arg(name: &str) -> Result<&'static Profile, Failure> {
     profile::by_name(name).ok_or(Failure::Argument {
         name: "profile",
         expected: PROFILE_EXPECTED,
+    })
+}
+
+/// The engine called `name` (`protocol` or `ideal`, the CLI's `--engine` values).
+pub fn engine_arg(name: &str) -> Result<Engine, Failure> {
+    Engine::by_name(name).ok_or(Failure::Argument {
+        name: "engine",
+        expected: "\"protocol\" or \"ideal\"",
     })
 }
 
@@ -367,7 +378,7 @@ pub(crate) fn target<'m>(model: &'m Model<'static>, settings: &Settings) -> Targ
         fp: settings.fp,
         trunc: settings.trunc,
         deploy: DEPLOY,
-        engine: Default::default(),
+        engine: settings.engine,
     }
 }
 
@@ -462,6 +473,10 @@ impl Session {
     /// Sets the truncation protocol.
     pub fn set_trunc(&mut self, t: TruncMode) {
         self.settings.trunc = t;
+    }
+    /// Sets the engine.
+    pub fn set_engine(&mut self, e: Engine) {
+        self.settings.engine = e;
     }
     /// Sets the MPC seed.
     pub fn set_mpc_seed(&mut self, seed: u64) {

@@ -85,6 +85,7 @@ function readSettings() {
     profile: $("profile").value,
     fracBits: wholeNumber("frac-bits", "Fractional bits"),
     trunc: $("trunc").value,
+    engine: $("engine").value,
     mpcSeed: wholeText("mpc-seed", "MPC seed"),
     level: level === "custom"
       ? [wholeNumber("iters-exp", "exp squarings"), wholeNumber("iters-nr", "Newton steps")]
@@ -181,7 +182,9 @@ function renderDeployment() {
   const s = state.settings;
   const how = DEPLOYMENTS[s.deploy] ?? `deployed as <code>${s.deploy}</code>`;
   for (const el of document.querySelectorAll(".deploy-line")) {
-    el.innerHTML = `The MPC model is ${how}: <code>--deploy ${s.deploy}</code>.`;
+    const engine = s.engine === "protocol" ? ""
+      : ` Its two parties are simulated by the ${s.engine} engine (<code>--engine ${s.engine}</code>): ${s.engineAbout}.`;
+    el.innerHTML = `The MPC model is ${how}: <code>--deploy ${s.deploy}</code>.${engine}`;
     el.title = s.deployAbout;
     el.dataset.deploy = s.deploy;
   }
@@ -937,7 +940,8 @@ async function runTabular(event) {
     setBlob($("tabular-row"), Array.from(raw, String).join("\n") + "\n", "text/plain");
     const level = settings.level === "default" ? [] : ["--level", Array.isArray(settings.level) ? settings.level.join("/") : settings.level];
     $("tabular-command").textContent = ["mpcdiff predict --model", model, "--input row.txt --profile", settings.profile,
-      "--frac-bits", settings.fracBits, "--mpc-seed", settings.mpcSeed, "--trunc", settings.trunc, ...level, "--deploy crypten"].join(" ");
+      "--frac-bits", settings.fracBits, "--mpc-seed", settings.mpcSeed, "--trunc", settings.trunc, ...level, "--deploy crypten",
+      ...(settings.engine === "protocol" ? [] : ["--engine", settings.engine])].join(" ");
     $("tabular-result").hidden = false;
     note.textContent = "";
   } catch (e) {
@@ -964,7 +968,7 @@ async function startTabular() {
 // The controls a link restores (their values as typed), and the input: a synthetic digit by its
 // seed and number, anything else as its 784 float32 intensities (base64, little-endian), so
 // that the link gives back the same input bit for bit.
-const SHARED = ["model", "profile", "frac-bits", "level", "iters-exp", "iters-nr", "trunc", "mpc-seed",
+const SHARED = ["model", "profile", "frac-bits", "level", "iters-exp", "iters-nr", "trunc", "engine", "mpc-seed",
   "search-seed", "search-mutations", "search-fitness", "search-mutator"];
 
 const toBase64 = (bytes) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))
@@ -1076,7 +1080,7 @@ async function showSynthetic(seed, index) {
 function wire() {
   buildBars();
   buildLegend();
-  for (const id of ["model", "profile", "frac-bits", "level", "iters-exp", "iters-nr", "trunc", "mpc-seed"]) {
+  for (const id of ["model", "profile", "frac-bits", "level", "iters-exp", "iters-nr", "trunc", "engine", "mpc-seed"]) {
     $(id).addEventListener("change", applySettings);
   }
   $("settings-form").addEventListener("submit", (e) => { e.preventDefault(); applySettings(); });

@@ -35,7 +35,7 @@ const methods = {
   digest: ({ seed: s }) => wasm.determinism_digest(seed(s)),
 
   // Creates the session, or changes its settings. args: {model, profile, fracBits, trunc,
-  // mpcSeed, level, layerLevels}; any may be omitted to keep the current one. `level` is null or "default"
+  // engine, mpcSeed, level, layerLevels}; any may be omitted to keep the current one. `level` is null or "default"
   // (the profile's), a preset of the profile ("high", "medium", "low"), or [iters_exp,
   // iters_nr]; it applies to every activation layer. A new model makes a new session.
   configure(a) {
@@ -55,6 +55,7 @@ const methods = {
     if (a.profile !== undefined) s.set_profile(a.profile);
     if (a.fracBits !== undefined) s.set_frac_bits(a.fracBits);
     if (a.trunc !== undefined) s.set_trunc(a.trunc);
+    if (a.engine !== undefined) s.set_engine(a.engine);
     if (a.mpcSeed !== undefined) s.set_mpc_seed(seed(a.mpcSeed));
     if (a.level !== undefined) {
       if (a.level === null || a.level === "default") s.clear_level();
@@ -86,6 +87,7 @@ const methods = {
   tabularPredict(a) {
     const s = new wasm.Session(a.model, a.profile, a.fracBits, a.trunc, seed(a.mpcSeed));
     try {
+      if (a.engine) s.set_engine(a.engine);
       if (a.level && a.level !== "default") {
         const [e, r] = typeof a.level === "string" ? s.level_preset(a.level) : a.level;
         s.set_level(e, r);

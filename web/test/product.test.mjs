@@ -571,3 +571,41 @@ browserTest("defects 8 and 10: both viewports in light and dark mode: contrast, 
 browserTest("the product tests' page logged no errors", () => {
   assert.deepEqual(pageErrors, []);
 });
+
+browserTest("the ideal engine: predictions are mpcdiff predict --engine ideal's, and a search is mpcdiff fuzz --engine ideal's campaign", async () => {
+  await defaults();
+  await pickDigit("4", "0");
+  await page.selectOption("#engine", "ideal");
+  await settle();
+  const st = () => page.evaluate(() => {
+    const s = window.__mpcdiff.state;
+    return { engine: s.settings.engine, pixels: Array.from(s.pixels),
+      plaintext: Array.from(s.prediction.plaintext.logits), mpc: Array.from(s.prediction.mpc.logits) };
+  });
+  const s = await st();
+  assert.equal(s.engine, "ideal");
+  assert.match(await text(".deploy-line"), /--engine ideal/);
+  // The page's prediction is the native one under the same engine, bit for bit.
+  const file = join(workdir, "ideal-input.txt");
+  writeFileSync(file, s.pixels.map(String).join("\n") + "\n");
+  const predict = (...flags) => JSON.parse(execFileSync(mpcdiff,
+    ["predict", "--model", "lenet", "--input", file, ...flags, "--json"],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+  const cli = predict("--engine", "ideal");
+  assert.equal(cli.engine, "ideal");
+  assert.deepEqual(s.plaintext, cli.plaintext.logits);
+  assert.deepEqual(s.mpc, cli.mpc.logits);
+  // The protocol engine draws otherwise: the same plaintext, other MPC logits for the seed.
+  const proto = predict();
+  assert.deepEqual(s.plaintext, proto.plaintext.logits);
+  assert.notDeepEqual(s.mpc, proto.mpc.logits);
+  // A search: its command names the engine and replays natively to the same campaign.
+  await page.fill("#search-mutations", "200");
+  await clickAndSettle("#search-start");
+  const r = await searchState();
+  assert.match(r.command, / --deploy crypten --engine ideal /);
+  const native = nativeFuzz(r.command, r.corpusLine);
+  assert.equal(native.summary.digest, r.progress.digest, "campaign digest: page vs native, ideal engine");
+  await page.selectOption("#engine", "protocol");
+  await settle();
+});

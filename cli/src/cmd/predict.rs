@@ -2,6 +2,7 @@
 //!
 //! `mpcdiff predict --model lenet|lenet-relu|credit-mlp|bank-mlp|FILE --input FILE
 //! [--profile P] [--frac-bits F] [--mpc-seed S] [--trunc local|dealer] [--deploy crypten|crypten-modules|folded]
+//! [--engine protocol|ideal]
 //! [--level E/R|high|medium|low] [--json]`
 //!
 //! The input file holds one sample *before* the model's normalisation, as numbers separated
@@ -19,7 +20,7 @@
 //!
 //! # JSON (`--json`), schema `mpcdiff.predict/2`
 //! `{schema, command: "predict", version, model, architecture, input, features, profile,
-//! frac_bits, mpc_seed, trunc, deploy, level: null | {iters_exp, iters_nr}, plaintext: {logits,
+//! frac_bits, mpc_seed, trunc, deploy, engine, level: null | {iters_exp, iters_nr}, plaintext: {logits,
 //! probabilities, label}, mpc: {logits, probabilities, label}, agree, deviation: {max_abs,
 //! l2}, cost: {rounds, multiplications, and_triples, bytes_per_party, crypten_bytes,
 //! truncations, wrap_events}, replay}`. Logits are printed in the shortest form that reads
@@ -40,7 +41,7 @@ use crate::data::MinMax;
 use crate::engine::target::{Setup, TargetArgs};
 use crate::engine::worker::Worker;
 use crate::error::usage;
-use crate::flags::{DeployArg, TruncArg};
+use crate::flags::{DeployArg, EngineArg, TruncArg};
 use crate::output;
 use crate::train::format::{metadata_text, Preprocessing};
 
@@ -69,6 +70,10 @@ pub struct PredictArgs {
     /// crypten-modules (a crypten.nn-module network), folded (idealised).
     #[arg(long, value_enum, default_value = "crypten")]
     pub deploy: DeployArg,
+    /// How the shared arithmetic is simulated: protocol (every message) or ideal (ideal
+    /// functionalities: the same law and ledger, other draws).
+    #[arg(long, value_enum, default_value = "protocol")]
+    pub engine: EngineArg,
     /// One level for every activation layer: E/R (exp squarings / Newton steps) or the
     /// profile's high, medium, low. Default: the profile's level.
     #[arg(long, value_name = "E/R|high|medium|low")]
@@ -148,6 +153,8 @@ struct Report {
     mpc_seed: u64,
     trunc: &'static str,
     deploy: &'static str,
+    /// How the shared arithmetic was simulated (`protocol` or `ideal`).
+    engine: &'static str,
     level: Option<LevelJson>,
     plaintext: SideJson,
     mpc: SideJson,
@@ -240,7 +247,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         deploy: a.deploy,
         arch: None,
         input_shape: None,
-        engine: Default::default(),
+        engine: a.engine,
     })?;
     let (p, deploy, trunc) = (setup.profile, setup.deploy, setup.trunc);
     let level = a.level.as_deref().map(|s| parse_level(s, p)).transpose()?;
@@ -250,8 +257,15 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     let raw = read_input(&a.input, features)?;
     let x = model_input(&preprocessing, &raw);
     setup.check_input(&x, &format!("--input {}", a.input.display()))?;
+    let engine = a.engine.engine();
+    // Spelled only when not the default, as every replay line does.
+    let engine_flag = if a.engine.is_default() {
+        String::new()
+    } else {
+        format!(" --engine {}", engine.name())
+    };
     let replay = format!(
-        "mpcdiff predict --model {} --input {} --profile {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{}",
+        "mpcdiff predict --model {} --input {} --profile {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{}{}",
         a.model,
         a.input.display(),
         p.name,
@@ -259,6 +273,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         a.mpc_seed,
         trunc.name(),
         deploy.name(),
+        engine_flag,
         level
             .map(|l| format!(" --level {}/{}", l.iters_exp, l.iters_nr))
             .unwrap_or_default()
@@ -318,6 +333,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         mpc_seed: a.mpc_seed,
         trunc: trunc.name(),
         deploy: deploy.name(),
+        engine: engine.name(),
         level: level.map(|l| LevelJson {
             iters_exp: l.iters_exp,
             iters_nr: l.iters_nr,
@@ -346,7 +362,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     let mut t = String::new();
     writeln!(
         t,
-        "{} ({}) on {}; MPC: profile {}, {} fractional bits, truncation {}, batch norm {}{}",
+        "{} ({}) on {}; MPC: profile {}, {} fractional bits, truncation {}, batch norm {}{}{}",
         report.model,
         report.architecture,
         report.input,
@@ -354,6 +370,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         a.frac_bits,
         report.trunc,
         report.deploy,
+        engine_flag.replace(" --engine ", ", engine "),
         level
             .map(|l| format!(", activations at level {}/{}", l.iters_exp, l.iters_nr))
             .unwrap_or_default()
