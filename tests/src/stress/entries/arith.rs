@@ -4,7 +4,7 @@
 use super::base::{conv_lens, conv_shape, fp};
 use super::{e, Draw};
 use crate::stress::{Entry, Gen, Res};
-use mpcdiff_kernel::arith::{Arith, ArithKind, Fixed, Float, RingArith, Shared};
+use mpcdiff_kernel::arith::{Arith, ArithKind, Engine, Fixed, Float, RingArith, Shared};
 use mpcdiff_kernel::linalg::MatShape;
 use mpcdiff_kernel::wire::{Message, Wire};
 use mpcdiff_kernel::TruncMode;
@@ -91,11 +91,20 @@ pub(crate) fn with_shared_words<R>(
     } else {
         TruncMode::Dealer
     };
-    let mut a = Shared::new(fp(g), g.u64(), &mut arena).with_truncation(mode);
+    // Either engine: the ideal one's products and comparisons are other code paths.
+    let engine = if g.bool() {
+        Engine::Protocol
+    } else {
+        Engine::Ideal
+    };
+    let mut a = Shared::new(fp(g), g.u64(), &mut arena)
+        .with_truncation(mode)
+        .with_engine(engine);
     if g.one_in(4) {
         a = a.with_wire(&mut wire);
     }
-    let _ = (a.truncation(), a.cost(), a.kind(), ArithKind::Shared.name());
+    let _ = (a.truncation(), a.engine(), a.cost(), a.kind(), ArithKind::Shared.name());
+    let _ = (Engine::by_name(engine.name()), engine.about());
     f(&mut a, g)
 }
 

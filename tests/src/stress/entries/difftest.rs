@@ -30,7 +30,7 @@ use mpcdiff_kernel::difftest::voting::{self, Thresholds};
 use mpcdiff_kernel::digits::{framing, synthetic, PIXELS};
 use mpcdiff_kernel::nn::forward::{Config, DefaultPlan, Plan, Tap};
 use mpcdiff_kernel::nn::model::Model;
-use mpcdiff_kernel::{selfcheck, Error, TruncMode};
+use mpcdiff_kernel::{selfcheck, Engine, Error, TruncMode};
 
 pub(super) fn entries() -> Vec<Entry> {
     vec![
@@ -428,7 +428,11 @@ fn with_target(g: &mut Gen, f: impl FnOnce(&Target<'_, '_>, &mut Gen) -> Res) ->
             TruncMode::Dealer
         },
         deploy: deployment(g),
-        engine: Default::default(),
+        engine: if g.bool() {
+            Engine::Protocol
+        } else {
+            Engine::Ideal
+        },
     };
     let mut flags = String::new();
     let _ = t.write_flags("stress", &mut flags);
