@@ -198,12 +198,13 @@ pub fn margin_gradient(
             Kind::Conv2d {
                 in_ch, out_ch, k, ..
             } => {
-                let sh = layer
-                    .kind
-                    .conv2d_shape(m.input_shape(i), 1)
-                    .ok_or(Error::InvalidShape {
-                        what: "conv2d on an input that is not an image of its channels",
-                    })?;
+                let sh =
+                    layer
+                        .kind
+                        .conv2d_shape(m.input_shape(i), 1)
+                        .ok_or(Error::InvalidShape {
+                            what: "conv2d on an input that is not an image of its channels",
+                        })?;
                 out.fill(0.0);
                 conv2d_acc(
                     input,
@@ -299,10 +300,7 @@ pub fn margin_gradient(
                         what: "conv2d on a vector",
                     });
                 };
-                let Shape::Image {
-                    h: oh, w: ow, ..
-                } = m.shapes[i]
-                else {
+                let Shape::Image { h: oh, w: ow, .. } = m.shapes[i] else {
                     return Err(Error::InvalidShape {
                         what: "conv2d output is not an image",
                     });
