@@ -8,7 +8,9 @@
 //! non-codes. [`Mutator::artifact`] reproduces that (except that categorical columns snap to a
 //! valid code, see below); [`Mutator::mpcdiff`] adds the operators a fuzzer of natural inputs
 //! needs: sparse pixels, contrast/brightness, small affine warps (images), one-feature steps
-//! (tables), and clipping instead of re-stretching.
+//! (tables), and clipping instead of re-stretching. [`Mutator::gradient`] instead walks each
+//! seed towards the plaintext decision boundary along the plaintext margin's gradient
+//! ([`Operator::Gradient`], given by a [`Descent`]), where the MPC model's error flips labels.
 //!
 //! # Budgets
 //! A [`Budget`] bounds the distance of every mutant to its **original** seed input (not to its
