@@ -36,6 +36,8 @@ pub enum MutatorArg {
     Artifact,
     /// Gaussian, sparse pixels, contrast, affine (images) or feature steps (tables), clipped.
     Mpcdiff,
+    /// Steps towards the plaintext decision boundary along the plaintext margin's gradient.
+    Gradient,
 }
 
 /// The most seeds a campaign takes (a synthetic corpus allocates its inputs up front).
@@ -87,7 +89,8 @@ pub struct CampaignArgs {
     /// ‖logit difference‖₂ (the artifact's).
     #[arg(long, value_enum, default_value = "margin")]
     pub fitness: FitnessArg,
-    /// Mutation operators.
+    /// Mutation operators (`gradient`: steps along the gradient of the plaintext model's
+    /// margin towards its decision boundary; σ bounds each step's length by σ·√n).
     #[arg(long, value_enum, default_value = "mpcdiff")]
     pub mutator: MutatorArg,
     /// Gaussian σ in model-input units (default 0.05 for MNIST, 0.1 for tables).
@@ -218,6 +221,7 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
     let mut mutator = corpus.domain.with(|d| match a.mutator {
         MutatorArg::Artifact => Mutator::artifact(d),
         MutatorArg::Mpcdiff => Mutator::mpcdiff(d),
+        MutatorArg::Gradient => Mutator::gradient(d),
     });
     if let Some(s) = a.sigma {
         mutator.sigma = s;
@@ -366,13 +370,18 @@ fn check_resume_flags(
         let kernel = corpus.domain.with(|d| match m {
             MutatorArg::Artifact => Mutator::artifact(d),
             MutatorArg::Mpcdiff => Mutator::mpcdiff(d),
+            MutatorArg::Gradient => Mutator::gradient(d),
         });
         let j = fuzzing::MutatorJson::of(&kernel);
         (j.weights, j.projection)
     };
-    let recorded_family = [MutatorArg::Artifact, MutatorArg::Mpcdiff]
-        .into_iter()
-        .find(|&m| family(m) == (k.mutator.weights.clone(), k.mutator.projection.clone()));
+    let recorded_family = [
+        MutatorArg::Artifact,
+        MutatorArg::Mpcdiff,
+        MutatorArg::Gradient,
+    ]
+    .into_iter()
+    .find(|&m| family(m) == (k.mutator.weights.clone(), k.mutator.projection.clone()));
     let mut differ: Vec<(String, String)> = Vec::new();
     for id in typed {
         if RESUME_MAY_CHANGE.contains(&id.as_str()) {
@@ -484,6 +493,7 @@ fn check_resume_flags(
                 let name = |m: MutatorArg| match m {
                     MutatorArg::Artifact => "artifact",
                     MutatorArg::Mpcdiff => "mpcdiff",
+                    MutatorArg::Gradient => "gradient",
                 };
                 (recorded_family != Some(c.mutator)).then(|| {
                     (

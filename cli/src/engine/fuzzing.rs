@@ -26,7 +26,7 @@ use mpcdiff_kernel::difftest::fitness::{argmax, Fitness};
 use mpcdiff_kernel::difftest::fuzzer::{
     Deviation as KDeviation, Fuzzer, Judge, Sink, Step as KStep, Stop, Trial,
 };
-use mpcdiff_kernel::difftest::mutation::{Budget, Mutator, Operator, Projection};
+use mpcdiff_kernel::difftest::mutation::{Budget, Descent, Mutator, Operator, Projection};
 use serde::{Deserialize, Serialize};
 
 use super::corpus::Corpus;
@@ -160,8 +160,11 @@ impl MutatorJson {
                 Projection::Clip => "clip".into(),
                 Projection::Rescale => "rescale".into(),
             },
+            // The gradient operator is listed only when used, so the files of campaigns
+            // without it keep their bytes.
             weights: Operator::ALL
                 .iter()
+                .filter(|o| **o != Operator::Gradient || m.weights[**o as usize] > 0)
                 .map(|o| (o.name().to_string(), m.weights[*o as usize]))
                 .collect(),
             linf: m.budget.linf,
@@ -538,6 +541,57 @@ pub struct PoolJudge<'p, 's> {
     pub pool: &'p Pool<'s>,
     /// The MPC model's plan.
     pub plan: &'p RepairPlan,
+    /// The plaintext model's margin gradient (for the gradient operator), on the calling
+    /// thread.
+    pub descent: Option<PlainGradient<'s>>,
+}
+
+/// The plaintext model's margin gradient ([`mpcdiff_kernel::nn::gradient`]) with its own
+/// parameters and tape.
+pub struct PlainGradient<'s> {
+    model: &'s mpcdiff_kernel::nn::model::Model<'static>,
+    params: Vec<f64>,
+    tape: Vec<f64>,
+}
+
+impl<'s> PlainGradient<'s> {
+    /// The gradient of `setup`'s plaintext model.
+    ///
+    /// # Errors
+    /// The model's loading errors.
+    pub fn new(setup: &'s Setup) -> mpcdiff_kernel::Result<Self> {
+        use mpcdiff_kernel::nn::{deploy::Deployment, gradient};
+        let model = &setup.model;
+        let mut params = vec![0.0; gradient::params_len(model)?];
+        model.load(
+            &mut mpcdiff_kernel::Float::new(setup.fp),
+            Deployment::Folded,
+            &mut params,
+        )?;
+        Ok(PlainGradient {
+            model,
+            params,
+            tape: vec![0.0; gradient::tape_elems(model)],
+        })
+    }
+}
+
+impl Descent for PlainGradient<'_> {
+    fn margin_gradient(
+        &mut self,
+        x: &[f64],
+        label: usize,
+        grad: &mut [f64],
+    ) -> mpcdiff_kernel::Result<f64> {
+        mpcdiff_kernel::nn::gradient::margin_gradient(
+            self.model,
+            &self.params,
+            x,
+            label,
+            grad,
+            &mut self.tape,
+        )
+    }
 }
 
 /// A worker's failure as a kernel error (the judge's error type).
@@ -586,6 +640,10 @@ impl Judge for PoolJudge<'_, '_> {
             trials[j].runs = r;
         }
         Ok(())
+    }
+
+    fn descent(&mut self) -> Option<&mut dyn Descent> {
+        self.descent.as_mut().map(|d| d as &mut dyn Descent)
     }
 }
 
@@ -821,7 +879,16 @@ pub fn run(
         identity: identity.clone(),
         interrupted: false,
     };
-    let mut judge = PoolJudge { pool, plan };
+    let descent = if settings.mutator.weights[Operator::Gradient as usize] > 0 {
+        Some(PlainGradient::new(pool.setup())?)
+    } else {
+        None
+    };
+    let mut judge = PoolJudge {
+        pool,
+        plan,
+        descent,
+    };
     let classes = pool.classes();
 
     let stopped_by = corpus.domain.with(|domain| -> anyhow::Result<String> {

@@ -287,3 +287,79 @@ fn the_ideal_engine_runs_the_whole_pipeline() {
         "{err}"
     );
 }
+
+/// `fuzz --mutator gradient` (steps along the plaintext margin's gradient, computed on the
+/// calling thread) is still a pure function of its flags, whatever `--threads`; on synthetic
+/// digits it finds deviations where the artifact's and today's default mutators find none in
+/// the same budget, close to their seeds.
+#[test]
+fn fuzz_with_the_gradient_mutator_finds_more_and_ignores_threads() {
+    let dir = workdir("engine-gradient");
+    let run = |name: &str, mutator: &str, threads: &str| {
+        let c = json_ok(
+            &dir,
+            &[
+                "fuzz",
+                "--seeds",
+                "20",
+                "--mutations",
+                "200",
+                "--engine",
+                "ideal",
+                "--mutator",
+                mutator,
+                "--threads",
+                threads,
+                "--out",
+                name,
+                "--json",
+            ],
+        );
+        (c, read_text(dir.join(name).join("deviations.jsonl")))
+    };
+    let (g1, d1) = run("g1", "gradient", "1");
+    let (g2, d2) = run("g2", "gradient", "2");
+    assert_eq!(g1, g2);
+    assert_eq!(d1, d2);
+    let found = g1["summary"]["deviations"].as_u64().unwrap();
+    assert!(found >= 4, "the gradient mutator finds deviations: {found}");
+    assert_eq!(
+        g1["summary"]["by_operator"]["gradient"].as_u64(),
+        Some(found)
+    );
+    assert!(g1["summary"]["mean_l2"].as_f64().unwrap() < 6.0);
+    assert_eq!(
+        g1["spec"]["settings"]["mutator"]["weights"]["gradient"].as_u64(),
+        Some(1)
+    );
+    for other in ["artifact", "mpcdiff"] {
+        let (c, _) = run(other, other, "2");
+        let theirs = c["summary"]["deviations"].as_u64().unwrap();
+        assert!(theirs < found, "{other} finds {theirs}, gradient {found}");
+        // The gradient operator is listed only where it is used.
+        assert!(c["spec"]["settings"]["mutator"]["weights"]
+            .get("gradient")
+            .is_none());
+    }
+    // A campaign stopped half-way resumes to the same end (the recorded mutator is found
+    // again from campaign.json).
+    let part = |mutations: &str, resume: bool| {
+        let mut args = vec!["fuzz", "--out", "part", "--mutations", mutations, "--json"];
+        if resume {
+            args.push("--resume");
+        } else {
+            args.extend([
+                "--seeds",
+                "20",
+                "--engine",
+                "ideal",
+                "--mutator",
+                "gradient",
+            ]);
+        }
+        json_ok(&dir, &args)
+    };
+    part("100", false);
+    assert_eq!(part("200", true), g1);
+    assert_eq!(read_text(dir.join("part/deviations.jsonl")), d1);
+}

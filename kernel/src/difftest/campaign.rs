@@ -31,7 +31,7 @@
 use rand_core::RngCore;
 
 use super::fitness::{argmax, is_deviation, Fitness};
-use super::mutation::{Domain, Mutator, Operator};
+use super::mutation::{Descent, Domain, Mutator, Operator};
 use crate::digest::Digest;
 use crate::error::{check_len, Error, Result};
 use crate::seed::{self, splitmix64, unit_f64, StreamId};
@@ -444,6 +444,23 @@ impl<'a> Campaign<'a> {
         proposals: &mut [Proposal],
         inputs: &mut [f64],
     ) -> Result<usize> {
+        self.propose_with(limit, proposals, inputs, None)
+    }
+
+    /// [`Campaign::propose`] with the plaintext model's gradient for [`Operator::Gradient`]
+    /// (computed here, in proposal order, so the result does not depend on who evaluates the
+    /// mutants).
+    ///
+    /// # Errors
+    /// As [`Campaign::propose`]; [`Error::OutOfRange`] if the gradient operator is drawn
+    /// without a `descent`; the descent's.
+    pub fn propose_with(
+        &mut self,
+        limit: u64,
+        proposals: &mut [Proposal],
+        inputs: &mut [f64],
+        mut descent: Option<&mut dyn Descent>,
+    ) -> Result<usize> {
         let n = self.domain.len();
         let want = (self.settings.round_size as u64)
             .min(limit)
@@ -470,14 +487,30 @@ impl<'a> Campaign<'a> {
             let m = self.mutants + j as u64;
             let mut rng = seed::substream(self.settings.seed, StreamId::Mutation, m);
             let op = self.settings.mutator.choose(&self.domain, &mut rng)?;
-            self.settings.mutator.apply(
-                op,
-                &self.domain,
+            let (original, current) = (
                 &self.original[i * n..(i + 1) * n],
                 &self.current[i * n..(i + 1) * n],
-                &mut inputs[j * n..(j + 1) * n],
-                &mut rng,
-            )?;
+            );
+            let out = &mut inputs[j * n..(j + 1) * n];
+            if op == Operator::Gradient {
+                let d = descent.as_deref_mut().ok_or(Error::OutOfRange {
+                    what:
+                        "the gradient operator needs the plaintext model (a judge with a descent)",
+                })?;
+                let margin = d.margin_gradient(current, usize::from(self.entries[i].label), out)?;
+                self.settings.mutator.step_to_boundary(
+                    &self.domain,
+                    original,
+                    current,
+                    margin,
+                    out,
+                    &mut rng,
+                )?;
+            } else {
+                self.settings
+                    .mutator
+                    .apply(op, &self.domain, original, current, out, &mut rng)?;
+            }
             proposals[j] = Proposal {
                 entry: i as u32,
                 mutant: m,

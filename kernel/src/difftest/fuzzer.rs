@@ -16,7 +16,7 @@
 
 use super::campaign::{evaluation_seed, Campaign, Evaluation, Event, Proposal, Status};
 use super::evaluator::{Evaluator, Runs};
-use super::mutation::{distance, Operator};
+use super::mutation::{distance, Descent, Operator};
 use crate::error::{Error, Result};
 use crate::nn::forward::Plan;
 
@@ -140,6 +140,12 @@ pub trait Judge {
         plain: &mut [f64],
         mpc: &mut [f64],
     ) -> Result<()>;
+
+    /// The plaintext model's margin gradient, for [`Operator::Gradient`] (none by default:
+    /// campaigns that draw that operator fail).
+    fn descent(&mut self) -> Option<&mut dyn Descent> {
+        None
+    }
 }
 
 /// Why [`Fuzzer::run`] returned.
@@ -302,7 +308,9 @@ impl<'a, 'm> Fuzzer<'a, 'm> {
         let round = self.chunk();
         let (inputs, rest) = self.floats.split_at_mut(round * n);
         let (plain, mpc) = rest.split_at_mut(round * c);
-        let k = self.campaign.propose(limit, self.proposals, inputs)?;
+        let k = self
+            .campaign
+            .propose_with(limit, self.proposals, inputs, judge.descent())?;
         for j in 0..k {
             let p = &self.proposals[j];
             let label = self

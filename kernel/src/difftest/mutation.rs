@@ -8,7 +8,9 @@
 //! non-codes. [`Mutator::artifact`] reproduces that (except that categorical columns snap to a
 //! valid code, see below); [`Mutator::mpcdiff`] adds the operators a fuzzer of natural inputs
 //! needs: sparse pixels, contrast/brightness, small affine warps (images), one-feature steps
-//! (tables), and clipping instead of re-stretching.
+//! (tables), and clipping instead of re-stretching. [`Mutator::gradient`] instead walks each
+//! seed towards the plaintext decision boundary along the plaintext margin's gradient
+//! ([`Operator::Gradient`], given by a [`Descent`]), where the MPC model's error flips labels.
 //!
 //! # Budgets
 //! A [`Budget`] bounds the distance of every mutant to its **original** seed input (not to its
@@ -166,10 +168,25 @@ pub enum Operator {
     /// One feature: a continuous one moves by σ·N(0, 1), a categorical one takes another code
     /// (tables).
     FeatureStep = 4,
+    /// A step towards the plaintext decision boundary along the gradient of the plaintext
+    /// margin ([`Mutator::step_to_boundary`]); needs a [`Descent`] (the plaintext model).
+    Gradient = 5,
 }
 
 /// Number of operators.
-pub const OPERATORS: usize = 5;
+pub const OPERATORS: usize = 6;
+
+/// The plaintext model's decision margin and its gradient: what [`Operator::Gradient`]
+/// follows. Implemented over [`crate::nn::gradient::margin_gradient`] by whoever holds the
+/// plaintext model's parameters (the CLI's judge).
+pub trait Descent {
+    /// Writes `∂margin/∂x` into `grad` and returns the margin `z_label − max_{j ≠ label} z_j`
+    /// of the plaintext model at `x` (positive exactly when it predicts `label`).
+    ///
+    /// # Errors
+    /// The gradient's (shapes, buffers, a label that is no class).
+    fn margin_gradient(&mut self, x: &[f64], label: usize, grad: &mut [f64]) -> Result<f64>;
+}
 
 impl Operator {
     /// Every operator, in number order.
@@ -179,6 +196,7 @@ impl Operator {
         Operator::Contrast,
         Operator::Affine,
         Operator::FeatureStep,
+        Operator::Gradient,
     ];
 
     /// The name used in result files and on the command line.
@@ -189,6 +207,7 @@ impl Operator {
             Operator::Contrast => "contrast",
             Operator::Affine => "affine",
             Operator::FeatureStep => "feature-step",
+            Operator::Gradient => "gradient",
         }
     }
 
@@ -201,7 +220,7 @@ impl Operator {
     pub fn applies_to(self, domain: &Domain<'_>) -> bool {
         matches!(
             (self, domain),
-            (Operator::Gaussian, _)
+            (Operator::Gaussian | Operator::Gradient, _)
                 | (
                     Operator::SparsePixel | Operator::Contrast | Operator::Affine,
                     Domain::Image { .. }
@@ -245,9 +264,13 @@ pub struct Mutator {
 }
 
 impl Mutator {
-    /// `artifact` when Gaussian noise is the only operator (the artifact's mutator),
-    /// `mpcdiff` otherwise (the CLI's `--mutator` names).
+    /// `gradient` when [`Operator::Gradient`] has a weight, else `artifact` when Gaussian
+    /// noise is the only operator (the artifact's mutator), `mpcdiff` otherwise (the CLI's
+    /// `--mutator` names).
     pub fn name(&self) -> &'static str {
+        if self.weights[Operator::Gradient as usize] > 0 {
+            return "gradient";
+        }
         let gaussian = Operator::Gaussian as usize;
         let only_gaussian = self
             .weights
@@ -272,7 +295,7 @@ impl Mutator {
             } else {
                 Projection::Clip
             },
-            weights: [1, 0, 0, 0, 0],
+            weights: [1, 0, 0, 0, 0, 0],
             budget: Budget::default(),
         }
     }
@@ -285,10 +308,22 @@ impl Mutator {
             sigma: if image { 0.05 } else { 0.1 },
             projection: Projection::Clip,
             weights: if image {
-                [3, 1, 1, 1, 0]
+                [3, 1, 1, 1, 0, 0]
             } else {
-                [1, 0, 0, 0, 1]
+                [1, 0, 0, 0, 1, 0]
             },
+            budget: Budget::default(),
+        }
+    }
+
+    /// The boundary-walking mutator: [`Operator::Gradient`] only, σ 0.05 (images) or 0.1
+    /// (tables) bounding each step, clipping, no budget.
+    pub fn gradient(domain: &Domain<'_>) -> Mutator {
+        let image = matches!(domain, Domain::Image { .. });
+        Mutator {
+            sigma: if image { 0.05 } else { 0.1 },
+            projection: Projection::Clip,
+            weights: [0, 0, 0, 0, 0, 1],
             budget: Budget::default(),
         }
     }
@@ -440,10 +475,83 @@ impl Mutator {
                     }
                 }
             }
+            (Operator::Gradient, _) => {
+                return Err(Error::OutOfRange {
+                    what: "the gradient operator needs the plaintext model's gradient (Mutator::step_to_boundary)",
+                })
+            }
             _ => {
                 return Err(Error::OutOfRange {
                     what: "mutation operator does not apply to this input domain",
                 })
+            }
+        }
+        project(domain, self.projection, out)?;
+        self.bound(domain, original, out)
+    }
+
+    /// [`Operator::Gradient`]: `out` = one linearised (Newton) step from `current` towards
+    /// the plaintext decision boundary, projected into `domain` and the budget. On entry `out`
+    /// holds `g`, the gradient of the plaintext margin `margin` at `current` (a [`Descent`]'s).
+    ///
+    /// # Method
+    /// The step aims at the margin `t = ρ·|margin|`, ρ uniform in `[0, ½)`: a random fraction
+    /// of the way on the label's side (from the wrong side, back across). Components that
+    /// would push a value out of its range (a pixel at `lo` pushed down) or move a categorical
+    /// feature are masked out of `g`; the step is `−(margin − t)·g/‖g‖²` (so the linearised
+    /// margin becomes `t`), shortened to at most `σ·√n` in L2 (the expected length of a
+    /// Gaussian mutation). A zero or non-finite gradient makes a Gaussian mutation instead.
+    /// Near the boundary the steps shrink with the margin, so a seed that reached it stays
+    /// there and each further mutant is another draw of the MPC randomness close to it.
+    ///
+    /// # Errors
+    /// As [`Mutator::apply`].
+    pub fn step_to_boundary(
+        &self,
+        domain: &Domain<'_>,
+        original: &[f64],
+        current: &[f64],
+        margin: f64,
+        out: &mut [f64],
+        rng: &mut impl RngCore,
+    ) -> Result<()> {
+        self.check(domain)?;
+        let n = domain.len();
+        check_len(n, original.len())?;
+        check_len(n, current.len())?;
+        check_len(n, out.len())?;
+        let rho = 0.5 * unit_f64(rng);
+        let target = rho * libm::fabs(margin);
+        let excess = margin - target;
+        // Mask what cannot move that way (the move of element i has the sign of −excess·g_i).
+        let mut sq = 0.0;
+        for (j, (g, &c)) in out.iter_mut().zip(current).enumerate() {
+            let up = -excess * *g > 0.0;
+            let blocked = match *domain {
+                Domain::Image { lo, hi, .. } => (c <= lo && !up) || (c >= hi && up),
+                Domain::Table { features } => match features[j] {
+                    Feature::Continuous { lo, hi } => (c <= lo && !up) || (c >= hi && up),
+                    Feature::Categorical { .. } => true,
+                },
+            };
+            if blocked {
+                *g = 0.0;
+            }
+            sq += *g * *g;
+        }
+        if !(sq > 0.0 && sq.is_finite() && excess.is_finite()) {
+            for (o, &c) in out.iter_mut().zip(current) {
+                *o = c + self.sigma * normal(rng);
+            }
+        } else {
+            let mut k = -excess / sq;
+            let length = libm::fabs(k) * libm::sqrt(sq);
+            let cap = self.sigma * libm::sqrt(n as f64);
+            if length > cap {
+                k *= cap / length;
+            }
+            for (o, &c) in out.iter_mut().zip(current) {
+                *o = c + k * *o;
             }
         }
         project(domain, self.projection, out)?;

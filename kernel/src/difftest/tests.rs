@@ -10,7 +10,9 @@ use crate::difftest::campaign::{
     Campaign, Entry, Event, Guide, Proposal, Round, Schedule, Settings, Status,
 };
 use crate::difftest::fitness::Fitness;
-use crate::difftest::mutation::{distance, Budget, Domain, Feature, Mutator, Operator, Projection};
+use crate::difftest::mutation::{
+    distance, Budget, Descent, Domain, Feature, Mutator, Operator, Projection,
+};
 use crate::difftest::plan::assign;
 use crate::difftest::voting::{self, Thresholds};
 use crate::seed::{self, StreamId};
@@ -62,7 +64,7 @@ fn every_operator_keeps_inputs_in_the_domain_and_the_budget() {
                 let m = Mutator {
                     sigma: 0.3,
                     projection,
-                    weights: [1, 1, 1, 1, 1],
+                    weights: [1, 1, 1, 1, 1, 1],
                     budget,
                 };
                 let mut cur = orig.clone();
@@ -71,8 +73,18 @@ fn every_operator_keeps_inputs_in_the_domain_and_the_budget() {
                     let mut rng = seed::substream(3, StreamId::Mutation, k);
                     let op = m.choose(&domain, &mut rng).unwrap();
                     assert!(op.applies_to(&domain));
-                    m.apply(op, &domain, &orig, &cur, &mut out, &mut rng)
-                        .unwrap();
+                    if op == Operator::Gradient {
+                        // Some gradient of some margin, either sign.
+                        for g in out.iter_mut() {
+                            *g = seed::normal(&mut rng);
+                        }
+                        let margin = seed::normal(&mut rng);
+                        m.step_to_boundary(&domain, &orig, &cur, margin, &mut out, &mut rng)
+                            .unwrap();
+                    } else {
+                        m.apply(op, &domain, &orig, &cur, &mut out, &mut rng)
+                            .unwrap();
+                    }
                     assert!(domain.contains(&out), "{op:?} left the domain: {out:?}");
                     let (l2, linf) = distance(&out, &orig);
                     if let Some(e) = budget.linf {
@@ -98,7 +110,7 @@ fn operators_that_do_not_apply_are_refused() {
         .apply(Operator::FeatureStep, &IMAGE, &x, &x, &mut out, &mut rng)
         .is_err());
     let only_steps = Mutator {
-        weights: [0, 0, 0, 0, 1],
+        weights: [0, 0, 0, 0, 1, 0],
         ..m
     };
     assert!(only_steps.choose(&IMAGE, &mut rng).is_err());
@@ -635,4 +647,205 @@ fn engine_sizes_of_a_changed_model_saturate() {
     let m = Model::parse(&bytes).unwrap();
     assert!(Sizes::of(&m, Deployment::Folded, usize::MAX).is_err());
     assert_eq!(forward::arena_elems(&m, usize::MAX), usize::MAX);
+}
+
+/// A plaintext margin that is linear in the input, `w·x − b`, for the gradient operator.
+struct LinearMargin {
+    w: Vec<f64>,
+    b: f64,
+}
+
+impl Descent for LinearMargin {
+    fn margin_gradient(
+        &mut self,
+        x: &[f64],
+        _label: usize,
+        grad: &mut [f64],
+    ) -> crate::Result<f64> {
+        grad.copy_from_slice(&self.w);
+        Ok(self.w.iter().zip(x).map(|(w, x)| w * x).sum::<f64>() - self.b)
+    }
+}
+
+/// The gradient operator lands a linear margin on a random fraction `[0, ½)` of its size, on
+/// the label's side, from either side; its steps are at most `σ·√n` long; it never leaves the
+/// domain; and it is refused without the plaintext model's gradient.
+#[test]
+fn the_gradient_operator_steps_towards_the_plaintext_boundary() {
+    let n = 64;
+    let mut r = seed::stream(3, StreamId::Synthetic);
+    let w: Vec<f64> = (0..n).map(|_| seed::unit_f64(&mut r) - 0.5).collect();
+    let x = vec![1.0; n];
+    let wx: f64 = w.iter().sum();
+    let m = Mutator {
+        sigma: 10.0,
+        ..Mutator::gradient(&IMAGE)
+    };
+    assert_eq!(m.name(), "gradient");
+    let mut out = vec![0.0; n];
+    for (margin, k) in [(0.2, 0u64), (-0.2, 1), (3.0, 2)] {
+        let mut d = LinearMargin {
+            w: w.clone(),
+            b: wx - margin,
+        };
+        for draw in 0..50 {
+            let mut rng = seed::substream(9, StreamId::Mutation, k * 100 + draw);
+            let got = d.margin_gradient(&x, 0, &mut out).unwrap();
+            assert!((got - margin).abs() < 1e-12);
+            m.step_to_boundary(&IMAGE, &x, &x, got, &mut out, &mut rng)
+                .unwrap();
+            let after = d
+                .margin_gradient(&out.clone(), 0, &mut vec![0.0; n])
+                .unwrap();
+            assert!(
+                (-1e-12..0.5 * margin.abs() + 1e-12).contains(&after),
+                "margin {margin} stepped to {after}"
+            );
+            assert!(IMAGE.contains(&out));
+        }
+    }
+    // A short σ caps the step's length.
+    let short = Mutator {
+        sigma: 0.001,
+        ..Mutator::gradient(&IMAGE)
+    };
+    let mut d = LinearMargin {
+        w: w.clone(),
+        b: wx - 3.0,
+    };
+    let mut rng = seed::stream(4, StreamId::Mutation);
+    let got = d.margin_gradient(&x, 0, &mut out).unwrap();
+    short
+        .step_to_boundary(&IMAGE, &x, &x, got, &mut out, &mut rng)
+        .unwrap();
+    assert!(distance(&out, &x).0 <= 0.001 * 8.0 + 1e-12);
+    // Pixels at the bottom of the range are not pushed below it: every one of them is
+    // masked here, so the step falls back to Gaussian noise, still in the domain.
+    let lo = vec![-0.5; n];
+    let mut d = LinearMargin {
+        w: vec![1.0; n],
+        b: -64.0 * 0.5 - 1.0,
+    };
+    let got = d.margin_gradient(&lo, 0, &mut out).unwrap();
+    assert_eq!(got, 1.0);
+    Mutator::gradient(&IMAGE)
+        .step_to_boundary(&IMAGE, &lo, &lo, got, &mut out, &mut rng)
+        .unwrap();
+    assert!(IMAGE.contains(&out));
+    // Refused without the gradient: by `apply`, and by a campaign without a descent.
+    assert!(m
+        .apply(Operator::Gradient, &IMAGE, &x, &x, &mut out, &mut rng)
+        .is_err());
+    let original = image_input(5);
+    let (mut current, mut entries) = (original.clone(), [Entry::new(0, 0)]);
+    let s = Settings {
+        mutator: Mutator::gradient(&IMAGE),
+        ..settings(Schedule::Uniform)
+    };
+    let mut c = Campaign::new(s, IMAGE, &mut entries, &mut current, &original).unwrap();
+    let mut proposals = [Proposal::default(); 4];
+    let mut inputs = vec![0.0; 4 * 64];
+    assert!(matches!(
+        c.propose(10, &mut proposals, &mut inputs),
+        Err(crate::Error::OutOfRange { .. })
+    ));
+}
+
+/// The toy pair's plaintext margin for label 0 (`2·mean − 1`) and its gradient.
+struct ToyMargin;
+
+impl Descent for ToyMargin {
+    fn margin_gradient(
+        &mut self,
+        x: &[f64],
+        _label: usize,
+        grad: &mut [f64],
+    ) -> crate::Result<f64> {
+        let n = x.len() as f64;
+        grad.fill(2.0 / n);
+        Ok(2.0 * x.iter().sum::<f64>() / n - 1.0)
+    }
+}
+
+/// A campaign with the gradient operator walks the toy pair's seeds to its plaintext
+/// boundary, where the MPC side flips: it finds deviations that Gaussian mutation does not
+/// within the same budget, and whatever the order of evaluation it is the same campaign.
+#[test]
+fn a_gradient_campaign_finds_the_toy_deviations() {
+    let run = |mutator: Mutator, reversed: bool| {
+        let n = 8;
+        // Seeds the plaintext side gets right (mean above ½) but the MPC side does not flip.
+        let original: Vec<f64> = (0..n)
+            .flat_map(|k| image_input(k as u64).into_iter().map(|v| 0.3 * v + 0.9))
+            .collect();
+        let mut current = original.clone();
+        let mut entries: Vec<Entry> = (0..n).map(|i| Entry::new(i as u32, 0)).collect();
+        let s = Settings {
+            mutator,
+            fitness: Fitness::Margin,
+            threshold: 20,
+            ..settings(Schedule::Uniform)
+        };
+        let mut c = Campaign::new(s, IMAGE, &mut entries, &mut current, &original).unwrap();
+        for i in 0..n {
+            let (mut p, mut m) = ([0.0; 2], [0.0; 2]);
+            toy(&original[i * 64..(i + 1) * 64], &mut p, &mut m);
+            assert_eq!(c.admit(i, &p, &m).unwrap(), Status::Active);
+        }
+        let mut proposals = [Proposal::default(); 4];
+        let mut inputs = vec![0.0; 4 * 64];
+        let budget = 60;
+        while c.mutants() < budget && c.active() > 0 {
+            let k = c
+                .propose_with(
+                    budget - c.mutants(),
+                    &mut proposals,
+                    &mut inputs,
+                    Some(&mut ToyMargin),
+                )
+                .unwrap();
+            let (mut plain, mut mpc) = (vec![0.0; 2 * k], vec![0.0; 2 * k]);
+            let order: Vec<usize> = if reversed {
+                (0..k).rev().collect()
+            } else {
+                (0..k).collect()
+            };
+            for j in order {
+                let (p, m) = (&mut plain[2 * j..2 * j + 2], &mut mpc[2 * j..2 * j + 2]);
+                toy(&inputs[j * 64..(j + 1) * 64], p, m);
+            }
+            c.tell(
+                &proposals[..k],
+                &inputs[..k * 64],
+                &plain,
+                &mpc,
+                &mut |_, _| {},
+            )
+            .unwrap();
+        }
+        let found = c
+            .entries()
+            .iter()
+            .filter(|e| e.status == Status::Found)
+            .count();
+        (found, c.digest())
+    };
+    // Steps up to σ·√n = 4 long: the toy's seeds are far from its boundary.
+    let gradient = Mutator {
+        sigma: 0.5,
+        ..Mutator::gradient(&IMAGE)
+    };
+    let (found, digest) = run(gradient, false);
+    assert_eq!(run(gradient, true), (found, digest));
+    let (gaussian, _) = run(
+        Mutator {
+            projection: Projection::Clip,
+            ..Mutator::artifact(&IMAGE)
+        },
+        false,
+    );
+    assert!(
+        found >= 4 && found > gaussian,
+        "gradient {found}, gaussian {gaussian}"
+    );
 }

@@ -7,6 +7,7 @@
 
 pub mod deploy;
 pub mod forward;
+pub mod gradient;
 pub mod model;
 pub mod pooling;
 pub mod safetensors;

@@ -822,3 +822,84 @@ fn tensor_get_past_the_end_is_nan() {
         assert!(t.get(i).is_nan(), "element {i}");
     }
 }
+
+/// The margin gradient (the deviation search's guide) is the plaintext model's: its margin
+/// equals the forward pass's, and its gradient matches central finite differences on every
+/// built-in architecture (sigmoid and average pooling, ReLU and max pooling, folded batch
+/// norms, a GELU table model).
+#[test]
+fn margin_gradient_matches_finite_differences() {
+    use crate::nn::gradient::{margin_gradient, params_len, tape_elems};
+    for (arch, seed) in [
+        ("lenet", 3),
+        ("lenet-relu", 4),
+        ("credit-mlp", 5),
+        ("bank-mlp", 6),
+    ] {
+        let bytes = random_model(arch, seed);
+        let m = Model::parse(&bytes).unwrap();
+        let mut a = Float::new(FixedPoint::CRYPTEN_DEFAULT);
+        let mut params = vec![0.0; params_len(&m).unwrap()];
+        m.load(&mut a, Deployment::Folded, &mut params).unwrap();
+        let n = m.input.len();
+        let mut rng = support::rng(seed);
+        let x: Vec<f64> = (0..n)
+            .map(|_| 2.0 * crate::seed::unit_f64(&mut rng) - 0.5)
+            .collect();
+        let mut tape = vec![0.0; tape_elems(&m)];
+        let mut grad = vec![0.0; n];
+        // The forward pass's logits, for the margin.
+        let cfg = Config {
+            profile: &profile::CRYPTEN,
+            deploy: Deployment::Folded,
+        };
+        let mut arena = vec![0.0; forward::arena_elems(&m, 1)];
+        let mut logits = vec![0.0; m.classes];
+        let forward_margin = |x: &[f64], label: usize, logits: &mut [f64], arena: &mut [f64]| {
+            let mut a = Float::new(FixedPoint::CRYPTEN_DEFAULT);
+            forward::forward(
+                &mut a, &m, &params, &cfg, &ExactPlan, None, x, 1, logits, arena,
+            )
+            .unwrap();
+            let rival = (0..logits.len())
+                .filter(|&j| j != label)
+                .map(|j| logits[j])
+                .fold(f64::NEG_INFINITY, f64::max);
+            logits[label] - rival
+        };
+        for label in [0, 1] {
+            let got = margin_gradient(&m, &params, &x, label, &mut grad, &mut tape).unwrap();
+            let want = forward_margin(&x, label, &mut logits, &mut arena);
+            assert!(
+                (got - want).abs() <= 1e-9 * (1.0 + want.abs()),
+                "{arch}: margin {got} vs forward {want}"
+            );
+            // Central differences on a spread of coordinates (every one for the tables).
+            let h = 1e-5;
+            let mut checked = 0;
+            for i in (0..n).step_by(if n > 100 { 37 } else { 1 }) {
+                let mut xp = x.clone();
+                xp[i] += h;
+                let up = forward_margin(&xp, label, &mut logits, &mut arena);
+                xp[i] -= 2.0 * h;
+                let down = forward_margin(&xp, label, &mut logits, &mut arena);
+                let fd = (up - down) / (2.0 * h);
+                assert!(
+                    (fd - grad[i]).abs() <= 1e-5 * (1.0 + fd.abs()),
+                    "{arch} label {label} input {i}: gradient {} vs finite difference {fd}",
+                    grad[i]
+                );
+                checked += 1;
+            }
+            assert!(checked >= 20, "{arch}: {checked} coordinates checked");
+            assert!(grad.iter().any(|&g| g != 0.0), "{arch}: a zero gradient");
+        }
+        // Errors, not panics: a short tape, a label that is no class, a short gradient.
+        let short = margin_gradient(&m, &params, &x, 0, &mut grad, &mut tape[..1]);
+        assert!(matches!(short, Err(Error::BufferTooSmall { .. })));
+        let bad = margin_gradient(&m, &params, &x, m.classes, &mut grad, &mut tape);
+        assert!(matches!(bad, Err(Error::OutOfRange { .. })));
+        let bad = margin_gradient(&m, &params, &x, 0, &mut grad[..1], &mut tape);
+        assert!(matches!(bad, Err(Error::ShapeMismatch { .. })));
+    }
+}

@@ -35,7 +35,7 @@ use mpcdiff_kernel::{selfcheck, Engine, Error, TruncMode};
 pub(super) fn entries() -> Vec<Entry> {
     vec![
         e(
-            "difftest::mutation::{Mutator::apply,Mutator::choose,project}",
+            "difftest::mutation::{Mutator::apply,Mutator::choose,Mutator::step_to_boundary,project}",
             mutation_apply,
         ),
         e(
@@ -149,7 +149,7 @@ fn mutator(g: &mut Gen, d: &Domain<'_>) -> Mutator {
         m.sigma = g.f64();
     }
     if g.one_in(6) {
-        m.weights = [g.u32(), g.u32(), g.u32(), g.u32(), g.u32()];
+        m.weights = [g.u32(), g.u32(), g.u32(), g.u32(), g.u32(), g.u32()];
     }
     if g.one_in(4) {
         m.budget = Budget {
@@ -187,7 +187,12 @@ fn mutation_apply(g: &mut Gen) -> Res {
         Ok(op) if g.bool() => op,
         _ => g.pick(&Operator::ALL),
     };
-    let r = m.apply(op, &d, &original, &current, &mut out, &mut rng);
+    let r = if op == Operator::Gradient && g.bool() {
+        // Whatever `out` holds is the gradient; any margin.
+        m.step_to_boundary(&d, &original, &current, g.real(), &mut out, &mut rng)
+    } else {
+        m.apply(op, &d, &original, &current, &mut out, &mut rng)
+    };
     let mut x = input(g, n);
     let proj = if g.bool() {
         Projection::Clip

@@ -35,6 +35,10 @@ pub(super) fn entries() -> Vec<Entry> {
             "nn::forward::{arena_elems,shared_arena_words,default_level}",
             forward_sizes,
         ),
+        e(
+            "nn::gradient::{margin_gradient,tape_elems,params_len}",
+            gradient_entry,
+        ),
         e("nn::pooling::{avg_pool2d,max_pool2d}", pool),
         e(
             "nn::scaling::{is_minmax,features,bounds,apply}",
@@ -240,6 +244,27 @@ fn forward_any(g: &mut Gen, prep: bool) -> Res {
             with_shared_need(g, need, |a, g| job.run(a, g))
         }
     }
+}
+
+fn gradient_entry(g: &mut Gen) -> Res {
+    use mpcdiff_kernel::nn::gradient;
+    let bytes = model_bytes(g);
+    let mut m = Model::parse(&bytes)?;
+    tamper(g, &mut m);
+    let nparams = gradient::params_len(&m).unwrap_or(0);
+    let mut params = vec![0.0; g.scratch(nparams)];
+    let r = m.load(
+        &mut Float::new(super::base::fp(g)),
+        Deployment::Folded,
+        &mut params,
+    );
+    let n = m.input.len();
+    let len = g.len(n);
+    let x = g.f64s(len);
+    let mut grad = vec![0.0; g.len(n)];
+    let mut tape = vec![0.0; g.scratch(gradient::tape_elems(&m))];
+    let label = if g.bool() { g.small(3) } else { g.size() };
+    r.and(gradient::margin_gradient(&m, &params, &x, label, &mut grad, &mut tape).map(|_| ()))
 }
 
 fn forward_entry(g: &mut Gen) -> Res {
