@@ -103,7 +103,13 @@ pub(crate) fn with_shared_words<R>(
     if g.one_in(4) {
         a = a.with_wire(&mut wire);
     }
-    let _ = (a.truncation(), a.engine(), a.cost(), a.kind(), ArithKind::Shared.name());
+    let _ = (
+        a.truncation(),
+        a.engine(),
+        a.cost(),
+        a.kind(),
+        ArithKind::Shared.name(),
+    );
     let _ = (Engine::by_name(engine.name()), engine.about());
     f(&mut a, g)
 }
