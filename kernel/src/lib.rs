@@ -67,6 +67,7 @@
 pub mod approx;
 pub mod arith;
 pub mod cost;
+pub mod datasets;
 pub mod dealer;
 pub mod difftest;
 pub mod digest;

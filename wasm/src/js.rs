@@ -543,13 +543,13 @@ pub fn tabular_models() -> Result<JsValue, JsError> {
                 .features
                 .iter()
                 .enumerate()
-                .map(|(j, &(name, categories))| {
+                .map(|(j, &name)| {
                     let (min, max) = mpcdiff_kernel::nn::scaling::bounds(meta, j)?;
                     Ok(FeatureJs {
                         name,
                         min,
                         max,
-                        categories,
+                        categories: (t.vocabulary)(j).unwrap_or(&[]),
                     })
                 })
                 .collect::<Result<Vec<_>, Failure>>()?;

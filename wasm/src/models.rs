@@ -84,106 +84,34 @@ pub struct Tabular {
     pub task: &'static str,
     /// Its classes' names, in label order.
     pub classes: [&'static str; 2],
-    /// Its features in input order: the name, and for a categorical one its vocabulary (the
-    /// raw value is the category's position).
-    pub features: &'static [(&'static str, &'static [&'static str])],
+    /// Its features' names, in input order.
+    pub features: &'static [&'static str],
+    /// A categorical feature's vocabulary (the raw value is the category's position).
+    pub vocabulary: fn(usize) -> Option<&'static [&'static str]>,
 }
 
-const YES_NO: [&str; 3] = ["no", "unknown", "yes"];
-
-/// The tabular models, as `cli/src/data/credit.rs` and `bank.rs` read their datasets.
-pub const TABULAR: [Tabular; 2] = [
-    Tabular {
-        name: "credit-mlp",
-        task: "default of credit card clients (Taiwan): will the client default next month?",
-        classes: ["no default", "default"],
-        features: &[
-            ("LIMIT_BAL", &[]),
-            ("SEX", &[]),
-            ("EDUCATION", &[]),
-            ("MARRIAGE", &[]),
-            ("AGE", &[]),
-            ("PAY_0", &[]),
-            ("PAY_2", &[]),
-            ("PAY_3", &[]),
-            ("PAY_4", &[]),
-            ("PAY_5", &[]),
-            ("PAY_6", &[]),
-            ("BILL_AMT1", &[]),
-            ("BILL_AMT2", &[]),
-            ("BILL_AMT3", &[]),
-            ("BILL_AMT4", &[]),
-            ("BILL_AMT5", &[]),
-            ("BILL_AMT6", &[]),
-            ("PAY_AMT1", &[]),
-            ("PAY_AMT2", &[]),
-            ("PAY_AMT3", &[]),
-            ("PAY_AMT4", &[]),
-            ("PAY_AMT5", &[]),
-            ("PAY_AMT6", &[]),
-        ],
-    },
-    Tabular {
-        name: "bank-mlp",
-        task: "bank marketing (Portugal): will the client subscribe a term deposit?",
-        classes: ["no", "yes"],
-        features: &[
-            ("age", &[]),
-            (
-                "job",
-                &[
-                    "admin.",
-                    "blue-collar",
-                    "entrepreneur",
-                    "housemaid",
-                    "management",
-                    "retired",
-                    "self-employed",
-                    "services",
-                    "student",
-                    "technician",
-                    "unemployed",
-                    "unknown",
-                ],
-            ),
-            ("marital", &["divorced", "married", "single", "unknown"]),
-            (
-                "education",
-                &[
-                    "basic.4y",
-                    "basic.6y",
-                    "basic.9y",
-                    "high.school",
-                    "illiterate",
-                    "professional.course",
-                    "university.degree",
-                    "unknown",
-                ],
-            ),
-            ("default", &YES_NO),
-            ("housing", &YES_NO),
-            ("loan", &YES_NO),
-            ("contact", &["cellular", "telephone"]),
-            (
-                "month",
-                &[
-                    "apr", "aug", "dec", "jul", "jun", "mar", "may", "nov", "oct", "sep",
-                ],
-            ),
-            ("day_of_week", &["fri", "mon", "thu", "tue", "wed"]),
-            ("duration", &[]),
-            ("campaign", &[]),
-            ("pdays", &[]),
-            ("previous", &[]),
-            ("poutcome", &["failure", "nonexistent", "success"]),
-            ("emp.var.rate", &[]),
-            ("cons.price.idx", &[]),
-            ("cons.conf.idx", &[]),
-            ("euribor3m", &[]),
-            ("nr.employed", &[]),
-        ],
-    },
-];
+/// The tabular models, with the kernel's schemas of their datasets (as `cli/src/data/` reads
+/// them).
+pub const TABULAR: [Tabular; 2] = {
+    use mpcdiff_kernel::datasets::{bank, credit};
+    [
+        Tabular {
+            name: "credit-mlp",
+            task: "default of credit card clients (Taiwan): will the client default next month?",
+            classes: credit::LABELS,
+            // Between `ID` and the label.
+            features: credit::COLUMNS.split_at(1).1.split_at(credit::FEATURES).0,
+            vocabulary: |_| None,
+        },
+        Tabular {
+            name: "bank-mlp",
+            task: "bank marketing (Portugal): will the client subscribe a term deposit?",
+            classes: bank::LABELS,
+            features: bank::COLUMNS.split_at(bank::FEATURES).0,
+            vocabulary: bank::vocabulary,
+        },
+    ]
+};
 
 /// The model input of a pixel intensity `u` (0 = background, 1 = ink): `(u − MEAN) / STD`
 /// in `f32`, each operation rounded once, as the CLI's MNIST loader computes it (so a drawing

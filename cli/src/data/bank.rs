@@ -8,7 +8,7 @@
 //! * The ten categorical columns (0-based 1–9 and 14: job, marital, education, default,
 //!   housing, loan, contact, month, day_of_week, poutcome) become integer codes in
 //!   **alphabetical order of the category strings**, as pandas `category` codes do in the
-//!   artifact. The vocabularies ([`CATEGORIES`]) are the values that occur in
+//!   artifact. The vocabularies (the kernel's `datasets::bank::CATEGORIES`) are the values that occur in
 //!   `bank-additional-full.csv`, all of which `bank-additional-names.txt` lists; `jan` and
 //!   `feb`, listed there, never occur and (as with pandas) have no code. A value outside the
 //!   vocabulary is an error naming the line, so codes never depend on which rows a file has.
@@ -33,89 +33,8 @@ use super::{read_file, tabular, DataError, Dataset, Table};
 /// The file, relative to the data folder.
 pub const FILE: &str = "bank/bank-additional-full.csv";
 
-/// The header: 20 features, then the label.
-pub const COLUMNS: [&str; 21] = [
-    "age",
-    "job",
-    "marital",
-    "education",
-    "default",
-    "housing",
-    "loan",
-    "contact",
-    "month",
-    "day_of_week",
-    "duration",
-    "campaign",
-    "pdays",
-    "previous",
-    "poutcome",
-    "emp.var.rate",
-    "cons.price.idx",
-    "cons.conf.idx",
-    "euribor3m",
-    "nr.employed",
-    "y",
-];
-
-/// Number of features.
-pub const FEATURES: usize = 20;
-
-/// The categorical columns (0-based) and their vocabularies, each in alphabetical (byte)
-/// order: the position of a string is its code.
-pub const CATEGORIES: [(usize, &[&str]); 10] = [
-    (
-        1,
-        &[
-            "admin.",
-            "blue-collar",
-            "entrepreneur",
-            "housemaid",
-            "management",
-            "retired",
-            "self-employed",
-            "services",
-            "student",
-            "technician",
-            "unemployed",
-            "unknown",
-        ],
-    ),
-    (2, &["divorced", "married", "single", "unknown"]),
-    (
-        3,
-        &[
-            "basic.4y",
-            "basic.6y",
-            "basic.9y",
-            "high.school",
-            "illiterate",
-            "professional.course",
-            "university.degree",
-            "unknown",
-        ],
-    ),
-    (4, &["no", "unknown", "yes"]),
-    (5, &["no", "unknown", "yes"]),
-    (6, &["no", "unknown", "yes"]),
-    (7, &["cellular", "telephone"]),
-    (
-        8,
-        &[
-            "apr", "aug", "dec", "jul", "jun", "mar", "may", "nov", "oct", "sep",
-        ],
-    ),
-    (9, &["fri", "mon", "thu", "tue", "wed"]),
-    (14, &["failure", "nonexistent", "success"]),
-];
-
-/// The label's vocabulary, in code order.
-pub const LABELS: [&str; 2] = ["no", "yes"];
-
-/// The vocabulary of column `j`, if it is categorical.
-fn vocabulary(j: usize) -> Option<&'static [&'static str]> {
-    CATEGORIES.iter().find(|(c, _)| *c == j).map(|(_, v)| *v)
-}
+/// The columns, vocabularies and labels (the kernel's, shared with the browser's form).
+pub use mpcdiff_kernel::datasets::bank::{vocabulary, COLUMNS, FEATURES, LABELS};
 
 /// Loads Bank from the data folder `dir` with split seed `seed`.
 pub fn load(dir: &Path, seed: u64) -> Result<Dataset, DataError> {
@@ -184,6 +103,7 @@ mod tests {
     use super::super::testutil::{shared_data, TempDir};
     use super::super::{load as load_any, DataError};
     use super::*;
+    use mpcdiff_kernel::datasets::bank::CATEGORIES;
 
     /// Goal: the vocabularies are sorted (so codes are alphabetical) and sit at the
     /// documented columns.

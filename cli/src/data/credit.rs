@@ -21,37 +21,8 @@ use super::{read_file, tabular, DataError, Dataset, Table};
 /// The file, relative to the data folder.
 pub const FILE: &str = "credit/default_of_credit_card_clients.csv";
 
-/// The header: `ID`, the 23 features, the label.
-pub const COLUMNS: [&str; 25] = [
-    "ID",
-    "LIMIT_BAL",
-    "SEX",
-    "EDUCATION",
-    "MARRIAGE",
-    "AGE",
-    "PAY_0",
-    "PAY_2",
-    "PAY_3",
-    "PAY_4",
-    "PAY_5",
-    "PAY_6",
-    "BILL_AMT1",
-    "BILL_AMT2",
-    "BILL_AMT3",
-    "BILL_AMT4",
-    "BILL_AMT5",
-    "BILL_AMT6",
-    "PAY_AMT1",
-    "PAY_AMT2",
-    "PAY_AMT3",
-    "PAY_AMT4",
-    "PAY_AMT5",
-    "PAY_AMT6",
-    "default payment next month",
-];
-
-/// Number of features (the columns between `ID` and the label).
-pub const FEATURES: usize = 23;
+/// The columns (the kernel's, shared with the browser's form).
+pub use mpcdiff_kernel::datasets::credit::{COLUMNS, FEATURES};
 
 /// Loads Credit from the data folder `dir` with split seed `seed`.
 pub fn load(dir: &Path, seed: u64) -> Result<Dataset, DataError> {
