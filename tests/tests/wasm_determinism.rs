@@ -189,7 +189,11 @@ fn native_campaign(case: &str) -> (String, u64, &'static str, String) {
         seed: n(2),
         mutations: n(3),
         fitness: Fitness::by_name(f[5]).unwrap(),
-        mpcdiff_mutator: f[6] == "mpcdiff",
+        mutator: if f[6] == "mpcdiff" {
+            "mpcdiff"
+        } else {
+            "artifact"
+        },
         repeats: 8,
     };
     let mut search = Search::start(&mut s, &px, o).unwrap();

@@ -406,7 +406,7 @@ impl JsSession {
                 seed: seed_arg(&seed)?,
                 mutations: u64::from(mutations),
                 fitness: search::fitness_arg(fitness)?,
-                mpcdiff_mutator: search::mutator_arg(mutator)?,
+                mutator: search::mutator_arg(mutator)?,
                 repeats,
             })
         })();

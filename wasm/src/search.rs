@@ -33,7 +33,8 @@ use mpcdiff_kernel::difftest::fitness::Fitness;
 use mpcdiff_kernel::difftest::fuzzer::Judged;
 pub use mpcdiff_kernel::difftest::fuzzer::Step;
 use mpcdiff_kernel::difftest::fuzzer::{Deviation, Fuzzer, Sink, Trial};
-use mpcdiff_kernel::difftest::mutation::{Domain, Mutator};
+use mpcdiff_kernel::difftest::mutation::{Descent, Domain, Mutator};
+use mpcdiff_kernel::nn::gradient;
 
 use core::fmt::Write as _;
 
@@ -51,9 +52,10 @@ pub struct SearchOptions {
     pub mutations: u64,
     /// What the search climbs.
     pub fitness: Fitness,
-    /// `true`: MPCDiff's operator mix (`--mutator mpcdiff`); `false`: the artifact's
-    /// Gaussian noise alone (`--mutator artifact`).
-    pub mpcdiff_mutator: bool,
+    /// The operators (`mpcdiff fuzz --mutator`): `mpcdiff` (MPCDiff's mix), `artifact` (the
+    /// artifact's Gaussian noise alone) or `gradient` (steps along the plaintext margin's
+    /// gradient towards the decision boundary).
+    pub mutator: &'static str,
     /// MPC runs per found deviation for its probability (`mpcdiff fuzz --repeats`).
     pub repeats: u32,
 }
@@ -64,7 +66,7 @@ impl Default for SearchOptions {
             seed: 1,
             mutations: 2000,
             fitness: Fitness::Margin,
-            mpcdiff_mutator: true,
+            mutator: "mpcdiff",
             repeats: 8,
         }
     }
@@ -76,16 +78,14 @@ pub const MUTATIONS_MAX: u64 = 1_000_000;
 /// so it does not change the result; it is recorded for the CLI's command line).
 pub const ROUND_SIZE: usize = 20;
 
-/// The mutator called `name`.
-pub fn mutator_arg(name: &str) -> Result<bool, Failure> {
-    match name {
-        "mpcdiff" => Ok(true),
-        "artifact" => Ok(false),
-        _ => Err(Failure::Argument {
+/// The mutator called `name` (as `mpcdiff fuzz --mutator` names it).
+pub fn mutator_arg(name: &str) -> Result<&'static str, Failure> {
+    Mutator::by_name(name, &mnist_domain())
+        .map(|m| m.name())
+        .ok_or(Failure::Argument {
             name: "mutator",
-            expected: "\"mpcdiff\" or \"artifact\"",
-        }),
-    }
+            expected: "\"mpcdiff\", \"artifact\" or \"gradient\"",
+        })
 }
 
 /// The fitness called `name`.
@@ -268,11 +268,10 @@ impl Search {
             schedule: Schedule::Energy,
             guide: Guide::Err,
             fitness: o.fitness,
-            mutator: if o.mpcdiff_mutator {
-                Mutator::mpcdiff(&domain)
-            } else {
-                Mutator::artifact(&domain)
-            },
+            mutator: Mutator::by_name(o.mutator, &domain).ok_or(Failure::Argument {
+                name: "mutator",
+                expected: "\"mpcdiff\", \"artifact\" or \"gradient\"",
+            })?,
         };
         let plain = s.plaintext(&x, 1, None)?;
         let label = mpcdiff_kernel::difftest::fitness::argmax(&plain);
@@ -362,10 +361,21 @@ impl Search {
             found: &mut self.found,
         };
         let repeats = self.repeats;
+        // The plaintext margin's gradient, for the gradient mutator (as the CLI's judge has).
+        let model = s.model().clone();
+        let uses_gradient = self.settings.mutator.name() == "gradient";
+        let (mut params, mut tape) = (Vec::new(), Vec::new());
+        if uses_gradient {
+            params = vec![0.0; gradient::params_len(&model)?];
+            gradient::Plain::load(&model, &mut params)?;
+            tape = vec![0.0; gradient::tape_elems(&model)];
+        }
+        let mut plain = gradient::Plain::new(&model, &params, &mut tape);
         s.evaluate(|ev, plan| {
             let mut judge = Judged {
                 evaluator: ev,
                 plan,
+                descent: uses_gradient.then_some(&mut plain as &mut dyn Descent),
             };
             let mut fuzzer = Fuzzer::new(
                 &mut camp,

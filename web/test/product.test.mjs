@@ -609,3 +609,17 @@ browserTest("the ideal engine: predictions are mpcdiff predict --engine ideal's,
   await page.selectOption("#engine", "protocol");
   await settle();
 });
+
+browserTest("the gradient mutator: the page's search is mpcdiff fuzz --mutator gradient's campaign", async () => {
+  await defaults();
+  await pickDigit("4", "0");
+  await page.selectOption("#search-mutator", "gradient");
+  await page.fill("#search-mutations", "200");
+  await clickAndSettle("#search-start");
+  const r = await searchState();
+  assert.match(r.command, / --mutator gradient /);
+  assert.equal(r.progress.status, "found", JSON.stringify(r.progress));
+  const native = nativeFuzz(r.command, r.corpusLine);
+  assert.equal(native.summary.digest, r.progress.digest, "campaign digest: page vs native, gradient mutator");
+  await page.selectOption("#search-mutator", "mpcdiff");
+});

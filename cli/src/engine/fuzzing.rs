@@ -546,8 +546,8 @@ pub struct PoolJudge<'p, 's> {
     pub descent: Option<PlainGradient<'s>>,
 }
 
-/// The plaintext model's margin gradient ([`mpcdiff_kernel::nn::gradient`]) with its own
-/// parameters and tape.
+/// The plaintext model's margin gradient ([`mpcdiff_kernel::nn::gradient::Plain`]) with its
+/// own parameters and tape.
 pub struct PlainGradient<'s> {
     model: &'s mpcdiff_kernel::nn::model::Model<'static>,
     params: Vec<f64>,
@@ -560,14 +560,10 @@ impl<'s> PlainGradient<'s> {
     /// # Errors
     /// The model's loading errors.
     pub fn new(setup: &'s Setup) -> mpcdiff_kernel::Result<Self> {
-        use mpcdiff_kernel::nn::{deploy::Deployment, gradient};
+        use mpcdiff_kernel::nn::gradient;
         let model = &setup.model;
         let mut params = vec![0.0; gradient::params_len(model)?];
-        model.load(
-            &mut mpcdiff_kernel::Float::new(setup.fp),
-            Deployment::Folded,
-            &mut params,
-        )?;
+        gradient::Plain::load(model, &mut params)?;
         Ok(PlainGradient {
             model,
             params,
@@ -583,14 +579,8 @@ impl Descent for PlainGradient<'_> {
         label: usize,
         grad: &mut [f64],
     ) -> mpcdiff_kernel::Result<f64> {
-        mpcdiff_kernel::nn::gradient::margin_gradient(
-            self.model,
-            &self.params,
-            x,
-            label,
-            grad,
-            &mut self.tape,
-        )
+        mpcdiff_kernel::nn::gradient::Plain::new(self.model, &self.params, &mut self.tape)
+            .margin_gradient(x, label, grad)
     }
 }
 

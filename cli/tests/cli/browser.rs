@@ -126,7 +126,7 @@ fn a_search_that_spends_its_budget_is_the_cli_campaign() {
         mutations: 60,
         seed: 77,
         fitness: mpcdiff_kernel::difftest::fitness::Fitness::LogitL2,
-        mpcdiff_mutator: false,
+        mutator: "artifact",
         repeats: 3,
     };
     let (s, cli, devs) = both("budget", (7, 2), o, 12);
@@ -134,6 +134,29 @@ fn a_search_that_spends_its_budget_is_the_cli_campaign() {
     assert_eq!(cli["summary"]["digest"], format!("{:016x}", p.digest));
     assert_eq!(cli["summary"]["mutants"], p.mutants);
     assert_eq!(devs.len(), usize::from(p.status == Status::Found));
+}
+
+// The gradient mutator in the page is the CLI's too: the same plaintext gradient (the kernel's
+// `nn::gradient::Plain`) in the browser's judge and the CLI's.
+#[test]
+fn a_gradient_search_is_the_cli_campaign() {
+    let o = SearchOptions {
+        mutations: 200,
+        seed: 3,
+        fitness: mpcdiff_kernel::difftest::fitness::Fitness::Margin,
+        mutator: "gradient",
+        repeats: 4,
+    };
+    let (s, cli, devs) = both("gradient", (4, 0), o, 16);
+    let p = s.progress();
+    assert_eq!(cli["summary"]["digest"], format!("{:016x}", p.digest));
+    assert_eq!(cli["summary"]["mutants"], p.mutants);
+    assert_eq!(devs.len(), usize::from(p.status == Status::Found));
+    assert_eq!(
+        p.status,
+        Status::Found,
+        "the gradient walks this digit to a deviation"
+    );
 }
 
 // Goal: the page's decision-boundary slice is `mpcdiff slice`, label for label: the same

@@ -412,6 +412,9 @@ pub struct Judged<'e, 't, 'b> {
     pub evaluator: &'e mut Evaluator<'t, 'b>,
     /// The MPC model's plan.
     pub plan: &'e dyn Plan,
+    /// The plaintext model's margin gradient, for campaigns whose mutator draws
+    /// [`Operator::Gradient`](super::mutation::Operator) (e.g. [`crate::nn::gradient::Plain`]).
+    pub descent: Option<&'e mut dyn Descent>,
 }
 
 impl Judge for Judged<'_, '_, '_> {
@@ -445,5 +448,12 @@ impl Judge for Judged<'_, '_, '_> {
             )?;
         }
         Ok(())
+    }
+
+    fn descent(&mut self) -> Option<&mut dyn Descent> {
+        match &mut self.descent {
+            Some(d) => Some(&mut **d),
+            None => None,
+        }
     }
 }

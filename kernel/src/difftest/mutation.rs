@@ -284,6 +284,17 @@ impl Mutator {
         }
     }
 
+    /// The mutator the CLI's `--mutator` calls `name` (`mpcdiff`, `artifact`, `gradient`; see
+    /// [`Mutator::name`]) for `domain`.
+    pub fn by_name(name: &str, domain: &Domain<'_>) -> Option<Mutator> {
+        match name {
+            "mpcdiff" => Some(Mutator::mpcdiff(domain)),
+            "artifact" => Some(Mutator::artifact(domain)),
+            "gradient" => Some(Mutator::gradient(domain)),
+            _ => None,
+        }
+    }
+
     /// The artifact's mutator for `domain`: Gaussian only, σ 0.05 (images) or 0.1 (tables),
     /// images re-stretched, no budget.
     pub fn artifact(domain: &Domain<'_>) -> Mutator {

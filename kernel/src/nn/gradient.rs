@@ -57,6 +57,48 @@ pub fn params_len(m: &Model<'_>) -> Result<usize> {
     Ok(m.slots(Deployment::Folded)?.1)
 }
 
+/// The plaintext model's margin gradient over caller memory, as the search's
+/// [`Descent`](crate::difftest::mutation::Descent): the model, its parameters loaded as
+/// [`Deployment::Folded`] ([`Plain::load`]), and a tape of [`tape_elems`] values. The CLI's
+/// judge and the browser's search hold one each, so both step along the same gradient.
+#[derive(Debug)]
+pub struct Plain<'m, 'b> {
+    model: &'m Model<'m>,
+    params: &'b [f64],
+    tape: &'b mut [f64],
+}
+
+impl<'m, 'b> Plain<'m, 'b> {
+    /// Loads `model`'s parameters as the gradient takes them (in `f64`, batch norms folded)
+    /// into `params` ([`params_len`] long).
+    ///
+    /// # Errors
+    /// [`Model::load`]'s.
+    pub fn load(model: &Model<'_>, params: &mut [f64]) -> Result<()> {
+        let fp = crate::fixed::FixedPoint::CRYPTEN_DEFAULT;
+        model.load(
+            &mut crate::arith::Float::new(fp),
+            Deployment::Folded,
+            params,
+        )
+    }
+
+    /// The gradient of `model` with `params` (from [`Plain::load`]) over `tape`.
+    pub fn new(model: &'m Model<'m>, params: &'b [f64], tape: &'b mut [f64]) -> Self {
+        Plain {
+            model,
+            params,
+            tape,
+        }
+    }
+}
+
+impl crate::difftest::mutation::Descent for Plain<'_, '_> {
+    fn margin_gradient(&mut self, x: &[f64], label: usize, grad: &mut [f64]) -> Result<f64> {
+        margin_gradient(self.model, self.params, x, label, grad, self.tape)
+    }
+}
+
 /// The derivative of an activation at `z`.
 fn derivative(act: Activation, z: f64) -> f64 {
     match act {

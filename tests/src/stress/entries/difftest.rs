@@ -19,7 +19,7 @@ use mpcdiff_kernel::difftest::fitness::{self, Fitness};
 use mpcdiff_kernel::difftest::fuzzer::{Deviation, Fuzzer, Judge, Judged, Sink, Step, Trial};
 use mpcdiff_kernel::difftest::localization::{self, Suspect, Tally};
 use mpcdiff_kernel::difftest::mutation::{
-    self, Budget, Domain, Feature, Mutator, Operator, Projection,
+    self, Budget, Descent, Domain, Feature, Mutator, Operator, Projection,
 };
 use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Stage, Target};
 use mpcdiff_kernel::difftest::plan::{self as lplan, LevelPlan};
@@ -30,7 +30,7 @@ use mpcdiff_kernel::difftest::voting::{self, Thresholds};
 use mpcdiff_kernel::digits::{framing, synthetic, PIXELS};
 use mpcdiff_kernel::nn::forward::{Config, DefaultPlan, Plan, Tap};
 use mpcdiff_kernel::nn::model::Model;
-use mpcdiff_kernel::{selfcheck, Engine, Error, TruncMode};
+use mpcdiff_kernel::{nn, selfcheck, Engine, Error, TruncMode};
 
 pub(super) fn entries() -> Vec<Entry> {
     vec![
@@ -769,9 +769,16 @@ fn fuzzer_entry(g: &mut Gen) -> Res {
         // Judged by a real evaluator over a model whose input may not fit the domain.
         return with_evaluator(g, |ev, g| {
             let pl = plan(g);
+            // Sometimes with the plaintext gradient (over memory that may be too small).
+            let model = ev.target().model;
+            let mut params = vec![0.0; g.scratch(nn::gradient::params_len(model).unwrap_or(0))];
+            let _ = nn::gradient::Plain::load(model, &mut params);
+            let mut tape = vec![0.0; g.scratch(nn::gradient::tape_elems(model))];
+            let mut descent = nn::gradient::Plain::new(model, &params, &mut tape);
             let mut judge = Judged {
                 evaluator: ev,
                 plan: &pl,
+                descent: g.bool().then_some(&mut descent as &mut dyn Descent),
             };
             fz.admit(&mut judge, &mut sink)?;
             fz.run(budget, &mut judge, &mut sink).map(|_| ())
