@@ -63,6 +63,13 @@ pub fn mnist_center(src: &[f32], w: usize, h: usize, out: &mut [f32; PIXELS]) ->
 /// As [`mnist_center`]: [`Error::InvalidShape`], [`Error::ShapeMismatch`],
 /// [`Error::Malformed`] for an empty drawing (NaN counts as no ink here).
 pub fn ink_size(src: &[f32], w: usize, h: usize) -> Result<(usize, usize)> {
+    check_canvas(src, w, h)?;
+    let (x0, y0, x1, y1) = ink_box(src, w)?;
+    Ok((x1 - x0 + 1, y1 - y0 + 1))
+}
+
+/// Checks that `src` is a `w × h` canvas (both positive).
+fn check_canvas(src: &[f32], w: usize, h: usize) -> Result<()> {
     if w == 0 || h == 0 {
         return Err(Error::InvalidShape {
             what: "drawing width and height must be positive",
@@ -77,6 +84,12 @@ pub fn ink_size(src: &[f32], w: usize, h: usize) -> Result<(usize, usize)> {
             got: src.len(),
         });
     }
+    Ok(())
+}
+
+/// The inclusive bounding box `(x0, y0, x1, y1)` of the pixels of a `w`-wide canvas with ink
+/// (value above 0; NaN is no ink).
+fn ink_box(src: &[f32], w: usize) -> Result<(usize, usize, usize, usize)> {
     let (mut x0, mut x1, mut y0, mut y1) = (usize::MAX, 0usize, usize::MAX, 0usize);
     for (i, &v) in src.iter().enumerate() {
         if v > 0.0 {
@@ -92,46 +105,19 @@ pub fn ink_size(src: &[f32], w: usize, h: usize) -> Result<(usize, usize)> {
             what: "empty drawing: no pixel has ink",
         });
     }
-    Ok((x1 - x0 + 1, y1 - y0 + 1))
+    Ok((x0, y0, x1, y1))
 }
 
 /// [`mnist_center`], also telling whether the centring shift had to be clamped to keep the ink
 /// inside the field (the centre of mass is then more than half a pixel from MNIST's centre).
 pub(super) fn center(src: &[f32], w: usize, h: usize, out: &mut [f32; PIXELS]) -> Result<bool> {
-    if w == 0 || h == 0 {
-        return Err(Error::InvalidShape {
-            what: "drawing width and height must be positive",
-        });
-    }
-    let n = w.checked_mul(h).ok_or(Error::InvalidShape {
-        what: "drawing size overflows",
-    })?;
-    if src.len() != n {
-        return Err(Error::ShapeMismatch {
-            expected: n,
-            got: src.len(),
-        });
-    }
+    check_canvas(src, w, h)?;
     if let Some(index) = src.iter().position(|v| !v.is_finite()) {
         return Err(Error::NonFinite { index });
     }
 
     // 1. The ink's bounding box.
-    let (mut x0, mut x1, mut y0, mut y1) = (usize::MAX, 0usize, usize::MAX, 0usize);
-    for (i, &v) in src.iter().enumerate() {
-        if v > 0.0 {
-            let (x, y) = (i % w, i / w);
-            x0 = x0.min(x);
-            x1 = x1.max(x);
-            y0 = y0.min(y);
-            y1 = y1.max(y);
-        }
-    }
-    if x0 == usize::MAX {
-        return Err(Error::Malformed {
-            what: "empty drawing: no pixel has ink",
-        });
-    }
+    let (x0, y0, x1, y1) = ink_box(src, w)?;
     let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
 
     // 2. Area-averaged resampling into the top-left of a 20×20 box. Output pixel u covers the
