@@ -53,6 +53,24 @@ fn read_json(dir: &std::path::Path, file: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The built-in model `m` under the `crypten` profile with share-local truncation, as CrypTen
+/// runs two parties: deployed as `deploy`, simulated by `engine`, at `frac_bits`.
+fn crypten_target<'m>(
+    m: &'m Model<'static>,
+    deploy: Deployment,
+    engine: Engine,
+    frac_bits: u32,
+) -> mpcdiff_kernel::difftest::oracle::Target<'m, 'static> {
+    mpcdiff_kernel::difftest::oracle::Target {
+        model: m,
+        profile: &profile::CRYPTEN,
+        fp: FixedPoint::new(frac_bits).unwrap(),
+        trunc: mpcdiff_kernel::TruncMode::Local,
+        deploy,
+        engine,
+    }
+}
+
 /// Owned buffers of one oracle run ([`mpcdiff_kernel::difftest::oracle::Buffers`] borrows them).
 struct Owned<E> {
     params: Vec<E>,
@@ -308,16 +326,9 @@ fn shared_cost(
     engine: Engine,
     batch: usize,
 ) -> mpcdiff_kernel::Cost {
-    use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
+    use mpcdiff_kernel::difftest::oracle::{self, Sizes};
     let m = Model::parse(model_bytes(name)).unwrap();
-    let t = Target {
-        model: &m,
-        profile: &profile::CRYPTEN,
-        fp: FixedPoint::new(16).unwrap(),
-        trunc: mpcdiff_kernel::TruncMode::Local,
-        deploy,
-        engine,
-    };
+    let t = crypten_target(&m, deploy, engine, 16);
     let sizes = Sizes::of(&m, deploy, batch).unwrap();
     let mut buf_owned = Owned::new(&sizes);
     let (mut buf, words) = buf_owned.view();
@@ -398,16 +409,9 @@ fn shared_runs(
     inputs: &[Vec<f64>],
     seeds: std::ops::Range<u64>,
 ) -> Vec<Vec<(usize, f64)>> {
-    use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
+    use mpcdiff_kernel::difftest::oracle::{self, Sizes};
     let m = Model::parse(model_bytes("lenet")).unwrap();
-    let t = Target {
-        model: &m,
-        profile: &profile::CRYPTEN,
-        fp: FixedPoint::new(frac_bits).unwrap(),
-        trunc: mpcdiff_kernel::TruncMode::Local,
-        deploy,
-        engine,
-    };
+    let t = crypten_target(&m, deploy, engine, frac_bits);
     let argmax = |v: &[f64]| mpcdiff_kernel::difftest::fitness::argmax(v);
     let plain_sizes = Sizes::of(&m, Deployment::Folded, 1).unwrap();
     let sizes = Sizes::of(&m, deploy, 1).unwrap();
@@ -662,16 +666,9 @@ fn batched_correct(
     frac_bits: u32,
     batch: usize,
 ) -> usize {
-    use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
+    use mpcdiff_kernel::difftest::oracle::{self, Sizes};
     let m = Model::parse(model_bytes("lenet")).unwrap();
-    let t = Target {
-        model: &m,
-        profile: &profile::CRYPTEN,
-        fp: FixedPoint::new(frac_bits).unwrap(),
-        trunc: mpcdiff_kernel::TruncMode::Local,
-        deploy: Deployment::Crypten,
-        engine: Default::default(),
-    };
+    let t = crypten_target(&m, Deployment::Crypten, Engine::Protocol, frac_bits);
     let mut correct = 0;
     for (q, start) in (0..n).step_by(batch).enumerate() {
         let b = batch.min(n - start);
@@ -744,16 +741,9 @@ fn logits_over_seeds(
     x: &[f64],
     seeds: std::ops::Range<u64>,
 ) -> Vec<Vec<f64>> {
-    use mpcdiff_kernel::difftest::oracle::{self, Sizes, Target};
+    use mpcdiff_kernel::difftest::oracle::{self, Sizes};
     let m = Model::parse(model_bytes(name)).unwrap();
-    let t = Target {
-        model: &m,
-        profile: &profile::CRYPTEN,
-        fp: FixedPoint::new(16).unwrap(),
-        trunc: mpcdiff_kernel::TruncMode::Local,
-        deploy: Deployment::Crypten,
-        engine,
-    };
+    let t = crypten_target(&m, Deployment::Crypten, engine, 16);
     let sizes = Sizes::of(&m, Deployment::Crypten, 1).unwrap();
     let mut owned = Owned::new(&sizes);
     let (mut buf, words) = owned.view();
@@ -840,14 +830,7 @@ fn encoded_parameters_give_the_same_sessions_as_loading() {
     for name in ["lenet", "credit-mlp"] {
         let m = Model::parse(model_bytes(name)).unwrap();
         for engine in Engine::ALL {
-            let mut t = Target {
-                model: &m,
-                profile: &profile::CRYPTEN,
-                fp: FixedPoint::new(16).unwrap(),
-                trunc: mpcdiff_kernel::TruncMode::Local,
-                deploy: Deployment::Crypten,
-                engine,
-            };
+            let mut t = crypten_target(&m, Deployment::Crypten, engine, 16);
             let sizes = Sizes::of(&m, t.deploy, 1).unwrap();
             let x: Vec<f64> = (0..sizes.input)
                 .map(|i| ((i * 37) % 11) as f64 / 7.0 - 0.6)
