@@ -17,6 +17,7 @@ use crate::repair::{self, Investigation};
 use crate::search::{self, Found, Search, SearchOptions};
 use crate::session::{self, Settings};
 use crate::{into_error, models, seed_arg, ser, Failure};
+use mpcdiff_kernel::difftest::stepwise::Progress;
 
 /// The TypeScript declarations of what crosses (the generated `.d.ts` includes them; the
 /// methods name these types as their return types).
@@ -118,6 +119,25 @@ struct Presets {
     low: Level,
 }
 
+/// The kernel's [`Progress`] as the page reads it.
+#[derive(Serialize)]
+#[serde(remote = "Progress")]
+struct ProgressDef {
+    mutants: u64,
+    budget: u64,
+    rounds: u64,
+    #[serde(serialize_with = "ser::status")]
+    status: mpcdiff_kernel::difftest::campaign::Status,
+    fitness: f64,
+    accepted: u32,
+    #[serde(serialize_with = "ser::hex")]
+    digest: u64,
+    done: bool,
+}
+
+#[derive(Serialize)]
+struct ProgressJs(#[serde(with = "ProgressDef")] Progress);
+
 #[derive(Serialize)]
 struct DigitJs {
     label: u8,
@@ -197,13 +217,7 @@ impl JsSession {
         })();
         let inner = check(
             "Session",
-            settings.and_then(|s| {
-                if models::TABULAR.iter().any(|t| t.name == model) {
-                    session::Session::new_tabular(model, s)
-                } else {
-                    session::Session::new(model, s)
-                }
-            }),
+            settings.and_then(|s| session::Session::new(model, s)),
         )?;
         Ok(JsSession {
             inner,
@@ -254,7 +268,7 @@ impl JsSession {
     /// Sets the profile by name.
     pub fn set_profile(&mut self, name: &str) -> Result<(), JsError> {
         let p = check("set_profile", session::profile_arg(name))?;
-        self.inner.set_profile(p);
+        self.inner.settings_mut().profile = p;
         Ok(())
     }
 
@@ -264,14 +278,14 @@ impl JsSession {
             "set_frac_bits",
             FixedPoint::new(frac_bits).map_err(Failure::from),
         )?;
-        self.inner.set_fp(fp);
+        self.inner.settings_mut().fp = fp;
         Ok(())
     }
 
     /// Sets the truncation protocol (`local` or `dealer`).
     pub fn set_trunc(&mut self, name: &str) -> Result<(), JsError> {
         let t = check("set_trunc", session::trunc_arg(name))?;
-        self.inner.set_trunc(t);
+        self.inner.settings_mut().trunc = t;
         Ok(())
     }
 
@@ -279,7 +293,7 @@ impl JsSession {
     /// and ledger, faster; the CLI's `--engine`).
     pub fn set_engine(&mut self, name: &str) -> Result<(), JsError> {
         let e = check("set_engine", session::engine_arg(name))?;
-        self.inner.set_engine(e);
+        self.inner.settings_mut().engine = e;
         Ok(())
     }
 
@@ -289,7 +303,7 @@ impl JsSession {
         #[wasm_bindgen(unchecked_param_type = "bigint | number")] seed: JsValue,
     ) -> Result<(), JsError> {
         let s = check("set_mpc_seed", seed_arg(&seed))?;
-        self.inner.set_mpc_seed(s);
+        self.inner.settings_mut().mpc_seed = s;
         Ok(())
     }
 
@@ -414,7 +428,7 @@ impl JsSession {
         let search = check("fuzz_start", o.and_then(|o| Search::start(s, pixels, o)))?;
         let p = search.progress();
         (self.search, self.investigation) = (Some(search), None);
-        to_js("fuzz_start", &p)
+        to_js("fuzz_start", &ProgressJs(p))
     }
 
     /// Runs the search for at most `max` more mutants.
@@ -422,7 +436,7 @@ impl JsSession {
     pub fn fuzz_step(&mut self, max: u32) -> Result<JsValue, JsError> {
         let search = check("fuzz_step", self.search.as_mut().ok_or_else(no_search))?;
         let p = check("fuzz_step", search.step(&mut self.inner, u64::from(max)))?;
-        to_js("fuzz_step", &p)
+        to_js("fuzz_step", &ProgressJs(p))
     }
 
     /// The deviation the search found, or `null`.

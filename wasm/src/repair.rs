@@ -31,10 +31,10 @@ use mpcdiff_kernel::nn::spec::Shape;
 use mpcdiff_kernel::{digits, Cost};
 
 use crate::search::Found;
-use crate::session::{OwnedPlan, Prediction, Session, Taps};
+use crate::session::{OwnedPlan, Prediction, Session};
 use serde::Serialize;
 
-use crate::{models, ser, Failure};
+use crate::{ser, Failure};
 
 /// The synthetic digits a repair must not cost accuracy on: seed 2024 (`mpcdiff fuzz`'s
 /// default synthetic corpus), digits `0..check`.
@@ -193,12 +193,11 @@ impl Investigation {
             label: f.label,
             plaintext: &f.plaintext,
         };
-        let source =
-            s.evaluate(|ev, plan| Ok(examine(ev, plan, &suspect, &mut floats, &mut fixed)?))?;
+        let source = s.evaluate(|ev, plan| examine(ev, plan, &suspect, &mut floats, &mut fixed))?;
         let errors = &floats[..Recorder::len(&model, 1)];
         // Every nonlinear layer's outputs (the batch norms' too), for showing their errors.
         let mut all = vec![0.0; layer_errors_floats(&model, Deployment::Crypten)];
-        s.evaluate(|ev, plan| Ok(layer_errors(ev, plan, &suspect, &mut all)?))?;
+        s.evaluate(|ev, plan| layer_errors(ev, plan, &suspect, &mut all))?;
         let mut all_offset = 0;
         let (c, e) = tally_sizes(&model, Deployment::Crypten);
         let (mut counts, mut sums) = (vec![0u32; c], vec![0.0; e]);
@@ -305,13 +304,16 @@ impl Investigation {
                 let label = digits::synthetic::sample(CHECK_SEED, i, &mut px)?;
                 Ok((
                     usize::from(label),
-                    px.iter().map(|&u| models::normalize(u)).collect(),
+                    px.iter()
+                        .map(|&u| f64::from(digits::normalize(u)))
+                        .collect(),
                 ))
             })
             .collect::<Result<_, Failure>>()?;
         let mut plaintext_correct = 0;
         for (y, x) in &self.check {
-            plaintext_correct += usize::from(argmax(&s.plaintext(x, 1, None)?) == *y);
+            plaintext_correct +=
+                usize::from(argmax(&s.stage(Stage::Plaintext, x, 0, None)?.0) == *y);
         }
         let baseline = self.assess(s, f, "current plan", &current)?;
         self.repair = Some(Repair {
@@ -343,7 +345,7 @@ impl Investigation {
                 let (pl, mp, cost) = repair::assess_check(ev, plan, x, seed)?;
                 a.add_check(*y, pl, mp, &cost);
             }
-            Ok(a)
+            Ok::<_, Failure>(a)
         })?;
         Ok(Tried::of(name, &a))
     }
@@ -385,124 +387,21 @@ impl Investigation {
 /// The deviation `f` under the session's current settings and plan: both models (the MPC one
 /// in the recorded session, with taps) and how many of its MPC runs still flip.
 pub fn replay(s: &mut Session, f: &Found) -> Result<Replay, Failure> {
-    let mut taps = Taps::for_model(s.model());
-    let plain = s.plaintext(&f.input, 1, Some(&mut taps))?;
-    let plain_taps = core::mem::take(&mut taps.layers);
-    let mut logits = vec![0.0; s.model().classes];
+    let model = s.model().clone();
+    let mut taps = vec![0.0; 2 * Recorder::len(&model, 1)];
+    let half = taps.len() / 2;
+    let (pt, mt) = taps.split_at_mut(half);
+    let tap = &mut Recorder::new(&model, 1, pt)?;
+    let (plain, _) = s.stage(Stage::Plaintext, &f.input, 0, Some(tap))?;
+    let mut logits = vec![0.0; model.classes];
+    let mut tap = Recorder::new(&model, 1, mt)?;
     let (r, cost) = s.evaluate(|ev, plan| {
-        let tap = Some(&mut taps as &mut dyn mpcdiff_kernel::nn::forward::Tap);
-        Ok(ev.runs(
-            &f.input,
-            f.mpc_seed,
-            f.label,
-            f.runs,
-            plan,
-            tap,
-            &mut logits,
-        )?)
+        let (x, seed) = (&f.input, f.mpc_seed);
+        ev.runs(x, seed, f.label, f.runs, plan, Some(&mut tap), &mut logits)
     })?;
     Ok(Replay {
-        prediction: Prediction::new(plain, plain_taps, logits, taps.layers, cost),
+        prediction: Prediction::new(&model, plain, [pt, mt], logits, cost),
         flips: r.flips,
         runs: r.runs,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::search::{Search, SearchOptions};
-    use crate::session::{synthetic_digit, Settings};
-    use mpcdiff_kernel::difftest::campaign::Status;
-
-    fn found() -> (Session, Found) {
-        let mut s = Session::new("lenet", Settings::default()).unwrap();
-        let (_, px) = synthetic_digit(4, 0).unwrap();
-        let o = SearchOptions {
-            mutations: 300,
-            ..SearchOptions::default()
-        };
-        let mut search = Search::start(&mut s, &px, o).unwrap();
-        assert_eq!(search.step(&mut s, u64::MAX).unwrap().status, Status::Found);
-        let f = search.found().unwrap().clone();
-        (s, f)
-    }
-
-    // Goal: the localization covers every nonlinear layer CrypTen runs for LeNet, votes a
-    // third of each layer, blames at least one layer, and the repair it leads
-    // to removes the deviation from every MPC run without losing check accuracy, at a cost
-    // within the budget; replaying under the chosen plan shows the deviation gone.
-    #[test]
-    fn localize_repair_apply_removes_the_deviation() {
-        let (mut s, f) = found();
-        let before = replay(&mut s, &f).unwrap();
-        assert!(before.flips >= 1);
-        let mut inv = Investigation::localize(&mut s, &f).unwrap();
-        let loc = inv.localization();
-        let names: Vec<&str> = loc.layers.iter().map(|l| l.name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["act1", "act2", "bn3", "act3", "bn4", "act4"],
-            "every layer under MPC, none that the deployment fuses away"
-        );
-        // The batch norms (BatchNorm1d under `from_pytorch`): an error per channel, finite,
-        // not all zero (their inverse square root is approximated), and no votes.
-        for l in loc.layers.iter().filter(|l| !l.activation) {
-            assert_eq!(l.error.len(), l.shape.len(), "{}", l.name);
-            assert!(l.error.iter().all(|e| e.is_finite() && *e >= 0.0));
-            assert!(l.error.iter().any(|e| *e > 0.0), "{}", l.name);
-            assert!(l.high.is_empty() && l.low.is_empty());
-        }
-        for l in loc.layers.iter().filter(|l| l.activation) {
-            let n = l.shape.len();
-            assert_eq!(l.error.len(), n);
-            assert_eq!(l.high.len(), n / 3, "{}", l.name);
-            let min_high = l
-                .high
-                .iter()
-                .map(|&j| l.error[j as usize])
-                .fold(f64::MAX, f64::min);
-            let max_low = l
-                .low
-                .iter()
-                .map(|&j| l.error[j as usize])
-                .fold(0.0, f64::max);
-            assert!(
-                min_high >= max_low,
-                "{}: high votes go to the largest errors",
-                l.name
-            );
-        }
-        assert!(loc.layers.iter().any(|l| l.fixed_when_exact));
-        let n = inv.start(&mut s, &f, 6, 1.5).unwrap();
-        assert!(n >= 4);
-        let mut r = inv.step(&mut s, &f).unwrap();
-        while r.chosen.is_none() {
-            r = inv.step(&mut s, &f).unwrap();
-        }
-        assert_eq!(r.tried.len(), n);
-        assert!(r.baseline.flips >= 1);
-        let chosen = &r.tried[r.chosen.unwrap()];
-        assert!(chosen.meets, "{r:#?}");
-        assert_eq!(chosen.flips, 0);
-        assert!(chosen.mpc_correct >= r.baseline.mpc_correct);
-        assert!(
-            chosen.cost.multiplications() as f64 <= 1.5 * r.baseline.cost.multiplications() as f64
-        );
-        s.set_plan(inv.chosen().unwrap().clone());
-        let after = replay(&mut s, &f).unwrap();
-        assert_eq!(after.flips, 0);
-        assert_eq!(after.prediction.mpc.label, after.prediction.plaintext.label);
-        assert_eq!(after.prediction.cost, chosen.cost);
-    }
-
-    #[test]
-    fn bad_repair_arguments_and_early_steps_are_refused() {
-        let (mut s, f) = found();
-        let mut inv = Investigation::localize(&mut s, &f).unwrap();
-        assert!(inv.step(&mut s, &f).is_err(), "not started");
-        assert!(inv.chosen().is_err(), "no choice yet");
-        assert!(inv.start(&mut s, &f, 10, 0.5).is_err(), "budget below 1");
-        assert!(inv.start(&mut s, &f, 501, 1.5).is_err());
-    }
 }

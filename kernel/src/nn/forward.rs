@@ -372,7 +372,7 @@ fn activation<A: Arith>(
 }
 
 /// The function an activation layer computes.
-fn function_of(act: Activation) -> Function {
+pub fn function_of(act: Activation) -> Function {
     match act {
         Activation::Sigmoid => Function::Sigmoid,
         Activation::Tanh => Function::Tanh,
