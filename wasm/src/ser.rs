@@ -4,7 +4,6 @@
 //! Only ever called inside wasm, where `js_sys` works.
 
 use js_sys::{Float32Array, Float64Array, Uint32Array, Uint8Array};
-use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::campaign::Status;
 use mpcdiff_kernel::difftest::fuzzer::Step;
 use mpcdiff_kernel::difftest::oracle::Stage;
@@ -34,11 +33,6 @@ pub(crate) fn dims<S: Serializer>(shape: &Shape, s: S) -> Result<S::Ok, S::Error
         Shape::Image { c, h, w } => [c, h, w].serialize(s),
         Shape::Vector(n) => [n].serialize(s),
     }
-}
-
-/// A level as `[iters_exp, iters_nr]`.
-pub(crate) fn level<S: Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
-    [l.iters_exp, l.iters_nr].serialize(s)
 }
 
 /// A search status by name (`active`, `found`, `dropped`, `skipped`).
