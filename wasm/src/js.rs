@@ -497,7 +497,7 @@ pub fn rasterize(drawing: &[f32], w: u32, h: u32) -> Result<Vec<f32>, JsError> {
 #[wasm_bindgen(unchecked_return_type = "TabularModel[]")]
 pub fn tabular_models() -> Result<JsValue, JsError> {
     let model = |t: &models::Tabular| {
-        let m = models::load_tabular(t.name)?;
+        let m = models::load_tabular(t.model)?;
         let meta = m.metadata_raw("preprocessing").unwrap_or("");
         let feature = |(j, &name): (usize, &&'static str)| {
             let (min, max) = mpcdiff_kernel::nn::scaling::bounds(meta, j)?;
@@ -510,7 +510,7 @@ pub fn tabular_models() -> Result<JsValue, JsError> {
             })
         };
         Ok(TabularJs {
-            name: t.name,
+            name: t.model,
             task: t.task,
             classes: t.classes,
             features: t

@@ -3,9 +3,9 @@
 //! The image models (`lenet`, `lenet-relu`) take drawn digits; the tabular models
 //! (`credit-mlp`, `bank-mlp`) take a form's features in raw units, min-max scaled as their
 //! files record. The bytes are the kernel's [`builtin`] models, so the browser and `mpcdiff`
-//! run the same weights. The feature names and category vocabularies are the CLI's
-//! data loaders' (`cli/src/data/credit.rs`, `bank.rs`): labels for the form, nothing more.
+//! run the same weights; the tabular models' features are the kernel's [`TABULAR`] schemas.
 
+pub use mpcdiff_kernel::datasets::{Tabular, TABULAR};
 use mpcdiff_kernel::nn::builtin;
 use mpcdiff_kernel::nn::model::Model;
 
@@ -48,7 +48,7 @@ pub fn load_tabular(name: &str) -> Result<Model<'static>, Failure> {
         name: "model",
         expected: TABULAR_EXPECTED,
     };
-    if !TABULAR.iter().any(|t| t.name == name) {
+    if !TABULAR.iter().any(|t| t.model == name) {
         return Err(bad());
     }
     let model = Model::parse(builtin::model(name).ok_or_else(bad)?)?;
@@ -60,40 +60,3 @@ pub fn load_tabular(name: &str) -> Result<Model<'static>, Failure> {
     }
     Ok(model)
 }
-
-/// An embedded tabular model's features, for the page's form.
-pub struct Tabular {
-    /// The model's name.
-    pub name: &'static str,
-    /// What it predicts, in words.
-    pub task: &'static str,
-    /// Its classes' names, in label order.
-    pub classes: [&'static str; 2],
-    /// Its features' names, in input order.
-    pub features: &'static [&'static str],
-    /// A categorical feature's vocabulary (the raw value is the category's position).
-    pub vocabulary: fn(usize) -> Option<&'static [&'static str]>,
-}
-
-/// The tabular models, with the kernel's schemas of their datasets (as `cli/src/data/` reads
-/// them).
-pub const TABULAR: [Tabular; 2] = {
-    use mpcdiff_kernel::datasets::{bank, credit};
-    [
-        Tabular {
-            name: "credit-mlp",
-            task: "default of credit card clients (Taiwan): will the client default next month?",
-            classes: credit::LABELS,
-            // Between `ID` and the label.
-            features: credit::COLUMNS.split_at(1).1.split_at(credit::FEATURES).0,
-            vocabulary: |_| None,
-        },
-        Tabular {
-            name: "bank-mlp",
-            task: "bank marketing (Portugal): will the client subscribe a term deposit?",
-            classes: bank::LABELS,
-            features: bank::COLUMNS.split_at(bank::FEATURES).0,
-            vocabulary: bank::vocabulary,
-        },
-    ]
-};

@@ -27,7 +27,7 @@ use mpcdiff_kernel::difftest::plan::{nonlinear_layers, LevelPlan};
 use mpcdiff_kernel::difftest::recorder::Recorder;
 use mpcdiff_kernel::difftest::slice;
 use mpcdiff_kernel::nn::deploy::Deployment;
-use mpcdiff_kernel::nn::forward::{function_of, Tap};
+use mpcdiff_kernel::nn::forward::{activation_function, Tap};
 use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::nn::spec::{Kind, Shape};
 use mpcdiff_kernel::{digits, Cost, Engine, FixedPoint, Share, TruncMode};
@@ -320,7 +320,7 @@ impl Session {
     /// tabular one ([`models::load_tabular`], whose inputs only [`Session::predict_raw`]
     /// takes).
     pub fn new(model: &str, settings: Settings) -> Result<Session, Failure> {
-        let tabular = models::TABULAR.iter().any(|t| t.name == model);
+        let tabular = models::TABULAR.iter().any(|t| t.model == model);
         let mut s = Session {
             name: model.to_string(),
             model: if tabular {
@@ -434,54 +434,26 @@ impl Session {
     }
 
     /// A named level of the profile for the model's activation function: `default`, or the
-    /// repair levels `high`, `medium`, `low`.
+    /// repair levels `high`, `medium`, `low` (the kernel's [`Function::preset`]).
     pub fn level_preset(&self, name: &str) -> Result<Level, Failure> {
-        let p = self.settings.profile;
-        match name {
-            "default" => Ok(self.activation_function().default_level(p)),
-            "high" => Ok(p.repair.high),
-            "medium" => Ok(p.repair.medium),
-            "low" => Ok(p.repair.low),
-            _ => Err(Failure::Argument {
+        let f = self.activation_function();
+        f.preset(self.settings.profile, name)
+            .ok_or(Failure::Argument {
                 name: "name",
                 expected: "\"default\", \"high\", \"medium\" or \"low\"",
-            }),
-        }
+            })
     }
 
-    /// The function the model's activation layers compute (that of the first one; sigmoid
-    /// without one).
+    /// The function the model's activation layers compute (sigmoid without one).
     pub fn activation_function(&self) -> Function {
-        let mut acts = self.model.spec.layers.iter().filter_map(|l| match l.kind {
-            Kind::Act(a) => Some(function_of(a)),
-            _ => None,
-        });
-        acts.next().unwrap_or(Function::Sigmoid)
-    }
-
-    /// `batch` images of intensities as the model's normalised inputs.
-    fn check_pixels(&self, pixels: &[f32], batch: usize) -> Result<Vec<f64>, Failure> {
-        let want = batch * self.model.input.len();
-        if pixels.len() != want {
-            let got = pixels.len();
-            return Err(mpcdiff_kernel::Error::ShapeMismatch {
-                expected: want,
-                got,
-            }
-            .into());
-        }
-        if let Some(index) = pixels.iter().position(|p| !p.is_finite()) {
-            return Err(mpcdiff_kernel::Error::NonFinite { index }.into());
-        }
-        Ok(pixels
-            .iter()
-            .map(|&u| f64::from(digits::normalize(u)))
-            .collect())
+        activation_function(&self.model).unwrap_or(Function::Sigmoid)
     }
 
     /// One 28 × 28 image of intensities as the model's normalised input.
     pub fn normalized(&self, pixels: &[f32]) -> Result<Vec<f64>, Failure> {
-        self.check_pixels(pixels, 1)
+        let mut x = vec![0.0; self.model.input.len()];
+        digits::normalize_into(pixels, &mut x)?;
+        Ok(x)
     }
 
     /// `f` with the kernel's [`Evaluator`] of the session's model and settings over the
@@ -554,7 +526,7 @@ impl Session {
     /// values outside [0, 1] are allowed, as a perturbed input may have them), with every
     /// activation layer's outputs.
     pub fn predict(&mut self, pixels: &[f32]) -> Result<Prediction, Failure> {
-        let x = self.check_pixels(pixels, 1)?;
+        let x = self.normalized(pixels)?;
         self.predict_normalized(&x)
     }
 
@@ -576,7 +548,7 @@ impl Session {
     /// The four models of the module doc on one image, and the gap each stage adds.
     /// The plaintext and MPC stages are [`Session::predict`]'s, bit for bit.
     pub fn breakdown(&mut self, pixels: &[f32]) -> Result<Breakdown, Failure> {
-        let x = self.check_pixels(pixels, 1)?;
+        let x = self.normalized(pixels)?;
         let seed = self.settings.mpc_seed;
         let len = Recorder::len(&self.model, 1);
         let mut taps = vec![0.0; 4 * len];
@@ -678,7 +650,7 @@ impl Session {
         radius: f64,
         steps: usize,
     ) -> Result<Slice, Failure> {
-        self.check_pixels(pixels, 1)?;
+        self.normalized(pixels)?;
         let mut offsets = vec![0.0; steps];
         slice::offsets(radius, &mut offsets)?;
         let features = pixels.len();
@@ -687,18 +659,9 @@ impl Session {
         let center: Vec<f64> = pixels.iter().map(|&u| f64::from(u)).collect();
         let n = steps * steps;
         let mut x = vec![0.0; n * features];
-        for (k, point) in x.chunks_mut(features).enumerate() {
-            slice::point(
-                &center,
-                &d1,
-                &d2,
-                offsets[k % steps],
-                offsets[k / steps],
-                point,
-            );
-            for v in point.iter_mut() {
-                *v = f64::from(digits::normalize(*v as f32));
-            }
+        slice::grid(&center, &d1, &d2, &offsets, &mut x)?;
+        for v in x.iter_mut() {
+            *v = f64::from(digits::normalize(*v as f32));
         }
         let (mut plaintext, mut mpc) = (vec![0u8; n], vec![0u8; n]);
         let mut logits = vec![0.0; n * self.model.classes];

@@ -88,8 +88,8 @@ fn embedded_models_take_mnist_images() {
         );
     }
     for t in &TABULAR {
-        let m = load_tabular(t.name).expect("embedded tabular model loads");
-        assert_eq!(m.input.len(), t.features.len(), "{}", t.name);
+        let m = load_tabular(t.model).expect("embedded tabular model loads");
+        assert_eq!(m.input.len(), t.features.len(), "{}", t.model);
         assert_eq!(m.classes, 2);
     }
     for bad in ["lenet", "lenet-relu", "credit", ""] {

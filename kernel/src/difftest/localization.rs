@@ -494,19 +494,19 @@ impl<'m, 'b> Localized<'m, 'b> {
     /// [`Error::OutOfRange`] for a layer index past the last.
     pub fn layer(&mut self, k: usize) -> Result<Finding<'_>> {
         let model = self.tally.model;
-        let (mut act, mut out) = (0, 0);
+        let (mut act, mut out) = (0usize, 0usize);
         for (i, l) in self.tally.layers().enumerate() {
             let n = l.neurons;
             let outputs = model.shapes.get(l.index).map_or(0, |s| s.len());
             if i < k {
-                act += if l.activation { n } else { 0 };
-                out += outputs;
+                act = act.saturating_add(if l.activation { n } else { 0 });
+                out = out.saturating_add(outputs);
                 continue;
             }
             let none: (&[u32], &[u32]) = (&[], &[]);
             let (error, shape, (high, low)) = if l.activation {
                 let shape = model.shapes.get(l.index).copied();
-                let error = self.errors.get(act..act + n).unwrap_or(&[]);
+                let error = self.errors.get(act..act.saturating_add(n)).unwrap_or(&[]);
                 (
                     error,
                     shape.unwrap_or(Shape::Vector(n)),
@@ -514,12 +514,12 @@ impl<'m, 'b> Localized<'m, 'b> {
                 )
             } else if outputs == n {
                 // A BatchNorm1d: one output per channel.
-                let error = self.outputs.get(out..out + n).unwrap_or(&[]);
+                let error = self.outputs.get(out..out.saturating_add(n)).unwrap_or(&[]);
                 (error, Shape::Vector(n), none)
             } else {
                 (&[][..], Shape::Vector(n), none)
             };
-            let fixed_when_exact = self.fixed[k];
+            let fixed_when_exact = self.fixed.get(k).copied().unwrap_or(false);
             return Ok(Finding {
                 layer: l,
                 shape,
