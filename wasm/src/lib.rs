@@ -1,46 +1,18 @@
 //! # mpcdiff-wasm
 //!
-//! The wasm-bindgen adapter between [`mpcdiff_kernel`] and JavaScript: the web demo in `web/`
-//! and the Node-side determinism test (`tests/tests/wasm_determinism.rs`). It converts types
-//! and errors and does nothing else: every number is computed by the kernel, so the browser
-//! shows exactly what the CLI computes. The page itself (HTML, CSS, ES modules) lives in `web/`
-//! and has no Rust.
+//! The wasm-bindgen adapter between [`mpcdiff_kernel`] and JavaScript (the page in `web/`, the
+//! Node-side test `tests/tests/wasm_determinism.rs`). It converts and owns memory; every
+//! number is the kernel's, so the browser shows exactly what the CLI computes.
 //!
-//! ## Layout
-//! * Free functions that need no state: [`version`] and [`determinism_digest`] (here), and
-//!   `rasterize`, `synthetic_digit`, `encoding_curve`, `profiles` ([`js`]).
-//! * One stateful handle, [`session::Session`] (exported to JS as `Session` by [`js`]): the
-//!   embedded model ([`models`]), the MPC settings, a per-layer level plan and the memory of
-//!   the kernel's evaluator. Its methods are plain Rust returning `Result<_, Failure>`,
-//!   testable natively (`cargo test -p mpcdiff-wasm`).
-//! * The page's "Search for a deviation" ([`search`]: the kernel's fuzzer over a one-input
-//!   corpus, equal to `mpcdiff fuzz` on it) and "Localize and repair" ([`repair`]: the
-//!   kernel's localization, repair candidates, assessment and choice), as more `Session`
-//!   methods.
-//! * [`js`]: the `#[wasm_bindgen]` exports; results cross as plain JS objects through
-//!   `serde-wasm-bindgen` (bulk numbers as typed arrays), declared for TypeScript.
-//! * Argument parsing for what JS may pass loosely (`seed_arg`), and [`Failure`] with
-//!   `into_error`: the one place where a failure becomes a thrown JS `Error`.
+//! * [`session::Session`]: the embedded model ([`models`]), the MPC settings, a level plan and
+//!   the memory of the kernel's evaluator, as plain Rust (tested natively in `wasm/tests/`).
+//! * [`search`] and [`repair`]: the memory and the owned views of the kernel's
+//!   `difftest::stepwise` campaign and of its localization and repair of one deviation.
+//! * [`js`]: the `#[wasm_bindgen]` exports and their TypeScript declarations; [`ser`]: how
+//!   results serialize; here, the free functions without state, what JS may pass loosely
+//!   (`seed_arg`) and [`Failure`], which `into_error` turns into a thrown JS `Error`.
 //!
-//! ## Building
-//! `wasm/build` builds this crate for `wasm32-unknown-unknown` with the `wasm` profile
-//! and runs the `wasm-bindgen` CLI (pinned to the version in `Cargo.lock`) twice:
-//! `--target web` into `web/pkg/` and `--target nodejs` into `target/wasm-node/`.
-//!
-//! ## From JavaScript
-//! ```js
-//! const m = require("./target/wasm-node/mpcdiff_wasm.js");
-//! m.version();                 // "0.1.0"
-//! m.determinism_digest(42n);   // 16 hex digits (a safe-integer Number works too)
-//! m.determinism_digest(-1n);   // throws Error("mpcdiff determinism_digest: `seed` must be …")
-//!
-//! const s = new m.Session("lenet", "crypten", 16, "local", 42n);
-//! const d = m.synthetic_digit(7n, 3n);         // {label, pixels: Float32Array of 784}
-//! const p = s.predict(d.pixels);               // {plaintext: {logits, probabilities, label}, mpc: …}
-//! p.mpc.label; p.deviationMax; p.taps[0].mpc;  // neuron outputs of layer act1 (Float64Array)
-//! s.set_frac_bits(41);                         // throws Error("mpcdiff set_frac_bits: frac_bits 41 is out of range (0..=40)")
-//! ```
-//! `web/js/worker.js` is the complete client.
+//! `wasm/README.md` has the build, an example from JavaScript and what lives where.
 
 use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
 use wasm_bindgen::prelude::*;
