@@ -489,15 +489,7 @@ impl Session {
         tap: Option<&mut dyn Tap>,
     ) -> Result<(Vec<f64>, Cost), Failure> {
         let mut logits = vec![0.0; self.model.classes];
-        let cost = self.evaluate(|ev, plan| match stage {
-            Stage::Plaintext => ev
-                .plaintext(x, 1, tap, &mut logits)
-                .map(|()| Cost::default()),
-            Stage::Shared => ev.mpc(x, seed, plan, tap, &mut logits),
-            _ => ev
-                .stage(stage, x, seed, plan, tap, &mut logits)
-                .map(|()| Cost::default()),
-        })?;
+        let cost = self.evaluate(|ev, plan| ev.stage(stage, x, seed, plan, tap, &mut logits))?;
         Ok((logits, cost))
     }
 

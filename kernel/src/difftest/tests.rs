@@ -904,3 +904,79 @@ fn slice_grids_and_normalised_images() {
     assert_eq!(nan, Err(crate::Error::NonFinite { index: 1 }));
     assert!(crate::digits::normalize_into(&[0.0], &mut x).is_err());
 }
+
+// Goal: a one-input campaign is a function of its settings whatever the slices it is driven
+// in, its memory carries it between calls, and it stops at its budget.
+#[test]
+fn a_stepwise_campaign_ignores_how_it_is_sliced() {
+    use crate::difftest::evaluator::{Evaluator, Footprint as Needs, Loaded};
+    use crate::difftest::fuzzer::{Deviation, Sink, Trial};
+    use crate::difftest::oracle::Target;
+    use crate::difftest::stepwise::{self, Footprint, Memory, Options, Stepwise};
+    use crate::nn::forward::DefaultPlan;
+    struct Count(usize);
+    impl Sink for Count {
+        type Error = crate::Error;
+        fn deviation(&mut self, _: &Deviation<'_>) -> crate::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+    let m = crate::nn::model::Model::parse(crate::nn::builtin::model("lenet").unwrap()).unwrap();
+    let t = Target {
+        model: &m,
+        profile: &crate::approx::profile::CRYPTEN,
+        fp: crate::FixedPoint::CRYPTEN_DEFAULT,
+        trunc: crate::TruncMode::Local,
+        deploy: crate::nn::deploy::Deployment::Crypten,
+        engine: crate::Engine::Protocol,
+    };
+    let mut px = [0.0f32; crate::digits::PIXELS];
+    crate::digits::synthetic::sample(1, 0, &mut px).unwrap();
+    let mut x = vec![0.0; px.len()];
+    crate::digits::normalize_into(&px, &mut x).unwrap();
+    let domain = stepwise::mnist_domain();
+    let o = Options {
+        seed: 9,
+        mutations: 6,
+        fitness: Fitness::Margin,
+        mutator: Mutator::by_name("mpcdiff", &domain).unwrap(),
+        repeats: 2,
+        mpc_seed: 42,
+    };
+    let run = |slices: &[u64]| {
+        let need = Needs::of(&t, 1).unwrap();
+        let (mut f, mut i) = (vec![0.0; need.floats], vec![0i64; need.ints]);
+        let mut s = vec![[0i64; 2]; need.shares];
+        let mut ev = Evaluator::new(t, 1, &mut f, &mut i, &mut s, Loaded::default()).unwrap();
+        let fp = Footprint::of(&m, &o.mutator).unwrap();
+        let mut inputs = vec![0.0; fp.inputs];
+        let (mut p, mut tr) = (
+            vec![Proposal::default(); fp.round],
+            vec![Trial::default(); fp.round],
+        );
+        let mut floats = vec![0.0; fp.floats];
+        macro_rules! mem {
+            () => {
+                Memory {
+                    inputs: &mut inputs,
+                    proposals: &mut p,
+                    trials: &mut tr,
+                    floats: &mut floats,
+                }
+            };
+        }
+        let mut sink = Count(0);
+        let mut c =
+            Stepwise::start(&mut ev, &DefaultPlan, domain, o, &x, mem!(), &mut sink).unwrap();
+        let mut last = c.progress();
+        for &k in slices {
+            last = c.step(&mut ev, &DefaultPlan, k, mem!(), &mut sink).unwrap();
+        }
+        (last, sink.0)
+    };
+    let (one, found) = run(&[100]);
+    assert_eq!(run(&[1, 2, 0, 3]), (one, found));
+    assert!(one.done && one.mutants <= 6);
+    assert_eq!(one.status == Status::Found, found == 1);
+}
