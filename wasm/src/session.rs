@@ -217,33 +217,29 @@ pub struct Breakdown {
     pub gaps: Vec<Gap>,
 }
 
-/// One function's error by stage over a range of inputs (`mpcdiff approx`'s numbers; its
-/// stages cross as four columns).
-#[derive(Clone, Debug, PartialEq)]
+/// One function's error by stage over a range of inputs (`mpcdiff approx`'s numbers): per
+/// input the exact, float, fixed and shared values (the kernel's [`attribution::curve`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Curve {
+    /// The function, run at `level`: the activation layers' level if it is their function,
+    /// else the profile's default for it.
+    #[serde(serialize_with = "ser::function")]
     pub function: Function,
+    #[serde(serialize_with = "ser::level")]
     pub level: Level,
+    #[serde(serialize_with = "ser::f64s")]
     pub x: Vec<f64>,
-    pub stages: Vec<Stages>,
+    #[serde(serialize_with = "ser::f64s")]
+    pub exact: Vec<f64>,
+    #[serde(serialize_with = "ser::f64s")]
+    pub float: Vec<f64>,
+    #[serde(serialize_with = "ser::f64s")]
+    pub fixed: Vec<f64>,
+    #[serde(serialize_with = "ser::f64s")]
+    pub shared: Vec<f64>,
     /// What the shared run cost for all inputs.
+    #[serde(serialize_with = "ser::cost")]
     pub cost: Cost,
-}
-
-impl Serialize for Curve {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let col = |f: fn(&Stages) -> f64| ser::column(self.stages.iter().map(f));
-        let mut m = s.serialize_struct("ErrorCurve", 8)?;
-        m.serialize_field("function", self.function.name())?;
-        m.serialize_field("level", &[self.level.iters_exp, self.level.iters_nr])?;
-        m.serialize_field("x", &ser::column(self.x.iter().copied()))?;
-        m.serialize_field("exact", &col(|s| s.exact))?;
-        m.serialize_field("float", &col(|s| s.float))?;
-        m.serialize_field("fixed", &col(|s| s.fixed))?;
-        m.serialize_field("shared", &col(|s| s.shared))?;
-        m.serialize_field("cost", &ser::CostOf(&self.cost))?;
-        m.end()
-    }
 }
 
 /// A decision-boundary slice (the kernel's [`slice`]): labels on a `steps × steps` grid,
@@ -620,11 +616,15 @@ impl Session {
         };
         let levels = Levels::Uniform(level);
         let cost = attribution::curve(&probe, (lo, hi), &levels, mem, &mut x, &mut stages)?;
+        let col = |f: fn(&Stages) -> f64| stages.iter().map(f).collect();
         Ok(Curve {
             function,
             level,
             x,
-            stages,
+            exact: col(|s| s.exact),
+            float: col(|s| s.float),
+            fixed: col(|s| s.fixed),
+            shared: col(|s| s.shared),
             cost,
         })
     }

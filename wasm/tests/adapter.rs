@@ -3,7 +3,6 @@
 //! (`JsValue` and `JsError` only work inside wasm, so these tests stop at plain Rust;
 //! `tests/tests/wasm_determinism.rs` and `web/test/` check what crosses into JavaScript.)
 
-use mpcdiff_kernel::approx::attribution::Stages;
 use mpcdiff_kernel::approx::profile;
 use mpcdiff_kernel::approx::{Function, Level};
 use mpcdiff_kernel::difftest::campaign::Status;
@@ -326,10 +325,9 @@ fn error_curves_attribute_by_stage() {
     let c = s.error_curve(Function::Sigmoid, -20.0, 20.0, 401).unwrap();
     assert_eq!(c.x.len(), 401);
     assert_eq!((c.x[0], c.x[400]), (-20.0, 20.0));
-    let max = |f: &dyn Fn(&Stages) -> f64| c.stages.iter().map(|s| f(s).abs()).fold(0.0, f64::max);
     // The budget table (kernel approx/mod.rs): sigmoid 8/3, f = 16.
-    let approx = max(&|s| s.approximation_error());
-    let enc = max(&|s| s.encoding_error());
+    let approx = max_abs_gap(&c.float, &c.exact);
+    let enc = max_abs_gap(&c.fixed, &c.float);
     assert!((1e-4..1e-2).contains(&approx), "approximation {approx}");
     assert!((1e-5..1e-2).contains(&enc), "encoding {enc}");
     assert!(c.cost.rounds > 0 && c.cost.multiplications() > 0);
