@@ -33,6 +33,9 @@ import spu  # noqa: E402
 import spu.libspu as libspu  # noqa: E402
 import spu.utils.simulation as spsim  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import load_model, mnist_test  # noqa: E402
+
 P = libspu.ProtocolKind
 F = libspu.FieldType
 FRAC = {"FM64": 18, "FM128": 26}
@@ -163,11 +166,76 @@ def case_encode():
     return doc
 
 
+def forward_of(meta):
+    """A jax forward pass of an mpcdiff model from its `layers` metadata, as a user would write
+    it for SPU (flax's inference batch norm (x − μ)·(γ·rsqrt(var + ε)) + β, average pooling as
+    a window sum times 0.25, jax.nn.sigmoid); every parameter is a secret input."""
+    layers = [dict(kv.split("=") for kv in spec.split()[2:]) | {"op": spec.split()[0], "name": spec.split()[1]}
+              for spec in meta["layers"].split(";")]
+
+    def forward(x, p):
+        for l in layers:
+            op, n = l["op"], l["name"]
+            if op == "conv2d":
+                pad = int(l["pad"])
+                x = jax.lax.conv_general_dilated(x, p[n + ".weight"], (int(l["stride"]),) * 2, [(pad, pad)] * 2,
+                                                 dimension_numbers=("NCHW", "OIHW", "NCHW"))
+                x = x + p[n + ".bias"].reshape(1, -1, 1, 1)
+            elif op == "batchnorm":
+                shape = (1, -1, 1, 1) if x.ndim == 4 else (1, -1)
+                g, b, m, v = (p[n + k].reshape(shape) for k in (".weight", ".bias", ".running_mean", ".running_var"))
+                x = (x - m) * (g * jax.lax.rsqrt(v + float(l["eps"]))) + b
+            elif op == "sigmoid":
+                x = jax.nn.sigmoid(x)
+            elif op == "relu":
+                x = jax.nn.relu(x)
+            elif op in ("avgpool", "maxpool"):
+                k, st = int(l["k"]), int(l["stride"])
+                if op == "avgpool":
+                    x = jax.lax.reduce_window(x, 0.0, jax.lax.add, (1, 1, k, k), (1, 1, st, st), "VALID") * (1.0 / (k * k))
+                else:
+                    x = jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, k, k), (1, 1, st, st), "VALID")
+            elif op == "flatten":
+                x = x.reshape(x.shape[0], -1)
+            elif op == "linear":
+                x = x @ p[n + ".weight"].T + p[n + ".bias"]
+            else:
+                raise SystemExit(f"record_spu: layer {op} is not supported here")
+        return x
+
+    return forward
+
+
+def case_model(name, limit, configs=("semi2k-2pc-fm64", "semi2k-2pc-fm128")):
+    """The model on the first `limit` MNIST test images: plaintext (jax float64) and MPC logits
+    per configuration (ring integers), labels; compared by flip rates."""
+    tensors, meta = load_model(name)
+    params = {k: v.astype(np.float64) for k, v in tensors.items()}
+    x, y = mnist_test(limit)
+    fwd = forward_of(meta)
+    plain = np.asarray(fwd(x.astype(np.float64), params))
+    doc = {"case": f"model_{name}", "function": "model", "model": name, "images": f"MNIST t10k 0..{limit}",
+           "labels": y.tolist(), "plain_logits": plain.tolist(), "plain_labels": plain.argmax(1).tolist(), "configs": {}}
+    for cfg_name in configs:
+        f = FRAC[CONFIGS[cfg_name]["field"]]
+        t0 = time.time()
+        # chunks of 100 images: one simulator run of 1,000 exceeds the in-memory link's timeout
+        out = np.concatenate([
+            np.asarray(spsim.sim_jax(simulator(**CONFIGS[cfg_name]), fwd)(x[lo:lo + 100].astype(np.float64), params))
+            for lo in range(0, limit, 100)
+        ])
+        doc["configs"][cfg_name] = {**CONFIGS[cfg_name], "frac_bits": f, "seconds": round(time.time() - t0, 1),
+                                    "runs": [{"run": 0, "raw": raw_of(out, f), "labels": out.argmax(1).tolist()}]}
+    return doc
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/reference/frameworks/spu"
     os.makedirs(out, exist_ok=True)
     t0 = time.time()
     docs = [case_encode(), case_mul()] + [case_function(n) for n in FUNCS]
+    limit = int(os.environ.get("MPCDIFF_MODEL_IMAGES", "1000"))
+    docs += [case_model("lenet", limit), case_model("lenet-relu", limit)]
     index = {
         "framework": "spu",
         "version": spu.__version__,

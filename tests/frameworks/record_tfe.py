@@ -35,6 +35,9 @@ tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
 import tf_encrypted as tfe  # noqa: E402
 from tf_encrypted.tensor import fixed  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import load_model, mnist_test  # noqa: E402
+
 CONFIGS = {"stock": 8, "mpcdiff": 5}  # precision_fractional at scaling_base 3
 LEVELS = {"low": (3, 2), "medium": (4, 1), "high": (5, 4)}
 RUNS = 3
@@ -193,6 +196,85 @@ def case_avgpool():
     return doc
 
 
+def keras_weights(tensors, meta):
+    """The mpcdiff model's tensors in tfe.keras order and layout, as MPCDiff's weight transfer
+    does it (TFEncrypted/tf2torch.py, reversed): conv kernels OIHW → HWIO, dense kernels
+    transposed, batch norm γ, β, moving mean, moving variance; the first dense layer after a
+    flatten has its rows permuted from NCHW to NHWC flattening order."""
+    out, shape = [], None
+    for spec in meta["layers"].split(";"):
+        op, name = spec.split()[:2]
+        kv = dict(t.split("=") for t in spec.split()[2:])
+        if op == "conv2d":
+            out += [tensors[name + ".weight"].transpose(2, 3, 1, 0), tensors[name + ".bias"]]
+            shape = int(kv["out"])
+        elif op == "batchnorm":
+            out += [tensors[name + k] for k in (".weight", ".bias", ".running_mean", ".running_var")]
+        elif op == "linear":
+            w = tensors[name + ".weight"]
+            if shape is not None:  # the first dense layer after conv: NCHW → NHWC flattening
+                c = shape
+                hw = w.shape[1] // c
+                side = int(round(hw ** 0.5))
+                w = w.reshape(w.shape[0], c, side, side).transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
+                shape = None
+            out += [w.T, tensors[name + ".bias"]]
+    return out
+
+
+def lenet_keras(batch):
+    """MPCDiff's tfe.keras LeNet (TFEncrypted/fuzz.py), NHWC."""
+    L = tfe.keras.layers
+    return tfe.keras.Sequential([
+        L.Conv2D(6, 5, padding="same", batch_input_shape=(batch, 28, 28, 1)),
+        L.BatchNormalization(), L.Activation("sigmoid"), L.AveragePooling2D(2, 2),
+        L.Conv2D(16, 5, padding="valid"), L.BatchNormalization(), L.Activation("sigmoid"),
+        L.AveragePooling2D(2, 2), L.Flatten(),
+        L.Dense(120), L.BatchNormalization(axis=1), L.Activation("sigmoid"),
+        L.Dense(84), L.BatchNormalization(axis=1), L.Activation("sigmoid"),
+        L.Dense(10),
+    ])
+
+
+def case_lenet(limit, batch=100):
+    """The committed LeNet on the first `limit` MNIST test images, deployed as MPCDiff's
+    TFEncrypted/fuzz.py deploys it (tfe.keras, float32 placeholder input, public batch norm),
+    stock (Pond's polynomial sigmoid, 3^8) and as MPCDiff altered it (3^5, its sigmoid at the
+    medium level). Logits as ring integers; compared by flip rates."""
+    tensors, meta = load_model("lenet")
+    x, y = mnist_test(limit)
+    x = x.transpose(0, 2, 3, 1)  # NHWC
+    doc = {"case": "model_lenet", "function": "model", "model": "lenet", "images": f"MNIST t10k 0..{limit}",
+           "labels": y.tolist(), "configs": {}}
+    stock_sigmoid = tfe.protocol.SecureNN.sigmoid
+    for cfg in CONFIGS:
+        if cfg == "mpcdiff":
+            tfe.protocol.SecureNN.sigmoid = lambda self, v, **kw: mpcdiff_sigmoid(self, v.reshape((-1, 1)), "medium").reshape(v.shape.as_list())
+        else:
+            tfe.protocol.SecureNN.sigmoid = stock_sigmoid
+        prot = protocol(cfg)
+        ph = prot.define_private_placeholder(shape=(batch, 28, 28, 1))
+        model = lenet_keras(batch)
+        logits = model(ph)
+        raws, t0 = [], time.time()
+        with tfe.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            model.set_weights(keras_weights(tensors, meta), sess)
+            for lo in range(0, limit, batch):
+                chunk = x[lo:lo + batch]
+                if len(chunk) < batch:
+                    chunk = np.concatenate([chunk, np.zeros((batch - len(chunk),) + chunk.shape[1:], np.float32)])
+                out = sess.run(prot.reveal(logits).value_on_0.to_native(), feed_dict=ph.feed(chunk))
+                raws += [str(int(v)) for v in np.asarray(out)[: min(batch, limit - lo)].ravel()]
+        tfe.protocol.SecureNN.sigmoid = stock_sigmoid
+        scale = 3 ** CONFIGS[cfg]
+        labels = np.asarray([int(v) for v in raws]).reshape(-1, 10).argmax(1).tolist()
+        doc["configs"][cfg] = {"scaling_base": 3, "precision_fractional": CONFIGS[cfg], "scale": scale,
+                               "seconds": round(time.time() - t0, 1), "batch": batch,
+                               "runs": [{"run": 0, "raw": raws, "labels": labels}]}
+    return doc
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/reference/frameworks/tfe"
     os.makedirs(out, exist_ok=True)
@@ -208,6 +290,7 @@ def main():
                               lambda p, a, lv=level: mpcdiff_sigmoid(p, a, lv), sigmoid, configs={"mpcdiff": 5}))
     docs.append(grid_case("gelu_mpcdiff_medium", "MPCDiff GELU (tanh form through its sigmoid), level medium",
                           np.linspace(-8, 8, 97), lambda p, a: mpcdiff_gelu(p, a, "medium"), gelu_tanh, configs={"mpcdiff": 5}))
+    docs.append(case_lenet(int(os.environ.get("MPCDIFF_MODEL_IMAGES", "1000"))))
     import pkg_resources
 
     index = {
