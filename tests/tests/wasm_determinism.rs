@@ -175,7 +175,7 @@ fn fnv(values: &[f64]) -> String {
 /// The browser's search natively: `(digest, mutants, status, found input hash)`.
 fn native_campaign(case: &str) -> (String, u64, &'static str, String) {
     use mpcdiff_kernel::difftest::fitness::Fitness;
-    use mpcdiff_wasm::search::{Search, SearchOptions};
+    use mpcdiff_wasm::search::{mutator_arg, Options, Search};
     use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
     let f: Vec<&str> = case.split(':').collect();
     let n = |i: usize| f[i].parse::<u64>().unwrap();
@@ -185,16 +185,17 @@ fn native_campaign(case: &str) -> (String, u64, &'static str, String) {
     };
     let mut s = Session::new("lenet", settings).unwrap();
     let (_, px) = synthetic_digit(n(0), n(1)).unwrap();
-    let o = SearchOptions {
+    let o = Options {
         seed: n(2),
         mutations: n(3),
         fitness: Fitness::by_name(f[5]).unwrap(),
-        mutator: if f[6] == "mpcdiff" {
+        mutator: mutator_arg(if f[6] == "mpcdiff" {
             "mpcdiff"
         } else {
             "artifact"
-        },
-        repeats: 8,
+        })
+        .unwrap(),
+        ..Options::default()
     };
     let mut search = Search::start(&mut s, &px, o).unwrap();
     let mut p = search.step(&mut s, 0).unwrap();

@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mpcdiff_wasm::search::{Search, SearchOptions};
+use mpcdiff_wasm::search::{Options, Search};
 use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
 
 fn bench_predict(c: &mut Criterion) {
@@ -41,9 +41,9 @@ fn bench_search(c: &mut Criterion) {
     let mut g = c.benchmark_group("session");
     g.throughput(Throughput::Elements(10));
     let mut s = Session::new("lenet", Settings::default()).unwrap();
-    let o = SearchOptions {
+    let o = Options {
         mutations: 1_000_000,
-        ..SearchOptions::default()
+        ..Options::default()
     };
     let mut search = Search::start(&mut s, &px, o).unwrap();
     g.bench_function("search/lenet/10-mutants", |b| {

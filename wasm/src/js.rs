@@ -15,7 +15,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::repair::{self, Investigation};
-use crate::search::{self, Found, Search, SearchOptions};
+use crate::search::{self, Found, Options, Search};
 use crate::session::{self, Session, Settings};
 use crate::{into_error, models, seed_arg, ser, Failure};
 
@@ -408,12 +408,13 @@ methods! {
         mutator: &str,
         repeats: u32
     ) -> "SearchProgress" {
-        let o = SearchOptions {
+        let o = Options {
             seed: seed_arg(&seed)?,
             mutations: u64::from(mutations),
             fitness: search::fitness_arg(fitness)?,
             mutator: search::mutator_arg(mutator)?,
             repeats,
+            mpc_seed: self.inner.settings().mpc_seed,
         };
         let search = Search::start(&mut self.inner, pixels, o)?;
         let p = search.progress();

@@ -11,52 +11,20 @@ use mpcdiff_kernel::difftest::fitness::{argmax, Fitness};
 pub use mpcdiff_kernel::difftest::fuzzer::Step;
 use mpcdiff_kernel::difftest::fuzzer::{Deviation, Sink, Trial};
 use mpcdiff_kernel::difftest::mutation::Mutator;
-pub use mpcdiff_kernel::difftest::stepwise::Progress;
-use mpcdiff_kernel::difftest::stepwise::{self, Footprint, Memory, Options, Stepwise};
+use mpcdiff_kernel::difftest::stepwise::{self, Footprint, Memory, Stepwise};
+pub use mpcdiff_kernel::difftest::stepwise::{Options, Progress};
 use mpcdiff_kernel::digits::denormalize;
 use serde::Serialize;
 
 use crate::session::Session;
 use crate::{ser, Failure};
 
-/// How a search runs (the kernel's [`Options`] but for the MPC seed, which is the session's).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SearchOptions {
-    /// Seeds the mutation and scheduling streams (`mpcdiff fuzz --seed`).
-    pub seed: u64,
-    /// Mutants at most (also the drop threshold).
-    pub mutations: u64,
-    /// What the search climbs (default: the margin, straight towards the label flip).
-    pub fitness: Fitness,
-    /// The operators (`mpcdiff fuzz --mutator`): `mpcdiff`, `artifact` or `gradient`.
-    pub mutator: &'static str,
-    /// MPC runs per found deviation for its probability.
-    pub repeats: u32,
-}
-
-impl Default for SearchOptions {
-    fn default() -> Self {
-        SearchOptions {
-            seed: 1,
-            mutations: 2000,
-            fitness: Fitness::Margin,
-            mutator: "mpcdiff",
-            repeats: 8,
-        }
-    }
-}
-
-/// The mutator called `name`, on the MNIST domain.
-fn mutator(name: &str) -> Result<Mutator, Failure> {
+/// The mutator called `name` (as `mpcdiff fuzz --mutator` names it), on the MNIST domain.
+pub fn mutator_arg(name: &str) -> Result<Mutator, Failure> {
     Mutator::by_name(name, &stepwise::mnist_domain()).ok_or(Failure::Argument {
         name: "mutator",
         expected: "\"mpcdiff\", \"artifact\" or \"gradient\"",
     })
-}
-
-/// The mutator called `name` (as `mpcdiff fuzz --mutator` names it).
-pub fn mutator_arg(name: &str) -> Result<&'static str, Failure> {
-    mutator(name).map(|m| m.name())
 }
 
 /// The fitness called `name`.
@@ -166,16 +134,13 @@ fn with_memory<R>(fp: &Footprint, inputs: &mut [f64], f: impl FnOnce(Memory<'_>)
 
 impl Search {
     /// Starts a search in session `s` from the 28 × 28 image `pixels` (intensities in
-    /// [0, 1]) and admits it ([`Stepwise::start`]).
-    pub fn start(s: &mut Session, pixels: &[f32], o: SearchOptions) -> Result<Search, Failure> {
+    /// [0, 1]) and admits it ([`Stepwise::start`]). Like every evaluation of the session, it
+    /// runs in the session's MPC seed: `o.mpc_seed` is replaced by it.
+    pub fn start(s: &mut Session, pixels: &[f32], o: Options) -> Result<Search, Failure> {
         let x = s.normalized(pixels)?;
         let options = Options {
-            seed: o.seed,
-            mutations: o.mutations,
-            fitness: o.fitness,
-            mutator: mutator(o.mutator)?,
-            repeats: o.repeats,
             mpc_seed: s.settings().mpc_seed,
+            ..o
         };
         let footprint = Footprint::of(s.model(), &options.mutator)?;
         let mut inputs = vec![0.0; footprint.inputs];

@@ -22,6 +22,7 @@ use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
 use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Loaded};
 pub use mpcdiff_kernel::difftest::fitness::argmax;
+use mpcdiff_kernel::difftest::localization::{self, BREAKDOWN, GAPS};
 use mpcdiff_kernel::difftest::oracle::{Stage, Target};
 use mpcdiff_kernel::difftest::plan::{nonlinear_layers, LevelPlan};
 use mpcdiff_kernel::difftest::recorder::Recorder;
@@ -533,46 +534,36 @@ impl Session {
         self.predict_normalized(&x)
     }
 
-    /// The four models of the module doc on one image, and the gap each stage adds.
-    /// The plaintext and MPC stages are [`Session::predict`]'s, bit for bit.
+    /// The four models of the module doc on one image, and the gap each stage adds (the
+    /// kernel's [`localization::breakdown`]). The plaintext and MPC stages are
+    /// [`Session::predict`]'s, bit for bit.
     pub fn breakdown(&mut self, pixels: &[f32]) -> Result<Breakdown, Failure> {
         let x = self.normalized(pixels)?;
-        let seed = self.settings.mpc_seed;
-        let len = Recorder::len(&self.model, 1);
-        let mut taps = vec![0.0; 4 * len];
-        let stages = [
-            Stage::Plaintext,
-            Stage::Approximation,
-            Stage::FixedPoint,
-            Stage::Shared,
-        ];
-        let mut logits = Vec::new();
-        for (stage, buf) in stages.into_iter().zip(taps.chunks_mut(len.max(1))) {
-            let mut tap = Recorder::new(&self.model, 1, buf)?;
-            logits.push(self.stage(stage, &x, seed, Some(&mut tap))?.0);
-        }
-        let tap = |k: usize, r: &core::ops::Range<usize>| &taps[k * len..][r.clone()];
-        let mut gaps: Vec<Gap> = recorded(&self.model)
-            .map(|(name, _, r)| Gap {
-                layer: name.into(),
-                values: core::array::from_fn(|i| max_abs_gap(tap(i + 1, &r), tap(i, &r))),
-            })
-            .collect();
-        gaps.push(Gap {
-            layer: "logits".into(),
-            values: core::array::from_fn(|i| max_abs_gap(&logits[i + 1], &logits[i])),
-        });
+        let (seed, classes) = (self.settings.mpc_seed, self.model.classes);
+        let (len, rows) = localization::breakdown_sizes(&self.model);
+        let (mut taps, mut gaps) = (vec![0.0; len], vec![[0.0; 3]; rows]);
+        let mut logits = vec![0.0; BREAKDOWN.len() * classes];
+        let (t, l, g) = (&mut taps, &mut logits, &mut gaps);
+        self.evaluate(|ev, plan| localization::breakdown(ev, plan, &x, seed, t, l, g))?;
+        let stage = |k: usize| &logits[k * classes..][..classes];
         let names = ["plaintext", "float", "fixed", "mpc"];
-        let stages = core::array::from_fn(|k| StageLogits {
-            name: names[k],
-            label: argmax(&logits[k]),
-            logits: logits[k].clone(),
-        });
-        let gap_names = ["approximation", "encoding", "shares"];
+        let layers = recorded(&self.model)
+            .map(|(name, ..)| name)
+            .chain(["logits"]);
         Ok(Breakdown {
-            stages,
-            gap_names,
-            gaps,
+            stages: core::array::from_fn(|k| StageLogits {
+                name: names[k],
+                label: argmax(stage(k)),
+                logits: stage(k).to_vec(),
+            }),
+            gap_names: GAPS,
+            gaps: layers
+                .zip(gaps)
+                .map(|(layer, values)| Gap {
+                    layer: layer.into(),
+                    values,
+                })
+                .collect(),
         })
     }
 

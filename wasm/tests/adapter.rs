@@ -10,7 +10,7 @@ use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
 use mpcdiff_wasm::models::{load, load_tabular, TABULAR};
 use mpcdiff_wasm::repair::{replay, Investigation};
-use mpcdiff_wasm::search::{fitness_arg, mutator_arg, Found, Progress, Search, SearchOptions};
+use mpcdiff_wasm::search::{fitness_arg, mutator_arg, Found, Options, Progress, Search};
 use mpcdiff_wasm::session::*;
 use mpcdiff_wasm::*;
 
@@ -432,7 +432,7 @@ fn bad_inputs_are_refused_with_the_kernels_words() {
 
 // ---- search ----
 
-fn run_search(seed: u64, index: u64, o: SearchOptions) -> (Session, Search, Progress) {
+fn run_search(seed: u64, index: u64, o: Options) -> (Session, Search, Progress) {
     let mut s = Session::new("lenet", Settings::default()).unwrap();
     let (_, px) = synthetic_digit(seed, index).unwrap();
     let mut search = Search::start(&mut s, &px, o).unwrap();
@@ -447,9 +447,9 @@ fn run_search(seed: u64, index: u64, o: SearchOptions) -> (Session, Search, Prog
 // found input really deviates when replayed with its recorded seed.
 #[test]
 fn searches_replay_and_what_they_find_deviates() {
-    let o = SearchOptions {
+    let o = Options {
         mutations: 300,
-        ..SearchOptions::default()
+        ..Options::default()
     };
     // Digit 0 of seed 4 is one the CLI's campaign found a deviation from (README).
     let (mut a, sa, pa) = run_search(4, 0, o);
@@ -478,15 +478,15 @@ fn searches_replay_and_what_they_find_deviates() {
 // give other campaigns.
 #[test]
 fn a_search_stops_at_its_budget_and_follows_its_seed() {
-    let o = SearchOptions {
+    let o = Options {
         mutations: 40,
         seed: 9,
-        ..SearchOptions::default()
+        ..Options::default()
     };
     let (_, _, p) = run_search(1, 0, o);
     assert_eq!(p.status, Status::Active);
     assert_eq!((p.mutants, p.rounds), (40, 40));
-    let (_, _, q) = run_search(1, 0, SearchOptions { seed: 10, ..o });
+    let (_, _, q) = run_search(1, 0, Options { seed: 10, ..o });
     assert_ne!(p.digest, q.digest);
 }
 
@@ -494,12 +494,12 @@ fn a_search_stops_at_its_budget_and_follows_its_seed() {
 fn bad_search_arguments_are_refused() {
     let mut s = Session::new("lenet", Settings::default()).unwrap();
     let px = vec![0.0f32; 784];
-    let zero = SearchOptions {
+    let zero = Options {
         mutations: 0,
-        ..SearchOptions::default()
+        ..Options::default()
     };
     assert!(Search::start(&mut s, &px, zero).is_err());
-    assert!(Search::start(&mut s, &px[..10], SearchOptions::default()).is_err());
+    assert!(Search::start(&mut s, &px[..10], Options::default()).is_err());
     assert!(mutator_arg("gaussian").is_err());
     assert!(fitness_arg("l1").is_err());
 }
@@ -509,9 +509,9 @@ fn bad_search_arguments_are_refused() {
 fn found() -> (Session, Found) {
     let mut s = Session::new("lenet", Settings::default()).unwrap();
     let (_, px) = synthetic_digit(4, 0).unwrap();
-    let o = SearchOptions {
+    let o = Options {
         mutations: 300,
-        ..SearchOptions::default()
+        ..Options::default()
     };
     let mut search = Search::start(&mut s, &px, o).unwrap();
     assert_eq!(search.step(&mut s, u64::MAX).unwrap().status, Status::Found);

@@ -8,7 +8,7 @@
 //! (`Search::command`), so a drift between its flags and the CLI's fails here.
 
 use mpcdiff_kernel::difftest::campaign::Status;
-use mpcdiff_wasm::search::{Search, SearchOptions};
+use mpcdiff_wasm::search::{mutator_arg, Options, Search};
 use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
 use serde_json::Value;
 
@@ -24,12 +24,7 @@ fn f64s(v: &Value) -> Vec<f64> {
 
 /// Runs the adapter's search and the CLI's campaign; returns (adapter session, CLI JSON,
 /// CLI deviations).
-fn both(
-    name: &str,
-    digit: (u64, u64),
-    o: SearchOptions,
-    frac_bits: u32,
-) -> (Search, Value, Vec<Value>) {
+fn both(name: &str, digit: (u64, u64), o: Options, frac_bits: u32) -> (Search, Value, Vec<Value>) {
     let settings = Settings {
         fp: mpcdiff_kernel::FixedPoint::new(frac_bits).unwrap(),
         ..Settings::default()
@@ -86,9 +81,9 @@ fn both(
 
 #[test]
 fn a_search_that_finds_a_deviation_is_the_cli_campaign() {
-    let o = SearchOptions {
+    let o = Options {
         mutations: 300,
-        ..SearchOptions::default()
+        ..Options::default()
     };
     let (s, cli, devs) = both("found", (4, 0), o, 16);
     let p = s.progress();
@@ -122,12 +117,13 @@ fn a_search_that_finds_a_deviation_is_the_cli_campaign() {
 #[test]
 fn a_search_that_spends_its_budget_is_the_cli_campaign() {
     // The artifact's mutator and fitness at 12 fractional bits: other settings, same contract.
-    let o = SearchOptions {
+    let o = Options {
         mutations: 60,
         seed: 77,
         fitness: mpcdiff_kernel::difftest::fitness::Fitness::LogitL2,
-        mutator: "artifact",
+        mutator: mutator_arg("artifact").unwrap(),
         repeats: 3,
+        ..Options::default()
     };
     let (s, cli, devs) = both("budget", (7, 2), o, 12);
     let p = s.progress();
@@ -140,12 +136,13 @@ fn a_search_that_spends_its_budget_is_the_cli_campaign() {
 // `nn::gradient::Plain`) in the browser's judge and the CLI's.
 #[test]
 fn a_gradient_search_is_the_cli_campaign() {
-    let o = SearchOptions {
+    let o = Options {
         mutations: 200,
         seed: 3,
         fitness: mpcdiff_kernel::difftest::fitness::Fitness::Margin,
-        mutator: "gradient",
+        mutator: mutator_arg("gradient").unwrap(),
         repeats: 4,
+        ..Options::default()
     };
     let (s, cli, devs) = both("gradient", (4, 0), o, 16);
     let p = s.progress();

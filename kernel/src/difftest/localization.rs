@@ -197,6 +197,83 @@ pub fn source(ev: &mut Evaluator<'_, '_>, plan: &dyn Plan, d: &Suspect<'_>) -> R
     })
 }
 
+/// The four models of one input in the order a deviation builds up: plaintext, float (the
+/// approximations), fixed (plus encoding and truncation), MPC (plus share randomness).
+pub const BREAKDOWN: [Stage; 4] = [
+    Stage::Plaintext,
+    Stage::Approximation,
+    Stage::FixedPoint,
+    Stage::Shared,
+];
+
+/// What each stage after the first of [`BREAKDOWN`] adds: the names of [`breakdown`]'s gaps.
+pub const GAPS: [&str; 3] = ["approximation", "encoding", "shares"];
+
+/// The sizes of [`breakdown`]'s memory for one sample of `model`: `(taps, gap rows)`, the
+/// activations of the four stages and one row per activation layer plus one for the logits.
+pub fn breakdown_sizes(model: &Model<'_>) -> (usize, usize) {
+    let rows = nonlinear_layers(model, Deployment::Folded).count();
+    (
+        Recorder::len(model, 1).saturating_mul(BREAKDOWN.len()),
+        rows.saturating_add(1),
+    )
+}
+
+/// Where one input's deviation comes from, in the small: `x` at each of the [`BREAKDOWN`]
+/// stages (the MPC model in a session seeded `seed`, with `plan`), stage `k`'s logits into
+/// `logits[k * classes..]` and its activations into `taps` (a [`Recorder`]'s buffer per
+/// stage); then, per activation layer and last for the logits, the largest gap each later
+/// stage adds to the one before (`max |later − earlier|`, in the order of [`GAPS`]) into
+/// `gaps`. The plaintext and MPC stages are [`Evaluator::stage`]'s, bit for bit.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] unless `taps` and `gaps` are [`breakdown_sizes`] long and
+/// `logits` four times the classes; the evaluation's.
+pub fn breakdown(
+    ev: &mut Evaluator<'_, '_>,
+    plan: &dyn Plan,
+    x: &[f64],
+    seed: u64,
+    taps: &mut [f64],
+    logits: &mut [f64],
+    gaps: &mut [[f64; 3]],
+) -> Result<()> {
+    let model = ev.target().model;
+    let (len, rows) = breakdown_sizes(model);
+    let classes = ev.classes();
+    check_len(len, taps.len())?;
+    check_len(rows, gaps.len())?;
+    check_len(classes.saturating_mul(BREAKDOWN.len()), logits.len())?;
+    // Every range below lies inside the buffers just checked (`len = 4 · per`, the layers'
+    // neurons add up to `per`), so the slicing cannot fail.
+    let per = len / BREAKDOWN.len();
+    for (k, stage) in BREAKDOWN.into_iter().enumerate() {
+        let mut tap = Recorder::new(model, 1, &mut taps[k * per..(k + 1) * per])?;
+        let out = &mut logits[k * classes..(k + 1) * classes];
+        ev.stage(stage, x, seed, plan, Some(&mut tap), out)?;
+    }
+    let gap = |a: &[f64], b: &[f64]| {
+        let d = a.iter().zip(b).map(|(x, y)| libm::fabs(x - y));
+        d.fold(0.0, f64::max)
+    };
+    let (layer_rows, logit_row) = gaps.split_at_mut(rows - 1);
+    let mut at = 0;
+    for (row, l) in layer_rows
+        .iter_mut()
+        .zip(nonlinear_layers(model, Deployment::Folded))
+    {
+        let r = at..at + l.neurons;
+        at += l.neurons;
+        let stage = |k: usize| &taps[k * per..][r.clone()];
+        *row = core::array::from_fn(|i| gap(stage(i + 1), stage(i)));
+    }
+    let stage = |k: usize| &logits[k * classes..][..classes];
+    for row in logit_row {
+        *row = core::array::from_fn(|i| gap(stage(i + 1), stage(i)));
+    }
+    Ok(())
+}
+
 /// The sizes of a [`Tally`]'s memory for `model` deployed as `deploy`: `(u32s, f64s)`.
 pub fn tally_sizes(model: &Model<'_>, deploy: Deployment) -> (usize, usize) {
     let (mut total, mut widest) = (0, 0);

@@ -67,6 +67,22 @@ pub struct Options {
     pub mpc_seed: u64,
 }
 
+impl Default for Options {
+    /// The page's search unless told otherwise: seed 1, 2,000 mutants, the margin (straight
+    /// towards the label flip), MPCDiff's mutator on MNIST images, 8 MPC runs per deviation,
+    /// MPC seed 42 (`mpcdiff predict`'s).
+    fn default() -> Self {
+        Options {
+            seed: 1,
+            mutations: 2000,
+            fitness: Fitness::Margin,
+            mutator: Mutator::mpcdiff(&mnist_domain()),
+            repeats: 8,
+            mpc_seed: 42,
+        }
+    }
+}
+
 /// Where a campaign stands after a call.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Progress {

@@ -65,7 +65,7 @@ pub(super) fn entries() -> Vec<Entry> {
             fuzzer_entry,
         ),
         e(
-            "difftest::localization::{examine,layer_errors,source,Tally::*,Localized::*}",
+            "difftest::localization::{examine,layer_errors,source,breakdown,Tally::*,Localized::*}",
             localization_entry,
         ),
         e(
@@ -861,7 +861,7 @@ fn localization_entry(g: &mut Gen) -> Res {
             let pl = plan(g);
             let mut ef = vec![0.0; g.scratch(localization::examine_floats(t.model))];
             let mut fx = vec![false; g.len(layers)];
-            return match g.small(4) {
+            return match g.small(5) {
                 0 => ok(localization::examine(&mut ev, &pl, &d, &mut ef, &mut fx)),
                 1 => {
                     let n = localization::layer_errors_floats(t.model, t.deploy);
@@ -869,6 +869,16 @@ fn localization_entry(g: &mut Gen) -> Res {
                     ok(localization::layer_errors(&mut ev, &pl, &d, &mut lf))
                 }
                 2 => ok(localization::source(&mut ev, &pl, &d)),
+                3 => {
+                    let (len, rows) = localization::breakdown_sizes(t.model);
+                    let mut taps = vec![0.0; g.scratch(len)];
+                    let mut gaps = vec![[0.0; 3]; g.scratch(rows)];
+                    let mut logits = vec![0.0; g.scratch(4 * t.model.classes)];
+                    let (lg, gp) = (&mut logits, &mut gaps);
+                    ok(localization::breakdown(
+                        &mut ev, &pl, &x, d.mpc_seed, &mut taps, lg, gp,
+                    ))
+                }
                 _ => {
                     let (f, c) = localization::localized_sizes(t.model, t.deploy);
                     let (mut lf, mut lc) = (vec![0.0; g.scratch(f)], vec![0u32; g.scratch(c)]);
