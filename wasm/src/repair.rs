@@ -14,7 +14,6 @@ use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::localization::{localized_sizes, Localized, Suspect};
 use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
-use mpcdiff_kernel::difftest::recorder::Recorder;
 use mpcdiff_kernel::difftest::repair::{self, Assessment, Score, QUICK_STEPS};
 use mpcdiff_kernel::nn::spec::Shape;
 use mpcdiff_kernel::Cost;
@@ -284,20 +283,9 @@ fn tried(name: &str, a: &Assessment) -> Tried {
 /// The deviation `f` under the session's current settings and plan: both models (the MPC one
 /// in the recorded session, with taps) and how many of its MPC runs still flip.
 pub fn replay(s: &mut Session, f: &Found) -> Result<Replay, Failure> {
-    let model = s.model().clone();
-    let mut taps = vec![0.0; 2 * Recorder::len(&model, 1)];
-    let half = taps.len() / 2;
-    let (pt, mt) = taps.split_at_mut(half);
-    let tap = &mut Recorder::new(&model, 1, pt)?;
-    let (plain, _) = s.stage(Stage::Plaintext, &f.input, 0, Some(tap))?;
-    let mut logits = vec![0.0; model.classes];
-    let mut tap = Recorder::new(&model, 1, mt)?;
-    let (r, cost) = s.evaluate(|ev, plan| {
-        let (x, seed) = (&f.input, f.mpc_seed);
-        ev.runs(x, seed, f.label, f.runs, plan, Some(&mut tap), &mut logits)
-    })?;
+    let (prediction, r) = s.predict_runs(&f.input, f.mpc_seed, f.label, f.runs)?;
     Ok(Replay {
-        prediction: Prediction::new(&model, plain, [pt, mt], logits, cost),
+        prediction,
         flips: r.flips,
         runs: r.runs,
     })

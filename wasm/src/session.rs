@@ -20,7 +20,7 @@
 use mpcdiff_kernel::approx::attribution::{self, Probe, Stages};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
-use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Loaded};
+use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Loaded, Runs};
 pub use mpcdiff_kernel::difftest::fitness::argmax;
 use mpcdiff_kernel::difftest::localization::{self, BREAKDOWN, GAPS};
 use mpcdiff_kernel::difftest::oracle::{Stage, Target};
@@ -490,25 +490,34 @@ impl Session {
         Ok((logits, cost))
     }
 
-    /// The plaintext and the MPC model on one normalised input, with taps.
-    fn predict_normalized(&mut self, x: &[f64]) -> Result<Prediction, Failure> {
+    /// Both models on one normalised input, with every activation layer's outputs: the MPC
+    /// model in `runs` sessions seeded `seed` and its repeat seeds (the kernel's
+    /// [`Evaluator::runs`]: the first session's logits, outputs and cost), and how many of
+    /// them do not give `label`.
+    pub fn predict_runs(
+        &mut self,
+        x: &[f64],
+        seed: u64,
+        label: usize,
+        runs: u32,
+    ) -> Result<(Prediction, Runs), Failure> {
         let mut taps = vec![0.0; 2 * Recorder::len(&self.model, 1)];
         let half = taps.len() / 2;
         let (pt, mt) = taps.split_at_mut(half);
+        let tap = &mut Recorder::new(&self.model, 1, pt)?;
+        let (plain, _) = self.stage(Stage::Plaintext, x, 0, Some(tap))?;
+        let mut mpc = vec![0.0; self.model.classes];
+        let mut tap = Recorder::new(&self.model, 1, mt)?;
+        let (r, cost) = self
+            .evaluate(|ev, plan| ev.runs(x, seed, label, runs, plan, Some(&mut tap), &mut mpc))?;
+        let p = Prediction::new(&self.model, plain, [pt, mt], mpc, cost);
+        Ok((p, r))
+    }
+
+    /// Both models on one normalised input, the MPC model in the session's seed.
+    fn predict_normalized(&mut self, x: &[f64]) -> Result<Prediction, Failure> {
         let seed = self.settings.mpc_seed;
-        let (plain, _) = self.stage(
-            Stage::Plaintext,
-            x,
-            0,
-            Some(&mut Recorder::new(&self.model, 1, pt)?),
-        )?;
-        let (mpc, cost) = self.stage(
-            Stage::Shared,
-            x,
-            seed,
-            Some(&mut Recorder::new(&self.model, 1, mt)?),
-        )?;
-        Ok(Prediction::new(&self.model, plain, [pt, mt], mpc, cost))
+        Ok(self.predict_runs(x, seed, 0, 1)?.0)
     }
 
     /// The plaintext and the MPC model on one 28×28 image of intensities in [0, 1] (row-major;
