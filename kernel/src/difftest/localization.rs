@@ -15,7 +15,9 @@
 //!
 //! [`examine`] computes one deviation's facts with an [`Evaluator`] (independent of every
 //! other deviation, so a caller may examine them on any thread); a [`Tally`] adds them up in
-//! deviation order, over caller-provided counters.
+//! deviation order, over caller-provided counters. [`breakdown`] is the error sources in the
+//! small, for one input whether it deviates or not: the four models' logits and the largest
+//! gap each stage adds per activation layer (the page's "Where the deviation comes from").
 
 use super::evaluator::Evaluator;
 use super::fitness::{argmax, is_deviation};
