@@ -23,6 +23,7 @@ use mpcdiff_kernel::approx::{Function, Level, Levels};
 use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Loaded, Runs};
 pub use mpcdiff_kernel::difftest::fitness::argmax;
 use mpcdiff_kernel::difftest::localization::{self, BREAKDOWN, GAPS};
+use mpcdiff_kernel::difftest::mutation::distance;
 use mpcdiff_kernel::difftest::oracle::{Stage, Target};
 use mpcdiff_kernel::difftest::plan::{nonlinear_layers, LevelPlan};
 use mpcdiff_kernel::difftest::recorder::Recorder;
@@ -168,10 +169,10 @@ impl Prediction {
         mpc: Vec<f64>,
         cost: Cost,
     ) -> Self {
-        let l2: f64 = mpc.iter().zip(&plain).map(|(a, b)| (a - b) * (a - b)).sum();
+        let (deviation_l2, deviation_max) = distance(&mpc, &plain);
         Prediction {
-            deviation_max: max_abs_gap(&mpc, &plain),
-            deviation_l2: libm::sqrt(l2),
+            deviation_max,
+            deviation_l2,
             plaintext: Side::new(plain),
             mpc: Side::new(mpc),
             cost,
@@ -695,12 +696,4 @@ pub fn encoding_curve(frac_bits: u32, points: usize) -> Result<(Vec<f64>, Vec<f6
     let (mut x, mut rel) = (vec![0.0; points], vec![0.0; points]);
     fp.encoding_curve(&mut x, &mut rel)?;
     Ok((x, rel))
-}
-
-/// `max |a − b|` elementwise.
-pub fn max_abs_gap(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| libm::fabs(x - y))
-        .fold(0.0, f64::max)
 }

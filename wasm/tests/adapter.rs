@@ -594,3 +594,9 @@ fn bad_repair_arguments_and_early_steps_are_refused() {
     assert!(inv.start(&mut s, &f, 10, 0.5).is_err(), "budget below 1");
     assert!(inv.start(&mut s, &f, 501, 1.5).is_err());
 }
+
+/// `max |a − b|` elementwise.
+fn max_abs_gap(a: &[f64], b: &[f64]) -> f64 {
+    let d = a.iter().zip(b).map(|(x, y)| (x - y).abs());
+    d.fold(0.0, f64::max)
+}
