@@ -247,17 +247,20 @@ fn conv_block<const UNIT: bool>(
                     let row =
                         &xp[(ic * g.ph + oy * st + ky) * g.pw + ox * st..][..(s.kw - 1) + span];
                     let wrow = &wb[(ic * s.kh + ky) * kwr..][..kwr];
-                    for (kx, wv) in wrow.chunks_exact(R).enumerate() {
-                        let wv: [f64; R] = core::array::from_fn(|r| f(wv[r]));
-                        if UNIT {
-                            let xs = &row[kx..][..C];
+                    if UNIT {
+                        // `kw` windows of `C` inputs, one per kernel column.
+                        for (xs, wv) in row.windows(C).zip(wrow.chunks_exact(R)) {
+                            let wv: [f64; R] = core::array::from_fn(|r| f(wv[r]));
                             for c in 0..C {
                                 let xc = f(xs[c]);
                                 for r in 0..R {
                                     acc[c][r] += xc * wv[r];
                                 }
                             }
-                        } else {
+                        }
+                    } else {
+                        for (kx, wv) in wrow.chunks_exact(R).enumerate() {
+                            let wv: [f64; R] = core::array::from_fn(|r| f(wv[r]));
                             let xs = &row[kx..][..span];
                             for c in 0..C {
                                 let xc = f(xs[c * st]);
