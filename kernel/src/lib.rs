@@ -74,6 +74,7 @@ pub mod digest;
 pub mod digits;
 pub mod error;
 pub mod fixed;
+pub mod leak;
 pub mod linalg;
 pub mod nn;
 pub mod protocols;

@@ -14,6 +14,7 @@ use crate::linalg::{conv2d_acc, matmul_acc};
 use crate::linalg::{Conv2dShape, MatShape};
 use crate::protocols::beaver::{self, scratch_words_bilinear, scratch_words_square, Bilinear};
 use crate::protocols::comparison::{self, scratch_words_ltz};
+use crate::protocols::drelu::{self, Comparison, HelperStreams};
 use crate::protocols::ideal;
 use crate::protocols::truncation::{self, scratch_words_truncate, TruncMode};
 use crate::seed::{stream, StreamId, Xoshiro256PlusPlus};
@@ -53,6 +54,9 @@ pub struct Shared<'a> {
     przs: Xoshiro256PlusPlus,
     net: Net<'a>,
     scratch: &'a mut [i64],
+    seed: u64,
+    comparison: Comparison,
+    helper: Option<HelperStreams>,
 }
 
 impl core::fmt::Debug for Shared<'_> {
@@ -79,7 +83,26 @@ impl<'a> Shared<'a> {
             przs: stream(seed, StreamId::Przs),
             net: Net::new(),
             scratch,
+            seed,
+            comparison: Comparison::A2b,
+            helper: None,
         }
+    }
+
+    /// The same session with comparisons (`ltz`, hence ReLU, max pooling, and DReLU) computed
+    /// by `c` ([`Comparison::A2b`] unless set). A helper protocol brings in the third party:
+    /// its streams ([`StreamId::Pair`], [`StreamId::Helper`]) are derived from the session's
+    /// seed, and its messages cross the session's [`Net`] ([`Net::to_helper`]). The ideal
+    /// engine ignores it.
+    pub fn with_comparison(mut self, c: Comparison) -> Self {
+        self.comparison = c;
+        self.helper = c.uses_helper().then(|| HelperStreams::new(self.seed));
+        self
+    }
+
+    /// How comparisons are computed.
+    pub fn comparison(&self) -> Comparison {
+        self.comparison
     }
 
     /// The same session with every message shown to `wire` first. Install it before running
@@ -523,6 +546,13 @@ impl Arith for Shared<'_> {
         if self.engine == Engine::Ideal {
             self.ensure(scratch_words_ltz(x.len()))?;
             return ideal::ltz(&mut self.net, &mut self.dealer, x, out);
+        }
+        if let Some(streams) = self.helper.as_mut() {
+            // ltz = 1 − DReLU (both settle the tie at 0 alike).
+            let hide = self.comparison == Comparison::SignHidden;
+            drelu::helper_drelu(&mut self.net, streams, hide, x, out, self.scratch)?;
+            drelu::one_minus(out);
+            return Ok(());
         }
         comparison::ltz(
             &mut self.net,

@@ -23,6 +23,7 @@
 
 pub mod beaver;
 pub mod comparison;
+pub mod drelu;
 pub mod ideal;
 pub mod maximum;
 pub mod select;
