@@ -402,6 +402,24 @@ pub fn run_first_block(
     })
 }
 
+/// What the helper computes from its view: the sign `[u ≥ 0]` of each of the `count` values
+/// it opened, `u` the sum of the two words of that position (`view[i] + view[count + i]`). A
+/// view shorter than `2·count` (the A2B comparison: empty) gives `Ok(false)` and leaves
+/// `signs` untouched.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if `signs` is not `count` long.
+pub fn helper_signs(view: &[i64], count: usize, signs: &mut [u8]) -> Result<bool> {
+    check_len(count, signs.len())?;
+    if view.len() < count.saturating_mul(2) || count == 0 {
+        return Ok(false);
+    }
+    for (i, s) in signs.iter_mut().enumerate() {
+        *s = u8::from(view[i].wrapping_add(view[count + i]) >= 0);
+    }
+    Ok(true)
+}
+
 /// What the helper computes from its view: the interval index `0..=m` of each of the `N`
 /// pre-activations (ReLU: 1 for `≥ 0`, 0 below), from the first `2·m·N` words of `view`
 /// (its first message pair). A view shorter than that (the A2B comparison: empty) gives
