@@ -95,3 +95,35 @@ fn execute_checks_its_arguments() {
     assert!(audit_pair(Protocol::Mul, 0, 0, (1, 2), 9, 1, &mut buf).is_err());
     assert!(audit_pair(Protocol::Mul, 0, 0, (1, 2), 11, 1, &mut buf).is_err());
 }
+
+/// Why the real frameworks' share-local truncation fails MPCGuard's output test, checked
+/// exactly here: given the secret, the victim's output share is a deterministic function of
+/// the adversary's own input share (`tdiv(x − x₀, 2^16)`), so a predictor that knows the
+/// protocol gets it right every time; in the ideal world (`⌊x/2^16⌋ + Bernoulli(frac)`, a
+/// fresh sharing) no predictor beats `max(frac, 1 − frac)`. The dependence is `bit₁₆(x₀) ⊕
+/// [x₀ mod 2^16 > x mod 2^16] ⊕ const`, an XOR that the audit's linear classifier cannot
+/// represent: its output test does *not* flag `trunc.local` (README), while this test shows the
+/// leak is there. Dealer truncation re-randomises and is not predictable this way.
+#[test]
+fn local_truncation_output_share_is_determined_by_the_adversarys_view() {
+    let x = SECRET_PAIRS[3].0; // 123123123: frac = 55315/65536 = 0.844
+    let frac = ((x as u64) & 0xFFFF) as f64 / 65536.0;
+    let bound = frac.max(1.0 - frac);
+    for (p, want_exact) in [(Protocol::TruncLocal, true), (Protocol::TruncDealer, false)] {
+        let mut v = [0i64; VIEW_MAX];
+        let mut hits = 0;
+        let runs = 2000;
+        for r in 0..runs {
+            let (_, victim) = execute(p, 0, x, run_seed(7, 3, 0, r), &mut v).unwrap();
+            let x0 = v[0];
+            let guess = crate::ring::tdiv(x.wrapping_sub(x0), 1 << TRUNC_BITS);
+            hits += usize::from(guess & 1 == victim & 1);
+        }
+        let acc = hits as f64 / runs as f64;
+        if want_exact {
+            assert!(acc > 0.999, "{}: {acc}", p.name());
+        } else {
+            assert!(acc < 0.6, "{}: {acc} (bound {bound})", p.name());
+        }
+    }
+}
