@@ -473,12 +473,17 @@ fn run_attack(a: &AttackArgs) -> anyhow::Result<()> {
     }
     let svg = figure(&images, &prior, &outcomes_all, a.show, (h, w), &layer, m);
     output::write_atomic(&a.out, &svg)?;
+    let bp_flag = if is_relu {
+        String::new()
+    } else {
+        format!(" --breakpoints {}", a.breakpoints)
+    };
     let replay = format!(
-        "mpcdiff leak attack --model {} --data {} --comparison {} --breakpoints {} --images {} --start {} --steps {} --mpc-seed {} --frac-bits {}",
+        "mpcdiff leak attack --model {} --data {} --comparison {}{} --images {} --start {} --steps {} --mpc-seed {} --frac-bits {}",
         a.model,
         a.data.display(),
         a.comparison,
-        a.breakpoints,
+        bp_flag,
         a.images,
         a.start,
         a.steps,
