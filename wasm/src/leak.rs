@@ -95,7 +95,7 @@ pub fn helper_view_native(
     let bps = act.breakpoints();
     let m = bps.len();
     let x: Vec<f64> = pixels.iter().map(|&p| f64::from(p)).collect();
-    let sizes = attack::block_sizes(&layer, m);
+    let sizes = attack::block_sizes(&layer, m)?;
     let mut arena = vec![0i64; sizes.arena_words];
     let mut elems: Vec<Share> = vec![[0, 0]; sizes.elems];
     let mut view = vec![0i64; sizes.view_words];

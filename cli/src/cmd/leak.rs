@@ -359,7 +359,7 @@ fn run_attack(a: &AttackArgs) -> anyhow::Result<()> {
         steps: a.steps,
         ..ReconSettings::default()
     };
-    let sizes = attack::block_sizes(&layer, m);
+    let sizes = attack::block_sizes(&layer, m)?;
     let n = layer.outputs();
     let (oh, ow) = layer.out_hw();
 

@@ -51,6 +51,8 @@ use crate::wire::HELPER;
 pub const CHANNELS_MAX: usize = 16;
 /// Largest kernel side.
 pub const KERNEL_MAX: usize = 7;
+/// Largest image side.
+pub const SIDE_MAX: usize = 1024;
 
 /// The first block of a one-channel image model, folded: `pre[c, i, j] = scale_c·(conv(x̂)[c,
 /// i, j] + bias_c) + shift_c` with `x̂ = (x − mean)/std` the model's preprocessing and zero
@@ -171,23 +173,56 @@ impl FirstLayer {
         Ok(layer)
     }
 
+    /// Checks the (public, so possibly edited) fields: `1 ≤ channels ≤ CHANNELS_MAX`,
+    /// `1 ≤ k ≤ KERNEL_MAX`, `pad < k`, both sides in `1..=PIXELS_SIDE_MAX`, finite weights,
+    /// biases and mean. Every function taking a `FirstLayer` checks it first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] or [`Error::OutOfRange`] naming what is wrong.
+    pub fn check(&self) -> Result<()> {
+        let (h, w) = self.hw;
+        if !(1..=CHANNELS_MAX).contains(&self.channels)
+            || !(1..=KERNEL_MAX).contains(&self.k)
+            || self.pad >= self.k
+            || !(1..=SIDE_MAX).contains(&h)
+            || !(1..=SIDE_MAX).contains(&w)
+        {
+            return Err(Error::InvalidShape {
+                what: "first layer: channels 1..=16, kernel 1..=7, padding below the kernel, sides 1..=1024",
+            });
+        }
+        let finite = self
+            .weight
+            .iter()
+            .chain(self.bias.iter())
+            .all(|v| v.is_finite());
+        if !finite || !self.mean.is_finite() {
+            return Err(Error::OutOfRange {
+                what: "first-layer weights",
+            });
+        }
+        Ok(())
+    }
+
     /// Pixels of one input.
     pub fn pixels(&self) -> usize {
-        self.hw.0 * self.hw.1
+        self.hw.0.saturating_mul(self.hw.1)
     }
 
     /// Output height and width (stride 1).
     pub fn out_hw(&self) -> (usize, usize) {
-        (
-            (self.hw.0 + 2 * self.pad).saturating_sub(self.k - 1),
-            (self.hw.1 + 2 * self.pad).saturating_sub(self.k - 1),
-        )
+        let side = |s: usize| {
+            s.saturating_add(self.pad.saturating_mul(2))
+                .saturating_add(1)
+                .saturating_sub(self.k)
+        };
+        (side(self.hw.0), side(self.hw.1))
     }
 
     /// Pre-activations of one input.
     pub fn outputs(&self) -> usize {
         let (oh, ow) = self.out_hw();
-        self.channels * oh * ow
+        self.channels.saturating_mul(oh).saturating_mul(ow)
     }
 
     /// `pre = conv(x − mean) + bias` in `f64` (`x`: [`FirstLayer::pixels`],
@@ -196,6 +231,7 @@ impl FirstLayer {
     /// # Errors
     /// [`Error::ShapeMismatch`] for other lengths.
     pub fn forward(&self, x: &[f64], pre: &mut [f64]) -> Result<()> {
+        self.check()?;
         check_len(self.pixels(), x.len())?;
         check_len(self.outputs(), pre.len())?;
         let ((h, w), (oh, ow), k, p) = (self.hw, self.out_hw(), self.k, self.pad);
@@ -290,19 +326,23 @@ pub struct BlockSizes {
     pub view_words: usize,
 }
 
-/// The buffers [`run_first_block`] needs.
-pub fn block_sizes(layer: &FirstLayer, m: usize) -> BlockSizes {
+/// The buffers [`run_first_block`] needs (`m` is taken as at least 1; sizes saturate).
+///
+/// # Errors
+/// [`FirstLayer::check`]'s.
+pub fn block_sizes(layer: &FirstLayer, m: usize) -> Result<BlockSizes> {
+    layer.check()?;
     let (px, n) = (layer.pixels(), layer.outputs());
     let wn = layer.channels * layer.k * layer.k;
     let mn = m.max(1).saturating_mul(n);
     let conv = crate::protocols::beaver::scratch_words_bilinear(px, wn, n);
     let act = Shared::scratch_words_elementwise(mn).max(drelu::scratch_words_drelu(mn));
-    BlockSizes {
+    Ok(BlockSizes {
         arena_words: conv.max(act),
         // x, w, bias, pre, then the activation's scratch (2·m·N, or N bits for ReLU).
-        elems: px + wn + 2 * n + 2 * mn,
-        view_words: 2 * mn,
-    }
+        elems: (px + wn + 2 * n).saturating_add(mn.saturating_mul(2)),
+        view_words: mn.saturating_mul(2),
+    })
 }
 
 /// What one run of the first block produced.
@@ -339,7 +379,7 @@ pub fn run_first_block(
     let c = act.breakpoints();
     drelu::check_breakpoints(c)?;
     check_len(layer.pixels(), x.len())?;
-    let sizes = block_sizes(layer, c.len());
+    let sizes = block_sizes(layer, c.len())?;
     crate::protocols::need(sizes.arena_words, arena.len())?;
     crate::protocols::need(sizes.elems, elems.len())?;
     crate::protocols::need(sizes.view_words, view.len())?;
@@ -495,9 +535,13 @@ impl Default for ReconSettings {
     }
 }
 
-/// `f64` words [`reconstruct`] needs as work space.
+/// `f64` words [`reconstruct`] needs as work space (for a layer that passes
+/// [`FirstLayer::check`]; saturating otherwise).
 pub fn recon_work_len(layer: &FirstLayer) -> usize {
-    3 * layer.pixels() + layer.outputs() * 2
+    layer
+        .pixels()
+        .saturating_mul(3)
+        .saturating_add(layer.outputs().saturating_mul(2))
 }
 
 /// Reconstructs the input from the helper's level maps with the first layer known (see the
@@ -517,6 +561,7 @@ pub fn reconstruct(
     x: &mut [f64],
     work: &mut [f64],
 ) -> Result<()> {
+    layer.check()?;
     let (px, n) = (layer.pixels(), layer.outputs());
     check_len(px, x.len())?;
     check_len(px, prior.len())?;

@@ -298,8 +298,16 @@ pub fn execute(
 
 /// The session seed of run `r` of side `side` of pair `pair` (see the module doc).
 pub fn run_seed(seed: u64, pair: usize, side: usize, r: usize) -> u64 {
-    let idx = ((pair as u64 * 2 + side as u64) << 32) | r as u64;
-    seed::substream(seed, StreamId::Audit, idx).next_u64()
+    seed::substream(seed, StreamId::Audit, run_index(pair, side, r)).next_u64()
+}
+
+/// `(pair·2 + side)·2^32 + r`, wrapping (any `pair` only names seeds).
+fn run_index(pair: usize, side: usize, r: usize) -> u64 {
+    (pair as u64)
+        .wrapping_mul(2)
+        .wrapping_add(side as u64)
+        .wrapping_shl(32)
+        | r as u64
 }
 
 /// The work space of one audit test.
@@ -327,9 +335,9 @@ pub const fn classifier_work_len() -> usize {
 /// order, work).
 pub const fn buffer_sizes(runs: usize) -> (usize, usize, usize, usize) {
     (
-        2 * runs * VIEW_MAX,
-        4 * runs,
-        2 * runs,
+        runs.saturating_mul(2 * VIEW_MAX),
+        runs.saturating_mul(4),
+        runs.saturating_mul(2),
         classifier_work_len(),
     )
 }
@@ -416,7 +424,7 @@ pub fn audit_pair(
             buf.labels[s] = (victim & 1) as u8;
             // The ideal world: uniform words; the victim's share is the ideal output minus the
             // adversary's (the view's last word when the adversary has an output share).
-            let idx = (1u64 << 62) | ((pair as u64 * 2 + side as u64) << 32) | r as u64;
+            let idx = (1u64 << 62) | run_index(pair, side, r);
             let mut g = seed::substream(seed, StreamId::Audit, idx);
             let irow = &mut buf.ideal[s * VIEW_MAX..(s + 1) * VIEW_MAX];
             for w in irow.iter_mut() {

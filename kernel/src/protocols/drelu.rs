@@ -46,6 +46,9 @@
 //! # Error
 //! `A2b`: exact on the whole ring. `Leaky`, `SignHidden`: exact for `|x| < 2^45` ring units
 //! (2^29 at 16 fractional bits); beyond, `ρ·(2x + 1)` may wrap and the bit may be wrong.
+//! [`piecewise_sigmoid`]: its DReLU bits are exact; each segment's line costs one truncation
+//! (the slope product), so the result is within a few units of the last place of the
+//! `f64` reference [`piecewise_sigmoid_f64`] (the tests allow 10⁻³ at 16 fractional bits).
 //!
 //! # Reference
 //! The leakage model: research note §2.2 **[derived]**; SCSDF, DOI 10.1007/978-3-030-58951-6_21;
@@ -247,14 +250,17 @@ pub const fn scratch_elems_piecewise(n: usize, m: usize) -> usize {
     n.saturating_mul(m).saturating_mul(2)
 }
 
-/// Checks breakpoints: at least one, finite, strictly increasing.
+/// Most breakpoints a piecewise sigmoid takes.
+pub const BREAKPOINTS_MAX: usize = 64;
+
+/// Checks breakpoints: 1 to [`BREAKPOINTS_MAX`], finite, strictly increasing.
 ///
 /// # Errors
 /// [`Error::OutOfRange`] otherwise.
 pub fn check_breakpoints(c: &[f64]) -> Result<()> {
-    if c.is_empty() {
+    if c.is_empty() || c.len() > BREAKPOINTS_MAX {
         return Err(Error::OutOfRange {
-            what: "no sigmoid breakpoint",
+            what: "sigmoid breakpoints: give 1 to 64",
         });
     }
     if c.iter().any(|v| !v.is_finite()) || c.windows(2).any(|w| w[0] >= w[1]) {
