@@ -511,7 +511,8 @@ fn run_attack(a: &AttackArgs) -> anyhow::Result<()> {
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "model {} ({}, {} DReLU per pre-activation), MNIST test images {}..{}, mpc seed {}",
+        "mpcdiff {} leak attack: model {} ({}, {} DReLU per pre-activation), MNIST test images {}..{}, mpc seed {}",
+        j.version,
         j.model,
         j.activation,
         m,
@@ -839,7 +840,8 @@ fn run_audit(a: &AuditArgs) -> anyhow::Result<()> {
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "MPCGuard-style view audit: {} runs per secret, 5 secret pairs, seed {}, gap {}",
+        "mpcdiff {} leak audit (MPCGuard-style views): {} runs per secret, 5 secret pairs, seed {}, gap {}",
+        j.version,
         a.runs,
         a.seed,
         audit::GAP
