@@ -13,8 +13,8 @@
 //! view: the words parties 0 and 1 sent it (`[P0's message, P1's message]`, each `m·N` words
 //! for `N` pre-activations, breakpoint-major).
 //!
-//! # The attack (research note §2.3, both knowledge levels **[derived]**; Wei et al.'s own
-//! reconstruction algorithm is **[not found]**)
+//! # The attack (research note §2.3, both knowledge levels **\[derived\]**; Wei et al.'s own
+//! reconstruction algorithm is **\[not found\]**)
 //! * [`helper_levels`]: what the helper computes from its view — the sum of the two words of
 //!   each element is `u`, and `[u ≥ 0]` is the sign; for `m` breakpoints, the number of
 //!   non-negative signs is the interval index `0..=m` of each pre-activation.

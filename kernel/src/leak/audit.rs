@@ -9,7 +9,7 @@
 //! and each opening as the opened value, as MPCGuard records `all_reduce` results) with the
 //! party's input share(s) before and its output share after: one row of ring words per
 //! run. MPCGuard's view also holds the party's random draws; ours does not (the dealer is
-//! external here, and a party's draws are independent of the secret) **[derived]**.
+//! external here, and a party's draws are independent of the secret) **\[derived\]**.
 //!
 //! The **ideal world** is the simulator's view: the same number of uniformly random words (a
 //! party's fresh input share, the messages of a secure protocol and its fresh output share are
@@ -18,7 +18,7 @@
 //! * **Per-bit test**: for every word position and each of its 64 bits, a two-proportion
 //!   z-test between the two secrets' runs. A bit is flagged when `|z|` exceeds
 //!   `√(2·ln(2T/α))`, `T` the number of tests and `α = 0.01` — a Bonferroni threshold with the
-//!   Gaussian tail bound `P(|Z| > z) ≤ 2·exp(−z²/2)`, so conservative **[derived]**.
+//!   Gaussian tail bound `P(|Z| > z) ≤ 2·exp(−z²/2)`, so conservative **\[derived\]**.
 //! * **Input test (classifier)**: MPCGuard's features — per word the value normalised by
 //!   `2^⌈log₂ max|v|⌉` over the data set, and its 64 bits MSB first (65 per word) — plus one
 //!   of ours, the word's magnitude `bit length of |v|` / 64 (a linear model cannot form a

@@ -7,7 +7,7 @@
 //! 7 × 7 uniform window and sample (`N − 1`) variances, averaged over every window that lies
 //! inside the image — the conventions of scikit-image's `structural_similarity` with
 //! `win_size = 7`, `gaussian_weights = False`, `data_range = 1` (which computes the map with
-//! padding and then crops the 3-pixel border, leaving exactly those windows) **[derived]** from
+//! padding and then crops the 3-pixel border, leaving exactly those windows) **\[derived\]** from
 //! its documentation, not checked against it here (no scikit-image on this machine).
 
 use crate::error::{check_len, Error, Result};

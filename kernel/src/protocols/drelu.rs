@@ -6,10 +6,10 @@
 //! # Provenance
 //! SCSDF (Shen, Chen, Shi, Dong, Fang, ESORICS 2020) builds every nonlinear activation on a
 //! DReLU in which a third, assisting party learns the sign of each input (Wei, Zhu, Cui, Li, Li,
-//! ESORICS 2022) **[src]**. SCSDF's exact message flow, its sigmoid and Wei et al.'s
-//! countermeasure are **[not found]** (research note `attacks-and-leakage.md` §2.1). The two
+//! ESORICS 2022) **\[src\]**. SCSDF's exact message flow, its sigmoid and Wei et al.'s
+//! countermeasure are **\[not found\]** (research note `attacks-and-leakage.md` §2.1). The two
 //! helper protocols below are the note's *reference model* of that leak and of a sign-hiding
-//! fix (§2.2) **[derived]**: they have the documented leakage, and are not SCSDF's text.
+//! fix (§2.2) **\[derived\]**: they have the documented leakage, and are not SCSDF's text.
 //!
 //! # Method
 //! * [`Comparison::A2b`]: `1 − ltz(x)` with [`comparison::ltz`] (A2B adder, B2A). The helper
@@ -51,7 +51,7 @@
 //! `f64` reference [`piecewise_sigmoid_f64`] (the tests allow 10⁻³ at 16 fractional bits).
 //!
 //! # Reference
-//! The leakage model: research note §2.2 **[derived]**; SCSDF, DOI 10.1007/978-3-030-58951-6_21;
+//! The leakage model: research note §2.2 **\[derived\]**; SCSDF, DOI 10.1007/978-3-030-58951-6_21;
 //! Wei et al., DOI 10.1007/978-3-031-17140-6_7.
 //!
 //! [`Cost::helper_bytes`]: crate::cost::Cost::helper_bytes
