@@ -646,8 +646,9 @@ fn figure(
             let y = 30.0 + show as f64 * cell;
             let _ = write!(
                 o,
-                r#"<text x="4" y="{}">leaky: channel maps of image 0</text>"#,
-                y + 40.0
+                r#"<text x="4" y="{}">leaky, image 0:</text><text x="4" y="{}">channel maps</text>"#,
+                y + 36.0,
+                y + 48.0
             );
             let (oh, ow) = layer.out_hw();
             for ch in 0..layer.channels.min(cols) {
