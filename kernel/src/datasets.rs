@@ -127,3 +127,37 @@ pub mod bank {
         CATEGORIES.iter().find(|(c, _)| *c == j).map(|(_, v)| *v)
     }
 }
+
+/// A built-in tabular model and its dataset, as a form asks for one row.
+#[derive(Clone, Copy, Debug)]
+pub struct Tabular {
+    /// The model's name (`mpcdiff --model`).
+    pub model: &'static str,
+    /// What it predicts, in words.
+    pub task: &'static str,
+    /// Its classes' names, in label order.
+    pub classes: [&'static str; 2],
+    /// Its features' names, in input order.
+    pub features: &'static [&'static str],
+    /// A categorical feature's vocabulary (the raw value is the category's position).
+    pub vocabulary: fn(usize) -> Option<&'static [&'static str]>,
+}
+
+/// The built-in tabular models with their datasets' schemas.
+pub const TABULAR: [Tabular; 2] = [
+    Tabular {
+        model: "credit-mlp",
+        task: "default of credit card clients (Taiwan): will the client default next month?",
+        classes: credit::LABELS,
+        // Between `ID` and the label.
+        features: credit::COLUMNS.split_at(1).1.split_at(credit::FEATURES).0,
+        vocabulary: |_| None,
+    },
+    Tabular {
+        model: "bank-mlp",
+        task: "bank marketing (Portugal): will the client subscribe a term deposit?",
+        classes: bank::LABELS,
+        features: bank::COLUMNS.split_at(bank::FEATURES).0,
+        vocabulary: bank::vocabulary,
+    },
+];

@@ -125,4 +125,33 @@ impl FixedPoint {
     pub fn encoding_error(self, x: f64) -> Result<f64> {
         Ok(self.decode(self.encode(x)?) - x)
     }
+
+    /// The relative encoding error `|encoding_error(x)| / x` at `x.len()` log-spaced `x` from
+    /// 1e−6 to 1e6 (into `x`, the errors into `rel`); `NaN` where `x` does not fit the ring.
+    /// The page's encoding curve (the CLI's `approx --encoding` samples the same range).
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] for fewer than 2 points; [`Error::ShapeMismatch`] if `rel` is not
+    /// as long as `x`.
+    pub fn encoding_curve(self, x: &mut [f64], rel: &mut [f64]) -> Result<()> {
+        let n = x.len();
+        if n < 2 {
+            return Err(Error::OutOfRange {
+                what: "an encoding curve needs at least 2 points",
+            });
+        }
+        if rel.len() != n {
+            return Err(Error::ShapeMismatch {
+                expected: n,
+                got: rel.len(),
+            });
+        }
+        for (i, (v, r)) in x.iter_mut().zip(rel.iter_mut()).enumerate() {
+            *v = libm::pow(10.0, -6.0 + 12.0 * i as f64 / (n - 1) as f64);
+            *r = self
+                .encoding_error(*v)
+                .map_or(f64::NAN, |e| libm::fabs(e) / *v);
+        }
+        Ok(())
+    }
 }

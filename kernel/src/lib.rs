@@ -76,6 +76,7 @@ pub mod dealer;
 pub mod difftest;
 pub mod digest;
 pub mod digits;
+pub mod encoding;
 pub mod error;
 pub mod fixed;
 pub mod leak;

@@ -198,7 +198,7 @@ fn native_campaign(case: &str) -> (String, u64, &'static str, String) {
     };
     let mut search = Search::start(&mut s, &px, o).unwrap();
     let mut p = search.step(&mut s, 0).unwrap();
-    while !p.done() {
+    while !p.done {
         p = search.step(&mut s, 10).unwrap();
     }
     let found = search.found().map_or("-".to_string(), |f| fnv(&f.input));

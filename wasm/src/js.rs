@@ -1,21 +1,22 @@
 //! The `#[wasm_bindgen]` face of the crate: it converts arguments in and results out, and
 //! does nothing else (every number is the kernel's, through [`crate::session`]).
 //!
-//! Results cross as plain JS objects through `serde-wasm-bindgen`: the view structs below
-//! (`camelCase` fields) are what the page reads, declared for TypeScript in [`TS`]. Bulk
-//! numbers cross as typed arrays (`Float64Array`, `Float32Array`, `Uint8Array`,
-//! `Uint32Array`), everything else as `Number`s, strings, booleans and arrays; seeds and
-//! digests cross as decimal or hexadecimal strings (they are `u64`). Nothing needs `free()`
-//! but the `Session` itself.
+//! Results cross as plain JS objects through `serde-wasm-bindgen` (`camelCase` fields),
+//! declared for TypeScript in [`TS`]: bulk numbers as typed arrays, counts as `Number`s,
+//! seeds and digests as decimal or hexadecimal strings (they are `u64`). Every method of
+//! `Session` but its constructor is written through [`methods!`], which converts its result
+//! and its failure the same way for all. Nothing needs `free()` but the `Session` itself.
 
 use mpcdiff_kernel::approx::{Function, Level};
+use mpcdiff_kernel::difftest::campaign::Status;
+use mpcdiff_kernel::difftest::stepwise::Progress;
 use mpcdiff_kernel::FixedPoint;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::repair::{self, Investigation};
 use crate::search::{self, Found, Search, SearchOptions};
-use crate::session::{self, Settings};
+use crate::session::{self, Session, Settings};
 use crate::{into_error, models, seed_arg, ser, Failure};
 
 /// The TypeScript declarations of what crosses (the generated `.d.ts` includes them; the
@@ -25,8 +26,9 @@ const TS: &'static str = r#"
 export interface Cost { rounds: number; multiplications: number; andTriples: number;
   bytesPerParty: number; cryptenBytes: number; truncations: number; wrapEvents: number }
 export interface SessionSettings { model: string; profile: string; profileAbout: string;
-  deploy: string; deployAbout: string; engine: string; engineAbout: string; fracBits: number; trunc: string; mpcSeed: string;
-  level: [number, number] | null; activation: string; layers: string[]; classes: number;
+  deploy: string; deployAbout: string; engine: string; engineAbout: string; fracBits: number;
+  trunc: string; mpcSeed: string; level: [number, number] | null; activation: string;
+  levelApplies: boolean; planActive: boolean; layers: string[]; classes: number;
   presets: { default: [number, number]; high: [number, number]; medium: [number, number];
              low: [number, number] } }
 export interface Side { logits: Float64Array; probabilities: Float64Array; label: number }
@@ -43,6 +45,8 @@ export interface EncodingCurve { fracBits: number; x: Float64Array; rel: Float64
 export interface Slice { steps: number; offsets: Float64Array; plaintext: Uint8Array;
   mpc: Uint8Array; disagreements: number; cost: Cost }
 export interface Digit { label: number; pixels: Float32Array }
+export interface TabularModel { name: string; task: string; classes: [string, string];
+  features: { name: string; min: number; max: number; categories: string[] }[] }
 export interface SearchProgress { mutants: number; budget: number; rounds: number;
   status: "active" | "found" | "dropped" | "skipped"; fitness: number; accepted: number;
   digest: string; done: boolean }
@@ -54,7 +58,7 @@ export interface Localization { source: "approximation" | "fixed-point" | "share
   layers: { name: string; shape: number[]; activation: boolean; error: Float64Array;
             high: Uint32Array; low: Uint32Array; fixedWhenExact: boolean }[] }
 export interface TriedPlan { name: string; flips: number; runs: number; mpcCorrect: number;
-  cost: Cost; meets: boolean }
+  cost: Cost; meets: boolean; improves: boolean }
 export interface RepairSearch { baseline: TriedPlan; tried: TriedPlan[]; candidates: number;
   chosen: number | null; check: number; plaintextCorrect: number }
 export interface Replay { prediction: Prediction; flips: number; runs: number }
@@ -76,6 +80,11 @@ fn to_js<T: Serialize>(function: &str, value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&format!("mpcdiff {function}: {e}")))
 }
 
+/// A level as `[iters_exp, iters_nr]`.
+fn pair(l: Level) -> [u8; 2] {
+    [l.iters_exp, l.iters_nr]
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SettingsJs {
@@ -89,34 +98,43 @@ struct SettingsJs {
     frac_bits: u32,
     trunc: &'static str,
     mpc_seed: String,
-    #[serde(serialize_with = "opt_level")]
-    level: Option<Level>,
+    level: Option<[u8; 2]>,
     activation: &'static str,
     /// Whether the approximation level changes the activation layers (not for ReLU).
     level_applies: bool,
-    /// Whether the MPC model runs with a level plan of its own (an applied repair, or a
-    /// level for every activation layer).
+    /// Whether the MPC model runs with a level plan of its own.
     plan_active: bool,
     layers: Vec<String>,
     classes: usize,
     presets: Presets,
 }
 
-fn opt_level<S: Serializer>(l: &Option<Level>, s: S) -> Result<S::Ok, S::Error> {
-    l.map(|l| [l.iters_exp, l.iters_nr]).serialize(s)
+#[derive(Serialize)]
+struct Presets {
+    default: [u8; 2],
+    high: [u8; 2],
+    medium: [u8; 2],
+    low: [u8; 2],
+}
+
+/// The kernel's [`Progress`] as the page reads it.
+#[derive(Serialize)]
+#[serde(remote = "Progress")]
+struct ProgressDef {
+    mutants: u64,
+    budget: u64,
+    rounds: u64,
+    #[serde(serialize_with = "ser::status")]
+    status: Status,
+    fitness: f64,
+    accepted: u32,
+    #[serde(serialize_with = "ser::hex")]
+    digest: u64,
+    done: bool,
 }
 
 #[derive(Serialize)]
-struct Presets {
-    #[serde(serialize_with = "ser::level")]
-    default: Level,
-    #[serde(serialize_with = "ser::level")]
-    high: Level,
-    #[serde(serialize_with = "ser::level")]
-    medium: Level,
-    #[serde(serialize_with = "ser::level")]
-    low: Level,
-}
+struct ProgressJs(#[serde(with = "ProgressDef")] Progress);
 
 #[derive(Serialize)]
 struct DigitJs {
@@ -135,16 +153,38 @@ struct EncodingJs {
     rel: Vec<f64>,
 }
 
+#[derive(Serialize)]
+struct FeatureJs {
+    name: &'static str,
+    min: f64,
+    max: f64,
+    categories: &'static [&'static str],
+}
+
+#[derive(Serialize)]
+struct TabularJs {
+    name: &'static str,
+    task: &'static str,
+    classes: [&'static str; 2],
+    features: Vec<FeatureJs>,
+}
+
 // ---- the session ----------------------------------------------------------------------------
 
-/// A model, its MPC settings and reusable buffers: see the `session` module of the crate.
+/// A model, its MPC settings and reusable buffers (the crate's `session` module), the page's
+/// running or last search and the localization and repair of its deviation.
 #[wasm_bindgen(js_name = Session)]
 pub struct JsSession {
-    inner: session::Session,
-    /// The page's running or last search.
+    inner: Session,
     search: Option<Search>,
-    /// The localization and repair search of that search's deviation.
     investigation: Option<Investigation>,
+}
+
+fn no_search() -> Failure {
+    Failure::Argument {
+        name: "search",
+        expected: "a search started with fuzz_start",
+    }
 }
 
 /// The search's deviation (the steps after a search need one).
@@ -158,25 +198,19 @@ fn found(search: &Option<Search>) -> Result<&Found, Failure> {
         })
 }
 
-fn no_search() -> Failure {
-    Failure::Argument {
-        name: "search",
-        expected: "a search started with fuzz_start",
-    }
-}
-
-fn not_localized() -> Failure {
-    Failure::Argument {
+fn investigation(i: &mut Option<Investigation>) -> Result<&mut Investigation, Failure> {
+    i.as_mut().ok_or(Failure::Argument {
         name: "localization",
         expected: "a localized deviation (call localize first)",
-    }
+    })
 }
 
 #[wasm_bindgen(js_class = Session)]
 impl JsSession {
-    /// `new Session("lenet", "crypten", 16, "local", 42n)`: an embedded model (`lenet` or
-    /// `lenet-relu`), a profile (`crypten`, `mpcdiff`, `crypten-chebyshev`), fractional bits
-    /// (0..=40), truncation (`local` or `dealer`) and the MPC seed.
+    /// `new Session("lenet", "crypten", 16, "local", 42n)`: an embedded model (`lenet`,
+    /// `lenet-relu`, or the tabular `credit-mlp`, `bank-mlp`), a profile (`crypten`,
+    /// `mpcdiff`, `crypten-chebyshev`), fractional bits (0..=40), truncation (`local` or
+    /// `dealer`) and the MPC seed.
     #[wasm_bindgen(constructor)]
     pub fn new(
         model: &str,
@@ -195,16 +229,7 @@ impl JsSession {
                 engine: mpcdiff_kernel::Engine::Protocol,
             })
         })();
-        let inner = check(
-            "Session",
-            settings.and_then(|s| {
-                if models::TABULAR.iter().any(|t| t.name == model) {
-                    session::Session::new_tabular(model, s)
-                } else {
-                    session::Session::new(model, s)
-                }
-            }),
-        )?;
+        let inner = check("Session", settings.and_then(|s| Session::new(model, s)))?;
         Ok(JsSession {
             inner,
             search: None,
@@ -217,14 +242,35 @@ impl JsSession {
     pub fn model(&self) -> String {
         self.inner.model_name().into()
     }
+}
 
+/// Exports `Session` methods: each runs its body (plain Rust over `self`, failing with a
+/// [`Failure`]) and returns the value as a plain JS object of the TypeScript type given after
+/// `->`, or throws an `Error` that names the method.
+macro_rules! methods {
+    ($($(#[doc = $doc:literal])*
+       fn $name:ident(&$this:ident $(, $(#[$pm:meta])* $arg:ident: $ty:ty)*) -> $ts:literal $body:block
+    )*) => {
+        #[wasm_bindgen(js_class = Session)]
+        impl JsSession {$(
+            $(#[doc = $doc])*
+            #[wasm_bindgen(unchecked_return_type = $ts)]
+            pub fn $name(&mut $this $(, $(#[$pm])* $arg: $ty)*) -> Result<JsValue, JsError> {
+                #[allow(clippy::redundant_closure_call)]
+                let r = (|| -> Result<_, Failure> { $body })();
+                to_js(stringify!($name), &check(stringify!($name), r)?)
+            }
+        )*}
+    };
+}
+
+methods! {
     /// Everything the page shows of the settings, as one object.
-    #[wasm_bindgen(unchecked_return_type = "SessionSettings")]
-    pub fn settings(&self) -> Result<JsValue, JsError> {
+    fn settings(&self) -> "SessionSettings" {
         let s = &self.inner;
         let set = s.settings();
-        let preset = |name| check("settings", s.level_preset(name));
-        let v = SettingsJs {
+        let act = s.activation_function();
+        Ok(SettingsJs {
             model: s.model_name().into(),
             profile: set.profile.name,
             profile_about: set.profile.about,
@@ -235,270 +281,204 @@ impl JsSession {
             frac_bits: set.fp.frac_bits(),
             trunc: set.trunc.name(),
             mpc_seed: set.mpc_seed.to_string(),
-            level: set.level,
-            activation: s.activation_function().name(),
-            level_applies: s.activation_function().takes_level(),
+            level: set.level.map(pair),
+            activation: act.name(),
+            level_applies: act.takes_level(),
             plan_active: !s.plan().layers.is_empty(),
             layers: s.leveled_layers().into_iter().map(String::from).collect(),
             classes: s.model().classes,
             presets: Presets {
-                default: preset("default")?,
-                high: preset("high")?,
-                medium: preset("medium")?,
-                low: preset("low")?,
+                default: pair(s.level_preset("default")?),
+                high: pair(s.level_preset("high")?),
+                medium: pair(s.level_preset("medium")?),
+                low: pair(s.level_preset("low")?),
             },
-        };
-        to_js("settings", &v)
+        })
     }
 
     /// Sets the profile by name.
-    pub fn set_profile(&mut self, name: &str) -> Result<(), JsError> {
-        let p = check("set_profile", session::profile_arg(name))?;
-        self.inner.set_profile(p);
+    fn set_profile(&self, name: &str) -> "undefined" {
+        self.inner.settings_mut().profile = session::profile_arg(name)?;
         Ok(())
     }
 
     /// Sets the fractional bits (0..=40).
-    pub fn set_frac_bits(&mut self, frac_bits: u32) -> Result<(), JsError> {
-        let fp = check(
-            "set_frac_bits",
-            FixedPoint::new(frac_bits).map_err(Failure::from),
-        )?;
-        self.inner.set_fp(fp);
+    fn set_frac_bits(&self, frac_bits: u32) -> "undefined" {
+        self.inner.settings_mut().fp = FixedPoint::new(frac_bits)?;
         Ok(())
     }
 
     /// Sets the truncation protocol (`local` or `dealer`).
-    pub fn set_trunc(&mut self, name: &str) -> Result<(), JsError> {
-        let t = check("set_trunc", session::trunc_arg(name))?;
-        self.inner.set_trunc(t);
+    fn set_trunc(&self, name: &str) -> "undefined" {
+        self.inner.settings_mut().trunc = session::trunc_arg(name)?;
         Ok(())
     }
 
-    /// Sets the engine (`protocol`: every message; `ideal`: ideal functionalities, the same law
-    /// and ledger, faster; the CLI's `--engine`).
-    pub fn set_engine(&mut self, name: &str) -> Result<(), JsError> {
-        let e = check("set_engine", session::engine_arg(name))?;
-        self.inner.set_engine(e);
+    /// Sets the engine (`protocol`: every message; `ideal`: ideal functionalities, the same
+    /// law and ledger, faster; the CLI's `--engine`).
+    fn set_engine(&self, name: &str) -> "undefined" {
+        self.inner.settings_mut().engine = session::engine_arg(name)?;
         Ok(())
     }
 
     /// Sets the MPC seed.
-    pub fn set_mpc_seed(
-        &mut self,
-        #[wasm_bindgen(unchecked_param_type = "bigint | number")] seed: JsValue,
-    ) -> Result<(), JsError> {
-        let s = check("set_mpc_seed", seed_arg(&seed))?;
-        self.inner.set_mpc_seed(s);
+    fn set_mpc_seed(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "bigint | number")] seed: JsValue
+    ) -> "undefined" {
+        self.inner.settings_mut().mpc_seed = seed_arg(&seed)?;
         Ok(())
     }
 
     /// Runs every activation layer at `iters_exp`/`iters_nr`.
-    pub fn set_level(&mut self, iters_exp: u8, iters_nr: u8) -> Result<(), JsError> {
-        let l = Some(Level::new(iters_exp, iters_nr));
-        check("set_level", self.inner.set_level(l))
+    fn set_level(&self, iters_exp: u8, iters_nr: u8) -> "undefined" {
+        self.inner.set_level(Some(Level::new(iters_exp, iters_nr)))
     }
 
     /// Back to the profile's default levels.
-    pub fn clear_level(&mut self) -> Result<(), JsError> {
-        check("clear_level", self.inner.set_level(None))
+    fn clear_level(&self) -> "undefined" {
+        self.inner.set_level(None)
     }
 
     /// A named level preset (`default`, `high`, `medium`, `low`) as `[iters_exp, iters_nr]`.
-    pub fn level_preset(&self, name: &str) -> Result<Vec<u8>, JsError> {
-        check("level_preset", self.inner.level_preset(name)).map(|l| vec![l.iters_exp, l.iters_nr])
+    fn level_preset(&self, name: &str) -> "[number, number]" {
+        self.inner.level_preset(name).map(pair)
     }
 
     /// Runs one layer (an activation or a batch norm under MPC) at `iters_exp`/`iters_nr`.
-    pub fn set_layer_level(
-        &mut self,
-        layer: &str,
-        iters_exp: u8,
-        iters_nr: u8,
-    ) -> Result<(), JsError> {
-        let l = Some(Level::new(iters_exp, iters_nr));
-        check("set_layer_level", self.inner.set_layer_level(layer, l))
+    fn set_layer_level(&self, layer: &str, iters_exp: u8, iters_nr: u8) -> "undefined" {
+        let l = Level::new(iters_exp, iters_nr);
+        self.inner.set_layer_level(layer, Some(l))
     }
 
     /// One layer back to its default level.
-    pub fn clear_layer_level(&mut self, layer: &str) -> Result<(), JsError> {
-        check("clear_layer_level", self.inner.set_layer_level(layer, None))
+    fn clear_layer_level(&self, layer: &str) -> "undefined" {
+        self.inner.set_layer_level(layer, None)
     }
 
     /// Plaintext and MPC predictions for a 28×28 image of intensities (a `Float32Array` of
     /// 784 values in [0, 1], row-major), with every activation layer's outputs.
-    #[wasm_bindgen(unchecked_return_type = "Prediction")]
-    pub fn predict(&mut self, pixels: &[f32]) -> Result<JsValue, JsError> {
-        let p = check("predict", self.inner.predict(pixels))?;
-        to_js("predict", &p)
+    fn predict(&self, pixels: &[f32]) -> "Prediction" {
+        self.inner.predict(pixels)
     }
 
-    /// Plaintext and MPC predictions for one sample of a tabular model (`credit-mlp`,
-    /// `bank-mlp`): a `Float64Array` of its features in raw units (a category as its
-    /// position in the vocabulary), min-max scaled as the model file records.
-    #[wasm_bindgen(unchecked_return_type = "Prediction")]
-    pub fn predict_raw(&mut self, raw: &[f64]) -> Result<JsValue, JsError> {
-        let p = check("predict_raw", self.inner.predict_raw(raw))?;
-        to_js("predict_raw", &p)
+    /// The same for one sample of a tabular model: a `Float64Array` of its features in raw
+    /// units (a category as its position in the vocabulary).
+    fn predict_raw(&self, raw: &[f64]) -> "Prediction" {
+        self.inner.predict_raw(raw)
     }
 
     /// Where the deviation of an image comes from: plaintext, float, fixed and MPC models.
-    #[wasm_bindgen(unchecked_return_type = "Breakdown")]
-    pub fn breakdown(&mut self, pixels: &[f32]) -> Result<JsValue, JsError> {
-        let b = check("breakdown", self.inner.breakdown(pixels))?;
-        to_js("breakdown", &b)
+    fn breakdown(&self, pixels: &[f32]) -> "Breakdown" {
+        self.inner.breakdown(pixels)
     }
 
     /// One function's error by stage on `points` inputs over `[lo, hi]` (function names as
     /// `mpcdiff approx --fn`: `sigmoid`, `inv-sqrt`, `exp`, `reciprocal`…).
-    #[wasm_bindgen(unchecked_return_type = "ErrorCurve")]
-    pub fn error_curve(
-        &self,
-        function: &str,
-        lo: f64,
-        hi: f64,
-        points: u32,
-    ) -> Result<JsValue, JsError> {
+    fn error_curve(&self, function: &str, lo: f64, hi: f64, points: u32) -> "ErrorCurve" {
         let f = Function::by_name(function).ok_or(Failure::Argument {
             name: "function",
             expected: "a function name of `mpcdiff approx --fn` (sigmoid, tanh, relu, inv-sqrt, exp, reciprocal, …)",
-        });
-        let c = check(
-            "error_curve",
-            f.and_then(|f| self.inner.error_curve(f, lo, hi, points as usize)),
-        )?;
-        to_js("error_curve", &c)
+        })?;
+        self.inner.error_curve(f, lo, hi, points as usize)
     }
 
     /// A decision-boundary slice around an image: `steps × steps` labels over
     /// `[−radius, radius]²` along two random directions drawn from `direction_seed`.
-    #[wasm_bindgen(unchecked_return_type = "Slice")]
-    pub fn slice(
-        &mut self,
+    fn slice(
+        &self,
         pixels: &[f32],
         #[wasm_bindgen(unchecked_param_type = "bigint | number")] direction_seed: JsValue,
         radius: f64,
-        steps: u32,
-    ) -> Result<JsValue, JsError> {
-        let s = check(
-            "slice",
-            seed_arg(&direction_seed)
-                .and_then(|seed| self.inner.slice(pixels, seed, radius, steps as usize)),
-        )?;
-        to_js("slice", &s)
+        steps: u32
+    ) -> "Slice" {
+        let seed = seed_arg(&direction_seed)?;
+        self.inner.slice(pixels, seed, radius, steps as usize)
     }
 
     /// Starts a deviation search from a 28×28 image: `seed` seeds the mutations, at most
-    /// `mutations` mutants, fitness `margin` or `logit-l2`, mutator `mpcdiff` or `artifact`,
-    /// `repeats` MPC runs per deviation for its probability. Admits the image itself.
-    #[wasm_bindgen(unchecked_return_type = "SearchProgress")]
-    pub fn fuzz_start(
-        &mut self,
+    /// `mutations` mutants, fitness `margin` or `logit-l2`, mutator `mpcdiff`, `artifact` or
+    /// `gradient`, `repeats` MPC runs per deviation. Admits the image itself.
+    fn fuzz_start(
+        &self,
         pixels: &[f32],
         #[wasm_bindgen(unchecked_param_type = "bigint | number")] seed: JsValue,
         mutations: u32,
         fitness: &str,
         mutator: &str,
-        repeats: u32,
-    ) -> Result<JsValue, JsError> {
-        let o = (|| {
-            Ok(SearchOptions {
-                seed: seed_arg(&seed)?,
-                mutations: u64::from(mutations),
-                fitness: search::fitness_arg(fitness)?,
-                mutator: search::mutator_arg(mutator)?,
-                repeats,
-            })
-        })();
-        let s = &mut self.inner;
-        let search = check("fuzz_start", o.and_then(|o| Search::start(s, pixels, o)))?;
+        repeats: u32
+    ) -> "SearchProgress" {
+        let o = SearchOptions {
+            seed: seed_arg(&seed)?,
+            mutations: u64::from(mutations),
+            fitness: search::fitness_arg(fitness)?,
+            mutator: search::mutator_arg(mutator)?,
+            repeats,
+        };
+        let search = Search::start(&mut self.inner, pixels, o)?;
         let p = search.progress();
         (self.search, self.investigation) = (Some(search), None);
-        to_js("fuzz_start", &p)
+        Ok(ProgressJs(p))
     }
 
     /// Runs the search for at most `max` more mutants.
-    #[wasm_bindgen(unchecked_return_type = "SearchProgress")]
-    pub fn fuzz_step(&mut self, max: u32) -> Result<JsValue, JsError> {
-        let search = check("fuzz_step", self.search.as_mut().ok_or_else(no_search))?;
-        let p = check("fuzz_step", search.step(&mut self.inner, u64::from(max)))?;
-        to_js("fuzz_step", &p)
+    fn fuzz_step(&self, max: u32) -> "SearchProgress" {
+        let search = self.search.as_mut().ok_or_else(no_search)?;
+        Ok(ProgressJs(search.step(&mut self.inner, u64::from(max))?))
     }
 
     /// The deviation the search found, or `null`.
-    #[wasm_bindgen(unchecked_return_type = "FoundDeviation | null")]
-    pub fn fuzz_found(&self) -> Result<JsValue, JsError> {
-        match found(&self.search) {
-            Ok(f) => to_js("fuzz_found", f),
-            Err(_) => Ok(JsValue::NULL),
-        }
+    fn fuzz_found(&self) -> "FoundDeviation | null" {
+        Ok(self.search.as_ref().and_then(Search::found).cloned())
     }
 
     /// The search's start as one line of an `mpcdiff fuzz --corpus` file.
-    pub fn fuzz_corpus_line(&self) -> Result<String, JsError> {
-        let search = check(
-            "fuzz_corpus_line",
-            self.search.as_ref().ok_or_else(no_search),
-        )?;
-        Ok(search.corpus_line())
+    fn fuzz_corpus_line(&self) -> "string" {
+        Ok(self.search.as_ref().ok_or_else(no_search)?.corpus_line())
     }
 
     /// The `mpcdiff fuzz` command that runs the same campaign natively on a file holding
-    /// [`JsSession::fuzz_corpus_line`] (its path left as `CORPUS`; with a level plan, `PLAN`).
-    pub fn fuzz_command(&self) -> Result<String, JsError> {
-        let search = check("fuzz_command", self.search.as_ref().ok_or_else(no_search))?;
+    /// `fuzz_corpus_line()` (its path left as `CORPUS`; with a level plan, `PLAN`).
+    fn fuzz_command(&self) -> "string" {
+        let search = self.search.as_ref().ok_or_else(no_search)?;
         Ok(search.command(&self.inner).join(" "))
     }
 
     /// The session's level plan as an `mpcdiff.plan/1` file (what `mpcdiff fuzz --plan` and
-    /// `mpcdiff slice --plan` read), or `undefined` without a plan.
-    pub fn plan_json(&self) -> Option<String> {
-        self.inner.plan_json()
+    /// `mpcdiff slice --plan` read), or `null` without a plan.
+    fn plan_json(&self) -> "string | null" {
+        Ok(self.inner.plan_json())
     }
 
     /// Localizes the found deviation: per-layer errors, votes and attribution, error source.
-    #[wasm_bindgen(unchecked_return_type = "Localization")]
-    pub fn localize(&mut self) -> Result<JsValue, JsError> {
-        let f = check("localize", found(&self.search))?;
-        let inv = check("localize", Investigation::localize(&mut self.inner, f))?;
-        let v = to_js("localize", inv.localization());
-        self.investigation = Some(inv);
-        v
+    fn localize(&self) -> "Localization" {
+        let inv = Investigation::localize(&mut self.inner, found(&self.search)?)?;
+        Ok(self.investigation.insert(inv).localization().clone())
     }
 
     /// Starts the repair search on `check_digits` synthetic digits with a multiplication
     /// `budget` (× the current plan's); returns the number of candidates.
-    pub fn repair_start(&mut self, check_digits: u32, budget: f64) -> Result<u32, JsError> {
-        let r = found(&self.search).and_then(|f| {
-            let inv = self.investigation.as_mut().ok_or_else(not_localized)?;
-            inv.start(&mut self.inner, f, check_digits as usize, budget)
-        });
-        Ok(check("repair_start", r)? as u32)
+    fn repair_start(&self, check_digits: u32, budget: f64) -> "number" {
+        let (f, inv) = (found(&self.search)?, investigation(&mut self.investigation)?);
+        inv.start(&mut self.inner, f, check_digits as usize, budget)
     }
 
     /// Assesses the next candidate (and, after the last, chooses).
-    #[wasm_bindgen(unchecked_return_type = "RepairSearch")]
-    pub fn repair_step(&mut self) -> Result<JsValue, JsError> {
-        let r = found(&self.search).and_then(|f| {
-            let inv = self.investigation.as_mut().ok_or_else(not_localized)?;
-            inv.step(&mut self.inner, f)
-        });
-        to_js("repair_step", &check("repair_step", r)?)
+    fn repair_step(&self) -> "RepairSearch" {
+        let (f, inv) = (found(&self.search)?, investigation(&mut self.investigation)?);
+        inv.step(&mut self.inner, f)
     }
 
     /// Makes the chosen plan the session's.
-    pub fn apply_repair(&mut self) -> Result<(), JsError> {
-        let inv = self.investigation.as_ref().ok_or_else(not_localized);
-        let plan = check("apply_repair", inv.and_then(|i| i.chosen().cloned()))?;
+    fn apply_repair(&self) -> "undefined" {
+        let plan = investigation(&mut self.investigation)?.chosen()?.clone();
         self.inner.set_plan(plan);
         Ok(())
     }
 
     /// The found deviation replayed under the current settings and plan.
-    #[wasm_bindgen(unchecked_return_type = "Replay")]
-    pub fn fuzz_replay(&mut self) -> Result<JsValue, JsError> {
-        let r = found(&self.search).and_then(|f| repair::replay(&mut self.inner, f));
-        to_js("fuzz_replay", &check("fuzz_replay", r)?)
+    fn fuzz_replay(&self) -> "Replay" {
+        repair::replay(&mut self.inner, found(&self.search)?)
     }
 }
 
@@ -508,58 +488,42 @@ impl JsSession {
 /// rasterised as MNIST's digits were: the 784 intensities of the 28×28 image.
 #[wasm_bindgen]
 pub fn rasterize(drawing: &[f32], w: u32, h: u32) -> Result<Vec<f32>, JsError> {
-    check(
-        "rasterize",
-        session::rasterize(drawing, w as usize, h as usize),
-    )
-}
-
-#[derive(Serialize)]
-struct FeatureJs {
-    name: &'static str,
-    min: f64,
-    max: f64,
-    categories: &'static [&'static str],
-}
-
-#[derive(Serialize)]
-struct TabularJs {
-    name: &'static str,
-    task: &'static str,
-    classes: [&'static str; 2],
-    features: Vec<FeatureJs>,
+    let r = session::rasterize(drawing, w as usize, h as usize);
+    check("rasterize", r)
 }
 
 /// The embedded tabular models and their features: name, the training split's raw range
 /// (`min`, `max`, from the model file), and a categorical feature's vocabulary.
 #[wasm_bindgen(unchecked_return_type = "TabularModel[]")]
 pub fn tabular_models() -> Result<JsValue, JsError> {
-    let list = models::TABULAR
-        .iter()
-        .map(|t| {
-            let m = models::load_tabular(t.name)?;
-            let meta = m.metadata_raw("preprocessing").unwrap_or("");
-            let features = t
+    let model = |t: &models::Tabular| {
+        let m = models::load_tabular(t.model)?;
+        let meta = m.metadata_raw("preprocessing").unwrap_or("");
+        let feature = |(j, &name): (usize, &&'static str)| {
+            let (min, max) = mpcdiff_kernel::nn::scaling::bounds(meta, j)?;
+            let categories = (t.vocabulary)(j).unwrap_or(&[]);
+            Ok(FeatureJs {
+                name,
+                min,
+                max,
+                categories,
+            })
+        };
+        Ok(TabularJs {
+            name: t.model,
+            task: t.task,
+            classes: t.classes,
+            features: t
                 .features
                 .iter()
                 .enumerate()
-                .map(|(j, &name)| {
-                    let (min, max) = mpcdiff_kernel::nn::scaling::bounds(meta, j)?;
-                    Ok(FeatureJs {
-                        name,
-                        min,
-                        max,
-                        categories: (t.vocabulary)(j).unwrap_or(&[]),
-                    })
-                })
-                .collect::<Result<Vec<_>, Failure>>()?;
-            Ok(TabularJs {
-                name: t.name,
-                task: t.task,
-                classes: t.classes,
-                features,
-            })
+                .map(feature)
+                .collect::<Result<_, Failure>>()?,
         })
+    };
+    let list = models::TABULAR
+        .iter()
+        .map(model)
         .collect::<Result<Vec<_>, Failure>>();
     to_js("tabular_models", &check("tabular_models", list)?)
 }
@@ -568,11 +532,8 @@ pub fn tabular_models() -> Result<JsValue, JsError> {
 /// rasterisation scales to 20 pixels (the kernel's `digits::framing::ink_size`).
 #[wasm_bindgen]
 pub fn ink_extent(drawing: &[f32], w: u32, h: u32) -> Result<Vec<u32>, JsError> {
-    let (iw, ih) = check(
-        "ink_extent",
-        mpcdiff_kernel::digits::framing::ink_size(drawing, w as usize, h as usize)
-            .map_err(Failure::from),
-    )?;
+    let r = mpcdiff_kernel::digits::framing::ink_size(drawing, w as usize, h as usize);
+    let (iw, ih) = check("ink_extent", r.map_err(Failure::from))?;
     Ok(vec![iw as u32, ih as u32])
 }
 
@@ -586,10 +547,8 @@ pub fn synthetic_digit(
         name: "index",
         expected: crate::SEED_EXPECTED,
     });
-    let (label, pixels) = check(
-        "synthetic_digit",
-        seed_arg(&seed).and_then(|s| session::synthetic_digit(s, index?)),
-    )?;
+    let r = seed_arg(&seed).and_then(|s| session::synthetic_digit(s, index?));
+    let (label, pixels) = check("synthetic_digit", r)?;
     to_js("synthetic_digit", &DigitJs { label, pixels })
 }
 
@@ -597,18 +556,14 @@ pub fn synthetic_digit(
 /// 1e6.
 #[wasm_bindgen(unchecked_return_type = "EncodingCurve")]
 pub fn encoding_curve(frac_bits: u32, points: u32) -> Result<JsValue, JsError> {
-    let (x, rel) = check(
-        "encoding_curve",
-        session::encoding_curve(frac_bits, points as usize),
-    )?;
+    let r = session::encoding_curve(frac_bits, points as usize);
+    let (x, rel) = check("encoding_curve", r)?;
     to_js("encoding_curve", &EncodingJs { frac_bits, x, rel })
 }
 
 /// The built-in profiles' names.
 #[wasm_bindgen]
 pub fn profiles() -> Vec<String> {
-    mpcdiff_kernel::approx::profile::PROFILES
-        .iter()
-        .map(|p| p.name.to_string())
-        .collect()
+    let all = mpcdiff_kernel::approx::profile::PROFILES.iter();
+    all.map(|p| p.name.to_string()).collect()
 }

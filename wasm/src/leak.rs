@@ -15,7 +15,7 @@
 use mpcdiff_kernel::leak::attack::{self, Activation, FirstLayer, ReconSettings};
 use mpcdiff_kernel::nn::spec::{Activation as Act, Kind};
 use mpcdiff_kernel::protocols::drelu::Comparison;
-use mpcdiff_kernel::{FixedPoint, Share};
+use mpcdiff_kernel::{digits, FixedPoint, Share};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -81,7 +81,7 @@ pub fn helper_view_native(
             expected: "1..=2000",
         });
     }
-    let layer = FirstLayer::from_model(&model, f64::from(models::MEAN), f64::from(models::STD))?;
+    let layer = FirstLayer::from_model(&model, f64::from(digits::MEAN), f64::from(digits::STD))?;
     let relu = model
         .spec
         .layers
@@ -106,7 +106,7 @@ pub fn helper_view_native(
     let n = layer.outputs();
     let mut levels = vec![0u8; n];
     let seen = attack::helper_levels(&view[..run.view_words], m, n, &mut levels)?;
-    let prior = vec![f64::from(models::MEAN); layer.pixels()];
+    let prior = vec![f64::from(digits::MEAN); layer.pixels()];
     let (oh, ow) = layer.out_hw();
     let mut sign_image = vec![0.0; oh * ow];
     if seen {
@@ -167,7 +167,6 @@ mod tests {
     //! digit and its reconstruction is closer to the digit than the prior; A2B shows nothing.
 
     use super::*;
-    use mpcdiff_kernel::digits;
 
     #[test]
     fn helper_view_of_a_synthetic_digit() {
@@ -175,7 +174,7 @@ mod tests {
         digits::synthetic::sample(2024, 3, &mut img).unwrap();
         let x: Vec<f64> = img.iter().map(|&p| f64::from(p)).collect();
         let mse = |r: &[f64]| mpcdiff_kernel::leak::metrics::mse(&x, r).unwrap();
-        let prior = vec![f64::from(models::MEAN); x.len()];
+        let prior = vec![f64::from(digits::MEAN); x.len()];
         let leaky = helper_view_native("lenet-relu", &img, "leaky", &[], 1, 200).unwrap();
         assert_eq!(leaky.view_words, 2 * 6 * 28 * 28);
         assert!(mse(&leaky.reconstruction) < 0.5 * mse(&prior));

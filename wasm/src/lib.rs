@@ -1,46 +1,18 @@
 //! # mpcdiff-wasm
 //!
-//! The wasm-bindgen adapter between [`mpcdiff_kernel`] and JavaScript: the web demo in `web/`
-//! and the Node-side determinism test (`tests/tests/wasm_determinism.rs`). It converts types
-//! and errors and does nothing else: every number is computed by the kernel, so the browser
-//! shows exactly what the CLI computes. The page itself (HTML, CSS, ES modules) lives in `web/`
-//! and has no Rust.
+//! The wasm-bindgen adapter between [`mpcdiff_kernel`] and JavaScript (the page in `web/`, the
+//! Node-side test `tests/tests/wasm_determinism.rs`). It converts and owns memory; every
+//! number is the kernel's, so the browser shows exactly what the CLI computes.
 //!
-//! ## Layout
-//! * Free functions that need no state: [`version`] and [`determinism_digest`] (here), and
-//!   `rasterize`, `synthetic_digit`, `encoding_curve`, `profiles` ([`js`]).
-//! * One stateful handle, [`session::Session`] (exported to JS as `Session` by [`js`]): the
-//!   embedded model ([`models`]), the MPC settings, a per-layer level plan and the memory of
-//!   the kernel's evaluator. Its methods are plain Rust returning `Result<_, Failure>`,
-//!   testable natively (`cargo test -p mpcdiff-wasm`).
-//! * The page's "Search for a deviation" ([`search`]: the kernel's fuzzer over a one-input
-//!   corpus, equal to `mpcdiff fuzz` on it) and "Localize and repair" ([`repair`]: the
-//!   kernel's localization, repair candidates, assessment and choice), as more `Session`
-//!   methods.
-//! * [`js`]: the `#[wasm_bindgen]` exports; results cross as plain JS objects through
-//!   `serde-wasm-bindgen` (bulk numbers as typed arrays), declared for TypeScript.
-//! * Argument parsing for what JS may pass loosely (`seed_arg`), and [`Failure`] with
-//!   `into_error`: the one place where a failure becomes a thrown JS `Error`.
+//! * [`session::Session`]: the embedded model ([`models`]), the MPC settings, a level plan and
+//!   the memory of the kernel's evaluator, as plain Rust (tested natively in `wasm/tests/`).
+//! * [`search`] and [`repair`]: the memory and the owned views of the kernel's
+//!   `difftest::stepwise` campaign and of its localization and repair of one deviation.
+//! * [`js`]: the `#[wasm_bindgen]` exports and their TypeScript declarations; [`ser`]: how
+//!   results serialize; here, the free functions without state, what JS may pass loosely
+//!   (`seed_arg`) and [`Failure`], which `into_error` turns into a thrown JS `Error`.
 //!
-//! ## Building
-//! `wasm/build` builds this crate for `wasm32-unknown-unknown` with the `wasm` profile
-//! and runs the `wasm-bindgen` CLI (pinned to the version in `Cargo.lock`) twice:
-//! `--target web` into `web/pkg/` and `--target nodejs` into `target/wasm-node/`.
-//!
-//! ## From JavaScript
-//! ```js
-//! const m = require("./target/wasm-node/mpcdiff_wasm.js");
-//! m.version();                 // "0.1.0"
-//! m.determinism_digest(42n);   // 16 hex digits (a safe-integer Number works too)
-//! m.determinism_digest(-1n);   // throws Error("mpcdiff determinism_digest: `seed` must be …")
-//!
-//! const s = new m.Session("lenet", "crypten", 16, "local", 42n);
-//! const d = m.synthetic_digit(7n, 3n);         // {label, pixels: Float32Array of 784}
-//! const p = s.predict(d.pixels);               // {plaintext: {logits, probabilities, label}, mpc: …}
-//! p.mpc.label; p.deviationMax; p.taps[0].mpc;  // neuron outputs of layer act1 (Float64Array)
-//! s.set_frac_bits(41);                         // throws Error("mpcdiff set_frac_bits: frac_bits 41 is out of range (0..=40)")
-//! ```
-//! `web/js/worker.js` is the complete client.
+//! `wasm/README.md` has the build, an example from JavaScript and what lives where.
 
 use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
 use wasm_bindgen::prelude::*;
@@ -86,7 +58,7 @@ pub fn digest_hex(seed: u64) -> mpcdiff_kernel::Result<String> {
 // ---- arguments from JavaScript -------------------------------------------------------------
 
 /// What a seed must be, in the words of the error message.
-pub(crate) const SEED_EXPECTED: &str =
+pub const SEED_EXPECTED: &str =
     "a BigInt in 0n..2n**64n or a non-negative safe integer Number (seeds are u64)";
 
 /// A seed from JS: a `BigInt` that fits a `u64`, or a `Number` accepted by [`seed_from_number`].
@@ -155,61 +127,4 @@ pub fn error_message(function: &str, e: &Failure) -> String {
 /// through here, so all messages name the function and use the kernel's wording.
 fn into_error(function: &str, e: Failure) -> JsError {
     JsError::new(&error_message(function, &e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Goal: the adapter adds nothing to the kernel's value but formatting, and its error
-    // messages say which function failed and why. (`JsValue` and `JsError` only work inside
-    // wasm, so native tests stop at plain Rust; tests/tests/wasm_determinism.rs checks the
-    // thrown errors under Node.)
-
-    #[test]
-    fn digest_is_the_kernels_in_sixteen_hex_digits() {
-        let mut arena = vec![0i64; SELFCHECK_ARENA_WORDS];
-        for seed in [0, 1, 42, u64::MAX] {
-            let hex = digest_hex(seed).expect("selfcheck runs");
-            assert_eq!(hex.len(), 16, "{hex}");
-            let native = selfcheck::determinism_digest(seed, &mut arena).expect("selfcheck runs");
-            assert_eq!(u64::from_str_radix(&hex, 16), Ok(native), "seed {seed}");
-        }
-    }
-
-    #[test]
-    fn version_is_the_kernels() {
-        assert_eq!(version(), mpcdiff_kernel::VERSION);
-    }
-
-    #[test]
-    fn number_seeds_are_non_negative_safe_integers() {
-        assert_eq!(seed_from_number(0.0), Some(0));
-        assert_eq!(seed_from_number(42.0), Some(42));
-        assert_eq!(
-            seed_from_number(9_007_199_254_740_991.0),
-            Some(9_007_199_254_740_991)
-        );
-        for bad in [-1.0, 0.5, 9_007_199_254_740_992.0, f64::NAN, f64::INFINITY] {
-            assert_eq!(seed_from_number(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn error_messages_name_the_function_and_the_cause() {
-        let e = Failure::from(mpcdiff_kernel::Error::BufferTooSmall {
-            needed: 1024,
-            got: 3,
-        });
-        assert_eq!(
-            error_message("determinism_digest", &e),
-            "mpcdiff determinism_digest: buffer too small: needs 1024, got 3"
-        );
-        let e = Failure::Argument {
-            name: "seed",
-            expected: SEED_EXPECTED,
-        };
-        assert!(error_message("determinism_digest", &e)
-            .starts_with("mpcdiff determinism_digest: `seed` must be a BigInt"));
-    }
 }

@@ -1,69 +1,47 @@
 //! "Localize and repair" for the deviation the search found: `mpcdiff localize` and
-//! `mpcdiff repair --quick` on one deviation, with the kernel's voting, candidates and choice.
+//! `mpcdiff repair --quick` on one deviation, all of it the kernel's.
 //!
-//! * **Localize**: the deviation's activations in the plaintext and the MPC model (its
-//!   recorded MPC seed); per activation layer the neuron errors `|plaintext − MPC|` and the
-//!   artifact's votes (τ⁺ = τ⁻ = 1/3: the high set is the third of the neurons with the
-//!   largest error); per nonlinear layer (batch norms included, CrypTen runs them under MPC)
-//!   whether making it exact removes the deviation; and the earliest arithmetic in which the
-//!   label already flips (error source).
-//! * **Repair**: the kernel's candidates ([`mpcdiff_kernel::difftest::repair`], quick steps)
-//!   over the session's current plan, each assessed on the deviation (all its MPC runs must
-//!   give the plaintext label) and on [`CHECK_SEED`]'s first synthetic digits (MPC accuracy
-//!   must not drop), one candidate per call so the worker can report progress; the kernel's
-//!   rule picks the cheapest that meets the target within the budget.
-//! * **Apply**: the chosen levels replace those of their layers in the session's plan; the
-//!   page then replays the deviation to show it is gone, and the cost change.
+//! * **Localize**: the kernel's [`Localized`]: per nonlinear layer the neuron errors, the
+//!   artifact's votes and whether making it exact removes the deviation; the error source.
+//! * **Repair**: the kernel's candidates ([`repair::applicable`], quick steps) over the
+//!   session's current plan, each assessed by [`repair::assess_on_digits`] (the deviation's
+//!   MPC runs and the first synthetic check digits), one per call so the worker can report
+//!   progress; the kernel's rule picks the cheapest that meets the target within the budget.
+//! * **Apply**: the chosen levels replace those of their layers in the session's plan;
+//!   [`replay`] then shows the deviation gone, and the cost change.
 
 use mpcdiff_kernel::approx::Level;
-use mpcdiff_kernel::difftest::campaign::{evaluation_seed, Evaluation};
-use mpcdiff_kernel::difftest::fitness::argmax;
-use mpcdiff_kernel::difftest::localization::{
-    examine, examine_floats, layer_errors, layer_errors_floats, tally_sizes, Suspect, Tally,
-};
+use mpcdiff_kernel::difftest::localization::{localized_sizes, Localized, Suspect};
 use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
 use mpcdiff_kernel::difftest::recorder::Recorder;
 use mpcdiff_kernel::difftest::repair::{self, Assessment, Score, QUICK_STEPS};
-use mpcdiff_kernel::difftest::voting::Thresholds;
-use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::spec::Shape;
-use mpcdiff_kernel::{digits, Cost};
-
-use crate::search::Found;
-use crate::session::{OwnedPlan, Prediction, Session, Taps};
+use mpcdiff_kernel::Cost;
 use serde::Serialize;
 
-use crate::{models, ser, Failure};
+use crate::search::Found;
+use crate::session::{OwnedPlan, Prediction, Session};
+use crate::{ser, Failure};
 
-/// The synthetic digits a repair must not cost accuracy on: seed 2024 (`mpcdiff fuzz`'s
-/// default synthetic corpus), digits `0..check`.
-pub const CHECK_SEED: u64 = 2024;
 /// The most check digits a repair takes.
 pub const CHECK_MAX: usize = 500;
 
-/// One nonlinear layer's localization.
+/// One nonlinear layer's localization (the kernel's `Finding`, owned).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LayerVotes {
-    /// Its name.
     pub name: String,
-    /// Its output shape (a batch norm: its channels, as a vector).
     #[serde(serialize_with = "ser::dims")]
     pub shape: Shape,
     /// Whether it is an activation (voted on); otherwise a batch norm (attributed only).
     pub activation: bool,
-    /// `|plaintext − MPC|` per neuron (for a batch norm, per channel of a `BatchNorm1d`, from
-    /// the kernel's `localization::layer_errors`; empty for a `BatchNorm2d`).
     #[serde(serialize_with = "ser::f64s")]
     pub error: Vec<f64>,
-    /// The high-vote set: the neurons with the largest errors.
     #[serde(serialize_with = "ser::u32s")]
     pub high: Vec<u32>,
-    /// The low-vote set minus the high set: the neurons with the smallest errors.
     #[serde(serialize_with = "ser::u32s")]
     pub low: Vec<u32>,
-    /// Whether making this layer exact (in the MPC model) removes the deviation.
     pub fixed_when_exact: bool,
 }
 
@@ -72,9 +50,7 @@ pub struct LayerVotes {
 pub struct Localization {
     /// Per nonlinear layer, in model order.
     pub layers: Vec<LayerVotes>,
-    /// The earliest stage whose label already flips: [`Stage::Approximation`] (the
-    /// algorithms alone), [`Stage::FixedPoint`] (plus encoding and truncation) or
-    /// [`Stage::Shared`] (only with share randomness).
+    /// The earliest stage whose label already flips.
     #[serde(serialize_with = "ser::source")]
     pub source: Stage,
 }
@@ -85,45 +61,20 @@ pub struct Localization {
 pub struct Tried {
     /// What it is, in words.
     pub name: String,
-    /// MPC runs of the deviation that still flip under it.
+    /// MPC runs of the deviation that still flip under it, of `runs`.
     pub flips: u32,
-    /// MPC runs of the deviation.
     pub runs: u32,
     /// Check digits the MPC model classifies correctly under it.
     pub mpc_correct: usize,
     /// What one MPC inference costs under it.
     #[serde(serialize_with = "ser::cost")]
     pub cost: Cost,
-    /// Whether it meets the target within the budget.
+    /// Whether it meets the target within the budget ([`repair::meets`]).
     pub meets: bool,
-    /// Whether it does better on the deviation than the current plan (fewer flipping runs;
-    /// the kernel's [`repair::improves`]).
+    /// Whether it does better on the deviation than the current plan ([`repair::improves`]).
     pub improves: bool,
-}
-
-impl Tried {
-    fn of(name: &str, a: &Assessment) -> Self {
-        Tried {
-            name: name.to_string(),
-            flips: a.flips,
-            runs: a.runs,
-            mpc_correct: a.mpc_correct,
-            cost: a.cost,
-            meets: false,
-            improves: false,
-        }
-    }
-
-    fn score(&self) -> Score {
-        Score {
-            fixed: usize::from(self.flips == 0),
-            known: 1,
-            flips: self.flips,
-            mpc_correct: self.mpc_correct,
-            multiplications: self.cost.multiplications(),
-            rounds: self.cost.rounds,
-        }
-    }
+    #[serde(skip)]
+    score: Score,
 }
 
 /// The repair search after its last step.
@@ -134,13 +85,11 @@ pub struct Repair {
     pub baseline: Tried,
     /// Candidates assessed so far, in order.
     pub tried: Vec<Tried>,
-    /// Candidates in all.
     pub candidates: usize,
     /// The index in `tried` of the chosen one (when every candidate is assessed).
     pub chosen: Option<usize>,
-    /// Check digits.
+    /// Check digits, and how many the plaintext model classifies correctly.
     pub check: usize,
-    /// Check digits the plaintext model classifies correctly.
     pub plaintext_correct: usize,
     /// The multiplication budget relative to the baseline.
     #[serde(skip)]
@@ -152,9 +101,8 @@ pub struct Repair {
 pub struct Replay {
     /// Both models on the found input (the MPC model in the recorded session).
     pub prediction: Prediction,
-    /// MPC runs (recorded seed and re-seeded ones) that still flip the label.
+    /// MPC runs (recorded seed and re-seeded ones) that still flip the label, of `runs`.
     pub flips: u32,
-    /// MPC runs.
     pub runs: u32,
 }
 
@@ -163,8 +111,16 @@ pub struct Replay {
 pub struct Investigation {
     localization: Localization,
     plans: Vec<(String, OwnedPlan)>,
-    check: Vec<(usize, Vec<f64>)>,
     repair: Option<Repair>,
+}
+
+fn suspect(f: &Found) -> Suspect<'_> {
+    Suspect {
+        input: &f.input,
+        mpc_seed: f.mpc_seed,
+        label: f.label,
+        plaintext: &f.plaintext,
+    }
 }
 
 fn not_started() -> Failure {
@@ -174,74 +130,35 @@ fn not_started() -> Failure {
     }
 }
 
-/// `base` with `layer`'s levels replacing (or joining) its own.
-fn overlay(base: &mut OwnedPlan, layer: &str, levels: &[Level]) {
-    base.layers.retain(|(n, _)| n != layer);
-    base.layers.push((layer.to_string(), levels.to_vec()));
-}
-
 impl Investigation {
-    /// Localizes the deviation `f` (module doc) under the session's plan.
+    /// Localizes the deviation `f` under the session's plan.
     pub fn localize(s: &mut Session, f: &Found) -> Result<Investigation, Failure> {
-        let model = s.model().clone();
-        let layers: Vec<_> = nonlinear_layers(&model, Deployment::Crypten).collect();
-        let mut floats = vec![0.0; examine_floats(&model)];
-        let mut fixed = vec![false; layers.len()];
-        let suspect = Suspect {
-            input: &f.input,
-            mpc_seed: f.mpc_seed,
-            label: f.label,
-            plaintext: &f.plaintext,
-        };
-        let source =
-            s.evaluate(|ev, plan| Ok(examine(ev, plan, &suspect, &mut floats, &mut fixed)?))?;
-        let errors = &floats[..Recorder::len(&model, 1)];
-        // Every nonlinear layer's outputs (the batch norms' too), for showing their errors.
-        let mut all = vec![0.0; layer_errors_floats(&model, Deployment::Crypten)];
-        s.evaluate(|ev, plan| Ok(layer_errors(ev, plan, &suspect, &mut all)?))?;
-        let mut all_offset = 0;
-        let (c, e) = tally_sizes(&model, Deployment::Crypten);
-        let (mut counts, mut sums) = (vec![0u32; c], vec![0.0; e]);
-        let th = Thresholds::ARTIFACT;
-        let mut tally = Tally::new(&model, Deployment::Crypten, th, &mut counts, &mut sums)?;
-        tally.add(errors, &fixed, source)?;
-        let mut out = Vec::new();
-        let mut offset = 0;
-        for (k, l) in layers.iter().enumerate() {
-            let n = l.neurons;
-            let outputs = model.shapes.get(l.index).map_or(0, |s| s.len());
-            let (mut error, mut high, mut low) = (Vec::new(), Vec::new(), Vec::new());
-            if l.activation {
-                error = errors[offset..offset + n].to_vec();
-                offset += n;
-                let (h, lo) = tally.sets(k)?;
-                (high, low) = (h.to_vec(), lo.to_vec());
-            } else if outputs == n {
-                // A BatchNorm1d: one output per channel.
-                error = all[all_offset..all_offset + n].to_vec();
-            }
-            all_offset += outputs;
-            out.push(LayerVotes {
-                name: l.name.to_string(),
-                shape: if l.activation {
-                    model.shapes[l.index]
-                } else {
-                    Shape::Vector(n)
-                },
-                activation: l.activation,
-                error,
-                high,
-                low,
-                fixed_when_exact: fixed[k],
+        let (floats, counts) = localized_sizes(s.model(), s.deployment());
+        let (mut floats, mut counts) = (vec![0.0; floats], vec![0u32; counts]);
+        let localization = s.evaluate(|ev, plan| {
+            let mut l = Localized::new(ev, plan, &suspect(f), &mut floats, &mut counts)?;
+            let count = nonlinear_layers(ev.target().model, ev.target().deploy).count();
+            let layers = (0..count).map(|k| {
+                let v = l.layer(k)?;
+                Ok(LayerVotes {
+                    name: v.layer.name.into(),
+                    shape: v.shape,
+                    activation: v.layer.activation,
+                    error: v.error.to_vec(),
+                    high: v.high.to_vec(),
+                    low: v.low.to_vec(),
+                    fixed_when_exact: v.fixed_when_exact,
+                })
             });
-        }
+            let layers = layers.collect::<Result<_, Failure>>()?;
+            Ok::<_, Failure>(Localization {
+                layers,
+                source: l.source(),
+            })
+        })?;
         Ok(Investigation {
-            localization: Localization {
-                layers: out,
-                source,
-            },
+            localization,
             plans: Vec::new(),
-            check: Vec::new(),
             repair: None,
         })
     }
@@ -282,88 +199,46 @@ impl Investigation {
             None => (&[][..], &[][..], 0),
         };
         let profile = s.settings().profile;
-        let facts =
-            repair::layer_facts(&model, Deployment::Crypten, profile, &current, &per_layer)?;
+        let facts = repair::layer_facts(&model, s.deployment(), profile, &current, &per_layer)?;
         let widest = facts.iter().map(|f| f.layer.neurons).max().unwrap_or(0);
         let mut scratch = vec![Level::new(0, 0); widest];
-        let mut plans = Vec::new();
-        for c in
-            repair::candidates(repair::blamed(&facts), &QUICK_STEPS).filter(|c| c.applies(&facts))
-        {
+        self.plans.clear();
+        for c in repair::applicable(&facts, &QUICK_STEPS) {
             let mut name = String::new();
             let _ = c.describe(&facts, &mut name);
             let mut plan = current.clone();
             c.expand(&facts, &mut scratch, &mut |layer, levels| {
-                overlay(&mut plan, layer, levels)
+                plan.layers.retain(|(n, _)| n != layer);
+                plan.layers.push((layer.to_string(), levels.to_vec()));
             })?;
-            plans.push((name, plan));
+            self.plans.push((name, plan));
         }
-        self.plans = plans;
-        self.check = (0..check as u64)
-            .map(|i| {
-                let mut px = [0.0f32; digits::PIXELS];
-                let label = digits::synthetic::sample(CHECK_SEED, i, &mut px)?;
-                Ok((
-                    usize::from(label),
-                    px.iter().map(|&u| models::normalize(u)).collect(),
-                ))
-            })
-            .collect::<Result<_, Failure>>()?;
-        let mut plaintext_correct = 0;
-        for (y, x) in &self.check {
-            plaintext_correct += usize::from(argmax(&s.plaintext(x, 1, None)?) == *y);
-        }
-        let baseline = self.assess(s, f, "current plan", &current)?;
+        let a = assess(s, f, &current, check)?;
         self.repair = Some(Repair {
-            baseline,
+            baseline: tried("current plan", &a),
             tried: Vec::new(),
             candidates: self.plans.len(),
             chosen: None,
             check,
-            plaintext_correct,
+            plaintext_correct: a.plaintext_correct,
             budget,
         });
         Ok(self.plans.len())
     }
 
-    fn assess(
-        &self,
-        s: &mut Session,
-        f: &Found,
-        name: &str,
-        plan: &OwnedPlan,
-    ) -> Result<Tried, Failure> {
-        let mpc_seed = s.settings().mpc_seed;
-        let a = s.evaluate(|ev, _| {
-            let mut a = Assessment::default();
-            let (r, cost) = repair::assess_known(ev, plan, &f.input, f.mpc_seed, f.label, f.runs)?;
-            a.add_known(r, &cost);
-            for (i, (y, x)) in self.check.iter().enumerate() {
-                let seed = evaluation_seed(mpc_seed, Evaluation::Seed(i as u64));
-                let (pl, mp, cost) = repair::assess_check(ev, plan, x, seed)?;
-                a.add_check(*y, pl, mp, &cost);
-            }
-            Ok(a)
-        })?;
-        Ok(Tried::of(name, &a))
-    }
-
     /// Assesses the next candidate; after the last one, picks the plan to keep. Returns the
     /// search so far.
     pub fn step(&mut self, s: &mut Session, f: &Found) -> Result<Repair, Failure> {
-        let k = self.repair.as_ref().ok_or_else(not_started)?.tried.len();
-        if let Some((name, plan)) = self.plans.get(k).cloned() {
-            let mut t = self.assess(s, f, &name, &plan)?;
-            let r = self.repair.as_mut().ok_or_else(not_started)?;
-            t.meets = repair::meets(&t.score(), &r.baseline.score(), r.budget);
-            t.improves = repair::improves(&t.score(), &r.baseline.score());
+        let r = self.repair.as_mut().ok_or_else(not_started)?;
+        if let Some((name, plan)) = self.plans.get(r.tried.len()) {
+            let mut t = tried(name, &assess(s, f, plan, r.check)?);
+            t.meets = repair::meets(&t.score, &r.baseline.score, r.budget);
+            t.improves = repair::improves(&t.score, &r.baseline.score);
             r.tried.push(t);
         }
-        let r = self.repair.as_mut().ok_or_else(not_started)?;
-        if r.tried.len() == self.plans.len() && r.chosen.is_none() {
-            let scores: Vec<Score> = r.tried.iter().map(Tried::score).collect();
-            r.chosen = (!scores.is_empty())
-                .then(|| repair::choose(&scores, &r.baseline.score(), r.budget));
+        if r.tried.len() == self.plans.len() && r.chosen.is_none() && !r.tried.is_empty() {
+            let scores: Vec<Score> = r.tried.iter().map(|t| t.score).collect();
+            r.chosen = Some(repair::choose(&scores, &r.baseline.score, r.budget));
         }
         Ok(r.clone())
     }
@@ -382,127 +257,48 @@ impl Investigation {
     }
 }
 
+/// `plan` assessed on `f` and `check` digits ([`repair::assess_on_digits`]).
+fn assess(
+    s: &mut Session,
+    f: &Found,
+    plan: &OwnedPlan,
+    check: usize,
+) -> Result<Assessment, Failure> {
+    let mpc_seed = s.settings().mpc_seed;
+    s.evaluate(|ev, _| repair::assess_on_digits(ev, plan, &suspect(f), f.runs, check, mpc_seed))
+}
+
+fn tried(name: &str, a: &Assessment) -> Tried {
+    Tried {
+        name: name.to_string(),
+        flips: a.flips,
+        runs: a.runs,
+        mpc_correct: a.mpc_correct,
+        cost: a.cost,
+        meets: false,
+        improves: false,
+        score: a.score(),
+    }
+}
+
 /// The deviation `f` under the session's current settings and plan: both models (the MPC one
 /// in the recorded session, with taps) and how many of its MPC runs still flip.
 pub fn replay(s: &mut Session, f: &Found) -> Result<Replay, Failure> {
-    let mut taps = Taps::for_model(s.model());
-    let plain = s.plaintext(&f.input, 1, Some(&mut taps))?;
-    let plain_taps = core::mem::take(&mut taps.layers);
-    let mut logits = vec![0.0; s.model().classes];
+    let model = s.model().clone();
+    let mut taps = vec![0.0; 2 * Recorder::len(&model, 1)];
+    let half = taps.len() / 2;
+    let (pt, mt) = taps.split_at_mut(half);
+    let tap = &mut Recorder::new(&model, 1, pt)?;
+    let (plain, _) = s.stage(Stage::Plaintext, &f.input, 0, Some(tap))?;
+    let mut logits = vec![0.0; model.classes];
+    let mut tap = Recorder::new(&model, 1, mt)?;
     let (r, cost) = s.evaluate(|ev, plan| {
-        let tap = Some(&mut taps as &mut dyn mpcdiff_kernel::nn::forward::Tap);
-        Ok(ev.runs(
-            &f.input,
-            f.mpc_seed,
-            f.label,
-            f.runs,
-            plan,
-            tap,
-            &mut logits,
-        )?)
+        let (x, seed) = (&f.input, f.mpc_seed);
+        ev.runs(x, seed, f.label, f.runs, plan, Some(&mut tap), &mut logits)
     })?;
     Ok(Replay {
-        prediction: Prediction::new(plain, plain_taps, logits, taps.layers, cost),
+        prediction: Prediction::new(&model, plain, [pt, mt], logits, cost),
         flips: r.flips,
         runs: r.runs,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::search::{Search, SearchOptions};
-    use crate::session::{synthetic_digit, Settings};
-    use mpcdiff_kernel::difftest::campaign::Status;
-
-    fn found() -> (Session, Found) {
-        let mut s = Session::new("lenet", Settings::default()).unwrap();
-        let (_, px) = synthetic_digit(4, 0).unwrap();
-        let o = SearchOptions {
-            mutations: 300,
-            ..SearchOptions::default()
-        };
-        let mut search = Search::start(&mut s, &px, o).unwrap();
-        assert_eq!(search.step(&mut s, u64::MAX).unwrap().status, Status::Found);
-        let f = search.found().unwrap().clone();
-        (s, f)
-    }
-
-    // Goal: the localization covers every nonlinear layer CrypTen runs for LeNet, votes a
-    // third of each layer, blames at least one layer, and the repair it leads
-    // to removes the deviation from every MPC run without losing check accuracy, at a cost
-    // within the budget; replaying under the chosen plan shows the deviation gone.
-    #[test]
-    fn localize_repair_apply_removes_the_deviation() {
-        let (mut s, f) = found();
-        let before = replay(&mut s, &f).unwrap();
-        assert!(before.flips >= 1);
-        let mut inv = Investigation::localize(&mut s, &f).unwrap();
-        let loc = inv.localization();
-        let names: Vec<&str> = loc.layers.iter().map(|l| l.name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["act1", "act2", "bn3", "act3", "bn4", "act4"],
-            "every layer under MPC, none that the deployment fuses away"
-        );
-        // The batch norms (BatchNorm1d under `from_pytorch`): an error per channel, finite,
-        // not all zero (their inverse square root is approximated), and no votes.
-        for l in loc.layers.iter().filter(|l| !l.activation) {
-            assert_eq!(l.error.len(), l.shape.len(), "{}", l.name);
-            assert!(l.error.iter().all(|e| e.is_finite() && *e >= 0.0));
-            assert!(l.error.iter().any(|e| *e > 0.0), "{}", l.name);
-            assert!(l.high.is_empty() && l.low.is_empty());
-        }
-        for l in loc.layers.iter().filter(|l| l.activation) {
-            let n = l.shape.len();
-            assert_eq!(l.error.len(), n);
-            assert_eq!(l.high.len(), n / 3, "{}", l.name);
-            let min_high = l
-                .high
-                .iter()
-                .map(|&j| l.error[j as usize])
-                .fold(f64::MAX, f64::min);
-            let max_low = l
-                .low
-                .iter()
-                .map(|&j| l.error[j as usize])
-                .fold(0.0, f64::max);
-            assert!(
-                min_high >= max_low,
-                "{}: high votes go to the largest errors",
-                l.name
-            );
-        }
-        assert!(loc.layers.iter().any(|l| l.fixed_when_exact));
-        let n = inv.start(&mut s, &f, 6, 1.5).unwrap();
-        assert!(n >= 4);
-        let mut r = inv.step(&mut s, &f).unwrap();
-        while r.chosen.is_none() {
-            r = inv.step(&mut s, &f).unwrap();
-        }
-        assert_eq!(r.tried.len(), n);
-        assert!(r.baseline.flips >= 1);
-        let chosen = &r.tried[r.chosen.unwrap()];
-        assert!(chosen.meets, "{r:#?}");
-        assert_eq!(chosen.flips, 0);
-        assert!(chosen.mpc_correct >= r.baseline.mpc_correct);
-        assert!(
-            chosen.cost.multiplications() as f64 <= 1.5 * r.baseline.cost.multiplications() as f64
-        );
-        s.set_plan(inv.chosen().unwrap().clone());
-        let after = replay(&mut s, &f).unwrap();
-        assert_eq!(after.flips, 0);
-        assert_eq!(after.prediction.mpc.label, after.prediction.plaintext.label);
-        assert_eq!(after.prediction.cost, chosen.cost);
-    }
-
-    #[test]
-    fn bad_repair_arguments_and_early_steps_are_refused() {
-        let (mut s, f) = found();
-        let mut inv = Investigation::localize(&mut s, &f).unwrap();
-        assert!(inv.step(&mut s, &f).is_err(), "not started");
-        assert!(inv.chosen().is_err(), "no choice yet");
-        assert!(inv.start(&mut s, &f, 10, 0.5).is_err(), "budget below 1");
-        assert!(inv.start(&mut s, &f, 501, 1.5).is_err());
-    }
 }

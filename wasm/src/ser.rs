@@ -4,7 +4,7 @@
 //! Only ever called inside wasm, where `js_sys` works.
 
 use js_sys::{Float32Array, Float64Array, Uint32Array, Uint8Array};
-use mpcdiff_kernel::approx::Level;
+use mpcdiff_kernel::approx::{Function, Level};
 use mpcdiff_kernel::difftest::campaign::Status;
 use mpcdiff_kernel::difftest::fuzzer::Step;
 use mpcdiff_kernel::difftest::oracle::Stage;
@@ -12,7 +12,6 @@ use mpcdiff_kernel::nn::spec::Shape;
 use mpcdiff_kernel::Cost;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
-use wasm_bindgen::JsValue;
 
 /// Serializes as a typed array (through `serde_wasm_bindgen::preserve`).
 macro_rules! typed {
@@ -39,6 +38,11 @@ pub(crate) fn dims<S: Serializer>(shape: &Shape, s: S) -> Result<S::Ok, S::Error
 /// A level as `[iters_exp, iters_nr]`.
 pub(crate) fn level<S: Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
     [l.iters_exp, l.iters_nr].serialize(s)
+}
+
+/// A function by name.
+pub(crate) fn function<S: Serializer>(f: &Function, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(f.name())
 }
 
 /// A search status by name (`active`, `found`, `dropped`, `skipped`).
@@ -82,28 +86,4 @@ pub(crate) fn cost<S: Serializer>(c: &Cost, s: S) -> Result<S::Ok, S::Error> {
     m.serialize_field("truncations", &(c.truncations as f64))?;
     m.serialize_field("wrapEvents", &(c.wrap_events as f64))?;
     m.end()
-}
-
-/// A JS value serialized as itself.
-pub(crate) struct Preserved(pub(crate) JsValue);
-
-impl Serialize for Preserved {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serde_wasm_bindgen::preserve::serialize(&self.0, s)
-    }
-}
-
-/// Values as one `Float64Array`.
-pub(crate) fn column(v: impl Iterator<Item = f64>) -> Preserved {
-    let v: Vec<f64> = v.collect();
-    Preserved(Float64Array::from(&v[..]).into())
-}
-
-/// A cost ledger that serializes as [`cost`] does.
-pub(crate) struct CostOf<'c>(pub(crate) &'c Cost);
-
-impl Serialize for CostOf<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        cost(self.0, s)
-    }
 }

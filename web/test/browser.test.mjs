@@ -14,57 +14,22 @@
 // MPCDIFF_REQUIRE_BROWSER=1 (tests/run sets it), where they fail. The native binary is
 // $MPCDIFF_BIN, or the workspace's debug build, brought up to date with `cargo build`.
 
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 
-import { launch, missing } from "../chromium.mjs";
-import { serve } from "../server.mjs";
+import { ARTIFACTS, gate, openPage } from "../harness.mjs";
 
-const WEB = fileURLToPath(new URL("..", import.meta.url));
-const ROOT = join(WEB, "..");
-const REQUIRED = process.env.MPCDIFF_REQUIRE_BROWSER === "1";
-const ARTIFACTS = join(WEB, "test-artifacts");
-
-const reason = missing();
-if (reason && REQUIRED) throw new Error(`browser tests required (MPCDIFF_REQUIRE_BROWSER=1) but ${reason}`);
-if (reason) console.log(`SKIP: web browser tests: ${reason}`);
-const browserTest = reason ? (name, fn) => test(name, { skip: reason }, fn) : test;
-
-/** The native `mpcdiff`: $MPCDIFF_BIN, or cargo's up-to-date debug build. */
-function nativeBinary() {
-  if (process.env.MPCDIFF_BIN) return process.env.MPCDIFF_BIN;
-  const out = execFileSync(
-    "cargo",
-    ["build", "--quiet", "-p", "mpcdiff-cli", "--bin", "mpcdiff", "--message-format=json"],
-    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
-  );
-  for (const line of out.split("\n").reverse()) {
-    if (!line.startsWith("{")) continue;
-    const msg = JSON.parse(line);
-    if (msg.reason === "compiler-artifact" && msg.target?.name === "mpcdiff" && msg.executable) return msg.executable;
-  }
-  throw new Error("cargo build did not report the mpcdiff executable");
-}
+const { reason, browserTest } = gate("web browser tests");
 
 let server, url, browser, page, mpcdiff, workdir;
 const pageErrors = [];
 
 before(async () => {
   if (reason) return;
-  mpcdiff = nativeBinary();
-  workdir = mkdtempSync(join(tmpdir(), "mpcdiff-web-"));
-  ({ server, url } = await serve({ root: WEB, port: 0 }));
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  page.on("console", (m) => { if (m.type() === "error") pageErrors.push(m.text()); });
-  await page.goto(url);
-  await page.waitForSelector("body[data-ready='1']", { timeout: 60_000 });
+  ({ server, url, browser, page, mpcdiff, workdir } = await openPage("mpcdiff-web-", { width: 1280, height: 900 }, pageErrors));
 });
 
 after(async () => {

@@ -213,7 +213,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         .ok()
         .and_then(|p| p.derived_from);
     if let Some(from) = derived {
-        if from != crate::engine::localization::source_digest(&a.campaign)? {
+        if from != crate::engine::folder::source_digest(&a.campaign)? {
             return Err(usage!(
                 "--plan {}: it was derived from another campaign (or other deviations) than {}'s: run mpcdiff repair --campaign {} again",
                 plan_path.display(),

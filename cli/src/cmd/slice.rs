@@ -147,19 +147,12 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
         .map_err(|e| usage!("--model {}: {e}", a.target.model))?;
     let preprocessing = preprocessing_of(&setup, &a.target.model)?;
     let n = steps * steps;
-    let mut x = Vec::with_capacity(n * features);
-    let mut point = vec![0.0; features];
-    for k in 0..n {
-        slice::point(
-            &raw,
-            &d1,
-            &d2,
-            offsets[k % steps],
-            offsets[k / steps],
-            &mut point,
-        );
-        x.extend(model_input(&preprocessing, &point));
-    }
+    let mut grid = vec![0.0; n * features];
+    slice::grid(&raw, &d1, &d2, &offsets, &mut grid)?;
+    let x: Vec<f64> = grid
+        .chunks(features)
+        .flat_map(|point| model_input(&preprocessing, point))
+        .collect();
     const CHUNK: usize = 8;
     let t = setup.target();
     let f = Footprint::of(&t, CHUNK)?;

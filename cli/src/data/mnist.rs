@@ -49,20 +49,16 @@ pub const PIXELS: usize = SIDE * SIDE;
 pub const TRAIN_LEN: u32 = 60_000;
 /// Test examples in the official split.
 pub const TEST_LEN: u32 = 10_000;
-/// MPCDiff's normalisation mean.
-pub const MEAN: f32 = 0.1307;
-/// MPCDiff's normalisation standard deviation.
-pub const STD: f32 = 0.3081;
+pub use mpcdiff_kernel::digits::{MEAN, STD};
 
 /// Step 1: a pixel as a value in [0, 1], `p / 255` in `f32` (torchvision's `ToTensor`).
 pub fn unit(p: u8) -> f32 {
     f32::from(p) / 255.0
 }
 
-/// Step 2: MPCDiff's normalisation of a [0, 1] value, `(u − MEAN) / STD` in `f32`.
-pub fn normalize(u: f32) -> f32 {
-    (u - MEAN) / STD
-}
+/// Step 2: MPCDiff's normalisation of a [0, 1] value, `(u − MEAN) / STD` in `f32` (the
+/// kernel's, which the browser calls too).
+pub use mpcdiff_kernel::digits::normalize;
 
 /// Applies [`normalize`] to every value of `xs` (e.g. the `x` of a [`load_raw`] split).
 pub fn normalize_in_place(xs: &mut [f32]) {

@@ -346,9 +346,7 @@ struct EntryJson {
 }
 
 /// The file names in a campaign folder.
-pub const CAMPAIGN: &str = "campaign.json";
-/// See the module doc.
-pub const DEVIATIONS: &str = "deviations.jsonl";
+pub use super::folder::{CAMPAIGN, DEVIATIONS};
 /// See the module doc.
 pub const STATE: &str = "state.json";
 

@@ -21,6 +21,7 @@ use mpcdiff_kernel::difftest::voting::Thresholds;
 use mpcdiff_kernel::nn::spec::Shape;
 use serde::{Deserialize, Serialize};
 
+use super::folder::{fnv_hex, source_digest};
 use super::fuzzing::Deviation;
 use super::plan::RepairPlan;
 use super::pool::Pool;
@@ -102,31 +103,10 @@ pub struct Localization {
 struct LocalizeFile {
     #[serde(flatten)]
     localization: Localization,
-    /// [`source_digest`] of the campaign folder it was computed from.
+    /// [`source_digest`](super::folder::source_digest) of the campaign folder it was computed from.
     derived_from: String,
     /// FNV-1a of the localization's own JSON.
     digest: String,
-}
-
-fn hex(bytes: &[&[u8]]) -> String {
-    let mut d = mpcdiff_kernel::digest::Digest::new();
-    for b in bytes {
-        d.bytes(b).u64(b.len() as u64);
-    }
-    format!("{:016x}", d.finish())
-}
-
-/// FNV-1a of a campaign folder's `campaign.json` and `deviations.jsonl`: what a derived file
-/// was computed from.
-pub fn source_digest(dir: &std::path::Path) -> anyhow::Result<String> {
-    let read = |name: &str| {
-        let p = dir.join(name);
-        crate::files::read(&p).map_err(|e| anyhow::anyhow!("cannot read {} ({e})", p.display()))
-    };
-    Ok(hex(&[
-        &read(super::fuzzing::CAMPAIGN)?,
-        &read(super::fuzzing::DEVIATIONS)?,
-    ]))
 }
 
 /// Writes `loc` as `dir/localize.json`, tied to the campaign in `dir`.
@@ -135,7 +115,7 @@ pub fn write_file(dir: &std::path::Path, loc: &Localization) -> anyhow::Result<(
     let file = LocalizeFile {
         localization: loc.clone(),
         derived_from: source_digest(dir)?,
-        digest: hex(&[body.as_bytes()]),
+        digest: fnv_hex(&[body.as_bytes()]),
     };
     crate::output::write_atomic(
         &dir.join("localize.json"),
@@ -154,7 +134,7 @@ pub fn read_file(dir: &std::path::Path) -> anyhow::Result<Option<Localization>> 
         Err(_) => "it is not an mpcdiff.localize/1 file with its digests",
         Ok(f) => {
             let body = serde_json::to_string(&f.localization)?;
-            if f.digest != hex(&[body.as_bytes()]) {
+            if f.digest != fnv_hex(&[body.as_bytes()]) {
                 "it was edited"
             } else if f.derived_from != source_digest(dir)? {
                 "it belongs to another campaign or other deviations"

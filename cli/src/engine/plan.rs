@@ -125,7 +125,7 @@ impl PlanJson {
     /// as `mpcdiff repair` writes it.
     pub fn sealed(&self, dir: &Path) -> anyhow::Result<PlanJson> {
         Ok(PlanJson {
-            derived_from: Some(super::localization::source_digest(dir)?),
+            derived_from: Some(super::folder::source_digest(dir)?),
             digest: Some(self.content_digest()?),
             ..self.clone()
         })

@@ -160,7 +160,7 @@ pub fn candidates(
     let widest = layers.iter().map(|l| l.neurons).max().unwrap_or(0);
     let mut scratch = vec![Level::new(0, 0); widest];
     let mut out = Vec::new();
-    for c in repair::candidates(repair::blamed(&facts), steps).filter(|c| c.applies(&facts)) {
+    for c in repair::applicable(&facts, steps) {
         let mut name = String::new();
         c.describe(&facts, &mut name)?;
         let mut plan = RepairPlan::default();

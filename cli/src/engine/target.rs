@@ -17,16 +17,9 @@ use crate::error::{usage, UsageError};
 use crate::flags::{self, DeployArg, EngineArg, TruncArg};
 use crate::import;
 
-/// The trained models shipped with mpcdiff (`cli/models/`, seed 42).
-pub fn builtin_model(name: &str) -> Option<&'static [u8]> {
-    match name {
-        "lenet" => Some(include_bytes!("../../models/lenet.safetensors")),
-        "lenet-relu" => Some(include_bytes!("../../models/lenet-relu.safetensors")),
-        "credit-mlp" => Some(include_bytes!("../../models/credit-mlp.safetensors")),
-        "bank-mlp" => Some(include_bytes!("../../models/bank-mlp.safetensors")),
-        _ => None,
-    }
-}
+/// The trained models shipped with mpcdiff (`cli/models/`, seed 42; embedded by the kernel,
+/// which the browser reads them from too).
+pub use mpcdiff_kernel::nn::builtin::model as builtin_model;
 
 /// The dataset a built-in architecture is trained on.
 pub fn dataset_of(architecture: &str) -> Option<&'static str> {

@@ -37,7 +37,7 @@ fn both(
     let mut s = Session::new("lenet", settings).unwrap();
     let (_, px) = synthetic_digit(digit.0, digit.1).unwrap();
     let mut search = Search::start(&mut s, &px, o).unwrap();
-    while !search.step(&mut s, 13).unwrap().done() {}
+    while !search.step(&mut s, 13).unwrap().done {}
 
     let dir = workdir(&format!("browser-search-{name}"));
     let corpus = dir.join("one.jsonl");

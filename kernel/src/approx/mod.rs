@@ -188,6 +188,18 @@ impl Function {
         }
     }
 
+    /// A named level of `p` for this function: `default` ([`Function::default_level`]), or
+    /// the repair levels `high`, `medium`, `low` (the page's level presets).
+    pub fn preset(self, p: &Profile, name: &str) -> Option<Level> {
+        match name {
+            "default" => Some(self.default_level(p)),
+            "high" => Some(p.repair.high),
+            "medium" => Some(p.repair.medium),
+            "low" => Some(p.repair.low),
+            _ => None,
+        }
+    }
+
     /// The true value of the function at `x` (`f64`, `libm` only).
     pub fn exact(self, x: f64) -> f64 {
         match self {

@@ -265,7 +265,8 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         oracle::mpc_encoded(&t, plan, tap, seed, x, 1, logits, &mut buf, words, encoded)
     }
 
-    /// The logits of one sample at `stage` ([`Stage::Shared`] in a session seeded `seed`).
+    /// The logits of one sample at `stage` ([`Stage::Shared`] in a session seeded `seed`);
+    /// returns what the MPC forward pass cost (nothing for the other stages).
     ///
     /// # Errors
     /// As [`oracle::stage`].
@@ -277,10 +278,10 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         plan: &dyn Plan,
         tap: Option<&mut dyn Tap>,
         logits: &mut [f64],
-    ) -> Result<()> {
+    ) -> Result<Cost> {
         match stage {
-            Stage::Plaintext => self.plaintext(x, 1, tap, logits),
-            Stage::Shared => self.mpc(x, seed, plan, tap, logits).map(|_| ()),
+            Stage::Plaintext => self.plaintext(x, 1, tap, logits).map(|()| Cost::default()),
+            Stage::Shared => self.mpc(x, seed, plan, tap, logits),
             Stage::Approximation | Stage::FixedPoint => {
                 let sizes = self.sizes(self.target.deploy, 1)?;
                 let plain = Sizes::of(self.target.model, Deployment::Folded, self.batch)?;
@@ -300,6 +301,7 @@ impl<'t, 'b> Evaluator<'t, 'b> {
                     &mut s,
                     &mut [],
                 )
+                .map(|()| Cost::default())
             }
         }
     }

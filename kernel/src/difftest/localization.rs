@@ -27,6 +27,7 @@ use crate::error::{check_len, Error, Result};
 use crate::nn::deploy::Deployment;
 use crate::nn::forward::Plan;
 use crate::nn::model::Model;
+use crate::nn::spec::Shape;
 
 /// A deviation to localize.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -395,5 +396,141 @@ impl<'m, 'b> Tally<'m, 'b> {
             &mut self.order[..n],
         )?;
         Ok(&self.order[..n])
+    }
+}
+
+/// Sizes of a [`Localized`]'s memory for `model` deployed as `deploy`: `(f64s, u32s)`.
+pub fn localized_sizes(model: &Model<'_>, deploy: Deployment) -> (usize, usize) {
+    let (counts, sums) = tally_sizes(model, deploy);
+    let floats = examine_floats(model)
+        .saturating_add(layer_errors_floats(model, deploy))
+        .saturating_add(sums);
+    (floats, counts)
+}
+
+/// One deviation localized, over caller memory: its facts ([`examine`]), every nonlinear
+/// layer's output errors ([`layer_errors`]) and the artifact's votes
+/// ([`Thresholds::ARTIFACT`]) of a one-deviation [`Tally`]. The page's "Localize", read layer
+/// by layer with [`Localized::layer`].
+pub struct Localized<'m, 'b> {
+    source: Stage,
+    fixed: [bool; crate::nn::spec::LAYERS_MAX],
+    /// Activation errors ([`Recorder::len`]).
+    errors: &'b [f64],
+    /// Every nonlinear layer's output errors ([`LayerRecorder::len`]).
+    outputs: &'b [f64],
+    tally: Tally<'m, 'b>,
+}
+
+/// One nonlinear layer of a [`Localized`] deviation.
+#[derive(Clone, Copy, Debug)]
+pub struct Finding<'a> {
+    /// The layer.
+    pub layer: Nonlinear<'a>,
+    /// Its output shape (a batch norm: its channels, as a vector).
+    pub shape: Shape,
+    /// `|plaintext − MPC|` per neuron: an activation's outputs, a `BatchNorm1d`'s channels;
+    /// empty for a `BatchNorm2d` (its outputs are not one per channel).
+    pub error: &'a [f64],
+    /// The high-vote set (activations only).
+    pub high: &'a [u32],
+    /// The low-vote set minus the high set (activations only).
+    pub low: &'a [u32],
+    /// Whether making this layer exact in the MPC model removes the deviation.
+    pub fixed_when_exact: bool,
+}
+
+impl<'m, 'b> Localized<'m, 'b> {
+    /// Localizes `d` with `ev`'s models, the MPC one with `plan`, over `floats` and `counts`
+    /// of [`localized_sizes`].
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`]; the evaluation's.
+    pub fn new(
+        ev: &mut Evaluator<'m, '_>,
+        plan: &dyn Plan,
+        d: &Suspect<'_>,
+        floats: &'b mut [f64],
+        counts: &'b mut [u32],
+    ) -> Result<Self> {
+        let t = *ev.target();
+        let (model, deploy) = (t.model, t.deploy);
+        let (need, _) = localized_sizes(model, deploy);
+        if floats.len() < need {
+            return Err(Error::BufferTooSmall {
+                needed: need,
+                got: floats.len(),
+            });
+        }
+        let (examined, rest) = floats.split_at_mut(examine_floats(model));
+        let (outputs, sums) = rest.split_at_mut(layer_errors_floats(model, deploy));
+        let layers = nonlinear_layers(model, deploy).count();
+        let mut fixed = [false; crate::nn::spec::LAYERS_MAX];
+        let fixed_k = fixed.get_mut(..layers).ok_or(Error::OutOfRange {
+            what: "more nonlinear layers than a localization handles",
+        })?;
+        let source = examine(ev, plan, d, examined, fixed_k)?;
+        layer_errors(ev, plan, d, outputs)?;
+        let errors: &'b [f64] = &examined[..Recorder::len(model, 1)];
+        let mut tally = Tally::new(model, deploy, Thresholds::ARTIFACT, counts, sums)?;
+        tally.add(errors, &fixed[..layers], source)?;
+        Ok(Localized {
+            source,
+            fixed,
+            errors,
+            outputs,
+            tally,
+        })
+    }
+
+    /// The earliest stage whose label already flips ([`examine`]).
+    pub fn source(&self) -> Stage {
+        self.source
+    }
+
+    /// Nonlinear layer `k` (model order).
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] for a layer index past the last.
+    pub fn layer(&mut self, k: usize) -> Result<Finding<'_>> {
+        let model = self.tally.model;
+        let (mut act, mut out) = (0usize, 0usize);
+        for (i, l) in self.tally.layers().enumerate() {
+            let n = l.neurons;
+            let outputs = model.shapes.get(l.index).map_or(0, |s| s.len());
+            if i < k {
+                act = act.saturating_add(if l.activation { n } else { 0 });
+                out = out.saturating_add(outputs);
+                continue;
+            }
+            let none: (&[u32], &[u32]) = (&[], &[]);
+            let (error, shape, (high, low)) = if l.activation {
+                let shape = model.shapes.get(l.index).copied();
+                let error = self.errors.get(act..act.saturating_add(n)).unwrap_or(&[]);
+                (
+                    error,
+                    shape.unwrap_or(Shape::Vector(n)),
+                    self.tally.sets(k)?,
+                )
+            } else if outputs == n {
+                // A BatchNorm1d: one output per channel.
+                let error = self.outputs.get(out..out.saturating_add(n)).unwrap_or(&[]);
+                (error, Shape::Vector(n), none)
+            } else {
+                (&[][..], Shape::Vector(n), none)
+            };
+            let fixed_when_exact = self.fixed.get(k).copied().unwrap_or(false);
+            return Ok(Finding {
+                layer: l,
+                shape,
+                error,
+                high,
+                low,
+                fixed_when_exact,
+            });
+        }
+        Err(Error::OutOfRange {
+            what: "nonlinear layer index",
+        })
     }
 }

@@ -4,6 +4,8 @@
 //! or inverse square root was "layer 3", and batch size had to be 1); here a plan names its
 //! layers, and a level list is repeated over the batch.
 
+use core::fmt;
+
 use crate::approx::Level;
 use crate::nn::deploy::Deployment;
 use crate::nn::forward::{LayerMode, Plan};
@@ -55,6 +57,72 @@ where
     /// Whether the plan names no layer (everything at its default).
     pub fn is_default(&self) -> bool {
         self.layers.is_empty()
+    }
+
+    /// The plan as an `mpcdiff.plan/1` file (what `mpcdiff fuzz --plan` reads) for `model`
+    /// under `deploy`, made with the profile called `profile`: per layer it names, in model
+    /// order, the neuron count and one group per distinct level, in increasing order; a layer
+    /// with a single level (uniform over its neurons) has it as its `default` and no group.
+    /// Names the model does not address are left out.
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn write_json(
+        &self,
+        model: &Model<'_>,
+        deploy: Deployment,
+        profile: &str,
+        w: &mut dyn fmt::Write,
+    ) -> fmt::Result {
+        let key = |l: &Level| (l.iters_exp, l.iters_nr);
+        let level = |w: &mut dyn fmt::Write, l: &Level| {
+            write!(w, "{{\"exp\":{},\"nr\":{}}}", l.iters_exp, l.iters_nr)
+        };
+        write!(
+            w,
+            "{{\"schema\":\"mpcdiff.plan/1\",\"architecture\":\"{}\",\"profile\":\"{profile}\",\"layers\":[",
+            model.architecture
+        )?;
+        let named = nonlinear_layers(model, deploy).filter_map(|l| Some((l, self.levels(l.name)?)));
+        for (k, (l, levels)) in named.enumerate() {
+            let sep = if k == 0 { "" } else { "," };
+            write!(
+                w,
+                "{sep}{{\"name\":\"{}\",\"neurons\":{}",
+                l.name, l.neurons
+            )?;
+            if let [only] = levels {
+                w.write_str(",\"default\":")?;
+                level(w, only)?;
+                w.write_str(",\"groups\":[]}")?;
+                continue;
+            }
+            w.write_str(",\"groups\":[")?;
+            // The distinct levels in increasing order, without a buffer: each round takes the
+            // smallest above the last one written.
+            let mut last = None;
+            while let Some(d) = levels
+                .iter()
+                .filter(|v| last.is_none_or(|p| key(v) > p))
+                .min_by_key(|v| key(v))
+            {
+                w.write_str(if last.is_none() {
+                    "{\"level\":"
+                } else {
+                    ",{\"level\":"
+                })?;
+                level(w, d)?;
+                w.write_str(",\"neurons\":[")?;
+                let same = levels.iter().enumerate().filter(|(_, v)| *v == d);
+                for (i, (j, _)) in same.enumerate() {
+                    write!(w, "{}{j}", if i == 0 { "" } else { "," })?;
+                }
+                w.write_str("]}")?;
+                last = Some(key(d));
+            }
+            w.write_str("]}")?;
+        }
+        w.write_str("]}")
     }
 }
 

@@ -689,3 +689,57 @@ pub fn assess_check(
     let cost = ev.mpc(input, seed, plan, None, logits)?;
     Ok((plain, argmax(logits), cost))
 }
+
+/// The candidates over `facts` that change something ([`Candidate::applies`]), in the order
+/// they are tried: what `mpcdiff repair` and the page assess.
+pub fn applicable<'a>(
+    facts: &'a [LayerFacts<'_>],
+    steps: &'a [(u8, u8)],
+) -> impl Iterator<Item = Candidate> + 'a {
+    candidates(blamed(facts), steps).filter(move |c| c.applies(facts))
+}
+
+/// The synthetic digits a repair in the browser must not cost accuracy on: seed 2024
+/// (`mpcdiff fuzz`'s default synthetic corpus), digits `0..check`.
+pub const CHECK_SEED: u64 = 2024;
+
+/// `plan` assessed as the page's repair assesses it: on the known deviation `d` (all `runs`
+/// of its MPC runs must give its label) and on the first `check` synthetic digits of
+/// [`CHECK_SEED`], MNIST-normalised, digit `i` in the MPC session a campaign seeded
+/// `mpc_seed` gives seed `i` ([`evaluation_seed`](super::campaign::evaluation_seed)).
+///
+/// # Errors
+/// [`crate::Error::ShapeMismatch`] for a model that does not take 28 × 28 images; the
+/// evaluation's.
+pub fn assess_on_digits(
+    ev: &mut Evaluator<'_, '_>,
+    plan: &dyn Plan,
+    d: &super::localization::Suspect<'_>,
+    runs: u32,
+    check: usize,
+    mpc_seed: u64,
+) -> crate::Result<Assessment> {
+    use super::campaign::{evaluation_seed, Evaluation};
+    use crate::digits::{self, PIXELS};
+    let n = ev.target().model.input.len();
+    if n != PIXELS {
+        return Err(crate::Error::ShapeMismatch {
+            expected: PIXELS,
+            got: n,
+        });
+    }
+    let mut a = Assessment::default();
+    let (r, cost) = assess_known(ev, plan, d.input, d.mpc_seed, d.label, runs)?;
+    a.add_known(r, &cost);
+    let (mut px, mut x) = ([0.0f32; PIXELS], [0.0f64; PIXELS]);
+    for i in 0..check {
+        let label = digits::synthetic::sample(CHECK_SEED, i as u64, &mut px)?;
+        for (v, &u) in x.iter_mut().zip(&px) {
+            *v = f64::from(digits::normalize(u));
+        }
+        let seed = evaluation_seed(mpc_seed, Evaluation::Seed(i as u64));
+        let (pl, mp, cost) = assess_check(ev, plan, &x, seed)?;
+        a.add_check(usize::from(label), pl, mp, &cost);
+    }
+    Ok(a)
+}

@@ -101,6 +101,32 @@ pub fn point(center: &[f64], d1: &[f64], d2: &[f64], a: f64, b: f64, out: &mut [
     }
 }
 
+/// Every point of the `offsets.len()`² grid ([`point`]), row-major (row `r` at `offsets[r]`
+/// along `d2`, column `c` at `offsets[c]` along `d1`), back to back into `out`.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] unless `out` holds `offsets.len()² × center.len()` values.
+pub fn grid(
+    center: &[f64],
+    d1: &[f64],
+    d2: &[f64],
+    offsets: &[f64],
+    out: &mut [f64],
+) -> Result<()> {
+    let (steps, n) = (offsets.len(), center.len());
+    let need = steps.saturating_mul(steps).saturating_mul(n);
+    if out.len() != need || n == 0 {
+        return Err(Error::ShapeMismatch {
+            expected: need,
+            got: out.len(),
+        });
+    }
+    for (k, p) in out.chunks_mut(n).enumerate() {
+        point(center, d1, d2, offsets[k % steps], offsets[k / steps], p);
+    }
+    Ok(())
+}
+
 /// The plaintext and the MPC labels of `samples` model inputs `x` (back to back): the
 /// plaintext model in chunks of the evaluator's batch, the MPC model in ONE session seeded
 /// `seed` (module doc), `logits` holding `samples × classes` values. Returns the MPC

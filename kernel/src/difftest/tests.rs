@@ -849,3 +849,134 @@ fn a_gradient_campaign_finds_the_toy_deviations() {
         "gradient {found}, gaussian {gaussian}"
     );
 }
+
+// Goal: a plan file lists the layers a plan names in model order, a uniform layer as its
+// default and a per-neuron one as groups by increasing level, and leaves out names the model
+// does not address (what `mpcdiff fuzz --plan` reads back).
+#[test]
+fn plan_files_group_neurons_by_level() {
+    use crate::difftest::plan::LevelPlan;
+    use crate::nn::deploy::Deployment;
+    let m = crate::nn::model::Model::parse(crate::nn::builtin::model("lenet").unwrap()).unwrap();
+    let (lo, hi) = (Level::new(3, 3), Level::new(9, 9));
+    let act4: Vec<Level> = (0..84).map(|j| if j % 2 == 0 { hi } else { lo }).collect();
+    let layers = [
+        ("act4", act4.as_slice()),
+        ("nope", &[lo][..]),
+        ("act1", &[hi][..]),
+    ];
+    let plan = LevelPlan {
+        layers: &layers[..],
+    };
+    let mut s = String::new();
+    plan.write_json(&m, Deployment::Crypten, "crypten", &mut s)
+        .unwrap();
+    let odd: Vec<String> = (1..84).step_by(2).map(|j| j.to_string()).collect();
+    let even: Vec<String> = (0..84).step_by(2).map(|j| j.to_string()).collect();
+    let want = format!(
+        "{{\"schema\":\"mpcdiff.plan/1\",\"architecture\":\"lenet\",\"profile\":\"crypten\",\
+         \"layers\":[{{\"name\":\"act1\",\"neurons\":4704,\"default\":{{\"exp\":9,\"nr\":9}},\
+         \"groups\":[]}},{{\"name\":\"act4\",\"neurons\":84,\"groups\":[\
+         {{\"level\":{{\"exp\":3,\"nr\":3}},\"neurons\":[{}]}},\
+         {{\"level\":{{\"exp\":9,\"nr\":9}},\"neurons\":[{}]}}]}}]}}",
+        odd.join(","),
+        even.join(",")
+    );
+    assert_eq!(s, want);
+}
+
+// Goal: the slice's grid is its points, row-major; images normalise as MNIST's loader does,
+// refusing NaN and a wrong size.
+#[test]
+fn slice_grids_and_normalised_images() {
+    use crate::difftest::slice;
+    let (c, d1, d2) = ([1.0, 2.0], [1.0, 0.0], [0.0, 1.0]);
+    let offsets = [-1.0, 0.0, 1.0];
+    let mut g = vec![0.0; 18];
+    slice::grid(&c, &d1, &d2, &offsets, &mut g).unwrap();
+    assert_eq!(&g[..6], &[0.0, 1.0, 1.0, 1.0, 2.0, 1.0]);
+    assert_eq!(&g[12..], &[0.0, 3.0, 1.0, 3.0, 2.0, 3.0]);
+    assert!(slice::grid(&c, &d1, &d2, &offsets, &mut g[1..]).is_err());
+    let mut x = [0.0; 2];
+    crate::digits::normalize_into(&[0.0, 1.0], &mut x).unwrap();
+    assert_eq!(x[1], f64::from((1.0f32 - 0.1307) / 0.3081));
+    let nan = crate::digits::normalize_into(&[0.0, f32::NAN], &mut x);
+    assert_eq!(nan, Err(crate::Error::NonFinite { index: 1 }));
+    assert!(crate::digits::normalize_into(&[0.0], &mut x).is_err());
+}
+
+// Goal: a one-input campaign is a function of its settings whatever the slices it is driven
+// in, its memory carries it between calls, and it stops at its budget.
+#[test]
+fn a_stepwise_campaign_ignores_how_it_is_sliced() {
+    use crate::difftest::evaluator::{Evaluator, Footprint as Needs, Loaded};
+    use crate::difftest::fuzzer::{Deviation, Sink, Trial};
+    use crate::difftest::oracle::Target;
+    use crate::difftest::stepwise::{self, Footprint, Memory, Options, Stepwise};
+    use crate::nn::forward::DefaultPlan;
+    struct Count(usize);
+    impl Sink for Count {
+        type Error = crate::Error;
+        fn deviation(&mut self, _: &Deviation<'_>) -> crate::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+    let m = crate::nn::model::Model::parse(crate::nn::builtin::model("lenet").unwrap()).unwrap();
+    let t = Target {
+        model: &m,
+        profile: &crate::approx::profile::CRYPTEN,
+        fp: crate::FixedPoint::CRYPTEN_DEFAULT,
+        trunc: crate::TruncMode::Local,
+        deploy: crate::nn::deploy::Deployment::Crypten,
+        engine: crate::Engine::Protocol,
+    };
+    let mut px = [0.0f32; crate::digits::PIXELS];
+    crate::digits::synthetic::sample(1, 0, &mut px).unwrap();
+    let mut x = vec![0.0; px.len()];
+    crate::digits::normalize_into(&px, &mut x).unwrap();
+    let domain = stepwise::mnist_domain();
+    let o = Options {
+        seed: 9,
+        mutations: 6,
+        fitness: Fitness::Margin,
+        mutator: Mutator::by_name("mpcdiff", &domain).unwrap(),
+        repeats: 2,
+        mpc_seed: 42,
+    };
+    let run = |slices: &[u64]| {
+        let need = Needs::of(&t, 1).unwrap();
+        let (mut f, mut i) = (vec![0.0; need.floats], vec![0i64; need.ints]);
+        let mut s = vec![[0i64; 2]; need.shares];
+        let mut ev = Evaluator::new(t, 1, &mut f, &mut i, &mut s, Loaded::default()).unwrap();
+        let fp = Footprint::of(&m, &o.mutator).unwrap();
+        let mut inputs = vec![0.0; fp.inputs];
+        let (mut p, mut tr) = (
+            vec![Proposal::default(); fp.round],
+            vec![Trial::default(); fp.round],
+        );
+        let mut floats = vec![0.0; fp.floats];
+        macro_rules! mem {
+            () => {
+                Memory {
+                    inputs: &mut inputs,
+                    proposals: &mut p,
+                    trials: &mut tr,
+                    floats: &mut floats,
+                }
+            };
+        }
+        let mut sink = Count(0);
+        let mut c =
+            Stepwise::start(&mut ev, &DefaultPlan, domain, o, &x, mem!(), &mut sink).unwrap();
+        let mut last = c.progress();
+        for &k in slices {
+            last = c.step(&mut ev, &DefaultPlan, k, mem!(), &mut sink).unwrap();
+        }
+        (last, sink.0)
+    };
+    let (one, found) = run(&[100]);
+    assert_eq!(run(&[1, 2, 0, 3]), (one, found));
+    assert!(one.done && one.mutants <= 6);
+    assert_eq!(one.status == Status::Found, found == 1);
+}

@@ -24,10 +24,50 @@ mod raster;
 pub mod synthetic;
 mod templates;
 
+use crate::error::{Error, Result};
+
 /// Side of an MNIST image, in pixels.
 pub const SIDE: usize = 28;
 /// Pixels in an MNIST image (28 × 28).
 pub const PIXELS: usize = SIDE * SIDE;
+/// MPCDiff's normalisation mean (`transforms.Normalize((0.1307,), (0.3081,))`).
+pub const MEAN: f32 = 0.1307;
+/// MPCDiff's normalisation standard deviation.
+pub const STD: f32 = 0.3081;
+
+/// The model input of an intensity `u` (0 = background, 1 = ink): `(u − MEAN) / STD` in
+/// `f32`, each operation rounded once. The CLI's MNIST loader and the browser both call this,
+/// so a drawing and the same pixels read from a file give a model the same bits.
+pub fn normalize(u: f32) -> f32 {
+    (u - MEAN) / STD
+}
+
+/// The model inputs of the intensities `pixels` into `out` ([`normalize`] each).
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] unless both have one length; [`Error::NonFinite`] for a NaN or
+/// infinite intensity.
+pub fn normalize_into(pixels: &[f32], out: &mut [f64]) -> Result<()> {
+    if pixels.len() != out.len() {
+        return Err(Error::ShapeMismatch {
+            expected: out.len(),
+            got: pixels.len(),
+        });
+    }
+    if let Some(index) = pixels.iter().position(|p| !p.is_finite()) {
+        return Err(Error::NonFinite { index });
+    }
+    for (o, &u) in out.iter_mut().zip(pixels) {
+        *o = f64::from(normalize(u));
+    }
+    Ok(())
+}
+
+/// The intensity of a model input `x`: `x · STD + MEAN` in `f32` (the inverse of
+/// [`normalize`] up to one rounding), for drawing a mutated input.
+pub fn denormalize(x: f64) -> f32 {
+    (x as f32) * STD + MEAN
+}
 
 /// `v` clamped to [0, 1]: an intensity (framing's area averages, the rasteriser's coverage).
 fn clamp01(v: f64) -> f64 {

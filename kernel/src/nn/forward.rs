@@ -371,8 +371,17 @@ fn activation<A: Arith>(
     approx::eval(a, f, p, v, &levels, scratch)
 }
 
+/// The function the activation layers of `model` compute (that of the first one), if it has
+/// any.
+pub fn activation_function(model: &Model<'_>) -> Option<Function> {
+    model.spec.layers.iter().find_map(|l| match l.kind {
+        Kind::Act(a) => Some(function_of(a)),
+        _ => None,
+    })
+}
+
 /// The function an activation layer computes.
-fn function_of(act: Activation) -> Function {
+pub fn function_of(act: Activation) -> Function {
     match act {
         Activation::Sigmoid => Function::Sigmoid,
         Activation::Tanh => Function::Tanh,

@@ -5,6 +5,7 @@
 //! computation a framework turns it into, and [`forward`] runs that computation layer by layer,
 //! written once against [`Arith`](crate::arith::Arith), with [`pooling`] for the pooling layers.
 
+pub mod builtin;
 pub mod deploy;
 pub mod forward;
 pub mod gradient;

@@ -16,6 +16,10 @@
 //!   element slices ([`maximum::scratch_elems_max`] sizes the maximum's); the operations they
 //!   call use the session's arena.
 //!
+//! * **Laws** ([`laws`]): the truncation laws of the other frameworks by name (LT, SR, SR+1,
+//!   FL−, CH), their public truncations and sign-test quirks, sampled from the value alone, for
+//!   the TF-Encrypted, PySyft and SPU profiles.
+//!
 //! Every protocol's doc lists `# Cost` and `# Error`. The ledger's tests (`cost/tests.rs`) check
 //! that the ledger records exactly the documented cost; the error laws are checked by the tests
 //! of [`truncation`], [`select`] (every comparison), [`maximum`] and
@@ -25,6 +29,7 @@ pub mod beaver;
 pub mod comparison;
 pub mod drelu;
 pub mod ideal;
+pub mod laws;
 pub mod maximum;
 pub mod select;
 pub mod truncation;

@@ -17,6 +17,8 @@ pub(super) fn entries() -> Vec<Entry> {
         e("fixed::FixedPoint::encode", fixed_encode),
         e("fixed::FixedPoint::encode_slice", fixed_encode_slice),
         e("fixed::FixedPoint::decode", fixed_decode),
+        e("encoding::Scale+Encoder::*", encoding_ops),
+        e("protocols::laws::*", law_ops),
         e("ring::tdiv+sum_wraps+Scalar::mac", ring_ops),
         e("share::*", share_ops),
         e("seed::stream+substream", seed_streams),
@@ -68,6 +70,55 @@ fn fixed_decode(g: &mut Gen) -> Res {
     let _ = f.decode(r);
     let _ = f.decode_crypten_compat(r);
     Ok(())
+}
+
+fn encoding_ops(g: &mut Gen) -> Res {
+    use mpcdiff_kernel::encoding::{Encoder, FloatWidth, RingWidth, Scale};
+    let scale = Scale::new(
+        g.pick(&[0, 1, 2, 3, 10, 16, 17]),
+        g.pick(&[0, 5, 8, 16, 26, 52, 53, 99]),
+    )
+    .or_else(|_| Scale::new(2, 16))?;
+    let enc = Encoder {
+        scale,
+        ring: g.pick(&[RingWidth::Z64, RingWidth::Z128]),
+        product: g.pick(&[FloatWidth::F32, FloatWidth::F64]),
+        saturate: g.bool(),
+        decode: g.pick(&[FloatWidth::F32, FloatWidth::F64]),
+    };
+    let _ = enc.encode_at(g.f64(), g.size());
+    let _ = enc.decode(i128::from(g.ring()) * i128::from(g.ring()));
+    let _ = enc
+        .ring
+        .wrap(i128::from(g.ring()) << g.pick(&[0u32, 63, 64, 100]));
+    ok(Encoder::tf_encrypted(g.u32(), FloatWidth::F64)
+        .and(Encoder::pysyft(g.u32(), g.u32()))
+        .and(Encoder::spu(RingWidth::Z128, g.u32(), FloatWidth::F32))
+        .and(Encoder::crypten(g.u32())))
+}
+
+fn law_ops(g: &mut Gen) -> Res {
+    use mpcdiff_kernel::encoding::RingWidth;
+    use mpcdiff_kernel::protocols::laws::{PublicTruncation, SignTest, TruncationLaw};
+    let ring = g.pick(&[RingWidth::Z64, RingWidth::Z128]);
+    let a = i128::from(g.ring()) * i128::from(g.pick(&[1i64, 2, i64::MAX, i64::MIN]));
+    let d = i128::from(g.pick(&[0i64, 1, 3, 243, 1 << 16, 1 << 62, -5, i64::MAX]));
+    let law = g.pick(&[
+        TruncationLaw::ShareLocal,
+        TruncationLaw::StochasticRounding,
+        TruncationLaw::StochasticRoundingPlusOne,
+        TruncationLaw::ArithmeticShiftBoth,
+        TruncationLaw::Cheetah,
+    ]);
+    let mut rng = seed::stream(g.u64(), StreamId::Party0);
+    let _ = law.truncate(a, d, ring, &mut rng);
+    let public = g.pick(&[
+        PublicTruncation::Floor,
+        PublicTruncation::RoundHalfUp,
+        PublicTruncation::TowardZero,
+    ]);
+    let _ = SignTest::MinusOneNonNegative.is_negative(a) || SignTest::Exact.is_negative(a);
+    ok(public.truncate(a, d, ring))
 }
 
 fn ring_ops(g: &mut Gen) -> Res {

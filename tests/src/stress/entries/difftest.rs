@@ -65,7 +65,7 @@ pub(super) fn entries() -> Vec<Entry> {
             fuzzer_entry,
         ),
         e(
-            "difftest::localization::{examine,layer_errors,source,Tally::*}",
+            "difftest::localization::{examine,layer_errors,source,Tally::*,Localized::*}",
             localization_entry,
         ),
         e(
@@ -74,10 +74,15 @@ pub(super) fn entries() -> Vec<Entry> {
         ),
         e("difftest::repair::*", repair_entry),
         e(
-            "difftest::slice::{directions,offsets,point,label}",
+            "difftest::slice::{directions,offsets,point,grid,label}",
             slice_entry,
         ),
         e("difftest::voting::*", voting_entry),
+        e("difftest::stepwise::*", stepwise_entry),
+        e(
+            "digits::normalize_into+FixedPoint::encoding_curve+LevelPlan::write_json",
+            page_helpers,
+        ),
         e("digits::framing::mnist_center", digits_center),
         e("digits::framing::ink_size", digits_ink_size),
         e("digits::synthetic::{digit,sample}", digits_synthetic),
@@ -638,7 +643,7 @@ fn evaluator_entry(g: &mut Gen) -> Res {
                     Stage::FixedPoint,
                     Stage::Shared,
                 ]);
-                ev.stage(st, &x, g.u64(), &pl, None, &mut logits)
+                ok(ev.stage(st, &x, g.u64(), &pl, None, &mut logits))
             }
             3 => ok(ev.runs(
                 &x,
@@ -856,14 +861,21 @@ fn localization_entry(g: &mut Gen) -> Res {
             let pl = plan(g);
             let mut ef = vec![0.0; g.scratch(localization::examine_floats(t.model))];
             let mut fx = vec![false; g.len(layers)];
-            return match g.small(3) {
+            return match g.small(4) {
                 0 => ok(localization::examine(&mut ev, &pl, &d, &mut ef, &mut fx)),
                 1 => {
                     let n = localization::layer_errors_floats(t.model, t.deploy);
                     let mut lf = vec![0.0; g.scratch(n)];
                     ok(localization::layer_errors(&mut ev, &pl, &d, &mut lf))
                 }
-                _ => ok(localization::source(&mut ev, &pl, &d)),
+                2 => ok(localization::source(&mut ev, &pl, &d)),
+                _ => {
+                    let (f, c) = localization::localized_sizes(t.model, t.deploy);
+                    let (mut lf, mut lc) = (vec![0.0; g.scratch(f)], vec![0u32; g.scratch(c)]);
+                    let mut l = localization::Localized::new(&mut ev, &pl, &d, &mut lf, &mut lc)?;
+                    let _ = l.source();
+                    ok(l.layer(g.small(layers + 1)))
+                }
             };
         }
         r
@@ -1009,6 +1021,8 @@ fn slice_entry(g: &mut Gen) -> Res {
     let center = input(g, n);
     let mut out = vec![0.0; g.len(n)];
     slice::point(&center, &d1, &d2, g.f64(), g.f64(), &mut out);
+    let mut grid = vec![0.0; g.len(offs.len().saturating_mul(offs.len()).saturating_mul(n))];
+    let r3 = slice::grid(&center, &d1, &d2, &offs, &mut grid);
     if g.one_in(3) {
         return with_evaluator(g, |ev, g| {
             let (n, c) = (ev.target().model.input.len(), ev.classes());
@@ -1029,7 +1043,7 @@ fn slice_entry(g: &mut Gen) -> Res {
             ))
         });
     }
-    r.and(r2)
+    r.and(r2).and(r3)
 }
 
 fn voting_entry(g: &mut Gen) -> Res {
@@ -1115,4 +1129,101 @@ fn selfcheck_entry(g: &mut Gen) -> Res {
     };
     let mut arena = vec![0i64; words];
     ok(selfcheck::determinism_digest(g.u64(), &mut arena))
+}
+
+/// A campaign over one input started and stepped with hostile options, inputs and memory.
+fn stepwise_entry(g: &mut Gen) -> Res {
+    use mpcdiff_kernel::difftest::stepwise::{self, Footprint as Needs, Memory, Options, Stepwise};
+    struct Drop;
+    impl Sink for Drop {
+        type Error = Error;
+        fn deviation(&mut self, _d: &Deviation<'_>) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+    with_evaluator(g, |ev, g| {
+        let model = ev.target().model;
+        let n = model.input.len();
+        let domain = if g.bool() {
+            stepwise::mnist_domain()
+        } else {
+            Domain::Image {
+                channels: 1,
+                height: 1,
+                width: n,
+                lo: -1.0,
+                hi: 2.0,
+            }
+        };
+        let name = g.pick(&["mpcdiff", "artifact", "gradient"]);
+        let mutator =
+            Mutator::by_name(name, &domain).ok_or(Error::OutOfRange { what: "mutator" })?;
+        let o = Options {
+            seed: g.u64(),
+            mutations: if g.one_in(4) {
+                g.u64()
+            } else {
+                1 + g.small(6) as u64
+            },
+            fitness: g.pick(&[Fitness::Margin, Fitness::LogitL2]),
+            mutator,
+            repeats: if g.one_in(4) {
+                g.u32()
+            } else {
+                1 + g.small(2) as u32
+            },
+            mpc_seed: g.u64(),
+        };
+        let need = Needs::of(model, &mutator)?;
+        let mut inputs = vec![0.0; g.scratch(need.inputs)];
+        let mut proposals = vec![Proposal::default(); g.scratch(need.round)];
+        let mut trials = vec![Trial::default(); g.scratch(need.round)];
+        let mut floats = vec![0.0; g.scratch(need.floats)];
+        let xn = g.len(n);
+        let x = input(g, xn);
+        let plan = plan(g);
+        let mem = Memory {
+            inputs: &mut inputs,
+            proposals: &mut proposals,
+            trials: &mut trials,
+            floats: &mut floats,
+        };
+        let mut s = Stepwise::start(ev, &plan, domain, o, &x, mem, &mut Drop)?;
+        let _ = (s.progress(), s.label(), s.settings());
+        let mut line = String::new();
+        let _ = s.write_corpus_line(&x, &mut line);
+        let _ = s.write_command(&ev.target().clone(), "m", g.bool(), &mut line);
+        let mem = Memory {
+            inputs: &mut inputs,
+            proposals: &mut proposals,
+            trials: &mut trials,
+            floats: &mut floats,
+        };
+        ok(s.step(ev, &plan, g.small(4) as u64, mem, &mut Drop))
+    })
+}
+
+/// The page's helpers: normalising an image, the encoding curve, a plan file.
+fn page_helpers(g: &mut Gen) -> Res {
+    let px: Vec<f32> = (0..g.small(6)).map(|_| g.f64() as f32).collect();
+    let mut x = vec![0.0; g.len(px.len())];
+    let r = mpcdiff_kernel::digits::normalize_into(&px, &mut x);
+    let fp = mpcdiff_kernel::FixedPoint::new(g.small(45) as u32);
+    let n = g.small(6);
+    let (mut xs, mut rel) = (vec![0.0; n], vec![0.0; g.len(n)]);
+    let r2 = fp.and_then(|fp| fp.encoding_curve(&mut xs, &mut rel));
+    let bytes = model_bytes(g);
+    let mut m = Model::parse(&bytes)?;
+    tamper(g, &mut m);
+    let levels: Vec<Level> = (0..g.small(5))
+        .map(|_| Level::new(g.below(12) as u8, g.below(12) as u8))
+        .collect();
+    let names: Vec<&str> = m.spec.layers.iter().map(|l| l.name.as_str()).collect();
+    let layers: Vec<(&str, &[Level])> = names.iter().map(|&n| (n, &levels[..])).collect();
+    let mut json = String::new();
+    let _ = LevelPlan {
+        layers: &layers[..],
+    }
+    .write_json(&m, deployment(g), "p", &mut json);
+    r.and(r2)
 }
