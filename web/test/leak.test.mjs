@@ -2,34 +2,21 @@
 // digit the page shows the helper's six channel maps, its sign picture and its reconstruction
 // under the leaky DReLU, the sign-hidden one and A2B (where the helper receives nothing), with
 // the kernel's costs; the page neither errors nor scrolls sideways on a phone. Same harness as
-// browser.test.mjs: the system Chromium, the page served from web/.
+// the other browser tests (harness.mjs): the system Chromium, the page served from web/.
 
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 
-import { launch, missing } from "../chromium.mjs";
-import { serve } from "../server.mjs";
+import { gate, openPage } from "../harness.mjs";
 
-const WEB = fileURLToPath(new URL("..", import.meta.url));
-const REQUIRED = process.env.MPCDIFF_REQUIRE_BROWSER === "1";
-const reason = missing();
-if (reason && REQUIRED) throw new Error(`browser tests required (MPCDIFF_REQUIRE_BROWSER=1) but ${reason}`);
-if (reason) console.log(`SKIP: web leak tests: ${reason}`);
-const browserTest = reason ? (name, fn) => test(name, { skip: reason }, fn) : test;
+const { reason, browserTest } = gate("web leak tests");
 
-let server, url, browser, page;
+let server, browser, page;
 const pageErrors = [];
 
 before(async () => {
   if (reason) return;
-  ({ server, url } = await serve({ root: WEB, port: 0 }));
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  page.on("console", (m) => { if (m.type() === "error") pageErrors.push(m.text()); });
-  await page.goto(url);
-  await page.waitForSelector("body[data-ready='1']", { timeout: 60_000 });
+  ({ server, browser, page } = await openPage("mpcdiff-web-leak-", { width: 1366, height: 768 }, pageErrors));
 });
 
 after(async () => {
