@@ -14,6 +14,7 @@ use crate::linalg::{conv2d_acc, exact, matmul_acc};
 use crate::linalg::{Conv2dShape, MatShape};
 use crate::protocols::beaver::{self, scratch_words_bilinear, scratch_words_square, Bilinear};
 use crate::protocols::comparison::{self, scratch_words_ltz};
+use crate::protocols::drelu::{self, Comparison, HelperStreams};
 use crate::protocols::ideal;
 use crate::protocols::truncation::{self, scratch_words_truncate, TruncMode};
 use crate::seed::{stream, StreamId, Xoshiro256PlusPlus};
@@ -57,6 +58,9 @@ pub struct Shared<'a> {
     /// pipeline, each where that operation's draws for the current chunk begin.
     cursors: heapless::Vec<Dealer, CURSORS>,
     chunking: Option<Chunking>,
+    seed: u64,
+    comparison: Comparison,
+    helper: Option<HelperStreams>,
 }
 
 /// The most drawing operations a chunked elementwise pipeline may run.
@@ -104,7 +108,26 @@ impl<'a> Shared<'a> {
             scratch,
             cursors: heapless::Vec::new(),
             chunking: None,
+            seed,
+            comparison: Comparison::A2b,
+            helper: None,
         }
+    }
+
+    /// The same session with comparisons (`ltz`, hence ReLU, max pooling, and DReLU) computed
+    /// by `c` ([`Comparison::A2b`] unless set). A helper protocol brings in the third party:
+    /// its streams ([`StreamId::Pair`], [`StreamId::Helper`]) are derived from the session's
+    /// seed, and its messages cross the session's [`Net`] ([`Net::to_helper`]). The ideal
+    /// engine ignores it.
+    pub fn with_comparison(mut self, c: Comparison) -> Self {
+        self.comparison = c;
+        self.helper = c.uses_helper().then(|| HelperStreams::new(self.seed));
+        self
+    }
+
+    /// How comparisons are computed.
+    pub fn comparison(&self) -> Comparison {
+        self.comparison
     }
 
     /// The same session with every message shown to `wire` first. Install it before running
@@ -627,6 +650,13 @@ impl Arith for Shared<'_> {
         if self.engine == Engine::Ideal {
             self.ensure(scratch_words_ltz(x.len()))?;
             return self.drawing(|sh| ideal::ltz(&mut sh.net, &mut sh.dealer, x, out));
+        }
+        if let Some(streams) = self.helper.as_mut() {
+            // ltz = 1 − DReLU (both settle the tie at 0 alike).
+            let hide = self.comparison == Comparison::SignHidden;
+            drelu::helper_drelu(&mut self.net, streams, hide, x, out, self.scratch)?;
+            drelu::one_minus(out);
+            return Ok(());
         }
         comparison::ltz(
             &mut self.net,
