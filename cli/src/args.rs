@@ -86,4 +86,8 @@ pub enum Command {
     /// Before / after a repair plan: accuracy, known deviations fixed, a new campaign, cost,
     /// error sources.
     Report(ReportArgs),
+    /// Protocol leakage: rebuild MNIST inputs from what a helper party sees of the DReLUs
+    /// (the SCSDF sign leak), the sign-hiding fix, and MPCGuard's view audit of every
+    /// protocol.
+    Leak(crate::cmd::leak::LeakArgs),
 }

@@ -15,8 +15,11 @@ use core::ops::{Add, Sub};
 pub struct Cost {
     /// Communication rounds (opening events).
     pub rounds: u64,
-    /// Bytes sent by each party.
+    /// Bytes sent by each of the two computing parties (to each other, or to the helper).
     pub bytes_sent: [u64; 2],
+    /// Bytes the helper party ([`crate::wire::HELPER`]) sent, to both parties together; zero
+    /// in two-party protocols.
+    pub helper_bytes: u64,
     /// Elementwise Beaver triples.
     pub mul_triples: u64,
     /// Square pairs (r, r²).
@@ -68,6 +71,7 @@ macro_rules! fieldwise {
                         self.bytes_sent[0].$op(o.bytes_sent[0]),
                         self.bytes_sent[1].$op(o.bytes_sent[1]),
                     ],
+                    helper_bytes: self.helper_bytes.$op(o.helper_bytes),
                     mul_triples: self.mul_triples.$op(o.mul_triples),
                     square_pairs: self.square_pairs.$op(o.square_pairs),
                     matrix_triples: self.matrix_triples.$op(o.matrix_triples),

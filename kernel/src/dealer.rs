@@ -12,21 +12,149 @@
 //! tuples, in the order the fields are listed on each method.
 
 use crate::ring::Ring;
-use crate::seed::{stream, StreamId, Xoshiro256PlusPlus};
-use rand_core::RngCore;
+use crate::seed::{splitmix64, StreamId};
+
+/// The dealer's generator: xoshiro256++, the generator of [`crate::seed::stream`], drawing the
+/// very words `stream(seed, StreamId::Dealer)` draws (tests check it against `rand_xoshiro`),
+/// with its state at hand so that it can jump ahead by any number of draws ([`Jump`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Xoshiro {
+    s: [u64; 4],
+}
+
+/// The characteristic polynomial of xoshiro256's linear state transition `T`, without its
+/// leading `x^256`: bit `i` of word `i / 64` is the coefficient of `x^i`. (Berlekamp–Massey on
+/// the generator's output bits; `x^(2^192) mod P` gives back the published long-jump constants,
+/// which a test checks.)
+const CHARPOLY: [u64; 4] = [
+    0x9d11_6f2b_b0f0_f001,
+    0x0280_002b_cefd_1a5e,
+    0x04b4_edcf_2625_9f85,
+    0x0003_c03c_3f3e_cb19,
+];
+
+/// xoshiro256's long jump, `x^(2^192) mod P` (as `rand_xoshiro`'s `long_jump`).
+const LONG_JUMP: [u64; 4] = [
+    0x76e1_5d3e_fefd_cbbf,
+    0xc500_4e44_1c52_2fb3,
+    0x7771_0069_854e_e241,
+    0x3910_9bb0_2acb_e635,
+];
+
+impl Xoshiro {
+    /// The state of `seed::stream(seed, id)`: `rand_xoshiro`'s `seed_from_u64` (four SplitMix64
+    /// outputs, never all zero), then `id.number() + 1` long jumps.
+    fn stream(seed: u64, id: StreamId) -> Self {
+        let mut x = Xoshiro {
+            s: core::array::from_fn(|i| {
+                splitmix64(seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            }),
+        };
+        for _ in 0..=id.number() {
+            x.apply(&LONG_JUMP);
+        }
+        x
+    }
+
+    #[inline(always)]
+    fn next_u64(&mut self) -> u64 {
+        let s = &mut self.s;
+        let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        result
+    }
+
+    /// `state ← p(T)·state` (`rand_xoshiro`'s jump loop with the polynomial `p`).
+    fn apply(&mut self, p: &[u64; 4]) {
+        let mut acc = [0u64; 4];
+        for w in p {
+            for b in 0..64 {
+                if w >> b & 1 == 1 {
+                    for (a, &v) in acc.iter_mut().zip(&self.s) {
+                        *a ^= v;
+                    }
+                }
+                self.next_u64();
+            }
+        }
+        self.s = acc;
+    }
+}
+
+/// A jump of the dealer's generator by a fixed number of draws: `x^n mod P`, so that
+/// [`Dealer::jump`] costs 256 steps whatever `n` (instead of `n`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Jump([u64; 4]);
+
+impl Jump {
+    /// The jump by `n` draws.
+    pub fn by(n: u64) -> Jump {
+        // `x^n mod P` by squaring and multiplying by `x`, from the top bit of `n`.
+        let mut r = [1u64, 0, 0, 0];
+        for i in (0..64).rev() {
+            r = mulmod(&r, &r);
+            if n >> i & 1 == 1 {
+                r = mul_x(&r);
+            }
+        }
+        Jump(r)
+    }
+}
+
+/// `a·x mod P` over GF(2).
+fn mul_x(a: &[u64; 4]) -> [u64; 4] {
+    let carry = a[3] >> 63;
+    let mut r = [
+        a[0] << 1,
+        a[1] << 1 | a[0] >> 63,
+        a[2] << 1 | a[1] >> 63,
+        a[3] << 1 | a[2] >> 63,
+    ];
+    if carry == 1 {
+        for (r, p) in r.iter_mut().zip(CHARPOLY) {
+            *r ^= p;
+        }
+    }
+    r
+}
+
+/// `a·b mod P` over GF(2) (Horner on the bits of `b`).
+fn mulmod(a: &[u64; 4], b: &[u64; 4]) -> [u64; 4] {
+    let mut r = [0u64; 4];
+    for i in (0..256).rev() {
+        r = mul_x(&r);
+        if b[i / 64] >> (i % 64) & 1 == 1 {
+            for (r, &v) in r.iter_mut().zip(a) {
+                *r ^= v;
+            }
+        }
+    }
+    r
+}
 
 /// The dealer's generator.
 #[derive(Clone, Debug)]
 pub struct Dealer {
-    rng: Xoshiro256PlusPlus,
+    rng: Xoshiro,
 }
 
 impl Dealer {
     /// The dealer of an MPC session seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Dealer {
-            rng: stream(seed, StreamId::Dealer),
+            rng: Xoshiro::stream(seed, StreamId::Dealer),
         }
+    }
+
+    /// Moves the dealer ahead as `n` draws would, for the [`Jump`] by `n`.
+    pub fn jump(&mut self, j: &Jump) {
+        self.rng.apply(&j.0);
     }
 
     /// One uniform ring element.
@@ -112,9 +240,47 @@ impl Dealer {
 
 #[cfg(test)]
 mod tests {
-    //! Regressions: the dealer's public methods take any arguments.
+    //! Regressions: the dealer's public methods take any arguments. The generator is
+    //! `rand_xoshiro`'s, word for word, and its jumps are draws skipped.
 
-    use super::Dealer;
+    use super::{mulmod, Dealer, Jump, Xoshiro, LONG_JUMP};
+    use crate::seed::{stream, StreamId};
+    use rand_core::RngCore;
+
+    #[test]
+    fn the_generator_is_the_seed_stream() {
+        for seed in [0u64, 1, 42, 0x5eed, u64::MAX, 1 << 63] {
+            for id in [StreamId::Dealer, StreamId::Przs, StreamId::Schedule] {
+                let mut a = Xoshiro::stream(seed, id);
+                let mut b = stream(seed, id);
+                for _ in 0..1000 {
+                    assert_eq!(a.next_u64(), b.next_u64(), "seed {seed} {id:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jumps_skip_draws() {
+        // x^(2^192) mod P, by 192 squarings of x: the published long jump.
+        let mut x = [2u64, 0, 0, 0];
+        for _ in 0..192 {
+            x = mulmod(&x, &x);
+        }
+        assert_eq!(x, LONG_JUMP);
+        assert_eq!(Jump::by(0).0, [1, 0, 0, 0]);
+        for n in [0u64, 1, 2, 63, 64, 255, 256, 257, 1000, 4097, 300_000] {
+            let mut a = Dealer::new(9);
+            a.ring();
+            let mut b = a.clone();
+            for _ in 0..n {
+                a.ring();
+            }
+            b.jump(&Jump::by(n));
+            assert_eq!(a.rng, b.rng, "n = {n}");
+            assert_eq!(a.ring(), b.ring());
+        }
+    }
 
     #[test]
     fn trunc_tuple_shift_of_64_or_more_is_zero() {

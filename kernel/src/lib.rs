@@ -32,11 +32,15 @@
 //! * MPC foundations: the ring ([`ring`]), fixed-point encoding ([`fixed`]), additive shares
 //!   ([`share`]), seeded streams ([`seed`]), the trusted dealer ([`dealer`]), the channel
 //!   ([`wire`]) and its ledger ([`cost`]).
-//! * [`protocols`]: Beaver products, comparison, truncation, and the protocols composed from
-//!   them (oblivious selection, the secure maximum).
+//! * [`protocols`]: Beaver products, comparison, truncation, the helper-assisted DReLUs
+//!   ([`protocols::drelu`]), and the protocols composed from them (oblivious selection, the
+//!   secure maximum).
 //! * [`arith`]: the three arithmetics; [`linalg`]: shapes and plaintext linear algebra.
 //! * [`approx`]: the nonlinear approximations and their levels; [`nn`]: models, their layers
 //!   and deployments; [`difftest`]: MPCDiff's differential-testing engine.
+//! * [`leak`]: protocol leakage — any party's view recorded at the seam (a third, helper party
+//!   included), the SCSDF sign-leak attack and its image metrics, and an MPCGuard-style view
+//!   audit of every protocol.
 //! * [`digits`]: MNIST's framing of a drawing, and the seeded synthetic digits.
 //! * [`selfcheck`]: the cross-target determinism probe; [`digest`]: the digest it folds into;
 //!   [`error`]: the one error type.
@@ -75,6 +79,7 @@ pub mod digits;
 pub mod encoding;
 pub mod error;
 pub mod fixed;
+pub mod leak;
 pub mod linalg;
 pub mod nn;
 pub mod protocols;

@@ -7,6 +7,8 @@
 use crate::error::{Error, Result};
 use crate::ring::Scalar;
 
+pub mod exact;
+
 fn mul3(a: usize, b: usize, c: usize) -> Result<usize> {
     a.checked_mul(b)
         .and_then(|x| x.checked_mul(c))

@@ -48,6 +48,17 @@ pub enum StreamId {
     Synthetic = 7,
     /// Corpus scheduling in the fuzzer.
     Schedule = 8,
+    /// The helper party's private randomness (three-party protocols, [`crate::wire::HELPER`]):
+    /// the masks of the output sharings it deals back.
+    Helper = 9,
+    /// Randomness parties 0 and 1 share and the helper does not know (a PRG seed they agreed
+    /// on): the helper-assisted DReLU's multipliers, sign flips, permutation and re-sharing
+    /// masks ([`crate::protocols::drelu`]). Kept apart from [`StreamId::Przs`] so that adding
+    /// the helper moves no two-party draw.
+    Pair = 10,
+    /// The view audit ([`crate::leak::audit`]): session seeds of its executions, the ideal
+    /// world's simulated words, the classifier's split and initialisation.
+    Audit = 11,
 }
 
 impl StreamId {
@@ -139,7 +150,7 @@ mod tests {
         assert!(seed::below(&mut r, u64::MAX) < u64::MAX);
     }
 
-    const ALL_STREAMS: [(StreamId, u32); 9] = [
+    const ALL_STREAMS: [(StreamId, u32); 12] = [
         (StreamId::Dealer, 0),
         (StreamId::Przs, 1),
         (StreamId::Party0, 2),
@@ -149,6 +160,9 @@ mod tests {
         (StreamId::WeightInit, 6),
         (StreamId::Synthetic, 7),
         (StreamId::Schedule, 8),
+        (StreamId::Helper, 9),
+        (StreamId::Pair, 10),
+        (StreamId::Audit, 11),
     ];
 
     /// The named stream recomputed from rand_xoshiro primitives: `seed_from_u64`, then

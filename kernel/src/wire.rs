@@ -10,6 +10,14 @@
 //! party's messages. Tampering is modelled as a *consistent* deviation: the sender proceeds as
 //! if it had sent the altered message, which is an additive attack on the opened value — the
 //! attack class a SPDZ-style MAC check is designed to catch.
+//!
+//! # A third party: the helper
+//! Three-party frameworks (SCSDF, SecureNN, Bicoptor) add a *helper* party, [`HELPER`] = 2,
+//! that holds no input and assists the two computing parties. Its messages cross the same seam:
+//! [`Net::to_helper`] (parties 0 and 1 each send one message to the helper, one round) and
+//! [`Net::from_helper`] (the helper sends one message to each of them, one round). Every
+//! [`Message`] names its sender and its receiver, so one recorder keeps the view of any party —
+//! 0, 1 or the helper — in the same way (`crate::leak::ViewRecorder`).
 
 use crate::cost::Cost;
 #[cfg(doc)]
@@ -25,13 +33,19 @@ pub enum Domain {
     Binary,
 }
 
+/// The helper party's index (the third party of three-party protocols; see the module doc).
+pub const HELPER: usize = 2;
+
 /// One party's message in one round.
 #[derive(Debug)]
 pub struct Message<'m> {
     /// The round this message belongs to (0-based, counted over the life of the [`Net`]).
     pub round: u64,
-    /// Sending party (0 or 1); the receiver is the other one.
+    /// Sending party (0, 1 or [`HELPER`]).
     pub from: usize,
+    /// Receiving party: the other one of an opening between 0 and 1, or [`HELPER`], or 0 or 1
+    /// for the helper's replies.
+    pub to: usize,
     /// The protocol that sends it (`"mul"`, `"ltz.and"`, `"trunc"`, …).
     pub protocol: &'static str,
     /// How the messages combine.
@@ -111,6 +125,7 @@ impl<'w> Net<'w> {
             wire.send(&mut Message {
                 round,
                 from: 0,
+                to: 1,
                 protocol,
                 domain,
                 payload: m0,
@@ -118,6 +133,7 @@ impl<'w> Net<'w> {
             wire.send(&mut Message {
                 round,
                 from: 1,
+                to: 0,
                 protocol,
                 domain,
                 payload: m1,
@@ -133,6 +149,78 @@ impl<'w> Net<'w> {
                 for (a, b) in m0.iter_mut().zip(m1.iter()) {
                     *a ^= *b;
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Net<'_> {
+    /// One round: party 0 sends `m0` and party 1 sends `m1` (equal lengths) to the [`HELPER`].
+    /// On return both hold what the helper received (after the [`Wire`], which may alter
+    /// them); the helper combines them itself. Each party's bytes are counted in
+    /// [`Cost::bytes_sent`].
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the two messages differ in length; nothing is counted or
+    /// sent then.
+    pub fn to_helper(
+        &mut self,
+        protocol: &'static str,
+        domain: Domain,
+        m0: &mut [i64],
+        m1: &mut [i64],
+    ) -> Result<()> {
+        check_len(m0.len(), m1.len())?;
+        let round = self.cost.rounds;
+        self.cost.rounds = round.wrapping_add(1);
+        let bytes = (m0.len() as u64).wrapping_mul(8);
+        self.cost.bytes_sent[0] = self.cost.bytes_sent[0].wrapping_add(bytes);
+        self.cost.bytes_sent[1] = self.cost.bytes_sent[1].wrapping_add(bytes);
+        if let Some(wire) = self.wire.as_deref_mut() {
+            for (from, payload) in [(0, m0), (1, m1)] {
+                wire.send(&mut Message {
+                    round,
+                    from,
+                    to: HELPER,
+                    protocol,
+                    domain,
+                    payload,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One round: the [`HELPER`] sends `r0` to party 0 and `r1` to party 1 (equal lengths).
+    /// On return each holds what its receiver got (after the [`Wire`]). The helper's bytes are
+    /// counted in [`Cost::helper_bytes`].
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the two messages differ in length; nothing is counted or
+    /// sent then.
+    pub fn from_helper(
+        &mut self,
+        protocol: &'static str,
+        domain: Domain,
+        r0: &mut [i64],
+        r1: &mut [i64],
+    ) -> Result<()> {
+        check_len(r0.len(), r1.len())?;
+        let round = self.cost.rounds;
+        self.cost.rounds = round.wrapping_add(1);
+        let bytes = (r0.len() as u64).wrapping_mul(16);
+        self.cost.helper_bytes = self.cost.helper_bytes.wrapping_add(bytes);
+        if let Some(wire) = self.wire.as_deref_mut() {
+            for (to, payload) in [(0, r0), (1, r1)] {
+                wire.send(&mut Message {
+                    round,
+                    from: HELPER,
+                    to,
+                    protocol,
+                    domain,
+                    payload,
+                });
             }
         }
         Ok(())

@@ -8,8 +8,12 @@
 //! The shared session is created once per benchmark and keeps drawing from its dealer, as a
 //! long run does.
 //!
+//! The last groups compare two implementations of one ideal-engine step that give the same
+//! words: the ring and the exact `f64` linear-algebra kernels, and the sigmoid in one pass per
+//! operation or chunked.
+//!
 //! Run: `cargo bench -p mpcdiff-tests --bench kernel` (results in BENCHMARKS.md). Budget:
-//! 10 samples, 1 s warm-up and 3 s of measurement per benchmark, about a minute in all.
+//! 10 samples, 1 s warm-up and 3 s of measurement per benchmark, about two minutes in all.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -166,12 +170,114 @@ fn bench_truncation(c: &mut Criterion) {
     g.finish();
 }
 
+/// The ideal engine's linear layers: the ring kernels (`i64` products) next to the exact `f64`
+/// kernels it now takes (`linalg::exact`: the same words when the operands allow), on LeNet's
+/// second convolution and first linear layer at batch 64, at fixed-point magnitudes.
+fn bench_exact_linalg(c: &mut Criterion) {
+    use mpcdiff_kernel::linalg::{conv2d_acc, exact, matmul_acc, Conv2dShape};
+    let ring = |n: usize, half: f64, off: usize| -> Vec<i64> {
+        reals(n, half, off)
+            .iter()
+            .map(|&v| fp().encode(v).unwrap())
+            .collect()
+    };
+    let conv = Conv2dShape {
+        batch: 64,
+        in_ch: 6,
+        h: 14,
+        w: 14,
+        out_ch: 16,
+        kh: 5,
+        kw: 5,
+        stride: 1,
+        pad: 0,
+    };
+    let x = ring(conv.input_len().unwrap(), 4.0, 0);
+    let w = ring(conv.weight_len().unwrap(), 1.0, 7);
+    let mut out = vec![0i64; conv.output_len().unwrap()];
+    let mut scratch = vec![0i64; x.len() + w.len()];
+    let mut g = c.benchmark_group("conv2d_lenet2_batch64");
+    g.bench_function("ring_i64", |b| {
+        b.iter(|| conv2d_acc(black_box(&x), &w, &mut out, &conv).unwrap())
+    });
+    g.bench_function("exact_f64", |b| {
+        b.iter(|| {
+            assert!(exact::conv2d(
+                black_box(&x),
+                &w,
+                &mut out,
+                &conv,
+                &mut scratch
+            ))
+        })
+    });
+    g.finish();
+
+    let a = ring(MATMUL.m * MATMUL.k, 4.0, 3);
+    let bm = ring(MATMUL.k * MATMUL.n, 1.0, 5);
+    let mut out = vec![0i64; MATMUL.m * MATMUL.n];
+    let mut scratch = vec![0i64; a.len() + bm.len()];
+    let mut g = c.benchmark_group("matmul_64x400x120_ring");
+    g.bench_function("ring_i64", |b| {
+        b.iter(|| matmul_acc(black_box(&a), &bm, &mut out, MATMUL).unwrap())
+    });
+    g.bench_function("exact_f64", |b| {
+        b.iter(|| {
+            assert!(exact::matmul(
+                black_box(&a),
+                &bm,
+                &mut out,
+                MATMUL,
+                &mut scratch
+            ))
+        })
+    });
+    g.finish();
+}
+
+/// The ideal engine's sigmoid (`crypten` profile, 8 squarings / 3 Newton steps) on LeNet's
+/// first activation at batch 64: one pass per operation over the whole tensor (a cyclic plan
+/// of the one level, which is not chunked) next to the chunked pipeline
+/// (`Arith::elementwise_chunks`, uniform level) — the same words.
+fn bench_sigmoid_chunks(c: &mut Criterion) {
+    use mpcdiff_kernel::approx::levels::{Level, Levels};
+    use mpcdiff_kernel::approx::profile::SigmoidMethod;
+    use mpcdiff_kernel::approx::sigmoid;
+    let n = 64 * 6 * 28 * 28;
+    let xs = reals(n, 6.0, 11);
+    let mut arena = vec![0i64; Shared::scratch_words_elementwise(n)];
+    let mut sh = Shared::new(fp(), SEED, &mut arena).with_engine(Engine::Ideal);
+    let mut x0 = vec![[0i64; 2]; n];
+    sh.input(&xs, &mut x0).unwrap();
+    let mut scratch = vec![[0i64; 2]; sigmoid::scratch_elems(n)];
+    let level = Level::new(8, 3);
+    let one = [level];
+    let method = SigmoidMethod::Reciprocal {
+        nr_init: 0.75,
+        crypten_where: true,
+    };
+    let mut g = c.benchmark_group("sigmoid_ideal_301056");
+    for (name, levels) in [
+        ("single_pass", Levels::Cyclic(&one)),
+        ("chunked", Levels::Uniform(level)),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_batched_ref(
+                || x0.clone(),
+                |x| sigmoid::sigmoid(&mut sh, black_box(x), method, &levels, &mut scratch).unwrap(),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = bench_mul, bench_matmul, bench_ltz, bench_truncation
+    targets = bench_mul, bench_matmul, bench_ltz, bench_truncation, bench_exact_linalg, bench_sigmoid_chunks
 }
 criterion_main!(benches);

@@ -266,3 +266,57 @@ fn wasm_campaign_digest_equals_native() {
     }
     assert_eq!(statuses[0], "found", "the first case finds a deviation");
 }
+
+/// The helper's view of a digit (`wasm/src/leak.rs`, the kernel's sign-leak attack): the same
+/// view size, reconstruction bits and levels natively and in wasm32.
+#[test]
+fn helper_view_wasm_equals_native() {
+    const CASES: [&str; 4] = [
+        "lenet-relu:leaky:0",
+        "lenet:leaky:-2/0/2",
+        "lenet-relu:hidden:0",
+        "lenet:a2b:0",
+    ];
+    let module = wasm_node_module();
+    if !module.exists() {
+        available_or_skip(&format!("no wasm build at {}", module.display()));
+        return;
+    }
+    let script = workspace_root().join("tests/js/leak.cjs");
+    let output = match Command::new("node")
+        .arg(&script)
+        .arg(&module)
+        .args(CASES)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            available_or_skip(&format!("cannot run node ({e})"));
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "node {} failed:\n{stdout}\n{}",
+        script.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (_, px) = mpcdiff_wasm::session::synthetic_digit(2024, 3).unwrap();
+    for case in CASES {
+        let f: Vec<&str> = case.split(':').collect();
+        let bps: Vec<f64> = f[2].split('/').map(|t| t.parse().unwrap()).collect();
+        let v = mpcdiff_wasm::leak::helper_view_native(f[0], &px, f[1], &bps, 1, 200).unwrap();
+        let levels: Vec<f64> = v.levels.iter().map(|&l| f64::from(l)).collect();
+        let native = format!(
+            "leak {case} {} {} {}",
+            v.view_words,
+            fnv(&v.reconstruction),
+            fnv(&levels)
+        );
+        assert!(
+            stdout.lines().any(|l| l == native),
+            "{case}: native `{native}` not in wasm's output:\n{stdout}"
+        );
+    }
+}

@@ -18,6 +18,7 @@ use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
 use wasm_bindgen::prelude::*;
 
 pub mod js;
+pub mod leak;
 pub mod models;
 pub mod repair;
 pub mod search;

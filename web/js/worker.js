@@ -180,6 +180,11 @@ const methods = {
 
   replay: () => requireSession().fuzz_replay(),
 
+  // What the helper party sees of a digit (js/leak.js): args {model, pixels, comparison,
+  // breakpoints, seed, steps}.
+  helperView: (a) =>
+    wasm.helper_view(a.model, a.pixels, a.comparison, a.breakpoints, seed(a.seed), a.steps),
+
   // The browser benchmark (web/bench.mjs): `predict` on synthetic digits 0..16 of seed 7 in
   // turn (as wasm/benches/session.rs does natively), `warmup` untimed calls, then `count`
   // timed ones; returns each call's milliseconds.

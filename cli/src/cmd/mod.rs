@@ -7,6 +7,7 @@ pub mod eval;
 pub mod export;
 pub mod fuzz;
 pub mod import;
+pub mod leak;
 pub mod localize;
 pub mod mul;
 pub mod predict;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         Command::Import(args) => import::run(&args),
         Command::Fuzz(args) => fuzz::run(&args, &typed(matches)),
         Command::Export(args) => export::run(&args),
+        Command::Leak(args) => leak::run(&args),
         Command::Localize(args) => localize::run(&args),
         Command::Repair(args) => repair::run(&args),
         Command::Sweep(args) => sweep::run(&args),

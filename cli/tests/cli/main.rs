@@ -15,6 +15,7 @@ mod engine;
 mod eval;
 mod export;
 mod import;
+mod leak;
 mod predict;
 mod reliability;
 mod train;

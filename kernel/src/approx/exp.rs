@@ -44,7 +44,12 @@ pub fn exp<A: Arith>(
 ) -> Result<()> {
     levels.check(x.len())?;
     super::need(scratch.len(), scratch_elems(x.len()))?;
-    a.div_int_each(x, &|i| 1u64 << levels.at(i).iters_exp)?;
+    match levels {
+        // One divisor for all: the same values, errors and ledger as `div_int_each` (one
+        // batch of identical truncations), without a call per element.
+        Levels::Uniform(l) => a.div_int(x, 1u64 << l.iters_exp)?,
+        _ => a.div_int_each(x, &|i| 1u64 << levels.at(i).iters_exp)?,
+    }
     a.add_const(x, 1.0)?;
     for j in 0..levels.max().iters_exp {
         masked_step(a, levels, Count::Exp, j, x, &[], scratch, |a, v, _, _| {

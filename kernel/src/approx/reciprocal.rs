@@ -127,10 +127,12 @@ pub fn reciprocal_pos<A: Arith>(
             t.copy_from_slice(yv);
             a.square(t)?;
             a.mul(t, dv)?;
-            // y + (y − y²d), in this order (CrypTen: `result += result - result.square().mul_(self)`).
-            a.neg(t);
-            a.add(t, yv)?;
-            a.add(yv, t)
+            // y + (y − y²d), in this order (CrypTen: `result += result - result.square().mul_(self)`):
+            // `neg(t)`, `add(t, y)`, `add(y, t)` in one pass.
+            for (y, &tv) in yv.iter_mut().zip(t.iter()) {
+                *y = a.elem_add(*y, a.elem_add(a.elem_mul_int(tv, -1), *y));
+            }
+            Ok(())
         })?;
     }
     Ok(())

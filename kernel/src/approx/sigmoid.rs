@@ -65,7 +65,30 @@ pub fn sigmoid<A: Arith>(
         SigmoidMethod::Reciprocal {
             nr_init,
             crypten_where,
-        } => sigmoid_reciprocal(a, x, nr_init, crypten_where, levels, scratch),
+        } => {
+            // Elementwise, and its interactive steps are `ltz`, `mul_unscaled`, `square` and
+            // `mul` (at most 4 + exp squarings + 2 per Newton step of them): the arithmetic may
+            // run it in chunks. The constants it encodes are checked first, so that an encoding
+            // error is the single call's.
+            if let Levels::Uniform(l) = levels {
+                let consts = [1.0, nr_init, nr_init * nr_init, 2.0 * nr_init];
+                if consts.iter().all(|&c| a.elem_const(c).is_ok()) {
+                    let ops = 4 + usize::from(l.iters_exp) + 2 * usize::from(l.iters_nr);
+                    let levels = *levels;
+                    return a.elementwise_chunks(x.len(), ops, &mut |a, lo, hi| {
+                        sigmoid_reciprocal(
+                            a,
+                            &mut x[lo..hi],
+                            nr_init,
+                            crypten_where,
+                            &levels,
+                            &mut scratch[..],
+                        )
+                    });
+                }
+            }
+            sigmoid_reciprocal(a, x, nr_init, crypten_where, levels, scratch)
+        }
         SigmoidMethod::Chebyshev { terms } => {
             a.div_int(x, 2)?;
             tanh_chebyshev(a, x, terms, scratch)?;
@@ -118,28 +141,49 @@ fn sigmoid_reciprocal<A: Arith>(
     let p = take(&mut s, n)?;
     let q = take(&mut s, n)?;
     a.ltz(x, bits)?;
-    sgn.copy_from_slice(bits);
-    a.mul_int(sgn, -2);
-    a.add_int(sgn, 1);
-    d.copy_from_slice(x);
+    // The local steps are fused into single passes of the elementwise operations that
+    // `mul_int`, `add_int`, `neg`, `rsub_const` and `add` apply (the same values, fewer passes
+    // over memory).
+    let one = a.elem_int(1);
+    for (((s, &b), d), &v) in sgn
+        .iter_mut()
+        .zip(bits.iter())
+        .zip(d.iter_mut())
+        .zip(x.iter())
+    {
+        // sgn = 1 − 2b; d = x
+        *s = a.elem_add(a.elem_mul_int(b, -2), one);
+        *d = v;
+    }
     a.mul_unscaled(d, sgn)?;
     a.neg(d);
     super::exp::exp(a, d, levels, s)?;
     a.add_const(d, 1.0)?;
     super::reciprocal::reciprocal_pos(a, d, p, RecipInit::Const(nr_init), levels, s)?;
-    q.copy_from_slice(p);
-    a.rsub_const(q, 1.0)?;
+    let c1 = a.elem_const(1.0)?;
     if crypten_where {
         // CrypTen: `p.where(1 − b, 1 − p)` = `p·(1 − b) + (1 − p)·b`, two products.
         let keep = d;
-        keep.copy_from_slice(bits);
-        a.neg(keep);
-        a.add_int(keep, 1);
+        for (((q, &pv), k), &b) in q
+            .iter_mut()
+            .zip(p.iter())
+            .zip(keep.iter_mut())
+            .zip(bits.iter())
+        {
+            // q = 1 − p (rsub_const); keep = −b + 1 (neg, add_int)
+            *q = a.elem_sub(c1, pv);
+            *k = a.elem_add(a.elem_mul_int(b, -1), one);
+        }
         a.mul_unscaled(p, keep)?;
         a.mul_unscaled(q, bits)?;
-        x.copy_from_slice(p);
-        a.add(x, q)
+        for ((o, &pv), &qv) in x.iter_mut().zip(p.iter()).zip(q.iter()) {
+            *o = a.elem_add(pv, qv);
+        }
+        Ok(())
     } else {
+        for (q, &pv) in q.iter_mut().zip(p.iter()) {
+            *q = a.elem_sub(c1, pv);
+        }
         crate::protocols::select::select(a, bits, q, p, x)
     }
 }
@@ -195,5 +239,73 @@ mod tests {
         let mut want = vec![53193, -3555, 296, -25, 2];
         want.resize(16, 0);
         assert_eq!(enc, want);
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    //! The ideal engine runs a long uniform sigmoid in chunks (`Arith::elementwise_chunks`):
+    //! the same shares, ledger and dealer position as the single pass (which a cyclic plan of
+    //! one level, the same computation, still takes).
+
+    use crate::approx::levels::{Level, Levels};
+    use crate::approx::profile::SigmoidMethod;
+    use crate::arith::{Arith, Engine, RingArith};
+    use crate::{FixedPoint, Shared};
+
+    fn run(
+        n: usize,
+        level: Level,
+        crypten_where: bool,
+        chunked: bool,
+    ) -> (Vec<[i64; 2]>, crate::Cost, Vec<i64>) {
+        let fp = FixedPoint::CRYPTEN_DEFAULT;
+        let mut arena = vec![0i64; Shared::scratch_words_elementwise(n)];
+        let mut sh = Shared::new(fp, 77, &mut arena).with_engine(Engine::Ideal);
+        let x: Vec<f64> = (0..n)
+            .map(|i| ((i * 7919) % 2001) as f64 / 100.0 - 10.0)
+            .collect();
+        let mut s = vec![[0i64; 2]; n];
+        sh.input(&x, &mut s).unwrap();
+        let mut scratch = vec![[0i64; 2]; super::scratch_elems(n)];
+        let one = [level];
+        let levels = if chunked {
+            Levels::Uniform(level)
+        } else {
+            Levels::Cyclic(&one)
+        };
+        let method = SigmoidMethod::Reciprocal {
+            nr_init: 0.75,
+            crypten_where,
+        };
+        super::sigmoid(&mut sh, &mut s, method, &levels, &mut scratch).unwrap();
+        // Where the dealer stands: the next product's shares.
+        let mut after = vec![[3i64, 4]; 5];
+        sh.square(&mut after).unwrap();
+        let mut ring = vec![0i64; n];
+        sh.peek_ring(&s, &mut ring).unwrap();
+        let mut shares: Vec<[i64; 2]> = s;
+        shares.extend(after);
+        (shares, sh.cost(), ring)
+    }
+
+    #[test]
+    fn chunked_sigmoid_is_the_single_pass() {
+        for n in [1024, 1025, 3000, 4096] {
+            for level in [
+                Level::new(8, 3),
+                Level::new(6, 6),
+                Level::new(3, 0),
+                Level::new(0, 1),
+            ] {
+                for crypten_where in [true, false] {
+                    let a = run(n, level, crypten_where, true);
+                    let b = run(n, level, crypten_where, false);
+                    assert_eq!(a.1, b.1, "ledger, n {n} {level:?} {crypten_where}");
+                    assert!(a.0 == b.0, "shares, n {n} {level:?} {crypten_where}");
+                    assert!(a.2 == b.2);
+                }
+            }
+        }
     }
 }

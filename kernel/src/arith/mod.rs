@@ -211,6 +211,28 @@ pub trait Arith {
     /// `out = [x < 0]` as scale-1 integers.
     fn ltz(&mut self, x: &[Self::Elem], out: &mut [Self::Elem]) -> Result<()>;
 
+    /// Runs `body(self, lo, hi)` on consecutive ranges `lo..hi` covering `0..n` in order, with
+    /// exactly the results, randomness and ledger of the single call `body(self, 0, n)`: a
+    /// cache-friendly way to run a long elementwise pipeline. Default: that single call.
+    ///
+    /// The caller promises that `body` is *elementwise* (element `i` of every output depends on
+    /// element `i` of the inputs only, and the operations it runs do not depend on the range's
+    /// length), that each of its interactive operations is `mul`, `mul_unscaled`, `square` or
+    /// `ltz` on a slice of the range's length, and that it runs at most `max_ops` of them;
+    /// an arithmetic may then split the range (see [`Shared`]'s). Errors are the body's.
+    fn elementwise_chunks(
+        &mut self,
+        n: usize,
+        max_ops: usize,
+        body: &mut dyn FnMut(&mut Self, usize, usize) -> Result<()>,
+    ) -> Result<()>
+    where
+        Self: Sized,
+    {
+        let _ = max_ops;
+        body(self, 0, n)
+    }
+
     // ---- slice versions of the local operations ----
 
     /// `acc ← acc + b`.

@@ -7,13 +7,14 @@
 
 use super::{Arith, ArithKind, Engine, RingArith};
 use crate::cost::Cost;
-use crate::dealer::Dealer;
+use crate::dealer::{Dealer, Jump};
 use crate::error::{check_len, Error, Result};
 use crate::fixed::FixedPoint;
-use crate::linalg::{conv2d_acc, matmul_acc};
+use crate::linalg::{conv2d_acc, exact, matmul_acc};
 use crate::linalg::{Conv2dShape, MatShape};
 use crate::protocols::beaver::{self, scratch_words_bilinear, scratch_words_square, Bilinear};
 use crate::protocols::comparison::{self, scratch_words_ltz};
+use crate::protocols::drelu::{self, Comparison, HelperStreams};
 use crate::protocols::ideal;
 use crate::protocols::truncation::{self, scratch_words_truncate, TruncMode};
 use crate::seed::{stream, StreamId, Xoshiro256PlusPlus};
@@ -53,6 +54,32 @@ pub struct Shared<'a> {
     przs: Xoshiro256PlusPlus,
     net: Net<'a>,
     scratch: &'a mut [i64],
+    /// [`Arith::elementwise_chunks`] in progress: one dealer per drawing operation of the
+    /// pipeline, each where that operation's draws for the current chunk begin.
+    cursors: heapless::Vec<Dealer, CURSORS>,
+    chunking: Option<Chunking>,
+    seed: u64,
+    comparison: Comparison,
+    helper: Option<HelperStreams>,
+}
+
+/// The most drawing operations a chunked elementwise pipeline may run.
+const CURSORS: usize = 48;
+
+/// Elements per chunk of a chunked elementwise pipeline (16 KiB per slice of shares: a
+/// pipeline's working set stays in the L2 cache).
+const CHUNK: usize = 1024;
+
+/// The state of a chunked elementwise pipeline.
+#[derive(Clone, Copy, Debug)]
+struct Chunking {
+    /// The drawing operation the pipeline runs next (its index in the chunk's sequence).
+    next: usize,
+    /// Whether this is the first chunk (cursors are created as its operations first run).
+    first: bool,
+    /// The jump from the end of the first chunk to the end of the whole range: `n − CHUNK`
+    /// draws.
+    skip: Jump,
 }
 
 impl core::fmt::Debug for Shared<'_> {
@@ -79,7 +106,28 @@ impl<'a> Shared<'a> {
             przs: stream(seed, StreamId::Przs),
             net: Net::new(),
             scratch,
+            cursors: heapless::Vec::new(),
+            chunking: None,
+            seed,
+            comparison: Comparison::A2b,
+            helper: None,
         }
+    }
+
+    /// The same session with comparisons (`ltz`, hence ReLU, max pooling, and DReLU) computed
+    /// by `c` ([`Comparison::A2b`] unless set). A helper protocol brings in the third party:
+    /// its streams ([`StreamId::Pair`], [`StreamId::Helper`]) are derived from the session's
+    /// seed, and its messages cross the session's [`Net`] ([`Net::to_helper`]). The ideal
+    /// engine ignores it.
+    pub fn with_comparison(mut self, c: Comparison) -> Self {
+        self.comparison = c;
+        self.helper = c.uses_helper().then(|| HelperStreams::new(self.seed));
+        self
+    }
+
+    /// How comparisons are computed.
+    pub fn comparison(&self) -> Comparison {
+        self.comparison
     }
 
     /// The same session with every message shown to `wire` first. Install it before running
@@ -112,6 +160,56 @@ impl<'a> Shared<'a> {
     /// The engine.
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// Before a drawing operation of a chunked pipeline: its cursor becomes the session's
+    /// dealer. The first chunk creates cursor `k` from cursor `k − 1`, which has then drawn
+    /// the first chunk's words: jumping over the rest of the range ([`Jump`], 256 generator
+    /// steps) puts it where operation `k`'s draws begin in the unchunked run. Outside a
+    /// pipeline: nothing.
+    fn cursor_in(&mut self) -> Result<()> {
+        let Some(c) = self.chunking else {
+            return Ok(());
+        };
+        let bad = Error::InvalidShape {
+            what: "an elementwise pipeline ran other operations than it promised",
+        };
+        if c.next == self.cursors.len() {
+            if !c.first {
+                return Err(bad);
+            }
+            let cursor = match self.cursors.last() {
+                None => self.dealer.clone(),
+                Some(prev) => {
+                    let mut d = prev.clone();
+                    d.jump(&c.skip);
+                    d
+                }
+            };
+            self.cursors.push(cursor).map_err(|_| bad)?;
+        }
+        let slot = self.cursors.get_mut(c.next).ok_or(bad)?;
+        core::mem::swap(&mut self.dealer, slot);
+        Ok(())
+    }
+
+    /// After a drawing operation: the session's dealer back, the cursor kept.
+    fn cursor_out(&mut self) {
+        if let Some(c) = self.chunking.as_mut() {
+            if let Some(slot) = self.cursors.get_mut(c.next) {
+                core::mem::swap(&mut self.dealer, slot);
+            }
+            c.next += 1;
+        }
+    }
+
+    /// Runs `f` as one drawing operation (between [`Self::cursor_in`] and
+    /// [`Self::cursor_out`]).
+    fn drawing<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.cursor_in()?;
+        let r = f(self);
+        self.cursor_out();
+        r
     }
 
     /// The ideal engine's fresh sharings of `z(i, x[i])`, then one truncation by the scale:
@@ -259,6 +357,11 @@ impl<'a> Shared<'a> {
                 .max(self.trunc_words_scale(out.len())),
         )?;
         if self.engine == Engine::Ideal {
+            if self.chunking.is_some() {
+                return Err(Error::InvalidShape {
+                    what: "a matrix product inside an elementwise pipeline",
+                });
+            }
             return self.ideal_product(op, x, y, out);
         }
         beaver::bilinear(
@@ -287,14 +390,27 @@ impl<'a> Shared<'a> {
         let (na, nb, nc) = (x.len(), y.len(), out.len());
         let (rx, rest) = self.scratch.split_at_mut(na);
         let (ry, rest) = rest.split_at_mut(nb);
-        let rz = &mut rest[..nc];
-        for (r, &v) in rx.iter_mut().zip(x).chain(ry.iter_mut().zip(y)) {
+        let (rz, spare) = rest.split_at_mut(nc);
+        for (r, &v) in rx.iter_mut().zip(x) {
+            *r = reconstruct(v);
+        }
+        for (r, &v) in ry.iter_mut().zip(y) {
             *r = reconstruct(v);
         }
         rz.fill(0);
+        // The exact `f64` kernels when the operands allow (same words, faster), the ring's
+        // otherwise (`linalg::exact`).
         match op {
-            Bilinear::Matmul(s) => matmul_acc(rx, ry, rz, s)?,
-            Bilinear::Conv2d(s) => conv2d_acc(rx, ry, rz, s)?,
+            Bilinear::Matmul(s) => {
+                if !exact::matmul(rx, ry, rz, s, spare) {
+                    matmul_acc(rx, ry, rz, s)?
+                }
+            }
+            Bilinear::Conv2d(s) => {
+                if !exact::conv2d(rx, ry, rz, s, spare) {
+                    conv2d_acc(rx, ry, rz, s)?
+                }
+            }
             // `product` runs only matrix and convolution products.
             Bilinear::Elementwise | Bilinear::Broadcast { .. } => {
                 return Err(Error::InvalidShape {
@@ -412,8 +528,10 @@ impl Arith for Shared<'_> {
             let n = x.len();
             check_len(n, y.len())?;
             self.ensure(scratch_words_bilinear(n, n, n))?;
-            self.charge_mul(2 * n, n);
-            return self.deal_scaled(x, |i, s| reconstruct(s).wrapping_mul(reconstruct(y[i])));
+            return self.drawing(|sh| {
+                sh.charge_mul(2 * n, n);
+                sh.deal_scaled(x, |i, s| reconstruct(s).wrapping_mul(reconstruct(y[i])))
+            });
         }
         self.mul_unscaled(x, y)?;
         self.truncate(x, self.fp.scale() as u64)
@@ -425,6 +543,11 @@ impl Arith for Shared<'_> {
         let n = x.len();
         self.ensure(scratch_words_bilinear(n, y.len(), n).max(self.trunc_words_scale(n)))?;
         if self.engine == Engine::Ideal {
+            if self.chunking.is_some() {
+                return Err(Error::InvalidShape {
+                    what: "a broadcast product inside an elementwise pipeline",
+                });
+            }
             let c = y.len();
             self.charge_mul(n + c, n);
             return self.deal_scaled(x, |i, s| {
@@ -450,16 +573,18 @@ impl Arith for Shared<'_> {
         check_len(n, y.len())?;
         self.ensure(scratch_words_bilinear(n, n, n))?;
         if self.engine == Engine::Ideal {
-            self.charge_mul(2 * n, n);
-            let (net, dealer) = (&mut self.net, &mut self.dealer);
-            ideal::deal_into(
-                net,
-                dealer,
-                x,
-                |i, s| reconstruct(s).wrapping_mul(reconstruct(y[i])),
-                None,
-            );
-            return Ok(());
+            return self.drawing(|sh| {
+                sh.charge_mul(2 * n, n);
+                let (net, dealer) = (&mut sh.net, &mut sh.dealer);
+                ideal::deal_into(
+                    net,
+                    dealer,
+                    x,
+                    |i, s| reconstruct(s).wrapping_mul(reconstruct(y[i])),
+                    None,
+                );
+                Ok(())
+            });
         }
         beaver::bilinear_to_scratch(
             &mut self.net,
@@ -479,12 +604,14 @@ impl Arith for Shared<'_> {
         let n = x.len();
         self.ensure(scratch_words_square(n).max(self.trunc_words_scale(n)))?;
         if self.engine == Engine::Ideal {
-            ideal::charge_round(&mut self.net, n);
-            let cost = self.net.cost_mut();
-            cost.square_pairs = cost.square_pairs.wrapping_add(n as u64);
-            return self.deal_scaled(x, |_, s| {
-                let v = reconstruct(s);
-                v.wrapping_mul(v)
+            return self.drawing(|sh| {
+                ideal::charge_round(&mut sh.net, n);
+                let cost = sh.net.cost_mut();
+                cost.square_pairs = cost.square_pairs.wrapping_add(n as u64);
+                sh.deal_scaled(x, |_, s| {
+                    let v = reconstruct(s);
+                    v.wrapping_mul(v)
+                })
             });
         }
         beaver::square(&mut self.net, &mut self.dealer, x, self.scratch)?;
@@ -522,7 +649,14 @@ impl Arith for Shared<'_> {
         check_len(x.len(), out.len())?;
         if self.engine == Engine::Ideal {
             self.ensure(scratch_words_ltz(x.len()))?;
-            return ideal::ltz(&mut self.net, &mut self.dealer, x, out);
+            return self.drawing(|sh| ideal::ltz(&mut sh.net, &mut sh.dealer, x, out));
+        }
+        if let Some(streams) = self.helper.as_mut() {
+            // ltz = 1 − DReLU (both settle the tie at 0 alike).
+            let hide = self.comparison == Comparison::SignHidden;
+            drelu::helper_drelu(&mut self.net, streams, hide, x, out, self.scratch)?;
+            drelu::one_minus(out);
+            return Ok(());
         }
         comparison::ltz(
             &mut self.net,
@@ -532,6 +666,65 @@ impl Arith for Shared<'_> {
             out,
             self.scratch,
         )
+    }
+    /// With [`Engine::Ideal`] and share-local truncation, a range longer than one chunk runs in
+    /// chunks of 1024 elements, so that the pipeline's slices stay in cache. The same words:
+    /// every drawing operation of the ideal engine draws one dealer word per element, in
+    /// order, so operation `k` of the single call draws, for element `i`, the word at
+    /// `P + k·n + i` of the dealer's stream (`P`: where the dealer stood). Chunked, operation
+    /// `k` draws from its own cursor, a copy of the dealer moved to `P + k·n`, which walks on
+    /// from chunk to chunk; the dealer ends at `P + K·n` after `K` operations, as unchunked.
+    /// Share-local truncation draws nothing. The ledger: every count is a sum over elements
+    /// (the same split over chunks) except rounds, which the first chunk charges alone. Taken
+    /// only when the arena holds the whole range's elementwise need (so no operation can fail
+    /// on it for a chunk and not for the range) and `max_ops` is at most 48; otherwise (and
+    /// with the protocol engine, dealer truncation or a short range) one call.
+    fn elementwise_chunks(
+        &mut self,
+        n: usize,
+        max_ops: usize,
+        body: &mut dyn FnMut(&mut Self, usize, usize) -> Result<()>,
+    ) -> Result<()> {
+        let chunked = self.engine == Engine::Ideal
+            && self.trunc == TruncMode::Local
+            && self.chunking.is_none()
+            && n > CHUNK
+            && max_ops <= CURSORS
+            && self.scratch.len() >= Self::scratch_words_elementwise(n);
+        if !chunked {
+            return body(self, 0, n);
+        }
+        self.cursors.clear();
+        self.chunking = Some(Chunking {
+            next: 0,
+            first: true,
+            skip: Jump::by((n - CHUNK) as u64),
+        });
+        let mut rounds = None;
+        let mut lo = 0;
+        let mut result = Ok(());
+        while lo < n && result.is_ok() {
+            let hi = n.min(lo + CHUNK);
+            if let Some(c) = self.chunking.as_mut() {
+                c.next = 0;
+            }
+            result = body(self, lo, hi);
+            let cost = self.net.cost_mut();
+            match rounds {
+                None => rounds = Some(cost.rounds),
+                Some(r) => cost.rounds = r,
+            }
+            if let Some(c) = self.chunking.as_mut() {
+                c.first = false;
+            }
+            lo = hi;
+        }
+        self.chunking = None;
+        if let Some(last) = self.cursors.pop() {
+            self.dealer = last;
+        }
+        self.cursors.clear();
+        result
     }
 }
 

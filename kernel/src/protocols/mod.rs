@@ -27,6 +27,7 @@
 
 pub mod beaver;
 pub mod comparison;
+pub mod drelu;
 pub mod ideal;
 pub mod laws;
 pub mod maximum;

@@ -173,34 +173,55 @@ pub fn truncate_each(
     d: &dyn Fn(usize) -> u64,
     scratch: &mut [i64],
 ) -> Result<()> {
-    let n = x.len();
-    if (0..n).any(|i| d(i) == 0) {
+    // One call of `d` per element to check them all (division by zero reported first, as
+    // before), one more per element for the local truncations.
+    let by_dealer = |di: u64| mode == TruncMode::Dealer && di > 1 && di.is_power_of_two();
+    let (mut zero, mut big, mut n_dealer) = (false, false, 0usize);
+    for i in 0..x.len() {
+        let di = d(i);
+        zero |= di == 0;
+        big |= di > i64::MAX as u64;
+        n_dealer += usize::from(by_dealer(di));
+    }
+    if zero {
         return Err(Error::DivisionByZero);
     }
-    if (0..n).any(|i| d(i) > i64::MAX as u64) {
+    if big {
         return Err(Error::OutOfRange {
             what: "divisor above 2^63 − 1",
         });
     }
-    let pow2 = |v: u64| v > 1 && v.is_power_of_two();
-    let by_dealer = |i: usize| mode == TruncMode::Dealer && pow2(d(i));
-    let n_dealer = (0..n).filter(|&i| by_dealer(i)).count();
     if n_dealer > 0 {
         need(scratch_words_truncate(n_dealer), scratch.len())?;
     }
+    // The local ones, each as `local` on that one element, counted together.
+    let (mut count, mut wraps) = (0usize, 0u64);
     for (i, s) in x.iter_mut().enumerate() {
-        if d(i) > 1 && !by_dealer(i) {
-            local(net, core::slice::from_mut(s), d(i) as i64);
+        let di = d(i);
+        if di <= 1 || by_dealer(di) {
+            continue;
+        }
+        count += 1;
+        if di.is_power_of_two() {
+            let (q, wrapped) = local_pow2(*s, di.trailing_zeros());
+            wraps = wraps.wrapping_add(u64::from(wrapped));
+            *s = q;
+        } else {
+            wraps = wraps.wrapping_add(u64::from(sum_wraps(s[0], s[1])));
+            s[0] = tdiv(s[0], di as i64);
+            s[1] = tdiv(s[1], di as i64);
         }
     }
+    count_local(net, count, wraps);
     if n_dealer > 0 {
         dealer_pow2_each(
             net,
             dealer,
             x,
             |i| {
-                if by_dealer(i) {
-                    d(i).trailing_zeros()
+                let di = d(i);
+                if by_dealer(di) {
+                    di.trailing_zeros()
                 } else {
                     0
                 }

@@ -228,6 +228,7 @@ fn cost(g: &mut Gen) -> Cost {
     Cost {
         rounds: g.u64_edge(),
         bytes_sent: [g.u64_edge(), g.u64_edge()],
+        helper_bytes: g.u64_edge(),
         mul_triples: g.u64_edge(),
         square_pairs: g.u64_edge(),
         matrix_triples: g.u64_edge(),

@@ -4,6 +4,7 @@ mod approx;
 mod arith;
 mod base;
 mod difftest;
+mod leak;
 mod models;
 mod nn;
 mod protocols;
@@ -21,6 +22,7 @@ pub fn all() -> Vec<Entry> {
     v.extend(approx::entries());
     v.extend(nn::entries());
     v.extend(difftest::entries());
+    v.extend(leak::entries());
     let mut names: Vec<&str> = v.iter().map(|e| e.name).collect();
     names.sort_unstable();
     names.dedup();
