@@ -48,3 +48,16 @@ def mnist_test(limit):
         labels = np.frombuffer(fh.read()[8:], dtype=np.uint8)[:limit]
     x = ((images.astype(np.float32) / np.float32(255.0)) - np.float32(0.1307)) / np.float32(0.3081)
     return x.astype(np.float32), labels.astype(np.int64)
+
+
+def write_references(out, script, index, docs):
+    """Writes each case as `out/CASE.json` (compact, tagged with the framework and its version)
+    and `out/index.json`, and says so."""
+    for d in docs:
+        d["framework"] = index["framework"]
+        d["version"] = index["version"]
+        with open(os.path.join(out, d["case"] + ".json"), "w") as fh:
+            json.dump(d, fh, separators=(",", ":"))
+    with open(os.path.join(out, "index.json"), "w") as fh:
+        json.dump(index, fh, indent=1)
+    print(f"{script}: {len(docs)} cases in {index['seconds']} s -> {out}")

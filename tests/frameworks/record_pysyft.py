@@ -34,6 +34,9 @@ import pkg_resources  # noqa: E402
 import torch  # noqa: E402
 import syft  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import write_references  # noqa: E402
+
 hook = syft.TorchHook(torch)
 SAM = syft.VirtualWorker(hook, id="sam")
 KELLY = syft.VirtualWorker(hook, id="kelly")
@@ -220,14 +223,7 @@ def main():
         "levels": LEVELS,
         "cases": [d["case"] for d in docs],
     }
-    for d in docs:
-        d["framework"] = "pysyft"
-        d["version"] = index["version"]
-        with open(os.path.join(out, d["case"] + ".json"), "w") as fh:
-            json.dump(d, fh, separators=(",", ":"))
-    with open(os.path.join(out, "index.json"), "w") as fh:
-        json.dump(index, fh, indent=1)
-    print(f"record_pysyft: {len(docs)} cases in {index['seconds']} s -> {out}")
+    write_references(out, "record_pysyft", index, docs)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import spu.libspu as libspu  # noqa: E402
 import spu.utils.simulation as spsim  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import load_model, mnist_test  # noqa: E402
+from common import load_model, mnist_test, write_references  # noqa: E402
 
 P = libspu.ProtocolKind
 F = libspu.FieldType
@@ -248,14 +248,7 @@ def main():
         "frac_bits": FRAC,
         "cases": [d["case"] for d in docs],
     }
-    for d in docs:
-        d["framework"] = "spu"
-        d["version"] = spu.__version__
-        with open(os.path.join(out, d["case"] + ".json"), "w") as fh:
-            json.dump(d, fh, separators=(",", ":"))
-    with open(os.path.join(out, "index.json"), "w") as fh:
-        json.dump(index, fh, indent=1)
-    print(f"record_spu: {len(docs)} cases in {index['seconds']} s -> {out}")
+    write_references(out, "record_spu", index, docs)
 
 
 if __name__ == "__main__":

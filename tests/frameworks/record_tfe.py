@@ -36,7 +36,7 @@ import tf_encrypted as tfe  # noqa: E402
 from tf_encrypted.tensor import fixed  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import load_model, mnist_test  # noqa: E402
+from common import load_model, mnist_test, write_references  # noqa: E402
 
 CONFIGS = {"stock": 8, "mpcdiff": 5}  # precision_fractional at scaling_base 3
 LEVELS = {"low": (3, 2), "medium": (4, 1), "high": (5, 4)}
@@ -305,14 +305,7 @@ def main():
         "levels": LEVELS,
         "cases": [d["case"] for d in docs],
     }
-    for d in docs:
-        d["framework"] = "tf-encrypted"
-        d["version"] = index["version"]
-        with open(os.path.join(out, d["case"] + ".json"), "w") as fh:
-            json.dump(d, fh, separators=(",", ":"))
-    with open(os.path.join(out, "index.json"), "w") as fh:
-        json.dump(index, fh, indent=1)
-    print(f"record_tfe: {len(docs)} cases in {index['seconds']} s -> {out}")
+    write_references(out, "record_tfe", index, docs)
 
 
 if __name__ == "__main__":
