@@ -116,29 +116,8 @@ impl<'w> Net<'w> {
         m1: &mut [i64],
     ) -> Result<()> {
         check_len(m0.len(), m1.len())?;
-        let round = self.cost.rounds;
-        self.cost.rounds = round.wrapping_add(1);
-        let bytes = (m0.len() as u64).wrapping_mul(8);
-        self.cost.bytes_sent[0] = self.cost.bytes_sent[0].wrapping_add(bytes);
-        self.cost.bytes_sent[1] = self.cost.bytes_sent[1].wrapping_add(bytes);
-        if let Some(wire) = self.wire.as_deref_mut() {
-            wire.send(&mut Message {
-                round,
-                from: 0,
-                to: 1,
-                protocol,
-                domain,
-                payload: m0,
-            });
-            wire.send(&mut Message {
-                round,
-                from: 1,
-                to: 0,
-                protocol,
-                domain,
-                payload: m1,
-            });
-        }
+        self.round_of_two(protocol, domain, [(0, 1, &mut *m0), (1, 0, &mut *m1)]);
+        self.charge_parties(m0.len());
         match domain {
             Domain::Arithmetic => {
                 for (a, b) in m0.iter_mut().zip(m1.iter()) {
@@ -156,6 +135,38 @@ impl<'w> Net<'w> {
 }
 
 impl Net<'_> {
+    /// Counts one round and shows its two messages, `(from, to, payload)`, to the [`Wire`] in
+    /// order: what every kind of round shares. Bytes are the caller's to count (who pays
+    /// depends on the sender).
+    /// Each of the two parties sent `words` ring words this round.
+    fn charge_parties(&mut self, words: usize) {
+        let bytes = (words as u64).wrapping_mul(8);
+        self.cost.bytes_sent[0] = self.cost.bytes_sent[0].wrapping_add(bytes);
+        self.cost.bytes_sent[1] = self.cost.bytes_sent[1].wrapping_add(bytes);
+    }
+
+    fn round_of_two(
+        &mut self,
+        protocol: &'static str,
+        domain: Domain,
+        messages: [(usize, usize, &mut [i64]); 2],
+    ) {
+        let round = self.cost.rounds;
+        self.cost.rounds = round.wrapping_add(1);
+        if let Some(wire) = self.wire.as_deref_mut() {
+            for (from, to, payload) in messages {
+                wire.send(&mut Message {
+                    round,
+                    from,
+                    to,
+                    protocol,
+                    domain,
+                    payload,
+                });
+            }
+        }
+    }
+
     /// One round: party 0 sends `m0` and party 1 sends `m1` (equal lengths) to the [`HELPER`].
     /// On return both hold what the helper received (after the [`Wire`], which may alter
     /// them); the helper combines them itself. Each party's bytes are counted in
@@ -172,23 +183,12 @@ impl Net<'_> {
         m1: &mut [i64],
     ) -> Result<()> {
         check_len(m0.len(), m1.len())?;
-        let round = self.cost.rounds;
-        self.cost.rounds = round.wrapping_add(1);
-        let bytes = (m0.len() as u64).wrapping_mul(8);
-        self.cost.bytes_sent[0] = self.cost.bytes_sent[0].wrapping_add(bytes);
-        self.cost.bytes_sent[1] = self.cost.bytes_sent[1].wrapping_add(bytes);
-        if let Some(wire) = self.wire.as_deref_mut() {
-            for (from, payload) in [(0, m0), (1, m1)] {
-                wire.send(&mut Message {
-                    round,
-                    from,
-                    to: HELPER,
-                    protocol,
-                    domain,
-                    payload,
-                });
-            }
-        }
+        self.round_of_two(
+            protocol,
+            domain,
+            [(0, HELPER, &mut *m0), (1, HELPER, &mut *m1)],
+        );
+        self.charge_parties(m0.len());
         Ok(())
     }
 
@@ -207,22 +207,13 @@ impl Net<'_> {
         r1: &mut [i64],
     ) -> Result<()> {
         check_len(r0.len(), r1.len())?;
-        let round = self.cost.rounds;
-        self.cost.rounds = round.wrapping_add(1);
+        self.round_of_two(
+            protocol,
+            domain,
+            [(HELPER, 0, &mut *r0), (HELPER, 1, &mut *r1)],
+        );
         let bytes = (r0.len() as u64).wrapping_mul(16);
         self.cost.helper_bytes = self.cost.helper_bytes.wrapping_add(bytes);
-        if let Some(wire) = self.wire.as_deref_mut() {
-            for (to, payload) in [(0, r0), (1, r1)] {
-                wire.send(&mut Message {
-                    round,
-                    from: HELPER,
-                    to,
-                    protocol,
-                    domain,
-                    payload,
-                });
-            }
-        }
         Ok(())
     }
 }
