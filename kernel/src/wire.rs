@@ -135,9 +135,6 @@ impl<'w> Net<'w> {
 }
 
 impl Net<'_> {
-    /// Counts one round and shows its two messages, `(from, to, payload)`, to the [`Wire`] in
-    /// order: what every kind of round shares. Bytes are the caller's to count (who pays
-    /// depends on the sender).
     /// Each of the two parties sent `words` ring words this round.
     fn charge_parties(&mut self, words: usize) {
         let bytes = (words as u64).wrapping_mul(8);
@@ -145,6 +142,9 @@ impl Net<'_> {
         self.cost.bytes_sent[1] = self.cost.bytes_sent[1].wrapping_add(bytes);
     }
 
+    /// Counts one round and shows its two messages, `(from, to, payload)`, to the [`Wire`] in
+    /// order: what every kind of round shares. Bytes are the caller's to count (who pays
+    /// depends on the sender).
     fn round_of_two(
         &mut self,
         protocol: &'static str,
