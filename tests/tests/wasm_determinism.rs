@@ -64,6 +64,39 @@ fn available_or_skip(what: &str) -> bool {
     false
 }
 
+/// Runs `tests/js/SCRIPT` under Node on the wasm build with `args`: its script and module paths
+/// (for replay lines) and its standard output, or `None` after a visible skip when the build or
+/// Node is missing (a failure under `MPCDIFF_REQUIRE_WASM=1`). Fails unless Node exits 0.
+fn run_node(script: &str, args: &[String]) -> Option<(PathBuf, PathBuf, String)> {
+    let module = wasm_node_module();
+    if !module.exists() {
+        available_or_skip(&format!("no wasm build at {}", module.display()));
+        return None;
+    }
+    let script = workspace_root().join("tests/js").join(script);
+    let output = match Command::new("node")
+        .arg(&script)
+        .arg(&module)
+        .args(args)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            available_or_skip(&format!("cannot run node ({e})"));
+            return None;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "node {} failed ({}):\n{stdout}\n{}",
+        script.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some((script, module, stdout))
+}
+
 #[test]
 fn native_digest_is_reproducible_and_depends_on_the_seed() {
     let digests: Vec<u64> = SEEDS.iter().map(|&s| native(s)).collect();
@@ -83,30 +116,10 @@ fn native_digest_is_reproducible_and_depends_on_the_seed() {
 
 #[test]
 fn wasm_digest_equals_native() {
-    let module = wasm_node_module();
-    if !module.exists() {
-        available_or_skip(&format!("no wasm build at {}", module.display()));
+    let seeds: Vec<String> = SEEDS.iter().map(u64::to_string).collect();
+    let Some((_, module, stdout)) = run_node("digest.cjs", &seeds) else {
         return;
-    }
-    let script = workspace_root().join("tests/js/digest.cjs");
-    let mut cmd = Command::new("node");
-    cmd.arg(&script).arg(&module);
-    cmd.args(SEEDS.iter().map(u64::to_string));
-    let output = match cmd.output() {
-        Ok(o) => o,
-        Err(e) => {
-            available_or_skip(&format!("cannot run node ({e})"));
-            return;
-        }
     };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "node {} failed ({}):\n{stdout}\n{stderr}",
-        script.display(),
-        output.status
-    );
 
     let lines: Vec<Vec<&str>> = stdout.lines().map(|l| l.splitn(3, ' ').collect()).collect();
     let find = |kind: &str, key: &str| -> &str {
@@ -217,31 +230,10 @@ fn native_campaign(case: &str) -> (String, u64, &'static str, String) {
 // CLI; this one needs no browser.
 #[test]
 fn wasm_campaign_digest_equals_native() {
-    let module = wasm_node_module();
-    if !module.exists() {
-        available_or_skip(&format!("no wasm build at {}", module.display()));
+    let cases: Vec<String> = CAMPAIGNS.iter().map(|c| c.to_string()).collect();
+    let Some((script, module, stdout)) = run_node("campaign.cjs", &cases) else {
         return;
-    }
-    let script = workspace_root().join("tests/js/campaign.cjs");
-    let output = match Command::new("node")
-        .arg(&script)
-        .arg(&module)
-        .args(CAMPAIGNS)
-        .output()
-    {
-        Ok(o) => o,
-        Err(e) => {
-            available_or_skip(&format!("cannot run node ({e})"));
-            return;
-        }
     };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "node {} failed: {stdout}\n{}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
     let mut statuses = Vec::new();
     for case in CAMPAIGNS {
         let line = stdout
@@ -277,31 +269,10 @@ fn helper_view_wasm_equals_native() {
         "lenet-relu:hidden:0",
         "lenet:a2b:0",
     ];
-    let module = wasm_node_module();
-    if !module.exists() {
-        available_or_skip(&format!("no wasm build at {}", module.display()));
+    let cases: Vec<String> = CASES.iter().map(|c| c.to_string()).collect();
+    let Some((_, _, stdout)) = run_node("leak.cjs", &cases) else {
         return;
-    }
-    let script = workspace_root().join("tests/js/leak.cjs");
-    let output = match Command::new("node")
-        .arg(&script)
-        .arg(&module)
-        .args(CASES)
-        .output()
-    {
-        Ok(o) => o,
-        Err(e) => {
-            available_or_skip(&format!("cannot run node ({e})"));
-            return;
-        }
     };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "node {} failed:\n{stdout}\n{}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
     let (_, px) = mpcdiff_wasm::session::synthetic_digit(2024, 3).unwrap();
     for case in CASES {
         let f: Vec<&str> = case.split(':').collect();
