@@ -234,45 +234,32 @@ impl FirstLayer {
         self.check()?;
         check_len(self.pixels(), x.len())?;
         check_len(self.outputs(), pre.len())?;
-        let ((h, w), (oh, ow), k, p) = (self.hw, self.out_hw(), self.k, self.pad);
-        for c in 0..self.channels {
-            for i in 0..oh {
-                for j in 0..ow {
-                    let mut s = self.bias[c];
-                    for di in 0..k {
-                        let Some(y) = (i + di).checked_sub(p) else {
-                            continue;
-                        };
-                        if y >= h {
-                            continue;
-                        }
-                        for dj in 0..k {
-                            let Some(xx) = (j + dj).checked_sub(p) else {
-                                continue;
-                            };
-                            if xx >= w {
-                                continue;
-                            }
-                            s += self.weight[c * k * k + di * k + dj] * (x[y * w + xx] - self.mean);
-                        }
-                    }
-                    pre[(c * oh + i) * ow + j] = s;
-                }
-            }
+        let per_channel = self.outputs() / self.channels.max(1);
+        for (c, plane) in pre.chunks_mut(per_channel.max(1)).enumerate() {
+            plane.fill(self.bias[c]);
         }
+        self.taps(|o, wi, xi| pre[o] += self.weight[wi] * (x[xi] - self.mean));
         Ok(())
     }
 
     /// `gx += Jᵀ·g`: the gradient with respect to `x` of `Σ g·pre` (the transposed convolution).
     fn backward(&self, g: &[f64], gx: &mut [f64]) {
+        self.taps(|o, wi, xi| {
+            if g[o] != 0.0 {
+                gx[xi] += g[o] * self.weight[wi];
+            }
+        });
+    }
+
+    /// Visits every tap of the stride-1 convolution in (channel, row, column, kernel row,
+    /// kernel column) order, padding skipped: `f(output, weight, input)` indices.
+    /// The forward pass and its transpose share it, so they cannot disagree on a window.
+    fn taps(&self, mut f: impl FnMut(usize, usize, usize)) {
         let ((h, w), (oh, ow), k, p) = (self.hw, self.out_hw(), self.k, self.pad);
         for c in 0..self.channels {
             for i in 0..oh {
                 for j in 0..ow {
-                    let gv = g[(c * oh + i) * ow + j];
-                    if gv == 0.0 {
-                        continue;
-                    }
+                    let o = (c * oh + i) * ow + j;
                     for di in 0..k {
                         let Some(y) = (i + di).checked_sub(p) else {
                             continue;
@@ -287,7 +274,7 @@ impl FirstLayer {
                             if xx >= w {
                                 continue;
                             }
-                            gx[y * w + xx] += gv * self.weight[c * k * k + di * k + dj];
+                            f(o, c * k * k + di * k + dj, y * w + xx);
                         }
                     }
                 }
