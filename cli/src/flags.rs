@@ -16,15 +16,43 @@ pub enum TruncArg {
     Local,
     /// Dealer-assisted truncation (one more round; no wrap catastrophe).
     Dealer,
+    /// Exact stochastic rounding (TF-Encrypted's interactive truncation), as its ideal
+    /// functionality.
+    Sr,
+    /// Stochastic rounding biased by one unit of the numerator (SPU's TruncAPr2).
+    Sr1,
+    /// Both shares floor-divided (SPU's TruncA), wrap errors included.
+    Fl,
+    /// Stochastic rounding minus a fair bit (SPU's Cheetah, measured).
+    Ch,
 }
 
 impl TruncArg {
     /// The kernel's truncation mode.
     pub fn mode(self) -> TruncMode {
+        use mpcdiff_kernel::protocols::laws::TruncationLaw as L;
         match self {
             TruncArg::Local => TruncMode::Local,
             TruncArg::Dealer => TruncMode::Dealer,
+            TruncArg::Sr => TruncMode::Law(L::StochasticRounding),
+            TruncArg::Sr1 => TruncMode::Law(L::StochasticRoundingPlusOne),
+            TruncArg::Fl => TruncMode::Law(L::ArithmeticShiftBoth),
+            TruncArg::Ch => TruncMode::Law(L::Cheetah),
         }
+    }
+
+    /// The flag value of a kernel mode.
+    pub fn of(mode: TruncMode) -> TruncArg {
+        TruncArg::value_variants()
+            .iter()
+            .copied()
+            .find(|t| t.mode().name() == mode.name())
+            .unwrap_or(TruncArg::Local)
+    }
+
+    /// The flag value's name (`local`, `dealer`, `sr`, `sr1`, `fl`, `ch`).
+    pub fn name(self) -> &'static str {
+        self.mode().name()
     }
 }
 
@@ -39,6 +67,10 @@ pub enum DeployArg {
     CryptenModules,
     /// Every batch norm folded into the previous layer in f64 before encoding (idealised).
     Folded,
+    /// MPCDiff's tfe.keras model in TF-Encrypted: batch norm public, avg-pool times enc(1/k²).
+    Tfe,
+    /// MPCDiff's PySyft model: batch norm under MPC on every pass, linear x·W + b.
+    Pysyft,
 }
 
 impl DeployArg {
@@ -48,7 +80,18 @@ impl DeployArg {
             DeployArg::Crypten => Deployment::Crypten,
             DeployArg::CryptenModules => Deployment::CryptenModules,
             DeployArg::Folded => Deployment::Folded,
+            DeployArg::Tfe => Deployment::TfEncrypted,
+            DeployArg::Pysyft => Deployment::PySyft,
         }
+    }
+
+    /// The flag value of a kernel deployment.
+    pub fn of(d: Deployment) -> DeployArg {
+        DeployArg::value_variants()
+            .iter()
+            .copied()
+            .find(|a| a.deployment() == d)
+            .unwrap_or(DeployArg::Crypten)
     }
 }
 

@@ -1,38 +1,63 @@
-//! Fixed-point encoding: reals as ring integers scaled by 2^frac_bits.
+//! Fixed-point formats: reals as ring integers scaled by `S = base^digits`.
+//!
+//! The engine's arithmetics ([`crate::arith::Fixed`], [`crate::arith::Shared`]) run in one
+//! [`FixedPoint`] format over Z_2^64. CrypTen's is the default ([`FixedPoint::new`]: `S = 2^f`,
+//! float64 products, exact decode, products truncated toward zero on one party); the other
+//! frameworks MPCDiff tested are values of the same type ([`FixedPoint::tf_encrypted`],
+//! [`FixedPoint::pysyft`], [`FixedPoint::spu`]): a scale with any base (3^5 and 3^8 for
+//! TF-Encrypted, 10^3 for stock PySyft), the float width in which private data (tensors,
+//! weights) and public constants are multiplied by `S`, the decoder's width, saturation, and the
+//! deterministic truncation of a public product.
 //!
 //! # Method
-//! Encoding is CrypTen's: `(2^f * x)` computed in `f64` (exact, the scale is a power of two)
-//! and converted to an integer **truncating toward zero**, so every encoded value, public
-//! constants included, is off by (−1, 0] LSB toward zero (`0.1 → 6553` at f = 16, and any
-//! constant below 2^−f becomes 0). Decoding is exact: `raw / 2^f`, correctly rounded to `f64`.
+//! Encoding: `x · S` in the format's float width for that kind of value (IEEE multiplication;
+//! for float32 the input is first rounded to `f32`, as a float32 tensor holds it), converted to
+//! an integer **truncating toward zero** (every framework casts; none rounds), so every encoded
+//! value, public constants included, is off by (−1, 0] units of `1/S` toward zero (`0.1 → 6553`
+//! at 2^16; `1/32 → 7/243` at 3^5, which is why MPCDiff's TF-Encrypted "high" exp computes
+//! `exp(0.92x)`). One implementation: [`crate::encoding::Encoder`] (Z_2^64 here). Decoding:
+//! `raw / S` in the decoder's width (exact `f64` for CrypTen's binary scales).
 //!
 //! # Errors
 //! CrypTen casts out-of-range values to `INT64_MIN` silently; the kernel returns
-//! [`Error::EncodeOverflow`] instead, and [`Error::NonFinite`] for NaN and infinities.
+//! [`Error::EncodeOverflow`] instead (a saturating format clamps, as SPU does), and
+//! [`Error::NonFinite`] for NaN and infinities.
 //!
 //! # Reference
 //! `crypten/encoder.py: FixedPointEncoder` (research notes `crypten.md` §1.3–1.4). CrypTen's
 //! decoder has an off-by-one for some negatives; [`FixedPoint::decode_crypten_compat`]
-//! reproduces it for comparisons, [`FixedPoint::decode`] does not.
+//! reproduces it for comparisons, [`FixedPoint::decode`] does not. The other formats:
+//! `../shared/research/frameworks.md` §1.2, §2.2, §3.2, checked against the real packages'
+//! recorded encodings (`tests/tests/frameworks.rs`).
 
+use crate::encoding::{Encoder, FloatWidth, RingWidth, Scale};
 use crate::error::{Error, Result};
-use crate::ring::Ring;
+use crate::protocols::laws::PublicTruncation;
+use crate::ring::{tdiv, Ring};
 
-/// The largest supported `frac_bits`. With 40 fractional bits a product at scale 2^80 no longer
-/// fits, but single values up to 2^23 still do; beyond 40 there is no useful range left.
+/// The largest supported `frac_bits` of a binary format. With 40 fractional bits a product at
+/// scale 2^80 no longer fits, but single values up to 2^23 still do; beyond 40 there is no useful
+/// range left. Other bases are bounded alike: `S ≤ 2^40`.
 pub const FRAC_BITS_MAX: u32 = 40;
 
-/// A fixed-point format: values are ring integers `raw = trunc(x * 2^frac_bits)`.
+/// A fixed-point format over Z_2^64: values are ring integers `raw = trunc(x · S)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FixedPoint {
-    frac_bits: u32,
+    s: Scale,
+    scale: i64,
+    data: FloatWidth,
+    constant: FloatWidth,
+    decode: FloatWidth,
+    saturate: bool,
+    rounding: PublicTruncation,
 }
 
 /// 2^63 as f64: the first magnitude that does not fit an i64.
 const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
 impl FixedPoint {
-    /// A format with `frac_bits` fractional bits (0..=40).
+    /// CrypTen's format with `frac_bits` fractional bits (0..=40): `S = 2^f`, float64 products,
+    /// exact decode, no saturation, public products truncated toward zero.
     ///
     /// # Errors
     /// [`Error::FracBitsOutOfRange`] above [`FRAC_BITS_MAX`].
@@ -43,38 +68,207 @@ impl FixedPoint {
                 max: FRAC_BITS_MAX,
             });
         }
-        Ok(FixedPoint { frac_bits })
+        let s = match Scale::new(2, frac_bits) {
+            Ok(s) => s,
+            Err(e) => return Err(e),
+        };
+        Ok(FixedPoint {
+            s,
+            scale: 1i64 << frac_bits,
+            data: FloatWidth::F64,
+            constant: FloatWidth::F64,
+            decode: FloatWidth::F64,
+            saturate: false,
+            rounding: PublicTruncation::TowardZero,
+        })
     }
 
     /// CrypTen's default: 16 fractional bits.
-    pub const CRYPTEN_DEFAULT: FixedPoint = FixedPoint { frac_bits: 16 };
+    pub const CRYPTEN_DEFAULT: FixedPoint = match FixedPoint::new(16) {
+        Ok(fp) => fp,
+        Err(_) => panic!("16 fractional bits are in range"),
+    };
 
-    /// The number of fractional bits.
-    pub const fn frac_bits(self) -> u32 {
-        self.frac_bits
+    /// The same format with the scale `base^digits` (base 2..=16, `S ≤ 2^40`).
+    ///
+    /// # Errors
+    /// [`Error::FracBitsOutOfRange`] for a binary scale above [`FRAC_BITS_MAX`] bits;
+    /// [`Error::OutOfRange`] naming the base or the digits otherwise.
+    pub const fn with_scale(self, base: u32, digits: u32) -> Result<Self> {
+        if base == 2 && digits > FRAC_BITS_MAX {
+            return Err(Error::FracBitsOutOfRange {
+                frac_bits: digits,
+                max: FRAC_BITS_MAX,
+            });
+        }
+        match Scale::new(base, digits) {
+            Ok(s) if s.value() <= 1 << FRAC_BITS_MAX => Ok(FixedPoint {
+                s,
+                scale: s.value() as i64,
+                ..self
+            }),
+            Ok(_) => Err(Error::OutOfRange {
+                what: "scale digits",
+            }),
+            Err(e) => Err(e),
+        }
     }
 
-    /// The scale 2^frac_bits as a ring integer.
+    /// The same format with private data (inputs, weights) multiplied by `S` in `data` and
+    /// public constants in `constant`.
+    pub const fn with_products(self, data: FloatWidth, constant: FloatWidth) -> Self {
+        FixedPoint {
+            data,
+            constant,
+            ..self
+        }
+    }
+
+    /// The same format with `raw / S` computed in `decode`.
+    pub const fn with_decode(self, decode: FloatWidth) -> Self {
+        FixedPoint { decode, ..self }
+    }
+
+    /// The same format clamping out-of-range values to `[−2^62, 2^62 − 1]` (SPU) instead of
+    /// refusing them.
+    pub const fn with_saturation(self, saturate: bool) -> Self {
+        FixedPoint { saturate, ..self }
+    }
+
+    /// The same format with public products truncated by `rounding` (the one-party arithmetic
+    /// [`crate::arith::Fixed`] truncates every product that way).
+    pub const fn with_rounding(self, rounding: PublicTruncation) -> Self {
+        FixedPoint { rounding, ..self }
+    }
+
+    /// TF-Encrypted 0.7.0 `fixed64` (SecureNN): `S = 3^digits` (8 stock, 5 as MPCDiff patched
+    /// it); float32 products for the graph's placeholders and Keras' float32 weights, float64
+    /// for Python constants; exact float64 decode; public products floored (`_truncate_public`).
+    /// `frameworks.md` §1.2–1.3.
+    ///
+    /// # Errors
+    /// As [`FixedPoint::with_scale`].
+    pub const fn tf_encrypted(digits: u32) -> Result<Self> {
+        match FixedPoint::CRYPTEN_DEFAULT.with_scale(3, digits) {
+            Ok(fp) => Ok(fp
+                .with_products(FloatWidth::F32, FloatWidth::F64)
+                .with_rounding(PublicTruncation::Floor)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// PySyft 0.2.9 `fix_precision(base, precision_fractional)` on float32 tensors: float32
+    /// products (data and the multiplicative constants MPCDiff's recipes build as tensors) and
+    /// float32 decode; one party truncates toward zero (torch 1.4's integer `/`). Stock base 10
+    /// with 3 digits; MPCDiff base 2 with 16 (12 for Bank). `frameworks.md` §2.2–2.3. (PySyft
+    /// adds Python-float constants as `int(c · S)` in float64; the format uses one constant
+    /// width, float32, for both: they differ only where `c · S` in float32 crosses an integer.)
+    ///
+    /// # Errors
+    /// As [`FixedPoint::with_scale`].
+    pub const fn pysyft(base: u32, digits: u32) -> Result<Self> {
+        match FixedPoint::CRYPTEN_DEFAULT.with_scale(base, digits) {
+            Ok(fp) => Ok(fp
+                .with_products(FloatWidth::F32, FloatWidth::F32)
+                .with_decode(FloatWidth::F32)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// SPU 0.9.5 FM64 (`encodeToRing`): `S = 2^frac_bits` (18 by default), float64 products
+    /// (`jax_enable_x64`), saturation to ±2^62, float64 decode, public products rounded half
+    /// up (`TruncP`, and REF2K's products). `frameworks.md` §3.2–3.3. FM128 needs the 128-bit
+    /// ring, which the engine's arithmetics do not run yet ([`crate::encoding::Encoder`] does).
+    ///
+    /// # Errors
+    /// As [`FixedPoint::new`].
+    pub const fn spu(frac_bits: u32) -> Result<Self> {
+        match FixedPoint::new(frac_bits) {
+            Ok(fp) => Ok(fp
+                .with_saturation(true)
+                .with_rounding(PublicTruncation::RoundHalfUp)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The number of fractional digits in the scale's base (bits for a binary format).
+    pub const fn frac_bits(self) -> u32 {
+        self.s.digits()
+    }
+
+    /// The scale's base (2 for CrypTen, SPU and MPCDiff's PySyft; 3 for TF-Encrypted; 10 for
+    /// stock PySyft).
+    pub const fn base(self) -> u32 {
+        self.s.base()
+    }
+
+    /// `Some(f)` for a binary scale 2^f (truncations by it are shifts).
+    pub const fn binary_bits(self) -> Option<u32> {
+        if self.s.base() == 2 {
+            Some(self.s.digits())
+        } else {
+            None
+        }
+    }
+
+    /// How a public product is truncated.
+    pub const fn rounding(self) -> PublicTruncation {
+        self.rounding
+    }
+
+    /// Whether out-of-range values saturate.
+    pub const fn saturates(self) -> bool {
+        self.saturate
+    }
+
+    /// The scale S as a ring integer.
     pub const fn scale(self) -> i64 {
-        1i64 << self.frac_bits
+        self.scale
     }
 
     /// The scale as `f64` (exact).
     pub fn scale_f64(self) -> f64 {
-        self.scale() as f64
+        self.scale as f64
     }
 
-    /// Encodes one value. `index` only labels the error.
+    /// The general encoder of this format, for values multiplied by `S` in `product`.
+    fn encoder(self, product: FloatWidth) -> Encoder {
+        Encoder {
+            scale: self.s,
+            ring: RingWidth::Z64,
+            product,
+            saturate: self.saturate,
+            decode: self.decode,
+        }
+    }
+
+    fn encode_in(self, product: FloatWidth, x: f64, index: usize) -> Result<Ring> {
+        if product == FloatWidth::F64 && !self.saturate {
+            // The common case (CrypTen, constants): one multiplication and a checked cast.
+            if !x.is_finite() {
+                return Err(Error::NonFinite { index });
+            }
+            let scaled = x * self.scale_f64();
+            // trunc toward zero happens in the cast; reject what the cast would saturate.
+            if !(-TWO_POW_63..TWO_POW_63).contains(&scaled) {
+                return Err(Error::EncodeOverflow { index });
+            }
+            return Ok(scaled as i64);
+        }
+        // Z_2^64: the representative fits an i64.
+        self.encoder(product).encode_at(x, index).map(|v| v as i64)
+    }
+
+    /// Encodes one public constant (the format's constant width). `index` only labels the
+    /// error.
     pub fn encode_at(self, x: f64, index: usize) -> Result<Ring> {
-        if !x.is_finite() {
-            return Err(Error::NonFinite { index });
-        }
-        let scaled = x * self.scale_f64();
-        // trunc toward zero happens in the cast; reject what the cast would saturate.
-        if !(-TWO_POW_63..TWO_POW_63).contains(&scaled) {
-            return Err(Error::EncodeOverflow { index });
-        }
-        Ok(scaled as i64)
+        self.encode_in(self.constant, x, index)
+    }
+
+    /// Encodes one value of private data (the format's data width). `index` only labels the
+    /// error.
+    pub fn encode_data_at(self, x: f64, index: usize) -> Result<Ring> {
+        self.encode_in(self.data, x, index)
     }
 
     /// Encodes one value (a public constant, say).
@@ -85,23 +279,43 @@ impl FixedPoint {
         self.encode_at(x, 0)
     }
 
-    /// Encodes a slice. All or nothing: on error (naming the first bad index) `out` has not
-    /// been written.
+    /// Truncates the public product `a` by the public divisor `d ≥ 1` as the format says
+    /// ([`FixedPoint::rounding`]); `d = 0` returns `a` (callers check divisors first).
+    #[inline]
+    pub fn truncate_public(self, a: Ring, d: i64) -> Ring {
+        match self.rounding {
+            PublicTruncation::TowardZero => tdiv(a, d),
+            PublicTruncation::Floor => a.checked_div_euclid(d).unwrap_or(a),
+            PublicTruncation::RoundHalfUp => match (a.checked_div_euclid(d), a.checked_rem_euclid(d)) {
+                // ⌊a/d⌋ + [2r ≥ d], without overflow
+                (Some(q), Some(r)) => q.wrapping_add(i64::from(r >= d - r)),
+                _ => a,
+            },
+        }
+    }
+
+    /// Encodes a slice of private data (the format's data width). All or nothing: on error
+    /// (naming the first bad index) `out` has not been written.
     pub fn encode_slice(self, x: &[f64], out: &mut [Ring]) -> Result<()> {
         crate::error::check_len(x.len(), out.len())?;
         for (i, &v) in x.iter().enumerate() {
-            self.encode_at(v, i)?;
+            self.encode_data_at(v, i)?;
         }
         for (i, (&v, o)) in x.iter().zip(out.iter_mut()).enumerate() {
-            *o = self.encode_at(v, i)?;
+            *o = self.encode_data_at(v, i)?;
         }
         Ok(())
     }
 
-    /// Exact decode: `raw / 2^f`, correctly rounded to `f64` (exact when |raw| < 2^53).
+    /// Decode: `raw / S` in the decoder's width. For float64 (CrypTen, TF-Encrypted, SPU)
+    /// correctly rounded to `f64` (exact for a binary scale when |raw| < 2^53); for float32
+    /// (PySyft) the float32 quotient.
     pub fn decode(self, raw: Ring) -> f64 {
-        // `raw as f64` rounds to nearest once; dividing by a power of two is then exact.
-        raw as f64 / self.scale_f64()
+        match self.decode {
+            // `raw as f64` rounds to nearest once; dividing by a power of two is then exact.
+            FloatWidth::F64 => raw as f64 / self.scale_f64(),
+            FloatWidth::F32 => f64::from(raw as f32 / self.scale as f32),
+        }
     }
 
     /// CrypTen 0.4.1's `FixedPointEncoder.decode`, bug included, for comparisons with

@@ -177,6 +177,7 @@ fn run(seed: u64, arena: &mut [i64]) -> Result<(u64, [Cost; 2])> {
         digest.bytes(match mode {
             TruncMode::Local => b"trunc=local",
             TruncMode::Dealer => b"trunc=dealer",
+            TruncMode::Law(_) => b"trunc=law",
         });
         let mut probe = Probe {
             mpc: Shared::new(fp, seed, session_words).with_truncation(mode),
@@ -341,7 +342,7 @@ impl Probe<'_, '_> {
         self.mpc.conv2d(&x, &w, &mut out, &CONV)?;
         self.open(b"conv2d", &out)?;
         let mut pooled = [Share::default(); POOL_OUT];
-        avg_pool2d(&mut self.mpc, &out, &mut pooled, &POOL)?;
+        avg_pool2d(&mut self.mpc, &out, &mut pooled, &POOL, false)?;
         self.open(b"avg_pool2d", &pooled)?;
         max_pool2d(&mut self.mpc, &out, &mut pooled, &POOL, scratch)?;
         self.open(b"max_pool2d", &pooled)

@@ -151,7 +151,7 @@ pub(crate) fn check_trunc(
     );
     let (lo, hi) = match mode {
         TruncMode::Local => (floor_div(x, d), ceil_div(x, d)),
-        TruncMode::Dealer => (floor_div(x, d), floor_div(x, d) + 1),
+        TruncMode::Dealer | TruncMode::Law(_) => (floor_div(x, d), floor_div(x, d) + 1),
     };
     assert!(
         got == lo || got == hi,

@@ -502,7 +502,7 @@ fn shared_products_stay_within_recorded_two_party_spread() {
                 }
                 let expected_wraps = match mode {
                     TruncMode::Local => cost.wrap_events,
-                    TruncMode::Dealer => 0,
+                    TruncMode::Dealer | TruncMode::Law(_) => 0,
                 };
                 assert_eq!(
                     n_gross, expected_wraps,

@@ -194,7 +194,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         a.target.model,
         p.name,
         a.data.display(),
-        a.target.frac_bits,
+        setup.fp.frac_bits(),
         a.mpc_seed,
         trunc.name(),
         deploy.name(),
@@ -264,7 +264,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         architecture: model.architecture.to_string(),
         dataset,
         profile: p.name,
-        frac_bits: a.target.frac_bits,
+        frac_bits: setup.fp.frac_bits(),
         mpc_seed: a.mpc_seed,
         trunc: trunc.name(),
         deploy: deploy.name(),
@@ -305,7 +305,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
          agreement           {:>7.2} %\n\
          deviations          {:>7}     (MPC label ≠ plaintext label, plaintext correct)\n\
          MPC cost            {} rounds per batch of {}; per inference {:.0} mul triples, {:.0} square pairs, {:.0} AND words, {:.1} KiB sent per party, {} wrap events in all\n",
-        report.model, report.architecture, dataset, n_total, p.name, a.target.frac_bits, report.trunc, report.deploy,
+        report.model, report.architecture, dataset, n_total, p.name, setup.fp.frac_bits(), report.trunc, report.deploy,
         if a.target.engine.is_default() { String::new() } else { format!(", engine {}", engine.name()) },
         100.0 * report.plaintext_accuracy, plain_ok, n_total,
         100.0 * report.mpc_accuracy, mpc_ok, n_total,

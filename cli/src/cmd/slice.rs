@@ -184,7 +184,7 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
         a.target.model,
         input,
         setup.profile.name,
-        a.target.frac_bits,
+        setup.fp.frac_bits(),
         setup.trunc.name(),
         setup.deploy.name(),
         a.mpc_seed
@@ -216,7 +216,7 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
             model: a.target.model.clone(),
             input,
             profile: setup.profile.name.to_string(),
-            frac_bits: a.target.frac_bits,
+            frac_bits: setup.fp.frac_bits(),
             trunc: setup.trunc.name(),
             deploy: setup.deploy.name(),
             engine: setup.args.engine.engine().name(),

@@ -49,18 +49,23 @@ pub struct TargetArgs {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_shape: Option<String>,
-    /// Approximation profile of the MPC model (crypten, mpcdiff, crypten-chebyshev).
+    /// Approximation profile of the MPC model (crypten, mpcdiff, crypten-chebyshev, tfe,
+    /// tfe-mpcdiff, pysyft-mpcdiff). A profile of another framework brings that framework's
+    /// format, truncation and deployment; --frac-bits, --trunc and --deploy at their CrypTen
+    /// defaults (16, local, crypten) mean "the profile's".
     #[arg(long, default_value = "crypten")]
     pub profile: String,
-    /// Fixed-point fractional bits (0..=40).
+    /// Fixed-point fractional digits in the profile's base (bits for CrypTen's 2^f: 0..=40;
+    /// TF-Encrypted's scale is 3^digits).
     #[arg(long, default_value_t = 16)]
     pub frac_bits: u32,
-    /// Truncation protocol.
+    /// Truncation protocol (local, dealer; sr, sr1, fl, ch: other frameworks' laws).
     #[arg(long, value_enum, default_value = "local")]
     #[serde(with = "trunc_serde")]
     pub trunc: TruncArg,
     /// What the framework runs: crypten (what crypten.nn.from_pytorch deploys),
-    /// crypten-modules (a crypten.nn-module network), folded (idealised).
+    /// crypten-modules (a crypten.nn-module network), folded (idealised), tfe, pysyft
+    /// (MPCDiff's models in those frameworks).
     #[arg(long, value_enum, default_value = "crypten")]
     pub deploy: DeployArg,
     /// How the two-party arithmetic is simulated: protocol (every message; the reference) or
@@ -92,6 +97,26 @@ fn recorded_str(p: &str) -> String {
 }
 
 impl TargetArgs {
+    /// These flags with the profile's own format, truncation and deployment in place of
+    /// CrypTen's defaults, for a profile of another framework (the flags as given otherwise).
+    pub fn resolved(&self, profile: &Profile) -> TargetArgs {
+        let n = profile.numerics;
+        let mut out = self.clone();
+        if n.framework == mpcdiff_kernel::approx::profile::Framework::Crypten {
+            return out;
+        }
+        if out.frac_bits == FixedPoint::CRYPTEN_DEFAULT.frac_bits() {
+            out.frac_bits = n.fp.frac_bits();
+        }
+        if out.trunc == TruncArg::Local {
+            out.trunc = TruncArg::of(n.trunc);
+        }
+        if out.deploy == DeployArg::Crypten {
+            out.deploy = DeployArg::of(Deployment::native(n.framework));
+        }
+        out
+    }
+
     /// These flags as a campaign records them: a model file (and an `--arch` file) by
     /// [`recorded_path`], so `repair`, `report` and `fuzz --resume` find it from any working
     /// directory; a built-in model or architecture stays a name, a layer spec stays text.
@@ -122,20 +147,18 @@ mod trunc_serde {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &TruncArg, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(match t {
-            TruncArg::Local => "local",
-            TruncArg::Dealer => "dealer",
-        })
+        s.serialize_str(t.name())
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TruncArg, D::Error> {
-        match String::deserialize(d)?.as_str() {
-            "local" => Ok(TruncArg::Local),
-            "dealer" => Ok(TruncArg::Dealer),
-            other => Err(serde::de::Error::custom(format!(
-                "truncation {other:?} is not local or dealer"
-            ))),
-        }
+        let name = String::deserialize(d)?;
+        mpcdiff_kernel::TruncMode::by_name(&name)
+            .map(TruncArg::of)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "truncation {name:?} is not local, dealer, sr, sr1, fl or ch"
+                ))
+            })
     }
 }
 
@@ -291,8 +314,12 @@ fn model_file_bytes(
 impl Setup {
     /// Checks the flags and loads the model.
     pub fn new(args: &TargetArgs) -> Result<Setup, UsageError> {
-        let fp = FixedPoint::new(args.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
         let profile = flags::parse_profile(&args.profile)?;
+        let args = &args.resolved(profile);
+        let format = profile.numerics.fp;
+        let fp = format
+            .with_scale(format.base(), args.frac_bits)
+            .map_err(|e| usage!("--frac-bits: {e}"))?;
         let bytes = model_bytes(
             &args.model,
             args.arch.as_deref(),

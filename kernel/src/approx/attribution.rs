@@ -158,7 +158,7 @@ pub fn attribute(
     // Fixed.
     let (ring, arena) = ws.ints.split_at_mut(n + scratch_elems(n));
     let (v, scratch) = ring.split_at_mut(n);
-    let mut fx = Fixed::new(s.fp);
+    let mut fx = Fixed::new(s.fp).with_sign_test(s.profile.numerics.sign);
     fx.input(x, v)?;
     eval(&mut fx, f, s.profile, v, levels, scratch)?;
     for (o, &vi) in out.iter_mut().zip(v.iter()) {
@@ -167,7 +167,9 @@ pub fn attribute(
 
     // Shared.
     let (v, scratch) = ws.shares.split_at_mut(n);
-    let mut sh = Shared::new(s.fp, s.seed, arena).with_truncation(s.trunc);
+    let mut sh = Shared::new(s.fp, s.seed, arena)
+        .with_truncation(s.trunc)
+        .with_sign_test(s.profile.numerics.sign);
     sh.input(x, v)?;
     let before = sh.cost();
     eval(&mut sh, f, s.profile, v, levels, scratch)?;

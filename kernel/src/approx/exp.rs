@@ -19,6 +19,7 @@
 //! CrypTen `approximations.py: exp` (`functions.exp_iterations` = 8).
 
 use super::levels::{masked_step, Count, Level, Levels};
+use super::profile::ExpDivide;
 use crate::arith::Arith;
 use crate::error::Result;
 
@@ -42,13 +43,38 @@ pub fn exp<A: Arith>(
     levels: &Levels<'_>,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
+    exp_dividing(a, x, levels, ExpDivide::Truncate, scratch)
+}
+
+/// [`exp`], dividing by 2^n as `divide` says: by a truncation (CrypTen, PySyft, SPU) or by
+/// multiplying with the encoded `1/2^n` (TF-Encrypted; per-element levels then multiply by a
+/// vector of public constants, one product).
+///
+/// # Errors
+/// As [`exp`].
+pub fn exp_dividing<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    levels: &Levels<'_>,
+    divide: ExpDivide,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
     levels.check(x.len())?;
     super::need(scratch.len(), scratch_elems(x.len()))?;
-    match levels {
+    let inv = |e: u8| 1.0 / (1u64 << e) as f64;
+    match (divide, levels) {
         // One divisor for all: the same values, errors and ledger as `div_int_each` (one
         // batch of identical truncations), without a call per element.
-        Levels::Uniform(l) => a.div_int(x, 1u64 << l.iters_exp)?,
-        _ => a.div_int_each(x, &|i| 1u64 << levels.at(i).iters_exp)?,
+        (ExpDivide::Truncate, Levels::Uniform(l)) => a.div_int(x, 1u64 << l.iters_exp)?,
+        (ExpDivide::Truncate, _) => a.div_int_each(x, &|i| 1u64 << levels.at(i).iters_exp)?,
+        (ExpDivide::Constant, Levels::Uniform(l)) => a.mul_const(x, inv(l.iters_exp))?,
+        (ExpDivide::Constant, _) => {
+            let c = &mut scratch[..x.len()];
+            for (i, ci) in c.iter_mut().enumerate() {
+                *ci = a.elem_const(inv(levels.at(i).iters_exp))?;
+            }
+            a.mul(x, c)?;
+        }
     }
     a.add_const(x, 1.0)?;
     for j in 0..levels.max().iters_exp {

@@ -6,6 +6,9 @@
 //! code.
 
 use super::levels::Level;
+use crate::fixed::FixedPoint;
+use crate::protocols::laws::{SignTest, TruncationLaw};
+use crate::protocols::truncation::TruncMode;
 
 /// How a Newton–Raphson reciprocal starts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -17,6 +20,22 @@ pub enum RecipInit {
     },
     /// A public constant `y0` (the first step is then `2·y0 − y0²·x`, all public but one product).
     Const(f64),
+    /// PySyft 0.2.9's `reciprocal(method="nr")` start as MPCDiff set it:
+    /// `3·exp(0.5 − x) + 0.003`, with `iters_exp` squarings in the exp (`frameworks.md` §2.6).
+    PySyft {
+        /// Squarings of the limit exp in the initial guess (MPCDiff: 6).
+        iters_exp: u8,
+    },
+}
+
+/// How the limit exp divides `x` by 2^n before squaring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpDivide {
+    /// By a truncation (CrypTen's `div(2**n)`, PySyft's per-share `/`, SPU's `_trunc`).
+    Truncate,
+    /// By multiplying with the encoded constant `1/2^n` (TF-Encrypted's `x / 2**n`): at 3^5,
+    /// `1/32` encodes to 7/243, so the exp computes `exp(0.92x)` (`frameworks.md` §1.2).
+    Constant,
 }
 
 /// Reciprocal parameters.
@@ -30,13 +49,26 @@ pub struct RecipParams {
     pub all_pos: bool,
 }
 
-/// Inverse square root parameters (CrypTen's initial guess `2.2·exp(−(x/2 + 0.2)) + 0.2 − x/1024`).
+/// Inverse square root parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InvSqrtParams {
     /// Newton–Raphson steps.
     pub iters_nr: u8,
-    /// Squarings of the limit exp in the initial guess.
+    /// Squarings of the limit exp in the initial guess (CrypTen's method only).
     pub iters_exp: u8,
+    /// Which iteration.
+    pub method: InvSqrtMethod,
+}
+
+/// The inverse square root's iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvSqrtMethod {
+    /// CrypTen: start `2.2·exp(−(x/2 + 0.2)) + 0.2 − x/1024`, then `y ← y·(3 − x·y²)/2`.
+    Crypten,
+    /// PySyft 0.2.9's `reciprocal(method="newton")` (which computes 1/√x despite its name):
+    /// `C = 20`, start `(C + 1 − x)/C`, then `y ← (C + 1 − x·y²)·y / C` — linear convergence
+    /// (factor 0.9 near the root), only `x < 21` works (`frameworks.md` §2.6).
+    PySyftNewton,
 }
 
 /// Natural logarithm parameters (Householder iterations from CrypTen's initial guess).
@@ -72,6 +104,20 @@ pub enum SigmoidMethod {
         /// Number of Chebyshev terms (even, ≥ 6); only the odd ones are used.
         terms: u8,
     },
+    /// MPCDiff's sigmoid for TF-Encrypted and PySyft: `1 / (1 + exp(−|x|))` mirrored with one
+    /// select (`select(b, p, 1 − p)`), the exp dividing as `divide` says, the Newton reciprocal
+    /// starting from `init`; tanh is `2σ(2x) − 1`. Levels give the exp squarings and Newton
+    /// steps (`frameworks.md` §1.6, §2.6).
+    Limit {
+        /// How the exp divides by 2^n.
+        divide: ExpDivide,
+        /// The Newton start.
+        init: RecipInit,
+    },
+    /// TF-Encrypted 0.7.0's Pond polynomials (its `sigmoid` and `tanh`, which SecureNN keeps):
+    /// σ: `w0 + w1·x + w3·x³ + … + w9·x⁹`, tanh: degree 7; each term a public product,
+    /// truncated on its own (`frameworks.md` §1.6). Diverges beyond |x| ≈ 6–8.
+    Pond,
 }
 
 /// Integer powers inside erf.
@@ -140,6 +186,64 @@ pub struct Profile {
     pub repair: RepairLevels,
     /// How `gelu_erf` layers run under MPC.
     pub gelu: GeluImpl,
+    /// The framework's arithmetic: format, truncation, sign test.
+    pub numerics: Numerics,
+}
+
+/// What a framework's arithmetic is, beside its approximations: the fixed-point format the
+/// model is encoded in, how shares are truncated after a product, and how signs are tested.
+/// A target may override the format's precision and the truncation (command-line flags); these
+/// are the defaults the framework runs with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Numerics {
+    /// The framework.
+    pub framework: Framework,
+    /// The fixed-point format.
+    pub fp: FixedPoint,
+    /// The truncation after a product.
+    pub trunc: TruncMode,
+    /// The sign test of comparisons.
+    pub sign: SignTest,
+}
+
+impl Numerics {
+    /// CrypTen 0.4.1 with two parties: 2^16, share-local truncation, exact comparisons.
+    pub const CRYPTEN: Numerics = Numerics {
+        framework: Framework::Crypten,
+        fp: FixedPoint::CRYPTEN_DEFAULT,
+        trunc: TruncMode::Local,
+        sign: SignTest::Exact,
+    };
+}
+
+/// The MPC framework a profile simulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Framework {
+    /// CrypTen 0.4.1 (Meta).
+    Crypten,
+    /// TF-Encrypted 0.7.0 (Cape Privacy), SecureNN.
+    TfEncrypted,
+    /// PySyft 0.2.9 (OpenMined), SecureNN comparisons.
+    PySyft,
+}
+
+impl Framework {
+    /// The name used in JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Framework::Crypten => "crypten",
+            Framework::TfEncrypted => "tf-encrypted",
+            Framework::PySyft => "pysyft",
+        }
+    }
+}
+
+/// A format the built-in profiles use (a constant that is in range by construction).
+const fn format(fp: crate::error::Result<FixedPoint>) -> FixedPoint {
+    match fp {
+        Ok(fp) => fp,
+        Err(_) => panic!("a built-in format is in range"),
+    }
 }
 
 /// Stock CrypTen 0.4.1 (`configs/default.yaml`), quirks included: sigmoid's exp uses the global
@@ -150,7 +254,7 @@ pub const CRYPTEN: Profile = Profile {
     about: "stock CrypTen 0.4.1 defaults (sigmoid exp 8 / NR 3 from 0.75, NR reciprocal 10, inv_sqrt 3, buggy pow in erf)",
     exp_iters: 8,
     reciprocal: RecipParams { iters_nr: 10, init: RecipInit::Crypten { iters_exp: 8 }, all_pos: false },
-    inv_sqrt: InvSqrtParams { iters_nr: 3, iters_exp: 8 },
+    inv_sqrt: InvSqrtParams { iters_nr: 3, iters_exp: 8, method: InvSqrtMethod::Crypten },
     log: LogParams { iters: 2, iters_exp: 8, iters_exp_init: 8, order: 8 },
     sigmoid: SigmoidMethod::Reciprocal { nr_init: 0.75, crypten_where: true },
     sigmoid_level: Level::new(8, 3),
@@ -158,6 +262,7 @@ pub const CRYPTEN: Profile = Profile {
     softmax_reciprocal: RecipParams { iters_nr: 10, init: RecipInit::Crypten { iters_exp: 8 }, all_pos: true },
     repair: RepairLevels { high: Level::new(9, 9), medium: Level::new(8, 3), low: Level::new(3, 3) },
     gelu: GeluImpl::TanhForm,
+    numerics: Numerics::CRYPTEN,
 };
 
 /// The MPCDiff artifact's baseline: CrypTen with sigmoid's exp and reciprocal both under an
@@ -179,8 +284,69 @@ pub const CRYPTEN_CHEBYSHEV: Profile = Profile {
     ..CRYPTEN
 };
 
+/// TF-Encrypted 0.7.0 as MPCDiff ran it (`TFEncrypted/` of the artifact): SecureNN, scale 3^5,
+/// exact stochastic rounding, the −1 sign quirk, and MPCDiff's sigmoid (exp by the encoded
+/// constant 1/2^E, Newton from 0.75, one select) at levels medium 4/1 (the baseline), high 5/4,
+/// low 3/2 (`frameworks.md` §1, `mpcdiff-artifact.md` §5). Deploy with `tfe` (batch norm public,
+/// average pooling by the encoded 1/4).
+pub const TFE_MPCDIFF: Profile = Profile {
+    name: "tfe-mpcdiff",
+    about: "TF-Encrypted 0.7.0 as MPCDiff patched it (SecureNN, 3^5, SR truncation, sigmoid exp 4 / NR 1 from 0.75; repair 5/4 high, 3/2 low)",
+    sigmoid: SigmoidMethod::Limit { divide: ExpDivide::Constant, init: RecipInit::Const(0.75) },
+    sigmoid_level: Level::new(4, 1),
+    repair: RepairLevels { high: Level::new(5, 4), medium: Level::new(4, 1), low: Level::new(3, 2) },
+    numerics: Numerics {
+        framework: Framework::TfEncrypted,
+        fp: format(FixedPoint::tf_encrypted(5)),
+        trunc: TruncMode::Law(TruncationLaw::StochasticRounding),
+        sign: SignTest::MinusOneNonNegative,
+    },
+    ..CRYPTEN
+};
+
+/// Stock TF-Encrypted 0.7.0: scale 3^8 and Pond's polynomial sigmoid (which diverges for
+/// |x| ≳ 8: the recorded LeNet gets 308 of 1,000 test images right).
+pub const TFE: Profile = Profile {
+    name: "tfe",
+    about: "stock TF-Encrypted 0.7.0 (SecureNN, 3^8, SR truncation, Pond's degree-9 polynomial sigmoid)",
+    sigmoid: SigmoidMethod::Pond,
+    numerics: Numerics {
+        fp: format(FixedPoint::tf_encrypted(8)),
+        ..TFE_MPCDIFF.numerics
+    },
+    ..TFE_MPCDIFF
+};
+
+/// PySyft 0.2.9 as MPCDiff ran it (`PySyft/` of the artifact): base 2 with 16 bits, share-local
+/// truncation (each share's `/`), float32 encoding and decoding, MPCDiff's exp sigmoid (exp by a
+/// truncation, Newton from `3·exp_6(0.5 − d) + 0.003`) at 6/6 (high 9/9, low 3/3), and batch
+/// norm's `newton` inverse square root with 50 iterations (`frameworks.md` §2). Deploy with
+/// `pysyft`. (For Bank MPCDiff used 12 bits: `--frac-bits 12`.)
+pub const PYSYFT_MPCDIFF: Profile = Profile {
+    name: "pysyft-mpcdiff",
+    about: "PySyft 0.2.9 as MPCDiff patched it (2^16, local truncation, sigmoid exp 6 / NR 6 from 3exp6(0.5-d)+0.003, BN newton 50; repair 9/9 high, 3/3 low)",
+    sigmoid: SigmoidMethod::Limit { divide: ExpDivide::Truncate, init: RecipInit::PySyft { iters_exp: 6 } },
+    sigmoid_level: Level::new(6, 6),
+    inv_sqrt: InvSqrtParams { iters_nr: 50, iters_exp: 0, method: InvSqrtMethod::PySyftNewton },
+    repair: RepairLevels { high: Level::new(9, 9), medium: Level::new(6, 6), low: Level::new(3, 3) },
+    numerics: Numerics {
+        framework: Framework::PySyft,
+        fp: format(FixedPoint::pysyft(2, 16)),
+        trunc: TruncMode::Local,
+        sign: SignTest::Exact,
+    },
+    ..CRYPTEN
+};
+
 /// Every built-in profile.
-pub const PROFILES: &[&Profile] = &[&CRYPTEN, &MPCDIFF, &CRYPTEN_CHEBYSHEV];
+pub const PROFILES: &[&Profile] = &[
+    &CRYPTEN,
+    &MPCDIFF,
+    &CRYPTEN_CHEBYSHEV,
+    &TFE,
+    &TFE_MPCDIFF,
+    &PYSYFT_MPCDIFF,
+];
 
 /// The built-in profile called `name`.
 pub fn by_name(name: &str) -> Option<&'static Profile> {

@@ -111,6 +111,15 @@ pub fn reciprocal_pos<A: Arith>(
             a.add_const(y, 0.003)?;
             0
         }
+        RecipInit::PySyft { iters_exp } => {
+            y.copy_from_slice(d);
+            a.neg(y);
+            a.add_const(y, 0.5)?;
+            super::exp::exp_uniform(a, y, iters_exp, scratch)?;
+            a.mul_int(y, 3);
+            a.add_const(y, 0.003)?;
+            0
+        }
         RecipInit::Const(c) => {
             a.fill_const(y, c)?;
             masked_step(a, levels, Count::Nr, 0, y, d, scratch, |a, yv, dv, _| {

@@ -30,7 +30,7 @@
 //! levels).
 
 use super::levels::{take, Level, Levels};
-use super::profile::{RecipInit, SigmoidMethod};
+use super::profile::{ExpDivide, RecipInit, SigmoidMethod};
 use crate::arith::Arith;
 use crate::error::{Error, Result};
 
@@ -79,16 +79,39 @@ pub fn sigmoid<A: Arith>(
                         sigmoid_reciprocal(
                             a,
                             &mut x[lo..hi],
-                            nr_init,
-                            crypten_where,
+                            Recipe::crypten(nr_init, crypten_where),
                             &levels,
                             &mut scratch[..],
                         )
                     });
                 }
             }
-            sigmoid_reciprocal(a, x, nr_init, crypten_where, levels, scratch)
+            sigmoid_reciprocal(
+                a,
+                x,
+                Recipe::crypten(nr_init, crypten_where),
+                levels,
+                scratch,
+            )
         }
+        SigmoidMethod::Limit { divide, init } => {
+            let recipe = Recipe {
+                divide,
+                init,
+                crypten_where: false,
+            };
+            if let (Levels::Uniform(l), ExpDivide::Truncate) = (levels, divide) {
+                // As above: elementwise, interactive steps `ltz`, `mul_unscaled`, `square`,
+                // `mul` (and the start's exp squarings).
+                let ops = 6 + 2 * usize::from(l.iters_exp) + 2 * usize::from(l.iters_nr);
+                let levels = *levels;
+                return a.elementwise_chunks(x.len(), ops, &mut |a, lo, hi| {
+                    sigmoid_reciprocal(a, &mut x[lo..hi], recipe, &levels, &mut scratch[..])
+                });
+            }
+            sigmoid_reciprocal(a, x, recipe, levels, scratch)
+        }
+        SigmoidMethod::Pond => pond(a, x, &POND_SIGMOID, scratch),
         SigmoidMethod::Chebyshev { terms } => {
             a.div_int(x, 2)?;
             tanh_chebyshev(a, x, terms, scratch)?;
@@ -117,22 +140,114 @@ pub fn tanh<A: Arith>(
             crypten_where,
         } => {
             a.mul_int(x, 2);
-            sigmoid_reciprocal(a, x, nr_init, crypten_where, levels, scratch)?;
+            sigmoid_reciprocal(
+                a,
+                x,
+                Recipe::crypten(nr_init, crypten_where),
+                levels,
+                scratch,
+            )?;
+            a.mul_int(x, 2);
+            a.add_const(x, -1.0)
+        }
+        SigmoidMethod::Limit { divide, init } => {
+            // MPCDiff's `tanh_nn`: `sigmoid(z·2.0)·2.0 − 1.0` (both products by 2.0 exact).
+            a.mul_int(x, 2);
+            let recipe = Recipe {
+                divide,
+                init,
+                crypten_where: false,
+            };
+            sigmoid_reciprocal(a, x, recipe, levels, scratch)?;
             a.mul_int(x, 2);
             a.add_const(x, -1.0)
         }
         SigmoidMethod::Chebyshev { terms } => tanh_chebyshev(a, x, terms, scratch),
+        SigmoidMethod::Pond => pond(a, x, &POND_TANH, scratch),
     }
+}
+
+/// How the reciprocal method computes `1 / (1 + exp(−|x|))` and mirrors it.
+#[derive(Clone, Copy, Debug)]
+struct Recipe {
+    divide: ExpDivide,
+    init: RecipInit,
+    crypten_where: bool,
+}
+
+impl Recipe {
+    /// CrypTen's: the exp divides by a truncation, Newton starts from a constant.
+    const fn crypten(nr_init: f64, crypten_where: bool) -> Recipe {
+        Recipe {
+            divide: ExpDivide::Truncate,
+            init: RecipInit::Const(nr_init),
+            crypten_where,
+        }
+    }
+}
+
+/// Pond's sigmoid (TF-Encrypted 0.7.0 `pond.py`): `[w0, w1, w3, w5, w7, w9]`.
+const POND_SIGMOID: [f64; 6] = [
+    0.5,
+    0.2159198015,
+    -0.0082176259,
+    0.0001825597,
+    -0.0000018848,
+    0.0000000072,
+];
+
+/// Pond's tanh: `[w0, w1, w3, w5, w7]`.
+const POND_TANH: [f64; 5] = [0.0, 0.852721056, -0.12494112, 0.010654528, -0.000423424];
+
+/// Pond's odd polynomial `w[0] + Σ_k w[k]·x^(2k−1)`: `x² = square(x)`, each odd power `x²·`
+/// the previous one (a truncated product), each term a public product truncated on its own,
+/// summed from the highest power down (`z = x9·w9 + x7·w7 + … + x·w1 + w0`).
+fn pond<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    w: &[f64],
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let n = x.len();
+    let mut s = scratch;
+    let x2 = take(&mut s, n)?;
+    let pow = take(&mut s, n)?;
+    let term = take(&mut s, n)?;
+    let acc = take(&mut s, n)?;
+    // Every constant encodes before anything runs (an encoding error leaves x untouched).
+    for &c in w {
+        a.elem_const(c)?;
+    }
+    x2.copy_from_slice(x);
+    a.square(x2)?;
+    // The terms in ascending powers, added into `acc`; addition is exact, so the order of the
+    // sum does not change the value.
+    pow.copy_from_slice(x);
+    acc.fill(a.elem_const(w[0])?);
+    for (k, &c) in w.iter().enumerate().skip(1) {
+        if k > 1 {
+            a.mul(pow, x2)?;
+        }
+        term.copy_from_slice(pow);
+        a.mul_const(term, c)?;
+        a.add(acc, term)?;
+    }
+    x.copy_from_slice(acc);
+    Ok(())
 }
 
 fn sigmoid_reciprocal<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
-    nr_init: f64,
-    crypten_where: bool,
+    recipe: Recipe,
     levels: &Levels<'_>,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
+    let Recipe {
+        divide,
+        init,
+        crypten_where,
+    } = recipe;
     let n = x.len();
     let mut s = scratch;
     let bits = take(&mut s, n)?;
@@ -157,9 +272,9 @@ fn sigmoid_reciprocal<A: Arith>(
     }
     a.mul_unscaled(d, sgn)?;
     a.neg(d);
-    super::exp::exp(a, d, levels, s)?;
+    super::exp::exp_dividing(a, d, levels, divide, s)?;
     a.add_const(d, 1.0)?;
-    super::reciprocal::reciprocal_pos(a, d, p, RecipInit::Const(nr_init), levels, s)?;
+    super::reciprocal::reciprocal_pos(a, d, p, init, levels, s)?;
     let c1 = a.elem_const(1.0)?;
     if crypten_where {
         // CrypTen: `p.where(1 − b, 1 − p)` = `p·(1 − b) + (1 − p)·b`, two products.

@@ -4,28 +4,46 @@ use super::{Arith, ArithKind, RingArith};
 use crate::error::{check_len, Error, Result};
 use crate::fixed::FixedPoint;
 use crate::linalg::{conv2d_acc, matmul_acc, Conv2dShape, MatShape};
+use crate::protocols::laws::{PublicTruncation, SignTest};
 use crate::ring::{tdiv, Ring};
 
-/// The plaintext fixed-point arithmetic: exactly what CrypTen computes with one party.
+/// The plaintext fixed-point arithmetic: exactly what a framework computes with one party.
 ///
-/// Products are exact in Z_2^64 (wrapping), then divided by 2^f truncating toward zero; public
-/// reals are encoded truncating toward zero; comparisons read the two's-complement sign.
-/// No randomness. Bit-exact with `one_party.raw` of the CrypTen reference vectors.
+/// Products are exact in Z_2^64 (wrapping), then divided by the scale as the format's public
+/// truncation says (toward zero for CrypTen and PySyft, floor for TF-Encrypted, half up for
+/// SPU); public reals are encoded truncating toward zero; comparisons read the two's-complement
+/// sign (through the framework's [`SignTest`]). No randomness. Bit-exact with `one_party.raw`
+/// of the CrypTen reference vectors.
 #[derive(Clone, Copy, Debug)]
 pub struct Fixed {
     fp: FixedPoint,
+    sign: SignTest,
 }
 
 impl Fixed {
-    /// A fixed-point arithmetic in format `fp`.
+    /// A fixed-point arithmetic in format `fp`, with exact comparisons.
     pub fn new(fp: FixedPoint) -> Self {
-        Fixed { fp }
+        Fixed {
+            fp,
+            sign: SignTest::Exact,
+        }
+    }
+
+    /// The same arithmetic with comparisons as `sign` reports them (TF-Encrypted's −1 quirk).
+    pub fn with_sign_test(self, sign: SignTest) -> Self {
+        Fixed { sign, ..self }
     }
 
     fn trunc_all(&self, x: &mut [Ring]) {
         let s = self.fp.scale();
-        for v in x.iter_mut() {
-            *v = tdiv(*v, s);
+        if self.fp.rounding() == PublicTruncation::TowardZero {
+            for v in x.iter_mut() {
+                *v = tdiv(*v, s);
+            }
+        } else {
+            for v in x.iter_mut() {
+                *v = self.fp.truncate_public(*v, s);
+            }
         }
     }
 }
@@ -83,7 +101,7 @@ impl Arith for Fixed {
             what: "divisor above 2^63 − 1",
         })?;
         for v in x.iter_mut() {
-            *v = tdiv(*v, d);
+            *v = self.fp.truncate_public(*v, d);
         }
         Ok(())
     }
@@ -99,7 +117,7 @@ impl Arith for Fixed {
             });
         }
         for (i, v) in x.iter_mut().enumerate() {
-            *v = tdiv(*v, d(i) as i64);
+            *v = self.fp.truncate_public(*v, d(i) as i64);
         }
         Ok(())
     }
@@ -146,7 +164,7 @@ impl Arith for Fixed {
     fn ltz(&mut self, x: &[Ring], out: &mut [Ring]) -> Result<()> {
         check_len(x.len(), out.len())?;
         for (o, &v) in out.iter_mut().zip(x) {
-            *o = i64::from(v < 0);
+            *o = i64::from(self.sign.is_negative(i128::from(v)));
         }
         Ok(())
     }

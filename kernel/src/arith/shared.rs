@@ -16,6 +16,7 @@ use crate::protocols::beaver::{self, scratch_words_bilinear, scratch_words_squar
 use crate::protocols::comparison::{self, scratch_words_ltz};
 use crate::protocols::drelu::{self, Comparison, HelperStreams};
 use crate::protocols::ideal;
+use crate::protocols::laws::SignTest;
 use crate::protocols::truncation::{self, scratch_words_truncate, TruncMode};
 use crate::seed::{stream, StreamId, Xoshiro256PlusPlus};
 use crate::share::{public, reconstruct, share_from, Share};
@@ -61,6 +62,7 @@ pub struct Shared<'a> {
     seed: u64,
     comparison: Comparison,
     helper: Option<HelperStreams>,
+    sign: SignTest,
 }
 
 /// The most drawing operations a chunked elementwise pipeline may run.
@@ -111,6 +113,31 @@ impl<'a> Shared<'a> {
             seed,
             comparison: Comparison::A2b,
             helper: None,
+            sign: SignTest::Exact,
+        }
+    }
+
+    /// The same session with comparisons reported as the framework's `sign` test reports them
+    /// ([`SignTest::Exact`] unless set). TF-Encrypted's SecureNN `is_negative` calls the ring
+    /// value −1 non-negative; the simulator applies that to the comparison's (exact) result,
+    /// modelling SecureNN's MSB protocol as its functionality (its messages are CrypTen's A2B
+    /// here).
+    pub fn with_sign_test(mut self, sign: SignTest) -> Self {
+        self.sign = sign;
+        self
+    }
+
+    /// Applies the session's sign test to `out = [x < 0]`: where it reports a negative value
+    /// non-negative, party 1's share drops by one.
+    fn sign_quirk(&self, x: &[Share], out: &mut [Share]) {
+        if self.sign == SignTest::Exact {
+            return;
+        }
+        for (o, &v) in out.iter_mut().zip(x) {
+            let a = i128::from(reconstruct(v));
+            if a < 0 && !self.sign.is_negative(a) {
+                o[1] = o[1].wrapping_sub(1);
+            }
         }
     }
 
@@ -215,8 +242,8 @@ impl<'a> Shared<'a> {
     /// The ideal engine's fresh sharings of `z(i, x[i])`, then one truncation by the scale:
     /// in the same pass when it is share-local.
     fn deal_scaled(&mut self, x: &mut [Share], z: impl Fn(usize, Share) -> i64) -> Result<()> {
-        let f = self.fp.frac_bits();
-        if self.trunc == TruncMode::Local && f >= 1 {
+        let bits = self.fp.binary_bits().filter(|&f| f >= 1);
+        if let (Some(f), true) = (bits, self.trunc == TruncMode::Local) {
             ideal::deal_into(&mut self.net, &mut self.dealer, x, z, Some(f));
             Ok(())
         } else {
@@ -309,10 +336,10 @@ impl<'a> Shared<'a> {
         // Encode everything first, so that a failure leaves the PRZS stream and `out` untouched
         // (the error names the first bad index, NaN or overflow alike, as in `Fixed`).
         for (i, &v) in x.iter().enumerate() {
-            self.fp.encode_at(v, i)?;
+            self.fp.encode_data_at(v, i)?;
         }
-        for (o, &v) in out.iter_mut().zip(x) {
-            let raw = self.fp.encode(v)?;
+        for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
+            let raw = self.fp.encode_data_at(v, i)?;
             *o = share_from(&mut self.przs, src, raw);
         }
         Ok(())
@@ -426,6 +453,30 @@ impl<'a> Shared<'a> {
         c.matrix_triples = c.matrix_triples.wrapping_add(1);
         c.matrix_triple_words = c.matrix_triple_words.wrapping_add((na + nb + nc) as u64);
         self.deal_scaled(out, |_, o| o[0])
+    }
+
+    /// `out = [x < 0]`, exactly, by the session's comparison protocol.
+    fn ltz_exact(&mut self, x: &[Share], out: &mut [Share]) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        if self.engine == Engine::Ideal {
+            self.ensure(scratch_words_ltz(x.len()))?;
+            return self.drawing(|sh| ideal::ltz(&mut sh.net, &mut sh.dealer, x, out));
+        }
+        if let Some(streams) = self.helper.as_mut() {
+            // ltz = 1 − DReLU (both settle the tie at 0 alike).
+            let hide = self.comparison == Comparison::SignHidden;
+            drelu::helper_drelu(&mut self.net, streams, hide, x, out, self.scratch)?;
+            drelu::one_minus(out);
+            return Ok(());
+        }
+        comparison::ltz(
+            &mut self.net,
+            &mut self.dealer,
+            &mut self.przs,
+            x,
+            out,
+            self.scratch,
+        )
     }
 
     /// One round: party 0's shares travel in `out`, party 1's in the arena.
@@ -644,28 +695,12 @@ impl Arith for Shared<'_> {
         })?;
         self.truncate(out, self.fp.scale() as u64)
     }
-    /// 8 rounds; see [`comparison::ltz`].
+    /// 8 rounds; see [`comparison::ltz`]. Then the session's sign test
+    /// ([`Shared::with_sign_test`]).
     fn ltz(&mut self, x: &[Share], out: &mut [Share]) -> Result<()> {
-        check_len(x.len(), out.len())?;
-        if self.engine == Engine::Ideal {
-            self.ensure(scratch_words_ltz(x.len()))?;
-            return self.drawing(|sh| ideal::ltz(&mut sh.net, &mut sh.dealer, x, out));
-        }
-        if let Some(streams) = self.helper.as_mut() {
-            // ltz = 1 − DReLU (both settle the tie at 0 alike).
-            let hide = self.comparison == Comparison::SignHidden;
-            drelu::helper_drelu(&mut self.net, streams, hide, x, out, self.scratch)?;
-            drelu::one_minus(out);
-            return Ok(());
-        }
-        comparison::ltz(
-            &mut self.net,
-            &mut self.dealer,
-            &mut self.przs,
-            x,
-            out,
-            self.scratch,
-        )
+        self.ltz_exact(x, out)?;
+        self.sign_quirk(x, out);
+        Ok(())
     }
     /// With [`Engine::Ideal`] and share-local truncation, a range longer than one chunk runs in
     /// chunks of 1024 elements, so that the pipeline's slices stay in cache. The same words:

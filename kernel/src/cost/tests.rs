@@ -421,7 +421,7 @@ fn pooling() {
             let mut mpc = b.session(mode);
             let x = shares(&mut mpc, &values(11, nin));
             let mut o = vec![[0i64; 2]; nout];
-            let c = delta(&mut mpc, |m| avg_pool2d(m, &x, &mut o, &s).unwrap());
+            let c = delta(&mut mpc, |m| avg_pool2d(m, &x, &mut o, &s, false).unwrap());
             assert_eq!(
                 c,
                 trunc_cost(mode, nout as u64, k2 as u64),
@@ -509,6 +509,7 @@ fn batched_truncations() {
                         local
                     }
                 }
+                TruncMode::Law(_) => unreachable!("this test runs local and dealer truncation"),
             };
             assert_eq!(cost, want, "div_int_each n={n} {mode:?} divisors {ds:?}");
         }

@@ -31,6 +31,7 @@ pub(crate) fn session<'w>(t: &Target<'_, '_>, seed: u64, words: &'w mut [i64]) -
     Shared::new(t.fp, seed, words)
         .with_truncation(t.trunc)
         .with_engine(t.engine)
+        .with_sign_test(t.profile.numerics.sign)
 }
 
 /// The MPC model under test.
@@ -322,7 +323,7 @@ pub fn stage(
             run(&mut a, t.model, &cfg, plan, tap, x, 1, logits, f, true)
         }
         Stage::FixedPoint => {
-            let mut a = Fixed::new(t.fp);
+            let mut a = Fixed::new(t.fp).with_sign_test(t.profile.numerics.sign);
             run(&mut a, t.model, &cfg, plan, tap, x, 1, logits, r, true)
         }
         Stage::Shared => mpc(t, plan, tap, seed, x, 1, logits, s, words).map(|_| ()),

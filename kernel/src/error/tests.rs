@@ -443,12 +443,12 @@ fn shape_mismatches<A: Arith + Ledger>(a: &mut A, mk: fn(i64) -> A::Elem, name: 
     let mut p2 = vec![fill; 2];
     let mut psc = vec![fill; scratch_elems_max_pool2d(&ps).unwrap()];
     assert_eq!(
-        avg_pool2d(a, &x3, &mut p1, &ps),
+        avg_pool2d(a, &x3, &mut p1, &ps, false),
         Err(mismatch(4, 3)),
         "{name} avg x"
     );
     assert_eq!(
-        avg_pool2d(a, &x4, &mut p2, &ps),
+        avg_pool2d(a, &x4, &mut p2, &ps, false),
         Err(mismatch(1, 2)),
         "{name} avg out"
     );
@@ -584,7 +584,7 @@ fn invalid_conv_and_pool_shapes() {
         let mut o: [i64; 0] = [];
         assert!(
             matches!(
-                avg_pool2d(&mut fx, &[], &mut o, &s),
+                avg_pool2d(&mut fx, &[], &mut o, &s, false),
                 Err(Error::InvalidShape { .. })
             ),
             "{s:?}: avg_pool2d"

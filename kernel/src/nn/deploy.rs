@@ -39,6 +39,7 @@
 //!   `shared/reference/crypten-models` (`tests/tests/deployment.rs`).
 
 use super::spec::{Activation, Kind, Spec};
+use crate::approx::profile::Framework;
 use crate::error::{Error, Result};
 
 /// What a framework turns a trained model into.
@@ -52,6 +53,18 @@ pub enum Deployment {
     /// Every batch norm folded into the preceding conv or linear layer in `f64` before
     /// encoding: no MPC cost, one encoding error per weight. Also the plaintext model's form.
     Folded,
+    /// What MPCDiff's `tfe.keras` model runs in TF-Encrypted 0.7.0 (`TFEncrypted/fuzz.py`):
+    /// conv and dense `x·W + b` with private weights; batch norm **public**
+    /// (`γ·(x − μ)·denom + β`, two truncated products, `denom = 1/√(var + ε)` computed in
+    /// float64 on the decoded public variance and re-encoded, ε = 10^−3 encoding to 0 at 3^5);
+    /// average pooling as the window sum times the encoded `1/(k·k)` (60/243 at 3^5: a 2×2
+    /// average of equal values is 0.988 of them) (`frameworks.md` §1.4).
+    TfEncrypted,
+    /// What MPCDiff's PySyft 0.2.9 model runs (`.fix_precision().share()` of the torch model):
+    /// conv as im2col matmul + bias, linear `x·W + b`, every batch norm under MPC on every pass
+    /// (the profile's inverse square root of the shared running variance; PySyft adds no ε in
+    /// eval mode), average pooling as a per-share division (`frameworks.md` §2.4).
+    PySyft,
 }
 
 /// How one batch-norm layer is deployed.
@@ -67,6 +80,9 @@ pub enum BatchNormRun {
         /// Whether the inverse square root is part of every inference.
         per_pass: bool,
     },
+    /// Public parameters, as TF-Encrypted's Keras layer keeps them: `(γ·(x − mean))·denom + β`,
+    /// two truncated products, with `denom` computed in the clear when the model is loaded.
+    Public,
 }
 
 impl BatchNormRun {
@@ -82,6 +98,8 @@ impl Deployment {
         Deployment::Crypten,
         Deployment::CryptenModules,
         Deployment::Folded,
+        Deployment::TfEncrypted,
+        Deployment::PySyft,
     ];
 
     /// The name used on the command line and in JSON.
@@ -90,6 +108,8 @@ impl Deployment {
             Deployment::Crypten => "crypten",
             Deployment::CryptenModules => "crypten-modules",
             Deployment::Folded => "folded",
+            Deployment::TfEncrypted => "tfe",
+            Deployment::PySyft => "pysyft",
         }
     }
 
@@ -99,6 +119,18 @@ impl Deployment {
             Deployment::Crypten => "crypten.nn.from_pytorch: conv+BN fused in float32, BN1d under MPC per pass, Gemm alpha/beta, GELU as Div/Erf/Add/Mul/Mul",
             Deployment::CryptenModules => "a crypten.nn-module network: every batch norm under MPC (inv_sqrt once at eval())",
             Deployment::Folded => "every batch norm folded in f64 before encoding (idealised)",
+            Deployment::TfEncrypted => "MPCDiff's tfe.keras model: batch norm public (denom in the clear), avg-pool x enc(1/k^2), dense x.W + b",
+            Deployment::PySyft => "MPCDiff's PySyft model: batch norm under MPC per pass (no eps), avg-pool by per-share division, linear x.W + b",
+        }
+    }
+
+    /// What `framework` runs for a model written in its own front end: CrypTen's importer for
+    /// a PyTorch model, MPCDiff's `tfe.keras` and PySyft models.
+    pub const fn native(framework: Framework) -> Deployment {
+        match framework {
+            Framework::Crypten => Deployment::Crypten,
+            Framework::TfEncrypted => Deployment::TfEncrypted,
+            Framework::PySyft => Deployment::PySyft,
         }
     }
 
@@ -133,6 +165,8 @@ impl Deployment {
                     what: "a batch norm to fold must follow a conv2d or linear layer",
                 })
             }
+            (Deployment::TfEncrypted, _) => BatchNormRun::Public,
+            (Deployment::PySyft, _) => BatchNormRun::Mpc { per_pass: true },
         }))
     }
 
@@ -152,6 +186,12 @@ impl Deployment {
     /// Whether linear layers are ONNX `Gemm` nodes (`(x·W)·α + b·β`, α = β = 1 public).
     pub const fn gemm(self) -> bool {
         matches!(self, Deployment::Crypten)
+    }
+
+    /// Whether average pooling multiplies the window sum by the encoded `1/(k·k)` (a public
+    /// product, TF-Encrypted's `avgpool2d`) instead of dividing it by `k·k` (a truncation).
+    pub const fn avg_pool_by_constant(self) -> bool {
+        matches!(self, Deployment::TfEncrypted)
     }
 
     /// Whether an erf-form GELU runs as the exported `Div, Erf, Add, Mul, Mul` graph with the

@@ -260,11 +260,15 @@ pub fn forward<A: Arith>(
                 channels: c,
                 eps_micro,
             } => {
-                if let Some(BatchNormRun::Mpc { per_pass }) = cfg.deploy.batch_norm(&m.spec, i)? {
-                    let hw = match shape_in {
-                        Shape::Image { h, w, .. } => h.saturating_mul(w),
-                        Shape::Vector(_) => 1,
-                    };
+                let run = cfg.deploy.batch_norm(&m.spec, i)?;
+                let hw = match shape_in {
+                    Shape::Image { h, w, .. } => h.saturating_mul(w),
+                    Shape::Vector(_) => 1,
+                };
+                if run == Some(BatchNormRun::Public) {
+                    batch_norm_public(a, &mut cur[..len], &params[s.bn..s.bn + 4 * c], hw)?;
+                }
+                if let Some(BatchNormRun::Mpc { per_pass }) = run {
                     let bn_params = &params[s.bn..s.bn + 4 * c];
                     if scratch.len() < c {
                         return Err(Error::BufferTooSmall {
@@ -307,7 +311,8 @@ pub fn forward<A: Arith>(
                     stride,
                 };
                 if matches!(layer.kind, Kind::AvgPool { .. }) {
-                    avg_pool2d(a, &cur[..len], &mut nxt[..out_len], &p)?;
+                    let by_constant = cfg.deploy.avg_pool_by_constant();
+                    avg_pool2d(a, &cur[..len], &mut nxt[..out_len], &p, by_constant)?;
                 } else {
                     max_pool2d(a, &cur[..len], &mut nxt[..out_len], &p, scratch)?;
                 }
@@ -496,6 +501,27 @@ pub fn prepare<A: Arith>(
                 scratch,
             )?;
         }
+    }
+    Ok(())
+}
+
+/// TF-Encrypted's Keras batch norm with public parameters: `y = (γ·(x − mean))·denom + β`,
+/// per channel over the batch-major `[batch, c, hw]` layout, two truncated products (here
+/// broadcasting products with the public values' encodings: the same values; TF-Encrypted
+/// multiplies by a public tensor locally, then truncates). `bn` holds `[γ, β, mean, denom]`.
+fn batch_norm_public<A: Arith>(a: &mut A, x: &mut [A::Elem], bn: &[A::Elem], hw: usize) -> Result<()> {
+    let c = bn.len() / 4;
+    let (gamma, rest) = bn.split_at(c);
+    let (beta, rest) = rest.split_at(c);
+    let (mean, denom) = rest.split_at(c);
+    let channel = |i: usize| (i / hw) % c;
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = a.elem_sub(*v, mean[channel(i)]);
+    }
+    a.mul_bcast(x, gamma, hw)?;
+    a.mul_bcast(x, &denom[..c], hw)?;
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = a.elem_add(*v, beta[channel(i)]);
     }
     Ok(())
 }

@@ -220,7 +220,9 @@ impl<'a> Model<'a> {
                     add(&mut at, Some(outputs))?;
                 }
                 Kind::BatchNorm { channels, .. } => {
-                    if let Some(BatchNormRun::Mpc { .. }) = dep.batch_norm(&self.spec, i)? {
+                    if let Some(BatchNormRun::Mpc { .. } | BatchNormRun::Public) =
+                        dep.batch_norm(&self.spec, i)?
+                    {
                         s.bn = at;
                         add(&mut at, channels.checked_mul(4))?;
                     }
@@ -331,12 +333,33 @@ impl<'a> Model<'a> {
                         &mut buf,
                     )?;
                 }
-                Kind::BatchNorm { channels: c, .. }
-                    if matches!(
-                        dep.batch_norm(&self.spec, i)?,
-                        Some(BatchNormRun::Mpc { .. })
-                    ) =>
-                {
+                Kind::BatchNorm {
+                    channels: c,
+                    eps_micro,
+                } => {
+                    let run = dep.batch_norm(&self.spec, i)?;
+                    if !matches!(run, Some(BatchNormRun::Mpc { .. } | BatchNormRun::Public)) {
+                        continue;
+                    }
+                    // A public batch norm's fourth slot holds `denom`, computed in the clear
+                    // as TF-Encrypted's `set_weights` does: the encoded variance plus the
+                    // encoded ε, decoded (float64), `1/√·`, encoded again when brought in.
+                    // Exact in `Float`.
+                    let fp = a.fixed_point();
+                    let exact = a.kind() == crate::arith::ArithKind::Float;
+                    let eps = f64::from(eps_micro) * 1e-6;
+                    let denom = |var: f32| -> f64 {
+                        let v = f64::from(var);
+                        if exact {
+                            return 1.0 / libm::sqrt(v + eps);
+                        }
+                        let sum = match (fp.encode_data_at(v, 0), fp.encode(eps)) {
+                            (Ok(x), Ok(e)) => fp.decode(x.wrapping_add(e)),
+                            _ => v + eps,
+                        };
+                        1.0 / libm::sqrt(sum)
+                    };
+                    let public = run == Some(BatchNormRun::Public);
                     for (q, suffix) in [".weight", ".bias", ".running_mean", ".running_var"]
                         .iter()
                         .enumerate()
@@ -348,7 +371,13 @@ impl<'a> Model<'a> {
                         load_chunks(
                             a,
                             c,
-                            |j| f64::from(t.get(j)),
+                            |j| {
+                                if public && q == 3 {
+                                    denom(t.get(j))
+                                } else {
+                                    f64::from(t.get(j))
+                                }
+                            },
                             &mut out[at..at + c],
                             &mut buf,
                         )?;

@@ -17,7 +17,8 @@ use crate::error::{check_len, Error, Result};
 use crate::linalg::Pool2dShape;
 use crate::protocols::maximum::{max_rows, scratch_elems_max};
 
-/// `out = avgpool(x)`.
+/// `out = avgpool(x)`: the window sum divided by the window's size (a truncation), or with
+/// `by_constant` multiplied by the encoded `1/(k·k)` (TF-Encrypted's public product).
 ///
 /// # Errors
 /// [`Pool2dShape::out_hw`]'s, [`crate::Error::InvalidShape`] if a size overflows,
@@ -28,6 +29,7 @@ pub fn avg_pool2d<A: Arith>(
     x: &[A::Elem],
     out: &mut [A::Elem],
     s: &Pool2dShape,
+    by_constant: bool,
 ) -> Result<()> {
     // Geometry first ([`Error::InvalidShape`]), then lengths.
     let rows = s.output_len()?;
@@ -38,7 +40,11 @@ pub fn avg_pool2d<A: Arith>(
         out[o] = a.elem_add(out[o], x[i]);
     };
     s.for_each_cell(&mut acc);
-    a.div_int(out, s.window() as u64)
+    if by_constant {
+        a.mul_const(out, 1.0 / s.window() as f64)
+    } else {
+        a.div_int(out, s.window() as u64)
+    }
 }
 
 /// Elements of scratch [`max_pool2d`] needs.
@@ -169,7 +175,7 @@ mod tests {
                 let xf: Vec<f64> = xs.iter().map(|&v| FP.decode(v)).collect();
                 let mut fl = Float::new(FP);
                 let mut avg_f = vec![0.0; nout];
-                avg_pool2d(&mut fl, &xf, &mut avg_f, &s).unwrap();
+                avg_pool2d(&mut fl, &xf, &mut avg_f, &s, false).unwrap();
                 let mut max_f = vec![0.0; nout];
                 let mut sc = vec![0.0; scratch_elems_max_pool2d(&s).unwrap()];
                 max_pool2d(&mut fl, &xf, &mut max_f, &s, &mut sc).unwrap();
@@ -177,7 +183,7 @@ mod tests {
                 // Fixed.
                 let mut fx = Fixed::new(FP);
                 let mut avg_x = vec![0i64; nout];
-                avg_pool2d(&mut fx, &xs, &mut avg_x, &s).unwrap();
+                avg_pool2d(&mut fx, &xs, &mut avg_x, &s, false).unwrap();
                 let mut max_x = vec![0i64; nout];
                 let mut sc = vec![0i64; scratch_elems_max_pool2d(&s).unwrap()];
                 max_pool2d(&mut fx, &xs, &mut max_x, &s, &mut sc).unwrap();
@@ -217,7 +223,7 @@ mod tests {
                     let mut mpc = session(seed, mode, &mut ar);
                     let x = share_ring(&mut mpc, &xs);
                     let mut avg = vec![[0i64; 2]; nout];
-                    avg_pool2d(&mut mpc, &x, &mut avg, &s).unwrap();
+                    avg_pool2d(&mut mpc, &x, &mut avg, &s, false).unwrap();
                     let mut mx = vec![[0i64; 2]; nout];
                     let mut sc = vec![[0i64; 2]; scratch_elems_max_pool2d(&s).unwrap()];
                     max_pool2d(&mut mpc, &x, &mut mx, &s, &mut sc).unwrap();

@@ -35,13 +35,30 @@
 //! `result − x/2^k ∈ (−1, 1]`, nearly unbiased (mean +2^−k LSB), and **no wrap error** for
 //! `x ∈ [−2^62, 2^62)`. Non-power-of-two divisors fall back to local truncation.
 //!
+//! # Law (the other frameworks' interactive truncations, as ideal functionalities)
+//! ## Method
+//! [`TruncMode::Law`] truncates each reconstructed value by a named law
+//! ([`crate::protocols::laws::TruncationLaw`]: TF-Encrypted's SR, SPU's SR+1, FL− and CH) and
+//! deals a fresh sharing of the result. Those laws depend on the value alone, never on the
+//! shares (`frameworks.md` §0), so this is the protocols' output law exactly; their messages
+//! are not simulated. The law's randomness and the fresh share come from the dealer stream.
+//! ## Cost
+//! Charged as one round in which each party sends `n` words, and `n` truncation tuples: the
+//! shape of TF-Encrypted's Catrina–Saxena truncation (one masked opening, masks from the
+//! crypto producer) and SPU's `TruncAPr`/`TruncAPr2` (one opening, dealer correlations);
+//! their exact word counts were not recorded (**derived**).
+//! ## Error
+//! The law's (table in [`crate::protocols::laws`]); no wrap catastrophe for SR, SR+1, CH.
+//!
 //! # Reference
 //! CrypTen `arithmetic.py: div_` (2 parties); the wrap-bit identity is the one behind the
 //! truncation of Escudero et al., "Improved Primitives for MPC over Mixed Arithmetic-Binary
 //! Circuits" (CRYPTO 2020).
 
+use super::laws::TruncationLaw;
 use super::{carve, need};
 use crate::dealer::Dealer;
+use crate::encoding::RingWidth;
 use crate::error::{Error, Result};
 use crate::ring::{sum_wraps, tdiv};
 use crate::share::Share;
@@ -55,22 +72,47 @@ pub enum TruncMode {
     Local,
     /// Dealer-assisted truncation without the wrap catastrophe (power-of-two divisors).
     Dealer,
+    /// Another framework's interactive truncation, as its ideal functionality: the named law
+    /// applied to the value and a fresh sharing dealt (any divisor). The share-local law is
+    /// [`TruncMode::Local`] itself.
+    Law(TruncationLaw),
 }
 
 impl TruncMode {
-    /// The name used on command lines and in result files (`local`, `dealer`).
+    /// Every mode, default first.
+    pub const ALL: [TruncMode; 6] = [
+        TruncMode::Local,
+        TruncMode::Dealer,
+        TruncMode::Law(TruncationLaw::StochasticRounding),
+        TruncMode::Law(TruncationLaw::StochasticRoundingPlusOne),
+        TruncMode::Law(TruncationLaw::ArithmeticShiftBoth),
+        TruncMode::Law(TruncationLaw::Cheetah),
+    ];
+
+    /// The name used on command lines and in result files (`local`, `dealer`, `sr`, `sr1`,
+    /// `fl`, `ch`).
     pub const fn name(self) -> &'static str {
         match self {
-            TruncMode::Local => "local",
+            TruncMode::Local | TruncMode::Law(TruncationLaw::ShareLocal) => "local",
             TruncMode::Dealer => "dealer",
+            TruncMode::Law(TruncationLaw::StochasticRounding) => "sr",
+            TruncMode::Law(TruncationLaw::StochasticRoundingPlusOne) => "sr1",
+            TruncMode::Law(TruncationLaw::ArithmeticShiftBoth) => "fl",
+            TruncMode::Law(TruncationLaw::Cheetah) => "ch",
         }
     }
 
     /// The mode called `name`.
     pub fn by_name(name: &str) -> Option<TruncMode> {
-        [TruncMode::Local, TruncMode::Dealer]
-            .into_iter()
-            .find(|m| m.name() == name)
+        TruncMode::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Whether the mode truncates each share on its own (no round, rare wraps).
+    pub const fn is_local(self) -> bool {
+        matches!(
+            self,
+            TruncMode::Local | TruncMode::Law(TruncationLaw::ShareLocal)
+        )
     }
 }
 
@@ -108,6 +150,7 @@ pub fn truncate(
         TruncMode::Dealer if d.is_power_of_two() => {
             dealer_pow2(net, dealer, x, d.trailing_zeros(), scratch)
         }
+        TruncMode::Law(law) if !mode.is_local() => by_law(net, dealer, law, x, &|_| d),
         _ => {
             local(net, x, d as i64);
             Ok(())
@@ -191,6 +234,11 @@ pub fn truncate_each(
             what: "divisor above 2^63 − 1",
         });
     }
+    if let TruncMode::Law(law) = mode {
+        if !mode.is_local() {
+            return by_law(net, dealer, law, x, d);
+        }
+    }
     if n_dealer > 0 {
         need(scratch_words_truncate(n_dealer), scratch.len())?;
     }
@@ -228,6 +276,55 @@ pub fn truncate_each(
             },
             scratch,
         )?;
+    }
+    Ok(())
+}
+
+/// The dealer's words as a random number generator (for the laws' draws).
+struct DealerRng<'d>(&'d mut Dealer);
+
+impl rand_core::RngCore for DealerRng<'_> {
+    fn next_u32(&mut self) -> u32 {
+        (self.0.ring() as u64 >> 32) as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0.ring() as u64
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        for chunk in dst.chunks_mut(8) {
+            let w = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+    }
+}
+
+/// [`TruncMode::Law`] on every element with a divisor above 1 (see the module doc): the law's
+/// result on the reconstructed value, dealt afresh (party 0's share is the dealer's next word,
+/// drawn after the law's words); one round for all of them.
+fn by_law(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    law: TruncationLaw,
+    x: &mut [Share],
+    d: &dyn Fn(usize) -> u64,
+) -> Result<()> {
+    let mut n = 0usize;
+    for (i, s) in x.iter_mut().enumerate() {
+        let di = d(i);
+        if di <= 1 {
+            continue;
+        }
+        let a = i128::from(s[0].wrapping_add(s[1]));
+        let t = law.truncate(a, i128::from(di), RingWidth::Z64, &mut DealerRng(dealer))? as i64;
+        let u = dealer.ring();
+        *s = [u, t.wrapping_sub(u)];
+        n += 1;
+    }
+    if n > 0 {
+        super::ideal::charge_round(net, n);
+        let cost = net.cost_mut();
+        cost.trunc_tuples = cost.trunc_tuples.wrapping_add(n as u64);
+        cost.truncations = cost.truncations.wrapping_add(n as u64);
     }
     Ok(())
 }

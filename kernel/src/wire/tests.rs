@@ -115,6 +115,7 @@ fn trunc_rounds(mode: TruncMode, n: usize) -> Rounds {
     match mode {
         TruncMode::Local => vec![],
         TruncMode::Dealer => vec![("trunc", Domain::Arithmetic, n)],
+        TruncMode::Law(_) => unreachable!("laws are ideal functionalities: no messages"),
     }
 }
 

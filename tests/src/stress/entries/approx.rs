@@ -6,7 +6,7 @@ use super::{e, ok, Draw};
 use crate::stress::{Entry, Gen, Res};
 use mpcdiff_kernel::approx::attribution::{self, Memory, Probe, Stages};
 use mpcdiff_kernel::approx::profile::{
-    self, ErfParams, GeluImpl, InvSqrtParams, LogParams, PowMode, Profile, RecipInit, RecipParams,
+    self, ErfParams, ExpDivide, GeluImpl, InvSqrtMethod, InvSqrtParams, LogParams, PowMode, Profile, RecipInit, RecipParams,
     SigmoidMethod,
 };
 use mpcdiff_kernel::approx::{self, Function, Level, Levels};
@@ -50,6 +50,15 @@ fn level(g: &mut Gen) -> Level {
     }
 }
 
+/// A Newton start, hostile parameters included.
+fn init(g: &mut Gen) -> RecipInit {
+    match g.below(3) {
+        0 => RecipInit::Crypten { iters_exp: g.u8() },
+        1 => RecipInit::PySyft { iters_exp: g.u8() },
+        _ => RecipInit::Const(g.f64()),
+    }
+}
+
 /// A profile: a built-in one with some fields made hostile.
 pub(crate) fn profile(g: &mut Gen) -> Profile {
     let mut p = *g.pick(profile::PROFILES);
@@ -59,11 +68,7 @@ pub(crate) fn profile(g: &mut Gen) -> Profile {
             1 => {
                 p.reciprocal = RecipParams {
                     iters_nr: g.u8(),
-                    init: if g.bool() {
-                        RecipInit::Crypten { iters_exp: g.u8() }
-                    } else {
-                        RecipInit::Const(g.f64())
-                    },
+                    init: init(g),
                     all_pos: g.bool(),
                 }
             }
@@ -71,6 +76,11 @@ pub(crate) fn profile(g: &mut Gen) -> Profile {
                 p.inv_sqrt = InvSqrtParams {
                     iters_nr: g.u8(),
                     iters_exp: g.u8(),
+                    method: if g.bool() {
+                        InvSqrtMethod::Crypten
+                    } else {
+                        InvSqrtMethod::PySyftNewton
+                    },
                 }
             }
             3 => {
@@ -82,13 +92,21 @@ pub(crate) fn profile(g: &mut Gen) -> Profile {
                 }
             }
             4 => {
-                p.sigmoid = if g.bool() {
-                    SigmoidMethod::Reciprocal {
+                p.sigmoid = match g.below(4) {
+                    0 => SigmoidMethod::Reciprocal {
                         nr_init: g.f64(),
                         crypten_where: g.bool(),
-                    }
-                } else {
-                    SigmoidMethod::Chebyshev { terms: g.u8() }
+                    },
+                    1 => SigmoidMethod::Limit {
+                        divide: if g.bool() {
+                            ExpDivide::Truncate
+                        } else {
+                            ExpDivide::Constant
+                        },
+                        init: init(g),
+                    },
+                    2 => SigmoidMethod::Pond,
+                    _ => SigmoidMethod::Chebyshev { terms: g.u8() },
                 }
             }
             5 => p.sigmoid_level = level(g),

@@ -300,7 +300,7 @@ impl Job for Pool {
         let x: Vec<A::Elem> = g.elems(nx);
         let mut out: Vec<A::Elem> = g.elems(no);
         if g.bool() {
-            pooling::avg_pool2d(a, &x, &mut out, &s)
+            pooling::avg_pool2d(a, &x, &mut out, &s, false)
         } else {
             let need = pooling::scratch_elems_max_pool2d(&s).unwrap_or(0);
             let mut sc: Vec<A::Elem> = vec![A::Elem::default(); g.scratch(need)];
