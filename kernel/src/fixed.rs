@@ -286,11 +286,13 @@ impl FixedPoint {
         match self.rounding {
             PublicTruncation::TowardZero => tdiv(a, d),
             PublicTruncation::Floor => a.checked_div_euclid(d).unwrap_or(a),
-            PublicTruncation::RoundHalfUp => match (a.checked_div_euclid(d), a.checked_rem_euclid(d)) {
-                // ⌊a/d⌋ + [2r ≥ d], without overflow
-                (Some(q), Some(r)) => q.wrapping_add(i64::from(r >= d - r)),
-                _ => a,
-            },
+            PublicTruncation::RoundHalfUp => {
+                match (a.checked_div_euclid(d), a.checked_rem_euclid(d)) {
+                    // ⌊a/d⌋ + [2r ≥ d], without overflow
+                    (Some(q), Some(r)) => q.wrapping_add(i64::from(r >= d - r)),
+                    _ => a,
+                }
+            }
         }
     }
 

@@ -202,12 +202,7 @@ const POND_TANH: [f64; 5] = [0.0, 0.852721056, -0.12494112, 0.010654528, -0.0004
 /// Pond's odd polynomial `w[0] + Σ_k w[k]·x^(2k−1)`: `x² = square(x)`, each odd power `x²·`
 /// the previous one (a truncated product), each term a public product truncated on its own,
 /// summed from the highest power down (`z = x9·w9 + x7·w7 + … + x·w1 + w0`).
-fn pond<A: Arith>(
-    a: &mut A,
-    x: &mut [A::Elem],
-    w: &[f64],
-    scratch: &mut [A::Elem],
-) -> Result<()> {
+fn pond<A: Arith>(a: &mut A, x: &mut [A::Elem], w: &[f64], scratch: &mut [A::Elem]) -> Result<()> {
     let n = x.len();
     let mut s = scratch;
     let x2 = take(&mut s, n)?;

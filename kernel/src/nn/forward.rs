@@ -509,7 +509,12 @@ pub fn prepare<A: Arith>(
 /// per channel over the batch-major `[batch, c, hw]` layout, two truncated products (here
 /// broadcasting products with the public values' encodings: the same values; TF-Encrypted
 /// multiplies by a public tensor locally, then truncates). `bn` holds `[γ, β, mean, denom]`.
-fn batch_norm_public<A: Arith>(a: &mut A, x: &mut [A::Elem], bn: &[A::Elem], hw: usize) -> Result<()> {
+fn batch_norm_public<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    bn: &[A::Elem],
+    hw: usize,
+) -> Result<()> {
     let c = bn.len() / 4;
     let (gamma, rest) = bn.split_at(c);
     let (beta, rest) = rest.split_at(c);

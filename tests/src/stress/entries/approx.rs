@@ -6,8 +6,8 @@ use super::{e, ok, Draw};
 use crate::stress::{Entry, Gen, Res};
 use mpcdiff_kernel::approx::attribution::{self, Memory, Probe, Stages};
 use mpcdiff_kernel::approx::profile::{
-    self, ErfParams, ExpDivide, GeluImpl, InvSqrtMethod, InvSqrtParams, LogParams, PowMode, Profile, RecipInit, RecipParams,
-    SigmoidMethod,
+    self, ErfParams, ExpDivide, GeluImpl, InvSqrtMethod, InvSqrtParams, LogParams, PowMode,
+    Profile, RecipInit, RecipParams, SigmoidMethod,
 };
 use mpcdiff_kernel::approx::{self, Function, Level, Levels};
 use mpcdiff_kernel::arith::Arith;
