@@ -101,6 +101,45 @@ pub fn gelu_tanh<A: Arith>(
     a.mul_const(x, 0.5)
 }
 
+/// `x ← gelu(x)`, tanh form as MPCDiff wrote it for TF-Encrypted and PySyft
+/// ([`super::profile::GeluImpl::TanhFactored`]): `u = (x·c1)·((x·x)·c2 + 1)`,
+/// `x·(tanh(u) + 1)`, halved by the encoded 0.5 or by a truncation by 2.
+///
+/// # Errors
+/// As [`gelu_tanh`].
+pub fn gelu_tanh_factored<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    method: SigmoidMethod,
+    halve_by_constant: bool,
+    levels: &Levels<'_>,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let n = x.len();
+    levels.check(n)?;
+    super::need(scratch.len(), scratch_elems_tanh(n))?;
+    let mut s = scratch;
+    let x2 = take(&mut s, n)?;
+    let u = take(&mut s, n)?;
+    // (x·x)·c2 + 1 (`x * x`: a product of two private tensors, not a square)
+    x2.copy_from_slice(x);
+    a.mul(x2, x)?;
+    a.mul_const(x2, 0.044715)?;
+    a.add_const(x2, 1.0)?;
+    // (x·c1)·(…)
+    u.copy_from_slice(x);
+    a.mul_const(u, 0.797_884_560_8)?;
+    a.mul(u, x2)?;
+    super::sigmoid::tanh(a, u, method, levels, s)?;
+    a.add_const(u, 1.0)?;
+    a.mul(x, u)?;
+    if halve_by_constant {
+        a.mul_const(x, 0.5)
+    } else {
+        a.div_int(x, 2)
+    }
+}
+
 /// `x ← gelu(x)`, erf form.
 ///
 /// # Errors

@@ -157,6 +157,14 @@ pub enum GeluImpl {
     TanhForm,
     /// The erf form with the bounded erf (the same function as the plaintext model).
     ErfBounded,
+    /// The tanh form as MPCDiff wrote it for TF-Encrypted and PySyft, evaluated left to right:
+    /// `u = (x·c1)·((x·x)·c2 + 1)`, `x·(tanh(u) + 1)` halved by the encoded 0.5
+    /// (TF-Encrypted: 121/243 at 3^5) or by a division by 2 (PySyft's `.div(2)`)
+    /// (`frameworks.md` §1.6, §2.6). Also used for the model's tanh-form GELU layers.
+    TanhFactored {
+        /// Halve by multiplying with the encoded 0.5 (else by a truncation by 2).
+        halve_by_constant: bool,
+    },
 }
 
 /// A framework's approximation parameters.
@@ -295,6 +303,7 @@ pub const TFE_MPCDIFF: Profile = Profile {
     sigmoid: SigmoidMethod::Limit { divide: ExpDivide::Constant, init: RecipInit::Const(0.75) },
     sigmoid_level: Level::new(4, 1),
     repair: RepairLevels { high: Level::new(5, 4), medium: Level::new(4, 1), low: Level::new(3, 2) },
+    gelu: GeluImpl::TanhFactored { halve_by_constant: true },
     numerics: Numerics {
         framework: Framework::TfEncrypted,
         fp: format(FixedPoint::tf_encrypted(5)),
@@ -329,6 +338,7 @@ pub const PYSYFT_MPCDIFF: Profile = Profile {
     sigmoid_level: Level::new(6, 6),
     inv_sqrt: InvSqrtParams { iters_nr: 50, iters_exp: 0, method: InvSqrtMethod::PySyftNewton },
     repair: RepairLevels { high: Level::new(9, 9), medium: Level::new(6, 6), low: Level::new(3, 3) },
+    gelu: GeluImpl::TanhFactored { halve_by_constant: false },
     numerics: Numerics {
         framework: Framework::PySyft,
         fp: format(FixedPoint::pysyft(2, 16)),
