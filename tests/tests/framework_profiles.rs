@@ -75,7 +75,12 @@ fn simulate(p: &Profile, f: Function, level: Level, x_raw: &[i64], seed: u64) ->
     out
 }
 
-/// Checks one recorded grid: envelope and pointwise agreement.
+/// Checks one recorded grid, over the points where the real output is not garbage (the limit
+/// exp past its breakdown amplifies each rounding draw without bound): the simulator's mean
+/// absolute error against the exact function (over 8 seeds) must be within `slack` (relative)
+/// of the real runs' mean; its maximum error over as many runs as were
+/// recorded within 25 % plus 4 units of the real maximum; and every point must agree with the
+/// real runs to `point_units` units.
 #[allow(clippy::too_many_arguments)]
 fn check_grid(
     framework: &str,
@@ -84,9 +89,26 @@ fn check_grid(
     p: &Profile,
     f: Function,
     level: Level,
-    envelope_slack: f64,
+    slack: f64,
     point_units: f64,
 ) {
+    if let Err(e) = grid_fits(framework, case, config, p, f, level, slack, point_units) {
+        panic!("{e}");
+    }
+}
+
+/// [`check_grid`]'s verdict.
+#[allow(clippy::too_many_arguments)]
+fn grid_fits(
+    framework: &str,
+    case: &str,
+    config: &str,
+    p: &Profile,
+    f: Function,
+    level: Level,
+    slack: f64,
+    point_units: f64,
+) -> Result<(), String> {
     let doc = load(framework, case);
     let c = &doc["configs"][config];
     let scale = c["scale"].as_f64().unwrap();
@@ -97,42 +119,96 @@ fn check_grid(
     );
     let x_raw = ints(&c["x_raw"]);
     let exact = floats(&c["float_ref"]);
-    let ours = simulate(p, f, level, &x_raw, 7);
-    let err = |v: &[f64]| {
-        v.iter()
-            .zip(&exact)
-            .map(|(a, b)| (a - b).abs())
+    let reals: Vec<Vec<f64>> = c["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| {
+            ints(&run["raw"])
+                .iter()
+                .map(|&r| r as f64 / scale)
+                .collect()
+        })
+        .collect();
+    let sane: Vec<bool> = (0..exact.len())
+        .map(|i| reals.iter().all(|r| (r[i] - exact[i]).abs() <= 1.0))
+        .collect();
+    let mae = |v: &[f64]| {
+        let (mut sum, mut n) = (0.0, 0);
+        for i in (0..v.len()).filter(|&i| sane[i]) {
+            sum += (v[i] - exact[i]).abs();
+            n += 1;
+        }
+        sum / n.max(1) as f64
+    };
+    let mean = |runs: &[Vec<f64>]| runs.iter().map(|r| mae(r)).sum::<f64>() / runs.len() as f64;
+    let ours: Vec<Vec<f64>> = (0..8)
+        .map(|s| simulate(p, f, level, &x_raw, 7 + s))
+        .collect();
+    let (m_ours, m_real) = (mean(&ours), mean(&reals));
+    let max_err = |runs: &[Vec<f64>]| {
+        runs.iter()
+            .flat_map(|r| {
+                (0..r.len())
+                    .filter(|&i| sane[i])
+                    .map(|i| (r[i] - exact[i]).abs())
+            })
             .fold(0.0, f64::max)
     };
-    let our_env = err(&ours);
-    let mut real_env = 0.0f64;
+    let (e_ours, e_real) = (max_err(&ours[..reals.len()]), max_err(&reals));
     let mut worst_point = 0.0f64;
-    for run in c["runs"].as_array().unwrap() {
-        let real: Vec<f64> = ints(&run["raw"])
-            .iter()
-            .map(|&r| r as f64 / scale)
-            .collect();
-        real_env = real_env.max(err(&real));
-        // Pointwise only where the real output is not garbage (the limit exp past its
-        // breakdown amplifies each rounding draw without bound).
-        for ((a, b), e) in ours.iter().zip(&real).zip(&exact) {
-            if (b - e).abs() <= 1.0 {
-                worst_point = worst_point.max((a - b).abs() * scale);
-            }
+    for (o, r) in ours.iter().take(reals.len()).zip(&reals) {
+        for i in (0..r.len()).filter(|&i| sane[i]) {
+            worst_point = worst_point.max((o[i] - r[i]).abs() * scale);
         }
     }
     eprintln!(
-        "{framework}/{case}: max error ours {our_env:.3e}, real {real_env:.3e}; worst point {worst_point:.1} units"
+        "{framework}/{case}: mean error ours {m_ours:.3e}, real {m_real:.3e}; max {e_ours:.3e}, real {e_real:.3e} ({} of {} points); worst point {worst_point:.1} units",
+        sane.iter().filter(|&&b| b).count(),
+        sane.len()
     );
-    assert!(
-        our_env <= real_env * (1.0 + envelope_slack) + 2.0 / scale
-            && real_env <= our_env * (1.0 + envelope_slack) + 2.0 / scale,
-        "{framework}/{case}: the simulated envelope {our_env:.4e} is not within {envelope_slack} of the real {real_env:.4e}"
+    if (e_ours - e_real).abs() > 0.25 * e_real + 4.0 / scale {
+        return Err(format!(
+            "{framework}/{case}: the simulated maximum error {e_ours:.4e} is not within 25 % of the real {e_real:.4e}"
+        ));
+    }
+    if (m_ours - m_real).abs() > slack * m_real {
+        return Err(format!(
+            "{framework}/{case}: the simulated mean error {m_ours:.4e} is not within {slack} of the real {m_real:.4e}"
+        ));
+    }
+    if worst_point > point_units {
+        return Err(format!(
+            "{framework}/{case}: a point differs from the real output by {worst_point} units (allowed {point_units})"
+        ));
+    }
+    Ok(())
+}
+
+/// The grid check has power: TF-Encrypted's sigmoid with the exp dividing by a truncation
+/// (the float emulation's recipe, not TF-Encrypted's encoded `1/2^E`: its mean error is 12 % below
+/// the real one on this grid, the right recipe's 2 %) is rejected.
+#[test]
+fn the_grid_check_rejects_a_wrong_recipe() {
+    let wrong = Profile {
+        sigmoid: profile::SigmoidMethod::Limit {
+            divide: profile::ExpDivide::Truncate,
+            init: profile::RecipInit::Const(0.75),
+        },
+        ..profile::TFE_MPCDIFF
+    };
+    let level = Level::new(5, 4);
+    let verdict = grid_fits(
+        "tfe",
+        "sigmoid_mpcdiff_high",
+        "mpcdiff",
+        &wrong,
+        Function::Sigmoid,
+        level,
+        0.1,
+        16.0,
     );
-    assert!(
-        worst_point <= point_units,
-        "{framework}/{case}: a point differs from the real output by {worst_point} units (allowed {point_units})"
-    );
+    assert!(verdict.is_err(), "a wrong exp recipe passed the grid check");
 }
 
 #[test]
@@ -150,22 +226,22 @@ fn tfe_mpcdiff_sigmoid_levels_follow_the_real_package() {
             p,
             Function::Sigmoid,
             level,
-            0.05,
-            1e9,
+            0.1,
+            16.0,
         );
     }
 }
 
 #[test]
 fn tfe_mpcdiff_gelu_follows_the_real_package() {
-    let p = &profile::TFE_MPCDIFF;
+    let (p, level) = (&profile::TFE_MPCDIFF, Level::new(4, 1));
     check_grid(
         "tfe",
         "gelu_mpcdiff_medium",
         "mpcdiff",
         p,
         Function::GeluTanh,
-        Level::new(4, 1),
+        level,
         0.1,
         16.0,
     );
@@ -173,15 +249,15 @@ fn tfe_mpcdiff_gelu_follows_the_real_package() {
 
 #[test]
 fn tfe_stock_polynomials_follow_the_real_package() {
-    let p = &profile::TFE;
+    let (p, level) = (&profile::TFE, profile::TFE.sigmoid_level);
     check_grid(
         "tfe",
         "sigmoid_stock",
         "stock",
         p,
         Function::Sigmoid,
-        p.sigmoid_level,
-        0.05,
+        level,
+        0.1,
         8.0,
     );
     check_grid(
@@ -190,8 +266,8 @@ fn tfe_stock_polynomials_follow_the_real_package() {
         "stock",
         p,
         Function::Tanh,
-        p.sigmoid_level,
-        0.05,
+        level,
+        0.1,
         8.0,
     );
 }
@@ -199,10 +275,11 @@ fn tfe_stock_polynomials_follow_the_real_package() {
 #[test]
 fn pysyft_mpcdiff_sigmoid_levels_follow_the_real_package() {
     let p = &profile::PYSYFT_MPCDIFF;
-    for (case, level) in [
-        ("sigmoid_mpcdiff_low", Level::new(3, 3)),
-        ("sigmoid_mpcdiff_baseline", Level::new(6, 6)),
-        ("sigmoid_mpcdiff_high", Level::new(9, 9)),
+    // Pointwise allowances grow with the exp's squarings: each doubles the base's rounding.
+    for (case, level, units) in [
+        ("sigmoid_mpcdiff_low", Level::new(3, 3), 1024.0),
+        ("sigmoid_mpcdiff_baseline", Level::new(6, 6), 32.0),
+        ("sigmoid_mpcdiff_high", Level::new(9, 9), 256.0),
     ] {
         check_grid(
             "pysyft",
@@ -211,8 +288,47 @@ fn pysyft_mpcdiff_sigmoid_levels_follow_the_real_package() {
             p,
             Function::Sigmoid,
             level,
-            0.05,
-            1e9,
+            0.1,
+            units,
+        );
+    }
+}
+
+#[test]
+fn pysyft_stock_chebyshev_sigmoid_follows_the_real_package() {
+    let (p, level) = (&profile::PYSYFT, profile::PYSYFT.sigmoid_level);
+    check_grid(
+        "pysyft",
+        "sigmoid_stock",
+        "stock",
+        p,
+        Function::Sigmoid,
+        level,
+        0.1,
+        8.0,
+    );
+}
+
+#[test]
+fn pysyft_newton_inverse_square_root_follows_the_real_package() {
+    for (case, iters) in [("inv_sqrt_newton_50", 50), ("inv_sqrt_newton_80", 80)] {
+        let p = Profile {
+            inv_sqrt: profile::InvSqrtParams {
+                iters_nr: iters,
+                ..profile::PYSYFT_MPCDIFF.inv_sqrt
+            },
+            ..profile::PYSYFT_MPCDIFF
+        };
+        let level = Level::new(0, iters);
+        check_grid(
+            "pysyft",
+            case,
+            "mpcdiff",
+            &p,
+            Function::InvSqrt,
+            level,
+            0.1,
+            64.0,
         );
     }
 }

@@ -56,7 +56,9 @@ pub struct ApproxArgs {
     /// erf-bounded, gelu-tanh, gelu-erf, relu, ltz, sign (and mul with --raw-in).
     #[arg(long = "fn", value_name = "NAME")]
     pub function: Option<String>,
-    /// The approximation profile: crypten, mpcdiff, crypten-chebyshev.
+    /// The approximation profile: crypten, mpcdiff, crypten-chebyshev, tfe, tfe-mpcdiff, pysyft,
+    /// pysyft-mpcdiff (another framework's profile brings its format and truncation unless
+    /// --frac-bits and --trunc say otherwise).
     #[arg(long, default_value = "crypten")]
     pub profile: String,
     /// Fractional bits of the fixed-point encoding (0..=40).
@@ -180,8 +182,9 @@ fn parse_range(s: &str) -> Result<(f64, f64), UsageError> {
 
 impl Plan {
     fn from_args(a: &ApproxArgs) -> Result<Plan, UsageError> {
-        let fp = FixedPoint::new(a.frac_bits).map_err(|e| usage!("--frac-bits: {e}"))?;
         let profile = parse_profile(&a.profile)?;
+        let frac_bits = crate::flags::resolve_frac_bits(profile, a.frac_bits);
+        let fp = crate::flags::format(profile, frac_bits)?;
         let name = a
             .function
             .as_deref()
@@ -212,20 +215,14 @@ impl Plan {
         }
         for v in [lo, hi] {
             fp.encode(v).map_err(|_| {
-                usage!(
-                    "--range: {v} does not fit the fixed-point ring at --frac-bits {}",
-                    a.frac_bits
-                )
+                usage!("--range: {v} does not fit the fixed-point ring at --frac-bits {frac_bits}")
             })?;
         }
         let plot = if a.no_plot || a.raw_in.is_some() {
             None
         } else {
             Some(a.plot.clone().unwrap_or_else(|| {
-                PathBuf::from(format!(
-                    "approx-{name}-{}-f{}.svg",
-                    profile.name, a.frac_bits
-                ))
+                PathBuf::from(format!("approx-{name}-{}-f{frac_bits}.svg", profile.name))
             }))
         };
         Ok(Plan {
@@ -237,7 +234,7 @@ impl Plan {
             hi,
             points: a.points,
             seed: a.seed,
-            trunc: a.trunc.mode(),
+            trunc: crate::flags::resolve_trunc(profile, a.trunc).mode(),
             json: a.json,
             plot,
         })
@@ -692,12 +689,14 @@ fn raw(plan: &Plan, path: &Path, arith: ArithArg) -> anyhow::Result<()> {
     let n = input[0].len();
     let out = match arith {
         ArithArg::Fixed => {
-            let mut a = Fixed::new(plan.fp);
+            let mut a = Fixed::new(plan.fp).with_sign_test(plan.profile.numerics.sign);
             raw_run(&mut a, plan, &input)?
         }
         ArithArg::Shared => {
             let mut arena = vec![0i64; Shared::scratch_words_elementwise(8 * n.max(1))];
-            let mut a = Shared::new(plan.fp, plan.seed, &mut arena).with_truncation(plan.trunc);
+            let mut a = Shared::new(plan.fp, plan.seed, &mut arena)
+                .with_truncation(plan.trunc)
+                .with_sign_test(plan.profile.numerics.sign);
             raw_run(&mut a, plan, &input)?
         }
     };

@@ -5,7 +5,7 @@
 //! loads the dataset split the model was trained against.
 
 use clap::Args;
-use mpcdiff_kernel::approx::profile::Profile;
+use mpcdiff_kernel::approx::profile::{Framework, Profile};
 use mpcdiff_kernel::difftest::oracle::Target;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::model::Model;
@@ -102,16 +102,9 @@ impl TargetArgs {
     pub fn resolved(&self, profile: &Profile) -> TargetArgs {
         let n = profile.numerics;
         let mut out = self.clone();
-        if n.framework == mpcdiff_kernel::approx::profile::Framework::Crypten {
-            return out;
-        }
-        if out.frac_bits == FixedPoint::CRYPTEN_DEFAULT.frac_bits() {
-            out.frac_bits = n.fp.frac_bits();
-        }
-        if out.trunc == TruncArg::Local {
-            out.trunc = TruncArg::of(n.trunc);
-        }
-        if out.deploy == DeployArg::Crypten {
+        out.frac_bits = flags::resolve_frac_bits(profile, self.frac_bits);
+        out.trunc = flags::resolve_trunc(profile, self.trunc);
+        if n.framework != Framework::Crypten && out.deploy == DeployArg::Crypten {
             out.deploy = DeployArg::of(Deployment::native(n.framework));
         }
         out
@@ -316,10 +309,7 @@ impl Setup {
     pub fn new(args: &TargetArgs) -> Result<Setup, UsageError> {
         let profile = flags::parse_profile(&args.profile)?;
         let args = &args.resolved(profile);
-        let format = profile.numerics.fp;
-        let fp = format
-            .with_scale(format.base(), args.frac_bits)
-            .map_err(|e| usage!("--frac-bits: {e}"))?;
+        let fp = flags::format(profile, args.frac_bits)?;
         let bytes = model_bytes(
             &args.model,
             args.arch.as_deref(),

@@ -114,6 +114,11 @@ pub enum SigmoidMethod {
         /// The Newton start.
         init: RecipInit,
     },
+    /// PySyft 0.2.9's default (`sigmoid(method="chebyshev")`): `tanh(x/2)/2 + 1/2` with tanh an
+    /// odd 32-term Chebyshev series fitted on [−6, 6] (`u = t/6` as a public division), gated
+    /// to ±1 outside by exact comparisons (`t > 6`, `−t > 6`); tanh is the series itself
+    /// (`frameworks.md` §2.6).
+    PySyftChebyshev,
     /// TF-Encrypted 0.7.0's Pond polynomials (its `sigmoid` and `tanh`, which SecureNN keeps):
     /// σ: `w0 + w1·x + w3·x³ + … + w9·x⁹`, tanh: degree 7; each term a public product,
     /// truncated on its own (`frameworks.md` §1.6). Diverges beyond |x| ≈ 6–8.
@@ -326,6 +331,21 @@ pub const TFE: Profile = Profile {
     ..TFE_MPCDIFF
 };
 
+/// Stock PySyft 0.2.9: base 10 with 3 digits, float32 encoding and decoding, share-local
+/// truncation, the Chebyshev sigmoid on [−6, 6] gated outside, and batch norm's `newton` inverse
+/// square root with 80 iterations (`frameworks.md` §2). Deploy with `pysyft`.
+pub const PYSYFT: Profile = Profile {
+    name: "pysyft",
+    about: "stock PySyft 0.2.9 (10^3, local truncation, Chebyshev sigmoid on [-6, 6] gated, BN newton 80)",
+    sigmoid: SigmoidMethod::PySyftChebyshev,
+    inv_sqrt: InvSqrtParams { iters_nr: 80, iters_exp: 0, method: InvSqrtMethod::PySyftNewton },
+    numerics: Numerics {
+        fp: format(FixedPoint::pysyft(10, 3)),
+        ..PYSYFT_MPCDIFF.numerics
+    },
+    ..PYSYFT_MPCDIFF
+};
+
 /// PySyft 0.2.9 as MPCDiff ran it (`PySyft/` of the artifact): base 2 with 16 bits, share-local
 /// truncation (each share's `/`), float32 encoding and decoding, MPCDiff's exp sigmoid (exp by a
 /// truncation, Newton from `3·exp_6(0.5 − d) + 0.003`) at 6/6 (high 9/9, low 3/3), and batch
@@ -355,6 +375,7 @@ pub const PROFILES: &[&Profile] = &[
     &CRYPTEN_CHEBYSHEV,
     &TFE,
     &TFE_MPCDIFF,
+    &PYSYFT,
     &PYSYFT_MPCDIFF,
 ];
 

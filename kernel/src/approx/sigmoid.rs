@@ -112,6 +112,12 @@ pub fn sigmoid<A: Arith>(
             sigmoid_reciprocal(a, x, recipe, levels, scratch)
         }
         SigmoidMethod::Pond => pond(a, x, &POND_SIGMOID, scratch),
+        SigmoidMethod::PySyftChebyshev => {
+            a.div_int(x, 2)?;
+            tanh_pysyft(a, x, scratch)?;
+            a.div_int(x, 2)?;
+            a.add_const(x, 0.5)
+        }
         SigmoidMethod::Chebyshev { terms } => {
             a.div_int(x, 2)?;
             tanh_chebyshev(a, x, terms, scratch)?;
@@ -164,7 +170,84 @@ pub fn tanh<A: Arith>(
         }
         SigmoidMethod::Chebyshev { terms } => tanh_chebyshev(a, x, terms, scratch),
         SigmoidMethod::Pond => pond(a, x, &POND_TANH, scratch),
+        SigmoidMethod::PySyftChebyshev => tanh_pysyft(a, x, scratch),
     }
+}
+
+/// PySyft's `chebyshev_series(torch.tanh, 6, 32)[1::2]`, as its float32 computation gives them
+/// (`frameworks.md` §2.6; the format encodes them in float32, as PySyft's tensors do).
+const PYSYFT_TANH: [f64; 16] = [
+    1.2582927,
+    -0.38263991,
+    0.1932545,
+    -0.10890295,
+    0.06356506,
+    -0.037576448,
+    0.022321191,
+    -0.013284773,
+    0.0079136863,
+    -0.0047180224,
+    0.0028172024,
+    -0.0016883016,
+    0.0010239184,
+    -0.00063848495,
+    0.00042866543,
+    -0.00033663586,
+];
+
+/// PySyft's `_tanh_chebyshev(t, maxval=6, terms=32)`: `u = t / enc(6)` (shares times the
+/// scale, then each share divided by the encoded 6), the odd series in `u` with one truncation,
+/// then `out·(1 − up − down) + (up − down)` with the exact gates `up = [t > 6]`,
+/// `down = [−t > 6]` (ring comparisons: `t − enc(6) − 1 ≥ 0`).
+fn tanh_pysyft<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
+    const MAXVAL: f64 = 6.0;
+    let n = x.len();
+    let fp = a.fixed_point();
+    let mut s = scratch;
+    let up = take(&mut s, n)?;
+    let down = take(&mut s, n)?;
+    let t = take(&mut s, n)?;
+    t.copy_from_slice(x);
+    // gates first (they read t): [t − 6 − 1 unit < 0] and [−t − 6 − 1 unit < 0]
+    up.copy_from_slice(t);
+    a.add_const(up, -MAXVAL)?;
+    a.add_int(up, -1);
+    down.copy_from_slice(t);
+    a.neg(down);
+    a.add_const(down, -MAXVAL)?;
+    a.add_int(down, -1);
+    let (lt_up, lt_down) = (&mut *up, &mut *down);
+    // `ltz` writes into a separate buffer: reuse x as it is overwritten below.
+    a.ltz(lt_up, x)?;
+    lt_up.copy_from_slice(x);
+    a.ltz(lt_down, x)?;
+    lt_down.copy_from_slice(x);
+    // up = 1 − [t − 6 − 1 < 0], down likewise
+    let one = a.elem_int(1);
+    for v in up.iter_mut().chain(down.iter_mut()) {
+        *v = a.elem_sub(one, *v);
+    }
+    // u = t / enc(6)
+    x.copy_from_slice(t);
+    a.mul_int(x, fp.scale());
+    let six = fp.encode(MAXVAL)?;
+    a.div_int(x, six.unsigned_abs().max(1))?;
+    super::chebyshev::odd_series(a, x, &PYSYFT_TANH, s)?;
+    // keep = 1 − up − down (scale 1); sign = up − down as a value (scale S)
+    for ((k, &u), &d) in t.iter_mut().zip(up.iter()).zip(down.iter()) {
+        *k = a.elem_sub(a.elem_sub(one, u), d);
+    }
+    a.mul_unscaled(x, t)?;
+    // A scale-1 integer k is the value k·S on the ring (a local, exact product); in `Float`
+    // integers and values are the same reals.
+    let scale = match a.kind() {
+        crate::arith::ArithKind::Float => 1,
+        _ => fp.scale(),
+    };
+    for ((o, &u), &d) in x.iter_mut().zip(up.iter()).zip(down.iter()) {
+        *o = a.elem_add(*o, a.elem_mul_int(a.elem_sub(u, d), scale));
+    }
+    Ok(())
 }
 
 /// How the reciprocal method computes `1 / (1 + exp(−|x|))` and mirrors it.

@@ -66,10 +66,12 @@ pub fn inv_sqrt<A: Arith>(
     let t = take(&mut s, n)?;
     if p.method == InvSqrtMethod::PySyftNewton {
         // y0 = (C + 1 − x)/C; y ← (C + 1 − x·y²)·y / C, the divisions by C = 20 truncations.
+        // PySyft's loop counts the start as its first iteration: `iters_nr` iterations are
+        // the start and `iters_nr − 1` steps.
         y.copy_from_slice(x);
         a.rsub_const(y, PYSYFT_C + 1.0)?;
         a.div_int(y, PYSYFT_C as u64)?;
-        for j in 0..levels.max().iters_nr {
+        for j in 1..levels.max().iters_nr {
             masked_step(a, levels, Count::Nr, j, y, x, s, |a, yv, xv, s| {
                 let u = &mut s[..yv.len()];
                 u.copy_from_slice(yv);
