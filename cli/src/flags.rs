@@ -2,7 +2,7 @@
 //! and the engine that use them (nothing here imports from `cmd` or `engine`).
 
 use clap::ValueEnum;
-use mpcdiff_kernel::approx::profile::{self, Framework, Profile};
+use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::{Engine, TruncMode};
 use serde::{Deserialize, Serialize};
@@ -123,28 +123,9 @@ impl EngineArg {
 }
 
 /// The built-in profile called `name` (`--profile`).
-/// The fixed-point digits a command runs `profile` at: the flag's, unless it is CrypTen's
-/// default (16) and the profile is another framework's, whose own precision it then is.
-pub fn resolve_frac_bits(profile: &Profile, frac_bits: u32) -> u32 {
-    let own = profile.numerics;
-    if own.framework != Framework::Crypten
-        && frac_bits == mpcdiff_kernel::FixedPoint::CRYPTEN_DEFAULT.frac_bits()
-    {
-        own.fp.frac_bits()
-    } else {
-        frac_bits
-    }
-}
-
-/// The truncation a command runs `profile` with: the flag's, unless it is CrypTen's default
-/// (local) and the profile is another framework's, whose own truncation it then is.
+/// The truncation a command runs `profile` with ([`Profile::resolve_trunc`]).
 pub fn resolve_trunc(profile: &Profile, trunc: TruncArg) -> TruncArg {
-    let own = profile.numerics;
-    if own.framework != Framework::Crypten && trunc == TruncArg::Local {
-        TruncArg::of(own.trunc)
-    } else {
-        trunc
-    }
+    TruncArg::of(profile.resolve_trunc(trunc.mode()))
 }
 
 /// The profile's fixed-point format at `digits` fractional digits of its base.
@@ -152,8 +133,8 @@ pub fn resolve_trunc(profile: &Profile, trunc: TruncArg) -> TruncArg {
 /// # Errors
 /// A usage error naming `--frac-bits`.
 pub fn format(profile: &Profile, digits: u32) -> Result<mpcdiff_kernel::FixedPoint, UsageError> {
-    let own = profile.numerics.fp;
-    own.with_scale(own.base(), digits)
+    profile
+        .format(digits)
         .map_err(|e| usage!("--frac-bits: {e}"))
 }
 

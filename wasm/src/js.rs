@@ -10,7 +10,6 @@
 use mpcdiff_kernel::approx::{Function, Level};
 use mpcdiff_kernel::difftest::campaign::Status;
 use mpcdiff_kernel::difftest::stepwise::Progress;
-use mpcdiff_kernel::FixedPoint;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -220,14 +219,12 @@ impl JsSession {
         #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
     ) -> Result<JsSession, JsError> {
         let settings = (|| {
-            Ok(Settings {
-                profile: session::profile_arg(profile)?,
-                fp: FixedPoint::new(frac_bits)?,
-                trunc: session::trunc_arg(trunc)?,
-                level: None,
-                mpc_seed: seed_arg(&mpc_seed)?,
-                engine: mpcdiff_kernel::Engine::Protocol,
-            })
+            Settings::new(
+                session::profile_arg(profile)?,
+                frac_bits,
+                session::trunc_arg(trunc)?,
+                seed_arg(&mpc_seed)?,
+            )
         })();
         let inner = check("Session", settings.and_then(|s| Session::new(model, s)))?;
         Ok(JsSession {
@@ -296,21 +293,32 @@ methods! {
         })
     }
 
-    /// Sets the profile by name.
+    /// Sets the profile by name (another framework's brings its format, truncation and
+    /// deployment while the asked ones are CrypTen's defaults).
     fn set_profile(&self, name: &str) -> "undefined" {
-        self.inner.settings_mut().profile = session::profile_arg(name)?;
+        let mut s = self.inner.settings();
+        s.profile = session::profile_arg(name)?;
+        s.resolve()?;
+        *self.inner.settings_mut() = s;
         Ok(())
     }
 
-    /// Sets the fractional bits (0..=40).
+    /// Sets the fractional digits (bits for binary scales; 16 means the profile's own).
     fn set_frac_bits(&self, frac_bits: u32) -> "undefined" {
-        self.inner.settings_mut().fp = FixedPoint::new(frac_bits)?;
+        let mut s = self.inner.settings();
+        s.asked_frac_bits = frac_bits;
+        s.resolve()?;
+        *self.inner.settings_mut() = s;
         Ok(())
     }
 
-    /// Sets the truncation protocol (`local` or `dealer`).
+    /// Sets the truncation protocol (`local`, `dealer`, `sr`, `sr1`, `fl`, `ch`; `local`
+    /// means the profile's own).
     fn set_trunc(&self, name: &str) -> "undefined" {
-        self.inner.settings_mut().trunc = session::trunc_arg(name)?;
+        let mut s = self.inner.settings();
+        s.asked_trunc = session::trunc_arg(name)?;
+        s.resolve()?;
+        *self.inner.settings_mut() = s;
         Ok(())
     }
 

@@ -37,12 +37,19 @@ use serde::Serialize;
 
 use crate::{models, ser, Failure};
 
-/// The MPC settings a session runs with.
+/// The MPC settings a session runs with. `fp`, `trunc` and `deploy` are what runs: the
+/// profile's own for another framework's profile when the asked ones are CrypTen's defaults
+/// ([`Settings::resolve`], as the command line resolves its flags).
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
     pub profile: &'static Profile,
     pub fp: FixedPoint,
     pub trunc: TruncMode,
+    pub deploy: Deployment,
+    /// The fractional digits asked for (the page's menu).
+    pub asked_frac_bits: u32,
+    /// The truncation asked for.
+    pub asked_trunc: TruncMode,
     /// A level for every activation layer instead of the profile's default.
     pub level: Option<Level>,
     /// Seed of the MPC session of each call.
@@ -58,10 +65,49 @@ impl Default for Settings {
             profile: &profile::CRYPTEN,
             fp: FixedPoint::CRYPTEN_DEFAULT,
             trunc: TruncMode::Local,
+            deploy: Deployment::Crypten,
+            asked_frac_bits: FixedPoint::CRYPTEN_DEFAULT.frac_bits(),
+            asked_trunc: TruncMode::Local,
             level: None,
             mpc_seed: 42,
             engine: Engine::Protocol,
         }
+    }
+}
+
+impl Settings {
+    /// `profile` with the asked precision and truncation, resolved.
+    ///
+    /// # Errors
+    /// A precision out of the profile's range.
+    pub fn new(
+        profile: &'static Profile,
+        frac_bits: u32,
+        trunc: TruncMode,
+        mpc_seed: u64,
+    ) -> Result<Settings, Failure> {
+        let mut s = Settings {
+            profile,
+            asked_frac_bits: frac_bits,
+            asked_trunc: trunc,
+            mpc_seed,
+            ..Settings::default()
+        };
+        s.resolve()?;
+        Ok(s)
+    }
+
+    /// Recomputes what runs from the profile and what was asked ([`Profile::resolve_digits`],
+    /// [`Profile::resolve_trunc`], [`Deployment::resolve`]).
+    ///
+    /// # Errors
+    /// A precision out of the profile's range (the settings are unchanged then).
+    pub fn resolve(&mut self) -> Result<(), Failure> {
+        let p = self.profile;
+        self.fp = p.format(p.resolve_digits(self.asked_frac_bits))?;
+        self.trunc = p.resolve_trunc(self.asked_trunc);
+        self.deploy = Deployment::Crypten.resolve(p);
+        Ok(())
     }
 }
 
@@ -88,7 +134,12 @@ pub fn engine_arg(name: &str) -> Result<Engine, Failure> {
 
 /// The truncation mode called `name` (`local` or `dealer`, the CLI's `--trunc` values).
 pub fn trunc_arg(name: &str) -> Result<TruncMode, Failure> {
-    by_name(TruncMode::by_name, "trunc", "\"local\" or \"dealer\"", name)
+    by_name(
+        TruncMode::by_name,
+        "trunc",
+        "\"local\", \"dealer\", \"sr\", \"sr1\", \"fl\" or \"ch\"",
+        name,
+    )
 }
 
 /// Per-layer levels by layer name (the kernel's plan type, owned).
@@ -268,8 +319,6 @@ pub const CURVE_POINTS_MAX: usize = 10_001;
 /// Samples per forward pass of a slice (all in one MPC session), so the arena stays a few
 /// megabytes whatever the grid; single inputs take the front of the memory.
 const SLICE_CHUNK: usize = 8;
-/// What every model but the plaintext one runs: what `crypten.nn.from_pytorch` makes of it.
-const DEPLOY: Deployment = Deployment::Crypten;
 
 /// The memory of the session's [`Evaluator`], sized per model for [`SLICE_CHUNK`] samples,
 /// and what it holds (the kernel's [`Loaded`]).
@@ -298,7 +347,7 @@ fn target<'m>(model: &'m Model<'static>, s: &Settings) -> Target<'m, 'm> {
         profile: s.profile,
         fp: s.fp,
         trunc: s.trunc,
-        deploy: DEPLOY,
+        deploy: s.deploy,
         engine: s.engine,
     }
 }
@@ -352,7 +401,7 @@ impl Session {
     }
     /// What the MPC model is deployed as (`crypten`: what `crypten.nn.from_pytorch` runs).
     pub fn deployment(&self) -> Deployment {
-        DEPLOY
+        self.settings.deploy
     }
     /// The MPC model, as the kernel's oracle takes it.
     pub fn target(&self) -> Target<'_, '_> {
@@ -419,14 +468,16 @@ impl Session {
         let mut out = String::new();
         let profile = self.settings.profile.name;
         // Writing into a String cannot fail.
-        let _ = self.plan.write_json(&self.model, DEPLOY, profile, &mut out);
+        let _ = self
+            .plan
+            .write_json(&self.model, self.settings.deploy, profile, &mut out);
         (!self.plan.layers.is_empty()).then_some(out)
     }
 
     /// The names of the layers that take a level, in order: activations, and the batch norms
     /// the deployment evaluates under MPC.
     pub fn leveled_layers(&self) -> Vec<&str> {
-        nonlinear_layers(&self.model, DEPLOY)
+        nonlinear_layers(&self.model, self.settings.deploy)
             .map(|l| l.name)
             .collect()
     }

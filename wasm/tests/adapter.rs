@@ -600,3 +600,31 @@ fn max_abs_gap(a: &[f64], b: &[f64]) -> f64 {
     let d = a.iter().zip(b).map(|(x, y)| (x - y).abs());
     d.fold(0.0, f64::max)
 }
+
+/// Another framework's profile brings its format, truncation and deployment while the asked
+/// ones are CrypTen's defaults (16, local), as `mpcdiff eval --profile` resolves them; asked
+/// values other than those are kept.
+#[test]
+fn a_framework_profile_resolves_its_numerics() {
+    use mpcdiff_kernel::nn::deploy::Deployment;
+    use mpcdiff_kernel::TruncMode;
+    let s = Settings::new(&profile::TFE_MPCDIFF, 16, TruncMode::Local, 42).unwrap();
+    assert_eq!((s.fp.base(), s.fp.frac_bits(), s.fp.scale()), (3, 5, 243));
+    assert_eq!(s.trunc.name(), "sr");
+    assert_eq!(s.deploy, Deployment::TfEncrypted);
+    let asked = Settings::new(&profile::TFE_MPCDIFF, 8, TruncMode::Dealer, 42).unwrap();
+    assert_eq!((asked.fp.scale(), asked.trunc), (6561, TruncMode::Dealer));
+    let crypten = Settings::new(&profile::CRYPTEN, 12, TruncMode::Local, 42).unwrap();
+    assert_eq!(
+        (crypten.fp.scale(), crypten.deploy),
+        (4096, Deployment::Crypten)
+    );
+    let (_, px) = digit(7);
+    let mut sess = Session::new("lenet", s).unwrap();
+    assert_eq!(sess.deployment(), Deployment::TfEncrypted);
+    let p = sess.predict(&px).unwrap();
+    assert_eq!(
+        p.plaintext.label, p.mpc.label,
+        "a clean 7 keeps its label under TF-Encrypted"
+    );
+}

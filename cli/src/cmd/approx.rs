@@ -183,7 +183,7 @@ fn parse_range(s: &str) -> Result<(f64, f64), UsageError> {
 impl Plan {
     fn from_args(a: &ApproxArgs) -> Result<Plan, UsageError> {
         let profile = parse_profile(&a.profile)?;
-        let frac_bits = crate::flags::resolve_frac_bits(profile, a.frac_bits);
+        let frac_bits = profile.resolve_digits(a.frac_bits);
         let fp = crate::flags::format(profile, frac_bits)?;
         let name = a
             .function

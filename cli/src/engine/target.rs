@@ -5,7 +5,7 @@
 //! loads the dataset split the model was trained against.
 
 use clap::Args;
-use mpcdiff_kernel::approx::profile::{Framework, Profile};
+use mpcdiff_kernel::approx::profile::Profile;
 use mpcdiff_kernel::difftest::oracle::Target;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::model::Model;
@@ -100,13 +100,10 @@ impl TargetArgs {
     /// These flags with the profile's own format, truncation and deployment in place of
     /// CrypTen's defaults, for a profile of another framework (the flags as given otherwise).
     pub fn resolved(&self, profile: &Profile) -> TargetArgs {
-        let n = profile.numerics;
         let mut out = self.clone();
-        out.frac_bits = flags::resolve_frac_bits(profile, self.frac_bits);
+        out.frac_bits = profile.resolve_digits(self.frac_bits);
         out.trunc = flags::resolve_trunc(profile, self.trunc);
-        if n.framework != Framework::Crypten && out.deploy == DeployArg::Crypten {
-            out.deploy = DeployArg::of(Deployment::native(n.framework));
-        }
+        out.deploy = DeployArg::of(self.deploy.deployment().resolve(profile));
         out
     }
 

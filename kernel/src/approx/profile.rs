@@ -229,6 +229,41 @@ impl Numerics {
     };
 }
 
+impl Profile {
+    /// The fractional digits a run of this profile uses when `frac_bits` are asked for:
+    /// CrypTen's default (16) stands for the profile's own precision (3^5 for `tfe-mpcdiff`,
+    /// say); any other value is taken as digits of the profile's base. The command line and
+    /// the page both resolve their settings this way.
+    pub fn resolve_digits(&self, frac_bits: u32) -> u32 {
+        if self.numerics.framework != Framework::Crypten
+            && frac_bits == FixedPoint::CRYPTEN_DEFAULT.frac_bits()
+        {
+            self.numerics.fp.frac_bits()
+        } else {
+            frac_bits
+        }
+    }
+
+    /// The truncation a run of this profile uses when `trunc` is asked for: CrypTen's default
+    /// (share-local) stands for the profile's own; any other mode is taken as asked.
+    pub fn resolve_trunc(&self, trunc: TruncMode) -> TruncMode {
+        if self.numerics.framework != Framework::Crypten && trunc == TruncMode::Local {
+            self.numerics.trunc
+        } else {
+            trunc
+        }
+    }
+
+    /// The profile's format at `digits` fractional digits of its base.
+    ///
+    /// # Errors
+    /// As [`FixedPoint::with_scale`].
+    pub fn format(&self, digits: u32) -> crate::error::Result<FixedPoint> {
+        let own = self.numerics.fp;
+        own.with_scale(own.base(), digits)
+    }
+}
+
 /// The MPC framework a profile simulates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Framework {

@@ -134,6 +134,15 @@ impl Deployment {
         }
     }
 
+    /// The deployment a run of `profile` uses when `self` is asked for: CrypTen's importer
+    /// (the default) stands for the profile's framework's own deployment.
+    pub const fn resolve(self, profile: &crate::approx::profile::Profile) -> Deployment {
+        match (self, profile.numerics.framework) {
+            (Deployment::Crypten, f) => Deployment::native(f),
+            (d, _) => d,
+        }
+    }
+
     /// The deployment called `name`.
     pub fn by_name(name: &str) -> Option<Deployment> {
         Deployment::ALL.iter().copied().find(|d| d.name() == name)
