@@ -71,6 +71,8 @@ pub enum DeployArg {
     Tfe,
     /// MPCDiff's PySyft model: batch norm under MPC on every pass, linear x·W + b.
     Pysyft,
+    /// A jax model in SPU: flax batch norm under MPC on every pass, avg-pool times 0.25.
+    Spu,
 }
 
 impl DeployArg {
@@ -82,6 +84,7 @@ impl DeployArg {
             DeployArg::Folded => Deployment::Folded,
             DeployArg::Tfe => Deployment::TfEncrypted,
             DeployArg::Pysyft => Deployment::PySyft,
+            DeployArg::Spu => Deployment::Spu,
         }
     }
 

@@ -65,6 +65,11 @@ pub struct InvSqrtParams {
 pub enum InvSqrtMethod {
     /// CrypTen: start `2.2·exp(−(x/2 + 0.2)) + 0.2 − x/1024`, then `y ← y·(3 − x·y²)/2`.
     Crypten,
+    /// SPU 0.9.5's `f_rsqrt`: `u = x·2^(f−m−2) ∈ [1/4, 1/2)` from the highest set bit `m`,
+    /// the degree-4 polynomial `26.02942339u⁴ − 49.86605845u³ + 38.4714796u² − 15.47994394u +
+    /// 4.14285016`, times the compensation `2^((f−m−2)/2)` (√2 for odd exponents as SPU holds
+    /// it, `⌊√2·2^(f/2)⌋/2^(f/2)`); no Newton step, no level (`frameworks.md` §3.5).
+    Spu,
     /// PySyft 0.2.9's `reciprocal(method="newton")` (which computes 1/√x despite its name):
     /// `C = 20`, start `(C + 1 − x)/C`, then `y ← (C + 1 − x·y²)·y / C` — linear convergence
     /// (factor 0.9 near the root), only `x < 21` works (`frameworks.md` §2.6).
@@ -114,6 +119,12 @@ pub enum SigmoidMethod {
         /// The Newton start.
         init: RecipInit,
     },
+    /// What `jax.nn.sigmoid` runs under SPU 0.9.5 (jax lowers it to `1 / (1 + exp(−x))`,
+    /// whatever SPU's `sigmoid_mode` says): the limit exp with `x/2^n` by a truncation, then
+    /// SPU's Goldschmidt reciprocal (normalised by the highest set bit). Levels give the exp
+    /// squarings and the Goldschmidt iterations (`frameworks.md` §3.5). Not mirrored: for
+    /// very negative inputs `exp(−x)` overflows the ring (x ≲ −20 at 2^18).
+    Logistic,
     /// PySyft 0.2.9's default (`sigmoid(method="chebyshev")`): `tanh(x/2)/2 + 1/2` with tanh an
     /// odd 32-term Chebyshev series fitted on [−6, 6] (`u = t/6` as a public division), gated
     /// to ±1 outside by exact comparisons (`t > 6`, `−t > 6`); tanh is the series itself
@@ -273,6 +284,8 @@ pub enum Framework {
     TfEncrypted,
     /// PySyft 0.2.9 (OpenMined), SecureNN comparisons.
     PySyft,
+    /// SecretFlow-SPU 0.9.5 (Ant Group), SEMI2K two-party.
+    Spu,
 }
 
 impl Framework {
@@ -282,6 +295,7 @@ impl Framework {
             Framework::Crypten => "crypten",
             Framework::TfEncrypted => "tf-encrypted",
             Framework::PySyft => "pysyft",
+            Framework::Spu => "spu",
         }
     }
 }
@@ -403,6 +417,30 @@ pub const PYSYFT_MPCDIFF: Profile = Profile {
     ..CRYPTEN
 };
 
+/// SecretFlow-SPU 0.9.5 as a user's jax model runs it (`spu.utils.simulation`, SEMI2K two
+/// parties, FM64): scale 2^18, saturating encoder, truncation `TruncAPr2` (law SR+1), exact
+/// MSB comparisons, `jax.nn.sigmoid` = `1/(1 + exp(−x))` with the limit exp (8 squarings, `x/2^8`
+/// by a truncation) and the Goldschmidt reciprocal (2 iterations), batch norm's `rsqrt` by
+/// SPU's polynomial. Deploy with `spu`. FM128 (SecretFlow's default field) needs a 128-bit
+/// engine, which the kernel's arithmetics do not have yet. SPU's own exp modes, tanh, erf, log
+/// and a standalone reciprocal are not modelled (the standalone functions stay CrypTen's).
+pub const SPU: Profile = Profile {
+    name: "spu",
+    about: "SecretFlow-SPU 0.9.5 SEMI2K 2PC FM64 (2^18, TruncAPr2 = SR+1, sigmoid 1/(1+exp8(-x)) with Goldschmidt 2, rsqrt polynomial)",
+    exp_iters: 8,
+    sigmoid: SigmoidMethod::Logistic,
+    sigmoid_level: Level::new(8, 2),
+    inv_sqrt: InvSqrtParams { iters_nr: 0, iters_exp: 0, method: InvSqrtMethod::Spu },
+    repair: RepairLevels { high: Level::new(10, 3), medium: Level::new(8, 2), low: Level::new(6, 1) },
+    numerics: Numerics {
+        framework: Framework::Spu,
+        fp: format(FixedPoint::spu(18)),
+        trunc: TruncMode::Law(TruncationLaw::StochasticRoundingPlusOne),
+        sign: SignTest::Exact,
+    },
+    ..CRYPTEN
+};
+
 /// Every built-in profile.
 pub const PROFILES: &[&Profile] = &[
     &CRYPTEN,
@@ -412,6 +450,7 @@ pub const PROFILES: &[&Profile] = &[
     &TFE_MPCDIFF,
     &PYSYFT,
     &PYSYFT_MPCDIFF,
+    &SPU,
 ];
 
 /// The built-in profile called `name`.

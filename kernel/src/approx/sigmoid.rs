@@ -112,6 +112,7 @@ pub fn sigmoid<A: Arith>(
             sigmoid_reciprocal(a, x, recipe, levels, scratch)
         }
         SigmoidMethod::Pond => pond(a, x, &POND_SIGMOID, scratch),
+        SigmoidMethod::Logistic => logistic(a, x, levels, scratch),
         SigmoidMethod::PySyftChebyshev => {
             a.div_int(x, 2)?;
             tanh_pysyft(a, x, scratch)?;
@@ -170,8 +171,33 @@ pub fn tanh<A: Arith>(
         }
         SigmoidMethod::Chebyshev { terms } => tanh_chebyshev(a, x, terms, scratch),
         SigmoidMethod::Pond => pond(a, x, &POND_TANH, scratch),
+        SigmoidMethod::Logistic => {
+            // 2σ(2x) − 1 (SPU's own tanh, a Chebyshev series, is not modelled).
+            a.mul_int(x, 2);
+            logistic(a, x, levels, scratch)?;
+            a.mul_int(x, 2);
+            a.add_const(x, -1.0)
+        }
         SigmoidMethod::PySyftChebyshev => tanh_pysyft(a, x, scratch),
     }
+}
+
+/// `σ(x) = 1/(1 + exp(−x))` as SPU runs `jax.nn.sigmoid`: negate, the limit exp (by a
+/// truncation), add 1, the Goldschmidt reciprocal.
+fn logistic<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    levels: &Levels<'_>,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let n = x.len();
+    let mut s = scratch;
+    let d = take(&mut s, n)?;
+    d.copy_from_slice(x);
+    a.neg(d);
+    super::exp::exp_dividing(a, d, levels, ExpDivide::Truncate, s)?;
+    a.add_const(d, 1.0)?;
+    super::reciprocal::reciprocal_goldschmidt(a, d, x, levels, s)
 }
 
 /// PySyft's `chebyshev_series(torch.tanh, 6, 32)[1::2]`, as its float32 computation gives them

@@ -61,6 +61,9 @@ pub fn inv_sqrt<A: Arith>(
     let n = x.len();
     levels.check(n)?;
     super::need(scratch.len(), scratch_elems(n))?;
+    if p.method == InvSqrtMethod::Spu {
+        return rsqrt_spu(a, x, scratch);
+    }
     let mut s = scratch;
     let y = take(&mut s, n)?;
     let t = take(&mut s, n)?;
@@ -110,6 +113,48 @@ pub fn inv_sqrt<A: Arith>(
     }
     x.copy_from_slice(y);
     Ok(())
+}
+
+/// SPU's `f_rsqrt` ([`InvSqrtMethod::Spu`]): `x ← 1/√x` for positive `x`.
+fn rsqrt_spu<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
+    const POLY: [f64; 4] = [-15.47994394, 38.4714796, -49.86605845, 26.02942339];
+    const C0: f64 = 4.14285016;
+    let n = x.len();
+    let f = a.fixed_point().frac_bits() as i32;
+    let mut s = scratch;
+    let pows = take(&mut s, 4 * n)?;
+    let comp = take(&mut s, n)?;
+    // u = x·2^(f−m−2) ∈ [1/4, 1/2); the compensation 2^((f−m−2)/2)
+    a.msb_map(x, comp, &|m| libm::exp2(f64::from(f - m - 2)))?;
+    let u = &mut pows[..n];
+    u.copy_from_slice(x);
+    a.mul(u, comp)?;
+    // SPU holds √2 as the integer c0 = ⌊√2·2^(f/2)⌋ over 2^(f/2) (724/512 at f = 18, 1.1e−4
+    // low), which the odd exponents carry.
+    let half = f64::from(f / 2);
+    let sqrt2 = libm::floor(core::f64::consts::SQRT_2 * libm::exp2(half)) / libm::exp2(half);
+    a.msb_map(x, comp, &|m| {
+        let e = f - m - 2;
+        let even = libm::exp2(f64::from(e.div_euclid(2)));
+        if e.rem_euclid(2) == 0 {
+            even
+        } else {
+            even * sqrt2
+        }
+    })?;
+    // u², u³, u⁴, one truncated product each
+    // u² = u·u, u³ = u²·u, u⁴ = u²·u²
+    for (k, by) in [(1, 0), (2, 0), (3, 1)] {
+        let (done, next) = pows.split_at_mut(k * n);
+        next[..n].copy_from_slice(&done[(k - 1) * n..k * n]);
+        if k == 3 {
+            next[..n].copy_from_slice(&done[n..2 * n]);
+        }
+        a.mul(&mut next[..n], &done[by * n..(by + 1) * n])?;
+    }
+    a.lincomb_const(pows, &POLY, x)?;
+    a.add_const(x, C0)?;
+    a.mul(x, comp)
 }
 
 /// `x ← √x = inv_sqrt(x)·x`.

@@ -161,12 +161,28 @@ impl Arith for Fixed {
         self.trunc_all(out);
         Ok(())
     }
+    fn msb_map(&mut self, x: &[Ring], out: &mut [Ring], g: &dyn Fn(i32) -> f64) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = self.fp.encode(g(msb_position(v)))?;
+        }
+        Ok(())
+    }
     fn ltz(&mut self, x: &[Ring], out: &mut [Ring]) -> Result<()> {
         check_len(x.len(), out.len())?;
         for (o, &v) in out.iter_mut().zip(x) {
             *o = i64::from(self.sign.is_negative(i128::from(v)));
         }
         Ok(())
+    }
+}
+
+/// The position of the highest set bit of `v` (`−1` for `v ≤ 0`).
+pub(crate) fn msb_position(v: i64) -> i32 {
+    if v <= 0 {
+        -1
+    } else {
+        63 - v.leading_zeros() as i32
     }
 }
 

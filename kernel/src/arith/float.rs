@@ -133,4 +133,17 @@ impl Arith for Float {
         }
         Ok(())
     }
+    fn msb_map(&mut self, x: &[f64], out: &mut [f64], g: &dyn Fn(i32) -> f64) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        let s = self.fixed_point().scale_f64();
+        for (o, &v) in out.iter_mut().zip(x) {
+            let m = if v * s >= 1.0 {
+                libm::floor(libm::log2(v * s)) as i32
+            } else {
+                -1
+            };
+            *o = g(m);
+        }
+        Ok(())
+    }
 }

@@ -211,6 +211,23 @@ pub trait Arith {
     /// `out = [x < 0]` as scale-1 integers.
     fn ltz(&mut self, x: &[Self::Elem], out: &mut [Self::Elem]) -> Result<()>;
 
+    /// `out[i] = g(m_i)` as a value at scale S (encoded as a public constant is), where `m_i`
+    /// is the position of the highest set bit of `x[i]`'s ring integer (`−1` for values ≤ 0):
+    /// SPU's exact bit-level normalisation (`highestOneBit`, bit reversal, prefix-or), which its
+    /// Goldschmidt reciprocal and `rsqrt` run. In [`Float`] `m_i = ⌊log2(x_i·S)⌋` of the real
+    /// value; in [`Shared`] an ideal functionality (the fresh sharing of an exact result),
+    /// charged as one [`Arith::ltz`] (an A2B and its prefix circuit: **derived**, not SPU's
+    /// exact count).
+    ///
+    /// # Errors
+    /// [`crate::Error::ShapeMismatch`] unless `out` is as long as `x`; `g`'s value not encoding.
+    fn msb_map(
+        &mut self,
+        x: &[Self::Elem],
+        out: &mut [Self::Elem],
+        g: &dyn Fn(i32) -> f64,
+    ) -> Result<()>;
+
     /// Runs `body(self, lo, hi)` on consecutive ranges `lo..hi` covering `0..n` in order, with
     /// exactly the results, randomness and ledger of the single call `body(self, 0, n)`: a
     /// cache-friendly way to run a long elementwise pipeline. Default: that single call.

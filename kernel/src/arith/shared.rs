@@ -695,6 +695,27 @@ impl Arith for Shared<'_> {
         })?;
         self.truncate(out, self.fp.scale() as u64)
     }
+    /// An ideal functionality in both engines (see [`Arith::msb_map`]): the exact result, dealt
+    /// fresh, charged as one `ltz`.
+    fn msb_map(&mut self, x: &[Share], out: &mut [Share], g: &dyn Fn(i32) -> f64) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        self.ensure(scratch_words_ltz(x.len()))?;
+        // Encode every value first: an error leaves the dealer and the ledger untouched.
+        for &v in x {
+            self.fp
+                .encode(g(super::fixed::msb_position(reconstruct(v))))?;
+        }
+        let fp = self.fp;
+        self.drawing(|sh| {
+            // The ledger of one comparison on these values, then fresh shares of the results.
+            ideal::ltz(&mut sh.net, &mut sh.dealer, x, out)?;
+            for (o, &v) in out.iter_mut().zip(x) {
+                let raw = fp.encode(g(super::fixed::msb_position(reconstruct(v))))?;
+                *o = ideal::deal(&mut sh.dealer, raw);
+            }
+            Ok(())
+        })
+    }
     /// 8 rounds; see [`comparison::ltz`]. Then the session's sign test
     /// ([`Shared::with_sign_test`]).
     fn ltz(&mut self, x: &[Share], out: &mut [Share]) -> Result<()> {

@@ -60,6 +60,12 @@ pub enum Deployment {
     /// average pooling as the window sum times the encoded `1/(k·k)` (60/243 at 3^5: a 2×2
     /// average of equal values is 0.988 of them) (`frameworks.md` §1.4).
     TfEncrypted,
+    /// What a jax model runs in SPU 0.9.5 (`spu.utils.simulation`, every parameter secret,
+    /// as `tests/frameworks/record_spu.py` writes it): conv + bias, linear `x·Wᵀ + b`, flax's
+    /// inference batch norm `(x − μ)·(γ·rsqrt(var + ε)) + β` under MPC on every pass (the
+    /// scale `γ·rsqrt(·)` first), average pooling as the window sum times 0.25
+    /// (`frameworks.md` §3.4–3.5).
+    Spu,
     /// What MPCDiff's PySyft 0.2.9 model runs (`.fix_precision().share()` of the torch model):
     /// conv as im2col matmul + bias, linear `x·W + b`, every batch norm under MPC on every pass
     /// (the profile's inverse square root of the shared running variance; PySyft adds no ε in
@@ -100,6 +106,7 @@ impl Deployment {
         Deployment::Folded,
         Deployment::TfEncrypted,
         Deployment::PySyft,
+        Deployment::Spu,
     ];
 
     /// The name used on the command line and in JSON.
@@ -110,6 +117,7 @@ impl Deployment {
             Deployment::Folded => "folded",
             Deployment::TfEncrypted => "tfe",
             Deployment::PySyft => "pysyft",
+            Deployment::Spu => "spu",
         }
     }
 
@@ -121,6 +129,7 @@ impl Deployment {
             Deployment::Folded => "every batch norm folded in f64 before encoding (idealised)",
             Deployment::TfEncrypted => "MPCDiff's tfe.keras model: batch norm public (denom in the clear), avg-pool x enc(1/k^2), dense x.W + b",
             Deployment::PySyft => "MPCDiff's PySyft model: batch norm under MPC per pass (no eps), avg-pool by per-share division, linear x.W + b",
+            Deployment::Spu => "a jax model in SPU: batch norm (x - mean)·(gamma·rsqrt(var + eps)) + beta under MPC per pass, avg-pool x 0.25",
         }
     }
 
@@ -131,6 +140,7 @@ impl Deployment {
             Framework::Crypten => Deployment::Crypten,
             Framework::TfEncrypted => Deployment::TfEncrypted,
             Framework::PySyft => Deployment::PySyft,
+            Framework::Spu => Deployment::Spu,
         }
     }
 
@@ -175,7 +185,7 @@ impl Deployment {
                 })
             }
             (Deployment::TfEncrypted, _) => BatchNormRun::Public,
-            (Deployment::PySyft, _) => BatchNormRun::Mpc { per_pass: true },
+            (Deployment::PySyft | Deployment::Spu, _) => BatchNormRun::Mpc { per_pass: true },
         }))
     }
 
@@ -200,7 +210,13 @@ impl Deployment {
     /// Whether average pooling multiplies the window sum by the encoded `1/(k·k)` (a public
     /// product, TF-Encrypted's `avgpool2d`) instead of dividing it by `k·k` (a truncation).
     pub const fn avg_pool_by_constant(self) -> bool {
-        matches!(self, Deployment::TfEncrypted)
+        matches!(self, Deployment::TfEncrypted | Deployment::Spu)
+    }
+
+    /// Whether an MPC batch norm multiplies `γ` into the inverse standard deviation first
+    /// (`(x − μ)·(γ·inv) + β`, flax's form) instead of CrypTen's `((x − μ)·inv)·γ + β`.
+    pub const fn batch_norm_scale_first(self) -> bool {
+        matches!(self, Deployment::Spu)
     }
 
     /// Whether an erf-form GELU runs as the exported `Div, Erf, Add, Mul, Mul` graph with the

@@ -282,7 +282,13 @@ pub fn forward<A: Arith>(
                         let eps = f64::from(eps_micro) * 1e-6;
                         inv_std(a, inv, eps, cfg.profile, plan.mode(name), scratch)?;
                     }
-                    batch_norm_crypten(a, &mut cur[..len], bn_params, inv, hw)?;
+                    if cfg.deploy.batch_norm_scale_first() {
+                        // flax: (x − μ)·(γ·inv) + β
+                        a.mul(inv, &bn_params[..c])?;
+                        batch_norm_scaled(a, &mut cur[..len], bn_params, inv, hw)?;
+                    } else {
+                        batch_norm_crypten(a, &mut cur[..len], bn_params, inv, hw)?;
+                    }
                 }
                 // Fused or folded: already in the previous layer's weights.
             }
@@ -527,6 +533,29 @@ fn batch_norm_public<A: Arith>(
     }
     a.mul_bcast(x, gamma, hw)?;
     a.mul_bcast(x, &denom[..c], hw)?;
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = a.elem_add(*v, beta[channel(i)]);
+    }
+    Ok(())
+}
+
+/// flax's inference batch norm with the scale folded first: `y = (x − mean)·k + β` with
+/// `k = γ·inv` already computed, one broadcasting product. `bn` holds `[γ, β, mean, var]`.
+fn batch_norm_scaled<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    bn: &[A::Elem],
+    k: &[A::Elem],
+    hw: usize,
+) -> Result<()> {
+    let c = k.len();
+    let beta = &bn[c..2 * c];
+    let mean = &bn[2 * c..3 * c];
+    let channel = |i: usize| (i / hw) % c;
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = a.elem_sub(*v, mean[channel(i)]);
+    }
+    a.mul_bcast(x, k, hw)?;
     for (i, v) in x.iter_mut().enumerate() {
         *v = a.elem_add(*v, beta[channel(i)]);
     }
