@@ -357,7 +357,6 @@ mod tests {
 
     use super::{conv2d_acc, matmul_acc, Conv2dShape, MatShape, Pool2dShape};
     use crate::{Arith, Error, Fixed, FixedPoint, Float, Shared};
-    use std::time::{Duration, Instant};
 
     const FP: FixedPoint = FixedPoint::CRYPTEN_DEFAULT;
 
@@ -386,18 +385,19 @@ mod tests {
         }
     }
 
+    /// Products with no output over huge shapes: every kernel returns `Ok` with nothing to
+    /// write. (Before the fix they looped over `m` rows of nothing; that this test finishes at
+    /// all is the check, with no clock involved.)
     #[test]
-    fn matmul_with_an_empty_result_returns_at_once() {
-        let start = Instant::now();
+    fn matmul_with_an_empty_result_completes() {
         for m in [usize::MAX, 1 << 63, 1 << 32] {
             let s = MatShape { m, k: 0, n: 0 };
-            Float::new(FP).matmul(&[], &[], &mut [], s).unwrap();
-            Fixed::new(FP).matmul(&[], &[], &mut [], s).unwrap();
+            assert_eq!(Float::new(FP).matmul(&[], &[], &mut [], s), Ok(()));
+            assert_eq!(Fixed::new(FP).matmul(&[], &[], &mut [], s), Ok(()));
             let mut arena = [0i64; 16];
-            Shared::new(FP, 1, &mut arena)
-                .matmul(&[], &[], &mut [], s)
-                .unwrap();
-            matmul_acc::<i64>(&[], &[], &mut [], s).unwrap();
+            let mut sh = Shared::new(FP, 1, &mut arena);
+            assert_eq!(sh.matmul(&[], &[], &mut [], s), Ok(()));
+            assert_eq!(matmul_acc::<i64>(&[], &[], &mut [], s), Ok(()));
         }
         // A convolution without output channels over `usize::MAX` images of no channel.
         let conv = Conv2dShape {
@@ -411,13 +411,8 @@ mod tests {
             stride: 1,
             pad: 0,
         };
-        Float::new(FP).conv2d(&[], &[], &mut [], &conv).unwrap();
-        conv2d_acc::<f64>(&[], &[], &mut [], &conv).unwrap();
-        assert!(
-            start.elapsed() < Duration::from_secs(1),
-            "{:?}",
-            start.elapsed()
-        );
+        assert_eq!(Float::new(FP).conv2d(&[], &[], &mut [], &conv), Ok(()));
+        assert_eq!(conv2d_acc::<f64>(&[], &[], &mut [], &conv), Ok(()));
     }
 
     #[test]

@@ -76,11 +76,13 @@ def simulator_bench():
                     "lenet/"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     out = {}
+    # Where criterion writes: $CRITERION_HOME, else `criterion` in the cargo target directory.
+    target = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"))
+    home = os.environ.get("CRITERION_HOME") or os.path.join(target, "criterion")
     for name in ("plaintext", "mpc", "mpc-ideal"):
         for batch in (1, 64):
             # criterion writes the function `mpc/batch1` as the folder `mpc_batch1`.
-            path = os.path.join(ROOT, "target", "criterion", "lenet", f"{name}_batch{batch}",
-                                "new", "estimates.json")
+            path = os.path.join(home, "lenet", f"{name}_batch{batch}", "new", "estimates.json")
             with open(path) as f:
                 out[(name, batch)] = json.load(f)["median"]["point_estimate"] / 1e9
     return out

@@ -242,13 +242,35 @@ impl<'a> Shared<'a> {
     /// The ideal engine's fresh sharings of `z(i, x[i])`, then one truncation by the scale:
     /// in the same pass when it is share-local.
     fn deal_scaled(&mut self, x: &mut [Share], z: impl Fn(usize, Share) -> i64) -> Result<()> {
-        let bits = self.fp.binary_bits().filter(|&f| f >= 1);
-        if let (Some(f), true) = (bits, self.trunc == TruncMode::Local) {
-            ideal::deal_into(&mut self.net, &mut self.dealer, x, z, Some(f));
-            Ok(())
-        } else {
-            ideal::deal_into(&mut self.net, &mut self.dealer, x, z, None);
-            self.truncate(x, self.fp.scale() as u64)
+        let shift = self.local_shift();
+        ideal::deal_into(&mut self.net, &mut self.dealer, x, z, shift);
+        self.truncate_unless(shift, x)
+    }
+
+    /// [`Self::deal_scaled`] with `z` of `x[i]` and `y[i]` (`y` as long as `x`).
+    fn deal_scaled_zip(
+        &mut self,
+        x: &mut [Share],
+        y: &[Share],
+        z: impl Fn(Share, Share) -> i64,
+    ) -> Result<()> {
+        let shift = self.local_shift();
+        ideal::deal_into_zip(&mut self.net, &mut self.dealer, x, y, z, shift);
+        self.truncate_unless(shift, x)
+    }
+
+    /// The shift of a share-local truncation by the scale, if truncation is share-local (and
+    /// the scale is not 1).
+    fn local_shift(&self) -> Option<u32> {
+        let f = self.fp.binary_bits()?;
+        (self.trunc == TruncMode::Local && f >= 1).then_some(f)
+    }
+
+    /// The truncation by the scale that dealing did not do in its pass (`shift` = `None`).
+    fn truncate_unless(&mut self, shift: Option<u32>, x: &mut [Share]) -> Result<()> {
+        match shift {
+            Some(_) => Ok(()),
+            None => self.truncate(x, self.fp.scale() as u64),
         }
     }
 
@@ -581,7 +603,7 @@ impl Arith for Shared<'_> {
             self.ensure(scratch_words_bilinear(n, n, n))?;
             return self.drawing(|sh| {
                 sh.charge_mul(2 * n, n);
-                sh.deal_scaled(x, |i, s| reconstruct(s).wrapping_mul(reconstruct(y[i])))
+                sh.deal_scaled_zip(x, y, |s, t| reconstruct(s).wrapping_mul(reconstruct(t)))
             });
         }
         self.mul_unscaled(x, y)?;
@@ -627,11 +649,12 @@ impl Arith for Shared<'_> {
             return self.drawing(|sh| {
                 sh.charge_mul(2 * n, n);
                 let (net, dealer) = (&mut sh.net, &mut sh.dealer);
-                ideal::deal_into(
+                ideal::deal_into_zip(
                     net,
                     dealer,
                     x,
-                    |i, s| reconstruct(s).wrapping_mul(reconstruct(y[i])),
+                    y,
+                    |s, t| reconstruct(s).wrapping_mul(reconstruct(t)),
                     None,
                 );
                 Ok(())

@@ -32,6 +32,8 @@ const EXACT: u64 = 1 << 53;
 /// registers.
 const R: usize = 4;
 const C: usize = 4;
+// Columns go in pairs (`conv_block`).
+const _: () = assert!(C.is_multiple_of(2));
 
 /// The largest magnitude in `v` (`2^63` for `i64::MIN`).
 pub fn max_abs(v: &[i64]) -> u64 {
@@ -224,7 +226,9 @@ struct Geom<'s> {
 }
 
 /// Output channels `oc..oc + rows` of one image (`wb`: their packed weights), `C` columns at a
-/// time. `UNIT`: stride 1.
+/// time, as pairs of columns: `acc[r][h]` holds columns `ox + 2h` and `ox + 2h + 1` of channel
+/// `oc + r`, and each term multiplies a pair of adjacent inputs by one weight (SSE2's two lanes
+/// on x86-64, the inputs loaded as they lie). `UNIT`: stride 1.
 #[inline(always)]
 fn conv_block<const UNIT: bool>(
     g: &Geom<'_>,
@@ -240,8 +244,7 @@ fn conv_block<const UNIT: bool>(
     let kwr = s.kw * R;
     for oy in 0..g.oh {
         for ox in (0..g.ow).step_by(C) {
-            // acc[c][r]: column `ox + c`, channel `oc + r`.
-            let mut acc = [[0.0f64; R]; C];
+            let mut acc = [[[0.0f64; 2]; C / 2]; R];
             for ic in 0..s.in_ch {
                 for ky in 0..s.kh {
                     let row =
@@ -250,35 +253,40 @@ fn conv_block<const UNIT: bool>(
                     if UNIT {
                         // `kw` windows of `C` inputs, one per kernel column.
                         for (xs, wv) in row.windows(C).zip(wrow.chunks_exact(R)) {
-                            let wv: [f64; R] = core::array::from_fn(|r| f(wv[r]));
-                            for c in 0..C {
-                                let xc = f(xs[c]);
-                                for r in 0..R {
-                                    acc[c][r] += xc * wv[r];
-                                }
-                            }
+                            let xs: [[f64; 2]; C / 2] =
+                                core::array::from_fn(|h| [f(xs[2 * h]), f(xs[2 * h + 1])]);
+                            mac_pairs(&mut acc, &xs, wv);
                         }
                     } else {
                         for (kx, wv) in wrow.chunks_exact(R).enumerate() {
-                            let wv: [f64; R] = core::array::from_fn(|r| f(wv[r]));
                             let xs = &row[kx..][..span];
-                            for c in 0..C {
-                                let xc = f(xs[c * st]);
-                                for r in 0..R {
-                                    acc[c][r] += xc * wv[r];
-                                }
-                            }
+                            let xs: [[f64; 2]; C / 2] = core::array::from_fn(|h| {
+                                [f(xs[2 * h * st]), f(xs[(2 * h + 1) * st])]
+                            });
+                            mac_pairs(&mut acc, &xs, wv);
                         }
                     }
                 }
             }
             let cols = C.min(g.ow - ox);
-            for r in 0..rows {
+            for (r, accr) in acc.iter().enumerate().take(rows) {
                 let o = &mut out[((oc + r) * g.oh + oy) * g.ow + ox..][..cols];
                 for (c, o) in o.iter_mut().enumerate() {
-                    add_to(o, acc[c][r]);
+                    add_to(o, accr[c / 2][c % 2]);
                 }
             }
+        }
+    }
+}
+
+/// `acc[r][h] += xs[h]·wv[r]`, lane by lane.
+#[inline(always)]
+fn mac_pairs(acc: &mut [[[f64; 2]; C / 2]; R], xs: &[[f64; 2]; C / 2], wv: &[i64]) {
+    for (accr, &w) in acc.iter_mut().zip(wv) {
+        let w = f(w);
+        for (a, x) in accr.iter_mut().zip(xs) {
+            a[0] += x[0] * w;
+            a[1] += x[1] * w;
         }
     }
 }

@@ -69,22 +69,71 @@ pub fn deal_into(
     z: impl Fn(usize, Share) -> i64,
     shift: Option<u32>,
 ) {
+    let n = x.len();
+    let items = x.iter_mut().enumerate().map(|(i, s)| {
+        let v = z(i, *s);
+        (s, v)
+    });
+    deal_items(net, dealer, n, items, shift);
+}
+
+/// [`deal_into`] with `z` of `x[i]` and `y[i]`, for `y` as long as `x` (a longer `y`'s tail is
+/// not read; a shorter one leaves the rest of `x` as it was, drawing nothing for it). Walking
+/// the two slices together leaves no bounds check in the loop, so the generator's state stays
+/// in registers.
+pub fn deal_into_zip(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    x: &mut [Share],
+    y: &[Share],
+    z: impl Fn(Share, Share) -> i64,
+    shift: Option<u32>,
+) {
+    let n = x.len().min(y.len());
+    let items = x.iter_mut().zip(y).map(|(s, &t)| {
+        let v = z(*s, t);
+        (s, v)
+    });
+    deal_items(net, dealer, n, items, shift);
+}
+
+/// The loop of [`deal_into`] and [`deal_into_zip`] over `n` pairs (slot, value to share). A
+/// shift by 16 bits (the CrypTen scale) runs as its own copy of the loop, with the shift a
+/// constant (the same quotients).
+#[inline(always)]
+fn deal_items<'x>(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    n: usize,
+    items: impl Iterator<Item = (&'x mut Share, i64)>,
+    shift: Option<u32>,
+) {
     match shift {
-        Some(f) => {
-            let mut wraps = 0u64;
-            for (i, s) in x.iter_mut().enumerate() {
-                let (q, wrapped) = truncation::local_pow2(deal(dealer, z(i, *s)), f);
-                wraps = wraps.wrapping_add(u64::from(wrapped));
-                *s = q;
-            }
-            truncation::count_local(net, x.len(), wraps);
-        }
+        Some(16) => deal_truncating(net, dealer, n, items, 16),
+        Some(f) => deal_truncating(net, dealer, n, items, f),
         None => {
-            for (i, s) in x.iter_mut().enumerate() {
-                *s = deal(dealer, z(i, *s));
+            for (s, z) in items {
+                *s = deal(dealer, z);
             }
         }
     }
+}
+
+#[inline(always)]
+fn deal_truncating<'x>(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    n: usize,
+    items: impl Iterator<Item = (&'x mut Share, i64)>,
+    f: u32,
+) {
+    let mut wraps = 0u64;
+    for (s, z) in items {
+        let (q, wrapped) = truncation::local_pow2(deal(dealer, z), f);
+        wraps = wraps.wrapping_add(u64::from(wrapped));
+        *s = q;
+    }
+    truncation::count_local(net, n, wraps);
 }
 
 /// Words one party sends in [`super::comparison::ltz`] on `n` values, round by round: the
