@@ -187,9 +187,9 @@ fn fnv(values: &[f64]) -> String {
 
 /// The browser's search natively: `(digest, mutants, status, found input hash)`.
 fn native_campaign(case: &str) -> (String, u64, &'static str, String) {
+    use mpcdiff_host::search::{mutator_arg, Options, Search};
+    use mpcdiff_host::session::{synthetic_digit, Session, Settings};
     use mpcdiff_kernel::difftest::fitness::Fitness;
-    use mpcdiff_wasm::search::{mutator_arg, Options, Search};
-    use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
     let f: Vec<&str> = case.split(':').collect();
     let n = |i: usize| f[i].parse::<u64>().unwrap();
     let settings = Settings {
@@ -273,7 +273,7 @@ fn helper_view_wasm_equals_native() {
     let Some((_, _, stdout)) = run_node("leak.cjs", &cases) else {
         return;
     };
-    let (_, px) = mpcdiff_wasm::session::synthetic_digit(2024, 3).unwrap();
+    let (_, px) = mpcdiff_host::session::synthetic_digit(2024, 3).unwrap();
     for case in CASES {
         let f: Vec<&str> = case.split(':').collect();
         let bps: Vec<f64> = f[2].split('/').map(|t| t.parse().unwrap()).collect();

@@ -12,8 +12,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mpcdiff_wasm::search::{Options, Search};
-use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
+use mpcdiff_host::search::{Options, Search};
+use mpcdiff_host::session::{synthetic_digit, Session, Settings};
 
 fn bench_predict(c: &mut Criterion) {
     // Synthetic digits 0..16 of seed 7, as web/bench.mjs uses.

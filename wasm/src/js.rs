@@ -13,10 +13,12 @@ use mpcdiff_kernel::difftest::stepwise::Progress;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::repair::{self, Investigation};
-use crate::search::{self, Found, Options, Search};
-use crate::session::{self, Session, Settings};
-use crate::{into_error, models, seed_arg, ser, Failure};
+use mpcdiff_host::repair::{self, Investigation};
+use mpcdiff_host::search::{self, Found, Options, Search};
+use mpcdiff_host::session::{self, Session, Settings};
+use mpcdiff_host::{models, ser, Failure};
+
+use crate::{into_error, seed_arg};
 
 /// The TypeScript declarations of what crosses (the generated `.d.ts` includes them; the
 /// methods name these types as their return types).

@@ -1,16 +1,15 @@
 //! # mpcdiff-wasm
 //!
-//! The wasm-bindgen adapter between [`mpcdiff_kernel`] and JavaScript (the page in `web/`, the
-//! Node-side test `tests/tests/wasm_determinism.rs`). It converts and owns memory; every
-//! number is the kernel's, so the browser shows exactly what the CLI computes.
+//! The wasm-bindgen adapter between the kernel and JavaScript (the page in `web/`, the
+//! Node-side test `tests/tests/wasm_determinism.rs`). It only converts: the session it exports
+//! (the embedded model, the MPC settings, a level plan, the evaluator's memory, the search and
+//! the repair) is [`mpcdiff_host`]'s, which the CLI shares, and every number is the kernel's,
+//! so the browser shows exactly what the CLI computes.
 //!
-//! * [`session::Session`]: the embedded model ([`models`]), the MPC settings, a level plan and
-//!   the memory of the kernel's evaluator, as plain Rust (tested natively in `wasm/tests/`).
-//! * [`search`] and [`repair`]: the memory and the owned views of the kernel's
-//!   `difftest::stepwise` campaign and of its localization and repair of one deviation.
-//! * [`js`]: the `#[wasm_bindgen]` exports and their TypeScript declarations; [`ser`]: how
-//!   results serialize; here, the free functions without state, what JS may pass loosely
-//!   (`seed_arg`) and [`Failure`], which `into_error` turns into a thrown JS `Error`.
+//! * [`js`]: the `#[wasm_bindgen]` exports and their TypeScript declarations; [`leak`]: what
+//!   the helper party sees of a digit; here, the free functions without state, what JS may
+//!   pass loosely (`seed_arg`), and `into_error`, which turns a [`Failure`] into a thrown JS
+//!   `Error`.
 //!
 //! `wasm/README.md` has the build, an example from JavaScript and what lives where.
 
@@ -19,11 +18,10 @@ use wasm_bindgen::prelude::*;
 
 pub mod js;
 pub mod leak;
-pub mod models;
-pub mod repair;
-pub mod search;
-pub mod ser;
-pub mod session;
+
+// What `leak` names as the crate's own.
+pub use mpcdiff_host::Failure;
+use mpcdiff_host::{models, ser};
 
 // ---- free functions ----------------------------------------------------------------------
 
@@ -88,35 +86,6 @@ pub fn seed_from_number(x: f64) -> Option<u64> {
 }
 
 // ---- errors --------------------------------------------------------------------------------
-
-/// Why an exported call failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// The kernel refused the call.
-    Kernel(mpcdiff_kernel::Error),
-    /// An argument from JavaScript has the wrong type or range.
-    Argument {
-        /// The parameter's name.
-        name: &'static str,
-        /// What it must be.
-        expected: &'static str,
-    },
-}
-
-impl From<mpcdiff_kernel::Error> for Failure {
-    fn from(e: mpcdiff_kernel::Error) -> Self {
-        Failure::Kernel(e)
-    }
-}
-
-impl core::fmt::Display for Failure {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Failure::Kernel(e) => e.fmt(f),
-            Failure::Argument { name, expected } => write!(f, "`{name}` must be {expected}"),
-        }
-    }
-}
 
 /// The message a JS caller sees when the exported function `function` fails.
 pub fn error_message(function: &str, e: &Failure) -> String {

@@ -3,15 +3,15 @@
 //! (`JsValue` and `JsError` only work inside wasm, so these tests stop at plain Rust;
 //! `tests/tests/wasm_determinism.rs` and `web/test/` check what crosses into JavaScript.)
 
+use mpcdiff_host::models::{load, load_tabular, TABULAR};
+use mpcdiff_host::repair::{replay, Investigation};
+use mpcdiff_host::search::{fitness_arg, mutator_arg, Found, Options, Progress, Search};
+use mpcdiff_host::session::*;
 use mpcdiff_kernel::approx::profile;
 use mpcdiff_kernel::approx::{Function, Level};
 use mpcdiff_kernel::difftest::campaign::Status;
 use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
-use mpcdiff_wasm::models::{load, load_tabular, TABULAR};
-use mpcdiff_wasm::repair::{replay, Investigation};
-use mpcdiff_wasm::search::{fitness_arg, mutator_arg, Found, Options, Progress, Search};
-use mpcdiff_wasm::session::*;
 use mpcdiff_wasm::*;
 
 // ---- lib ----

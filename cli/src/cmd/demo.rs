@@ -168,7 +168,7 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
             let r = super::repair::search(&dir, &loaded, CHECK, 1.5, true, &pool, !a.json)?;
             let chosen = &r.tried[r.chosen];
             let plan =
-                crate::engine::plan::RepairPlan::from_json(&r.plan, &loaded.setup, "repair plan")?;
+                crate::engine::plan::OwnedPlan::from_json(&r.plan, &loaded.setup, "repair plan")?;
             crate::output::write_atomic(
                 &dir.join("plan.json"),
                 &(serde_json::to_string_pretty(&r.plan.sealed(&dir)?)? + "\n"),

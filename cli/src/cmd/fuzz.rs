@@ -23,7 +23,7 @@ use mpcdiff_kernel::difftest::mutation::{Budget, Mutator};
 
 use crate::engine::corpus::Corpus;
 use crate::engine::fuzzing::{self, CorpusSource, Outcome, RunOptions, SettingsJson, Spec};
-use crate::engine::plan::RepairPlan;
+use crate::engine::plan::OwnedPlan;
 use crate::engine::pool::Pool;
 use crate::engine::target::{Setup, TargetArgs};
 use crate::error::{usage, UsageError};
@@ -176,7 +176,7 @@ pub fn threads(t: Option<usize>) -> Result<usize, UsageError> {
 }
 
 /// Checks the campaign flags into a spec and builds its corpus.
-pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairPlan), UsageError> {
+pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, OwnedPlan), UsageError> {
     if a.seeds == 0 {
         return Err(usage!("--seeds must be at least 1"));
     }
@@ -213,8 +213,8 @@ pub fn spec_of(a: &CampaignArgs, setup: &Setup) -> Result<(Spec, Corpus, RepairP
         },
     };
     let plan = match &a.plan {
-        Some(p) => RepairPlan::load(p, setup)?,
-        None => RepairPlan::default(),
+        Some(p) => OwnedPlan::load(p, setup)?,
+        None => OwnedPlan::default(),
     };
     let corpus = fuzzing::corpus_of(&source, a.seeds, setup)?;
     let image = corpus.domain.is_image();
@@ -513,7 +513,7 @@ fn check_resume_flags(
             }
             "plan" => {
                 let given = c.plan.as_deref().unwrap_or(std::path::Path::new(""));
-                let json = RepairPlan::load(given, setup)?.to_json(setup);
+                let json = OwnedPlan::load(given, setup)?.to_json(setup);
                 match &spec.plan {
                     Some(rec) if *rec == json => None,
                     Some(_) => Some((show(given), "another plan".into())),
@@ -556,12 +556,12 @@ pub fn run(a: &FuzzArgs, typed: &[String]) -> anyhow::Result<()> {
         }
         let setup = Setup::new(&campaign.spec.target).map_err(|e| fuzzing::recorded(dir, e))?;
         let plan = match &campaign.spec.plan {
-            Some(p) => RepairPlan::from_json(
+            Some(p) => OwnedPlan::from_json(
                 p,
                 &setup,
                 &dir.join(fuzzing::CAMPAIGN).display().to_string(),
             )?,
-            None => RepairPlan::default(),
+            None => OwnedPlan::default(),
         };
         campaign
             .spec

@@ -30,10 +30,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::fitness::argmax;
-use mpcdiff_kernel::nn::forward::{DefaultPlan, LayerMode, Plan};
-use mpcdiff_kernel::nn::spec::Kind;
 use serde::Serialize;
 
 use super::approx::parse_level;
@@ -81,22 +78,6 @@ pub struct PredictArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-/// One level on every activation layer (the web demo's level override).
-struct ActivationLevel {
-    layers: Vec<String>,
-    level: [Level; 1],
-}
-
-impl Plan for ActivationLevel {
-    fn mode(&self, name: &str) -> LayerMode<'_> {
-        if self.layers.iter().any(|l| l == name) {
-            LayerMode::Levels(&self.level)
-        } else {
-            LayerMode::Default
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -288,21 +269,9 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     // MPC seed itself (weights, then the input, the forward pass and the reveal).
     let mut ws = Worker::new(&setup)?;
     let plain_logits = ws.plaintext(&x, None)?;
-    let plan = level.map(|l| ActivationLevel {
-        layers: model
-            .spec
-            .layers
-            .iter()
-            .filter(|l| matches!(l.kind, Kind::Act(_)))
-            .map(|l| l.name.as_str().to_string())
-            .collect(),
-        level: [l],
-    });
-    let plan: &dyn Plan = match &plan {
-        Some(p) => p,
-        None => &DefaultPlan,
-    };
-    let (mpc_logits, cost) = ws.mpc(&x, a.mpc_seed, plan, None)?;
+    // One level on every activation layer, as the web demo's level menu sets it.
+    let plan = mpcdiff_host::plan::uniform(model, level);
+    let (mpc_logits, cost) = ws.mpc(&x, a.mpc_seed, &plan, None)?;
 
     let deviation = Deviation {
         max_abs: plain_logits

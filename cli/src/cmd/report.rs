@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::engine::fuzzing::{self, Loaded, RunOptions, Summary};
 use crate::engine::localization::{sources, Sources};
-use crate::engine::plan::{PlanJson, RepairPlan};
+use crate::engine::plan::{OwnedPlan, PlanJson};
 use crate::engine::pool::Pool;
 use crate::engine::repair::{assess, Assessment};
 use crate::error::usage;
@@ -74,7 +74,7 @@ pub struct ReportJson {
 pub fn build(
     dir: &Path,
     loaded: &Loaded,
-    plan: &RepairPlan,
+    plan: &OwnedPlan,
     limit: usize,
     no_campaign: bool,
     pool: &Pool<'_>,
@@ -206,7 +206,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    let plan = RepairPlan::load(&plan_path, &loaded.setup)?;
+    let plan = OwnedPlan::load(&plan_path, &loaded.setup)?;
     // A plan mpcdiff repair wrote belongs to one campaign: not to another in this folder.
     let plan_text = crate::files::read_to_string(&plan_path)?;
     let derived = serde_json::from_str::<crate::engine::plan::PlanJson>(&plan_text)

@@ -29,7 +29,7 @@ use mpcdiff_kernel::{digits, Share};
 use serde::Serialize;
 
 use super::predict::{model_input, preprocessing_of, read_input};
-use crate::engine::plan::{PlanFile, RepairPlan};
+use crate::engine::plan::{OwnedPlan, PlanFile};
 use crate::engine::target::{Setup, TargetArgs};
 use crate::error::usage;
 use crate::output;
@@ -136,8 +136,8 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
         }
     };
     let plan = match &a.plan {
-        Some(p) => RepairPlan::load(p, &setup)?,
-        None => RepairPlan::default(),
+        Some(p) => OwnedPlan::load(p, &setup)?,
+        None => OwnedPlan::default(),
     };
     let steps = a.steps;
     let mut offsets = vec![0.0; steps];

@@ -30,7 +30,7 @@ use mpcdiff_kernel::difftest::mutation::{Budget, Descent, Mutator, Operator, Pro
 use serde::{Deserialize, Serialize};
 
 use super::corpus::Corpus;
-use super::plan::{PlanFile, PlanJson, RepairPlan};
+use super::plan::{OwnedPlan, PlanFile, PlanJson};
 use super::pool::Pool;
 use super::target::{Setup, TargetArgs};
 use crate::error::{usage, UsageError};
@@ -538,7 +538,7 @@ pub struct PoolJudge<'p, 's> {
     /// The threads.
     pub pool: &'p Pool<'s>,
     /// The MPC model's plan.
-    pub plan: &'p RepairPlan,
+    pub plan: &'p OwnedPlan,
     /// The plaintext model's margin gradient (for the gradient operator), on the calling
     /// thread.
     pub descent: Option<PlainGradient<'s>>,
@@ -724,7 +724,7 @@ impl Sink for FileSink<'_> {
 pub fn run(
     spec: &Spec,
     corpus: &Corpus,
-    plan: &RepairPlan,
+    plan: &OwnedPlan,
     pool: &Pool<'_>,
     opts: &RunOptions<'_>,
 ) -> anyhow::Result<Outcome> {
@@ -1117,7 +1117,7 @@ pub struct Loaded {
     /// The model and deployment it ran on.
     pub setup: Setup,
     /// The plan it ran with.
-    pub plan: RepairPlan,
+    pub plan: OwnedPlan,
     /// Its deviations, each replayed.
     pub deviations: Vec<Deviation>,
 }
@@ -1129,8 +1129,8 @@ pub fn load(dir: &Path, threads: usize) -> anyhow::Result<Loaded> {
     let campaign = read_campaign(dir)?;
     let setup = Setup::new(&campaign.spec.target).map_err(|e| recorded(dir, e))?;
     let plan = match &campaign.spec.plan {
-        Some(p) => RepairPlan::from_json(p, &setup, &cpath.display().to_string())?,
-        None => RepairPlan::default(),
+        Some(p) => OwnedPlan::from_json(p, &setup, &cpath.display().to_string())?,
+        None => OwnedPlan::default(),
     };
     let deviations = read_lines(&dir.join(DEVIATIONS), None)?;
     let counted = campaign.summary.deviations;

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::folder::{fnv_hex, source_digest};
 use super::fuzzing::Deviation;
-use super::plan::RepairPlan;
+use super::plan::OwnedPlan;
 use super::pool::Pool;
 use super::target::Setup;
 
@@ -168,7 +168,7 @@ type Facts = (Vec<f64>, Vec<bool>, Stage);
 /// pool, the facts added up in deviation order by the kernel's [`Tally`].
 pub fn localize(
     setup: &Setup,
-    plan: &RepairPlan,
+    plan: &OwnedPlan,
     deviations: &[Deviation],
     th: Thresholds,
     pool: &Pool<'_>,
@@ -253,7 +253,7 @@ pub fn localize(
 /// Classifies each deviation by the earliest arithmetic whose label already flips (the
 /// kernel's [`source`]).
 pub fn sources(
-    plan: &RepairPlan,
+    plan: &OwnedPlan,
     deviations: &[Deviation],
     pool: &Pool<'_>,
 ) -> anyhow::Result<Sources> {

@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use mpcdiff_kernel::approx::Level;
-use mpcdiff_kernel::difftest::plan::{nonlinear_layers, LevelPlan};
+use mpcdiff_kernel::difftest::plan::nonlinear_layers;
 use mpcdiff_kernel::nn::forward::default_level;
 use serde::{Deserialize, Serialize};
 
@@ -133,21 +133,21 @@ impl PlanJson {
 }
 
 /// A checked plan: one level per neuron for each named layer (the kernel's plan type, owned).
-pub type RepairPlan = LevelPlan<Vec<(String, Vec<Level>)>>;
+pub use mpcdiff_host::plan::OwnedPlan;
 
-/// Plan files: reading, checking and writing a [`RepairPlan`].
+/// Plan files: reading, checking and writing an [`OwnedPlan`].
 pub trait PlanFile: Sized {
     /// Checks `json` against `setup`'s model and expands it.
     fn from_json(json: &PlanJson, setup: &Setup, what: &str) -> Result<Self, UsageError>;
     /// Reads and checks a plan file.
     fn load(path: &Path, setup: &Setup) -> Result<Self, UsageError>;
-    /// The plan as JSON (see [`RepairPlan`]'s `to_json`).
+    /// The plan as JSON (see [`OwnedPlan`]'s `to_json`).
     fn to_json(&self, setup: &Setup) -> PlanJson;
 }
 
-impl PlanFile for RepairPlan {
+impl PlanFile for OwnedPlan {
     /// Checks `json` against `setup`'s model and expands it.
-    fn from_json(json: &PlanJson, setup: &Setup, what: &str) -> Result<RepairPlan, UsageError> {
+    fn from_json(json: &PlanJson, setup: &Setup, what: &str) -> Result<OwnedPlan, UsageError> {
         if json.schema != "mpcdiff.plan/1" {
             return Err(usage!(
                 "{what}: schema {:?} is not mpcdiff.plan/1",
@@ -168,7 +168,7 @@ impl PlanFile for RepairPlan {
                 setup.model.architecture
             ));
         }
-        let mut out = RepairPlan::default();
+        let mut out = OwnedPlan::default();
         for l in &json.layers {
             let Some(layer) =
                 nonlinear_layers(&setup.model, setup.deploy).find(|n| n.name == l.name)
@@ -231,13 +231,13 @@ impl PlanFile for RepairPlan {
     }
 
     /// Reads and checks a plan file.
-    fn load(path: &Path, setup: &Setup) -> Result<RepairPlan, UsageError> {
+    fn load(path: &Path, setup: &Setup) -> Result<OwnedPlan, UsageError> {
         let what = format!("--plan {}", path.display());
         let text = crate::files::read_to_string(path)
             .map_err(|e| usage!("{what}: cannot read it ({e})"))?;
         let json: PlanJson = serde_json::from_str(&text)
             .map_err(|e| usage!("{what}: not an mpcdiff.plan/1 JSON file ({e})"))?;
-        RepairPlan::from_json(&json, setup, &what)
+        OwnedPlan::from_json(&json, setup, &what)
     }
 
     /// The plan as JSON: per layer, the most common level as default and one group per other

@@ -6,7 +6,6 @@
 //! a campaign's known deviations (replayed with their recorded MPC seeds) and the first
 //! inputs of its corpus source, in parallel.
 
-use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::campaign::{evaluation_seed, Evaluation as Eval};
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
 use mpcdiff_kernel::difftest::repair::{self, Score};
@@ -15,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::corpus::Corpus;
 use super::fuzzing::Deviation;
 use super::localization::Localization;
-use super::plan::RepairPlan;
 use super::pool::Pool;
 use super::target::Setup;
+use mpcdiff_host::plan::{self, OwnedPlan};
 
 /// The cost of one MPC inference.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -100,7 +99,7 @@ impl Assessment {
 /// inputs of `corpus`, with the kernel's [`repair::assess_known`] and
 /// [`repair::assess_check`] on the pool, added up in order.
 pub fn assess(
-    plan: &RepairPlan,
+    plan: &OwnedPlan,
     known: &[Deviation],
     corpus: &Corpus,
     mpc_seed: u64,
@@ -132,7 +131,7 @@ pub struct NamedPlan {
     /// What it is, in words.
     pub name: String,
     /// The plan.
-    pub plan: RepairPlan,
+    pub plan: OwnedPlan,
 }
 
 /// The candidates for `setup` from a localization: the kernel's list
@@ -150,26 +149,12 @@ pub fn candidates(
         Some(r) => (&r.high_set[..], &r.low_set[..], r.fixed_when_exact),
         None => (&[][..], &[][..], 0),
     };
-    let facts = repair::layer_facts(
-        model,
-        setup.deploy,
-        setup.profile,
-        &RepairPlan::default(),
-        &per_layer,
-    )?;
-    let widest = layers.iter().map(|l| l.neurons).max().unwrap_or(0);
-    let mut scratch = vec![Level::new(0, 0); widest];
-    let mut out = Vec::new();
-    for c in repair::applicable(&facts, steps) {
-        let mut name = String::new();
-        c.describe(&facts, &mut name)?;
-        let mut plan = RepairPlan::default();
-        c.expand(&facts, &mut scratch, &mut |layer, levels| {
-            plan.layers.push((layer.to_string(), levels.to_vec()));
-        })?;
-        out.push(NamedPlan { name, plan });
-    }
-    Ok(out)
+    let base = OwnedPlan::default();
+    let plans = plan::candidates(model, setup.deploy, setup.profile, &base, &per_layer, steps)?;
+    Ok(plans
+        .into_iter()
+        .map(|(name, plan)| NamedPlan { name, plan })
+        .collect())
 }
 
 /// One evaluated candidate.
@@ -192,7 +177,7 @@ pub struct Choice {
     /// The index of the chosen candidate in `tried`.
     pub chosen: usize,
     /// The chosen plan.
-    pub plan: RepairPlan,
+    pub plan: OwnedPlan,
 }
 
 /// Assesses every candidate and picks one (module doc).
@@ -206,7 +191,7 @@ pub fn search(
     pool: &Pool<'_>,
     mut progress: impl FnMut(usize, usize),
 ) -> anyhow::Result<Choice> {
-    let baseline = assess(&RepairPlan::default(), known, corpus, mpc_seed, pool)?;
+    let baseline = assess(&OwnedPlan::default(), known, corpus, mpc_seed, pool)?;
     let mut tried = Vec::new();
     let total = candidates.len();
     for (k, c) in candidates.iter().enumerate() {

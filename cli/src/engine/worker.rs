@@ -5,30 +5,25 @@
 //! speed the simulation up, see BENCHMARKS.md, and a per-input seed lets each result replay
 //! alone).
 
-use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Loaded};
-use mpcdiff_kernel::Share;
+use mpcdiff_host::memory::Memory;
+use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint};
 
 use super::target::Setup;
 
 /// A thread's evaluation memory for one [`Setup`].
 pub struct Worker<'s> {
     setup: &'s Setup,
-    floats: Vec<f64>,
-    ints: Vec<i64>,
-    shares: Vec<Share>,
-    loaded: Loaded,
+    memory: Memory,
 }
 
 impl<'s> Worker<'s> {
-    /// Memory for `setup`, one input at a time.
+    /// Memory for `setup`, one input at a time (its size checked here; it is taken at the
+    /// first evaluation).
     pub fn new(setup: &'s Setup) -> anyhow::Result<Self> {
-        let f = Footprint::of(&setup.target(), 1)?;
+        Footprint::of(&setup.target(), 1)?;
         Ok(Worker {
             setup,
-            floats: vec![0.0; f.floats],
-            ints: vec![0; f.ints],
-            shares: vec![Share::default(); f.shares],
-            loaded: Loaded::default(),
+            memory: Memory::default(),
         })
     }
 
@@ -43,17 +38,7 @@ impl<'s> Worker<'s> {
         &mut self,
         f: impl FnOnce(&mut Evaluator<'s, '_>) -> mpcdiff_kernel::Result<R>,
     ) -> anyhow::Result<R> {
-        let mut ev = Evaluator::new(
-            self.setup.target(),
-            1,
-            &mut self.floats,
-            &mut self.ints,
-            &mut self.shares,
-            self.loaded,
-        )?;
-        let r = f(&mut ev);
-        self.loaded = ev.loaded();
-        Ok(r?)
+        Ok(self.memory.with(self.setup.target(), 1, f)??)
     }
 
     /// The plaintext logits of `x`.

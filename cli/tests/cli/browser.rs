@@ -7,9 +7,9 @@
 //! computed now; nothing is pasted. The command is the one the adapter itself prints
 //! (`Search::command`), so a drift between its flags and the CLI's fails here.
 
+use mpcdiff_host::search::{mutator_arg, Options, Search};
+use mpcdiff_host::session::{synthetic_digit, Session, Settings};
 use mpcdiff_kernel::difftest::campaign::Status;
-use mpcdiff_wasm::search::{mutator_arg, Options, Search};
-use mpcdiff_wasm::session::{synthetic_digit, Session, Settings};
 use serde_json::Value;
 
 use crate::support::{assert_success, json_ok, mpcdiff, read_text, workdir};

@@ -10,7 +10,6 @@
 //! * **Apply**: the chosen levels replace those of their layers in the session's plan;
 //!   [`replay`] then shows the deviation gone, and the cost change.
 
-use mpcdiff_kernel::approx::Level;
 use mpcdiff_kernel::difftest::localization::{localized_sizes, Localized, Suspect};
 use mpcdiff_kernel::difftest::oracle::Stage;
 use mpcdiff_kernel::difftest::plan::nonlinear_layers;
@@ -21,7 +20,7 @@ use serde::Serialize;
 
 use crate::search::Found;
 use crate::session::{OwnedPlan, Prediction, Session};
-use crate::{ser, Failure};
+use crate::{plan, ser, Failure};
 
 /// The most check digits a repair takes.
 pub const CHECK_MAX: usize = 500;
@@ -190,28 +189,21 @@ impl Investigation {
                 expected: "a finite number ≥ 1 (× the current multiplications)",
             });
         }
-        let model = s.model().clone();
         let current = s.plan().clone();
         let loc = &self.localization;
         let per_layer = |k: usize| match loc.layers.get(k) {
             Some(l) => (&l.high[..], &l.low[..], usize::from(l.fixed_when_exact)),
             None => (&[][..], &[][..], 0),
         };
-        let profile = s.settings().profile;
-        let facts = repair::layer_facts(&model, s.deployment(), profile, &current, &per_layer)?;
-        let widest = facts.iter().map(|f| f.layer.neurons).max().unwrap_or(0);
-        let mut scratch = vec![Level::new(0, 0); widest];
-        self.plans.clear();
-        for c in repair::applicable(&facts, &QUICK_STEPS) {
-            let mut name = String::new();
-            let _ = c.describe(&facts, &mut name);
-            let mut plan = current.clone();
-            c.expand(&facts, &mut scratch, &mut |layer, levels| {
-                plan.layers.retain(|(n, _)| n != layer);
-                plan.layers.push((layer.to_string(), levels.to_vec()));
-            })?;
-            self.plans.push((name, plan));
-        }
+        let (profile, deploy) = (s.settings().profile, s.deployment());
+        self.plans = plan::candidates(
+            s.model(),
+            deploy,
+            profile,
+            &current,
+            &per_layer,
+            &QUICK_STEPS,
+        )?;
         let a = assess(s, f, &current, check)?;
         self.repair = Some(Repair {
             baseline: tried("current plan", &a),

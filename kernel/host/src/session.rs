@@ -1,8 +1,8 @@
 //! The browser's state: one model, the MPC settings, a level plan and the memory of the
 //! kernel's [`Evaluator`], which every call reuses.
 //!
-//! A [`Session`] is plain Rust (tested natively in `wasm/tests/`); `crate::js` wraps it for
-//! JavaScript. Every number is the kernel's: the evaluator runs the models in the order that
+//! A [`Session`] is plain Rust (tested natively in `wasm/tests/` and by the CLI's browser
+//! tests); the wasm adapter's `js` module wraps it for JavaScript. Every number is the kernel's: the evaluator runs the models in the order that
 //! fixes which dealer and PRZS draws each value takes, so the same settings and seed give the
 //! same logits, bit for bit, here, in `mpcdiff predict` and on every target.
 //!
@@ -20,22 +20,24 @@
 use mpcdiff_kernel::approx::attribution::{self, Probe, Stages};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
-use mpcdiff_kernel::difftest::evaluator::{Evaluator, Footprint, Loaded, Runs};
+use mpcdiff_kernel::difftest::evaluator::{Evaluator, Runs};
 pub use mpcdiff_kernel::difftest::fitness::argmax;
 use mpcdiff_kernel::difftest::localization::{self, BREAKDOWN, GAPS};
 use mpcdiff_kernel::difftest::mutation::distance;
 use mpcdiff_kernel::difftest::oracle::{Stage, Target};
-use mpcdiff_kernel::difftest::plan::{nonlinear_layers, LevelPlan};
+use mpcdiff_kernel::difftest::plan::nonlinear_layers;
 use mpcdiff_kernel::difftest::recorder::Recorder;
 use mpcdiff_kernel::difftest::slice;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::{activation_function, Tap};
 use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::nn::spec::{Kind, Shape};
-use mpcdiff_kernel::{digits, Cost, Engine, FixedPoint, Share, TruncMode};
+use mpcdiff_kernel::{digits, Cost, Engine, FixedPoint, TruncMode};
 use serde::Serialize;
 
-use crate::{models, ser, Failure};
+use crate::memory::Memory;
+pub use crate::plan::OwnedPlan;
+use crate::{by_name, models, plan, ser, Failure};
 
 /// The MPC settings a session runs with. `fp`, `trunc` and `deploy` are what runs: the
 /// profile's own for another framework's profile when the asked ones are CrypTen's defaults
@@ -111,16 +113,6 @@ impl Settings {
     }
 }
 
-/// The value of argument `name` called `value`, by `lookup`; else `expected`.
-fn by_name<T>(
-    lookup: fn(&str) -> Option<T>,
-    name: &'static str,
-    expected: &'static str,
-    value: &str,
-) -> Result<T, Failure> {
-    lookup(value).ok_or(Failure::Argument { name, expected })
-}
-
 /// The profile called `name`.
 pub fn profile_arg(name: &str) -> Result<&'static Profile, Failure> {
     let expected = "one of \"crypten\", \"mpcdiff\", \"crypten-chebyshev\"";
@@ -141,9 +133,6 @@ pub fn trunc_arg(name: &str) -> Result<TruncMode, Failure> {
         name,
     )
 }
-
-/// Per-layer levels by layer name (the kernel's plan type, owned).
-pub type OwnedPlan = LevelPlan<Vec<(String, Vec<Level>)>>;
 
 /// One model's answer for one input.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -320,16 +309,6 @@ pub const CURVE_POINTS_MAX: usize = 10_001;
 /// megabytes whatever the grid; single inputs take the front of the memory.
 const SLICE_CHUNK: usize = 8;
 
-/// The memory of the session's [`Evaluator`], sized per model for [`SLICE_CHUNK`] samples,
-/// and what it holds (the kernel's [`Loaded`]).
-#[derive(Debug, Default)]
-struct Memory {
-    floats: Vec<f64>,
-    ints: Vec<i64>,
-    shares: Vec<Share>,
-    loaded: Loaded,
-}
-
 /// The browser's state (module doc).
 #[derive(Debug)]
 pub struct Session {
@@ -337,6 +316,7 @@ pub struct Session {
     model: Model<'static>,
     settings: Settings,
     plan: OwnedPlan,
+    /// The evaluator's, sized for [`SLICE_CHUNK`] samples.
     memory: Memory,
 }
 
@@ -414,16 +394,7 @@ impl Session {
             Levels::Uniform(l).check(1)?;
         }
         self.settings.level = level;
-        let acts = self
-            .model
-            .spec
-            .layers
-            .iter()
-            .filter(|l| matches!(l.kind, Kind::Act(_)));
-        let layers = acts.filter_map(|l| Some((l.name.as_str().to_string(), vec![level?])));
-        self.plan = LevelPlan {
-            layers: layers.collect(),
-        };
+        self.plan = plan::uniform(&self.model, level);
         Ok(())
     }
 
@@ -444,10 +415,11 @@ impl Session {
         if let Some(l) = level {
             Levels::Uniform(l).check(1)?;
         }
-        self.plan.layers.retain(|(n, _)| n != layer);
-        self.plan
-            .layers
-            .extend(level.map(|l| (layer.to_string(), vec![l])));
+        plan::set_layer(
+            &mut self.plan,
+            layer,
+            level.as_ref().map(core::slice::from_ref),
+        );
         Ok(())
     }
 
@@ -512,19 +484,10 @@ impl Session {
         f: impl FnOnce(&mut Evaluator<'_, '_>, &OwnedPlan) -> Result<R, E>,
     ) -> Result<R, Failure> {
         let t = target(&self.model, &self.settings);
-        let need = Footprint::of(&t, SLICE_CHUNK)?;
-        let m = &mut self.memory;
-        if m.floats.len() < need.floats || m.ints.len() < need.ints || m.shares.len() < need.shares
-        {
-            m.floats.resize(need.floats, 0.0);
-            m.ints.resize(need.ints, 0);
-            m.shares.resize(need.shares, Share::default());
-        }
-        let (floats, ints, shares) = (&mut m.floats, &mut m.ints, &mut m.shares);
-        let mut ev = Evaluator::new(t, SLICE_CHUNK, floats, ints, shares, m.loaded)?;
-        let r = f(&mut ev, &self.plan);
-        m.loaded = ev.loaded();
-        r.map_err(Into::into)
+        let plan = &self.plan;
+        self.memory
+            .with(t, SLICE_CHUNK, |ev| f(ev, plan))?
+            .map_err(Into::into)
     }
 
     /// The logits of one normalised sample at `stage` of the module doc's models, with the

@@ -1,9 +1,8 @@
-//! How the adapter's results serialize for JavaScript (`serde-wasm-bindgen`): the
-//! `serialize_with` helpers of their `Serialize` derives. Bulk numbers become typed arrays,
-//! `u64` seeds and digests strings, kernel enums their names, a cost ledger a plain object.
-//! Only ever called inside wasm, where `js_sys` works.
+//! How the session's results serialize (`serde-wasm-bindgen` in the browser): the
+//! `serialize_with` helpers of their `Serialize` derives. Bulk numbers become typed arrays
+//! inside wasm (sequences elsewhere), `u64` seeds and digests strings, kernel enums their
+//! names, a cost ledger a plain object.
 
-use js_sys::{Float32Array, Float64Array, Uint32Array, Uint8Array};
 use mpcdiff_kernel::approx::{Function, Level};
 use mpcdiff_kernel::difftest::campaign::Status;
 use mpcdiff_kernel::difftest::fuzzer::Step;
@@ -13,12 +12,16 @@ use mpcdiff_kernel::Cost;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
-/// Serializes as a typed array (through `serde_wasm_bindgen::preserve`).
+/// Serializes as a typed array (through `serde_wasm_bindgen::preserve`) inside wasm, as a
+/// sequence elsewhere.
 macro_rules! typed {
-    ($name:ident, $elem:ty, $array:ty) => {
+    ($name:ident, $elem:ty, $array:ident) => {
         #[allow(clippy::ptr_arg)]
-        pub(crate) fn $name<S: Serializer>(v: &Vec<$elem>, s: S) -> Result<S::Ok, S::Error> {
-            serde_wasm_bindgen::preserve::serialize(&<$array>::from(&v[..]), s)
+        pub fn $name<S: Serializer>(v: &Vec<$elem>, s: S) -> Result<S::Ok, S::Error> {
+            #[cfg(target_arch = "wasm32")]
+            return serde_wasm_bindgen::preserve::serialize(&js_sys::$array::from(&v[..]), s);
+            #[cfg(not(target_arch = "wasm32"))]
+            return v.serialize(s);
         }
     };
 }
@@ -28,7 +31,7 @@ typed!(u8s, u8, Uint8Array);
 typed!(u32s, u32, Uint32Array);
 
 /// A shape as its dimensions.
-pub(crate) fn dims<S: Serializer>(shape: &Shape, s: S) -> Result<S::Ok, S::Error> {
+pub fn dims<S: Serializer>(shape: &Shape, s: S) -> Result<S::Ok, S::Error> {
     match *shape {
         Shape::Image { c, h, w } => [c, h, w].serialize(s),
         Shape::Vector(n) => [n].serialize(s),
@@ -36,38 +39,38 @@ pub(crate) fn dims<S: Serializer>(shape: &Shape, s: S) -> Result<S::Ok, S::Error
 }
 
 /// A level as `[iters_exp, iters_nr]`.
-pub(crate) fn level<S: Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
+pub fn level<S: Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
     [l.iters_exp, l.iters_nr].serialize(s)
 }
 
 /// A function by name.
-pub(crate) fn function<S: Serializer>(f: &Function, s: S) -> Result<S::Ok, S::Error> {
+pub fn function<S: Serializer>(f: &Function, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(f.name())
 }
 
 /// A search status by name (`active`, `found`, `dropped`, `skipped`).
-pub(crate) fn status<S: Serializer>(v: &Status, s: S) -> Result<S::Ok, S::Error> {
+pub fn status<S: Serializer>(v: &Status, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.name())
 }
 
 /// A `u64` seed as a decimal string (JS numbers hold 53 bits).
-pub(crate) fn decimal<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+pub fn decimal<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&v.to_string())
 }
 
 /// A digest as 16 hex digits.
-pub(crate) fn hex<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+pub fn hex<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format!("{v:016x}"))
 }
 
 /// A mutation path as its operators' names.
 #[allow(clippy::ptr_arg)]
-pub(crate) fn path<S: Serializer>(p: &Vec<Step>, s: S) -> Result<S::Ok, S::Error> {
+pub fn path<S: Serializer>(p: &Vec<Step>, s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(p.iter().map(|step| step.op.name()))
 }
 
 /// An error source by name.
-pub(crate) fn source<S: Serializer>(v: &Stage, s: S) -> Result<S::Ok, S::Error> {
+pub fn source<S: Serializer>(v: &Stage, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(match v {
         Stage::Approximation | Stage::Plaintext => "approximation",
         Stage::FixedPoint => "fixed-point",
@@ -76,7 +79,7 @@ pub(crate) fn source<S: Serializer>(v: &Stage, s: S) -> Result<S::Ok, S::Error> 
 }
 
 /// A cost ledger, every count as a `Number`.
-pub(crate) fn cost<S: Serializer>(c: &Cost, s: S) -> Result<S::Ok, S::Error> {
+pub fn cost<S: Serializer>(c: &Cost, s: S) -> Result<S::Ok, S::Error> {
     let mut m = s.serialize_struct("Cost", 7)?;
     m.serialize_field("rounds", &(c.rounds as f64))?;
     m.serialize_field("multiplications", &(c.multiplications() as f64))?;
