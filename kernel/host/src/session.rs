@@ -1,10 +1,11 @@
 //! The browser's state: one model, the MPC settings, a level plan and the memory of the
 //! kernel's [`Evaluator`], which every call reuses.
 //!
-//! A [`Session`] is plain Rust (tested natively in `wasm/tests/` and by the CLI's browser
-//! tests); the wasm adapter's `js` module wraps it for JavaScript. Every number is the kernel's: the evaluator runs the models in the order that
-//! fixes which dealer and PRZS draws each value takes, so the same settings and seed give the
-//! same logits, bit for bit, here, in `mpcdiff predict` and on every target.
+//! A [`Session`] is plain Rust (tested natively in `kernel/host/tests/` and by the CLI's
+//! browser tests); the wasm adapter's `js` module wraps it for JavaScript. Every number is the
+//! kernel's: the evaluator runs the models in the order that fixes which dealer and PRZS draws
+//! each value takes, so the same settings and seed give the same logits, bit for bit, here, in
+//! `mpcdiff predict` and on every target.
 //!
 //! # The four models of one input
 //! * **plaintext**: exact activations, batch norm folded into the weights (what PyTorch
@@ -147,7 +148,8 @@ pub struct Side {
 }
 
 impl Side {
-    pub(crate) fn new(logits: Vec<f64>) -> Self {
+    /// The answer of `logits` (`mpcdiff predict` prints the same).
+    pub fn new(logits: Vec<f64>) -> Self {
         let mut probabilities = vec![0.0; logits.len()];
         mpcdiff_kernel::difftest::fitness::softmax(&logits, &mut probabilities);
         Side {
