@@ -30,7 +30,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use mpcdiff_kernel::difftest::fitness::argmax;
+use mpcdiff_host::session::Side;
+use mpcdiff_kernel::difftest::mutation::distance;
 use serde::Serialize;
 
 use super::approx::parse_level;
@@ -81,23 +82,6 @@ pub struct PredictArgs {
 }
 
 #[derive(Serialize)]
-struct SideJson {
-    logits: Vec<f64>,
-    probabilities: Vec<f64>,
-    label: usize,
-}
-
-impl SideJson {
-    fn new(logits: Vec<f64>) -> Self {
-        SideJson {
-            probabilities: softmax(&logits),
-            label: argmax(&logits),
-            logits,
-        }
-    }
-}
-
-#[derive(Serialize)]
 struct LevelJson {
     iters_exp: u8,
     iters_nr: u8,
@@ -137,19 +121,13 @@ struct Report {
     /// How the shared arithmetic was simulated (`protocol` or `ideal`).
     engine: &'static str,
     level: Option<LevelJson>,
-    plaintext: SideJson,
-    mpc: SideJson,
+    /// `{logits, probabilities, label}`, as the page's prediction has them.
+    plaintext: Side,
+    mpc: Side,
     agree: bool,
     deviation: Deviation,
     cost: CostJson,
     replay: String,
-}
-
-/// `softmax(v)`, the kernel's (the CLI and the browser print the same bits).
-fn softmax(v: &[f64]) -> Vec<f64> {
-    let mut p = vec![0.0; v.len()];
-    mpcdiff_kernel::difftest::fitness::softmax(v, &mut p);
-    p
 }
 
 /// The model's recorded preprocessing (`--model` names it in errors).
@@ -273,22 +251,11 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     let plan = mpcdiff_host::plan::uniform(model, level);
     let (mpc_logits, cost) = ws.mpc(&x, a.mpc_seed, &plan, None)?;
 
-    let deviation = Deviation {
-        max_abs: plain_logits
-            .iter()
-            .zip(&mpc_logits)
-            .map(|(a, b)| libm::fabs(a - b))
-            .fold(0.0, f64::max),
-        l2: libm::sqrt(
-            plain_logits
-                .iter()
-                .zip(&mpc_logits)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum(),
-        ),
-    };
-    let plaintext = SideJson::new(plain_logits);
-    let mpc = SideJson::new(mpc_logits);
+    // The kernel's distance, as the page's prediction computes it.
+    let (l2, max_abs) = distance(&mpc_logits, &plain_logits);
+    let deviation = Deviation { max_abs, l2 };
+    let plaintext = Side::new(plain_logits);
+    let mpc = Side::new(mpc_logits);
     let report = Report {
         schema: "mpcdiff.predict/2",
         command: "predict",

@@ -54,8 +54,6 @@ impl core::fmt::Display for Failure {
     }
 }
 
-impl std::error::Error for Failure {}
-
 /// The value called `value` of the argument `name`, by the kernel's `lookup` (`by_name`);
 /// else a [`Failure::Argument`] saying what it must be.
 pub fn by_name<T>(
