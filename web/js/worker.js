@@ -116,7 +116,7 @@ const methods = {
     return { ...s, radius, directionSeed };
   },
 
-  // "Search for a deviation": `mpcdiff fuzz` on a one-input corpus (wasm/src/search.rs).
+  // "Search for a deviation": `mpcdiff fuzz` on a one-input corpus (kernel/host/src/search.rs).
   // Starts from `pixels`, then runs `chunk` mutants per step, reporting progress and
   // stopping between steps on cancel (the result then says `stopped`). args: {pixels, seed,
   // mutations, fitness ("margin" | "logit-l2"), mutator ("mpcdiff" | "artifact"), repeats,
