@@ -228,7 +228,7 @@ fn bad_input_exits_2_naming_the_problem() {
         "--fn \"sigmod\" is not a known function",
     );
     refused(
-        &["approx", "--fn", "exp", "--profile", "pysyft"],
+        &["approx", "--fn", "exp", "--profile", "syft"],
         "--profile",
     );
     refused(&["approx", "--fn", "exp", "--range", "5:1"], "--range");

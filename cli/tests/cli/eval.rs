@@ -127,7 +127,7 @@ fn unusable_models_and_data_exit_2() {
             "--data",
             ".",
             "--profile",
-            "pysyft",
+            "syft",
         ],
     );
     assert!(err.contains("--profile"), "{err}");
