@@ -300,6 +300,7 @@ fn target<'m>(model: &'m Model<'static>, s: &Settings) -> Target<'m, 'm> {
         trunc: s.trunc,
         deploy: DEPLOY,
         engine: s.engine,
+        comparison: Default::default(),
     }
 }
 

@@ -136,6 +136,32 @@ impl HelperStreams {
     }
 }
 
+impl HelperStreams {
+    /// The raw words the stream `party` knows drew between `before` and `self` (parties 0 and
+    /// 1: the pair stream; the [`HELPER`](crate::wire::HELPER): its own), into `out`: the
+    /// party's own randomness, as MPCGuard's views log each random draw. `None` if more than
+    /// `out.len()` words were drawn (or `self` is not a later state of `before`).
+    pub fn draws_since(
+        &self,
+        before: &HelperStreams,
+        party: usize,
+        out: &mut [i64],
+    ) -> Option<usize> {
+        let (mut g, now) = if party < 2 {
+            (before.pair.clone(), &self.pair)
+        } else {
+            (before.helper.clone(), &self.helper)
+        };
+        for (k, o) in out.iter_mut().enumerate() {
+            if g == *now {
+                return Some(k);
+            }
+            *o = g.next_u64() as i64;
+        }
+        (g == *now).then_some(out.len())
+    }
+}
+
 /// Bits of the multiplier `ρ` (drawn in `[1, 2^RHO_BITS]`).
 pub const RHO_BITS: u32 = 16;
 
