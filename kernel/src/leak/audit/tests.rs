@@ -162,9 +162,11 @@ fn execute_checks_its_arguments() {
 /// the adversary's own input share (`tdiv(x − x₀, 2^16)`), so a predictor that knows the
 /// protocol gets it right every time; in the ideal world (`⌊x/2^16⌋ + Bernoulli(frac)`, a
 /// fresh sharing) no predictor beats `max(frac, 1 − frac)`. The dependence is `bit₁₆(x₀) ⊕
-/// [x₀ mod 2^16 > x mod 2^16] ⊕ const`, an XOR that the audit's linear classifier cannot
-/// represent: its output test does *not* flag `trunc.local` (README), while this test shows the
-/// leak is there. Dealer truncation re-randomises and is not predictable this way.
+/// [x₀ mod 2^16 > x mod 2^16] ⊕ const`; the audit's output-share test finds it without this
+/// formula (it predicts the output's parity, which removes the XOR with the adversary's own
+/// share, from residue features that make the threshold linear). This formula does not
+/// predict dealer truncation (its rounding follows the opened word instead:
+/// `dealer_truncation_output_is_determined_by_the_opened_word`).
 #[test]
 fn local_truncation_output_share_is_determined_by_the_adversarys_view() {
     let x = SECRET_PAIRS[3].0; // 123123123: frac = 55315/65536 = 0.844
