@@ -401,6 +401,7 @@ fn tfe_lenet_flips_as_in_the_real_package() {
         trunc: p.numerics.trunc,
         deploy,
         engine: Engine::Ideal,
+        comparison: Default::default(),
     };
     let correct = |l: &[usize]| l.iter().zip(&truth).filter(|(a, b)| a == b).count();
     let n = truth.len() as f64;
@@ -575,6 +576,7 @@ fn spu_lenet_flips_as_in_the_real_package() {
         trunc: p.numerics.trunc,
         deploy: Deployment::Spu,
         engine: Engine::Ideal,
+        comparison: Default::default(),
     };
     let ours = labels(&t, &images);
     let flips = |l: &[usize]| l.iter().zip(&plain).filter(|(a, b)| a != b).count();
