@@ -49,12 +49,17 @@ pub enum StreamId {
     /// Corpus scheduling in the fuzzer.
     Schedule = 8,
     /// The helper party's private randomness (three-party protocols, [`crate::wire::HELPER`]):
-    /// the masks of the output sharings it deals back.
+    /// the masks of the output sharings it deals back; in the private-compare DReLU
+    /// ([`crate::protocols::drelu::private_compare`]) also the mask `r` it deals, its sharing
+    /// and the sharings of its bits mod 67 (per element: `r`, party 0's share of `r`, 63 bit
+    /// shares, then after the compare its output mask).
     Helper = 9,
     /// Randomness parties 0 and 1 share and the helper does not know (a PRG seed they agreed
     /// on): the helper-assisted DReLU's multipliers, sign flips, permutation and re-sharing
-    /// masks ([`crate::protocols::drelu`]). Kept apart from [`StreamId::Przs`] so that adding
-    /// the helper moves no two-party draw.
+    /// masks ([`crate::protocols::drelu`]); in the private compare, per element the blinding
+    /// bit `β`, one word per bit position (its mask, multiplier and Fisher–Yates index) and
+    /// the output re-sharing mask. Kept apart from [`StreamId::Przs`] so that adding the
+    /// helper moves no two-party draw.
     Pair = 10,
     /// The view audit ([`crate::leak::audit`]): session seeds of its executions, the ideal
     /// world's simulated words, the classifier's split and initialisation.

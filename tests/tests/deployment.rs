@@ -68,6 +68,7 @@ fn crypten_target<'m>(
         trunc: mpcdiff_kernel::TruncMode::Local,
         deploy,
         engine,
+        comparison: Default::default(),
     }
 }
 

@@ -401,6 +401,7 @@ fn tfe_lenet_flips_as_in_the_real_package() {
         trunc: p.numerics.trunc,
         deploy,
         engine: Engine::Ideal,
+        comparison: Default::default(),
     };
     let correct = |l: &[usize]| l.iter().zip(&truth).filter(|(a, b)| a == b).count();
     let n = truth.len() as f64;
@@ -477,6 +478,17 @@ fn spu_functions_follow_the_real_package() {
     // 8 squarings carry one unit of the base's rounding into 2^8 units of the result
     let exp = Level::new(8, 0);
     check_grid("spu", "exp", config, p, Function::Exp, exp, 0.1, 512.0);
+    check_grid("spu", "tanh", config, p, Function::Tanh, level, 0.1, 64.0);
+    check_grid(
+        "spu",
+        "gelu",
+        config,
+        p,
+        Function::GeluTanh,
+        level,
+        0.1,
+        64.0,
+    );
     // rsqrt's polynomial is not evaluated in SPU's exact order (up to 45 units apart even on
     // one party, below), so shares differ a little more
     let none = Level::new(0, 0);
@@ -494,14 +506,16 @@ fn spu_functions_follow_the_real_package() {
 
 /// SPU's REF2K protocol is the noise-free plaintext ring: the one-party arithmetic under the
 /// `spu` profile (round-half-up truncation) must equal it on at least 90 % of the points and be
-/// within 64 units everywhere (measured: sigmoid and exp equal everywhere, rsqrt on 118 of 129
-/// points, 45 units at worst: its polynomial's evaluation order is not SPU's exactly).
+/// within 64 units everywhere (measured: sigmoid, exp, tanh and GELU equal everywhere, rsqrt on
+/// 118 of 129 points, 45 units at worst: its polynomial's evaluation order is not SPU's exactly).
 #[test]
 fn spu_one_party_is_near_its_plaintext_ring() {
     let p = &profile::SPU;
     for (case, f, level) in [
         ("sigmoid", Function::Sigmoid, p.sigmoid_level),
         ("exp", Function::Exp, Level::new(8, 0)),
+        ("tanh", Function::Tanh, p.sigmoid_level),
+        ("gelu", Function::GeluTanh, p.sigmoid_level),
         ("rsqrt", Function::InvSqrt, Level::new(0, 0)),
     ] {
         let doc = load("spu", case);
@@ -524,6 +538,10 @@ fn spu_one_party_is_near_its_plaintext_ring() {
         assert!(
             worst <= 64,
             "spu/{case}: one-party output {worst} units from REF2K's"
+        );
+        assert!(
+            same * 10 >= counted * 9,
+            "spu/{case}: only {same} of {counted} one-party outputs equal REF2K's"
         );
     }
 }
@@ -558,6 +576,7 @@ fn spu_lenet_flips_as_in_the_real_package() {
         trunc: p.numerics.trunc,
         deploy: Deployment::Spu,
         engine: Engine::Ideal,
+        comparison: Default::default(),
     };
     let ours = labels(&t, &images);
     let flips = |l: &[usize]| l.iter().zip(&plain).filter(|(a, b)| a != b).count();

@@ -263,10 +263,11 @@ fn wasm_campaign_digest_equals_native() {
 /// view size, reconstruction bits and levels natively and in wasm32.
 #[test]
 fn helper_view_wasm_equals_native() {
-    const CASES: [&str; 4] = [
+    const CASES: [&str; 5] = [
         "lenet-relu:leaky:0",
         "lenet:leaky:-2/0/2",
         "lenet-relu:hidden:0",
+        "lenet-relu:pc:0",
         "lenet:a2b:0",
     ];
     let cases: Vec<String> = CASES.iter().map(|c| c.to_string()).collect();

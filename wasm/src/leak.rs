@@ -55,7 +55,7 @@ pub struct HelperView {
 }
 
 /// [`helper_view`] in plain Rust: the first block of `model` on `pixels` (28 × 28 intensities
-/// in [0, 1]) with comparison `comparison` (`a2b`, `leaky`, `hidden`), session seed `seed`,
+/// in [0, 1]) with comparison `comparison` (`a2b`, `leaky`, `hidden`, `pc`), session seed `seed`,
 /// the piecewise sigmoid's `breakpoints` for the sigmoid model (ignored for ReLU), `steps`
 /// optimiser steps.
 ///
@@ -73,7 +73,7 @@ pub fn helper_view_native(
     let model = models::load(model)?;
     let c = Comparison::by_name(comparison).ok_or(Failure::Argument {
         name: "comparison",
-        expected: "\"a2b\", \"leaky\" or \"hidden\"",
+        expected: "\"a2b\", \"leaky\", \"hidden\" or \"pc\"",
     })?;
     if !(1..=2000).contains(&steps) {
         return Err(Failure::Argument {
@@ -105,7 +105,8 @@ pub fn helper_view_native(
     )?;
     let n = layer.outputs();
     let mut levels = vec![0u8; n];
-    let seen = attack::helper_levels(&view[..run.view_words], m, n, &mut levels)?;
+    let mut bits = vec![0u8; m * n];
+    let seen = attack::helper_levels(c, &view[..run.view_words], m, n, &mut levels, &mut bits)?;
     let prior = vec![f64::from(digits::MEAN); layer.pixels()];
     let (oh, ow) = layer.out_hw();
     let mut sign_image = vec![0.0; oh * ow];

@@ -75,7 +75,7 @@ async function show() {
   note.textContent = "Running the first layer with each comparison…";
   try {
     const rows = [];
-    for (const comparison of ["leaky", "hidden", "a2b"]) {
+    for (const comparison of ["leaky", "hidden", "pc", "a2b"]) {
       rows.push(
         await client.call("helperView", {
           model, pixels, comparison, breakpoints, seed: $("mpc-seed")?.value || "42", steps: 200,

@@ -35,7 +35,7 @@ browserTest("the helper card shows what each comparison lets the helper see", as
   await page.evaluate(() => window.__mpcdiff.idle());
   await page.locator("#leak-show").scrollIntoViewIfNeeded();
   await page.click("#leak-show");
-  await page.waitForFunction(() => document.querySelectorAll("#leak-rows tr").length === 3, null, { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelectorAll("#leak-rows tr").length === 4, null, { timeout: 60_000 });
   const rows = await page.$$eval("#leak-rows tr", (trs) =>
     trs.map((tr) => ({
       name: tr.querySelector("th").textContent,
@@ -43,11 +43,13 @@ browserTest("the helper card shows what each comparison lets the helper see", as
       cost: tr.querySelector("td:last-child").textContent,
     })),
   );
-  assert.deepEqual(rows.map((r) => r.name), ["leaky", "hidden", "a2b"]);
+  assert.deepEqual(rows.map((r) => r.name), ["leaky", "hidden", "pc", "a2b"]);
   assert.equal(rows[0].maps, 6);
-  assert.equal(rows[2].maps, 0);
+  assert.equal(rows[2].maps, 6);
+  assert.equal(rows[3].maps, 0);
   assert.match(rows[0].cost, /^9408 words to the helper; 3 rounds/);
-  assert.match(rows[2].cost, /^0 words to the helper; 9 rounds/);
+  assert.match(rows[2].cost, /^592704 words to the helper; 5 rounds/);
+  assert.match(rows[3].cost, /^0 words to the helper; 9 rounds/);
   // The leaky reconstruction is the digit, not the flat prior: its pixels vary.
   const spread = await page.$eval("#leak-rows tr:first-child td:nth-child(4) canvas", (c) => {
     const d = c.getContext("2d").getImageData(0, 0, 28, 28).data;

@@ -2,7 +2,7 @@
 //!
 //! `mpcdiff eval --model lenet|lenet-relu|credit-mlp|bank-mlp|FILE --profile crypten|mpcdiff|…
 //! --data DIR [--frac-bits F] [--mpc-seed S] [--trunc local|dealer] [--deploy crypten|crypten-modules|folded]
-//! [--limit N] [--batch B] [--threads T] [--json]`
+//! [--comparison a2b|leaky|hidden|pc] [--limit N] [--batch B] [--threads T] [--json]`
 //!
 //! Runs every test example through
 //! * the **plaintext model**: the kernel's forward pass in `f64` with exact activations and
@@ -13,7 +13,10 @@
 //!
 //! and reports both accuracies, the agreement rate, the **deviations** (MPC label ≠
 //! plaintext label while the plaintext label is correct: MPCDiff's definition) and the MPC
-//! cost per inference. The test split is the one the model was trained with (its `training`
+//! cost per inference. With `--comparison` other than `a2b`, every comparison of the MPC model
+//! (ReLU, max pooling) runs through that helper-assisted DReLU (`mpcdiff_kernel::protocols::
+//! drelu`) and the cost adds the bytes the helper sends (`helper_bytes`, JSON and text); the
+//! sigmoid of a sigmoid model keeps the profile's approximation. The test split is the one the model was trained with (its `training`
 //! metadata records the split seed).
 //!
 //! # Determinism
@@ -22,11 +25,11 @@
 //!
 //! # JSON (`--json`), schema `mpcdiff.eval/2`
 //! `{schema, command: "eval", version, model, architecture, dataset, profile, frac_bits,
-//! mpc_seed, trunc, deploy, engine, examples, plaintext_correct, mpc_correct, plaintext_accuracy,
+//! mpc_seed, trunc, deploy, engine, comparison (only when not `a2b`), examples, plaintext_correct, mpc_correct, plaintext_accuracy,
 //! mpc_accuracy, agreement, deviations, deviation_indices (test-split indices),
 //! cost_per_inference: {rounds_per_batch, batch, mul_triples, square_pairs,
 //! matrix_triples, and_triples, b2a_bits, bytes_per_party, crypten_bytes, truncations,
-//! wrap_events}, replay}`.
+//! wrap_events, helper_bytes (only with a helper comparison)}, replay}`.
 
 use std::path::PathBuf;
 
@@ -36,6 +39,7 @@ use mpcdiff_kernel::difftest::fitness::argmax;
 use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes};
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::DefaultPlan;
+use mpcdiff_kernel::protocols::drelu::Comparison;
 use mpcdiff_kernel::{Cost, Share};
 use serde::Serialize;
 
@@ -48,6 +52,11 @@ use crate::output;
 pub struct EvalArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+    /// How comparisons (ReLU, max pooling) run: a2b (two parties, CrypTen's), or with a
+    /// helper party: leaky (it sees every sign), hidden (signs hidden, magnitudes not), pc
+    /// (private compare: it learns nothing).
+    #[arg(long, default_value = "a2b", value_name = "a2b|leaky|hidden|pc")]
+    pub comparison: String,
     /// The folder holding mnist/, credit/ and bank/ (e.g. ../shared/data).
     #[arg(long)]
     pub data: PathBuf,
@@ -81,6 +90,9 @@ struct CostJson {
     crypten_bytes: f64,
     truncations: f64,
     wrap_events: u64,
+    /// Bytes the helper party sends per inference (only with a helper comparison).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    helper_bytes: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -98,6 +110,9 @@ struct Report {
     deploy: &'static str,
     /// How the shared arithmetic was simulated (`protocol` or `ideal`).
     engine: &'static str,
+    /// The comparison protocol (only when not the default `a2b`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comparison: Option<&'static str>,
     examples: usize,
     plaintext_correct: usize,
     mpc_correct: usize,
@@ -125,8 +140,9 @@ fn buffers<E: Copy + Default>(s: &Sizes) -> [Vec<E>; 4] {
 
 /// One batch of `n` samples: the plaintext model (f64, exact activations, folded batch norm)
 /// and the MPC model in one session seeded `seed`.
-fn run_batch(setup: &Setup, seed: u64, x: &[f64], n: usize) -> BatchResult {
-    let (t, m) = (setup.target(), &setup.model);
+fn run_batch(setup: &Setup, comparison: Comparison, seed: u64, x: &[f64], n: usize) -> BatchResult {
+    let (mut t, m) = (setup.target(), &setup.model);
+    t.comparison = comparison;
     let mut logits = vec![0.0; n * m.classes];
     let [mut params, mut input, mut out, mut arena] =
         buffers(&Sizes::of(m, Deployment::Folded, n)?);
@@ -176,6 +192,19 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     if a.limit == Some(0) {
         return Err(usage!("--limit must be at least 1").into());
     }
+    let comparison = Comparison::by_name(&a.comparison).ok_or_else(|| {
+        usage!(
+            "--comparison {}: give a2b, leaky, hidden or pc",
+            a.comparison
+        )
+    })?;
+    if comparison.uses_helper() && !a.target.engine.is_default() {
+        return Err(usage!(
+            "--comparison {} needs the protocol engine (the ideal engine has no helper party)",
+            a.comparison
+        )
+        .into());
+    }
     let data = setup.load_data(&a.data)?;
     let dataset = data.name;
     let model = &setup.model;
@@ -189,8 +218,13 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
     } else {
         format!(" --engine {}", engine.name())
     };
+    let comparison_flag = if comparison.uses_helper() {
+        format!(" --comparison {}", comparison.name())
+    } else {
+        String::new()
+    };
     let replay = format!(
-        "mpcdiff eval --model {} --profile {} --data {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{}{} --batch {}",
+        "mpcdiff eval --model {} --profile {} --data {} --frac-bits {} --mpc-seed {} --trunc {} --deploy {}{}{}{} --batch {}",
         a.target.model,
         p.name,
         a.data.display(),
@@ -199,6 +233,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         trunc.name(),
         deploy.name(),
         engine_flag,
+        comparison_flag,
         a.limit.map(|l| format!(" --limit {l}")).unwrap_or_default(),
         a.batch
     );
@@ -227,7 +262,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
                     .map(|&v| f64::from(v))
                     .collect();
                 let seed = mpcdiff_kernel::seed::splitmix64(a.mpc_seed ^ k as u64);
-                let r = run_batch(&setup, seed, &x, e - s);
+                let r = run_batch(&setup, comparison, seed, &x, e - s);
                 *results[k].lock().expect("no panics while holding the lock") = Some(r);
             });
         }
@@ -269,6 +304,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
         trunc: trunc.name(),
         deploy: deploy.name(),
         engine: engine.name(),
+        comparison: comparison.uses_helper().then(|| comparison.name()),
         examples: n_total,
         plaintext_correct: plain_ok,
         mpc_correct: mpc_ok,
@@ -289,6 +325,7 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
             crypten_bytes: per(cost.crypten_bytes()),
             truncations: per(cost.truncations),
             wrap_events: cost.wrap_events,
+            helper_bytes: comparison.uses_helper().then(|| per(cost.helper_bytes)),
         },
         replay,
     };
@@ -306,12 +343,20 @@ pub fn run(a: &EvalArgs) -> anyhow::Result<()> {
          deviations          {:>7}     (MPC label ≠ plaintext label, plaintext correct)\n\
          MPC cost            {} rounds per batch of {}; per inference {:.0} mul triples, {:.0} square pairs, {:.0} AND words, {:.1} KiB sent per party, {} wrap events in all\n",
         report.model, report.architecture, dataset, n_total, p.name, setup.fp.frac_bits(), report.trunc, report.deploy,
-        if a.target.engine.is_default() { String::new() } else { format!(", engine {}", engine.name()) },
+        if a.target.engine.is_default() { String::new() } else { format!(", engine {}", engine.name()) }
+            + &if comparison.uses_helper() { format!(", comparison {} (helper party)", comparison.name()) } else { String::new() },
         100.0 * report.plaintext_accuracy, plain_ok, n_total,
         100.0 * report.mpc_accuracy, mpc_ok, n_total,
         100.0 * report.agreement,
         report.deviations,
         c.rounds_per_batch, a.batch, c.mul_triples, c.square_pairs, c.and_triples, c.bytes_per_party / 1024.0, c.wrap_events
     );
+    let text = match c.helper_bytes {
+        Some(h) => format!(
+            "{text}helper              {:.1} KiB sent by the helper party per inference\n",
+            h / 1024.0
+        ),
+        None => text,
+    };
     output::emit(&text)
 }

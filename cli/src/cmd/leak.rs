@@ -2,7 +2,7 @@
 //! gives away, the fix, and a view audit of every protocol.
 //!
 //! * `mpcdiff leak attack --data DIR [--model lenet|lenet-relu|FILE] [--comparison
-//!   all|a2b|leaky|hidden] [--breakpoints C1,C2,…] [--images N] [--start K] [--show S]
+//!   all|a2b|leaky|hidden|pc] [--breakpoints C1,C2,…] [--images N] [--start K] [--show S]
 //!   [--steps T] [--mpc-seed S] [--threads T] [--out FILE.svg] [--json]`: runs the model's
 //!   first block on MNIST test images `K..K+N` in shares, each image in its own session seeded
 //!   `splitmix64(mpc_seed ^ index)`, with each comparison, records the helper's view, and
@@ -80,7 +80,7 @@ pub struct AttackArgs {
     /// The folder holding mnist/ (e.g. ../shared/data).
     #[arg(long)]
     pub data: PathBuf,
-    /// all, a2b, leaky or hidden.
+    /// all, a2b, leaky, hidden or pc.
     #[arg(long, default_value = "all")]
     pub comparison: String,
     /// Breakpoints of the piecewise sigmoid (sigmoid models), comma-separated, increasing.
@@ -119,7 +119,7 @@ pub struct AttackArgs {
 #[derive(Clone, Debug, Args)]
 pub struct AuditArgs {
     /// Protocols to audit (repeatable): mul, matmul, trunc.local, trunc.dealer, ltz,
-    /// drelu.a2b, drelu.leaky, drelu.hidden. Default: all.
+    /// drelu.a2b, drelu.leaky, drelu.hidden, drelu.pc. Default: all.
     #[arg(long = "protocol", value_name = "NAME")]
     pub protocols: Vec<String>,
     /// Executions per secret (10..=100000; MPCGuard: 2000).
@@ -256,7 +256,7 @@ fn run_attack(a: &AttackArgs) -> anyhow::Result<()> {
     } else {
         vec![Comparison::by_name(&a.comparison).ok_or_else(|| {
             usage!(
-                "--comparison {}: give all, a2b, leaky or hidden",
+                "--comparison {}: give all, a2b, leaky, hidden or pc",
                 a.comparison
             )
         })?]
@@ -374,7 +374,8 @@ fn run_attack(a: &AttackArgs) -> anyhow::Result<()> {
         )?;
         let view = &view[..run.view_words];
         let mut levels = vec![0u8; n];
-        let seen = attack::helper_levels(view, m, n, &mut levels)?;
+        let mut bits = vec![0u8; m * n];
+        let seen = attack::helper_levels(c, view, m, n, &mut levels, &mut bits)?;
         // How often the helper's sign at each position of its view is the true sign of the
         // DReLU input at that position (plaintext pre-activations; values within 10^-3 of a
         // breakpoint skipped, where fixed point and f64 may disagree).
@@ -382,7 +383,7 @@ fn run_attack(a: &AttackArgs) -> anyhow::Result<()> {
         layer.forward(x, &mut pre)?;
         let mut signs = vec![0u8; m * n];
         let (mut agree, mut total) = (0usize, 0usize);
-        if attack::helper_signs(view, m * n, &mut signs)? {
+        if attack::helper_signs(c, view, m * n, &mut signs)? {
             for (i, &sgn) in signs.iter().enumerate() {
                 let (kk, e) = (i / n, i % n);
                 let d = pre[e] - breakpoints[kk];
@@ -726,7 +727,7 @@ fn run_audit(a: &AuditArgs) -> anyhow::Result<()> {
             .iter()
             .map(|n| {
                 Protocol::by_name(n).ok_or_else(|| {
-                    usage!("--protocol {n}: give mul, matmul, trunc.local, trunc.dealer, ltz, drelu.a2b, drelu.leaky or drelu.hidden")
+                    usage!("--protocol {n}: give mul, matmul, trunc.local, trunc.dealer, ltz, drelu.a2b, drelu.leaky, drelu.hidden or drelu.pc")
                 })
             })
             .collect::<Result<_, _>>()?

@@ -389,6 +389,7 @@ impl Setup {
             trunc: self.trunc,
             deploy: self.deploy,
             engine: self.args.engine.engine(),
+            comparison: Default::default(),
         }
     }
 

@@ -227,10 +227,7 @@ fn bad_input_exits_2_naming_the_problem() {
         &["approx", "--fn", "sigmod"],
         "--fn \"sigmod\" is not a known function",
     );
-    refused(
-        &["approx", "--fn", "exp", "--profile", "pysyft"],
-        "--profile",
-    );
+    refused(&["approx", "--fn", "exp", "--profile", "syft"], "--profile");
     refused(&["approx", "--fn", "exp", "--range", "5:1"], "--range");
     refused(
         &["approx", "--fn", "exp", "--frac-bits", "41"],

@@ -127,7 +127,7 @@ fn unusable_models_and_data_exit_2() {
             "--data",
             ".",
             "--profile",
-            "pysyft",
+            "syft",
         ],
     );
     assert!(err.contains("--profile"), "{err}");
@@ -182,5 +182,119 @@ fn eval_names_its_engine_and_the_engines_agree() {
     assert_eq!(
         p["cost_per_inference"], i["cost_per_inference"],
         "the engines' ledgers differ"
+    );
+}
+
+/// A whole model deployed with a helper comparison (`--comparison`): every ReLU and
+/// max-pooling comparison of the ReLU LeNet runs through the helper DReLU, the labels are the
+/// A2B session's (the protocols are exact on these values), the ledger shows the helper's
+/// bytes and the replay line names the flag; the default output has neither field. The ideal
+/// engine has no helper party: asking for both is a usage error, as is an unknown name.
+#[test]
+fn eval_deploys_a_whole_model_with_a_helper_comparison() {
+    let Some(data) = shared("data") else {
+        return;
+    };
+    let dir = workdir("eval-comparison");
+    let d = data.to_str().unwrap();
+    let run = |c: &str| {
+        json_ok(
+            &dir,
+            &[
+                "eval",
+                "--model",
+                "lenet-relu",
+                "--data",
+                d,
+                "--limit",
+                "16",
+                "--batch",
+                "8",
+                "--comparison",
+                c,
+                "--json",
+            ],
+        )
+    };
+    let a2b = run("a2b");
+    assert!(
+        a2b.get("comparison").is_none() && a2b["cost_per_inference"].get("helper_bytes").is_none()
+    );
+    assert!(!a2b["replay"].as_str().unwrap().contains("--comparison"));
+    let a2b_and = a2b["cost_per_inference"]["and_triples"].as_f64().unwrap();
+    assert!(a2b_and > 0.0);
+    for c in ["leaky", "hidden", "pc"] {
+        let v = run(c);
+        assert_eq!(v["comparison"], c);
+        assert_eq!(v["mpc_correct"], a2b["mpc_correct"], "{c}");
+        assert_eq!(v["agreement"], a2b["agreement"], "{c}");
+        let cost = &v["cost_per_inference"];
+        assert!(cost["helper_bytes"].as_f64().unwrap() > 0.0, "{c}");
+        assert_eq!(
+            cost["and_triples"].as_f64().unwrap(),
+            0.0,
+            "{c}: no A2B left"
+        );
+        assert!(
+            v["replay"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("--comparison {c}")),
+            "{c}"
+        );
+    }
+    // The text output has a helper line.
+    let text = ok(
+        &dir,
+        &[
+            "eval",
+            "--model",
+            "lenet-relu",
+            "--data",
+            d,
+            "--limit",
+            "8",
+            "--comparison",
+            "pc",
+        ],
+    );
+    assert!(text.contains("comparison pc (helper party)"), "{text}");
+    assert!(
+        text.contains("KiB sent by the helper party per inference"),
+        "{text}"
+    );
+    let e = usage_error(
+        &dir,
+        &[
+            "eval",
+            "--model",
+            "lenet-relu",
+            "--data",
+            d,
+            "--engine",
+            "ideal",
+            "--comparison",
+            "pc",
+        ],
+    );
+    assert!(
+        e.contains("--comparison pc needs the protocol engine"),
+        "{e}"
+    );
+    let e = usage_error(
+        &dir,
+        &[
+            "eval",
+            "--model",
+            "lenet-relu",
+            "--data",
+            d,
+            "--comparison",
+            "sign",
+        ],
+    );
+    assert!(
+        e.contains("--comparison sign: give a2b, leaky, hidden or pc"),
+        "{e}"
     );
 }

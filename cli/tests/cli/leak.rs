@@ -66,6 +66,23 @@ fn leaky_signs_rebuild_mnist_digits_and_the_fixes_do_not() {
         let r = &hidden["reconstruction"];
         assert!(f(&r["mse"]) > 0.95 * base, "{model}: hidden {r} vs {base}");
         assert!(f(&r["ssim"]) < base_ssim + 0.05, "{model}: hidden {r}");
+        // Private compare: the helper's only bit per value, its zero test, is blinded by a
+        // bit it does not know: coin flips, and no better than the baseline.
+        let pc = variant(&j, "pc");
+        let agree = f(&pc["signs_agree"]);
+        assert!(
+            (0.45..0.55).contains(&agree),
+            "{model}: pc agreement {agree}"
+        );
+        let r = &pc["reconstruction"];
+        assert!(f(&r["mse"]) > 0.95 * base, "{model}: pc {r} vs {base}");
+        assert!(f(&r["ssim"]) < base_ssim + 0.05, "{model}: pc {r}");
+        assert_eq!(pc["activation_cost"]["rounds"], 5);
+        assert_eq!(
+            f(&pc["helper_view_words"]),
+            63.0 * f(&leaky["helper_view_words"]),
+            "{model}"
+        );
         // A2B: the helper receives nothing; the reconstruction is the prior, the mean image.
         let a2b = variant(&j, "a2b");
         assert_eq!(a2b["helper_view_words"], 0);
@@ -122,6 +139,32 @@ fn leak_audit_flags_the_leaky_drelu_only() {
         for p in ["drelu.leaky", "drelu.hidden", "drelu.a2b"] {
             assert_eq!(row(p, party)["input_leak"], false, "{p} {party}");
         }
+    }
+}
+
+/// The output-share test flags both truncations (their rounding is a function of the
+/// adversary's view; kernel `leak::audit` and the README) and passes the product.
+#[test]
+fn leak_audit_flags_the_truncations_output_shares() {
+    let dir = workdir("cli-leak-audit-trunc");
+    let j = json_ok(
+        &dir,
+        &[
+            "leak",
+            "audit",
+            "--protocol",
+            "trunc.local",
+            "--protocol",
+            "trunc.dealer",
+            "--protocol",
+            "mul",
+            "--json",
+        ],
+    );
+    for s in j["summary"].as_array().expect("summary") {
+        let trunc = s["protocol"].as_str().unwrap().starts_with("trunc.");
+        assert_eq!(s["output_leak"], trunc, "{s}");
+        assert_eq!(s["input_leak"], false, "{s}");
     }
 }
 

@@ -123,6 +123,7 @@ pub fn run(model: &[u8], mem: &mut Memory<'_>, out: &mut dyn Write) -> Result<()
         trunc: TruncMode::Local,
         deploy: Deployment::Crypten,
         engine: Default::default(),
+        comparison: Default::default(),
     };
     writeln!(
         out,

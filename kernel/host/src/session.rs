@@ -331,6 +331,7 @@ fn target<'m>(model: &'m Model<'static>, s: &Settings) -> Target<'m, 'm> {
         trunc: s.trunc,
         deploy: s.deploy,
         engine: s.engine,
+        comparison: Default::default(),
     }
 }
 

@@ -140,6 +140,37 @@ pub fn gelu_tanh_factored<A: Arith>(
     }
 }
 
+/// `x ← gelu(x)`, tanh form in `jax.nn.gelu(approximate=True)`'s order
+/// ([`super::profile::GeluImpl::TanhJax`]): `x·(0.5·(tanh(c1·(x + c2·((x·x)·x))) + 1))`.
+///
+/// # Errors
+/// As [`gelu_tanh`].
+pub fn gelu_tanh_jax<A: Arith>(
+    a: &mut A,
+    x: &mut [A::Elem],
+    method: SigmoidMethod,
+    levels: &Levels<'_>,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let n = x.len();
+    levels.check(n)?;
+    super::need(scratch.len(), scratch_elems_tanh(n))?;
+    let mut s = scratch;
+    let x3 = take(&mut s, n)?;
+    let u = take(&mut s, n)?;
+    x3.copy_from_slice(x);
+    a.mul(x3, x)?;
+    a.mul(x3, x)?;
+    a.mul_const(x3, 0.044715)?;
+    u.copy_from_slice(x);
+    a.add(u, x3)?;
+    a.mul_const(u, 0.797_884_560_802_865_4)?;
+    super::sigmoid::tanh(a, u, method, levels, s)?;
+    a.add_const(u, 1.0)?;
+    a.mul_const(u, 0.5)?;
+    a.mul(x, u)
+}
+
 /// `x ← gelu(x)`, erf form.
 ///
 /// # Errors

@@ -307,6 +307,7 @@ pub fn eval<A: Arith>(
             profile::GeluImpl::TanhFactored { halve_by_constant } => {
                 gelu::gelu_tanh_factored(a, x, p.sigmoid, halve_by_constant, levels, scratch)
             }
+            profile::GeluImpl::TanhJax => gelu::gelu_tanh_jax(a, x, p.sigmoid, levels, scratch),
             _ => gelu::gelu_tanh(a, x, p.sigmoid, levels, scratch),
         },
         Function::GeluErf => gelu::gelu_erf(a, x, scratch),

@@ -123,7 +123,8 @@ pub enum SigmoidMethod {
     /// whatever SPU's `sigmoid_mode` says): the limit exp with `x/2^n` by a truncation, then
     /// SPU's Goldschmidt reciprocal (normalised by the highest set bit). Levels give the exp
     /// squarings and the Goldschmidt iterations (`frameworks.md` §3.5). Not mirrored: for
-    /// very negative inputs `exp(−x)` overflows the ring (x ≲ −20 at 2^18).
+    /// very negative inputs `exp(−x)` overflows the ring (x ≲ −20 at 2^18). tanh is SPU's own
+    /// `f_tanh`: a degree-17 Chebyshev series on [−5, 5] after a clamp.
     Logistic,
     /// PySyft 0.2.9's default (`sigmoid(method="chebyshev")`): `tanh(x/2)/2 + 1/2` with tanh an
     /// odd 32-term Chebyshev series fitted on [−6, 6] (`u = t/6` as a public division), gated
@@ -181,6 +182,9 @@ pub enum GeluImpl {
         /// Halve by multiplying with the encoded 0.5 (else by a truncation by 2).
         halve_by_constant: bool,
     },
+    /// The tanh form as `jax.nn.gelu(approximate=True)` lowers it (SPU):
+    /// `x·(0.5·(tanh(0.79788456·(x + 0.044715·((x·x)·x))) + 1))`.
+    TanhJax,
 }
 
 /// A framework's approximation parameters.
@@ -421,15 +425,17 @@ pub const PYSYFT_MPCDIFF: Profile = Profile {
 /// parties, FM64): scale 2^18, saturating encoder, truncation `TruncAPr2` (law SR+1), exact
 /// MSB comparisons, `jax.nn.sigmoid` = `1/(1 + exp(−x))` with the limit exp (8 squarings, `x/2^8`
 /// by a truncation) and the Goldschmidt reciprocal (2 iterations), batch norm's `rsqrt` by
-/// SPU's polynomial. Deploy with `spu`. FM128 (SecretFlow's default field) needs a 128-bit
-/// engine, which the kernel's arithmetics do not have yet. SPU's own exp modes, tanh, erf, log
-/// and a standalone reciprocal are not modelled (the standalone functions stay CrypTen's).
+/// SPU's polynomial, tanh (and jax's tanh-form GELU) by SPU's Chebyshev series. Deploy with
+/// `spu`. FM128 (SecretFlow's default field) needs a 128-bit engine, which the kernel's
+/// arithmetics do not have yet. SPU's other exp modes, erf, log and a standalone reciprocal
+/// are not modelled (the standalone functions stay CrypTen's).
 pub const SPU: Profile = Profile {
     name: "spu",
     about: "SecretFlow-SPU 0.9.5 SEMI2K 2PC FM64 (2^18, TruncAPr2 = SR+1, sigmoid 1/(1+exp8(-x)) with Goldschmidt 2, rsqrt polynomial)",
     exp_iters: 8,
     sigmoid: SigmoidMethod::Logistic,
     sigmoid_level: Level::new(8, 2),
+    gelu: GeluImpl::TanhJax,
     inv_sqrt: InvSqrtParams { iters_nr: 0, iters_exp: 0, method: InvSqrtMethod::Spu },
     repair: RepairLevels { high: Level::new(10, 3), medium: Level::new(8, 2), low: Level::new(6, 1) },
     numerics: Numerics {

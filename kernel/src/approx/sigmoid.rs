@@ -171,13 +171,7 @@ pub fn tanh<A: Arith>(
         }
         SigmoidMethod::Chebyshev { terms } => tanh_chebyshev(a, x, terms, scratch),
         SigmoidMethod::Pond => pond(a, x, &POND_TANH, scratch),
-        SigmoidMethod::Logistic => {
-            // 2σ(2x) − 1 (SPU's own tanh, a Chebyshev series, is not modelled).
-            a.mul_int(x, 2);
-            logistic(a, x, levels, scratch)?;
-            a.mul_int(x, 2);
-            a.add_const(x, -1.0)
-        }
+        SigmoidMethod::Logistic => tanh_spu(a, x, scratch),
         SigmoidMethod::PySyftChebyshev => tanh_pysyft(a, x, scratch),
     }
 }
@@ -198,6 +192,40 @@ fn logistic<A: Arith>(
     super::exp::exp_dividing(a, d, levels, ExpDivide::Truncate, s)?;
     a.add_const(d, 1.0)?;
     super::reciprocal::reciprocal_goldschmidt(a, d, x, levels, s)
+}
+
+/// SPU 0.9.5's `f_tanh` Chebyshev coefficients (degree 17 on [−5, 5]; `frameworks.md` §3.5).
+const SPU_TANH: [f64; 9] = [
+    1.2514045938932097,
+    -0.3655987797163166,
+    0.17253141478140663,
+    -0.08943445792774211,
+    0.047703017901250824,
+    -0.025830290571688078,
+    0.014338801903468182,
+    -0.008541730970059077,
+    0.0061230685785789475,
+];
+
+/// SPU's `f_tanh` (≥ 0.5.0): `x` clamped to [−5, 5] (`relu(x + 5) − relu(x − 5) − 5`, exact),
+/// scaled by the encoded 0.2, the odd Chebyshev series by CrypTen's recurrence combined in one
+/// truncation (SPU's `f_mmul` with the coefficients).
+fn tanh_spu<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
+    const CLAMP: f64 = 5.0;
+    let n = x.len();
+    let mut s = scratch;
+    let both = take(&mut s, 2 * n)?;
+    let bits = take(&mut s, 2 * n)?;
+    both[..n].copy_from_slice(x);
+    a.add_const(&mut both[..n], CLAMP)?;
+    both[n..].copy_from_slice(x);
+    a.add_const(&mut both[n..], -CLAMP)?;
+    crate::protocols::select::relu(a, both, bits)?;
+    x.copy_from_slice(&both[..n]);
+    a.sub(x, &both[n..])?;
+    a.add_const(x, -CLAMP)?;
+    a.mul_const(x, 1.0 / CLAMP)?;
+    super::chebyshev::odd_series(a, x, &SPU_TANH, s)
 }
 
 /// PySyft's `chebyshev_series(torch.tanh, 6, 32)[1::2]`, as its float32 computation gives them

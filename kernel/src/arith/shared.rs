@@ -486,8 +486,12 @@ impl<'a> Shared<'a> {
         }
         if let Some(streams) = self.helper.as_mut() {
             // ltz = 1 − DReLU (both settle the tie at 0 alike).
-            let hide = self.comparison == Comparison::SignHidden;
-            drelu::helper_drelu(&mut self.net, streams, hide, x, out, self.scratch)?;
+            if self.comparison == Comparison::PrivateCompare {
+                drelu::private_compare::pc_drelu(&mut self.net, streams, x, out, self.scratch)?;
+            } else {
+                let hide = self.comparison == Comparison::SignHidden;
+                drelu::helper_drelu(&mut self.net, streams, hide, x, out, self.scratch)?;
+            }
             drelu::one_minus(out);
             return Ok(());
         }

@@ -21,6 +21,7 @@ use crate::fixed::FixedPoint;
 use crate::nn::deploy::Deployment;
 use crate::nn::forward::{self, Config, ExactPlan, Plan, Tap};
 use crate::nn::model::Model;
+use crate::protocols::drelu::Comparison;
 use crate::protocols::truncation::TruncMode;
 use crate::share::Share;
 use crate::{Fixed, Float, Shared};
@@ -32,6 +33,7 @@ pub(crate) fn session<'w>(t: &Target<'_, '_>, seed: u64, words: &'w mut [i64]) -
         .with_truncation(t.trunc)
         .with_engine(t.engine)
         .with_sign_test(t.profile.numerics.sign)
+        .with_comparison(t.comparison)
 }
 
 /// The MPC model under test.
@@ -49,12 +51,18 @@ pub struct Target<'m, 'a> {
     pub deploy: Deployment,
     /// How the two-party arithmetic is simulated.
     pub engine: Engine,
+    /// How comparisons (ReLU, max pooling) are computed: the two-party A2B comparison (the
+    /// default, CrypTen's) or a helper-assisted DReLU ([`Comparison`]), whose helper's bytes
+    /// the ledger counts in [`Cost::helper_bytes`](crate::cost::Cost::helper_bytes). The
+    /// ideal engine has no helper: only [`Comparison::A2b`] goes with it.
+    pub comparison: Comparison,
 }
 
 impl Target<'_, '_> {
     /// The command-line flags of this target, `model` being how the command line names the
     /// model: `--model M --profile P --frac-bits F --trunc T --deploy D`, then
-    /// `--engine E` unless the engine is the default ([`Engine::Protocol`]).
+    /// `--engine E` unless the engine is the default ([`Engine::Protocol`]), then
+    /// `--comparison C` unless it is the default ([`Comparison::A2b`]).
     ///
     /// # Errors
     /// The writer's.
@@ -69,6 +77,9 @@ impl Target<'_, '_> {
         )?;
         if self.engine != Engine::default() {
             write!(w, " --engine {}", self.engine.name())?;
+        }
+        if self.comparison != Comparison::default() {
+            write!(w, " --comparison {}", self.comparison.name())?;
         }
         Ok(())
     }

@@ -930,6 +930,7 @@ fn a_stepwise_campaign_ignores_how_it_is_sliced() {
         trunc: crate::TruncMode::Local,
         deploy: crate::nn::deploy::Deployment::Crypten,
         engine: crate::Engine::Protocol,
+        comparison: Default::default(),
     };
     let mut px = [0.0f32; crate::digits::PIXELS];
     crate::digits::synthetic::sample(1, 0, &mut px).unwrap();

@@ -16,7 +16,8 @@
 //! # The attack (research note §2.3, both knowledge levels **\[derived\]**; Wei et al.'s own
 //! reconstruction algorithm is **\[not found\]**)
 //! * [`helper_levels`]: what the helper computes from its view — the sum of the two words of
-//!   each element is `u`, and `[u ≥ 0]` is the sign; for `m` breakpoints, the number of
+//!   each element is `u`, and `[u ≥ 0]` is the sign (leaky and sign-hidden; the private
+//!   compare's bit is its zero test, [`helper_signs`]); for `m` breakpoints, the number of
 //!   non-negative signs is the interval index `0..=m` of each pre-activation.
 //! * Without the weights ([`sign_image`]): each channel's level map is an image (a thresholded
 //!   filter response). To make one picture of them the helper, who does not know which polarity
@@ -31,8 +32,11 @@
 //! * The baseline is the mean image itself: a reconstruction must beat it to show a leak.
 //!
 //! With the sign-hidden DReLU the helper's "signs" are uniformly random and permuted, so both
-//! reconstructions fall to (or below) the baseline; with the A2B comparison its view is empty
-//! and [`reconstruct`] returns the mean image.
+//! reconstructions fall to (or below) the baseline. With the private compare the only bit the
+//! helper derives per value is its zero test, XOR-blinded by a bit it does not know
+//! ([`drelu::private_compare`]); the attack uses it in place of the sign, a coin flip, and the
+//! reconstruction falls to (or below) the baseline too. With the A2B comparison its view is
+//! empty and [`reconstruct`] returns the mean image.
 
 use super::ViewRecorder;
 use crate::arith::{Arith, Shared};
@@ -309,7 +313,8 @@ pub struct BlockSizes {
     pub arena_words: usize,
     /// Shares of element scratch.
     pub elems: usize,
-    /// Words of the helper's view (`2·m·N`).
+    /// Words of the helper's view (`2·63·m·N`, the private compare's; the others use
+    /// `2·m·N`).
     pub view_words: usize,
 }
 
@@ -328,7 +333,7 @@ pub fn block_sizes(layer: &FirstLayer, m: usize) -> Result<BlockSizes> {
         arena_words: conv.max(act),
         // x, w, bias, pre, then the activation's scratch (2·m·N, or N bits for ReLU).
         elems: (px + wn + 2 * n).saturating_add(mn.saturating_mul(2)),
-        view_words: mn.saturating_mul(2),
+        view_words: mn.saturating_mul(2 * drelu::private_compare::PC_BITS),
     })
 }
 
@@ -429,43 +434,73 @@ pub fn run_first_block(
     })
 }
 
-/// What the helper computes from its view: the sign `[u ≥ 0]` of each of the `count` values
-/// it opened, `u` the sum of the two words of that position (`view[i] + view[count + i]`). A
-/// view shorter than `2·count` (the A2B comparison: empty) gives `Ok(false)` and leaves
-/// `signs` untouched.
+/// What the helper computes from its view about each of the `count` values it was asked
+/// about, by `comparison`:
+/// * leaky and sign-hidden: the sign `[u ≥ 0]` of the value it opened, `u` the sum of the two
+///   words of that position (`view[i] + view[count + i]`; the view is `2·count` words);
+/// * private compare: `[some of the 63 values it opened for the element is 0 mod 67]` (its
+///   view is `2·63·count` words: party 0's message, then party 1's, 63 per element), the only
+///   bit it can derive, which is the blinded `β ⊕ [r' > c']`, a coin flip about the sign;
+/// * A2B: nothing (its view is empty).
+///
+/// A view shorter than the comparison's layout gives `Ok(false)` and leaves `signs` untouched.
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] if `signs` is not `count` long.
-pub fn helper_signs(view: &[i64], count: usize, signs: &mut [u8]) -> Result<bool> {
+pub fn helper_signs(
+    comparison: Comparison,
+    view: &[i64],
+    count: usize,
+    signs: &mut [u8],
+) -> Result<bool> {
     check_len(count, signs.len())?;
-    if view.len() < count.saturating_mul(2) || count == 0 {
+    let per = match comparison {
+        Comparison::A2b => return Ok(false),
+        Comparison::PrivateCompare => drelu::private_compare::PC_BITS,
+        Comparison::Leaky | Comparison::SignHidden => 1,
+    };
+    let half = count.saturating_mul(per);
+    if view.len() < half.saturating_mul(2) || count == 0 {
         return Ok(false);
     }
+    let (d0, d1) = view.split_at(half);
     for (i, s) in signs.iter_mut().enumerate() {
-        *s = u8::from(view[i].wrapping_add(view[count + i]) >= 0);
+        *s = if per == 1 {
+            u8::from(d0[i].wrapping_add(d1[i]) >= 0)
+        } else {
+            let p = drelu::private_compare::PC_PRIME;
+            u8::from((per * i..per * (i + 1)).any(|k| d0[k].wrapping_add(d1[k]).rem_euclid(p) == 0))
+        };
     }
     Ok(true)
 }
 
 /// What the helper computes from its view: the interval index `0..=m` of each of the `N`
-/// pre-activations (ReLU: 1 for `≥ 0`, 0 below), from the first `2·m·N` words of `view`
-/// (its first message pair). A view shorter than that (the A2B comparison: empty) gives
-/// `Ok(false)` and leaves `levels` untouched.
+/// pre-activations (ReLU: 1 for `≥ 0`, 0 below), the number of its `m` bits
+/// ([`helper_signs`], breakpoint-major: all of `c₁`, then `c₂`, …) that are 1. A view shorter
+/// than the comparison's layout (the A2B comparison: empty) gives `Ok(false)` and leaves
+/// `levels` untouched. `scratch` holds `m·N` bytes.
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] if `levels` is not `N` long.
-pub fn helper_levels(view: &[i64], m: usize, n: usize, levels: &mut [u8]) -> Result<bool> {
+/// [`Error::ShapeMismatch`] if `levels` is not `N` long or `scratch` not `m·N`.
+pub fn helper_levels(
+    comparison: Comparison,
+    view: &[i64],
+    m: usize,
+    n: usize,
+    levels: &mut [u8],
+    scratch: &mut [u8],
+) -> Result<bool> {
     check_len(n, levels.len())?;
     let mn = m.saturating_mul(n);
-    if view.len() < mn.saturating_mul(2) || m == 0 {
+    check_len(mn, scratch.len())?;
+    if m == 0 || !helper_signs(comparison, view, mn, scratch)? {
         return Ok(false);
     }
     levels.fill(0);
     for k in 0..m {
         for (e, l) in levels.iter_mut().enumerate() {
-            let i = k * n + e;
-            let u = view[i].wrapping_add(view[mn + i]);
-            *l = l.saturating_add(u8::from(u >= 0));
+            *l = l.saturating_add(scratch[k * n + e]);
         }
     }
     Ok(true)

@@ -5,11 +5,14 @@
 //! # Method
 //! For one protocol, one adversary party (0, 1 or the helper) and one pair of secrets, the
 //! protocol runs [`RUNS`] times on each secret, each run in its own session (seeds below), and
-//! the adversary's **view** is recorded at the message seam ([`ViewRecorder`]: what it sends,
-//! and each opening as the opened value, as MPCGuard records `all_reduce` results) with the
-//! party's input share(s) before and its output share after: one row of ring words per
-//! run. MPCGuard's view also holds the party's random draws; ours does not (the dealer is
-//! external here, and a party's draws are independent of the secret) **\[derived\]**.
+//! the adversary's **view** is recorded ([`execute`]): at the message seam
+//! ([`ViewRecorder`]: what it sends, and each opening as the opened value, as MPCGuard records
+//! `all_reduce` results), its input share before, **its own random draws** (its shares of the
+//! dealer's material — triple shares, truncation tuples, AND triples, B2A bits — replayed
+//! from a copy of the session's dealer and checked to end where the protocol's dealer ended;
+//! the raw words of the stream it draws from in the helper protocols: the pair stream for
+//! parties 0 and 1, its own for the helper), as MPCGuard's patched `rng.py` logs every random
+//! tensor, and last its output share: one row of ring words per run.
 //!
 //! The **ideal world** is the simulator's view: the same number of uniformly random words (a
 //! party's fresh input share, the messages of a secure protocol and its fresh output share are
@@ -19,26 +22,38 @@
 //!   z-test between the two secrets' runs. A bit is flagged when `|z|` exceeds
 //!   `√(2·ln(2T/α))`, `T` the number of tests and `α = 0.01` — a Bonferroni threshold with the
 //!   Gaussian tail bound `P(|Z| > z) ≤ 2·exp(−z²/2)`, so conservative **\[derived\]**.
-//! * **Input test (classifier)**: MPCGuard's features — per word the value normalised by
-//!   `2^⌈log₂ max|v|⌉` over the data set, and its 64 bits MSB first (65 per word) — plus one
-//!   of ours, the word's magnitude `bit length of |v|` / 64 (a linear model cannot form a
-//!   magnitude from two's-complement bits, and the sign-hidden DReLU leaks exactly that), label 0 for
-//!   the first secret's runs and 1 for the second's, a seeded shuffle, an 80/20 split, and a
-//!   classifier's best test accuracy over its epochs. MPCGuard's classifier is a neural network
-//!   ("MPCNN", NALU and MLP branches); ours is **logistic regression** (Adam, learning rate
-//!   0.01, batches of 100, 20 epochs, zero initial weights), which the research note allows
-//!   (§3.4) and which separates any leak visible in single bits or in a word's magnitude, but
-//!   not one that needs a non-linear function of several bits. **Leak iff `acc_real >
-//!   acc_ideal + 0.1`** (MPCGuard's `accuracy_verify_gap`).
-//! * **Output-share test**: each run labelled by bit 0 of the *victim's* output share (party 1,
-//!   or party 0 when party 1 is the adversary), the same classifier on the adversary's view,
-//!   trained and tested on each secret's runs apart and the two accuracies averaged (for a
-//!   given input: mixing the secrets would also score a protocol that computes the wrong
-//!   function on an extreme secret, which the helper DReLUs do outside `|x| < 2^45`);
-//!   in the ideal world the victim's share is the ideal output minus the adversary's (uniform)
-//!   share, the ideal output drawn as MPCGuard's functionalities draw it (truncations:
-//!   `⌊x/2^16⌋ + Bernoulli(frac)`, its `F_ass_truncpr`). Leak iff the real accuracy exceeds the
-//!   ideal by 0.1.
+//! * **Classifier features**: MPCGuard's — per word the value normalised by
+//!   `2^⌈log₂ max|v|⌉` over the data set, and its 64 bits MSB first (65 per word) — plus ours:
+//!   the word's magnitude (`bit length of |v|` / 64: a linear model cannot form a magnitude
+//!   from two's-complement bits, and the sign-hidden DReLU leaks exactly that) and
+//!   [`RESIDUES`] residues, the value of its low `k` bits over `2^k` for `k` = 4, 8, …, 60 (a
+//!   threshold on the low bits of a word, which the truncations' rounding is, is then linear;
+//!   for a `k` between two of them it is linear in the lower residue and at most 3 bits).
+//!   [`FEATURES`] = 81 per word. The classifier is **logistic regression** (Adam, learning
+//!   rate 0.01, batches of 100, 20 epochs, zero initial weights) after a seeded shuffle and an
+//!   80/20 split, scored by its best test accuracy over the epochs. MPCGuard's is a neural
+//!   network ("MPCNN", NALU and MLP branches); the research note allows a linear one (§3.4).
+//! * **Input test**: label 0 for the first secret's runs, 1 for the second's. **Leak iff
+//!   `acc_real > acc_ideal + 0.1`** (MPCGuard's `accuracy_verify_gap`).
+//! * **Output-share test** (MPCGuard's: does the adversary's view predict the victim's output
+//!   share mod 2 better than in the ideal world?), on each secret's runs apart, the two
+//!   accuracies averaged (for a given input: mixing the secrets would also score a protocol
+//!   that computes the wrong function on an extreme secret, which the helper DReLUs do outside
+//!   `|x| < 2^45`). For parties 0 and 1 the view ends with the adversary's own output share
+//!   `s_a`, so predicting the parity of the victim's share `s_v` is the same task as predicting
+//!   the parity of the output `y = s_a + s_v`: the labels differ by bit 0 of `s_a`, which the
+//!   view fixes, so the best achievable accuracy is the same in both worlds **\[derived\]**.
+//!   The classifier is given the second form (labels `y mod 2`), because the first needs an
+//!   XOR with a bit of the view, which a linear model cannot represent. In the ideal world
+//!   `y` is the functionality's output, drawn as MPCGuard's functionalities draw it
+//!   (truncations: `⌊x/2^16⌋ + Bernoulli(frac)`, its `F_ass_truncpr`, the rounding independent
+//!   of everything the adversary sees); for the helper, which holds no output share, the label
+//!   is party 1's share and a uniform word in the ideal world. **Leak iff the real accuracy
+//!   exceeds the ideal by 0.1.** A deterministic functionality (products, comparisons) can
+//!   never fail it: `y` is the same in every run of one secret, in both worlds. A probabilistic
+//!   one fails it when the protocol's rounding is a function of the adversary's view: then
+//!   the view predicts `y`, hence the victim's share, in every run, where the ideal
+//!   functionality's fresh rounding allows only `max(frac, 1 − frac)`.
 //!
 //! Secret pairs, runs and seed are MPCGuard's: [`SECRET_PAIRS`], [`RUNS`] = 2000, [`SEED`] = 66.
 //!
@@ -53,7 +68,7 @@
 //! With `x` the secret (shared by party 1, the victim) on the ring: `mul`: `x·3` (the 3 shared
 //! by party 0), no truncation; `matmul`: `[x, 5]·[3, 7]ᵀ`; `trunc.local` and `trunc.dealer`:
 //! `x / 2^16` ([`truncation`]); `ltz`: `[x < 0]` ([`comparison::ltz`]); `drelu.*`: `[x ≥ 0]` by
-//! [`drelu::drelu`] in each [`Comparison`].
+//! [`drelu::drelu`] in each [`Comparison`] (`drelu.pc`: [`Comparison::PrivateCompare`]).
 
 use super::ViewRecorder;
 use crate::dealer::Dealer;
@@ -87,10 +102,13 @@ pub const SEED: u64 = 66;
 pub const GAP: f64 = 0.1;
 
 /// Most words one view holds.
-pub const VIEW_MAX: usize = 64;
+pub const VIEW_MAX: usize = 320;
 
-/// Classifier features per view word: normalised value, 64 bits, magnitude.
-pub const FEATURES: usize = 66;
+/// Residue features per word: the value of the low `k` bits over `2^k` for `k` = 4, 8, …, 60.
+pub const RESIDUES: usize = 15;
+
+/// Classifier features per view word: normalised value, 64 bits, magnitude, the residues.
+pub const FEATURES: usize = 66 + RESIDUES;
 
 /// Fraction of bits of the truncations (`x / 2^16`).
 pub const TRUNC_BITS: u32 = 16;
@@ -114,11 +132,13 @@ pub enum Protocol {
     DreluLeaky,
     /// The sign-hidden helper DReLU.
     DreluHidden,
+    /// The private-compare helper DReLU ([`drelu::private_compare`]).
+    DreluPc,
 }
 
 impl Protocol {
     /// All of them, in the report's order.
-    pub const ALL: [Protocol; 8] = [
+    pub const ALL: [Protocol; 9] = [
         Protocol::Mul,
         Protocol::Matmul,
         Protocol::TruncLocal,
@@ -127,6 +147,7 @@ impl Protocol {
         Protocol::DreluA2b,
         Protocol::DreluLeaky,
         Protocol::DreluHidden,
+        Protocol::DreluPc,
     ];
 
     /// Its name in reports.
@@ -140,6 +161,7 @@ impl Protocol {
             Protocol::DreluA2b => "drelu.a2b",
             Protocol::DreluLeaky => "drelu.leaky",
             Protocol::DreluHidden => "drelu.hidden",
+            Protocol::DreluPc => "drelu.pc",
         }
     }
 
@@ -151,7 +173,10 @@ impl Protocol {
     /// The parties audited: 0 and 1, and the helper for the DReLUs.
     pub fn parties(self) -> &'static [usize] {
         match self {
-            Protocol::DreluA2b | Protocol::DreluLeaky | Protocol::DreluHidden => &[0, 1, HELPER],
+            Protocol::DreluA2b
+            | Protocol::DreluLeaky
+            | Protocol::DreluHidden
+            | Protocol::DreluPc => &[0, 1, HELPER],
             _ => &[0, 1],
         }
     }
@@ -173,12 +198,26 @@ impl Protocol {
     }
 }
 
-/// Scratch words one execution needs (the largest: `ltz`).
-const EXEC_SCRATCH: usize = 64;
+/// Scratch words one execution needs (the largest: `drelu.pc`).
+const EXEC_SCRATCH: usize = drelu::private_compare::PC_WORDS;
+
+/// What one execution gives the audit besides the view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Execution {
+    /// Words of the view written.
+    pub view_words: usize,
+    /// The victim's output share (party 1's, or party 0's when party 1 is the adversary).
+    pub victim_share: i64,
+    /// The output, reconstructed from both shares.
+    pub output: i64,
+}
 
 /// Runs `protocol` once on the secret `x` in the session seeded `seed`, writing `party`'s view
-/// into `view` (at most [`VIEW_MAX`] words) and returning its length and the victim's output
-/// share.
+/// into `view` (at most [`VIEW_MAX`] words): its input share (parties 0 and 1), what it sends
+/// and each opening's value, its own random draws (its dealer shares: triple shares,
+/// truncation tuples, AND triples and B2A bits; raw words of the streams it draws from: the
+/// pair stream for parties 0 and 1 and the helper's own for the helper, in the helper
+/// protocols) and last its output share (parties 0 and 1).
 ///
 /// # Errors
 /// [`Error::OutOfRange`] for a party above [`HELPER`]; [`Error::BufferTooSmall`] if `view` is
@@ -189,13 +228,15 @@ pub fn execute(
     x: i64,
     seed: u64,
     view: &mut [i64],
-) -> Result<(usize, i64)> {
+) -> Result<Execution> {
     if party > HELPER {
         return Err(Error::OutOfRange { what: "party" });
     }
     let mut scratch = [0i64; EXEC_SCRATCH];
     let mut przs = seed::stream(seed, StreamId::Przs);
     let mut dealer = Dealer::new(seed);
+    let dealer_before = dealer.clone();
+    let mut streams = HelperStreams::new(seed);
     let xs = share_from(&mut przs, 1, x);
     let mut out: [Share; 1] = [[0, 0]];
     let mut rec = ViewRecorder::new(party, view).with_sent().with_openings();
@@ -263,13 +304,16 @@ pub fn execute(
                     &mut scratch,
                 )?;
             }
-            Protocol::DreluA2b | Protocol::DreluLeaky | Protocol::DreluHidden => {
+            Protocol::DreluA2b
+            | Protocol::DreluLeaky
+            | Protocol::DreluHidden
+            | Protocol::DreluPc => {
                 let mode = match protocol {
                     Protocol::DreluA2b => Comparison::A2b,
                     Protocol::DreluLeaky => Comparison::Leaky,
-                    _ => Comparison::SignHidden,
+                    Protocol::DreluHidden => Comparison::SignHidden,
+                    _ => Comparison::PrivateCompare,
                 };
-                let mut streams = HelperStreams::new(seed);
                 drelu::drelu(
                     &mut net,
                     &mut dealer,
@@ -283,6 +327,16 @@ pub fn execute(
             }
         }
     }
+    // The party's own randomness.
+    dealer_shares(protocol, party, &dealer_before, &dealer, &mut rec)?;
+    let mut draws = [0i64; 2 * drelu::private_compare::PC_BITS + 4];
+    let k = streams
+        .draws_since(&HelperStreams::new(seed), party, &mut draws)
+        .ok_or(Error::BufferTooSmall {
+            needed: draws.len() + 1,
+            got: draws.len(),
+        })?;
+    rec.push(&draws[..k]);
     if let Some(w) = own(&out[0]) {
         rec.push(&[w]);
     }
@@ -293,7 +347,105 @@ pub fn execute(
         });
     }
     let victim = if party == 1 { 0 } else { 1 };
-    Ok((rec.len(), out[0][victim]))
+    Ok(Execution {
+        view_words: rec.len(),
+        victim_share: out[0][victim],
+        output: out[0][0].wrapping_add(out[0][1]),
+    })
+}
+
+/// Appends `party`'s shares of the dealer material `protocol` drew (between `before` and
+/// `after`) to its view, replaying the protocol's dealer calls on a copy of `before`; the
+/// replay must end where the protocol's dealer ended.
+///
+/// # Errors
+/// [`Error::Malformed`] if the replay and the protocol drew differently (a protocol changed
+/// its dealer calls without this replay).
+fn dealer_shares(
+    protocol: Protocol,
+    party: usize,
+    before: &Dealer,
+    after: &Dealer,
+    rec: &mut ViewRecorder<'_>,
+) -> Result<()> {
+    let mut d = before.clone();
+    let p = party.min(1);
+    let mut words = [0i64; 48];
+    let mut len = 0usize;
+    let mut put = |w: i64| {
+        if len < words.len() {
+            words[len] = w;
+            len += 1;
+        }
+    };
+    match protocol {
+        Protocol::Mul | Protocol::Matmul => {
+            let k = if protocol == Protocol::Matmul { 2 } else { 1 };
+            let (mut a, mut b, mut c0) = ([[0i64; 2]; 2], [[0i64; 2]; 2], [0i64; 1]);
+            for q in 0..2 {
+                for a in a.iter_mut().take(k) {
+                    a[q] = d.ring();
+                }
+            }
+            for q in 0..2 {
+                for b in b.iter_mut().take(k) {
+                    b[q] = d.ring();
+                }
+            }
+            d.fill(&mut c0);
+            let c = (0..k).fold(0i64, |acc, i| {
+                acc.wrapping_add(
+                    a[i][0]
+                        .wrapping_add(a[i][1])
+                        .wrapping_mul(b[i][0].wrapping_add(b[i][1])),
+                )
+            });
+            for a in a.iter().take(k) {
+                put(a[p]);
+            }
+            for b in b.iter().take(k) {
+                put(b[p]);
+            }
+            put(if p == 0 { c0[0] } else { c.wrapping_sub(c0[0]) });
+        }
+        Protocol::TruncDealer => {
+            for s in d.trunc_tuple(TRUNC_BITS) {
+                put(s[p]);
+            }
+        }
+        Protocol::Ltz | Protocol::DreluA2b => {
+            // ltz on one element: one AND of 1 word, then 6 levels of 2 words; one B2A bit.
+            for n in [1usize, 2, 2, 2, 2, 2, 2] {
+                let mut t = [[0i64; 2]; 6];
+                let [a0, a1, b0, b1, c0, c1] = &mut t;
+                d.and_triples(
+                    [&mut a0[..n], &mut a1[..n]],
+                    [&mut b0[..n], &mut b1[..n]],
+                    [&mut c0[..n], &mut c1[..n]],
+                );
+                for v in [&t[p], &t[2 + p], &t[4 + p]] {
+                    for &w in &v[..n] {
+                        put(w);
+                    }
+                }
+            }
+            let (rb, ra) = d.b2a_bit();
+            put(rb[p]);
+            put(ra[p]);
+        }
+        _ => {}
+    }
+    if party == HELPER {
+        // The dealer is not the helper's: it holds no dealer shares.
+        len = 0;
+    }
+    if d.clone().ring() != after.clone().ring() {
+        return Err(Error::Malformed {
+            what: "audit: the replay of the dealer's draws diverged from the protocol's",
+        });
+    }
+    rec.push(&words[..len]);
+    Ok(())
 }
 
 /// The session seed of run `r` of side `side` of pair `pair` (see the module doc).
@@ -413,7 +565,8 @@ pub fn audit_pair(
         for r in 0..runs {
             let s = side * runs + r;
             let row = &mut buf.real[s * VIEW_MAX..(s + 1) * VIEW_MAX];
-            let (l, victim) = execute(protocol, party, x, run_seed(seed, pair, side, r), row)?;
+            let run = execute(protocol, party, x, run_seed(seed, pair, side, r), row)?;
+            let l = run.view_words;
             if s > 0 && l != len {
                 return Err(Error::ShapeMismatch {
                     expected: len,
@@ -421,7 +574,14 @@ pub fn audit_pair(
                 });
             }
             len = l;
-            buf.labels[s] = (victim & 1) as u8;
+            // Parties 0 and 1: the victim's share's parity XOR the adversary's own output
+            // share's (its view's last word), i.e. the output's parity (see the module doc).
+            let target = if party < 2 {
+                run.output
+            } else {
+                run.victim_share
+            };
+            buf.labels[s] = (target & 1) as u8;
             // The ideal world: uniform words; the victim's share is the ideal output minus the
             // adversary's (the view's last word when the adversary has an output share).
             let idx = (1u64 << 62) | run_index(pair, side, r);
@@ -431,12 +591,14 @@ pub fn audit_pair(
                 *w = g.next_u64() as i64;
             }
             let y = protocol.ideal(x, seed::unit_f64(&mut g));
-            let victim_ideal = if party < 2 && l > 0 {
-                y.wrapping_sub(irow[l - 1])
+            // The victim's share is y minus the adversary's (uniform) output share, so the
+            // target of parties 0 and 1 is y itself; the helper's is a uniform share.
+            let target_ideal = if party < 2 && l > 0 {
+                y
             } else {
                 g.next_u64() as i64
             };
-            buf.labels[n + s] = (victim_ideal & 1) as u8;
+            buf.labels[n + s] = (target_ideal & 1) as u8;
         }
     }
     let mut f = Finding {
@@ -510,6 +672,16 @@ fn magnitude(v: i64) -> f64 {
     f64::from(64 - v.unsigned_abs().leading_zeros()) / 64.0
 }
 
+/// The residue features: the low `k` bits' value over `2^k`, `k` = 4, 8, …, 60.
+fn residues(v: i64) -> [f64; RESIDUES] {
+    let mut r = [0.0; RESIDUES];
+    for (q, o) in r.iter_mut().enumerate() {
+        let k = 4 * (q as u32 + 1);
+        *o = ((v as u64) & ((1u64 << k) - 1)) as f64 / (1u64 << k) as f64;
+    }
+    r
+}
+
 /// Logistic regression on MPCGuard's features of the rows, labels from `label`; returns the
 /// best test accuracy over the epochs (see the module doc).
 #[allow(clippy::too_many_arguments)]
@@ -558,6 +730,9 @@ fn classify(
         for (j, &v) in r.iter().enumerate() {
             let base = FEATURES * j;
             z += w[base] * (v as f64 / norm[j]) + w[base + 65] * magnitude(v);
+            for (q, r) in residues(v).iter().enumerate() {
+                z += w[base + 66 + q] * r;
+            }
             let mut bits = v as u64;
             while bits != 0 {
                 let b = bits.trailing_zeros() as usize;
@@ -584,6 +759,9 @@ fn classify(
                     let base = FEATURES * j;
                     g[base] += e * (v as f64 / norm[j]);
                     g[base + 65] += e * magnitude(v);
+                    for (q, r) in residues(v).iter().enumerate() {
+                        g[base + 66 + q] += e * r;
+                    }
                     let mut bits = v as u64;
                     while bits != 0 {
                         let b = bits.trailing_zeros() as usize;

@@ -99,7 +99,7 @@ fn a_whole_relu_lenet_runs_with_the_helper_and_shows_it_the_first_layer() {
     let mut labels = Vec::new();
     let mut first_signs = Vec::new();
     for c in Comparison::ALL {
-        let mut words = vec![0i64; 1 << 20];
+        let mut words = vec![0i64; 1 << 22];
         let mut rec = ViewRecorder::new(HELPER, &mut words);
         let mut ar = vec![0i64; forward::shared_arena_words(&m, 1)];
         let mut mpc = Shared::new(fp, 3, &mut ar)
@@ -132,7 +132,7 @@ fn a_whole_relu_lenet_runs_with_the_helper_and_shows_it_the_first_layer() {
         assert_eq!(rec.dropped(), 0);
         if c == Comparison::Leaky {
             let mut signs = vec![0u8; n];
-            assert!(attack::helper_signs(rec.view(), n, &mut signs).unwrap());
+            assert!(attack::helper_signs(c, rec.view(), n, &mut signs).unwrap());
             first_signs = signs;
         }
         if c == Comparison::A2b {

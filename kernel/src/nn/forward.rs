@@ -357,9 +357,10 @@ const GEMM_BETA: f64 = 1.0;
 /// artifact's tanh form, or ours).
 fn mpc_function(act: Activation, p: &Profile) -> Function {
     match (act, p.gelu) {
-        (Activation::GeluErf, GeluImpl::TanhForm | GeluImpl::TanhFactored { .. }) => {
-            Function::GeluTanh
-        }
+        (
+            Activation::GeluErf,
+            GeluImpl::TanhForm | GeluImpl::TanhFactored { .. } | GeluImpl::TanhJax,
+        ) => Function::GeluTanh,
         _ => function_of(act),
     }
 }

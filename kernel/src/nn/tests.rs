@@ -622,6 +622,7 @@ fn forward_with_batch_zero_is_an_error() {
         trunc: crate::TruncMode::Local,
         deploy: Deployment::Crypten,
         engine: Default::default(),
+        comparison: Default::default(),
     };
     let s = Sizes::of(&m, Deployment::Folded, 0).unwrap();
     let (mut p, mut i, mut o, mut ar) = (

@@ -1,7 +1,8 @@
-//! DReLU (`[x ≥ 0]`) three ways: the project's A2B comparison, and two helper-assisted
+//! DReLU (`[x ≥ 0]`) four ways: the project's A2B comparison, and three helper-assisted
 //! three-party protocols — a *leaky* one that shows the helper the sign of every input, as
-//! SCSDF's DReLU does, and a *sign-hidden* one — plus a piecewise-linear sigmoid built from `m`
-//! DReLUs.
+//! SCSDF's DReLU does, a *sign-hidden* one that hides the signs but not the magnitudes, and
+//! SecureNN's *private compare* ([`private_compare`]), whose helper view is simulatable — plus
+//! a piecewise-linear sigmoid built from `m` DReLUs.
 //!
 //! # Provenance
 //! SCSDF (Shen, Chen, Shi, Dong, Fang, ESORICS 2020) builds every nonlinear activation on a
@@ -31,6 +32,10 @@
 //!   "sign blinding alone still leaks |v| up to ρ"). The audit ([`crate::leak::audit`]) finds
 //!   exactly that: it passes the secret pairs that differ in sign only and flags those that
 //!   differ in magnitude.
+//! * [`Comparison::PrivateCompare`]: see [`private_compare`]: the parties open `x + r` for a
+//!   mask `r` the helper dealt, and the helper only tests masked, permuted values mod 67 for a
+//!   zero whose meaning is XOR-blinded by a bit it does not know. Its view is simulatable; the
+//!   audit passes it on every pair.
 //!
 //! # Cost
 //! * `A2b`: [`comparison::ltz`]'s: 8 rounds, `13n` AND word-triples, `n` B2A bits, `27n` words
@@ -39,12 +44,14 @@
 //!   (8n bytes each), the helper sends `2n` words (16n bytes, [`Cost::helper_bytes`]); no dealer
 //!   material. Draws from the pair stream: `2n` (+ `n` signs and `n − 1` permutation draws when
 //!   hidden) before sending, `n` re-sharing masks after; `n` from the helper's stream.
+//! * `PrivateCompare`: 4 rounds; `64n` words per party, `130n` words from the helper; no dealer
+//!   material ([`private_compare`]).
 //! * [`piecewise_sigmoid`] with `m` breakpoints on `n` values: one DReLU batch of `m·n`
 //!   elements, one truncation per `m·n` (the slopes), one round of `m·n` elementwise Beaver
 //!   products (unscaled, no truncation).
 //!
 //! # Error
-//! `A2b`: exact on the whole ring. `Leaky`, `SignHidden`: exact for `|x| < 2^45` ring units
+//! `A2b`, `PrivateCompare`: exact on the whole ring. `Leaky`, `SignHidden`: exact for `|x| < 2^45` ring units
 //! (2^29 at 16 fractional bits); beyond, `ρ·(2x + 1)` may wrap and the bit may be wrong.
 //! [`piecewise_sigmoid`]: its DReLU bits are exact; each segment's line costs one truncation
 //! (the slope product), so the result is within a few units of the last place of the
@@ -76,18 +83,27 @@ pub enum Comparison {
     Leaky,
     /// The helper-assisted DReLU with random sign flips and a random permutation.
     SignHidden,
+    /// The helper-assisted DReLU whose helper view is simulatable: the MSB of a masked opening
+    /// with SecureNN's private compare ([`private_compare`]).
+    PrivateCompare,
 }
 
 impl Comparison {
-    /// All three, in the order reports list them.
-    pub const ALL: [Comparison; 3] = [Comparison::A2b, Comparison::Leaky, Comparison::SignHidden];
+    /// All four, in the order reports list them.
+    pub const ALL: [Comparison; 4] = [
+        Comparison::A2b,
+        Comparison::Leaky,
+        Comparison::SignHidden,
+        Comparison::PrivateCompare,
+    ];
 
-    /// The name used on command lines and in result files (`a2b`, `leaky`, `hidden`).
+    /// The name used on command lines and in result files (`a2b`, `leaky`, `hidden`, `pc`).
     pub const fn name(self) -> &'static str {
         match self {
             Comparison::A2b => "a2b",
             Comparison::Leaky => "leaky",
             Comparison::SignHidden => "hidden",
+            Comparison::PrivateCompare => "pc",
         }
     }
 
@@ -120,6 +136,32 @@ impl HelperStreams {
     }
 }
 
+impl HelperStreams {
+    /// The raw words the stream `party` knows drew between `before` and `self` (parties 0 and
+    /// 1: the pair stream; the [`HELPER`](crate::wire::HELPER): its own), into `out`: the
+    /// party's own randomness, as MPCGuard's views log each random draw. `None` if more than
+    /// `out.len()` words were drawn (or `self` is not a later state of `before`).
+    pub fn draws_since(
+        &self,
+        before: &HelperStreams,
+        party: usize,
+        out: &mut [i64],
+    ) -> Option<usize> {
+        let (mut g, now) = if party < 2 {
+            (before.pair.clone(), &self.pair)
+        } else {
+            (before.helper.clone(), &self.helper)
+        };
+        for (k, o) in out.iter_mut().enumerate() {
+            if g == *now {
+                return Some(k);
+            }
+            *o = g.next_u64() as i64;
+        }
+        (g == *now).then_some(out.len())
+    }
+}
+
 /// Bits of the multiplier `ρ` (drawn in `[1, 2^RHO_BITS]`).
 pub const RHO_BITS: u32 = 16;
 
@@ -128,7 +170,7 @@ pub const INPUT_BITS: u32 = 63 - RHO_BITS - 2;
 
 /// Scratch words [`drelu`] needs for `n` elements in any mode (saturating at `usize::MAX`).
 pub const fn scratch_words_drelu(n: usize) -> usize {
-    let helper = n.saturating_mul(4);
+    let helper = n.saturating_mul(private_compare::PC_WORDS);
     let a2b = comparison::scratch_words_ltz(n);
     if helper > a2b {
         helper
@@ -142,7 +184,8 @@ pub const fn scratch_words_drelu(n: usize) -> usize {
 /// # Errors
 /// [`Error::ShapeMismatch`] unless `out` is as long as `x`, then [`Error::BufferTooSmall`] if
 /// `scratch` is shorter than the mode needs ([`comparison::scratch_words_ltz`] for `A2b`, `4n`
-/// otherwise); nothing is drawn or sent when it fails.
+/// for `Leaky` and `SignHidden`, [`private_compare::PC_WORDS`] for `PrivateCompare`, which runs
+/// in blocks when given less than `PC_WORDS·n`); nothing is drawn or sent when it fails.
 #[allow(clippy::too_many_arguments)]
 pub fn drelu(
     net: &mut Net<'_>,
@@ -162,6 +205,7 @@ pub fn drelu(
         }
         Comparison::Leaky => helper_drelu(net, streams, false, x, out, scratch),
         Comparison::SignHidden => helper_drelu(net, streams, true, x, out, scratch),
+        Comparison::PrivateCompare => private_compare::pc_drelu(net, streams, x, out, scratch),
     }
 }
 
@@ -355,6 +399,8 @@ pub fn piecewise_sigmoid<A: Arith>(
     }
     Ok(())
 }
+
+pub mod private_compare;
 
 #[cfg(test)]
 mod tests;

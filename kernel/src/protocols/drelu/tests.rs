@@ -10,6 +10,7 @@ use crate::seed::{self, StreamId};
 use crate::share::{reconstruct, share_from};
 use crate::testing::{int_in, rng};
 use crate::wire::{Net, HELPER};
+use rand_core::RngCore;
 
 const BOUND: i64 = 1 << INPUT_BITS;
 
@@ -69,6 +70,12 @@ fn drelu_is_exact_in_every_mode_and_costs_what_it_says() {
                     assert_eq!(c.bytes_sent, [216 * n as u64; 2]);
                     assert_eq!(c.helper_bytes, 0);
                 }
+                Comparison::PrivateCompare => {
+                    assert_eq!(c.rounds, 4);
+                    assert_eq!(c.bytes_sent, [512 * n as u64; 2]);
+                    assert_eq!(c.helper_bytes, 1040 * n as u64);
+                    assert_eq!((c.mul_triples, c.and_triples, c.b2a_bits), (0, 0, 0));
+                }
                 _ => {
                     assert_eq!(c.rounds, 2, "{mode:?}");
                     assert_eq!(c.bytes_sent, [8 * n as u64; 2], "{mode:?}");
@@ -127,7 +134,7 @@ fn the_helper_sees_the_signs_only_in_the_leaky_protocol() {
     for mode in Comparison::ALL {
         let mut przs = seed::stream(5, StreamId::Przs);
         let shares: Vec<Share> = xs.iter().map(|&v| share_from(&mut przs, 1, v)).collect();
-        let mut words = vec![0i64; 2 * n];
+        let mut words = vec![0i64; 2 * 63 * n];
         let mut rec = ViewRecorder::new(HELPER, &mut words);
         let mut net = Net::with_wire(&mut rec);
         let mut out = vec![[0i64; 2]; n];
@@ -145,6 +152,24 @@ fn the_helper_sees_the_signs_only_in_the_leaky_protocol() {
         let view = rec.view();
         if mode == Comparison::A2b {
             assert!(view.is_empty(), "the helper received {} words", view.len());
+            continue;
+        }
+        if mode == Comparison::PrivateCompare {
+            // 63 masked values per element from each party; the helper's only derived bit,
+            // "some value is 0 mod 67", agrees with the sign about half the time.
+            assert_eq!(view.len(), 2 * 63 * n);
+            let (d0, d1) = view.split_at(63 * n);
+            let agree = (0..n)
+                .filter(|&i| {
+                    let zero = (63 * i..63 * (i + 1)).any(|k| (d0[k] + d1[k]).rem_euclid(67) == 0);
+                    zero == (xs[i] >= 0)
+                })
+                .count();
+            let frac = agree as f64 / n as f64;
+            assert!((0.35..0.65).contains(&frac), "pc: agreement {frac}");
+            for k in 0..63 * n {
+                assert!((0..67).contains(&d0[k]) && (0..67).contains(&d1[k]));
+            }
             continue;
         }
         assert_eq!(view.len(), 2 * n);
@@ -191,7 +216,15 @@ fn piecewise_sigmoid_is_its_reference_in_float_and_in_shares() {
             assert!((g - w).abs() < 1e-3, "{mode:?} {}: {g} vs {w}", xs[i]);
         }
         // One DReLU batch of m·n, one round of m·n products.
-        let dr = if mode.uses_helper() { 2 } else { 8 };
+        let dr = match mode {
+            Comparison::A2b => 8,
+            // In blocks of what the session's arena holds.
+            Comparison::PrivateCompare => {
+                let block = Shared::scratch_words_elementwise(n) / private_compare::PC_WORDS;
+                4 * n.div_ceil(block) as u64
+            }
+            _ => 2,
+        };
         assert_eq!(cost.rounds, dr + 1, "{mode:?}");
         assert_eq!(cost.mul_triples, n as u64, "{mode:?}");
     }
@@ -224,4 +257,59 @@ fn a_session_runs_relu_through_the_helper() {
             assert!((r[i] - want).abs() < 1e-4, "{x}: {}", r[i]);
         }
     }
+}
+
+/// The private-compare DReLU is exact on the whole ring (edge words and random words), and in
+/// blocks when its scratch is short: the same bits, 4 rounds per block.
+#[test]
+fn private_compare_is_exact_on_the_whole_ring_and_in_blocks() {
+    let mut r = rng(21);
+    let mut xs = vec![
+        0,
+        1,
+        -1,
+        i64::MIN,
+        i64::MAX,
+        i64::MIN + 1,
+        i64::MAX - 1,
+        1 << 62,
+        -(1 << 62),
+    ];
+    xs.extend((0..300).map(|_| r.next_u64() as i64));
+    let n = xs.len();
+    for seed in [2u64, 99] {
+        let mut przs = seed::stream(seed, StreamId::Przs);
+        let shares: Vec<Share> = xs.iter().map(|&v| share_from(&mut przs, 1, v)).collect();
+        let mut results = Vec::new();
+        for words in [private_compare::PC_WORDS * n, private_compare::PC_WORDS * 7] {
+            let mut net = Net::new();
+            let mut out = vec![[0i64; 2]; n];
+            private_compare::pc_drelu(
+                &mut net,
+                &mut HelperStreams::new(seed),
+                &shares,
+                &mut out,
+                &mut vec![0; words],
+            )
+            .unwrap();
+            for (i, (&x, &o)) in xs.iter().zip(&out).enumerate() {
+                assert_eq!(reconstruct(o), i64::from(x >= 0), "seed {seed}: {i} = {x}");
+            }
+            let blocks = n.div_ceil(words / private_compare::PC_WORDS) as u64;
+            assert_eq!(net.cost().rounds, 4 * blocks);
+            results.push(out.iter().map(|&o| reconstruct(o)).collect::<Vec<_>>());
+        }
+        assert_eq!(results[0], results[1]);
+    }
+    let mut out = [[0i64; 2]; 1];
+    assert!(matches!(
+        private_compare::pc_drelu(
+            &mut Net::new(),
+            &mut HelperStreams::new(1),
+            &[[1, 2]],
+            &mut out,
+            &mut [0; private_compare::PC_WORDS - 1]
+        ),
+        Err(Error::BufferTooSmall { .. })
+    ));
 }

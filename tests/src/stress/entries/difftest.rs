@@ -443,6 +443,7 @@ fn with_target(g: &mut Gen, f: impl FnOnce(&Target<'_, '_>, &mut Gen) -> Res) ->
         } else {
             Engine::Ideal
         },
+        comparison: Default::default(),
     };
     let mut flags = String::new();
     let _ = t.write_flags("stress", &mut flags);

@@ -182,10 +182,12 @@ fn attack_any(g: &mut Gen) -> Res {
     let n = l.outputs().min(1 << 16);
     let nl = g.len(n);
     let mut levels = vec![0u8; nl];
-    let _ = attack::helper_levels(&view, m, n, &mut levels);
+    let nb = g.len(m.saturating_mul(n));
+    let mut bits = vec![0u8; nb];
+    let _ = attack::helper_levels(comparison(g), &view, m, n, &mut levels, &mut bits);
     let ns = g.len(n);
     let mut signs = vec![0u8; ns];
-    let _ = attack::helper_signs(&view, n, &mut signs);
+    let _ = attack::helper_signs(comparison(g), &view, n, &mut signs);
     let ni = g.len(px);
     let mut img = vec![0.0; ni];
     let _ = attack::sign_image(&levels, l.channels, m, &mut img);
