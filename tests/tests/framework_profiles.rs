@@ -23,42 +23,16 @@ use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::DefaultPlan;
 use mpcdiff_kernel::nn::model::Model;
 use mpcdiff_kernel::{Arith, Engine, Shared};
+use mpcdiff_tests::frameworks::{floats, load};
 use mpcdiff_tests::mnist::mnist;
-use serde_json::Value;
-use std::path::PathBuf;
 
-fn load(framework: &str, case: &str) -> Value {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "reference",
-        "frameworks",
-        framework,
-    ]
-    .iter()
-    .collect::<PathBuf>()
-    .join(format!("{case}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+fn ints(v: &Value) -> Vec<i64> {
+    mpcdiff_tests::frameworks::ints(v)
 }
+use serde_json::Value;
 
 fn libm_exp2(f: f64) -> f64 {
     f64::powf(2.0, f)
-}
-
-fn ints(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .expect("an array of decimal strings")
-        .iter()
-        .map(|s| s.as_str().expect("a string").parse().expect("an integer"))
-        .collect()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("an array")
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
 }
 
 /// Runs `f` of profile `p` at `level` on the recorded ring inputs `x_raw` in a fresh shared
@@ -342,6 +316,33 @@ fn pysyft_newton_inverse_square_root_follows_the_real_package() {
     }
 }
 
+/// An array of class labels.
+fn label_list(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .expect("an array of labels")
+        .iter()
+        .map(|l| l.as_u64().expect("a label") as usize)
+        .collect()
+}
+
+/// `model` under profile `p` with its own format and truncation, deployed as `deploy`,
+/// simulated by the ideal engine.
+fn ideal_target<'m>(
+    model: &'m Model<'static>,
+    p: &'m Profile,
+    deploy: Deployment,
+) -> Target<'m, 'static> {
+    Target {
+        model,
+        profile: p,
+        fp: p.numerics.fp,
+        trunc: p.numerics.trunc,
+        deploy,
+        engine: Engine::Ideal,
+        comparison: Default::default(),
+    }
+}
+
 /// The labels of LeNet on MNIST test images `0..n` under `t` (ideal engine, one fresh session
 /// per image, seeds 1, 2, …).
 fn labels(t: &Target<'_, '_>, images: &[Vec<f64>]) -> Vec<usize> {
@@ -386,33 +387,15 @@ fn tfe_lenet_flips_as_in_the_real_package() {
         return;
     };
     let doc = load("tfe", "model_lenet");
-    let truth: Vec<usize> = doc["labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let truth: Vec<usize> = label_list(&doc["labels"]);
     let images: Vec<Vec<f64>> = (0..truth.len()).map(|i| mnist.normalized(i)).collect();
     let model = Model::parse(mpcdiff_kernel::nn::builtin::model("lenet").unwrap()).unwrap();
-    let target = |p: &'static Profile, deploy| Target {
-        model: &model,
-        profile: p,
-        fp: p.numerics.fp,
-        trunc: p.numerics.trunc,
-        deploy,
-        engine: Engine::Ideal,
-        comparison: Default::default(),
-    };
+    let target = |p: &'static Profile, deploy| ideal_target(&model, p, deploy);
     let correct = |l: &[usize]| l.iter().zip(&truth).filter(|(a, b)| a == b).count();
     let n = truth.len() as f64;
     let mut stock_acc = 0.0;
     for (config, p) in [("mpcdiff", &profile::TFE_MPCDIFF), ("stock", &profile::TFE)] {
-        let real: Vec<usize> = doc["configs"][config]["runs"][0]["labels"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
+        let real: Vec<usize> = label_list(&doc["configs"][config]["runs"][0]["labels"]);
         let ours = labels(&target(p, Deployment::TfEncrypted), &images);
         let agree = ours.iter().zip(&real).filter(|(a, b)| a == b).count() as f64 / n;
         let (acc_ours, acc_real) = (correct(&ours) as f64 / n, correct(&real) as f64 / n);
@@ -555,29 +538,11 @@ fn spu_lenet_flips_as_in_the_real_package() {
     let doc = load("spu", "model_lenet");
     let n = doc["labels"].as_array().unwrap().len();
     let images: Vec<Vec<f64>> = (0..n).map(|i| mnist.normalized(i)).collect();
-    let plain: Vec<usize> = doc["plain_labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
-    let real: Vec<usize> = doc["configs"]["semi2k-2pc-fm64"]["runs"][0]["labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let plain: Vec<usize> = label_list(&doc["plain_labels"]);
+    let real: Vec<usize> = label_list(&doc["configs"]["semi2k-2pc-fm64"]["runs"][0]["labels"]);
     let model = Model::parse(mpcdiff_kernel::nn::builtin::model("lenet").unwrap()).unwrap();
     let p = &profile::SPU;
-    let t = Target {
-        model: &model,
-        profile: p,
-        fp: p.numerics.fp,
-        trunc: p.numerics.trunc,
-        deploy: Deployment::Spu,
-        engine: Engine::Ideal,
-        comparison: Default::default(),
-    };
+    let t = ideal_target(&model, p, Deployment::Spu);
     let ours = labels(&t, &images);
     let flips = |l: &[usize]| l.iter().zip(&plain).filter(|(a, b)| a != b).count();
     eprintln!(

@@ -7,48 +7,16 @@
 //! −1 quirk, PySyft's `>`, `<`, `>=`, `sign`, `relu`), TF-Encrypted's constant encodings through
 //! its products. Truncation laws are compared statistically: see [`law_fits`].
 
-use std::path::PathBuf;
-
 use mpcdiff_kernel::encoding::{Encoder, FloatWidth, RingWidth};
 use mpcdiff_kernel::protocols::laws::{PublicTruncation, SignTest, TruncationLaw};
+use mpcdiff_tests::frameworks::{floats, load};
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use serde_json::Value;
-
-fn load(framework: &str, case: &str) -> Value {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "reference",
-        "frameworks",
-        framework,
-    ]
-    .iter()
-    .collect::<PathBuf>()
-    .join(format!("{case}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn ints(v: &Value) -> Vec<i128> {
-    v.as_array()
-        .expect("an array of decimal strings")
-        .iter()
-        .map(|s| {
-            s.as_str()
-                .expect("a decimal string")
-                .parse()
-                .expect("an integer")
-        })
-        .collect()
+    mpcdiff_tests::frameworks::ints(v)
 }
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("an array of numbers")
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
-}
+use serde_json::Value;
 
 fn encode_all(enc: &Encoder, xs: &[f64]) -> Vec<i128> {
     xs.iter()

@@ -19,7 +19,7 @@
 //! `gelu_tanh_p16` records exactly this operation order.
 
 use super::levels::{take, Levels};
-use super::profile::SigmoidMethod;
+use super::profile::{GeluImpl, SigmoidMethod};
 use crate::arith::Arith;
 use crate::error::Result;
 
@@ -70,7 +70,7 @@ pub const fn scratch_elems_erf(n: usize) -> usize {
     n.saturating_add(super::erf::scratch_elems_bounded(n))
 }
 
-/// `x ← gelu(x)`, tanh form.
+/// `x ← gelu(x)`, tanh form (CrypTen's order, [`GeluImpl::TanhForm`]).
 ///
 /// # Errors
 /// [`Levels::check`]'s; [`crate::Error::BufferTooSmall`] if `scratch` is shorter than
@@ -82,36 +82,26 @@ pub fn gelu_tanh<A: Arith>(
     levels: &Levels<'_>,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
-    let n = x.len();
-    levels.check(n)?;
-    super::need(scratch.len(), scratch_elems_tanh(n))?;
-    let mut s = scratch;
-    let x3 = take(&mut s, n)?;
-    let u = take(&mut s, n)?;
-    x3.copy_from_slice(x);
-    a.mul(x3, x)?;
-    a.mul(x3, x)?;
-    a.mul_const(x3, 0.044715)?;
-    u.copy_from_slice(x);
-    a.add(u, x3)?;
-    a.mul_const(u, 0.797_884_560_8)?;
-    super::sigmoid::tanh(a, u, method, levels, s)?;
-    a.add_const(u, 1.0)?;
-    a.mul(x, u)?;
-    a.mul_const(x, 0.5)
+    gelu_tanh_as(a, x, method, GeluImpl::TanhForm, levels, scratch)
 }
 
-/// `x ← gelu(x)`, tanh form as MPCDiff wrote it for TF-Encrypted and PySyft
-/// ([`super::profile::GeluImpl::TanhFactored`]): `u = (x·c1)·((x·x)·c2 + 1)`,
-/// `x·(tanh(u) + 1)`, halved by the encoded 0.5 or by a truncation by 2.
+/// `x ← gelu(x)`, tanh form, in the evaluation order a framework uses (`order`; the erf form
+/// [`GeluImpl::ErfBounded`] counts as CrypTen's tanh order here):
+/// * [`GeluImpl::TanhForm`] (CrypTen, the artifact): `u = c1·(x + c2·((x·x)·x))`,
+///   `(x·(tanh(u) + 1))·0.5`;
+/// * [`GeluImpl::TanhFactored`] (MPCDiff's TF-Encrypted and PySyft code):
+///   `u = (x·c1)·((x·x)·c2 + 1)`, `x·(tanh(u) + 1)` halved by the encoded 0.5 or by a
+///   truncation by 2;
+/// * [`GeluImpl::TanhJax`] (`jax.nn.gelu(approximate=True)`, SPU): `u` as CrypTen's,
+///   `x·(0.5·(tanh(u) + 1))`.
 ///
 /// # Errors
 /// As [`gelu_tanh`].
-pub fn gelu_tanh_factored<A: Arith>(
+pub fn gelu_tanh_as<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
     method: SigmoidMethod,
-    halve_by_constant: bool,
+    order: GeluImpl,
     levels: &Levels<'_>,
     scratch: &mut [A::Elem],
 ) -> Result<()> {
@@ -119,56 +109,47 @@ pub fn gelu_tanh_factored<A: Arith>(
     levels.check(n)?;
     super::need(scratch.len(), scratch_elems_tanh(n))?;
     let mut s = scratch;
-    let x2 = take(&mut s, n)?;
+    let t = take(&mut s, n)?;
     let u = take(&mut s, n)?;
-    // (x·x)·c2 + 1 (`x * x`: a product of two private tensors, not a square)
-    x2.copy_from_slice(x);
-    a.mul(x2, x)?;
-    a.mul_const(x2, 0.044715)?;
-    a.add_const(x2, 1.0)?;
-    // (x·c1)·(…)
-    u.copy_from_slice(x);
-    a.mul_const(u, 0.797_884_560_8)?;
-    a.mul(u, x2)?;
-    super::sigmoid::tanh(a, u, method, levels, s)?;
-    a.add_const(u, 1.0)?;
-    a.mul(x, u)?;
-    if halve_by_constant {
-        a.mul_const(x, 0.5)
+    t.copy_from_slice(x);
+    a.mul(t, x)?;
+    if let GeluImpl::TanhFactored { .. } = order {
+        // (x·c1)·((x·x)·c2 + 1) (`x * x`: a product of two private tensors, not a square)
+        a.mul_const(t, 0.044715)?;
+        a.add_const(t, 1.0)?;
+        u.copy_from_slice(x);
+        a.mul_const(u, 0.797_884_560_8)?;
+        a.mul(u, t)?;
     } else {
-        a.div_int(x, 2)
+        // c1·(x + c2·((x·x)·x))
+        a.mul(t, x)?;
+        a.mul_const(t, 0.044715)?;
+        u.copy_from_slice(x);
+        a.add(u, t)?;
+        let c1 = match order {
+            GeluImpl::TanhJax => 0.797_884_560_802_865_4,
+            _ => 0.797_884_560_8,
+        };
+        a.mul_const(u, c1)?;
     }
-}
-
-/// `x ← gelu(x)`, tanh form in `jax.nn.gelu(approximate=True)`'s order
-/// ([`super::profile::GeluImpl::TanhJax`]): `x·(0.5·(tanh(c1·(x + c2·((x·x)·x))) + 1))`.
-///
-/// # Errors
-/// As [`gelu_tanh`].
-pub fn gelu_tanh_jax<A: Arith>(
-    a: &mut A,
-    x: &mut [A::Elem],
-    method: SigmoidMethod,
-    levels: &Levels<'_>,
-    scratch: &mut [A::Elem],
-) -> Result<()> {
-    let n = x.len();
-    levels.check(n)?;
-    super::need(scratch.len(), scratch_elems_tanh(n))?;
-    let mut s = scratch;
-    let x3 = take(&mut s, n)?;
-    let u = take(&mut s, n)?;
-    x3.copy_from_slice(x);
-    a.mul(x3, x)?;
-    a.mul(x3, x)?;
-    a.mul_const(x3, 0.044715)?;
-    u.copy_from_slice(x);
-    a.add(u, x3)?;
-    a.mul_const(u, 0.797_884_560_802_865_4)?;
     super::sigmoid::tanh(a, u, method, levels, s)?;
     a.add_const(u, 1.0)?;
-    a.mul_const(u, 0.5)?;
-    a.mul(x, u)
+    match order {
+        GeluImpl::TanhJax => {
+            a.mul_const(u, 0.5)?;
+            a.mul(x, u)
+        }
+        GeluImpl::TanhFactored {
+            halve_by_constant: false,
+        } => {
+            a.mul(x, u)?;
+            a.div_int(x, 2)
+        }
+        _ => {
+            a.mul(x, u)?;
+            a.mul_const(x, 0.5)
+        }
+    }
 }
 
 /// `x ← gelu(x)`, erf form.

@@ -303,13 +303,7 @@ pub fn eval<A: Arith>(
             erf::erf(a, x, &exact, scratch)
         }
         Function::ErfBounded => erf::erf_bounded(a, x, scratch),
-        Function::GeluTanh => match p.gelu {
-            profile::GeluImpl::TanhFactored { halve_by_constant } => {
-                gelu::gelu_tanh_factored(a, x, p.sigmoid, halve_by_constant, levels, scratch)
-            }
-            profile::GeluImpl::TanhJax => gelu::gelu_tanh_jax(a, x, p.sigmoid, levels, scratch),
-            _ => gelu::gelu_tanh(a, x, p.sigmoid, levels, scratch),
-        },
+        Function::GeluTanh => gelu::gelu_tanh_as(a, x, p.sigmoid, p.gelu, levels, scratch),
         Function::GeluErf => gelu::gelu_erf(a, x, scratch),
         Function::Relu => {
             need(scratch.len(), x.len())?;

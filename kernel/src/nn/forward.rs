@@ -266,7 +266,8 @@ pub fn forward<A: Arith>(
                     Shape::Vector(_) => 1,
                 };
                 if run == Some(BatchNormRun::Public) {
-                    batch_norm_public(a, &mut cur[..len], &params[s.bn..s.bn + 4 * c], hw)?;
+                    let bn = &params[s.bn..s.bn + 4 * c];
+                    batch_norm(a, &mut cur[..len], bn, &[&bn[..c], &bn[3 * c..]], hw)?;
                 }
                 if let Some(BatchNormRun::Mpc { per_pass }) = run {
                     let bn_params = &params[s.bn..s.bn + 4 * c];
@@ -285,9 +286,10 @@ pub fn forward<A: Arith>(
                     if cfg.deploy.batch_norm_scale_first() {
                         // flax: (x − μ)·(γ·inv) + β
                         a.mul(inv, &bn_params[..c])?;
-                        batch_norm_scaled(a, &mut cur[..len], bn_params, inv, hw)?;
+                        batch_norm(a, &mut cur[..len], bn_params, &[inv], hw)?;
                     } else {
-                        batch_norm_crypten(a, &mut cur[..len], bn_params, inv, hw)?;
+                        let gamma = &bn_params[..c];
+                        batch_norm(a, &mut cur[..len], bn_params, &[inv, gamma], hw)?;
                     }
                 }
                 // Fused or folded: already in the previous layer's weights.
@@ -514,76 +516,32 @@ pub fn prepare<A: Arith>(
     Ok(())
 }
 
-/// TF-Encrypted's Keras batch norm with public parameters: `y = (γ·(x − mean))·denom + β`,
-/// per channel over the batch-major `[batch, c, hw]` layout, two truncated products (here
-/// broadcasting products with the public values' encodings: the same values; TF-Encrypted
-/// multiplies by a public tensor locally, then truncates). `bn` holds `[γ, β, mean, denom]`.
-fn batch_norm_public<A: Arith>(
+/// An evaluation-mode batch norm `y = (x − mean)·f₁·f₂… + β`, per channel over the batch-major
+/// `[batch, c, hw]` layout (`hw` = 1 for feature vectors): one truncated broadcasting product
+/// per factor, in order. `bn` holds `[γ, β, mean, ·]`. The deployments differ only in their
+/// factors:
+/// * CrypTen (`AutogradBatchNorm.forward`): `((x − mean)·inv)·γ`, factors `[inv, γ]`;
+/// * TF-Encrypted's Keras layer (public parameters): `(γ·(x − mean))·denom`, factors
+///   `[γ, denom]` (broadcasting products with the public values' encodings: the same values;
+///   TF-Encrypted multiplies by a public tensor locally, then truncates);
+/// * flax (SPU): `(x − mean)·(γ·inv)`, one factor `[γ·inv]`.
+fn batch_norm<A: Arith>(
     a: &mut A,
     x: &mut [A::Elem],
     bn: &[A::Elem],
+    factors: &[&[A::Elem]],
     hw: usize,
 ) -> Result<()> {
     let c = bn.len() / 4;
-    let (gamma, rest) = bn.split_at(c);
-    let (beta, rest) = rest.split_at(c);
-    let (mean, denom) = rest.split_at(c);
-    let channel = |i: usize| (i / hw) % c;
-    for (i, v) in x.iter_mut().enumerate() {
-        *v = a.elem_sub(*v, mean[channel(i)]);
-    }
-    a.mul_bcast(x, gamma, hw)?;
-    a.mul_bcast(x, &denom[..c], hw)?;
-    for (i, v) in x.iter_mut().enumerate() {
-        *v = a.elem_add(*v, beta[channel(i)]);
-    }
-    Ok(())
-}
-
-/// flax's inference batch norm with the scale folded first: `y = (x − mean)·k + β` with
-/// `k = γ·inv` already computed, one broadcasting product. `bn` holds `[γ, β, mean, var]`.
-fn batch_norm_scaled<A: Arith>(
-    a: &mut A,
-    x: &mut [A::Elem],
-    bn: &[A::Elem],
-    k: &[A::Elem],
-    hw: usize,
-) -> Result<()> {
-    let c = k.len();
     let beta = &bn[c..2 * c];
     let mean = &bn[2 * c..3 * c];
     let channel = |i: usize| (i / hw) % c;
     for (i, v) in x.iter_mut().enumerate() {
         *v = a.elem_sub(*v, mean[channel(i)]);
     }
-    a.mul_bcast(x, k, hw)?;
-    for (i, v) in x.iter_mut().enumerate() {
-        *v = a.elem_add(*v, beta[channel(i)]);
+    for f in factors {
+        a.mul_bcast(x, f, hw)?;
     }
-    Ok(())
-}
-
-/// CrypTen's evaluation-mode batch norm (`AutogradBatchNorm.forward`):
-/// `y = ((x − mean)·inv)·γ + β`, per channel, broadcast over the batch-major `[batch, c, hw]`
-/// layout (`hw` = 1 for feature vectors): two broadcasting products, each truncated.
-/// `bn` holds `[γ, β, mean, var]`; `inv` the inverse standard deviations.
-fn batch_norm_crypten<A: Arith>(
-    a: &mut A,
-    x: &mut [A::Elem],
-    bn: &[A::Elem],
-    inv: &[A::Elem],
-    hw: usize,
-) -> Result<()> {
-    let c = inv.len();
-    let (gamma, rest) = bn.split_at(c);
-    let (beta, rest) = rest.split_at(c);
-    let mean = &rest[..c];
-    let channel = |i: usize| (i / hw) % c;
-    for (i, v) in x.iter_mut().enumerate() {
-        *v = a.elem_sub(*v, mean[channel(i)]);
-    }
-    a.mul_bcast(x, inv, hw)?;
-    a.mul_bcast(x, gamma, hw)?;
     for (i, v) in x.iter_mut().enumerate() {
         *v = a.elem_add(*v, beta[channel(i)]);
     }
