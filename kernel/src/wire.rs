@@ -136,6 +136,14 @@ impl<'w> Net<'w> {
 
 impl Net<'_> {
     /// Each of the two parties sent `words` ring words this round.
+    /// Charges one round in which each party sends `words` words, with no message shown to the
+    /// [`Wire`]: what an ideal functionality costs ([`crate::protocols::ideal`], the laws of
+    /// [`crate::protocols::truncation`]).
+    pub(crate) fn charge_round(&mut self, words: usize) {
+        self.cost.rounds = self.cost.rounds.wrapping_add(1);
+        self.charge_parties(words);
+    }
+
     fn charge_parties(&mut self, words: usize) {
         let bytes = (words as u64).wrapping_mul(8);
         self.cost.bytes_sent[0] = self.cost.bytes_sent[0].wrapping_add(bytes);

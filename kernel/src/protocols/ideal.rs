@@ -44,11 +44,7 @@ use crate::wire::Net;
 
 /// One opening round in which each party would send `words` words.
 pub fn charge_round(net: &mut Net<'_>, words: usize) {
-    let c = net.cost_mut();
-    let bytes = (words as u64).wrapping_mul(8);
-    c.rounds = c.rounds.wrapping_add(1);
-    c.bytes_sent[0] = c.bytes_sent[0].wrapping_add(bytes);
-    c.bytes_sent[1] = c.bytes_sent[1].wrapping_add(bytes);
+    net.charge_round(words);
 }
 
 /// A fresh sharing of `z`: party 0 holds one uniform word from the dealer.

@@ -321,7 +321,7 @@ fn by_law(
         n += 1;
     }
     if n > 0 {
-        super::ideal::charge_round(net, n);
+        net.charge_round(n);
         let cost = net.cost_mut();
         cost.trunc_tuples = cost.trunc_tuples.wrapping_add(n as u64);
         cost.truncations = cost.truncations.wrapping_add(n as u64);
