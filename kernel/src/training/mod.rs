@@ -4,11 +4,11 @@
 //! [`crate::wire::additive`]).
 //!
 //! * [`logistic`]: mini-batch SGD for logistic regression, with the profile's sigmoid.
-//! * [`covert`]: the gradient attacks of Jagielski, Escudero, Rachuri and Scholl (arXiv
-//!   2505.17092) on that training, as edits of single message words.
+//! * [`covert`]: the gradient shifting, scaling and zeroing attacks of Jagielski, Escudero,
+//!   Rachuri and Scholl (arXiv 2505.17092) on that training, as edits of single message words.
 //! * [`separable`]: a seeded, linearly separable synthetic data set to train on.
 //!
-//! What is not here yet: the Credit MLP and LeNet training, the backdoor, membership and
+//! What is not here yet: blind zeroing (comparison toggles), the Credit MLP and LeNet training, the backdoor, membership and
 //! reconstruction experiments with their metrics, and the MAC-based active-security mode that
 //! would catch the edits.
 

@@ -5,7 +5,7 @@
 //! weights — while an honest run, with or without the adversary's wire installed, does not
 //! change; (3) bad shapes and edits are errors, not panics.
 
-use super::covert::{gradient_scale, gradient_shift};
+use super::covert::{gradient_scale, gradient_shift, gradient_zero};
 use super::logistic::{train, Buffers, Hyper, Problem, Sizes};
 use super::separable;
 use crate::approx::profile::CRYPTEN;
@@ -249,6 +249,73 @@ fn gradient_scale_writes_the_victims_features_into_the_weights() {
 }
 
 #[test]
+fn gradient_zeroing_freezes_the_chosen_weight() {
+    const EPOCHS: u32 = 4;
+    const FEATURE: usize = 1;
+    let (x, y) = data(DATA_SEED);
+    let p = Problem {
+        x: &x,
+        y: &y,
+        samples: SAMPLES,
+        features: FEATURES,
+    };
+    let h = hyper(EPOCHS);
+    let steps = h.steps_per_epoch(SAMPLES);
+    let ulp = 1.0 / FP.scale() as f64;
+    for mode in [TruncMode::Local, TruncMode::Dealer] {
+        // The data owner (party 1) zeroes feature 1's gradient from the second epoch on.
+        let mut edits = Vec::new();
+        for epoch in 1..EPOCHS as usize {
+            for s in 0..steps {
+                let step = (epoch * steps + s) as u64;
+                let column: Vec<f64> = (0..h.batch)
+                    .map(|i| x[(s * h.batch + i) * FEATURES + FEATURE])
+                    .collect();
+                let mut e = vec![gradient_shift(FP, 0, 0, 0.0).unwrap(); h.batch];
+                assert_eq!(
+                    gradient_zero(FP, step, FEATURES, FEATURE, &column, &mut e).unwrap(),
+                    h.batch
+                );
+                edits.extend(e);
+            }
+        }
+        let (honest, cost_h) = shared(&p, mode, 11, EPOCHS, None);
+        let (att, cost_a) = shared(&p, mode, 11, EPOCHS, Some(&mut edits));
+        assert!(edits.iter().all(|e| e.applied() == 1), "{mode:?}");
+        assert_eq!(cost_h, cost_a, "{mode:?}: the edits cost nothing");
+        assert_eq!(honest[0], att[0], "{mode:?}: epoch 0 is not attacked");
+        let frozen = att[0][FEATURE];
+        let attacked_steps = ((EPOCHS - 1) as usize * steps) as f64;
+        let mut drift = 0.0f64;
+        for w in &att[1..] {
+            drift = drift.max((w[FEATURE] - frozen).abs());
+        }
+        let honest_moved = (honest[EPOCHS as usize - 1][FEATURE] - honest[0][FEATURE]).abs();
+        let others_moved = (0..FEATURES)
+            .filter(|&j| j != FEATURE)
+            .map(|j| (att[EPOCHS as usize - 1][j] - att[0][j]).abs())
+            .fold(0.0f64, f64::max);
+        std::eprintln!(
+            "{mode:?}: weight {FEATURE} frozen at {frozen:.5}, drift {drift:.2e} over \
+             {attacked_steps} attacked steps; honest run moves it by {honest_moved:.4}; the \
+             other weights move by up to {others_moved:.4}"
+        );
+        assert!(
+            drift <= 2.0 * ulp * attacked_steps,
+            "{mode:?}: drift {drift}"
+        );
+        assert!(
+            honest_moved > 100.0 * drift.max(ulp),
+            "{mode:?}: honest {honest_moved}"
+        );
+        assert!(
+            others_moved > 100.0 * ulp,
+            "{mode:?}: the others {others_moved}"
+        );
+    }
+}
+
+#[test]
 fn bad_shapes_and_edits_are_errors() {
     let (x, y) = data(DATA_SEED);
     let p = Problem {
@@ -270,6 +337,16 @@ fn bad_shapes_and_edits_are_errors() {
         gradient_scale(FP, 0, FEATURES, 8, 0, 1e30),
         Err(Error::OutOfRange { .. })
     ));
+    let mut few = [gradient_shift(FP, 0, 0, 0.0).unwrap(); 2];
+    assert!(matches!(
+        gradient_zero(FP, 0, FEATURES, 0, &[1.0; 3], &mut few),
+        Err(Error::BufferTooSmall { .. })
+    ));
+    assert!(matches!(
+        gradient_zero(FP, 0, FEATURES, FEATURES, &[1.0; 2], &mut few),
+        Err(Error::OutOfRange { .. })
+    ));
+    assert!(gradient_zero(FP, 0, FEATURES, 0, &[f64::NAN; 2], &mut few).is_err());
     let (mut xs, mut ys) = (vec![0.0; 10], vec![0.0; 10]);
     assert!(separable(1, 10, 1, &mut xs, &mut ys).is_err());
     assert!(separable(1, 10, 2, &mut xs, &mut ys).is_err());
