@@ -87,6 +87,7 @@ pub mod ring;
 pub mod seed;
 pub mod selfcheck;
 pub mod share;
+pub mod training;
 pub mod wire;
 
 #[cfg(test)]

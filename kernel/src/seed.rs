@@ -64,6 +64,9 @@ pub enum StreamId {
     /// The view audit ([`crate::leak::audit`]): session seeds of its executions, the ideal
     /// world's simulated words, the classifier's split and initialisation.
     Audit = 11,
+    /// Synthetic training sets ([`crate::training::separable`]): the true weights, then each
+    /// sample's features in order.
+    TrainingData = 12,
 }
 
 impl StreamId {
@@ -155,7 +158,7 @@ mod tests {
         assert!(seed::below(&mut r, u64::MAX) < u64::MAX);
     }
 
-    const ALL_STREAMS: [(StreamId, u32); 12] = [
+    const ALL_STREAMS: [(StreamId, u32); 13] = [
         (StreamId::Dealer, 0),
         (StreamId::Przs, 1),
         (StreamId::Party0, 2),
@@ -168,6 +171,7 @@ mod tests {
         (StreamId::Helper, 9),
         (StreamId::Pair, 10),
         (StreamId::Audit, 11),
+        (StreamId::TrainingData, 12),
     ];
 
     /// The named stream recomputed from rand_xoshiro primitives: `seed_from_u64`, then

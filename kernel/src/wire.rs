@@ -19,6 +19,8 @@
 //! [`Message`] names its sender and its receiver, so one recorder keeps the view of any party —
 //! 0, 1 or the helper — in the same way (`crate::leak::ViewRecorder`).
 
+pub mod additive;
+
 use crate::cost::Cost;
 #[cfg(doc)]
 use crate::error::Error;
