@@ -120,7 +120,7 @@ impl Default for Trial {
 /// Evaluates a round's inputs both ways: what a deviation search needs of each one.
 ///
 /// The kernel's [`Judged`] judges in order on one thread; the CLI
-/// judges on a thread pool (one [`Evaluator`](super::evaluator::Evaluator) per thread).
+/// judges on a thread pool (one [`super::evaluator::Evaluator`] per thread).
 /// Every input carries its own seed, so both give the same bytes.
 pub trait Judge {
     /// For each input `j` of `inputs` (`trials.len()` inputs back to back): the plaintext

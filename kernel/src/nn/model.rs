@@ -3,7 +3,7 @@
 //! The file format is mpcdiff's model file (`format` = `mpcdiff-model/1` in the safetensors
 //! metadata, written by `mpcdiff train`): metadata `architecture`, `layers` (the [`Spec`]),
 //! `input` (`CxHxW` or `N`), `classes`; PyTorch-named F32 tensors (`conv1.weight`
-//! [out, in, k, k], `fc1.weight` [out, in], `bn1.running_var` [c], …). [`Model::parse`] accepts
+//! `[out, in, k, k]`, `fc1.weight` `[out, in]`, `bn1.running_var` `[c]`, …). [`Model::parse`] accepts
 //! a file only if every tensor the spec needs is there with the right shape and no other
 //! tensor is.
 

@@ -5,9 +5,9 @@
 //!
 //! | kind | parameters | tensors |
 //! |---|---|---|
-//! | `conv2d` | `in= out= k= stride= pad=` | `name.weight` [out, in, k, k], `name.bias` [out] |
-//! | `linear` | `in= out=` | `name.weight` [out, in], `name.bias` [out] |
-//! | `batchnorm` | `c= eps=` | `name.weight`, `name.bias`, `name.running_mean`, `name.running_var` [c] |
+//! | `conv2d` | `in= out= k= stride= pad=` | `name.weight` `[out, in, k, k]`, `name.bias` `[out]` |
+//! | `linear` | `in= out=` | `name.weight` `[out, in]`, `name.bias` `[out]` |
+//! | `batchnorm` | `c= eps=` | `name.weight`, `name.bias`, `name.running_mean`, `name.running_var` `[c]` |
 //! | `sigmoid`, `relu`, `tanh`, `gelu_erf`, `gelu_tanh` | — | — |
 //! | `avgpool`, `maxpool` | `k= stride=` | — |
 //! | `flatten` | — | — |

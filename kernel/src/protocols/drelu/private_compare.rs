@@ -1,5 +1,5 @@
 //! The helper-assisted DReLU whose helper view is simulatable: the MSB of a masked opening
-//! with SecureNN's *private compare* ([`Comparison::PrivateCompare`]).
+//! with SecureNN's *private compare* ([`Comparison::PrivateCompare`](super::Comparison::PrivateCompare)).
 //!
 //! # Method
 //! Per element, with `p` = [`PC_PRIME`] = 67 and `ℓ` = [`PC_BITS`] = 63:
