@@ -25,6 +25,11 @@ pub(super) fn entries() -> Vec<Entry> {
             reciprocal,
         ),
         e("approx::sqrt::{inv_sqrt,sqrt}", sqrt),
+        e("approx::reciprocal::reciprocal_goldschmidt", goldschmidt),
+        e(
+            "training::{separable,logistic::{Sizes::of,train}}",
+            training,
+        ),
         e(
             "approx::sigmoid::{sigmoid,tanh,chebyshev_tanh_coeffs}",
             sigmoid,
@@ -226,6 +231,72 @@ macro_rules! direct {
             on_any_sized(g, n, &J(n))
         }
     };
+}
+
+direct!(
+    goldschmidt,
+    approx::reciprocal::scratch_elems_goldschmidt,
+    |a, g, x, l, s| {
+        let mut out = x.to_vec();
+        if g.one_in(8) {
+            out.pop();
+        }
+        approx::reciprocal::reciprocal_goldschmidt(a, x, &mut out, &l, s)
+    }
+);
+
+/// Logistic-regression training on a hostile problem (small sizes so a run stays short):
+/// bad shapes, NaN data and learning rates, wrong buffer lengths, any profile.
+struct Train;
+impl Job for Train {
+    fn run<A: Arith>(&self, a: &mut A, g: &mut Gen) -> Res
+    where
+        A::Elem: Draw,
+    {
+        use mpcdiff_kernel::training::{self, logistic};
+        let (samples, features) = (g.small(12), g.small(5));
+        let n = samples.saturating_mul(features);
+        let mut x = g.f64s(n);
+        let mut y = g.f64s(samples);
+        if g.bool() {
+            training::separable(g.u64(), samples, features, &mut x, &mut y)?;
+        }
+        let prof = profile(g);
+        let p = logistic::Problem {
+            x: &x,
+            y: &y,
+            samples,
+            features,
+        };
+        let h = logistic::Hyper {
+            lr: g.f64(),
+            batch: g.small(6),
+            epochs: g.small(3) as u32,
+            profile: &prof,
+        };
+        let sz = logistic::Sizes::of(&p, &h)?;
+        let el = |g: &mut Gen, want: usize| -> Vec<A::Elem> {
+            let len = if g.one_in(16) { g.len(want) } else { want };
+            g.elems(len)
+        };
+        let (mut data, mut labels, mut rows_t) = (el(g, sz.data), el(g, sz.labels), el(g, sz.rows));
+        let (mut z, mut grad, mut scratch) =
+            (el(g, sz.batch), el(g, sz.features), el(g, sz.scratch));
+        let mut w = el(g, sz.features);
+        let mut buf = logistic::Buffers {
+            data: &mut data,
+            labels: &mut labels,
+            rows_t: &mut rows_t,
+            z: &mut z,
+            grad: &mut grad,
+            scratch: &mut scratch,
+        };
+        logistic::train(a, &p, &h, &mut w, &mut buf)
+    }
+}
+
+fn training(g: &mut Gen) -> Res {
+    on_any_sized(g, 24, &Train)
 }
 
 direct!(exp, approx::exp::scratch_elems, |a, g, x, l, s| {

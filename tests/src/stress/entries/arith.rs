@@ -52,8 +52,18 @@ pub(crate) fn on_float<J: Job>(g: &mut Gen, job: &J) -> Res {
     job.run(&mut a, g)
 }
 
+/// A framework's sign test (TF-Encrypted's −1 quirk, sometimes).
+fn sign_test(g: &mut Gen) -> mpcdiff_kernel::protocols::laws::SignTest {
+    use mpcdiff_kernel::protocols::laws::SignTest;
+    if g.one_in(4) {
+        SignTest::MinusOneNonNegative
+    } else {
+        SignTest::Exact
+    }
+}
+
 pub(crate) fn on_fixed<J: Job>(g: &mut Gen, job: &J) -> Res {
-    let mut a = Fixed::new(fp(g));
+    let mut a = Fixed::new(fp(g)).with_sign_test(sign_test(g));
     job.run(&mut a, g)
 }
 
@@ -86,11 +96,8 @@ pub(crate) fn with_shared_words<R>(
 ) -> R {
     let mut arena = vec![0i64; words];
     let mut wire = Flip(g.u64());
-    let mode = if g.bool() {
-        TruncMode::Local
-    } else {
-        TruncMode::Dealer
-    };
+    // every mode: CrypTen's two and the other frameworks' laws
+    let mode = g.pick(&TruncMode::ALL);
     // Either engine: the ideal one's products and comparisons are other code paths.
     let engine = if g.bool() {
         Engine::Protocol
@@ -99,7 +106,8 @@ pub(crate) fn with_shared_words<R>(
     };
     let mut a = Shared::new(fp(g), g.u64(), &mut arena)
         .with_truncation(mode)
-        .with_engine(engine);
+        .with_engine(engine)
+        .with_sign_test(sign_test(g));
     if g.one_in(4) {
         a = a.with_wire(&mut wire);
     }
@@ -350,6 +358,22 @@ impl Job for Ltz {
     }
 }
 
+/// `msb_map` with a hostile map (any value, NaN and infinities included).
+struct MsbMap;
+impl Job for MsbMap {
+    fn run<A: Arith>(&self, a: &mut A, g: &mut Gen) -> Res
+    where
+        A::Elem: Draw,
+    {
+        let n = count(g);
+        let x: Vec<A::Elem> = g.elems(n);
+        let len = g.len(n);
+        let mut out: Vec<A::Elem> = g.elems(len);
+        let scale = g.f64();
+        a.msb_map(&x, &mut out, &|m| scale * 2f64.powi(m))
+    }
+}
+
 struct Ring;
 impl RingJob for Ring {
     fn run<A: RingArith>(&self, a: &mut A, g: &mut Gen) -> Res
@@ -408,6 +432,7 @@ per_arith! {
     Conv: float_conv2d, fixed_conv2d, shared_conv2d;
     Lincomb: float_lincomb, fixed_lincomb, shared_lincomb;
     Ltz: float_ltz, fixed_ltz, shared_ltz;
+    MsbMap: float_msb_map, fixed_msb_map, shared_msb_map;
 }
 
 fn fixed_ring(g: &mut Gen) -> Res {
@@ -478,5 +503,8 @@ pub(super) fn entries() -> Vec<Entry> {
         e("arith::Float::ltz", float_ltz),
         e("arith::Fixed::ltz", fixed_ltz),
         e("arith::Shared::ltz", shared_ltz),
+        e("arith::Float::msb_map", float_msb_map),
+        e("arith::Fixed::msb_map", fixed_msb_map),
+        e("arith::Shared::msb_map", shared_msb_map),
     ]
 }

@@ -37,11 +37,48 @@ pub(super) fn entries() -> Vec<Entry> {
 
 /// A format, valid most of the time.
 pub(crate) fn fp(g: &mut Gen) -> FixedPoint {
-    match g.below(8) {
+    match g.below(10) {
         0 => FixedPoint::new(g.u32()).unwrap_or(FixedPoint::CRYPTEN_DEFAULT),
         1 => FixedPoint::new(g.pick(&[0, 1, 39, 40])).unwrap(),
+        // another framework's format, hostile scales, widths and roundings included
+        2 | 3 => framework_fp(g),
         _ => FixedPoint::new(g.pick(&[8, 12, 16, 20, 24])).unwrap(),
     }
+}
+
+/// A format with any base (in and out of range), float widths, saturation and public rounding.
+fn framework_fp(g: &mut Gen) -> FixedPoint {
+    use mpcdiff_kernel::encoding::FloatWidth;
+    use mpcdiff_kernel::protocols::laws::PublicTruncation;
+    let width = |g: &mut Gen| {
+        if g.bool() {
+            FloatWidth::F32
+        } else {
+            FloatWidth::F64
+        }
+    };
+    let base = if g.one_in(4) {
+        g.u32()
+    } else {
+        g.pick(&[2, 3, 10])
+    };
+    let digits = if g.one_in(4) {
+        g.u32()
+    } else {
+        g.small(20) as u32
+    };
+    let rounding = g.pick(&[
+        PublicTruncation::TowardZero,
+        PublicTruncation::Floor,
+        PublicTruncation::RoundHalfUp,
+    ]);
+    FixedPoint::CRYPTEN_DEFAULT
+        .with_scale(base, digits)
+        .unwrap_or(FixedPoint::CRYPTEN_DEFAULT)
+        .with_products(width(g), width(g))
+        .with_decode(width(g))
+        .with_saturation(g.bool())
+        .with_rounding(rounding)
 }
 
 fn fixed_new(g: &mut Gen) -> Res {
