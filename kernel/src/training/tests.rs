@@ -27,6 +27,16 @@ fn hyper(epochs: u32) -> Hyper<'static> {
     }
 }
 
+/// The test data set as a training problem.
+fn problem<'d>(x: &'d [f64], y: &'d [f64]) -> Problem<'d> {
+    Problem {
+        x,
+        y,
+        samples: SAMPLES,
+        features: FEATURES,
+    }
+}
+
 fn data(seed: u64) -> (Vec<f64>, Vec<f64>) {
     let mut x = vec![0.0; SAMPLES * FEATURES];
     let mut y = vec![0.0; SAMPLES];
@@ -115,12 +125,7 @@ const SHARED_VS_FLOAT_MAX: f64 = 1e-3;
 fn shared_training_follows_its_float_twin() {
     const EPOCHS: u32 = 4;
     let (x, y) = data(DATA_SEED);
-    let p = Problem {
-        x: &x,
-        y: &y,
-        samples: SAMPLES,
-        features: FEATURES,
-    };
+    let p = problem(&x, &y);
     let float = run(&mut Float::new(FP), &p, EPOCHS);
     let acc = accuracy(&p, &float[EPOCHS as usize - 1]);
     assert!(acc >= 0.9, "float training accuracy {acc}");
@@ -158,12 +163,7 @@ fn shared_training_follows_its_float_twin() {
 #[test]
 fn an_installed_but_honest_adversary_changes_nothing() {
     let (x, y) = data(DATA_SEED);
-    let p = Problem {
-        x: &x,
-        y: &y,
-        samples: SAMPLES,
-        features: FEATURES,
-    };
+    let p = problem(&x, &y);
     for mode in [TruncMode::Local, TruncMode::Dealer] {
         let honest = shared(&p, mode, 9, 2, None);
         let mut zero = [gradient_shift(FP, 3, 1, 0.0).unwrap()];
@@ -176,12 +176,7 @@ fn an_installed_but_honest_adversary_changes_nothing() {
 fn gradient_shift_moves_exactly_the_chosen_weight() {
     const EPOCHS: u32 = 3;
     let (x, y) = data(DATA_SEED);
-    let p = Problem {
-        x: &x,
-        y: &y,
-        samples: SAMPLES,
-        features: FEATURES,
-    };
+    let p = problem(&x, &y);
     let h = hyper(EPOCHS);
     let last = u64::from(EPOCHS) * h.steps_per_epoch(SAMPLES) as u64 - 1;
     let ulp = 1.0 / FP.scale() as f64;
@@ -216,12 +211,7 @@ fn gradient_scale_writes_the_victims_features_into_the_weights() {
     const EPOCHS: u32 = 2;
     const E: f64 = 1000.0;
     let (x, y) = data(DATA_SEED);
-    let p = Problem {
-        x: &x,
-        y: &y,
-        samples: SAMPLES,
-        features: FEATURES,
-    };
+    let p = problem(&x, &y);
     let h = hyper(EPOCHS);
     let steps = h.steps_per_epoch(SAMPLES);
     let last = u64::from(EPOCHS) * steps as u64 - 1;
@@ -253,12 +243,7 @@ fn gradient_zeroing_freezes_the_chosen_weight() {
     const EPOCHS: u32 = 4;
     const FEATURE: usize = 1;
     let (x, y) = data(DATA_SEED);
-    let p = Problem {
-        x: &x,
-        y: &y,
-        samples: SAMPLES,
-        features: FEATURES,
-    };
+    let p = problem(&x, &y);
     let h = hyper(EPOCHS);
     let steps = h.steps_per_epoch(SAMPLES);
     let ulp = 1.0 / FP.scale() as f64;
@@ -318,12 +303,7 @@ fn gradient_zeroing_freezes_the_chosen_weight() {
 #[test]
 fn bad_shapes_and_edits_are_errors() {
     let (x, y) = data(DATA_SEED);
-    let p = Problem {
-        x: &x,
-        y: &y,
-        samples: SAMPLES,
-        features: FEATURES,
-    };
+    let p = problem(&x, &y);
     let mut h = hyper(1);
     h.batch = 0;
     assert!(matches!(Sizes::of(&p, &h), Err(Error::InvalidShape { .. })));

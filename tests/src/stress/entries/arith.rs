@@ -344,7 +344,11 @@ impl Job for Lincomb {
     }
 }
 
-struct Ltz;
+/// `ltz`, or (`Ltz(true)`) `msb_map` with a hostile map (any value, NaN and infinities
+/// included): both map each element to a public function of its ring bits.
+struct Ltz(bool);
+const LTZ: Ltz = Ltz(false);
+const MSB_MAP: Ltz = Ltz(true);
 impl Job for Ltz {
     fn run<A: Arith>(&self, a: &mut A, g: &mut Gen) -> Res
     where
@@ -354,23 +358,12 @@ impl Job for Ltz {
         let x: Vec<A::Elem> = g.elems(n);
         let len = g.len(n);
         let mut out: Vec<A::Elem> = g.elems(len);
-        a.ltz(&x, &mut out)
-    }
-}
-
-/// `msb_map` with a hostile map (any value, NaN and infinities included).
-struct MsbMap;
-impl Job for MsbMap {
-    fn run<A: Arith>(&self, a: &mut A, g: &mut Gen) -> Res
-    where
-        A::Elem: Draw,
-    {
-        let n = count(g);
-        let x: Vec<A::Elem> = g.elems(n);
-        let len = g.len(n);
-        let mut out: Vec<A::Elem> = g.elems(len);
-        let scale = g.f64();
-        a.msb_map(&x, &mut out, &|m| scale * 2f64.powi(m))
+        if self.0 {
+            let scale = g.f64();
+            a.msb_map(&x, &mut out, &|m| scale * 2f64.powi(m))
+        } else {
+            a.ltz(&x, &mut out)
+        }
     }
 }
 
@@ -431,8 +424,8 @@ per_arith! {
     Matmul: float_matmul, fixed_matmul, shared_matmul;
     Conv: float_conv2d, fixed_conv2d, shared_conv2d;
     Lincomb: float_lincomb, fixed_lincomb, shared_lincomb;
-    Ltz: float_ltz, fixed_ltz, shared_ltz;
-    MsbMap: float_msb_map, fixed_msb_map, shared_msb_map;
+    LTZ: float_ltz, fixed_ltz, shared_ltz;
+    MSB_MAP: float_msb_map, fixed_msb_map, shared_msb_map;
 }
 
 fn fixed_ring(g: &mut Gen) -> Res {
