@@ -11,7 +11,7 @@
 //! party 0 then party 1, then `b` likewise, then `c`'s party-0 shares; per element for the other
 //! tuples, in the order the fields are listed on each method.
 
-use crate::ring::Ring;
+use crate::ring::{Ring, Word};
 use crate::seed::{splitmix64, StreamId};
 
 /// The dealer's generator: xoshiro256++, the generator of [`crate::seed::stream`], drawing the
@@ -163,10 +163,17 @@ impl Dealer {
         self.rng.next_u64() as i64
     }
 
+    /// One uniform word of `W`'s ring ([`Word::DRAWS`] generator outputs, low half first; for
+    /// Z_2^64 the same draw as [`Dealer::ring`]).
+    #[inline]
+    pub fn word<W: Word>(&mut self) -> W {
+        W::draw(|| self.rng.next_u64())
+    }
+
     /// Fills `out` with uniform ring elements.
-    pub fn fill(&mut self, out: &mut [Ring]) {
+    pub fn fill<W: Word>(&mut self, out: &mut [W]) {
         for o in out {
-            *o = self.ring();
+            *o = self.word();
         }
     }
 
@@ -176,7 +183,7 @@ impl Dealer {
     /// The four slices should have one length; if they do not, each of `r0`, `r1`, `r2_0` is
     /// filled with its own length's draws and `r2_1` is written only where all four have
     /// elements (never a panic).
-    pub fn square_pairs(&mut self, r: [&mut [Ring]; 2], r2: [&mut [Ring]; 2]) {
+    pub fn square_pairs<W: Word>(&mut self, r: [&mut [W]; 2], r2: [&mut [W]; 2]) {
         let [r0, r1] = r;
         let [s0, s1] = r2;
         self.fill(r0);
@@ -192,7 +199,7 @@ impl Dealer {
     ///
     /// The six slices should have one length; if they do not, each drawn slice gets its own
     /// length's draws and `c1` is written only where all six have elements (never a panic).
-    pub fn and_triples(&mut self, a: [&mut [Ring]; 2], b: [&mut [Ring]; 2], c: [&mut [Ring]; 2]) {
+    pub fn and_triples<W: Word>(&mut self, a: [&mut [W]; 2], b: [&mut [W]; 2], c: [&mut [W]; 2]) {
         let [a0, a1] = a;
         let [b0, b1] = b;
         let [c0, c1] = c;
@@ -210,28 +217,29 @@ impl Dealer {
     /// A random bit shared both ways (for one-bit B2A): per element, draws the bit, its XOR
     /// share `rb0` and its additive share `ra0`. Returns `([rb0, rb1], [ra0, ra1])`.
     #[inline]
-    pub fn b2a_bit(&mut self) -> ([Ring; 2], [Ring; 2]) {
-        let bit = (self.rng.next_u64() & 1) as i64;
-        let rb0 = self.ring();
-        let ra0 = self.ring();
+    pub fn b2a_bit<W: Word>(&mut self) -> ([W; 2], [W; 2]) {
+        let bit = W::from_i64((self.rng.next_u64() & 1) as i64);
+        let rb0: W = self.word();
+        let ra0: W = self.word();
         ([rb0, rb0 ^ bit], [ra0, bit.wrapping_sub(ra0)])
     }
 
     /// A truncation tuple for a shift by `k` bits: per element draws `r`, then shares of `r`,
     /// `r >> k` (logical) and the top bit of `r`, each as (party-0 share drawn, party-1 share =
-    /// value − it). Returns `[r, r >> k, msb(r)]` as sharings. A shift by `k ≥ 64` gives
-    /// `r >> k = 0`, as a logical shift of a 64-bit word would.
+    /// value − it). Returns `[r, r >> k, msb(r)]` as sharings. A shift by `k ≥ k_ring` gives
+    /// `r >> k = 0`, as a logical shift of a k-bit word would.
     #[inline]
-    pub fn trunc_tuple(&mut self, k: u32) -> [[Ring; 2]; 3] {
-        let r = self.rng.next_u64();
-        let vals = [
-            r as i64,
-            r.checked_shr(k).unwrap_or(0) as i64,
-            (r >> 63) as i64,
-        ];
-        let mut out = [[0; 2]; 3];
+    pub fn trunc_tuple<W: Word>(&mut self, k: u32) -> [[W; 2]; 3] {
+        let r: W = self.word();
+        let hi = if k < W::BITS {
+            r.shr_logical(k)
+        } else {
+            W::ZERO
+        };
+        let vals = [r, hi, r.shr_logical(W::BITS - 1)];
+        let mut out = [[W::ZERO; 2]; 3];
         for (o, v) in out.iter_mut().zip(vals) {
-            let s0 = self.ring();
+            let s0: W = self.word();
             *o = [s0, v.wrapping_sub(s0)];
         }
         out
@@ -286,12 +294,12 @@ mod tests {
     fn trunc_tuple_shift_of_64_or_more_is_zero() {
         for k in [64u32, 65, 127, u32::MAX] {
             let mut a = Dealer::new(5);
-            let [_, hi, _] = a.trunc_tuple(k);
+            let [_, hi, _] = a.trunc_tuple::<i64>(k);
             assert_eq!(hi[0].wrapping_add(hi[1]), 0, "k = {k}");
         }
         // k < 64 is the logical shift of the drawn r.
         let mut a = Dealer::new(5);
-        let [r, hi, msb] = a.trunc_tuple(3);
+        let [r, hi, msb] = a.trunc_tuple::<i64>(3);
         let r = r[0].wrapping_add(r[1]) as u64;
         assert_eq!(hi[0].wrapping_add(hi[1]) as u64, r >> 3);
         assert_eq!(msb[0].wrapping_add(msb[1]) as u64, r >> 63);

@@ -1,8 +1,8 @@
 //! Fixed-point encodings of every framework MPCDiff tested: a scale with any base, a ring of 64
 //! or 128 bits, the float width of the encoding product, saturation, the decoder's width.
 //!
-//! [`crate::fixed::FixedPoint`] is CrypTen's format, the one the engine runs today (scale 2^f,
-//! float64 product, Z_2^64). This module is the general format the other frameworks' profiles
+//! [`crate::fixed::FixedPoint`] is the format the engine runs (CrypTen's by default: scale 2^f,
+//! float64 product, Z_2^64); it encodes through this module. This module is the general format the other frameworks' profiles
 //! need (issue 15), written once: an [`Encoder`] is a [`Scale`] (base^digits: 2^16 for CrypTen
 //! and MPCDiff's PySyft, 3^8 and 3^5 for TF-Encrypted, 10^3 for stock PySyft, 2^18 and 2^26 for
 //! SPU), a [`RingWidth`], the [`FloatWidth`] in which `x · S` is computed, whether out-of-range

@@ -1,7 +1,8 @@
 //! Fixed-point formats: reals as ring integers scaled by `S = base^digits`.
 //!
 //! The engine's arithmetics ([`crate::arith::Fixed`], [`crate::arith::Shared`]) run in one
-//! [`FixedPoint`] format over Z_2^64. CrypTen's is the default ([`FixedPoint::new`]: `S = 2^f`,
+//! [`FixedPoint`] format over its ring, Z_2^64 unless [`FixedPoint::with_ring`] says Z_2^128
+//! (the arithmetic's word type must match: [`crate::ring::Word`]). CrypTen's is the default ([`FixedPoint::new`]: `S = 2^f`,
 //! float64 products, exact decode, products truncated toward zero on one party); the other
 //! frameworks MPCDiff tested are values of the same type ([`FixedPoint::tf_encrypted`],
 //! [`FixedPoint::pysyft`], [`FixedPoint::spu`]): a scale with any base (3^5 and 3^8 for
@@ -15,7 +16,7 @@
 //! an integer **truncating toward zero** (every framework casts; none rounds), so every encoded
 //! value, public constants included, is off by (−1, 0] units of `1/S` toward zero (`0.1 → 6553`
 //! at 2^16; `1/32 → 7/243` at 3^5, which is why MPCDiff's TF-Encrypted "high" exp computes
-//! `exp(0.92x)`). One implementation: [`crate::encoding::Encoder`] (Z_2^64 here). Decoding:
+//! `exp(0.92x)`). One implementation: [`crate::encoding::Encoder`]. Decoding:
 //! `raw / S` in the decoder's width (exact `f64` for CrypTen's binary scales).
 //!
 //! # Errors
@@ -33,7 +34,7 @@
 use crate::encoding::{Encoder, FloatWidth, RingWidth, Scale};
 use crate::error::{Error, Result};
 use crate::protocols::laws::PublicTruncation;
-use crate::ring::{tdiv, Ring};
+use crate::ring::{Ring, Word};
 
 /// The largest supported `frac_bits` of a binary format. With 40 fractional bits a product at
 /// scale 2^80 no longer fits, but single values up to 2^23 still do; beyond 40 there is no useful
@@ -50,6 +51,7 @@ pub struct FixedPoint {
     decode: FloatWidth,
     saturate: bool,
     rounding: PublicTruncation,
+    ring: RingWidth,
 }
 
 /// 2^63 as f64: the first magnitude that does not fit an i64.
@@ -80,6 +82,7 @@ impl FixedPoint {
             decode: FloatWidth::F64,
             saturate: false,
             rounding: PublicTruncation::TowardZero,
+            ring: RingWidth::Z64,
         })
     }
 
@@ -177,8 +180,8 @@ impl FixedPoint {
 
     /// SPU 0.9.5 FM64 (`encodeToRing`): `S = 2^frac_bits` (18 by default), float64 products
     /// (`jax_enable_x64`), saturation to ±2^62, float64 decode, public products rounded half
-    /// up (`TruncP`, and REF2K's products). `frameworks.md` §3.2–3.3. FM128 needs the 128-bit
-    /// ring, which the engine's arithmetics do not run yet ([`crate::encoding::Encoder`] does).
+    /// up (`TruncP`, and REF2K's products). `frameworks.md` §3.2–3.3. FM128 is this format
+    /// with 26 bits in Z_2^128 ([`FixedPoint::with_ring`]).
     ///
     /// # Errors
     /// As [`FixedPoint::new`].
@@ -232,10 +235,10 @@ impl FixedPoint {
     }
 
     /// The general encoder of this format, for values multiplied by `S` in `product`.
-    fn encoder(self, product: FloatWidth) -> Encoder {
+    fn encoder(self, product: FloatWidth, ring: RingWidth) -> Encoder {
         Encoder {
             scale: self.s,
-            ring: RingWidth::Z64,
+            ring,
             product,
             saturate: self.saturate,
             decode: self.decode,
@@ -256,7 +259,80 @@ impl FixedPoint {
             return Ok(scaled as i64);
         }
         // Z_2^64: the representative fits an i64.
-        self.encoder(product).encode_at(x, index).map(|v| v as i64)
+        self.encoder(product, RingWidth::Z64)
+            .encode_at(x, index)
+            .map(|v| v as i64)
+    }
+
+    /// [`FixedPoint::encode_in`] into `W`'s ring: the same integer for Z_2^64; for Z_2^128 the
+    /// general [`Encoder`] (saturating at ±2^126 where the format saturates).
+    fn encode_in_word<W: Word>(self, product: FloatWidth, x: f64, index: usize) -> Result<W> {
+        if W::BITS == 64 {
+            return self.encode_in(product, x, index).map(W::from_i64);
+        }
+        self.encoder(product, W::WIDTH)
+            .encode_at(x, index)
+            .map(W::from_i128)
+    }
+
+    /// [`FixedPoint::encode_at`] (a public constant) into `W`'s ring.
+    pub fn encode_word_at<W: Word>(self, x: f64, index: usize) -> Result<W> {
+        self.encode_in_word(self.constant, x, index)
+    }
+
+    /// [`FixedPoint::encode_data_at`] (a private input) into `W`'s ring.
+    pub fn encode_data_word_at<W: Word>(self, x: f64, index: usize) -> Result<W> {
+        self.encode_in_word(self.data, x, index)
+    }
+
+    /// [`FixedPoint::encode`] into `W`'s ring.
+    pub fn encode_word<W: Word>(self, x: f64) -> Result<W> {
+        self.encode_word_at(x, 0)
+    }
+
+    /// [`FixedPoint::decode`] of a word of `W`'s ring (`raw as f64` rounds to nearest once,
+    /// then the division by the scale, in the decoder's width).
+    pub fn decode_word<W: Word>(self, raw: W) -> f64 {
+        if W::BITS == 64 {
+            return self.decode(raw.low_i64());
+        }
+        match self.decode {
+            FloatWidth::F64 => raw.to_f64() / self.scale_f64(),
+            FloatWidth::F32 => f64::from(raw.to_f64() as f32 / self.scale as f32),
+        }
+    }
+
+    /// [`FixedPoint::truncate_public`] in `W`'s ring (`d ≥ 1`).
+    #[inline]
+    pub fn truncate_public_word<W: Word>(self, a: W, d: W) -> W {
+        match self.rounding {
+            PublicTruncation::TowardZero => a.tdiv(d),
+            PublicTruncation::Floor => a.floor_div(d),
+            PublicTruncation::RoundHalfUp => {
+                if d <= W::ZERO {
+                    return a;
+                }
+                // ⌊a/d⌋ + [2r ≥ d], without overflow
+                let (q, r) = (a.floor_div(d), a.floor_rem(d));
+                let up = if r >= d.wrapping_sub(r) {
+                    W::ONE
+                } else {
+                    W::ZERO
+                };
+                q.wrapping_add(up)
+            }
+        }
+    }
+
+    /// The same format in the ring `ring` (Z_2^64 unless set): which word type
+    /// ([`Word`]) a driver runs the arithmetics in. SPU FM128 is `spu(26)` in Z_2^128.
+    pub const fn with_ring(self, ring: RingWidth) -> Self {
+        FixedPoint { ring, ..self }
+    }
+
+    /// The ring the format lives in.
+    pub const fn ring(self) -> RingWidth {
+        self.ring
     }
 
     /// Encodes one public constant (the format's constant width). `index` only labels the
@@ -283,17 +359,7 @@ impl FixedPoint {
     /// ([`FixedPoint::rounding`]); `d = 0` returns `a` (callers check divisors first).
     #[inline]
     pub fn truncate_public(self, a: Ring, d: i64) -> Ring {
-        match self.rounding {
-            PublicTruncation::TowardZero => tdiv(a, d),
-            PublicTruncation::Floor => a.checked_div_euclid(d).unwrap_or(a),
-            PublicTruncation::RoundHalfUp => {
-                match (a.checked_div_euclid(d), a.checked_rem_euclid(d)) {
-                    // ⌊a/d⌋ + [2r ≥ d], without overflow
-                    (Some(q), Some(r)) => q.wrapping_add(i64::from(r >= d - r)),
-                    _ => a,
-                }
-            }
-        }
+        self.truncate_public_word(a, d)
     }
 
     /// Encodes a slice of private data (the format's data width). All or nothing: on error

@@ -25,14 +25,67 @@ use crate::cost::Cost;
 #[cfg(doc)]
 use crate::error::Error;
 use crate::error::{check_len, Result};
+use crate::ring::Word;
 
 /// How the two messages of an opening combine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Domain {
-    /// Additive shares in Z_2^64: opened = m0 + m1.
+    /// Additive shares in Z_2^k: opened = m0 + m1.
     Arithmetic,
-    /// XOR shares of 64-bit words: opened = m0 ^ m1.
+    /// XOR shares of k-bit words: opened = m0 ^ m1.
     Binary,
+}
+
+/// The words of one message, in the session's ring ([`crate::ring::Word`]): each word is 8 bytes
+/// on the wire in Z_2^64, 16 in Z_2^128.
+#[derive(Debug)]
+pub enum Payload<'m> {
+    /// Words of Z_2^64.
+    Z64(&'m mut [i64]),
+    /// Words of Z_2^128.
+    Z128(&'m mut [i128]),
+}
+
+impl Payload<'_> {
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Z64(w) => w.len(),
+            Payload::Z128(w) => w.len(),
+        }
+    }
+
+    /// Whether the message is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds `e` to word `i` in its ring (wrapping); false if there is no word `i`.
+    pub fn add(&mut self, i: usize, e: i128) -> bool {
+        match self {
+            Payload::Z64(w) => w
+                .get_mut(i)
+                .map(|v| *v = v.wrapping_add(e as i64))
+                .is_some(),
+            Payload::Z128(w) => w.get_mut(i).map(|v| *v = v.wrapping_add(e)).is_some(),
+        }
+    }
+
+    /// XORs `mask` (its low k bits) into word `i`; false if there is no word `i`.
+    pub fn xor(&mut self, i: usize, mask: i128) -> bool {
+        match self {
+            Payload::Z64(w) => w.get_mut(i).map(|v| *v ^= mask as i64).is_some(),
+            Payload::Z128(w) => w.get_mut(i).map(|v| *v ^= mask).is_some(),
+        }
+    }
+
+    /// The words of Z_2^64, if the ring is Z_2^64.
+    pub fn z64(&mut self) -> Option<&mut [i64]> {
+        match self {
+            Payload::Z64(w) => Some(w),
+            Payload::Z128(_) => None,
+        }
+    }
 }
 
 /// The helper party's index (the third party of three-party protocols; see the module doc).
@@ -53,7 +106,7 @@ pub struct Message<'m> {
     /// How the messages combine.
     pub domain: Domain,
     /// The words sent. A [`Wire`] may change them.
-    pub payload: &'m mut [i64],
+    pub payload: Payload<'m>,
 }
 
 /// An observer or adversary on the channel between the parties.
@@ -110,16 +163,20 @@ impl<'w> Net<'w> {
     /// # Errors
     /// [`Error::ShapeMismatch`] if the two messages differ in length; nothing is counted or
     /// sent then.
-    pub fn exchange(
+    pub fn exchange<W: Word>(
         &mut self,
         protocol: &'static str,
         domain: Domain,
-        m0: &mut [i64],
-        m1: &mut [i64],
+        m0: &mut [W],
+        m1: &mut [W],
     ) -> Result<()> {
         check_len(m0.len(), m1.len())?;
-        self.round_of_two(protocol, domain, [(0, 1, &mut *m0), (1, 0, &mut *m1)]);
-        self.charge_parties(m0.len());
+        self.round_of_two(
+            protocol,
+            domain,
+            [(0, 1, W::payload(m0)), (1, 0, W::payload(m1))],
+        );
+        self.charge_parties(m0.len(), W::BITS / 8);
         match domain {
             Domain::Arithmetic => {
                 for (a, b) in m0.iter_mut().zip(m1.iter()) {
@@ -141,13 +198,13 @@ impl Net<'_> {
     /// Charges one round in which each party sends `words` words, with no message shown to the
     /// [`Wire`]: what an ideal functionality costs ([`crate::protocols::ideal`], the laws of
     /// [`crate::protocols::truncation`]).
-    pub(crate) fn charge_round(&mut self, words: usize) {
+    pub(crate) fn charge_round<W: Word>(&mut self, words: usize) {
         self.cost.rounds = self.cost.rounds.wrapping_add(1);
-        self.charge_parties(words);
+        self.charge_parties(words, W::BITS / 8);
     }
 
-    fn charge_parties(&mut self, words: usize) {
-        let bytes = (words as u64).wrapping_mul(8);
+    fn charge_parties(&mut self, words: usize, word_bytes: u32) {
+        let bytes = (words as u64).wrapping_mul(u64::from(word_bytes));
         self.cost.bytes_sent[0] = self.cost.bytes_sent[0].wrapping_add(bytes);
         self.cost.bytes_sent[1] = self.cost.bytes_sent[1].wrapping_add(bytes);
     }
@@ -159,7 +216,7 @@ impl Net<'_> {
         &mut self,
         protocol: &'static str,
         domain: Domain,
-        messages: [(usize, usize, &mut [i64]); 2],
+        messages: [(usize, usize, Payload<'_>); 2],
     ) {
         let round = self.cost.rounds;
         self.cost.rounds = round.wrapping_add(1);
@@ -196,9 +253,12 @@ impl Net<'_> {
         self.round_of_two(
             protocol,
             domain,
-            [(0, HELPER, &mut *m0), (1, HELPER, &mut *m1)],
+            [
+                (0, HELPER, Payload::Z64(&mut *m0)),
+                (1, HELPER, Payload::Z64(&mut *m1)),
+            ],
         );
-        self.charge_parties(m0.len());
+        self.charge_parties(m0.len(), 8);
         Ok(())
     }
 
@@ -220,7 +280,10 @@ impl Net<'_> {
         self.round_of_two(
             protocol,
             domain,
-            [(HELPER, 0, &mut *r0), (HELPER, 1, &mut *r1)],
+            [
+                (HELPER, 0, Payload::Z64(&mut *r0)),
+                (HELPER, 1, Payload::Z64(&mut *r1)),
+            ],
         );
         let bytes = (r0.len() as u64).wrapping_mul(16);
         self.cost.helper_bytes = self.cost.helper_bytes.wrapping_add(bytes);

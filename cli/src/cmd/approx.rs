@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use mpcdiff_kernel::approx::attribution::{curve, Memory, Probe, Stages};
+use mpcdiff_kernel::approx::attribution::{Probe, Stages};
 use mpcdiff_kernel::approx::profile::Profile;
 use mpcdiff_kernel::approx::{self, Function, Level, Levels};
 use mpcdiff_kernel::{Fixed, FixedPoint, RingArith, Shared, TruncMode};
@@ -57,7 +57,8 @@ pub struct ApproxArgs {
     #[arg(long = "fn", value_name = "NAME")]
     pub function: Option<String>,
     /// The approximation profile: crypten, mpcdiff, crypten-chebyshev, tfe, tfe-mpcdiff, pysyft,
-    /// pysyft-mpcdiff (another framework's profile brings its format and truncation unless
+    /// pysyft-mpcdiff, spu, spu-fm128 (another framework's profile brings its format, ring and
+    /// truncation unless
     /// --frac-bits and --trunc say otherwise).
     #[arg(long, default_value = "crypten")]
     pub profile: String,
@@ -368,10 +369,6 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
         unreachable!("checked in the plan")
     };
     let n = plan.points;
-    let (floats, ints, shares) = Memory::sizes(n);
-    let mem = (vec![0.0; floats], vec![0i64; ints], vec![[0i64; 2]; shares]);
-    let (mut floats, mut ints, mut shares) = mem;
-    let (mut x, mut out) = (vec![0.0; n], vec![Stages::default(); n]);
     let probe = Probe {
         function: f,
         profile: plan.profile,
@@ -379,14 +376,9 @@ fn attribution(plan: &Plan) -> anyhow::Result<()> {
         trunc: plan.trunc,
         seed: plan.seed,
     };
-    let memory = Memory {
-        floats: &mut floats,
-        ints: &mut ints,
-        shares: &mut shares,
-    };
     let range = (plan.lo, plan.hi);
     let levels = Levels::Uniform(plan.level);
-    let cost = curve(&probe, range, &levels, memory, &mut x, &mut out)
+    let (x, out, cost) = mpcdiff_host::memory::attribution_curve(&probe, range, &levels, n)
         .context("the kernel rejected the attribution run")?;
 
     let per = |v: u64| v as f64 / n as f64;
@@ -684,6 +676,13 @@ fn read_raw(path: &Path, cols: usize) -> anyhow::Result<Vec<Vec<i64>>> {
 }
 
 fn raw(plan: &Plan, path: &Path, arith: ArithArg) -> anyhow::Result<()> {
+    if plan.fp.ring() != mpcdiff_kernel::encoding::RingWidth::Z64 {
+        return Err(usage!(
+            "--raw-in takes 64-bit ring integers; profile {} runs in Z_2^128 (drop --raw-in, or choose a 64-bit profile)",
+            plan.profile.name
+        )
+        .into());
+    }
     let cols = if matches!(plan.op, Op::Mul) { 2 } else { 1 };
     let input = read_raw(path, cols)?;
     let n = input[0].len();
@@ -708,7 +707,11 @@ fn raw(plan: &Plan, path: &Path, arith: ArithArg) -> anyhow::Result<()> {
     output::emit(&text)
 }
 
-fn raw_run<A: RingArith>(a: &mut A, plan: &Plan, input: &[Vec<i64>]) -> anyhow::Result<Vec<i64>> {
+fn raw_run<A: RingArith<Word = i64>>(
+    a: &mut A,
+    plan: &Plan,
+    input: &[Vec<i64>],
+) -> anyhow::Result<Vec<i64>> {
     let n = input[0].len();
     let mut x = vec![A::Elem::default(); n];
     a.input_ring(&input[0], &mut x)?;

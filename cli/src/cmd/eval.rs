@@ -36,10 +36,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use mpcdiff_kernel::difftest::fitness::argmax;
-use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes};
+use mpcdiff_kernel::difftest::oracle::{self, Buffers, Sizes, Target};
+use mpcdiff_kernel::encoding::RingWidth;
 use mpcdiff_kernel::nn::deploy::Deployment;
 use mpcdiff_kernel::nn::forward::DefaultPlan;
 use mpcdiff_kernel::protocols::drelu::Comparison;
+use mpcdiff_kernel::ring::Word;
 use mpcdiff_kernel::{Cost, Share};
 use serde::Serialize;
 
@@ -155,28 +157,43 @@ fn run_batch(setup: &Setup, comparison: Comparison, seed: u64, x: &[f64], n: usi
     oracle::plaintext(&t, None, x, n, &mut logits, &mut bufs, true)?;
     let plain: Vec<usize> = logits.chunks(m.classes).map(argmax).collect();
 
-    let sizes = Sizes::of(m, setup.deploy, n)?;
-    let [mut params, mut input, mut out, mut arena] = buffers::<Share>(&sizes);
-    let mut words = vec![0i64; sizes.words];
+    let cost = match t.fp.ring() {
+        RingWidth::Z64 => mpc_batch::<i64>(&t, setup.deploy, seed, x, n, &mut logits)?,
+        RingWidth::Z128 => mpc_batch::<i128>(&t, setup.deploy, seed, x, n, &mut logits)?,
+    };
+    let mpc: Vec<usize> = logits.chunks(m.classes).map(argmax).collect();
+    Ok((plain, mpc, cost))
+}
+
+/// The MPC model on `n` samples in one session seeded `seed`, in the target's ring.
+fn mpc_batch<W: Word>(
+    t: &Target<'_, '_>,
+    deploy: Deployment,
+    seed: u64,
+    x: &[f64],
+    n: usize,
+    logits: &mut [f64],
+) -> mpcdiff_kernel::Result<Cost> {
+    let sizes = Sizes::of(t.model, deploy, n)?;
+    let [mut params, mut input, mut out, mut arena] = buffers::<Share<W>>(&sizes);
+    let mut words = vec![W::ZERO; sizes.words];
     let mut bufs = Buffers {
         params: &mut params,
         input: &mut input,
         out: &mut out,
         arena: &mut arena,
     };
-    let cost = oracle::mpc(
-        &t,
+    oracle::mpc(
+        t,
         &DefaultPlan,
         None,
         seed,
         x,
         n,
-        &mut logits,
+        logits,
         &mut bufs,
         &mut words,
-    )?;
-    let mpc: Vec<usize> = logits.chunks(m.classes).map(argmax).collect();
-    Ok((plain, mpc, cost))
+    )
 }
 
 /// Runs `eval`.

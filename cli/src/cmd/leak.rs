@@ -565,39 +565,6 @@ fn run_attack(a: &AttackArgs) -> anyhow::Result<()> {
     output::emit(&t)
 }
 
-/// A grey image as an SVG `<g>` of one `<rect>` per run of equal pixels in a row (values in
-/// [0, 1], 0 black), at `(x, y)` with `s` units per pixel.
-fn image_svg(out: &mut String, img: &[f64], (h, w): (usize, usize), x: f64, y: f64, s: f64) {
-    let _ = write!(out, r#"<g transform="translate({x},{y})">"#);
-    let _ = write!(
-        out,
-        r##"<rect width="{}" height="{}" fill="#000"/>"##,
-        w as f64 * s,
-        h as f64 * s
-    );
-    for i in 0..h {
-        let mut j = 0;
-        while j < w {
-            let g = (img[i * w + j].clamp(0.0, 1.0) * 15.0).round() as u8;
-            let mut k = j + 1;
-            while k < w && (img[i * w + k].clamp(0.0, 1.0) * 15.0).round() as u8 == g {
-                k += 1;
-            }
-            if g > 0 {
-                let _ = write!(
-                    out,
-                    r##"<rect x="{}" y="{}" width="{}" height="{s}" fill="#{g:x}{g:x}{g:x}"/>"##,
-                    j as f64 * s,
-                    i as f64 * s,
-                    (k - j) as f64 * s
-                );
-            }
-            j = k;
-        }
-    }
-    out.push_str("</g>");
-}
-
 fn figure(
     images: &[Vec<f64>],
     prior: &[f64],
@@ -634,12 +601,12 @@ fn figure(
     for k in 0..show {
         let y = 30.0 + k as f64 * cell;
         let _ = write!(o, r#"<text x="4" y="{}">test image {k}</text>"#, y + 40.0);
-        image_svg(&mut o, &images[k], hw, 110.0, y, s);
-        image_svg(&mut o, prior, hw, 110.0 + cell, y, s);
+        crate::svg::image(&mut o, &images[k], hw, 110.0, y, s);
+        crate::svg::image(&mut o, prior, hw, 110.0 + cell, y, s);
         for (q, (_, outs)) in outcomes.iter().enumerate() {
             let x = 110.0 + (2 + 2 * q) as f64 * cell;
-            image_svg(&mut o, &outs[k].signs_img, hw, x, y, s);
-            image_svg(&mut o, &outs[k].recon, hw, x + cell, y, s);
+            crate::svg::image(&mut o, &outs[k].signs_img, hw, x, y, s);
+            crate::svg::image(&mut o, &outs[k].recon, hw, x + cell, y, s);
         }
     }
     if let Some((_, outs)) = outcomes.iter().find(|(c, _)| *c == Comparison::Leaky) {
@@ -657,7 +624,7 @@ fn figure(
                     .iter()
                     .map(|&l| f64::from(l) / m as f64)
                     .collect();
-                image_svg(&mut o, &map, (oh, ow), 110.0 + ch as f64 * cell, y, s);
+                crate::svg::image(&mut o, &map, (oh, ow), 110.0 + ch as f64 * cell, y, s);
             }
         }
     }

@@ -158,6 +158,7 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
     let f = Footprint::of(&t, CHUNK)?;
     let (mut floats, mut ints) = (vec![0.0; f.floats], vec![0i64; f.ints]);
     let mut shares = vec![Share::default(); f.shares];
+    let (mut ints128, mut shares128) = (vec![0i128; f.ints128], vec![[0i128; 2]; f.shares128]);
     let mut ev = Evaluator::new(
         t,
         CHUNK,
@@ -165,7 +166,8 @@ pub fn run(a: &SliceArgs) -> anyhow::Result<()> {
         &mut ints,
         &mut shares,
         Default::default(),
-    )?;
+    )?
+    .with_z128(&mut ints128, &mut shares128)?;
     let (mut plaintext, mut mpc) = (vec![0u8; n], vec![0u8; n]);
     let mut logits = vec![0.0; n * setup.model.classes];
     let cost = slice::label(

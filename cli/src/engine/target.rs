@@ -50,7 +50,8 @@ pub struct TargetArgs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_shape: Option<String>,
     /// Approximation profile of the MPC model (crypten, mpcdiff, crypten-chebyshev, tfe,
-    /// tfe-mpcdiff, pysyft-mpcdiff). A profile of another framework brings that framework's
+    /// tfe-mpcdiff, pysyft, pysyft-mpcdiff, spu, spu-fm128: SPU in Z_2^128). A profile of
+    /// another framework brings that framework's
     /// format, truncation and deployment; --frac-bits, --trunc and --deploy at their CrypTen
     /// defaults (16, local, crypten) mean "the profile's".
     #[arg(long, default_value = "crypten")]

@@ -18,7 +18,7 @@
 //! An optional level applies to every activation layer, uniformly over its neurons (a
 //! [`LevelPlan`]); per-layer levels and a repair's per-neuron levels are the same plan type.
 
-use mpcdiff_kernel::approx::attribution::{self, Probe, Stages};
+use mpcdiff_kernel::approx::attribution::{Probe, Stages};
 use mpcdiff_kernel::approx::profile::{self, Profile};
 use mpcdiff_kernel::approx::{Function, Level, Levels};
 use mpcdiff_kernel::difftest::evaluator::{Evaluator, Runs};
@@ -262,7 +262,7 @@ pub struct Breakdown {
 }
 
 /// One function's error by stage over a range of inputs (`mpcdiff approx`'s numbers): per
-/// input the exact, float, fixed and shared values (the kernel's [`attribution::curve`]).
+/// input the exact, float, fixed and shared values (the kernel's [`mpcdiff_kernel::approx::attribution::curve`]).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Curve {
     /// The function, run at `level`: the activation layers' level if it is their function,
@@ -617,9 +617,6 @@ impl Session {
             Some(l) if function == self.activation_function() => l,
             _ => function.default_level(s.profile),
         };
-        let (f, i, sh) = attribution::Memory::sizes(points);
-        let (mut floats, mut ints, mut shares) = (vec![0.0; f], vec![0i64; i], vec![[0i64; 2]; sh]);
-        let (mut x, mut stages) = (vec![0.0; points], vec![Stages::default(); points]);
         let probe = Probe {
             function,
             profile: s.profile,
@@ -627,13 +624,9 @@ impl Session {
             trunc: s.trunc,
             seed: s.mpc_seed,
         };
-        let mem = attribution::Memory {
-            floats: &mut floats,
-            ints: &mut ints,
-            shares: &mut shares,
-        };
         let levels = Levels::Uniform(level);
-        let cost = attribution::curve(&probe, (lo, hi), &levels, mem, &mut x, &mut stages)?;
+        let (x, stages, cost) =
+            crate::memory::attribution_curve(&probe, (lo, hi), &levels, points)?;
         let col = |f: fn(&Stages) -> f64| stages.iter().map(f).collect();
         Ok(Curve {
             function,

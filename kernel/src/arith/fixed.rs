@@ -5,7 +5,7 @@ use crate::error::{check_len, Error, Result};
 use crate::fixed::FixedPoint;
 use crate::linalg::{conv2d_acc, matmul_acc, Conv2dShape, MatShape};
 use crate::protocols::laws::{PublicTruncation, SignTest};
-use crate::ring::{tdiv, Ring};
+use crate::ring::{Ring, Word};
 
 /// The plaintext fixed-point arithmetic: exactly what a framework computes with one party.
 ///
@@ -14,18 +14,29 @@ use crate::ring::{tdiv, Ring};
 /// SPU); public reals are encoded truncating toward zero; comparisons read the two's-complement
 /// sign (through the framework's [`SignTest`]). No randomness. Bit-exact with `one_party.raw`
 /// of the CrypTen reference vectors.
+///
+/// The ring is the word type `W` ([`Word`]): Z_2^64 by default, Z_2^128 for `Fixed<i128>`.
 #[derive(Clone, Copy, Debug)]
-pub struct Fixed {
+pub struct Fixed<W: Word = Ring> {
     fp: FixedPoint,
     sign: SignTest,
+    ring: core::marker::PhantomData<W>,
 }
 
 impl Fixed {
-    /// A fixed-point arithmetic in format `fp`, with exact comparisons.
+    /// A fixed-point arithmetic in format `fp` over Z_2^64, with exact comparisons.
     pub fn new(fp: FixedPoint) -> Self {
+        Fixed::in_ring(fp)
+    }
+}
+
+impl<W: Word> Fixed<W> {
+    /// A fixed-point arithmetic in format `fp` over `W`'s ring, with exact comparisons.
+    pub fn in_ring(fp: FixedPoint) -> Self {
         Fixed {
             fp,
             sign: SignTest::Exact,
+            ring: core::marker::PhantomData,
         }
     }
 
@@ -34,22 +45,34 @@ impl Fixed {
         Fixed { sign, ..self }
     }
 
-    fn trunc_all(&self, x: &mut [Ring]) {
-        let s = self.fp.scale();
+    /// Inputs are refused unless the format's ring is this arithmetic's word (as
+    /// [`crate::Shared`]'s).
+    fn check_ring(&self) -> Result<()> {
+        if self.fp.ring() == W::WIDTH {
+            Ok(())
+        } else {
+            Err(Error::Unsupported {
+                what: "a format whose ring is not the arithmetic's word (build it with Fixed::in_ring over that ring)",
+            })
+        }
+    }
+
+    fn trunc_all(&self, x: &mut [W]) {
+        let s = W::from_i64(self.fp.scale());
         if self.fp.rounding() == PublicTruncation::TowardZero {
             for v in x.iter_mut() {
-                *v = tdiv(*v, s);
+                *v = v.tdiv(s);
             }
         } else {
             for v in x.iter_mut() {
-                *v = self.fp.truncate_public(*v, s);
+                *v = self.fp.truncate_public_word(*v, s);
             }
         }
     }
 }
 
-impl Arith for Fixed {
-    type Elem = Ring;
+impl<W: Word> Arith for Fixed<W> {
+    type Elem = W;
 
     fn kind(&self) -> ArithKind {
         ArithKind::Fixed
@@ -57,57 +80,66 @@ impl Arith for Fixed {
     fn fixed_point(&self) -> FixedPoint {
         self.fp
     }
-    fn elem_add(&self, a: Ring, b: Ring) -> Ring {
+    fn elem_add(&self, a: W, b: W) -> W {
         a.wrapping_add(b)
     }
-    fn elem_sub(&self, a: Ring, b: Ring) -> Ring {
+    fn elem_sub(&self, a: W, b: W) -> W {
         a.wrapping_sub(b)
     }
-    fn elem_mul_int(&self, a: Ring, k: i64) -> Ring {
-        a.wrapping_mul(k)
+    fn elem_mul_int(&self, a: W, k: i64) -> W {
+        a.wrapping_mul(W::from_i64(k))
     }
-    fn elem_int(&self, k: i64) -> Ring {
-        k
+    fn elem_int(&self, k: i64) -> W {
+        W::from_i64(k)
     }
-    fn elem_const(&self, c: f64) -> Result<Ring> {
-        self.fp.encode(c)
+    fn elem_const(&self, c: f64) -> Result<W> {
+        self.fp.encode_word(c)
     }
-    fn input(&mut self, x: &[f64], out: &mut [Ring]) -> Result<()> {
-        self.fp.encode_slice(x, out)
-    }
-    fn reveal(&mut self, x: &[Ring], out: &mut [f64]) -> Result<()> {
-        self.peek(x, out)
-    }
-    fn peek(&self, x: &[Ring], out: &mut [f64]) -> Result<()> {
+    fn input(&mut self, x: &[f64], out: &mut [W]) -> Result<()> {
         check_len(x.len(), out.len())?;
-        for (o, &v) in out.iter_mut().zip(x) {
-            *o = self.fp.decode(v);
+        self.check_ring()?;
+        for (i, &v) in x.iter().enumerate() {
+            self.fp.encode_data_word_at::<W>(v, i)?;
+        }
+        for (i, (&v, o)) in x.iter().zip(out.iter_mut()).enumerate() {
+            *o = self.fp.encode_data_word_at(v, i)?;
         }
         Ok(())
     }
-    fn mul_const(&mut self, x: &mut [Ring], c: f64) -> Result<()> {
-        let c = self.fp.encode(c)?;
+    fn reveal(&mut self, x: &[W], out: &mut [f64]) -> Result<()> {
+        self.peek(x, out)
+    }
+    fn peek(&self, x: &[W], out: &mut [f64]) -> Result<()> {
+        check_len(x.len(), out.len())?;
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = self.fp.decode_word(v);
+        }
+        Ok(())
+    }
+    fn mul_const(&mut self, x: &mut [W], c: f64) -> Result<()> {
+        let c: W = self.fp.encode_word(c)?;
         for v in x.iter_mut() {
             *v = v.wrapping_mul(c);
         }
         self.trunc_all(x);
         Ok(())
     }
-    fn div_int(&mut self, x: &mut [Ring], d: u64) -> Result<()> {
+    fn div_int(&mut self, x: &mut [W], d: u64) -> Result<()> {
         if d == 0 {
             return Err(Error::DivisionByZero);
         }
         let d = i64::try_from(d).map_err(|_| Error::OutOfRange {
             what: "divisor above 2^63 − 1",
         })?;
+        let d = W::from_i64(d);
         for v in x.iter_mut() {
-            *v = self.fp.truncate_public(*v, d);
+            *v = self.fp.truncate_public_word(*v, d);
         }
         Ok(())
     }
     /// Validates every divisor first (zero, then above 2^63 − 1, as the shared truncation
     /// does), so a bad divisor anywhere leaves `x` untouched.
-    fn div_int_each(&mut self, x: &mut [Ring], d: &dyn Fn(usize) -> u64) -> Result<()> {
+    fn div_int_each(&mut self, x: &mut [W], d: &dyn Fn(usize) -> u64) -> Result<()> {
         if (0..x.len()).any(|i| d(i) == 0) {
             return Err(Error::DivisionByZero);
         }
@@ -117,85 +149,88 @@ impl Arith for Fixed {
             });
         }
         for (i, v) in x.iter_mut().enumerate() {
-            *v = self.fp.truncate_public(*v, d(i) as i64);
+            *v = self.fp.truncate_public_word(*v, W::from_i64(d(i) as i64));
         }
         Ok(())
     }
-    fn mul(&mut self, x: &mut [Ring], y: &[Ring]) -> Result<()> {
+    fn mul(&mut self, x: &mut [W], y: &[W]) -> Result<()> {
         self.mul_unscaled(x, y)?;
         self.trunc_all(x);
         Ok(())
     }
-    fn mul_unscaled(&mut self, x: &mut [Ring], y: &[Ring]) -> Result<()> {
+    fn mul_unscaled(&mut self, x: &mut [W], y: &[W]) -> Result<()> {
         check_len(x.len(), y.len())?;
         for (a, &b) in x.iter_mut().zip(y) {
             *a = a.wrapping_mul(b);
         }
         Ok(())
     }
-    fn square(&mut self, x: &mut [Ring]) -> Result<()> {
+    fn square(&mut self, x: &mut [W]) -> Result<()> {
         for a in x.iter_mut() {
             *a = a.wrapping_mul(*a);
         }
         self.trunc_all(x);
         Ok(())
     }
-    fn matmul(&mut self, a: &[Ring], b: &[Ring], out: &mut [Ring], s: MatShape) -> Result<()> {
+    fn matmul(&mut self, a: &[W], b: &[W], out: &mut [W], s: MatShape) -> Result<()> {
         s.check(a.len(), b.len(), out.len())?;
-        out.fill(0);
+        out.fill(W::ZERO);
         matmul_acc(a, b, out, s)?;
         self.trunc_all(out);
         Ok(())
     }
-    fn conv2d(&mut self, x: &[Ring], w: &[Ring], out: &mut [Ring], s: &Conv2dShape) -> Result<()> {
+    fn conv2d(&mut self, x: &[W], w: &[W], out: &mut [W], s: &Conv2dShape) -> Result<()> {
         s.check(x.len(), w.len(), out.len())?;
-        out.fill(0);
+        out.fill(W::ZERO);
         conv2d_acc(x, w, out, s)?;
         self.trunc_all(out);
         Ok(())
     }
-    fn lincomb_const(&mut self, terms: &[Ring], coeffs: &[f64], out: &mut [Ring]) -> Result<()> {
-        lincomb_raw(self.fp, terms, coeffs, out, |v: &mut Ring, c, t: Ring| {
+    fn lincomb_const(&mut self, terms: &[W], coeffs: &[f64], out: &mut [W]) -> Result<()> {
+        lincomb_raw(self.fp, terms, coeffs, out, |v: &mut W, c: W, t: W| {
             *v = v.wrapping_add(t.wrapping_mul(c))
         })?;
         self.trunc_all(out);
         Ok(())
     }
-    fn msb_map(&mut self, x: &[Ring], out: &mut [Ring], g: &dyn Fn(i32) -> f64) -> Result<()> {
+    fn msb_map(&mut self, x: &[W], out: &mut [W], g: &dyn Fn(i32) -> f64) -> Result<()> {
         check_len(x.len(), out.len())?;
         for (o, &v) in out.iter_mut().zip(x) {
-            *o = self.fp.encode(g(msb_position(v)))?;
+            *o = self.fp.encode_word(g(msb_position(v)))?;
         }
         Ok(())
     }
-    fn ltz(&mut self, x: &[Ring], out: &mut [Ring]) -> Result<()> {
+    fn ltz(&mut self, x: &[W], out: &mut [W]) -> Result<()> {
         check_len(x.len(), out.len())?;
         for (o, &v) in out.iter_mut().zip(x) {
-            *o = i64::from(self.sign.is_negative(i128::from(v)));
+            *o = W::from_i64(i64::from(self.sign.is_negative(v.to_i128())));
         }
         Ok(())
     }
 }
 
 /// The position of the highest set bit of `v` (`−1` for `v ≤ 0`).
-pub(crate) fn msb_position(v: i64) -> i32 {
+pub(crate) fn msb_position<W: Word>(v: W) -> i32 {
+    let v = v.to_i128();
     if v <= 0 {
         -1
     } else {
-        63 - v.leading_zeros() as i32
+        127 - v.leading_zeros() as i32
     }
 }
 
-impl RingArith for Fixed {
-    fn input_ring(&mut self, raw: &[i64], out: &mut [Ring]) -> Result<()> {
+impl<W: Word> RingArith for Fixed<W> {
+    type Word = W;
+    fn input_ring(&mut self, raw: &[W], out: &mut [W]) -> Result<()> {
         check_len(raw.len(), out.len())?;
+        self.check_ring()?;
         out.copy_from_slice(raw);
         Ok(())
     }
-    fn reveal_ring(&mut self, x: &[Ring], out: &mut [i64]) -> Result<()> {
+    fn reveal_ring(&mut self, x: &[W], out: &mut [W]) -> Result<()> {
         self.peek_ring(x, out)
     }
-    fn peek_ring(&self, x: &[Ring], out: &mut [i64]) -> Result<()> {
+    fn peek_ring(&self, x: &[W], out: &mut [W]) -> Result<()> {
         check_len(x.len(), out.len())?;
         out.copy_from_slice(x);
         Ok(())
@@ -204,22 +239,22 @@ impl RingArith for Fixed {
 
 /// `out = Σ_j enc(c_j)·terms_j` (untruncated), checking shapes and encoding every coefficient
 /// before anything is written. Shared by the plaintext and shared arithmetics.
-pub(crate) fn lincomb_raw<E: Copy + Default>(
+pub(crate) fn lincomb_raw<E: Copy + Default, W: Word>(
     fp: FixedPoint,
     terms: &[E],
     coeffs: &[f64],
     out: &mut [E],
-    mut mac: impl FnMut(&mut E, i64, E),
+    mut mac: impl FnMut(&mut E, W, E),
 ) -> Result<()> {
     let n = out.len();
     check_len(n * coeffs.len(), terms.len())?;
     for (j, &c) in coeffs.iter().enumerate() {
         // The error names the bad coefficient, as `Float`'s check does.
-        fp.encode_at(c, j)?;
+        fp.encode_word_at::<W>(c, j)?;
     }
     out.fill(E::default());
     for (j, &c) in coeffs.iter().enumerate() {
-        let c = fp.encode(c)?;
+        let c: W = fp.encode_word(c)?;
         for (o, &t) in out.iter_mut().zip(&terms[j * n..(j + 1) * n]) {
             mac(o, c, t);
         }

@@ -18,6 +18,7 @@ use crate::protocols::drelu::{self, Comparison, HelperStreams};
 use crate::protocols::ideal;
 use crate::protocols::laws::SignTest;
 use crate::protocols::truncation::{self, scratch_words_truncate, TruncMode};
+use crate::ring::{Ring, Word};
 use crate::seed::{stream, StreamId, Xoshiro256PlusPlus};
 use crate::share::{public, reconstruct, share_from, Share};
 use crate::wire::{Domain, Net, Wire};
@@ -47,14 +48,20 @@ pub const DATA_OWNER: usize = 1;
 /// squares, [`comparison::scratch_words_ltz`] for `ltz`, and at least
 /// [`truncation::scratch_words_truncate`] when dealer truncation follows (share-local
 /// truncation needs none).
-pub struct Shared<'a> {
+///
+/// # Ring
+/// The word type `W` ([`Word`]) is the ring: Z_2^64 by default (CrypTen and every profile but
+/// SPU FM128), Z_2^128 for `Shared<'_, i128>` (built by [`Shared::in_ring`]). The protocols
+/// are the same text for both; the helper-assisted comparisons ([`Comparison`]'s helper
+/// protocols) exist for Z_2^64 only and return [`Error::Unsupported`] in Z_2^128.
+pub struct Shared<'a, W: Word = Ring> {
     fp: FixedPoint,
     trunc: TruncMode,
     engine: Engine,
     dealer: Dealer,
     przs: Xoshiro256PlusPlus,
     net: Net<'a>,
-    scratch: &'a mut [i64],
+    scratch: &'a mut [W],
     /// [`Arith::elementwise_chunks`] in progress: one dealer per drawing operation of the
     /// pipeline, each where that operation's draws for the current chunk begin.
     cursors: heapless::Vec<Dealer, CURSORS>,
@@ -63,6 +70,7 @@ pub struct Shared<'a> {
     comparison: Comparison,
     helper: Option<HelperStreams>,
     sign: SignTest,
+    triple_check: bool,
 }
 
 /// The most drawing operations a chunked elementwise pipeline may run.
@@ -84,7 +92,7 @@ struct Chunking {
     skip: Jump,
 }
 
-impl core::fmt::Debug for Shared<'_> {
+impl<W: Word> core::fmt::Debug for Shared<'_, W> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Shared")
             .field("fp", &self.fp)
@@ -97,9 +105,56 @@ impl core::fmt::Debug for Shared<'_> {
 }
 
 impl<'a> Shared<'a> {
-    /// A session in format `fp`, seeded with `seed`, with `scratch` as its arena and an honest
-    /// channel. Truncation is share-local, as in CrypTen.
+    /// A session over Z_2^64 in format `fp`, seeded with `seed`, with `scratch` as its arena
+    /// and an honest channel. Truncation is share-local, as in CrypTen.
     pub fn new(fp: FixedPoint, seed: u64, scratch: &'a mut [i64]) -> Self {
+        Shared::in_ring(fp, seed, scratch)
+    }
+
+    // The arena's sizes count words, the same in either ring (a word of Z_2^128 is twice the
+    // bytes).
+
+    /// Scratch words that `mul`, `mul_unscaled`, `square`, truncation, `reveal` and `ltz`
+    /// need on `n` elements (saturating at `usize::MAX`).
+    pub const fn scratch_words_elementwise(n: usize) -> usize {
+        let a = scratch_words_bilinear(n, n, n);
+        let b = scratch_words_ltz(n);
+        if a > b {
+            a
+        } else {
+            b
+        }
+    }
+
+    /// Scratch words a matmul of shape `s` needs (saturating at `usize::MAX`, a size no arena
+    /// has, for a shape whose sizes overflow).
+    pub const fn scratch_words_matmul(s: MatShape) -> usize {
+        let nc = s.m.saturating_mul(s.n);
+        let a = scratch_words_bilinear(s.m.saturating_mul(s.k), s.k.saturating_mul(s.n), nc);
+        let b = scratch_words_truncate(nc);
+        if a > b {
+            a
+        } else {
+            b
+        }
+    }
+
+    /// Scratch words a convolution of shape `s` needs.
+    ///
+    /// # Errors
+    /// [`Conv2dShape::out_hw`]'s, and [`Error::InvalidShape`] if a size overflows.
+    pub fn scratch_words_conv2d(s: &Conv2dShape) -> Result<usize> {
+        let nc = s.output_len()?;
+        Ok(scratch_words_bilinear(s.input_len()?, s.weight_len()?, nc)
+            .max(scratch_words_truncate(nc)))
+    }
+}
+
+impl<'a, W: Word> Shared<'a, W> {
+    /// A session over `W`'s ring in format `fp`, seeded with `seed`, with `scratch` as its
+    /// arena and an honest channel. Truncation is share-local, as in CrypTen. The same seed
+    /// draws the same generator outputs in either ring; a word of Z_2^128 takes two.
+    pub fn in_ring(fp: FixedPoint, seed: u64, scratch: &'a mut [W]) -> Self {
         Shared {
             fp,
             trunc: TruncMode::Local,
@@ -114,6 +169,7 @@ impl<'a> Shared<'a> {
             comparison: Comparison::A2b,
             helper: None,
             sign: SignTest::Exact,
+            triple_check: false,
         }
     }
 
@@ -129,14 +185,14 @@ impl<'a> Shared<'a> {
 
     /// Applies the session's sign test to `out = [x < 0]`: where it reports a negative value
     /// non-negative, party 1's share drops by one.
-    fn sign_quirk(&self, x: &[Share], out: &mut [Share]) {
+    fn sign_quirk(&self, x: &[Share<W>], out: &mut [Share<W>]) {
         if self.sign == SignTest::Exact {
             return;
         }
         for (o, &v) in out.iter_mut().zip(x) {
-            let a = i128::from(reconstruct(v));
+            let a = reconstruct(v).to_i128();
             if a < 0 && !self.sign.is_negative(a) {
-                o[1] = o[1].wrapping_sub(1);
+                o[1] = o[1].wrapping_sub(W::ONE);
             }
         }
     }
@@ -149,6 +205,15 @@ impl<'a> Shared<'a> {
     pub fn with_comparison(mut self, c: Comparison) -> Self {
         self.comparison = c;
         self.helper = c.uses_helper().then(|| HelperStreams::new(self.seed));
+        self
+    }
+
+    /// The same session with CrypTen's `mpc.active_security` flag: every elementwise Beaver
+    /// product of the protocol engine first sacrifices a second triple to check the dealer's
+    /// ([`beaver::bilinear_checked`]). It checks triples, not openings: a party that changes
+    /// its messages passes it (the tests show it).
+    pub fn with_triple_check(mut self, on: bool) -> Self {
+        self.triple_check = on;
         self
     }
 
@@ -241,7 +306,7 @@ impl<'a> Shared<'a> {
 
     /// The ideal engine's fresh sharings of `z(i, x[i])`, then one truncation by the scale:
     /// in the same pass when it is share-local.
-    fn deal_scaled(&mut self, x: &mut [Share], z: impl Fn(usize, Share) -> i64) -> Result<()> {
+    fn deal_scaled(&mut self, x: &mut [Share<W>], z: impl Fn(usize, Share<W>) -> W) -> Result<()> {
         let shift = self.local_shift();
         ideal::deal_into(&mut self.net, &mut self.dealer, x, z, shift);
         self.truncate_unless(shift, x)
@@ -250,9 +315,9 @@ impl<'a> Shared<'a> {
     /// [`Self::deal_scaled`] with `z` of `x[i]` and `y[i]` (`y` as long as `x`).
     fn deal_scaled_zip(
         &mut self,
-        x: &mut [Share],
-        y: &[Share],
-        z: impl Fn(Share, Share) -> i64,
+        x: &mut [Share<W>],
+        y: &[Share<W>],
+        z: impl Fn(Share<W>, Share<W>) -> W,
     ) -> Result<()> {
         let shift = self.local_shift();
         ideal::deal_into_zip(&mut self.net, &mut self.dealer, x, y, z, shift);
@@ -267,7 +332,7 @@ impl<'a> Shared<'a> {
     }
 
     /// The truncation by the scale that dealing did not do in its pass (`shift` = `None`).
-    fn truncate_unless(&mut self, shift: Option<u32>, x: &mut [Share]) -> Result<()> {
+    fn truncate_unless(&mut self, shift: Option<u32>, x: &mut [Share<W>]) -> Result<()> {
         match shift {
             Some(_) => Ok(()),
             None => self.truncate(x, self.fp.scale() as u64),
@@ -277,7 +342,7 @@ impl<'a> Shared<'a> {
     /// Charges what a Beaver product opening `words` words per party costs: one round and
     /// `triples` elementwise triples.
     fn charge_mul(&mut self, words: usize, triples: usize) {
-        ideal::charge_round(&mut self.net, words);
+        ideal::charge_round::<W>(&mut self.net, words);
         let cost = self.net.cost_mut();
         cost.mul_triples = cost.mul_triples.wrapping_add(triples as u64);
     }
@@ -287,39 +352,17 @@ impl<'a> Shared<'a> {
         *self.net.cost()
     }
 
-    /// Scratch words that `mul`, `mul_unscaled`, `square`, truncation, `reveal` and `ltz`
-    /// need on `n` elements (saturating at `usize::MAX`).
-    pub const fn scratch_words_elementwise(n: usize) -> usize {
-        let a = scratch_words_bilinear(n, n, n);
-        let b = scratch_words_ltz(n);
-        if a > b {
-            a
+    /// Inputs are refused unless the format's ring is the session's word: a driver that builds
+    /// a Z_2^64 session for a Z_2^128 format (or the reverse) fails at once instead of running
+    /// the other ring.
+    fn check_ring(&self) -> Result<()> {
+        if self.fp.ring() == W::WIDTH {
+            Ok(())
         } else {
-            b
+            Err(Error::Unsupported {
+                what: "a format whose ring is not the session's word (build it with Shared::in_ring over that ring)",
+            })
         }
-    }
-
-    /// Scratch words a matmul of shape `s` needs (saturating at `usize::MAX`, a size no arena
-    /// has, for a shape whose sizes overflow).
-    pub const fn scratch_words_matmul(s: MatShape) -> usize {
-        let nc = s.m.saturating_mul(s.n);
-        let a = scratch_words_bilinear(s.m.saturating_mul(s.k), s.k.saturating_mul(s.n), nc);
-        let b = scratch_words_truncate(nc);
-        if a > b {
-            a
-        } else {
-            b
-        }
-    }
-
-    /// Scratch words a convolution of shape `s` needs.
-    ///
-    /// # Errors
-    /// [`Conv2dShape::out_hw`]'s, and [`Error::InvalidShape`] if a size overflows.
-    pub fn scratch_words_conv2d(s: &Conv2dShape) -> Result<usize> {
-        let nc = s.output_len()?;
-        Ok(scratch_words_bilinear(s.input_len()?, s.weight_len()?, nc)
-            .max(scratch_words_truncate(nc)))
     }
 
     fn ensure(&self, needed: usize) -> Result<()> {
@@ -353,15 +396,16 @@ impl<'a> Shared<'a> {
     /// # Errors
     /// [`Error::ShapeMismatch`] unless `out` is as long as `x`; [`Error::NonFinite`] or
     /// [`Error::EncodeOverflow`] naming the first bad input (nothing is drawn or written then).
-    pub fn input_from(&mut self, src: usize, x: &[f64], out: &mut [Share]) -> Result<()> {
+    pub fn input_from(&mut self, src: usize, x: &[f64], out: &mut [Share<W>]) -> Result<()> {
         check_len(x.len(), out.len())?;
+        self.check_ring()?;
         // Encode everything first, so that a failure leaves the PRZS stream and `out` untouched
         // (the error names the first bad index, NaN or overflow alike, as in `Fixed`).
         for (i, &v) in x.iter().enumerate() {
-            self.fp.encode_data_at(v, i)?;
+            self.fp.encode_data_word_at::<W>(v, i)?;
         }
         for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
-            let raw = self.fp.encode_data_at(v, i)?;
+            let raw: W = self.fp.encode_data_word_at(v, i)?;
             *o = share_from(&mut self.przs, src, raw);
         }
         Ok(())
@@ -373,15 +417,16 @@ impl<'a> Shared<'a> {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] unless `out` is as long as `raw`.
-    pub fn input_ring_from(&mut self, src: usize, raw: &[i64], out: &mut [Share]) -> Result<()> {
+    pub fn input_ring_from(&mut self, src: usize, raw: &[W], out: &mut [Share<W>]) -> Result<()> {
         check_len(raw.len(), out.len())?;
+        self.check_ring()?;
         for (o, &v) in out.iter_mut().zip(raw) {
             *o = share_from(&mut self.przs, src, v);
         }
         Ok(())
     }
 
-    fn truncate(&mut self, x: &mut [Share], d: u64) -> Result<()> {
+    fn truncate(&mut self, x: &mut [Share<W>], d: u64) -> Result<()> {
         truncation::truncate(
             &mut self.net,
             &mut self.dealer,
@@ -397,9 +442,9 @@ impl<'a> Shared<'a> {
         &mut self,
         op: Bilinear<'_>,
         protocol: &'static str,
-        x: &[Share],
-        y: &[Share],
-        out: &mut [Share],
+        x: &[Share<W>],
+        y: &[Share<W>],
+        out: &mut [Share<W>],
     ) -> Result<()> {
         self.ensure(
             scratch_words_bilinear(x.len(), y.len(), out.len())
@@ -432,9 +477,9 @@ impl<'a> Shared<'a> {
     fn ideal_product(
         &mut self,
         op: Bilinear<'_>,
-        x: &[Share],
-        y: &[Share],
-        out: &mut [Share],
+        x: &[Share<W>],
+        y: &[Share<W>],
+        out: &mut [Share<W>],
     ) -> Result<()> {
         let (na, nb, nc) = (x.len(), y.len(), out.len());
         let (rx, rest) = self.scratch.split_at_mut(na);
@@ -446,17 +491,26 @@ impl<'a> Shared<'a> {
         for (r, &v) in ry.iter_mut().zip(y) {
             *r = reconstruct(v);
         }
-        rz.fill(0);
-        // The exact `f64` kernels when the operands allow (same words, faster), the ring's
-        // otherwise (`linalg::exact`).
+        rz.fill(W::ZERO);
+        // The exact `f64` kernels when the operands allow (same words, faster; Z_2^64 only),
+        // the ring's otherwise (`linalg::exact`).
+        let z64 = (W::z64(rx), W::z64(ry), W::z64_mut(rz), W::z64_mut(spare));
         match op {
             Bilinear::Matmul(s) => {
-                if !exact::matmul(rx, ry, rz, s, spare) {
+                let done = match z64 {
+                    (Some(a), Some(b), Some(c), Some(t)) => exact::matmul(a, b, c, s, t),
+                    _ => false,
+                };
+                if !done {
                     matmul_acc(rx, ry, rz, s)?
                 }
             }
             Bilinear::Conv2d(s) => {
-                if !exact::conv2d(rx, ry, rz, s, spare) {
+                let done = match z64 {
+                    (Some(a), Some(b), Some(c), Some(t)) => exact::conv2d(a, b, c, s, t),
+                    _ => false,
+                };
+                if !done {
                     conv2d_acc(rx, ry, rz, s)?
                 }
             }
@@ -470,7 +524,7 @@ impl<'a> Shared<'a> {
         for (o, &z) in out.iter_mut().zip(rz.iter()) {
             o[0] = z;
         }
-        ideal::charge_round(&mut self.net, na + nb);
+        ideal::charge_round::<W>(&mut self.net, na + nb);
         let c = self.net.cost_mut();
         c.matrix_triples = c.matrix_triples.wrapping_add(1);
         c.matrix_triple_words = c.matrix_triple_words.wrapping_add((na + nb + nc) as u64);
@@ -478,19 +532,29 @@ impl<'a> Shared<'a> {
     }
 
     /// `out = [x < 0]`, exactly, by the session's comparison protocol.
-    fn ltz_exact(&mut self, x: &[Share], out: &mut [Share]) -> Result<()> {
+    fn ltz_exact(&mut self, x: &[Share<W>], out: &mut [Share<W>]) -> Result<()> {
         check_len(x.len(), out.len())?;
         if self.engine == Engine::Ideal {
             self.ensure(scratch_words_ltz(x.len()))?;
             return self.drawing(|sh| ideal::ltz(&mut sh.net, &mut sh.dealer, x, out));
         }
         if let Some(streams) = self.helper.as_mut() {
+            let helper_ring = Error::Unsupported {
+                what: "helper-assisted comparisons in Z_2^128 (use the A2B comparison)",
+            };
+            let (Some(x), Some(out), Some(scratch)) = (
+                W::z64_shares(x),
+                W::z64_shares_mut(out),
+                W::z64_mut(self.scratch),
+            ) else {
+                return Err(helper_ring);
+            };
             // ltz = 1 − DReLU (both settle the tie at 0 alike).
             if self.comparison == Comparison::PrivateCompare {
-                drelu::private_compare::pc_drelu(&mut self.net, streams, x, out, self.scratch)?;
+                drelu::private_compare::pc_drelu(&mut self.net, streams, x, out, scratch)?;
             } else {
                 let hide = self.comparison == Comparison::SignHidden;
-                drelu::helper_drelu(&mut self.net, streams, hide, x, out, self.scratch)?;
+                drelu::helper_drelu(&mut self.net, streams, hide, x, out, scratch)?;
             }
             drelu::one_minus(out);
             return Ok(());
@@ -506,7 +570,7 @@ impl<'a> Shared<'a> {
     }
 
     /// One round: party 0's shares travel in `out`, party 1's in the arena.
-    fn open_words(&mut self, x: &[Share], out: &mut [i64]) -> Result<()> {
+    fn open_words(&mut self, x: &[Share<W>], out: &mut [W]) -> Result<()> {
         let n = x.len();
         check_len(n, out.len())?;
         self.ensure(n)?;
@@ -520,8 +584,8 @@ impl<'a> Shared<'a> {
     }
 }
 
-impl Arith for Shared<'_> {
-    type Elem = Share;
+impl<W: Word> Arith for Shared<'_, W> {
+    type Elem = Share<W>;
 
     fn kind(&self) -> ArithKind {
         ArithKind::Shared
@@ -529,29 +593,30 @@ impl Arith for Shared<'_> {
     fn fixed_point(&self) -> FixedPoint {
         self.fp
     }
-    fn elem_add(&self, a: Share, b: Share) -> Share {
+    fn elem_add(&self, a: Share<W>, b: Share<W>) -> Share<W> {
         [a[0].wrapping_add(b[0]), a[1].wrapping_add(b[1])]
     }
-    fn elem_sub(&self, a: Share, b: Share) -> Share {
+    fn elem_sub(&self, a: Share<W>, b: Share<W>) -> Share<W> {
         [a[0].wrapping_sub(b[0]), a[1].wrapping_sub(b[1])]
     }
-    fn elem_mul_int(&self, a: Share, k: i64) -> Share {
+    fn elem_mul_int(&self, a: Share<W>, k: i64) -> Share<W> {
+        let k = W::from_i64(k);
         [a[0].wrapping_mul(k), a[1].wrapping_mul(k)]
     }
-    fn elem_int(&self, k: i64) -> Share {
-        public(k)
+    fn elem_int(&self, k: i64) -> Share<W> {
+        public(W::from_i64(k))
     }
-    fn elem_const(&self, c: f64) -> Result<Share> {
-        Ok(public(self.fp.encode(c)?))
+    fn elem_const(&self, c: f64) -> Result<Share<W>> {
+        Ok(public(self.fp.encode_word(c)?))
     }
-    fn input(&mut self, x: &[f64], out: &mut [Share]) -> Result<()> {
+    fn input(&mut self, x: &[f64], out: &mut [Share<W>]) -> Result<()> {
         self.input_from(DATA_OWNER, x, out)
     }
-    fn input_model(&mut self, x: &[f64], out: &mut [Share]) -> Result<()> {
+    fn input_model(&mut self, x: &[f64], out: &mut [Share<W>]) -> Result<()> {
         self.input_from(0, x, out)
     }
     /// One round; each party sends `n` words.
-    fn reveal(&mut self, x: &[Share], out: &mut [f64]) -> Result<()> {
+    fn reveal(&mut self, x: &[Share<W>], out: &mut [f64]) -> Result<()> {
         let n = x.len();
         check_len(n, out.len())?;
         self.ensure(2 * n)?;
@@ -562,20 +627,20 @@ impl Arith for Shared<'_> {
         }
         self.net.exchange("reveal", Domain::Arithmetic, m0, m1)?;
         for (o, &w) in out.iter_mut().zip(m0.iter()) {
-            *o = self.fp.decode(w);
+            *o = self.fp.decode_word(w);
         }
         Ok(())
     }
-    fn peek(&self, x: &[Share], out: &mut [f64]) -> Result<()> {
+    fn peek(&self, x: &[Share<W>], out: &mut [f64]) -> Result<()> {
         check_len(x.len(), out.len())?;
         for (o, &s) in out.iter_mut().zip(x) {
-            *o = self.fp.decode(reconstruct(s));
+            *o = self.fp.decode_word(reconstruct(s));
         }
         Ok(())
     }
     /// Local multiply by the encoded constant, then one truncation.
-    fn mul_const(&mut self, x: &mut [Share], c: f64) -> Result<()> {
-        let c = self.fp.encode(c)?;
+    fn mul_const(&mut self, x: &mut [Share<W>], c: f64) -> Result<()> {
+        let c: W = self.fp.encode_word(c)?;
         self.ensure(self.trunc_words_scale(x.len()))?;
         for s in x.iter_mut() {
             *s = [s[0].wrapping_mul(c), s[1].wrapping_mul(c)];
@@ -583,12 +648,12 @@ impl Arith for Shared<'_> {
         self.truncate(x, self.fp.scale() as u64)
     }
     /// A truncation by `d` (local: 0 rounds; dealer mode with `d = 2^k`: 1 round).
-    fn div_int(&mut self, x: &mut [Share], d: u64) -> Result<()> {
+    fn div_int(&mut self, x: &mut [Share<W>], d: u64) -> Result<()> {
         self.ensure(self.trunc_words(x.len(), d))?;
         self.truncate(x, d)
     }
     /// One batch: local truncations, or one dealer round for all power-of-two divisors.
-    fn div_int_each(&mut self, x: &mut [Share], d: &dyn Fn(usize) -> u64) -> Result<()> {
+    fn div_int_each(&mut self, x: &mut [Share<W>], d: &dyn Fn(usize) -> u64) -> Result<()> {
         truncation::truncate_each(
             &mut self.net,
             &mut self.dealer,
@@ -599,7 +664,7 @@ impl Arith for Shared<'_> {
         )
     }
     /// Beaver product (1 round, `n` triples), then one truncation.
-    fn mul(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
+    fn mul(&mut self, x: &mut [Share<W>], y: &[Share<W>]) -> Result<()> {
         self.ensure(self.trunc_words_scale(x.len()))?;
         if self.engine == Engine::Ideal {
             let n = x.len();
@@ -615,7 +680,7 @@ impl Arith for Shared<'_> {
     }
     /// Broadcasting Beaver product (1 round, `|x|` triples, `|x| + |y|` words opened), then
     /// one truncation.
-    fn mul_bcast(&mut self, x: &mut [Share], y: &[Share], inner: usize) -> Result<()> {
+    fn mul_bcast(&mut self, x: &mut [Share<W>], y: &[Share<W>], inner: usize) -> Result<()> {
         super::check_bcast(x.len(), y.len(), inner)?;
         let n = x.len();
         self.ensure(scratch_words_bilinear(n, y.len(), n).max(self.trunc_words_scale(n)))?;
@@ -645,7 +710,7 @@ impl Arith for Shared<'_> {
         self.truncate(x, self.fp.scale() as u64)
     }
     /// Beaver product (1 round, `n` triples), no truncation.
-    fn mul_unscaled(&mut self, x: &mut [Share], y: &[Share]) -> Result<()> {
+    fn mul_unscaled(&mut self, x: &mut [Share<W>], y: &[Share<W>]) -> Result<()> {
         let n = x.len();
         check_len(n, y.len())?;
         self.ensure(scratch_words_bilinear(n, n, n))?;
@@ -664,7 +729,7 @@ impl Arith for Shared<'_> {
                 Ok(())
             });
         }
-        beaver::bilinear_to_scratch(
+        beaver::bilinear_checked(
             &mut self.net,
             &mut self.dealer,
             Bilinear::Elementwise,
@@ -673,17 +738,18 @@ impl Arith for Shared<'_> {
             y,
             n,
             self.scratch,
+            self.triple_check,
         )?;
         beaver::collect_output(&self.scratch[..2 * n], x)?;
         Ok(())
     }
     /// Square pair (1 round, `n` pairs), then one truncation.
-    fn square(&mut self, x: &mut [Share]) -> Result<()> {
+    fn square(&mut self, x: &mut [Share<W>]) -> Result<()> {
         let n = x.len();
         self.ensure(scratch_words_square(n).max(self.trunc_words_scale(n)))?;
         if self.engine == Engine::Ideal {
             return self.drawing(|sh| {
-                ideal::charge_round(&mut sh.net, n);
+                ideal::charge_round::<W>(&mut sh.net, n);
                 let cost = sh.net.cost_mut();
                 cost.square_pairs = cost.square_pairs.wrapping_add(n as u64);
                 sh.deal_scaled(x, |_, s| {
@@ -696,48 +762,65 @@ impl Arith for Shared<'_> {
         self.truncate(x, self.fp.scale() as u64)
     }
     /// One matrix triple (1 round), then one truncation per output.
-    fn matmul(&mut self, a: &[Share], b: &[Share], out: &mut [Share], s: MatShape) -> Result<()> {
+    fn matmul(
+        &mut self,
+        a: &[Share<W>],
+        b: &[Share<W>],
+        out: &mut [Share<W>],
+        s: MatShape,
+    ) -> Result<()> {
         s.check(a.len(), b.len(), out.len())?;
         self.product(Bilinear::Matmul(s), "matmul", a, b, out)
     }
     /// One convolution triple (1 round), then one truncation per output.
     fn conv2d(
         &mut self,
-        x: &[Share],
-        w: &[Share],
-        out: &mut [Share],
+        x: &[Share<W>],
+        w: &[Share<W>],
+        out: &mut [Share<W>],
         s: &Conv2dShape,
     ) -> Result<()> {
         s.check(x.len(), w.len(), out.len())?;
         self.product(Bilinear::Conv2d(s), "conv2d", x, w, out)
     }
     /// Local multiply-accumulate by the encoded coefficients, then one truncation per output.
-    fn lincomb_const(&mut self, terms: &[Share], coeffs: &[f64], out: &mut [Share]) -> Result<()> {
+    fn lincomb_const(
+        &mut self,
+        terms: &[Share<W>],
+        coeffs: &[f64],
+        out: &mut [Share<W>],
+    ) -> Result<()> {
         self.ensure(self.trunc_words_scale(out.len()))?;
-        super::fixed::lincomb_raw(self.fp, terms, coeffs, out, |v: &mut Share, c, t: Share| {
+        let mac = |v: &mut Share<W>, c: W, t: Share<W>| {
             *v = [
                 v[0].wrapping_add(t[0].wrapping_mul(c)),
                 v[1].wrapping_add(t[1].wrapping_mul(c)),
             ]
-        })?;
+        };
+        super::fixed::lincomb_raw(self.fp, terms, coeffs, out, mac)?;
         self.truncate(out, self.fp.scale() as u64)
     }
     /// An ideal functionality in both engines (see [`Arith::msb_map`]): the exact result, dealt
     /// fresh, charged as one `ltz`.
-    fn msb_map(&mut self, x: &[Share], out: &mut [Share], g: &dyn Fn(i32) -> f64) -> Result<()> {
+    fn msb_map(
+        &mut self,
+        x: &[Share<W>],
+        out: &mut [Share<W>],
+        g: &dyn Fn(i32) -> f64,
+    ) -> Result<()> {
         check_len(x.len(), out.len())?;
         self.ensure(scratch_words_ltz(x.len()))?;
         // Encode every value first: an error leaves the dealer and the ledger untouched.
         for &v in x {
             self.fp
-                .encode(g(super::fixed::msb_position(reconstruct(v))))?;
+                .encode_word::<W>(g(super::fixed::msb_position(reconstruct(v))))?;
         }
         let fp = self.fp;
         self.drawing(|sh| {
             // The ledger of one comparison on these values, then fresh shares of the results.
             ideal::ltz(&mut sh.net, &mut sh.dealer, x, out)?;
             for (o, &v) in out.iter_mut().zip(x) {
-                let raw = fp.encode(g(super::fixed::msb_position(reconstruct(v))))?;
+                let raw: W = fp.encode_word(g(super::fixed::msb_position(reconstruct(v))))?;
                 *o = ideal::deal(&mut sh.dealer, raw);
             }
             Ok(())
@@ -745,7 +828,7 @@ impl Arith for Shared<'_> {
     }
     /// 8 rounds; see [`comparison::ltz`]. Then the session's sign test
     /// ([`Shared::with_sign_test`]).
-    fn ltz(&mut self, x: &[Share], out: &mut [Share]) -> Result<()> {
+    fn ltz(&mut self, x: &[Share<W>], out: &mut [Share<W>]) -> Result<()> {
         self.ltz_exact(x, out)?;
         self.sign_quirk(x, out);
         Ok(())
@@ -773,7 +856,7 @@ impl Arith for Shared<'_> {
             && self.chunking.is_none()
             && n > CHUNK
             && max_ops <= CURSORS
-            && self.scratch.len() >= Self::scratch_words_elementwise(n);
+            && self.scratch.len() >= Shared::scratch_words_elementwise(n);
         if !chunked {
             return body(self, 0, n);
         }
@@ -781,7 +864,7 @@ impl Arith for Shared<'_> {
         self.chunking = Some(Chunking {
             next: 0,
             first: true,
-            skip: Jump::by((n - CHUNK) as u64),
+            skip: Jump::by(((n - CHUNK) as u64).wrapping_mul(W::DRAWS)),
         });
         let mut rounds = None;
         let mut lo = 0;
@@ -811,18 +894,20 @@ impl Arith for Shared<'_> {
     }
 }
 
-impl RingArith for Shared<'_> {
-    fn input_ring(&mut self, raw: &[i64], out: &mut [Share]) -> Result<()> {
+impl<W: Word> RingArith for Shared<'_, W> {
+    type Word = W;
+    fn input_ring(&mut self, raw: &[W], out: &mut [Share<W>]) -> Result<()> {
         check_len(raw.len(), out.len())?;
+        self.check_ring()?;
         for (o, &v) in out.iter_mut().zip(raw) {
             *o = share_from(&mut self.przs, DATA_OWNER, v);
         }
         Ok(())
     }
-    fn reveal_ring(&mut self, x: &[Share], out: &mut [i64]) -> Result<()> {
+    fn reveal_ring(&mut self, x: &[Share<W>], out: &mut [W]) -> Result<()> {
         self.open_words(x, out)
     }
-    fn peek_ring(&self, x: &[Share], out: &mut [i64]) -> Result<()> {
+    fn peek_ring(&self, x: &[Share<W>], out: &mut [W]) -> Result<()> {
         check_len(x.len(), out.len())?;
         for (o, &s) in out.iter_mut().zip(x) {
             *o = reconstruct(s);

@@ -20,13 +20,17 @@ use super::campaign::repeat_seed;
 use super::fitness::{argmax, is_deviation};
 use super::oracle::{self, Buffers, Sizes, Stage, Target};
 use crate::cost::Cost;
+use crate::encoding::RingWidth;
 use crate::error::{Error, Result};
 use crate::fixed::FixedPoint;
 use crate::nn::deploy::Deployment;
 use crate::nn::forward::{Config, Plan, Tap};
+use crate::ring::Word;
 use crate::share::Share;
 
-/// The memory an [`Evaluator`] needs, in elements of each kind.
+/// The memory an [`Evaluator`] needs, in elements of each kind. The ring words and shares are
+/// of the target's ring ([`FixedPoint::ring`]): `ints` and `shares` for Z_2^64, `ints128` and
+/// `shares128` for Z_2^128 (the other pair is 0).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Footprint {
     /// `f64`s: the plaintext model (`batch` samples) and the float stage (one sample).
@@ -35,6 +39,10 @@ pub struct Footprint {
     pub ints: usize,
     /// [`Share`]s: the MPC model (`batch` samples).
     pub shares: usize,
+    /// `i128`s: `ints` for a target in Z_2^128.
+    pub ints128: usize,
+    /// `Share<i128>`s: `shares` for a target in Z_2^128.
+    pub shares128: usize,
     /// The most samples one plaintext pass or one MPC chunk takes.
     pub batch: usize,
 }
@@ -61,12 +69,17 @@ impl Footprint {
         let plain = Sizes::of(t.model, Deployment::Folded, batch)?;
         let one = Sizes::of(t.model, t.deploy, 1)?;
         let many = Sizes::of(t.model, t.deploy, batch)?;
+        let ints = total(&one)
+            .saturating_add(many.words)
+            .saturating_add(one.params);
+        let shares = total(&many);
+        let wide = t.fp.ring() == RingWidth::Z128;
         Ok(Footprint {
             floats: total(&plain).saturating_add(total(&one)),
-            ints: total(&one)
-                .saturating_add(many.words)
-                .saturating_add(one.params),
-            shares: total(&many),
+            ints: if wide { 0 } else { ints },
+            shares: if wide { 0 } else { shares },
+            ints128: if wide { ints } else { 0 },
+            shares128: if wide { shares } else { 0 },
             batch,
         })
     }
@@ -111,12 +124,12 @@ impl Runs {
 /// The word arena (the front of `ints`) and the MPC model's encoded parameters (the
 /// [`Sizes::params`] words after the footprint's others), encoded now unless `loaded` says they
 /// are there for this format, deployment and place.
-fn encoded<'i>(
+fn encoded<'i, W: Word>(
     t: &Target<'_, '_>,
     batch: usize,
-    ints: &'i mut [i64],
+    ints: &'i mut [W],
     loaded: &mut Loaded,
-) -> Result<(&'i mut [i64], &'i [i64])> {
+) -> Result<(&'i mut [W], &'i [W])> {
     let one = Sizes::of(t.model, t.deploy, 1)?;
     let many = Sizes::of(t.model, t.deploy, batch)?;
     let at = total(&one).saturating_add(many.words);
@@ -154,16 +167,76 @@ pub struct Evaluator<'t, 'b> {
     target: Target<'t, 't>,
     batch: usize,
     floats: &'b mut [f64],
-    ints: &'b mut [i64],
-    shares: &'b mut [Share],
+    z64: Ring<'b, i64>,
+    z128: Ring<'b, i128>,
     loaded: Loaded,
+}
+
+/// One ring's memory of an [`Evaluator`]: ring words and shares.
+struct Ring<'b, W: Word> {
+    ints: &'b mut [W],
+    shares: &'b mut [Share<W>],
+}
+
+/// One sample's MPC evaluation, written once for either ring.
+struct One<'a, 't> {
+    t: &'a Target<'t, 't>,
+    batch: usize,
+    sizes: Sizes,
+    plan: &'a dyn Plan,
+    seed: u64,
+    x: &'a [f64],
+}
+
+impl One<'_, '_> {
+    fn mpc<W: Word>(
+        &self,
+        ring: &mut Ring<'_, W>,
+        loaded: &mut Loaded,
+        tap: Option<&mut dyn Tap>,
+        logits: &mut [f64],
+    ) -> Result<Cost> {
+        let (words, encoded) = encoded(self.t, self.batch, ring.ints, loaded)?;
+        let mut buf = carve(ring.shares, &self.sizes)?;
+        let words = &mut words[..self.sizes.words];
+        let (t, plan, seed, x) = (self.t, self.plan, self.seed, self.x);
+        oracle::mpc_encoded(t, plan, tap, seed, x, 1, logits, &mut buf, words, encoded)
+    }
+
+    /// The fixed-point or shared stage ([`oracle::stage`]) in this ring, its float buffers
+    /// `f`.
+    fn stage<W: Word>(
+        &self,
+        stage: Stage,
+        ring: &mut Ring<'_, W>,
+        f: &mut Buffers<'_, f64>,
+        tap: Option<&mut dyn Tap>,
+        logits: &mut [f64],
+    ) -> Result<()> {
+        let mut r = carve(ring.ints, &self.sizes)?;
+        let mut s = carve(ring.shares, &self.sizes)?;
+        let (t, plan, seed, x) = (self.t, self.plan, self.seed, self.x);
+        oracle::stage(
+            t,
+            plan,
+            stage,
+            tap,
+            seed,
+            x,
+            logits,
+            f,
+            &mut r,
+            &mut s,
+            &mut [],
+        )
+    }
 }
 
 impl<'t, 'b> Evaluator<'t, 'b> {
     /// An evaluator of `target` over memory of at least [`Footprint::of`]`(target, batch)`.
     /// `loaded` says what the memory already holds (from an evaluator of the same model over
     /// the same memory: see [`Evaluator::loaded`]; a wrong claim gives wrong numbers, never a
-    /// panic).
+    /// panic). A target in Z_2^128 takes its ring memory from [`Evaluator::with_z128`].
     ///
     /// # Errors
     /// [`Error::BufferTooSmall`] if a slice is shorter than the footprint.
@@ -189,10 +262,33 @@ impl<'t, 'b> Evaluator<'t, 'b> {
             target,
             batch,
             floats,
-            ints,
-            shares,
+            z64: Ring { ints, shares },
+            z128: Ring {
+                ints: &mut [],
+                shares: &mut [],
+            },
             loaded,
         })
+    }
+
+    /// The same evaluator with `ints` and `shares` as its memory in Z_2^128 (what a target in
+    /// that ring evaluates in: [`Footprint::ints128`] and [`Footprint::shares128`]).
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] if a slice is shorter than the footprint.
+    pub fn with_z128(
+        mut self,
+        ints: &'b mut [i128],
+        shares: &'b mut [Share<i128>],
+    ) -> Result<Self> {
+        let need = Footprint::of(&self.target, self.batch)?;
+        for (needed, got) in [(need.ints128, ints.len()), (need.shares128, shares.len())] {
+            if got < needed {
+                return Err(Error::BufferTooSmall { needed, got });
+            }
+        }
+        self.z128 = Ring { ints, shares };
+        Ok(self)
     }
 
     /// The model and its deployment.
@@ -258,11 +354,19 @@ impl<'t, 'b> Evaluator<'t, 'b> {
         logits: &mut [f64],
     ) -> Result<Cost> {
         let sizes = self.sizes(self.target.deploy, 1)?;
-        let t = self.target;
-        let (words, encoded) = encoded(&t, self.batch, self.ints, &mut self.loaded)?;
-        let mut buf = carve(self.shares, &sizes)?;
-        let words = &mut words[..sizes.words];
-        oracle::mpc_encoded(&t, plan, tap, seed, x, 1, logits, &mut buf, words, encoded)
+        let (t, batch, loaded) = (&self.target, self.batch, &mut self.loaded);
+        let one = One {
+            t,
+            batch,
+            sizes,
+            plan,
+            seed,
+            x,
+        };
+        match t.fp.ring() {
+            RingWidth::Z64 => one.mpc(&mut self.z64, loaded, tap, logits),
+            RingWidth::Z128 => one.mpc(&mut self.z128, loaded, tap, logits),
+        }
     }
 
     /// The logits of one sample at `stage` ([`Stage::Shared`] in a session seeded `seed`);
@@ -286,21 +390,18 @@ impl<'t, 'b> Evaluator<'t, 'b> {
                 let sizes = self.sizes(self.target.deploy, 1)?;
                 let plain = Sizes::of(self.target.model, Deployment::Folded, self.batch)?;
                 let mut f = carve(&mut self.floats[total(&plain)..], &sizes)?;
-                let mut r = carve(self.ints, &sizes)?;
-                let mut s = carve(self.shares, &sizes)?;
-                oracle::stage(
-                    &self.target,
+                let one = One {
+                    t: &self.target,
+                    batch: self.batch,
+                    sizes,
                     plan,
-                    stage,
-                    tap,
                     seed,
                     x,
-                    logits,
-                    &mut f,
-                    &mut r,
-                    &mut s,
-                    &mut [],
-                )
+                };
+                match self.target.fp.ring() {
+                    RingWidth::Z64 => one.stage(stage, &mut self.z64, &mut f, tap, logits),
+                    RingWidth::Z128 => one.stage(stage, &mut self.z128, &mut f, tap, logits),
+                }
                 .map(|()| Cost::default())
             }
         }
@@ -370,43 +471,86 @@ impl<'t, 'b> Evaluator<'t, 'b> {
             });
         }
         let full = self.sizes(t.deploy, self.batch)?;
-        let (words, encoded) = encoded(&t, self.batch, self.ints, &mut self.loaded)?;
-        let words = &mut words[..full.words];
-        let cfg = Config {
-            profile: t.profile,
-            deploy: t.deploy,
-        };
-        let shares = &mut *self.shares;
-        let chunk = self.batch;
-        let mut sh = oracle::session(&t, seed, words);
-        {
-            let buf = carve(shares, &full)?;
-            sh.input_ring_from(0, encoded, buf.params)?;
-            crate::nn::forward::prepare(&mut sh, t.model, buf.params, &cfg, plan, buf.arena)?;
-        }
-        let before = sh.cost();
-        let mut done = 0;
-        while done < samples {
-            let batch = (samples - done).min(chunk);
-            // The last chunk may be short: its view is shorter, the loaded weights stay.
-            let sizes = Sizes::of(t.model, t.deploy, batch)?;
-            let mut buf = carve(shares, &sizes)?;
-            oracle::run(
-                &mut sh,
-                t.model,
-                &cfg,
-                plan,
-                None,
-                &x[done * n..(done + batch) * n],
+        let (batch, loaded) = (self.batch, &mut self.loaded);
+        match t.fp.ring() {
+            RingWidth::Z64 => chunked(
+                &t,
                 batch,
-                &mut logits[done * classes..(done + batch) * classes],
-                &mut buf,
-                false,
-            )?;
-            done += batch;
+                full,
+                &mut self.z64,
+                loaded,
+                x,
+                samples,
+                seed,
+                plan,
+                logits,
+            ),
+            RingWidth::Z128 => chunked(
+                &t,
+                batch,
+                full,
+                &mut self.z128,
+                loaded,
+                x,
+                samples,
+                seed,
+                plan,
+                logits,
+            ),
         }
-        Ok(sh.cost().since(&before))
     }
+}
+
+/// [`Evaluator::mpc_chunked`] in one ring.
+#[allow(clippy::too_many_arguments)]
+fn chunked<W: Word>(
+    t: &Target<'_, '_>,
+    chunk: usize,
+    full: Sizes,
+    ring: &mut Ring<'_, W>,
+    loaded: &mut Loaded,
+    x: &[f64],
+    samples: usize,
+    seed: u64,
+    plan: &dyn Plan,
+    logits: &mut [f64],
+) -> Result<Cost> {
+    let (n, classes) = (t.model.input.len(), t.model.classes);
+    let (words, encoded) = encoded(t, chunk, ring.ints, loaded)?;
+    let words = &mut words[..full.words];
+    let cfg = Config {
+        profile: t.profile,
+        deploy: t.deploy,
+    };
+    let shares = &mut *ring.shares;
+    let mut sh = oracle::session(t, seed, words);
+    {
+        let buf = carve(shares, &full)?;
+        sh.input_ring_from(0, encoded, buf.params)?;
+        crate::nn::forward::prepare(&mut sh, t.model, buf.params, &cfg, plan, buf.arena)?;
+    }
+    let before = sh.cost();
+    let mut done = 0;
+    while done < samples {
+        let batch = (samples - done).min(chunk);
+        // The last chunk may be short: its view is shorter, the loaded weights stay.
+        let sizes = Sizes::of(t.model, t.deploy, batch)?;
+        let mut buf = carve(shares, &sizes)?;
+        oracle::run(
+            &mut sh,
+            t.model,
+            &cfg,
+            plan,
+            None,
+            &x[done * n..(done + batch) * n],
+            batch,
+            &mut logits[done * classes..(done + batch) * classes],
+            &mut buf,
+            false,
+        )?;
+        done += batch;
+    }
+    Ok(sh.cost().since(&before))
 }
 
 /// The most classes [`Evaluator::runs`] handles (its repeat logits live on the stack).

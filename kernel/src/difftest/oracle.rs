@@ -23,13 +23,18 @@ use crate::nn::forward::{self, Config, ExactPlan, Plan, Tap};
 use crate::nn::model::Model;
 use crate::protocols::drelu::Comparison;
 use crate::protocols::truncation::TruncMode;
+use crate::ring::Word;
 use crate::share::Share;
 use crate::{Fixed, Float, Shared};
 
 /// A fresh two-party session of target `t` (its format, truncation and engine), seeded
 /// `seed`, over the word arena `words`.
-pub(crate) fn session<'w>(t: &Target<'_, '_>, seed: u64, words: &'w mut [i64]) -> Shared<'w> {
-    Shared::new(t.fp, seed, words)
+pub(crate) fn session<'w, W: Word>(
+    t: &Target<'_, '_>,
+    seed: u64,
+    words: &'w mut [W],
+) -> Shared<'w, W> {
+    Shared::in_ring(t.fp, seed, words)
         .with_truncation(t.trunc)
         .with_engine(t.engine)
         .with_sign_test(t.profile.numerics.sign)
@@ -196,7 +201,7 @@ pub fn plaintext(
 /// # Errors
 /// As [`run`]; [`Error::BufferTooSmall`] if `words` is shorter than [`Sizes::words`].
 #[allow(clippy::too_many_arguments)]
-pub fn mpc(
+pub fn mpc<W: Word>(
     t: &Target<'_, '_>,
     plan: &dyn Plan,
     tap: Option<&mut dyn Tap>,
@@ -204,8 +209,8 @@ pub fn mpc(
     x: &[f64],
     batch: usize,
     logits: &mut [f64],
-    buf: &mut Buffers<'_, Share>,
-    words: &mut [i64],
+    buf: &mut Buffers<'_, Share<W>>,
+    words: &mut [W],
 ) -> Result<Cost> {
     mpc_from(t, plan, tap, seed, x, batch, logits, buf, words, None)
 }
@@ -215,8 +220,9 @@ pub fn mpc(
 ///
 /// # Errors
 /// [`Model::load`]'s.
-pub fn encode_params(t: &Target<'_, '_>, params: &mut [i64]) -> Result<()> {
-    t.model.load(&mut Fixed::new(t.fp), t.deploy, params)
+pub fn encode_params<W: Word>(t: &Target<'_, '_>, params: &mut [W]) -> Result<()> {
+    t.model
+        .load(&mut Fixed::<W>::in_ring(t.fp), t.deploy, params)
 }
 
 /// [`mpc`] with the parameters already encoded by [`encode_params`]: the same session, draw
@@ -225,7 +231,7 @@ pub fn encode_params(t: &Target<'_, '_>, params: &mut [i64]) -> Result<()> {
 /// # Errors
 /// As [`mpc`]; [`Error::ShapeMismatch`] unless `encoded` is [`Sizes::params`] long.
 #[allow(clippy::too_many_arguments)]
-pub fn mpc_encoded(
+pub fn mpc_encoded<W: Word>(
     t: &Target<'_, '_>,
     plan: &dyn Plan,
     tap: Option<&mut dyn Tap>,
@@ -233,9 +239,9 @@ pub fn mpc_encoded(
     x: &[f64],
     batch: usize,
     logits: &mut [f64],
-    buf: &mut Buffers<'_, Share>,
-    words: &mut [i64],
-    encoded: &[i64],
+    buf: &mut Buffers<'_, Share<W>>,
+    words: &mut [W],
+    encoded: &[W],
 ) -> Result<Cost> {
     mpc_from(
         t,
@@ -252,7 +258,7 @@ pub fn mpc_encoded(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn mpc_from(
+fn mpc_from<W: Word>(
     t: &Target<'_, '_>,
     plan: &dyn Plan,
     tap: Option<&mut dyn Tap>,
@@ -260,9 +266,9 @@ fn mpc_from(
     x: &[f64],
     batch: usize,
     logits: &mut [f64],
-    buf: &mut Buffers<'_, Share>,
-    words: &mut [i64],
-    encoded: Option<&[i64]>,
+    buf: &mut Buffers<'_, Share<W>>,
+    words: &mut [W],
+    encoded: Option<&[W]>,
 ) -> Result<Cost> {
     let need = forward::shared_arena_words(t.model, batch);
     if words.len() < need {
@@ -310,7 +316,7 @@ pub enum Stage {
 /// # Errors
 /// As [`run`].
 #[allow(clippy::too_many_arguments)]
-pub fn stage(
+pub fn stage<W: Word>(
     t: &Target<'_, '_>,
     plan: &dyn Plan,
     stage: Stage,
@@ -319,9 +325,9 @@ pub fn stage(
     x: &[f64],
     logits: &mut [f64],
     f: &mut Buffers<'_, f64>,
-    r: &mut Buffers<'_, i64>,
-    s: &mut Buffers<'_, Share>,
-    words: &mut [i64],
+    r: &mut Buffers<'_, W>,
+    s: &mut Buffers<'_, Share<W>>,
+    words: &mut [W],
 ) -> Result<()> {
     let cfg = Config {
         profile: t.profile,
@@ -334,7 +340,7 @@ pub fn stage(
             run(&mut a, t.model, &cfg, plan, tap, x, 1, logits, f, true)
         }
         Stage::FixedPoint => {
-            let mut a = Fixed::new(t.fp).with_sign_test(t.profile.numerics.sign);
+            let mut a = Fixed::<W>::in_ring(t.fp).with_sign_test(t.profile.numerics.sign);
             run(&mut a, t.model, &cfg, plan, tap, x, 1, logits, r, true)
         }
         Stage::Shared => mpc(t, plan, tap, seed, x, 1, logits, s, words).map(|_| ()),

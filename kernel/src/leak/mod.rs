@@ -103,11 +103,19 @@ impl<'b> ViewRecorder<'b> {
 }
 
 impl Wire for ViewRecorder<'_> {
+    /// Records sessions over Z_2^64 (every protocol the audit runs); a message of Z_2^128 is
+    /// not recorded, only counted in [`ViewRecorder::dropped`].
     fn send(&mut self, msg: &mut Message<'_>) {
+        let n = msg.payload.len();
+        let Some(payload) = msg.payload.z64() else {
+            self.dropped = self.dropped.saturating_add(n);
+            return;
+        };
+        let payload: &[i64] = payload;
         let p = self.party;
         if !self.openings || msg.from == HELPER {
             if msg.to == p || (self.sent && msg.from == p) {
-                self.push(msg.payload);
+                self.push(payload);
             }
             return;
         }
@@ -116,7 +124,7 @@ impl Wire for ViewRecorder<'_> {
             return;
         }
         if self.sent && msg.from == p {
-            self.push(msg.payload);
+            self.push(payload);
         }
         // Parties 0 and 1 do not open what they send to the helper.
         if msg.to == HELPER && p != HELPER {
@@ -126,7 +134,7 @@ impl Wire for ViewRecorder<'_> {
             Some((round, start, n)) if round == msg.round && msg.from == 1 => {
                 self.pending = None;
                 let end = (start + n).min(self.len);
-                for (w, &v) in self.words[start..end].iter_mut().zip(msg.payload.iter()) {
+                for (w, &v) in self.words[start..end].iter_mut().zip(payload.iter()) {
                     *w = match msg.domain {
                         Domain::Arithmetic => w.wrapping_add(v),
                         Domain::Binary => *w ^ v,
@@ -134,8 +142,8 @@ impl Wire for ViewRecorder<'_> {
                 }
             }
             _ => {
-                self.pending = Some((msg.round, self.len, msg.payload.len()));
-                self.push(msg.payload);
+                self.pending = Some((msg.round, self.len, payload.len()));
+                self.push(payload);
             }
         }
     }

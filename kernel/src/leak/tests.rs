@@ -14,7 +14,7 @@ fn the_recorder_keeps_each_partys_view() {
                 rec = rec.with_sent();
             }
             let mut net = Net::with_wire(&mut rec);
-            net.exchange("t", Domain::Arithmetic, &mut [1, 2], &mut [3, 4])
+            net.exchange("t", Domain::Arithmetic, &mut [1i64, 2], &mut [3, 4])
                 .unwrap();
             net.to_helper("h", Domain::Arithmetic, &mut [5], &mut [6])
                 .unwrap();
@@ -41,9 +41,9 @@ fn the_recorder_keeps_each_partys_view() {
             .with_sent()
             .with_openings();
         let mut net = Net::with_wire(&mut rec);
-        net.exchange("t", Domain::Arithmetic, &mut [1, 2], &mut [3, 4])
+        net.exchange("t", Domain::Arithmetic, &mut [1i64, 2], &mut [3, 4])
             .unwrap();
-        net.exchange("b", Domain::Binary, &mut [6], &mut [3])
+        net.exchange("b", Domain::Binary, &mut [6i64], &mut [3])
             .unwrap();
         net.to_helper("h", Domain::Arithmetic, &mut [5], &mut [6])
             .unwrap();

@@ -220,7 +220,8 @@ impl Deployment {
     }
 
     /// Whether an erf-form GELU runs as the exported `Div, Erf, Add, Mul, Mul` graph with the
-    /// profile's Taylor erf (else as the profile's [`GeluImpl`](crate::approx::profile::GeluImpl)).
+    /// profile's erf (CrypTen's: its Taylor series; else as the profile's
+    /// [`GeluImpl`](crate::approx::profile::GeluImpl)).
     pub const fn gelu_graph(self) -> bool {
         matches!(self, Deployment::Crypten)
     }

@@ -29,6 +29,7 @@ use crate::dealer::Dealer;
 use crate::error::Error;
 use crate::error::{check_len, Result};
 use crate::linalg::{conv2d_acc, matmul_acc, mul_acc, Conv2dShape, MatShape};
+use crate::ring::Word;
 use crate::share::Share;
 use crate::wire::{Domain, Net};
 
@@ -75,7 +76,7 @@ impl Bilinear<'_> {
 
     /// `out += op(a, b)` in the ring (the lengths have passed [`Bilinear::check`]).
     #[inline]
-    fn apply(&self, a: &[i64], b: &[i64], out: &mut [i64]) -> Result<()> {
+    fn apply<W: Word>(&self, a: &[W], b: &[W], out: &mut [W]) -> Result<()> {
         match *self {
             Bilinear::Elementwise => mul_acc(a, b, out),
             Bilinear::Matmul(s) => matmul_acc(a, b, out, s)?,
@@ -111,15 +112,15 @@ pub const fn scratch_words_square(n: usize) -> usize {
 /// [`Bilinear::check`]'s for the operand lengths, then [`Error::BufferTooSmall`] if `scratch`
 /// is shorter than [`scratch_words_bilinear`]; nothing is drawn or sent when it fails.
 #[allow(clippy::too_many_arguments)]
-pub fn bilinear(
+pub fn bilinear<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
     op: Bilinear<'_>,
     protocol: &'static str,
-    x: &[Share],
-    y: &[Share],
-    out: &mut [Share],
-    scratch: &mut [i64],
+    x: &[Share<W>],
+    y: &[Share<W>],
+    out: &mut [Share<W>],
+    scratch: &mut [W],
 ) -> Result<()> {
     let nc = out.len();
     bilinear_to_scratch(net, dealer, op, protocol, x, y, nc, scratch)?;
@@ -130,7 +131,7 @@ pub fn bilinear(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] unless `z` holds exactly `2·out.len()` words.
-pub fn collect_output(z: &[i64], out: &mut [Share]) -> Result<()> {
+pub fn collect_output<W: Word>(z: &[W], out: &mut [Share<W>]) -> Result<()> {
     check_len(out.len().saturating_mul(2), z.len())?;
     let (z0, z1) = z.split_at(out.len());
     for ((o, &a), &b) in out.iter_mut().zip(z0).zip(z1) {
@@ -145,19 +146,70 @@ pub fn collect_output(z: &[i64], out: &mut [Share]) -> Result<()> {
 /// # Errors
 /// As [`bilinear`].
 #[allow(clippy::too_many_arguments)]
-pub fn bilinear_to_scratch(
+pub fn bilinear_to_scratch<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
     op: Bilinear<'_>,
     protocol: &'static str,
-    x: &[Share],
-    y: &[Share],
+    x: &[Share<W>],
+    y: &[Share<W>],
     nc: usize,
-    mut scratch: &mut [i64],
+    scratch: &mut [W],
+) -> Result<()> {
+    bilinear_checked(net, dealer, op, protocol, x, y, nc, scratch, false)
+}
+
+/// Scratch words CrypTen's triple check ([`bilinear_checked`]) needs on top of
+/// [`scratch_words_bilinear`] for `n` elementwise products (saturating).
+pub const fn scratch_words_triple_check(n: usize) -> usize {
+    n.saturating_mul(10)
+}
+
+/// [`bilinear_to_scratch`], with CrypTen's `mpc.active_security` check of the triple first when
+/// `check` is set and the product is elementwise.
+///
+/// # Method
+/// CrypTen 0.4.1 `beaver.py: __beaver_protocol` (research note `attacks-and-leakage.md` §3.1):
+/// a second triple `(f, g, h)`, a random `t` opened (`"triple.t"`), then `ρ = t·a − f`
+/// (`"triple.rho"`) and `σ = b − g` (`"triple.sigma"`) opened, each in its own round, then
+/// `t·c − h − σ·f − ρ·g − ρ·σ` opened (`"triple.check"`), which is 0 for correct triples
+/// ([`Error::TripleCheckFailed`] otherwise). It checks the *dealer's* triple and nothing of
+/// the openings that follow: a party that changes its `ε` or `δ` word passes it. CrypTen's
+/// formula multiplies elementwise, which a matrix or convolution triple's shapes do not fit;
+/// those products run unchecked here (**derived**). `t` is drawn by the dealer here (CrypTen:
+/// a PRSS sharing, no communication).
+///
+/// # Cost
+/// Per checked product of `n` elements, on top of the product's: a second triple (`n` more
+/// in [`crate::cost::Cost::mul_triples`]), 4 rounds and `4n` words per party.
+///
+/// # Errors
+/// As [`bilinear_to_scratch`], and [`Error::BufferTooSmall`] unless `scratch` also holds
+/// [`scratch_words_triple_check`] words when checking.
+#[allow(clippy::too_many_arguments)]
+pub fn bilinear_checked<W: Word>(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    op: Bilinear<'_>,
+    protocol: &'static str,
+    x: &[Share<W>],
+    y: &[Share<W>],
+    nc: usize,
+    mut scratch: &mut [W],
+    check: bool,
 ) -> Result<()> {
     let (na, nb) = (x.len(), y.len());
     op.check(na, nb, nc)?;
-    need(scratch_words_bilinear(na, nb, nc), scratch.len())?;
+    let check = check && matches!(op, Bilinear::Elementwise);
+    let extra = if check {
+        scratch_words_triple_check(nc)
+    } else {
+        0
+    };
+    need(
+        scratch_words_bilinear(na, nb, nc).saturating_add(extra),
+        scratch.len(),
+    )?;
     let c0 = carve(&mut scratch, nc);
     let c1 = carve(&mut scratch, nc);
     let a0 = carve(&mut scratch, na);
@@ -183,6 +235,10 @@ pub fn bilinear_to_scratch(
             cost.matrix_triples = cost.matrix_triples.wrapping_add(1);
             cost.matrix_triple_words = cost.matrix_triple_words.wrapping_add((na + nb + nc) as u64);
         }
+    }
+
+    if check {
+        triple_check(net, dealer, [&*a0, &*a1], [&*b0, &*b1], c0, scratch)?;
     }
 
     // Online: open ε = x − a and δ = y − b in one round.
@@ -213,10 +269,97 @@ pub fn bilinear_to_scratch(
     for (b, &b0d) in b1.iter_mut().zip(b0.iter()) {
         *b = b.wrapping_add(b0d);
     }
-    c1.fill(0);
+    c1.fill(W::ZERO);
     op.apply(a1, b1, c1)?;
     for (z1, &z0) in c1.iter_mut().zip(c0.iter()) {
         *z1 = z1.wrapping_sub(z0);
+    }
+    Ok(())
+}
+
+/// CrypTen's sacrifice of the elementwise triple `(a, b, c)` (`c1 = a·b − c0`, formed here for
+/// the check): see [`bilinear_checked`]. `scratch` holds at least 10n words.
+fn triple_check<W: Word>(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    a: [&[W]; 2],
+    b: [&[W]; 2],
+    c0: &[W],
+    mut scratch: &mut [W],
+) -> Result<()> {
+    let n = c0.len();
+    let f0 = carve(&mut scratch, n);
+    let f1 = carve(&mut scratch, n);
+    let g0 = carve(&mut scratch, n);
+    let g1 = carve(&mut scratch, n);
+    let h0 = carve(&mut scratch, n);
+    let h1 = carve(&mut scratch, n);
+    let m0 = carve(&mut scratch, n);
+    let m1 = carve(&mut scratch, n);
+    let r0 = carve(&mut scratch, n);
+    let r1 = carve(&mut scratch, n);
+    dealer.fill(f0);
+    dealer.fill(f1);
+    dealer.fill(g0);
+    dealer.fill(g1);
+    dealer.fill(h0);
+    for i in 0..n {
+        let fg = f0[i]
+            .wrapping_add(f1[i])
+            .wrapping_mul(g0[i].wrapping_add(g1[i]));
+        h1[i] = fg.wrapping_sub(h0[i]);
+    }
+    let cost = net.cost_mut();
+    cost.mul_triples = cost.mul_triples.wrapping_add(n as u64);
+    // t, opened
+    dealer.fill(m0);
+    dealer.fill(m1);
+    net.exchange("triple.t", Domain::Arithmetic, &mut *m0, &mut *m1)?;
+    // ρ = t·a − f (t in m0), then σ = b − g, each opened
+    for i in 0..n {
+        r0[i] = m0[i].wrapping_mul(a[0][i]).wrapping_sub(f0[i]);
+        r1[i] = m0[i].wrapping_mul(a[1][i]).wrapping_sub(f1[i]);
+    }
+    net.exchange("triple.rho", Domain::Arithmetic, &mut *r0, &mut *r1)?;
+    for i in 0..n {
+        m1[i] = b[0][i].wrapping_sub(g0[i]);
+        f1[i] = b[1][i].wrapping_sub(g1[i]);
+    }
+    // σ into m1 (party 0) and f1 (party 1, f1 no longer needed after ρ)
+    let (t, rho) = (&*m0, &*r0);
+    // party 1's ρ·g share uses g1; keep copies of f0 for σ·f0 below
+    net.exchange("triple.sigma", Domain::Arithmetic, &mut *m1, &mut *f1)?;
+    let sigma = &*m1;
+    // check shares: party 0 t·c0 − h0 − σ·f0 − ρ·g0 − ρ·σ; party 1 t·c1 − h1 − σ·f1 − ρ·g1,
+    // with c1 = a·b − c0 and f1 recovered from the dealer's f = f0 + f1 (kept in g1's place)
+    for i in 0..n {
+        let ab = a[0][i]
+            .wrapping_add(a[1][i])
+            .wrapping_mul(b[0][i].wrapping_add(b[1][i]));
+        let c1 = ab.wrapping_sub(c0[i]);
+        let s = sigma[i];
+        let p = rho[i];
+        let z0 = t[i]
+            .wrapping_mul(c0[i])
+            .wrapping_sub(h0[i])
+            .wrapping_sub(s.wrapping_mul(f0[i]))
+            .wrapping_sub(p.wrapping_mul(g0[i]))
+            .wrapping_sub(p.wrapping_mul(s));
+        // party 1's f share is t·a1 − ρ1, recomputed (its slot now holds σ's message)
+        let f1i = t[i].wrapping_mul(a[1][i]).wrapping_sub(r1[i]);
+        let z1 = t[i]
+            .wrapping_mul(c1)
+            .wrapping_sub(h1[i])
+            .wrapping_sub(s.wrapping_mul(f1i))
+            .wrapping_sub(p.wrapping_mul(g1[i]));
+        h0[i] = z0;
+        h1[i] = z1;
+    }
+    net.exchange("triple.check", Domain::Arithmetic, &mut *h0, &mut *h1)?;
+    if h0.iter().any(|&v| v != W::ZERO) {
+        return Err(crate::error::Error::TripleCheckFailed {
+            round: net.cost().rounds.wrapping_sub(1),
+        });
     }
     Ok(())
 }
@@ -225,11 +368,11 @@ pub fn bilinear_to_scratch(
 ///
 /// # Errors
 /// [`Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_words_square`].
-pub fn square(
+pub fn square<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
-    x: &mut [Share],
-    mut scratch: &mut [i64],
+    x: &mut [Share<W>],
+    mut scratch: &mut [W],
 ) -> Result<()> {
     let n = x.len();
     need(scratch_words_square(n), scratch.len())?;
@@ -250,9 +393,9 @@ pub fn square(
     for i in 0..n {
         let e = m0[i];
         let z0 = s0[i]
-            .wrapping_add(e.wrapping_mul(r0[i]).wrapping_mul(2))
+            .wrapping_add(e.wrapping_mul(r0[i]).wrapping_mul(W::from_i64(2)))
             .wrapping_add(e.wrapping_mul(e));
-        let z1 = s1[i].wrapping_add(e.wrapping_mul(r1[i]).wrapping_mul(2));
+        let z1 = s1[i].wrapping_add(e.wrapping_mul(r1[i]).wrapping_mul(W::from_i64(2)));
         x[i] = [z0, z1];
     }
     Ok(())

@@ -10,7 +10,8 @@
 //! open `z = bit ^ r` and set `[bit] = [r]·(1 − 2z) + z`.
 //!
 //! # Cost
-//! `ltz` on `n` elements: 8 rounds (7 adder + 1 B2A); `13n` AND word-triples; `n` B2A bits;
+//! `ltz` on `n` elements in Z_2^64: 8 rounds (7 adder + 1 B2A); `13n` AND word-triples; `n` B2A bits;
+//! in Z_2^k, `2 + log₂ k` rounds and `(1 + 2·log₂ k)·n` triples (Z_2^128: 9 and `15n`);
 //! each party sends `27n` words (216 bytes per element; CrypTen's rank-0 log counts
 //! sent + received, 432 B).
 //!
@@ -28,6 +29,7 @@ use crate::dealer::Dealer;
 #[cfg(doc)]
 use crate::error::Error;
 use crate::error::{check_len, Result};
+use crate::ring::Word;
 use crate::seed::Xoshiro256PlusPlus;
 use crate::share::{share_xor_from, Share};
 use crate::wire::{Domain, Net};
@@ -50,14 +52,14 @@ pub const fn scratch_words_ltz(n: usize) -> usize {
 /// [`Error::ShapeMismatch`] unless `x`, `y` and `out` have one length, then
 /// [`Error::BufferTooSmall`] if `scratch` is shorter than [`scratch_words_and`]; nothing is
 /// drawn or sent when it fails.
-pub fn and(
+pub fn and<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
     protocol: &'static str,
-    x: &[Share],
-    y: &[Share],
-    out: &mut [Share],
-    mut scratch: &mut [i64],
+    x: &[Share<W>],
+    y: &[Share<W>],
+    out: &mut [Share<W>],
+    mut scratch: &mut [W],
 ) -> Result<()> {
     let n = out.len();
     check_len(n, x.len())?;
@@ -96,13 +98,18 @@ pub fn and(
 }
 
 #[inline]
-fn shl(s: Share, k: u32) -> Share {
+fn shl<W: Word>(s: Share<W>, k: u32) -> Share<W> {
     [s[0] << k, s[1] << k]
 }
 
 #[inline]
-fn xor(a: Share, b: Share) -> Share {
+fn xor<W: Word>(a: Share<W>, b: Share<W>) -> Share<W> {
     [a[0] ^ b[0], a[1] ^ b[1]]
+}
+
+/// The prefix levels of the adder in Z_2^k: log₂ k (6 for Z_2^64, 7 for Z_2^128).
+pub const fn prefix_levels<W: Word>() -> u32 {
+    W::BITS.trailing_zeros()
 }
 
 /// `out = [x < 0]` as an additive sharing of the integer 0 or 1 (scale 1).
@@ -110,13 +117,13 @@ fn xor(a: Share, b: Share) -> Share {
 /// # Errors
 /// [`Error::ShapeMismatch`] unless `out` is as long as `x`, then [`Error::BufferTooSmall`]
 /// if `scratch` is shorter than [`scratch_words_ltz`]; nothing is drawn or sent when it fails.
-pub fn ltz(
+pub fn ltz<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
     przs: &mut Xoshiro256PlusPlus,
-    x: &[Share],
-    out: &mut [Share],
-    mut scratch: &mut [i64],
+    x: &[Share<W>],
+    out: &mut [Share<W>],
+    mut scratch: &mut [W],
 ) -> Result<()> {
     let n = x.len();
     check_len(n, out.len())?;
@@ -136,7 +143,7 @@ pub fn ltz(
         p[i] = p0[i];
     }
     and(net, dealer, "ltz.and", &xs[..n], &ys[..n], g, scratch)?;
-    for level in 0..6 {
+    for level in 0..prefix_levels::<W>() {
         let s = 1u32 << level;
         for i in 0..n {
             xs[i] = p[i];
@@ -156,18 +163,18 @@ pub fn ltz(
     let m1 = carve(&mut scratch, n);
     for i in 0..n {
         let sum = xor(p0[i], shl(g[i], 1));
-        let (rb, ra) = dealer.b2a_bit();
+        let (rb, ra) = dealer.b2a_bit::<W>();
         // Keep the additive shares of r where the output goes; rb masks the opened bit.
         out[i] = ra;
-        m0[i] = (((sum[0] as u64) >> 63) as i64) ^ rb[0];
-        m1[i] = (((sum[1] as u64) >> 63) as i64) ^ rb[1];
+        m0[i] = sum[0].shr_logical(W::BITS - 1) ^ rb[0];
+        m1[i] = sum[1].shr_logical(W::BITS - 1) ^ rb[1];
     }
     let cost = net.cost_mut();
     cost.b2a_bits = cost.b2a_bits.wrapping_add(n as u64);
     net.exchange("ltz.b2a", Domain::Binary, m0, m1)?;
     for i in 0..n {
-        let z = m0[i] & 1;
-        let f = 1i64.wrapping_sub(z.wrapping_mul(2));
+        let z = m0[i] & W::ONE;
+        let f = W::ONE.wrapping_sub(z.wrapping_mul(W::from_i64(2)));
         out[i] = [
             out[i][0].wrapping_mul(f).wrapping_add(z),
             out[i][1].wrapping_mul(f),

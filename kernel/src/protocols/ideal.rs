@@ -39,18 +39,19 @@
 use super::truncation;
 use crate::dealer::Dealer;
 use crate::error::{check_len, Result};
+use crate::ring::Word;
 use crate::share::{reconstruct, Share};
 use crate::wire::Net;
 
-/// One opening round in which each party would send `words` words.
-pub fn charge_round(net: &mut Net<'_>, words: usize) {
-    net.charge_round(words);
+/// One opening round in which each party would send `words` words of `W`'s ring.
+pub fn charge_round<W: Word>(net: &mut Net<'_>, words: usize) {
+    net.charge_round::<W>(words);
 }
 
 /// A fresh sharing of `z`: party 0 holds one uniform word from the dealer.
 #[inline]
-pub fn deal(dealer: &mut Dealer, z: i64) -> Share {
-    let u = dealer.ring();
+pub fn deal<W: Word>(dealer: &mut Dealer, z: W) -> Share<W> {
+    let u: W = dealer.word();
     [u, z.wrapping_sub(u)]
 }
 
@@ -58,11 +59,11 @@ pub fn deal(dealer: &mut Dealer, z: i64) -> Share {
 /// truncated share-locally by `2^f` in the same pass, counted as share-local truncations are
 /// (the same words as dealing, then [`truncation::truncate`] in local mode, which draws
 /// nothing).
-pub fn deal_into(
+pub fn deal_into<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
-    x: &mut [Share],
-    z: impl Fn(usize, Share) -> i64,
+    x: &mut [Share<W>],
+    z: impl Fn(usize, Share<W>) -> W,
     shift: Option<u32>,
 ) {
     let n = x.len();
@@ -77,12 +78,12 @@ pub fn deal_into(
 /// not read; a shorter one leaves the rest of `x` as it was, drawing nothing for it). Walking
 /// the two slices together leaves no bounds check in the loop, so the generator's state stays
 /// in registers.
-pub fn deal_into_zip(
+pub fn deal_into_zip<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
-    x: &mut [Share],
-    y: &[Share],
-    z: impl Fn(Share, Share) -> i64,
+    x: &mut [Share<W>],
+    y: &[Share<W>],
+    z: impl Fn(Share<W>, Share<W>) -> W,
     shift: Option<u32>,
 ) {
     let n = x.len().min(y.len());
@@ -97,11 +98,11 @@ pub fn deal_into_zip(
 /// shift by 16 bits (the CrypTen scale) runs as its own copy of the loop, with the shift a
 /// constant (the same quotients).
 #[inline(always)]
-fn deal_items<'x>(
+fn deal_items<'x, W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
     n: usize,
-    items: impl Iterator<Item = (&'x mut Share, i64)>,
+    items: impl Iterator<Item = (&'x mut Share<W>, W)>,
     shift: Option<u32>,
 ) {
     match shift {
@@ -116,11 +117,11 @@ fn deal_items<'x>(
 }
 
 #[inline(always)]
-fn deal_truncating<'x>(
+fn deal_truncating<'x, W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
     n: usize,
-    items: impl Iterator<Item = (&'x mut Share, i64)>,
+    items: impl Iterator<Item = (&'x mut Share<W>, W)>,
     f: u32,
 ) {
     let mut wraps = 0u64;
@@ -132,26 +133,38 @@ fn deal_truncating<'x>(
     truncation::count_local(net, n, wraps);
 }
 
-/// Words one party sends in [`super::comparison::ltz`] on `n` values, round by round: the
-/// first AND layer opens `2n`, the six prefix layers `4n` each, the B2A `n`.
-const LTZ_ROUNDS: [usize; 8] = [2, 4, 4, 4, 4, 4, 4, 1];
-
-/// `out = [x < 0]` as fresh sharings of 0/1, charged as [`super::comparison::ltz`]: 8 rounds,
-/// `13n` AND triples, `n` B2A bits, `27n` words per party.
+/// `out = [x < 0]` as fresh sharings of 0/1, charged as [`super::comparison::ltz`]: in Z_2^k,
+/// `2 + log₂ k` rounds (the first AND layer opens `2n` words, each of the `log₂ k` prefix
+/// layers `4n`, the B2A `n`), `(1 + 2·log₂ k)·n` AND triples, `n` B2A bits. Z_2^64: 8 rounds,
+/// `13n` triples, `27n` words per party; Z_2^128: 9 rounds, `15n` triples, `31n` words.
 ///
 /// # Errors
 /// [`crate::Error::ShapeMismatch`] unless `out` is as long as `x` (nothing drawn or charged).
-pub fn ltz(net: &mut Net<'_>, dealer: &mut Dealer, x: &[Share], out: &mut [Share]) -> Result<()> {
+pub fn ltz<W: Word>(
+    net: &mut Net<'_>,
+    dealer: &mut Dealer,
+    x: &[Share<W>],
+    out: &mut [Share<W>],
+) -> Result<()> {
     let n = x.len();
     check_len(n, out.len())?;
     for (o, &s) in out.iter_mut().zip(x) {
-        *o = deal(dealer, i64::from(reconstruct(s) < 0));
+        let bit = if reconstruct(s) < W::ZERO {
+            W::ONE
+        } else {
+            W::ZERO
+        };
+        *o = deal(dealer, bit);
     }
-    for w in LTZ_ROUNDS {
-        charge_round(net, w * n);
+    let levels = super::comparison::prefix_levels::<W>();
+    charge_round::<W>(net, 2 * n);
+    for _ in 0..levels {
+        charge_round::<W>(net, 4 * n);
     }
+    charge_round::<W>(net, n);
     let cost = net.cost_mut();
-    cost.and_triples = cost.and_triples.wrapping_add(13 * n as u64);
+    let triples = (1 + 2 * levels as u64).wrapping_mul(n as u64);
+    cost.and_triples = cost.and_triples.wrapping_add(triples);
     cost.b2a_bits = cost.b2a_bits.wrapping_add(n as u64);
     Ok(())
 }

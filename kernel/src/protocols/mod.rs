@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 
 /// Takes the first `n` words of `*buf`, leaving the rest in `*buf`.
 #[inline]
-pub(crate) fn carve<'s>(buf: &mut &'s mut [i64], n: usize) -> &'s mut [i64] {
+pub(crate) fn carve<'s, T>(buf: &mut &'s mut [T], n: usize) -> &'s mut [T] {
     let b = core::mem::take(buf);
     let (head, tail) = b.split_at_mut(n);
     *buf = tail;

@@ -58,9 +58,8 @@
 use super::laws::TruncationLaw;
 use super::{carve, need};
 use crate::dealer::Dealer;
-use crate::encoding::RingWidth;
 use crate::error::{Error, Result};
-use crate::ring::{sum_wraps, tdiv};
+use crate::ring::Word;
 use crate::share::Share;
 use crate::wire::{Domain, Net};
 
@@ -127,13 +126,13 @@ pub const fn scratch_words_truncate(n: usize) -> usize {
 /// [`Error::DivisionByZero`] for `d = 0`; [`Error::OutOfRange`] for `d` above 2^63 − 1;
 /// [`Error::BufferTooSmall`] if dealer truncation needs more `scratch` than
 /// [`scratch_words_truncate`] gives (nothing is drawn or sent then).
-pub fn truncate(
+pub fn truncate<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
     mode: TruncMode,
-    x: &mut [Share],
+    x: &mut [Share<W>],
     d: u64,
-    scratch: &mut [i64],
+    scratch: &mut [W],
 ) -> Result<()> {
     if d == 0 {
         return Err(Error::DivisionByZero);
@@ -152,7 +151,7 @@ pub fn truncate(
         }
         TruncMode::Law(law) if !mode.is_local() => by_law(net, dealer, law, x, &|_| d),
         _ => {
-            local(net, x, d as i64);
+            local(net, x, W::from_i64(d as i64));
             Ok(())
         }
     }
@@ -162,10 +161,10 @@ pub fn truncate(
 /// zero (as `tdiv`, by a shift instead of a hardware division), and whether the shares wrapped
 /// (their sum overflows as true integers).
 #[inline]
-pub(crate) fn local_pow2(s: Share, k: u32) -> (Share, bool) {
-    let bias = (1i64 << k) - 1;
-    let div = |v: i64| (v + ((v >> 63) & bias)) >> k;
-    ([div(s[0]), div(s[1])], sum_wraps(s[0], s[1]))
+pub(crate) fn local_pow2<W: Word>(s: Share<W>, k: u32) -> (Share<W>, bool) {
+    let bias = (W::ONE << k).wrapping_sub(W::ONE);
+    let div = |v: W| v.wrapping_add((v >> (W::BITS - 1)) & bias) >> k;
+    ([div(s[0]), div(s[1])], s[0].sum_wraps(s[1]))
 }
 
 /// Counts `n` share-local truncations, `wraps` of which wrapped.
@@ -175,10 +174,11 @@ pub(crate) fn count_local(net: &mut Net<'_>, n: usize, wraps: u64) {
     cost.wrap_events = cost.wrap_events.wrapping_add(wraps);
 }
 
-fn local(net: &mut Net<'_>, x: &mut [Share], d: i64) {
+fn local<W: Word>(net: &mut Net<'_>, x: &mut [Share<W>], d: W) {
     let mut wraps = 0u64;
-    if d > 1 && d.count_ones() == 1 {
-        let k = d.trailing_zeros();
+    let d64 = d.low_i64();
+    if d64 > 1 && d64.count_ones() == 1 {
+        let k = d64.trailing_zeros();
         for s in x.iter_mut() {
             let (q, wrapped) = local_pow2(*s, k);
             wraps = wraps.wrapping_add(u64::from(wrapped));
@@ -186,35 +186,35 @@ fn local(net: &mut Net<'_>, x: &mut [Share], d: i64) {
         }
     } else {
         for s in x.iter_mut() {
-            wraps = wraps.wrapping_add(u64::from(sum_wraps(s[0], s[1])));
-            s[0] = tdiv(s[0], d);
-            s[1] = tdiv(s[1], d);
+            wraps = wraps.wrapping_add(u64::from(s[0].sum_wraps(s[1])));
+            s[0] = s[0].tdiv(d);
+            s[1] = s[1].tdiv(d);
         }
     }
     count_local(net, x.len(), wraps);
 }
 
-fn dealer_pow2(
+fn dealer_pow2<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
-    x: &mut [Share],
+    x: &mut [Share<W>],
     k: u32,
-    scratch: &mut [i64],
+    scratch: &mut [W],
 ) -> Result<()> {
-    debug_assert!((1..=62).contains(&k));
+    debug_assert!((1..=W::BITS - 2).contains(&k));
     dealer_pow2_each(net, dealer, x, |_| k, scratch)
 }
 
 /// Divides element `i` by the public `d[i] ≥ 1`, in place, as one batch: local truncation per
 /// element, or (dealer mode) one round for all power-of-two divisors, with the others truncated
 /// locally. Same cost and error laws as [`truncate`], element by element.
-pub fn truncate_each(
+pub fn truncate_each<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
     mode: TruncMode,
-    x: &mut [Share],
+    x: &mut [Share<W>],
     d: &dyn Fn(usize) -> u64,
-    scratch: &mut [i64],
+    scratch: &mut [W],
 ) -> Result<()> {
     // One call of `d` per element to check them all (division by zero reported first, as
     // before), one more per element for the local truncations.
@@ -255,9 +255,9 @@ pub fn truncate_each(
             wraps = wraps.wrapping_add(u64::from(wrapped));
             *s = q;
         } else {
-            wraps = wraps.wrapping_add(u64::from(sum_wraps(s[0], s[1])));
-            s[0] = tdiv(s[0], di as i64);
-            s[1] = tdiv(s[1], di as i64);
+            wraps = wraps.wrapping_add(u64::from(s[0].sum_wraps(s[1])));
+            s[0] = s[0].tdiv(W::from_i64(di as i64));
+            s[1] = s[1].tdiv(W::from_i64(di as i64));
         }
     }
     count_local(net, count, wraps);
@@ -301,11 +301,11 @@ impl rand_core::RngCore for DealerRng<'_> {
 /// [`TruncMode::Law`] on every element with a divisor above 1 (see the module doc): the law's
 /// result on the reconstructed value, dealt afresh (party 0's share is the dealer's next word,
 /// drawn after the law's words); one round for all of them.
-fn by_law(
+fn by_law<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
     law: TruncationLaw,
-    x: &mut [Share],
+    x: &mut [Share<W>],
     d: &dyn Fn(usize) -> u64,
 ) -> Result<()> {
     let mut n = 0usize;
@@ -314,14 +314,14 @@ fn by_law(
         if di <= 1 {
             continue;
         }
-        let a = i128::from(s[0].wrapping_add(s[1]));
-        let t = law.truncate(a, i128::from(di), RingWidth::Z64, &mut DealerRng(dealer))? as i64;
-        let u = dealer.ring();
+        let a = s[0].wrapping_add(s[1]).to_i128();
+        let t = W::from_i128(law.truncate(a, i128::from(di), W::WIDTH, &mut DealerRng(dealer))?);
+        let u: W = dealer.word();
         *s = [u, t.wrapping_sub(u)];
         n += 1;
     }
     if n > 0 {
-        net.charge_round(n);
+        net.charge_round::<W>(n);
         let cost = net.cost_mut();
         cost.trunc_tuples = cost.trunc_tuples.wrapping_add(n as u64);
         cost.truncations = cost.truncations.wrapping_add(n as u64);
@@ -330,12 +330,12 @@ fn by_law(
 }
 
 /// The dealer protocol on the elements with a shift `k(i) > 0`, all in one round.
-fn dealer_pow2_each(
+fn dealer_pow2_each<W: Word>(
     net: &mut Net<'_>,
     dealer: &mut Dealer,
-    x: &mut [Share],
+    x: &mut [Share<W>],
     k: impl Fn(usize) -> u32,
-    mut scratch: &mut [i64],
+    mut scratch: &mut [W],
 ) -> Result<()> {
     let n = (0..x.len()).filter(|&i| k(i) > 0).count();
     if n == 0 {
@@ -346,19 +346,20 @@ fn dealer_pow2_each(
     let msb = carve(&mut scratch, 2 * n);
     let m0 = carve(&mut scratch, n);
     let m1 = carve(&mut scratch, n);
-    const OFFSET: i64 = 1 << 62;
+    // 2^(k−2): shifts the range [−2^(k−2), 2^(k−2)) into [0, 2^(k−1)).
+    let offset = W::ONE << (W::BITS - 2);
     let mut q = 0;
     for (i, xi) in x.iter().enumerate() {
         let ki = k(i);
         if ki == 0 {
             continue;
         }
-        let [r, h, b] = dealer.trunc_tuple(ki);
+        let [r, h, b] = dealer.trunc_tuple::<W>(ki);
         hi[2 * q] = h[0];
         hi[2 * q + 1] = h[1];
         msb[2 * q] = b[0];
         msb[2 * q + 1] = b[1];
-        m0[q] = xi[0].wrapping_add(OFFSET).wrapping_sub(r[0]);
+        m0[q] = xi[0].wrapping_add(offset).wrapping_sub(r[0]);
         m1[q] = xi[1].wrapping_sub(r[1]);
         q += 1;
     }
@@ -372,12 +373,13 @@ fn dealer_pow2_each(
         if ki == 0 {
             continue;
         }
-        let big = (1u64 << (64 - ki)) as i64; // 2^(64−k) in the ring (k = 1 wraps to −2^63: fine)
-        let offset_hi = 1i64 << (62 - ki);
-        let z = m0[q] as u64;
-        let zhi = (z >> ki) as i64;
-        let (w0, w1) = if z >> 63 == 1 {
-            (1, 0)
+        // 2^(k_ring − k) in the ring (k = 1 wraps to −2^(k_ring − 1): fine)
+        let big = W::ONE << (W::BITS - ki);
+        let offset_hi = W::ONE << (W::BITS - 2 - ki);
+        let z = m0[q];
+        let zhi = z.shr_logical(ki);
+        let (w0, w1) = if z.shr_logical(W::BITS - 1) == W::ONE {
+            (W::ONE, W::ZERO)
         } else {
             (msb[2 * q], msb[2 * q + 1])
         };
@@ -385,7 +387,7 @@ fn dealer_pow2_each(
             .wrapping_add(hi[2 * q])
             .wrapping_sub(w0.wrapping_mul(big))
             .wrapping_sub(offset_hi)
-            .wrapping_add(1);
+            .wrapping_add(W::ONE);
         let s1 = hi[2 * q + 1].wrapping_sub(w1.wrapping_mul(big));
         *xi = [s0, s1];
         q += 1;

@@ -90,15 +90,15 @@ impl Edit {
     }
 
     fn apply(&mut self, msg: &mut Message<'_>) {
-        match msg.payload.get_mut(self.target.word) {
-            Some(w) => {
-                *w = match msg.domain {
-                    Domain::Arithmetic => w.wrapping_add(self.delta),
-                    Domain::Binary => *w ^ self.delta,
-                };
-                self.applied = self.applied.saturating_add(1);
-            }
-            None => self.missed = self.missed.saturating_add(1),
+        let (i, e) = (self.target.word, i128::from(self.delta));
+        let hit = match msg.domain {
+            Domain::Arithmetic => msg.payload.add(i, e),
+            Domain::Binary => msg.payload.xor(i, e),
+        };
+        if hit {
+            self.applied = self.applied.saturating_add(1);
+        } else {
+            self.missed = self.missed.saturating_add(1);
         }
     }
 

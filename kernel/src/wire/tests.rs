@@ -41,7 +41,7 @@ impl Wire for Recorder {
             from: m.from,
             protocol: m.protocol,
             domain: m.domain,
-            payload: m.payload.to_vec(),
+            payload: m.payload.z64().map(|w| w.to_vec()).unwrap_or_default(),
         });
     }
 }
@@ -77,7 +77,8 @@ impl Wire for Tamper {
             return;
         }
         if self.seen == self.nth {
-            m.payload[self.word] = (self.edit)(m.payload[self.word]);
+            let w = &mut m.payload.z64().unwrap()[self.word];
+            *w = (self.edit)(*w);
             self.applied = true;
         }
         self.seen += 1;

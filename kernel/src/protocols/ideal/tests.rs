@@ -16,7 +16,7 @@ use rand_core::RngCore;
 
 /// One script of every operation of the trait, run on any two-party arithmetic: the ledger
 /// after each step, and the exact (untruncated) results it can compare.
-fn script<A: RingArith<Elem = Share>>(
+fn script<A: RingArith<Elem = Share, Word = i64>>(
     a: &mut A,
     cost: impl Fn(&A) -> Cost,
 ) -> (Vec<Cost>, Vec<i64>) {
@@ -180,7 +180,7 @@ fn ideal_products_round_with_the_protocols_law() {
     }
 }
 
-fn product<A: RingArith<Elem = Share>>(a: &mut A, xs: &[i64], ys: &[i64]) -> Vec<i64> {
+fn product<A: RingArith<Elem = Share, Word = i64>>(a: &mut A, xs: &[i64], ys: &[i64]) -> Vec<i64> {
     let n = xs.len();
     let (mut x, mut y) = (vec![[0i64; 2]; n], vec![[0i64; 2]; n]);
     a.input_ring(xs, &mut x).unwrap();

@@ -30,8 +30,8 @@ impl Wire for Flip {
     fn send(&mut self, msg: &mut Message<'_>) {
         self.0 = mpcdiff_kernel::seed::splitmix64(self.0 ^ msg.round);
         if self.0.is_multiple_of(3) {
-            if let Some(w) = msg.payload.last_mut() {
-                *w = w.wrapping_add(self.0 as i64);
+            if let Some(last) = msg.payload.len().checked_sub(1) {
+                msg.payload.add(last, i128::from(self.0 as i64));
             }
         }
     }
@@ -107,7 +107,8 @@ pub(crate) fn with_shared_words<R>(
     let mut a = Shared::new(fp(g), g.u64(), &mut arena)
         .with_truncation(mode)
         .with_engine(engine)
-        .with_sign_test(sign_test(g));
+        .with_sign_test(sign_test(g))
+        .with_triple_check(g.one_in(4));
     if g.one_in(4) {
         a = a.with_wire(&mut wire);
     }
@@ -373,11 +374,12 @@ impl RingJob for Ring {
     where
         A::Elem: Draw,
     {
+        use mpcdiff_kernel::ring::Word;
         let n = count(g);
-        let raw = g.rings(n);
+        let raw: Vec<A::Word> = g.rings(n).into_iter().map(A::Word::from_i64).collect();
         let len = g.len(n);
         let mut x: Vec<A::Elem> = g.elems(len);
-        let mut out = vec![0i64; g.len(n)];
+        let mut out = vec![A::Word::ZERO; g.len(n)];
         match g.below(3) {
             0 => a.input_ring(&raw, &mut x),
             1 => a.reveal_ring(&x, &mut out),
@@ -426,6 +428,131 @@ per_arith! {
     Lincomb: float_lincomb, fixed_lincomb, shared_lincomb;
     LTZ: float_ltz, fixed_ltz, shared_ltz;
     MSB_MAP: float_msb_map, fixed_msb_map, shared_msb_map;
+}
+
+/// Every job above, one chosen at random (the wide and authenticated arithmetics run the same
+/// methods; one entry each keeps the harness's size).
+fn any_job<A: Arith>(a: &mut A, g: &mut Gen) -> Res
+where
+    A::Elem: Draw,
+{
+    match g.below(13) {
+        0 => Local.run(a, g),
+        1 => Input.run(a, g),
+        2 => Reveal.run(a, g),
+        3 => MulConst.run(a, g),
+        4 => DivInt.run(a, g),
+        5 => DivIntEach.run(a, g),
+        6 => Mul.run(a, g),
+        7 => MulBcast.run(a, g),
+        8 => Matmul.run(a, g),
+        9 => Conv.run(a, g),
+        10 => Lincomb.run(a, g),
+        11 => LTZ.run(a, g),
+        _ => MSB_MAP.run(a, g),
+    }
+}
+
+/// A format in Z_2^128 (or, sometimes, a 64-bit one the arithmetic must refuse).
+fn fp128(g: &mut Gen) -> mpcdiff_kernel::FixedPoint {
+    let f = fp(g);
+    if g.one_in(8) {
+        f
+    } else {
+        f.with_ring(mpcdiff_kernel::encoding::RingWidth::Z128)
+    }
+}
+
+fn fixed128_any(g: &mut Gen) -> Res {
+    let mut a = Fixed::<i128>::in_ring(fp128(g)).with_sign_test(sign_test(g));
+    if g.one_in(4) {
+        let n = count(g);
+        let raw: Vec<i128> = (0..n).map(|_| i128::draw(g)).collect();
+        let mut x = vec![0i128; g.len(n)];
+        let mut out = vec![0i128; g.len(n)];
+        let _ = a.input_ring(&raw, &mut x);
+        let _ = a.reveal_ring(&x, &mut out);
+        return a.peek_ring(&x, &mut out);
+    }
+    any_job(&mut a, g)
+}
+
+fn shared128_any(g: &mut Gen) -> Res {
+    let mut arena = vec![0i128; arena_words(g)];
+    let mut wire = Flip(g.u64());
+    let mode = g.pick(&TruncMode::ALL);
+    let engine = if g.bool() {
+        Engine::Protocol
+    } else {
+        Engine::Ideal
+    };
+    let mut a = Shared::in_ring(fp128(g), g.u64(), &mut arena)
+        .with_truncation(mode)
+        .with_engine(engine)
+        .with_sign_test(sign_test(g));
+    if g.one_in(4) {
+        a = a.with_wire(&mut wire);
+    }
+    if g.one_in(8) {
+        // a helper comparison: refused in Z_2^128
+        let c = g.pick(&mpcdiff_kernel::protocols::drelu::Comparison::ALL);
+        a = a.with_comparison(c);
+    }
+    any_job(&mut a, g)
+}
+
+fn authenticated_any(g: &mut Gen) -> Res {
+    use mpcdiff_kernel::arith::authenticated::Auth;
+    let (w, e) = match g.below(6) {
+        0 => (0, 0),
+        1 => (g.small(64), g.small(64)),
+        _ => (16 * 1024, 8 * 1024),
+    };
+    let (mut words, mut elems) = (vec![0i128; w], vec![Auth::default(); e]);
+    let mut wire = Flip(g.u64());
+    let s = if g.one_in(8) {
+        g.u32()
+    } else {
+        1 + g.small(64) as u32
+    };
+    let a = mpcdiff_kernel::Authenticated::new(fp(g), s, g.u64(), &mut words, &mut elems);
+    let Ok(mut a) = a else { return a.map(|_| ()) };
+    if g.one_in(4) {
+        a = a.with_wire(&mut wire);
+    }
+    let _ = (a.cost(), a.checks(), a.s(), a.key_share(g.size()), a.seed());
+    any_job(&mut a, g)
+}
+
+fn authenticated_experiment(g: &mut Gen) -> Res {
+    use mpcdiff_kernel::arith::authenticated::{challenge, forgery_passes, forgery_trial, Auth};
+    let _ = challenge(g.u64(), g.u64(), g.size(), g.u32());
+    let _ = mpcdiff_kernel::Authenticated::scratch_conv2d(&conv_shape(g));
+    let _ = mpcdiff_kernel::Authenticated::scratch_matmul(MatShape {
+        m: g.size(),
+        k: g.size(),
+        n: g.size(),
+    });
+    let (w, e) = mpcdiff_kernel::Authenticated::scratch_elementwise(g.small(4));
+    let (mut words, mut elems) = (vec![0i128; w], vec![Auth::default(); e]);
+    let s = if g.one_in(4) {
+        g.u32()
+    } else {
+        1 + g.small(64) as u32
+    };
+    if g.bool() {
+        forgery_trial(s, g.u64(), g.ring(), g.u64(), &mut words, &mut elems).map(|_| ())
+    } else {
+        forgery_passes(
+            s,
+            g.small(4) as u64,
+            g.u64(),
+            g.ring(),
+            &mut words,
+            &mut elems,
+        )
+        .map(|_| ())
+    }
 }
 
 fn fixed_ring(g: &mut Gen) -> Res {
@@ -499,5 +626,18 @@ pub(super) fn entries() -> Vec<Entry> {
         e("arith::Float::msb_map", float_msb_map),
         e("arith::Fixed::msb_map", fixed_msb_map),
         e("arith::Shared::msb_map", shared_msb_map),
+        e(
+            "arith::Fixed<i128>::* (every method, Z_2^128)",
+            fixed128_any,
+        ),
+        e(
+            "arith::Shared<i128>::* (every method, Z_2^128)",
+            shared128_any,
+        ),
+        e("arith::Authenticated::* (every method)", authenticated_any),
+        e(
+            "arith::authenticated::{challenge,forgery_trial,forgery_passes,scratch_*}",
+            authenticated_experiment,
+        ),
     ]
 }

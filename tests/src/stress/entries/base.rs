@@ -162,7 +162,35 @@ fn ring_ops(g: &mut Gen) -> Res {
     let (x, d) = (g.ring(), g.ring());
     let _ = ring::tdiv(x, d);
     let _ = ring::tdiv(x, g.pick(&[0, 1, -1, i64::MIN, i64::MAX]));
-    let _ = ring::sum_wraps(x, d);
+    let _ = ring::Word::sum_wraps(x, d);
+    // the Word methods in both widths, hostile divisors and shifts
+    let (w, v) = (
+        <i128 as super::Draw>::draw(g),
+        <i128 as super::Draw>::draw(g),
+    );
+    let k = g.u32();
+    for (a, b) in [(x, d), (x, g.pick(&[0, 1, -1, i64::MIN, i64::MAX]))] {
+        use ring::Word;
+        let _ = (a.tdiv(b), a.floor_div(b), a.floor_rem(b), a.shr_logical(k));
+        let _ = (a.sum_wraps(b), a.to_i128(), a.low_i64(), a.to_f64());
+    }
+    {
+        use ring::Word;
+        let _ = (w.tdiv(v), w.floor_div(v), w.floor_rem(v), w.shr_logical(k));
+        let _ = (
+            w.tdiv(-1),
+            w.floor_div(0),
+            i128::MIN.tdiv(-1),
+            w.sum_wraps(v),
+        );
+        let _ = (
+            i128::from_i128(w),
+            i64::from_i128(w),
+            w.low_i64(),
+            w.to_f64(),
+        );
+        let _ = <i128 as ring::Word>::draw(|| g.u64());
+    }
     let _ = <i64 as Scalar>::mac(g.ring(), x, d);
     let _ = <f64 as Scalar>::mac(g.f64(), g.f64(), g.f64());
     Ok(())
@@ -223,8 +251,8 @@ fn dealer_ops(g: &mut Gen) -> Res {
     } else {
         d.and_triples([a, b], [c, x], [y, z]);
     }
-    let _ = d.b2a_bit();
-    let _ = d.trunc_tuple(g.u32());
+    let _ = d.b2a_bit::<i64>();
+    let _ = d.trunc_tuple::<i64>(g.u32());
     Ok(())
 }
 
@@ -234,9 +262,7 @@ struct Tamper(u64);
 impl Wire for Tamper {
     fn send(&mut self, msg: &mut Message<'_>) {
         self.0 = self.0.wrapping_add(msg.round).wrapping_add(msg.from as u64);
-        if let Some(w) = msg.payload.first_mut() {
-            *w ^= self.0 as i64;
-        }
+        msg.payload.xor(0, i128::from(self.0 as i64));
     }
 }
 
