@@ -4,6 +4,12 @@ profiles (issue 15). Never run in CI: CI reads the JSON.
 
     tests/frameworks/install.sh syft /work/fw-lab/syft
     /work/fw-lab/syft/bin/python tests/frameworks/record_pysyft.py tests/reference/frameworks/pysyft
+    /work/fw-lab/syft/bin/python tests/frameworks/record_pysyft.py tests/reference/frameworks/pysyft model_lenet
+
+The second line records the whole LeNet alone (`model_lenet`, merged into index.json) on the
+first MPCDIFF_MODEL_IMAGES (30) MNIST test images in batches of MPCDIFF_MODEL_BATCH (2): PySyft
+took 419 s for 30 images on two loaded cores, and a batch of 10 images did not finish in 15
+minutes, so small batches it is.
 
 Parties as in MPCDiff's `PySyft/fuzz.py`: two VirtualWorkers ("sam", "kelly") and a
 "crypto_provider", all in this process. Schema: that of ../shared/reference/crypten/ (README
@@ -35,7 +41,9 @@ import torch  # noqa: E402
 import syft  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import write_references  # noqa: E402
+from common import load_model, mnist_test, write_references  # noqa: E402
+from syft.frameworks.torch.nn import functional as syft_functional  # noqa: E402
+from syft.frameworks.torch.tensors.interpreters.precision import FixedPrecisionTensor  # noqa: E402
 
 hook = syft.TorchHook(torch)
 SAM = syft.VirtualWorker(hook, id="sam")
@@ -191,9 +199,124 @@ def case_comparison():
     return doc
 
 
+def lenet_forward(p, x, F, batch_norm, sigmoid):
+    """The committed LeNet (`cli/models/lenet`: conv-BN-sigmoid-avgpool twice, then three
+    linear layers with BN and sigmoid after the first two), written with the operators PySyft
+    overloads for shared FixedPrecisionTensors: conv2d = im2col matmul + bias (one truncation
+    per output), BN = `functional.batch_norm` in eval mode (1/sqrt(running_var) by "newton", no
+    eps), avg-pool = per-share window mean, linear = `bias.add(x.matmul(Wt))` as `addmm` does.
+    `p` maps the tensor names to tensors of the same kind as `x` (shared, or plain float)."""
+
+    def bn(v, name):
+        if v.dim() == 2:  # BatchNorm1d: PySyft's batch_norm permutes 4 dims, so as (N, C, 1, 1)
+            n, c = v.shape
+            return batch_norm(v.reshape(n, c, 1, 1), name).reshape(n, c)
+        return batch_norm(v, name)
+
+    v = F.conv2d(x, p["conv1.weight"], p["conv1.bias"], padding=2)
+    v = F.avg_pool2d(sigmoid(bn(v, "bn1")), 2)
+    v = F.conv2d(v, p["conv2.weight"], p["conv2.bias"])
+    v = F.avg_pool2d(sigmoid(bn(v, "bn2")), 2)
+    v = v.reshape(v.shape[0], -1)  # NCHW flattening, as torch.flatten(x, 1)
+    v = sigmoid(bn(p["fc1.bias"].add(v.matmul(p["fc1.wt"])), "bn3"))
+    v = sigmoid(bn(p["fc2.bias"].add(v.matmul(p["fc2.wt"])), "bn4"))
+    return p["fc3.bias"].add(v.matmul(p["fc3.wt"]))
+
+
+def case_lenet(limit, batch):
+    """The committed LeNet on the first `limit` MNIST test images, as MPCDiff's PySyft/fuzz.py
+    runs a model: every tensor (image and parameters, batch-norm statistics included)
+    `.fix_precision(base=2, precision_fractional=16).share(sam, kelly, crypto_provider,
+    protocol="snn")`, the sigmoid MPCDiff's (exp E = 6, NR R = 6 from 3·exp_6(0.5 − |d|) +
+    0.003, its baseline level) and batch norm's "newton" inverse square root with MPCDiff's 50
+    iterations. Plaintext (torch float32, eval-mode BN with eps) beside it. One run,
+    `torch.manual_seed(0)` first; logits as ring integers (scale 2^16)."""
+    import torch.nn.functional as F
+
+    tensors, _ = load_model("lenet")
+    x, y = mnist_test(limit)
+    plain = {k: torch.tensor(v) for k, v in tensors.items()}
+    for fc in ("fc1", "fc2", "fc3"):
+        plain[fc + ".wt"] = plain[fc + ".weight"].t().contiguous()
+
+    def plain_bn(v, name):
+        return F.batch_norm(v, plain[name + ".running_mean"], plain[name + ".running_var"],
+                            plain[name + ".weight"], plain[name + ".bias"], False, 0.0, 1e-5)
+
+    with torch.no_grad():
+        plain_logits = lenet_forward(plain, torch.tensor(x), F, plain_bn, torch.sigmoid).numpy()
+    cfg = "mpcdiff"
+    base, prec = CONFIGS[cfg]
+    torch.manual_seed(0)
+    shared = {k: share(v.numpy(), cfg) for k, v in plain.items() if not (k.startswith("fc") and k.endswith(".weight"))}
+
+    def mpc_bn(v, name):
+        return syft_functional.batch_norm(v, shared[name + ".running_mean"], shared[name + ".running_var"],
+                                          shared[name + ".weight"], shared[name + ".bias"], False, 0.0, 1e-5)
+
+    stock_sigmoid, stock_reciprocal = FixedPrecisionTensor.sigmoid, FixedPrecisionTensor.reciprocal
+
+    def reciprocal(self, method="NR", nr_iters=10):
+        if method.lower() == "newton":
+            return mpcdiff_newton(self, 50)
+        return stock_reciprocal(self, method, nr_iters)
+
+    FixedPrecisionTensor.sigmoid = lambda self, method=None: mpcdiff_sigmoid(self, "baseline")
+    FixedPrecisionTensor.reciprocal = reciprocal
+    raws, t0 = [], time.time()
+    try:
+        for lo in range(0, limit, batch):
+            out = lenet_forward(shared, share(x[lo:lo + batch], cfg), F, mpc_bn, lambda v: v.sigmoid())
+            raws += raw(out)
+            print(f"record_pysyft: model_lenet {lo + batch}/{limit} images, {time.time() - t0:.0f} s", flush=True)
+    finally:
+        FixedPrecisionTensor.sigmoid, FixedPrecisionTensor.reciprocal = stock_sigmoid, stock_reciprocal
+    labels = np.asarray([int(v) for v in raws]).reshape(-1, 10).argmax(1).tolist()
+    return {"case": "model_lenet", "function": "model", "model": "lenet", "images": f"MNIST t10k 0..{limit}",
+            "pysyft_expr": "lenet_forward on .fix_precision(base=2, precision_fractional=16).share(...) tensors; "
+                           "MPCDiff sigmoid baseline (E = R = 6); batch norm newton 50",
+            "labels": y.tolist(), "plain_logits": plain_logits.tolist(), "plain_labels": plain_logits.argmax(1).tolist(),
+            "configs": {cfg: {"base": base, "precision_fractional": prec, "scale": scale(cfg), "batch": batch,
+                              "seconds": round(time.time() - t0, 1), "runs": [{"run": 0, "raw": raws, "labels": labels}]}}}
+
+
+def model_images():
+    return int(os.environ.get("MPCDIFF_MODEL_IMAGES", "30")), int(os.environ.get("MPCDIFF_MODEL_BATCH", "2"))
+
+
+def record_model(out):
+    """Records `model_lenet` only and merges it into `out/index.json`, which must come from the
+    same package versions (a recording never mixes versions)."""
+    path = os.path.join(out, "index.json")
+    try:
+        with open(path) as fh:
+            index = json.load(fh)
+    except OSError as e:
+        raise SystemExit(f"record_pysyft: {path}: {e.strerror}; record every case first")
+    here = {"version": pkg_resources.get_distribution("syft").version, "torch": torch.__version__,
+            "numpy": np.__version__, "python": platform.python_version()}
+    for k, v in here.items():
+        if index.get(k) != v:
+            raise SystemExit(f"record_pysyft: {path} was recorded with {k} {index.get(k)}, this is {v}")
+    t0 = time.time()
+    doc = case_lenet(*model_images())
+    index.setdefault("recorded_later", {})["model_lenet"] = {
+        "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "seconds": round(time.time() - t0, 1),
+    }
+    if "model_lenet" not in index["cases"]:
+        index["cases"].append("model_lenet")
+    write_references(out, "record_pysyft", index, [doc], round(time.time() - t0, 1))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/reference/frameworks/pysyft"
     os.makedirs(out, exist_ok=True)
+    if sys.argv[2:] == ["model_lenet"]:
+        record_model(out)
+        return
+    if len(sys.argv) > 2:
+        raise SystemExit(f"record_pysyft: only model_lenet can be recorded alone, not {' '.join(sys.argv[2:])}")
     t0 = time.time()
     docs = [case_encode(), case_mul(), case_div_int(), case_comparison()]
     docs.append(grid_case("sigmoid_stock", "x.sigmoid() (Chebyshev, maxval 6, 32 terms)", np.linspace(-20, 20, 161),
@@ -211,6 +334,7 @@ def main():
         docs.append(grid_case(f"sigmoid_mpcdiff_{level}", f"MPCDiff sigmoid, level {level} (E = R = {LEVELS[level]})",
                               np.linspace(-20, 20, 161), on_fpt(lambda f, lv=level: mpcdiff_sigmoid(f, lv)), sigmoid,
                               configs={"mpcdiff": CONFIGS["mpcdiff"], "mpcdiff-bank": CONFIGS["mpcdiff-bank"]}))
+    docs.append(case_lenet(*model_images()))
     index = {
         "framework": "pysyft",
         "version": pkg_resources.get_distribution("syft").version,

@@ -3,6 +3,8 @@ threads of one process) for mpcdiff's `spu` profile (issue 15). Never run in CI:
 
     tests/frameworks/install.sh spu /work/fw-lab/spu
     /work/fw-lab/spu/bin/python tests/frameworks/record_spu.py tests/reference/frameworks/spu
+    # only some function cases, merged into an existing recording's index.json:
+    /work/fw-lab/spu/bin/python tests/frameworks/record_spu.py tests/reference/frameworks/spu erf log
 
 Schema: that of ../shared/reference/crypten/ (README there), adapted: every value is recorded as
 ring integers (`raw`, decimal strings) and as `value` = raw / 2^f. SPU decodes `double(v) / 2^f`
@@ -84,6 +86,10 @@ GRIDS = {
     "tanh": np.linspace(-8, 8, 257),
     "gelu": np.linspace(-12, 12, 241),
     "relu": np.concatenate([np.linspace(-4, 4, 129), [-2.0**-18, 2.0**-18, -2.0**-26, 2.0**-26]]),
+    # f_erf's mux switches to 1 at |x| = 3
+    "erf": np.linspace(-5, 5, 201),
+    # log_minmax is valid on (0, 2^(f+1)): 2^19 = 524288 at FM64
+    "log": np.logspace(-4, 5, 145),
 }
 FUNCS = {
     "sigmoid": (jax.nn.sigmoid, lambda x: 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0, "jax.nn.sigmoid(x)"),
@@ -97,6 +103,10 @@ FUNCS = {
         "jax.nn.gelu(x, approximate=True)",
     ),
     "relu": (jax.nn.relu, lambda x: max(x, 0.0), "jax.nn.relu(x)"),
+    # the compiled program calls SPU's `mhlo.erf` intrinsic (f_erf), float64 and float32 alike
+    "erf": (jax.scipy.special.erf, math.erf, "jax.scipy.special.erf(x)"),
+    # pphlo.log: SPU's f_log, fxp_log_mode MINMAX by default
+    "log": (jnp.log, math.log, "jnp.log(x)"),
 }
 RUNS = {"semi2k-2pc-fm64": 3, "semi2k-2pc-fm128": 2, "aby3-fm64": 1}
 
@@ -229,9 +239,43 @@ def case_model(name, limit, configs=("semi2k-2pc-fm64", "semi2k-2pc-fm128")):
     return doc
 
 
+def record_some(out, names):
+    """Records the function cases `names` only and merges them into `out/index.json`, which
+    must come from the same package versions (a recording never mixes versions)."""
+    unknown = [n for n in names if n not in FUNCS]
+    if unknown:
+        raise SystemExit(f"record_spu: no function case {unknown[0]!r} (known: {', '.join(FUNCS)})")
+    path = os.path.join(out, "index.json")
+    try:
+        with open(path) as fh:
+            index = json.load(fh)
+    except OSError as e:
+        raise SystemExit(f"record_spu: {path}: {e.strerror}; record every case first")
+    here = {"version": spu.__version__, "jax": jax.__version__, "numpy": np.__version__,
+            "python": platform.python_version()}
+    for k, v in here.items():
+        if index.get(k) != v:
+            raise SystemExit(f"record_spu: {path} was recorded with {k} {index.get(k)}, this is {v}")
+    docs = []
+    start = time.time()
+    for n in names:
+        t0 = time.time()
+        docs.append(case_function(n))
+        index.setdefault("recorded_later", {})[n] = {
+            "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "seconds": round(time.time() - t0, 1),
+        }
+        if n not in index["cases"]:
+            index["cases"].append(n)
+    write_references(out, "record_spu", index, docs, round(time.time() - start, 1))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/reference/frameworks/spu"
     os.makedirs(out, exist_ok=True)
+    if len(sys.argv) > 2:
+        record_some(out, sys.argv[2:])
+        return
     t0 = time.time()
     docs = [case_encode(), case_mul()] + [case_function(n) for n in FUNCS]
     limit = int(os.environ.get("MPCDIFF_MODEL_IMAGES", "1000"))

@@ -76,7 +76,7 @@ fn specs() -> Vec<Spec> {
 }
 
 /// Runs a spec in any ring arithmetic on raw inputs; returns the raw outputs.
-fn run<A: RingArith>(a: &mut A, what: &What, raw: &[i64]) -> Vec<i64> {
+fn run<A: RingArith<Word = i64>>(a: &mut A, what: &What, raw: &[i64]) -> Vec<i64> {
     let n = raw.len();
     let mut x = vec![A::Elem::default(); n];
     a.input_ring(raw, &mut x).unwrap();

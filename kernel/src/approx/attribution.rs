@@ -17,6 +17,7 @@ use crate::cost::Cost;
 use crate::error::{check_len, Error, Result};
 use crate::fixed::FixedPoint;
 use crate::protocols::truncation::TruncMode;
+use crate::ring::{Ring, Word};
 use crate::share::Share;
 
 /// The four values of one input.
@@ -52,15 +53,18 @@ impl Stages {
 }
 
 /// The buffers [`attribute`] works in, for `n` inputs: see [`Memory::sizes`].
+///
+/// The ring words and shares are of the format's ring (`W`: `i64` for Z_2^64, `i128` for
+/// Z_2^128; [`FixedPoint::ring`]).
 #[derive(Debug)]
-pub struct Memory<'w> {
+pub struct Memory<'w, W: Word = Ring> {
     /// `n + scratch_elems(n)` floats.
     pub floats: &'w mut [f64],
     /// `n + scratch_elems(n)` ring words for the fixed-point run, then
     /// `Shared::scratch_words_elementwise(8·n)` words of the shared run's arena.
-    pub ints: &'w mut [i64],
+    pub ints: &'w mut [W],
     /// `n + scratch_elems(n)` shares.
-    pub shares: &'w mut [Share],
+    pub shares: &'w mut [Share<W>],
 }
 
 impl Memory<'_> {
@@ -78,11 +82,11 @@ impl Memory<'_> {
 /// # Errors
 /// [`Error::OutOfRange`] unless `lo < hi` are finite and there are at least 2 points; then
 /// [`attribute`]'s.
-pub fn curve(
+pub fn curve<W: Word>(
     s: &Probe<'_>,
     (lo, hi): (f64, f64),
     levels: &Levels<'_>,
-    mem: Memory<'_>,
+    mem: Memory<'_, W>,
     x: &mut [f64],
     out: &mut [Stages],
 ) -> Result<Cost> {
@@ -122,11 +126,11 @@ pub struct Probe<'p> {
 /// [`crate::Error::BufferTooSmall`] if a buffer of `ws` is shorter than [`Memory::sizes`] says;
 /// [`crate::Error::NonFinite`] or [`crate::Error::EncodeOverflow`] for an input; then the
 /// function's in each arithmetic.
-pub fn attribute(
+pub fn attribute<W: Word>(
     s: &Probe<'_>,
     x: &[f64],
     levels: &Levels<'_>,
-    ws: Memory<'_>,
+    ws: Memory<'_, W>,
     out: &mut [Stages],
 ) -> Result<Cost> {
     let n = x.len();
@@ -158,16 +162,20 @@ pub fn attribute(
     // Fixed.
     let (ring, arena) = ws.ints.split_at_mut(n + scratch_elems(n));
     let (v, scratch) = ring.split_at_mut(n);
-    let mut fx = Fixed::new(s.fp).with_sign_test(s.profile.numerics.sign);
+    let mut fx = Fixed::<W>::in_ring(s.fp).with_sign_test(s.profile.numerics.sign);
     fx.input(x, v)?;
     eval(&mut fx, f, s.profile, v, levels, scratch)?;
     for (o, &vi) in out.iter_mut().zip(v.iter()) {
-        o.fixed = if int_out { vi as f64 } else { s.fp.decode(vi) };
+        o.fixed = if int_out {
+            vi.to_f64()
+        } else {
+            s.fp.decode_word(vi)
+        };
     }
 
     // Shared.
     let (v, scratch) = ws.shares.split_at_mut(n);
-    let mut sh = Shared::new(s.fp, s.seed, arena)
+    let mut sh = Shared::in_ring(s.fp, s.seed, arena)
         .with_truncation(s.trunc)
         .with_sign_test(s.profile.numerics.sign);
     sh.input(x, v)?;
@@ -177,9 +185,9 @@ pub fn attribute(
     for (o, &vi) in out.iter_mut().zip(v.iter()) {
         let raw = crate::share::reconstruct(vi);
         o.shared = if int_out {
-            raw as f64
+            raw.to_f64()
         } else {
-            s.fp.decode(raw)
+            s.fp.decode_word(raw)
         };
     }
     Ok(cost)

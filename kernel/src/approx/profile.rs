@@ -6,11 +6,13 @@
 //! code.
 
 use super::levels::Level;
+use crate::encoding::RingWidth;
 use crate::fixed::FixedPoint;
 use crate::protocols::laws::{SignTest, TruncationLaw};
 use crate::protocols::truncation::TruncMode;
 
-/// How a Newton–Raphson reciprocal starts.
+/// How a reciprocal starts: a Newton–Raphson start, or SPU's normalised Goldschmidt division
+/// (whose start and iteration differ from Newton's).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum RecipInit {
     /// CrypTen's `3·exp(1 − 2x) + 0.003`, with `iters_exp` squarings in the exp.
@@ -26,6 +28,12 @@ pub enum RecipInit {
         /// Squarings of the limit exp in the initial guess (MPCDiff: 6).
         iters_exp: u8,
     },
+    /// SPU 0.9.5's Goldschmidt division (`reciprocal_goldschmidt`, what `jnp.reciprocal` and
+    /// `1.0 / x` run): the input normalised to `c ∈ [1/2, 1)` by its highest set bit, the start
+    /// `2.9142 − 2c`, then `iters_nr` Goldschmidt iterations `r ← r·(1 + e)`, `e ← e²` instead
+    /// of Newton steps, and the normalisation undone
+    /// ([`super::reciprocal::reciprocal_goldschmidt`]; `frameworks.md` §3.5).
+    Goldschmidt,
 }
 
 /// How the limit exp divides `x` by 2^n before squaring.
@@ -67,8 +75,10 @@ pub enum InvSqrtMethod {
     Crypten,
     /// SPU 0.9.5's `f_rsqrt`: `u = x·2^(f−m−2) ∈ [1/4, 1/2)` from the highest set bit `m`,
     /// the degree-4 polynomial `26.02942339u⁴ − 49.86605845u³ + 38.4714796u² − 15.47994394u +
-    /// 4.14285016`, times the compensation `2^((f−m−2)/2)` (√2 for odd exponents as SPU holds
-    /// it, `⌊√2·2^(f/2)⌋/2^(f/2)`); no Newton step, no level (`frameworks.md` §3.5).
+    /// 4.14285016` (`f32` coefficients, evaluated as [`super::polynomial`], the constant added
+    /// after its truncation, as SPU does), times the compensation `2^((f−m−2)/2)` (√2 for odd
+    /// exponents as SPU holds it, `⌊√2·2^(f/2)⌋/2^(f/2)`); no Newton step, no level
+    /// (`frameworks.md` §3.5).
     Spu,
     /// PySyft 0.2.9's `reciprocal(method="newton")` (which computes 1/√x despite its name):
     /// `C = 20`, start `(C + 1 − x)/C`, then `y ← (C + 1 − x·y²)·y / C` — linear convergence
@@ -76,9 +86,24 @@ pub enum InvSqrtMethod {
     PySyftNewton,
 }
 
-/// Natural logarithm parameters (Householder iterations from CrypTen's initial guess).
+/// How the natural logarithm is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogMethod {
+    /// CrypTen's Householder iterations from its exp-based start (the other [`LogParams`]
+    /// fields).
+    Householder,
+    /// SPU 0.9.5's `log_minmax` (its default `fxp_log_mode` MINMAX): `x = u·2^e` with
+    /// `u ∈ [1, 2)` from the highest set bit, `ln x = p(u − 1) + e·ln 2` with SPU's degree-8
+    /// minimax polynomial for `ln(1 + t)` on [0, 1]; no iteration (the other fields unused).
+    SpuMinmax,
+}
+
+/// Natural logarithm parameters (Householder iterations from CrypTen's initial guess, unless
+/// `method` says otherwise).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LogParams {
+    /// The method; the fields below are the Householder method's.
+    pub method: LogMethod,
     /// Householder iterations.
     pub iters: u8,
     /// Squarings of the exp inside each iteration.
@@ -146,9 +171,25 @@ pub enum PowMode {
     CryptenBug,
 }
 
-/// erf by its Taylor series.
+/// How erf is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErfMethod {
+    /// The Taylor series of [`ErfParams`] (CrypTen's).
+    Taylor,
+    /// SPU 0.9.5's `f_erf` (Abramowitz–Stegun 7.1.27):
+    /// `1 − (1 + 0.278393|x| + 0.230389x² + 0.000972|x|³ + 0.078108x⁴)^−4` by two squarings and
+    /// the positive Goldschmidt reciprocal, 1 for `|x| ≥ 3`, the sign by a mux.
+    Spu {
+        /// Goldschmidt iterations of the reciprocal (SPU: `fxp_div_goldschmidt_iters` = 2).
+        goldschmidt_iters: u8,
+    },
+}
+
+/// erf parameters: the method, and the Taylor series' terms and powers.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ErfParams {
+    /// The method; `terms` and `pow` are the Taylor series'.
+    pub method: ErfMethod,
     /// Terms after the linear one (CrypTen: `erf_iterations` = 8).
     pub terms: u8,
     /// How the odd powers are computed.
@@ -321,10 +362,10 @@ pub const CRYPTEN: Profile = Profile {
     exp_iters: 8,
     reciprocal: RecipParams { iters_nr: 10, init: RecipInit::Crypten { iters_exp: 8 }, all_pos: false },
     inv_sqrt: InvSqrtParams { iters_nr: 3, iters_exp: 8, method: InvSqrtMethod::Crypten },
-    log: LogParams { iters: 2, iters_exp: 8, iters_exp_init: 8, order: 8 },
+    log: LogParams { method: LogMethod::Householder, iters: 2, iters_exp: 8, iters_exp_init: 8, order: 8 },
     sigmoid: SigmoidMethod::Reciprocal { nr_init: 0.75, crypten_where: true },
     sigmoid_level: Level::new(8, 3),
-    erf: ErfParams { terms: 8, pow: PowMode::CryptenBug },
+    erf: ErfParams { method: ErfMethod::Taylor, terms: 8, pow: PowMode::CryptenBug },
     softmax_reciprocal: RecipParams { iters_nr: 10, init: RecipInit::Crypten { iters_exp: 8 }, all_pos: true },
     repair: RepairLevels { high: Level::new(9, 9), medium: Level::new(8, 3), low: Level::new(3, 3) },
     gelu: GeluImpl::TanhForm,
@@ -424,15 +465,22 @@ pub const PYSYFT_MPCDIFF: Profile = Profile {
 /// SecretFlow-SPU 0.9.5 as a user's jax model runs it (`spu.utils.simulation`, SEMI2K two
 /// parties, FM64): scale 2^18, saturating encoder, truncation `TruncAPr2` (law SR+1), exact
 /// MSB comparisons, `jax.nn.sigmoid` = `1/(1 + exp(−x))` with the limit exp (8 squarings, `x/2^8`
-/// by a truncation) and the Goldschmidt reciprocal (2 iterations), batch norm's `rsqrt` by
-/// SPU's polynomial, tanh (and jax's tanh-form GELU) by SPU's Chebyshev series. Deploy with
-/// `spu`. FM128 (SecretFlow's default field) needs a 128-bit engine, which the kernel's
-/// arithmetics do not have yet. SPU's other exp modes, erf, log and a standalone reciprocal
-/// are not modelled (the standalone functions stay CrypTen's).
+/// by a truncation) and the Goldschmidt reciprocal (2 iterations), which is also the
+/// standalone reciprocal (`1.0 / x`, `jnp.reciprocal`), batch norm's `rsqrt` by SPU's
+/// polynomial, tanh (and jax's tanh-form GELU) by SPU's Chebyshev series, erf
+/// (`jax.scipy.special.erf`) by SPU's `f_erf` and `jnp.log` by SPU's `log_minmax`. Deploy with
+/// `spu`. [`SPU_FM128`] is the same recipe in SecretFlow's default field. Not modelled: SPU's
+/// other exp and log modes, its `sqrt` (rsqrt and a Goldschmidt step; here `x·rsqrt`) and its
+/// softmax's division (`div_goldschmidt_general`; here CrypTen's Newton reciprocal).
 pub const SPU: Profile = Profile {
     name: "spu",
-    about: "SecretFlow-SPU 0.9.5 SEMI2K 2PC FM64 (2^18, TruncAPr2 = SR+1, sigmoid 1/(1+exp8(-x)) with Goldschmidt 2, rsqrt polynomial)",
+    about: "SecretFlow-SPU 0.9.5 SEMI2K 2PC FM64 (2^18, TruncAPr2 = SR+1, sigmoid 1/(1+exp8(-x)) and reciprocal by Goldschmidt 2, rsqrt polynomial, erf A&S 7.1.27, log minimax)",
     exp_iters: 8,
+    reciprocal: RecipParams { iters_nr: 2, init: RecipInit::Goldschmidt, all_pos: false },
+    // SPU's config also sets `fxp_log_iters` 3 and `fxp_log_orders` 8, read only by its
+    // Householder mode
+    log: LogParams { method: LogMethod::SpuMinmax, iters: 3, iters_exp: 8, iters_exp_init: 8, order: 8 },
+    erf: ErfParams { method: ErfMethod::Spu { goldschmidt_iters: 2 }, terms: 8, pow: PowMode::Exact },
     sigmoid: SigmoidMethod::Logistic,
     sigmoid_level: Level::new(8, 2),
     gelu: GeluImpl::TanhJax,
@@ -447,6 +495,22 @@ pub const SPU: Profile = Profile {
     ..CRYPTEN
 };
 
+/// SecretFlow-SPU 0.9.5 in SecretFlow's own default field: SEMI2K two parties, **FM128**
+/// (Z_2^128, scale 2^26: `fxp_fraction_bits`' default for FM128), otherwise [`SPU`]'s recipe
+/// (the same kernels, levels and truncation law; SPU's `TruncAPr2` is SR+1 in either field).
+/// The arithmetics run it in Z_2^128 ([`crate::ring::Word`] `i128`), as the real package does:
+/// the pre-truncation range is 2^126, so products and the limit exp's squarings that overflow
+/// FM64 (exp past x ≈ 19) do not here.
+pub const SPU_FM128: Profile = Profile {
+    name: "spu-fm128",
+    about: "SecretFlow-SPU 0.9.5 SEMI2K 2PC FM128 (Z_2^128, 2^26, TruncAPr2 = SR+1; recipe as spu)",
+    numerics: Numerics {
+        fp: format(FixedPoint::spu(26)).with_ring(RingWidth::Z128),
+        ..SPU.numerics
+    },
+    ..SPU
+};
+
 /// Every built-in profile.
 pub const PROFILES: &[&Profile] = &[
     &CRYPTEN,
@@ -457,6 +521,7 @@ pub const PROFILES: &[&Profile] = &[
     &PYSYFT,
     &PYSYFT_MPCDIFF,
     &SPU,
+    &SPU_FM128,
 ];
 
 /// The built-in profile called `name`.

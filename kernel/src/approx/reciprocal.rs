@@ -1,10 +1,13 @@
-//! The reciprocal by Newton–Raphson iteration.
+//! The reciprocal by Newton–Raphson iteration, and SPU's Goldschmidt division.
 //!
 //! # Method
 //! Signed inputs: `s = sign(x)` (one comparison), `1/x = s · recip(s·x)`. For positive `p`:
 //! start from `y0` (CrypTen's `3·exp(1 − 2p) + 0.003`, or a public constant) and iterate
 //! `y ← y + (y − y²·p)`, `iters_nr` times (the element's level). With a constant `y0` the
 //! first step is public but for one product: `2·y0 − (y0²)·p`.
+//! [`RecipInit::Goldschmidt`] runs [`reciprocal_goldschmidt`] instead (its own section below),
+//! with `iters_nr` Goldschmidt iterations; with `all_pos` without the sign's comparison and
+//! muxes (SPU's `reciprocal_goldschmidt_positive`).
 //!
 //! # Cost
 //! Crypten start: `iters_exp` rounds (the exp), then 2 rounds per step (square, multiply);
@@ -41,7 +44,8 @@ pub const fn default_level(p: &RecipParams) -> Level {
     Level::new(0, p.iters_nr)
 }
 
-/// `x ← 1/x`, with Newton steps from each element's level (`iters_nr`).
+/// `x ← 1/x`, with Newton steps (or Goldschmidt iterations) from each element's level
+/// (`iters_nr`).
 ///
 /// # Errors
 /// [`Levels::check`]'s; [`crate::Error::BufferTooSmall`] if `scratch` is shorter than
@@ -65,6 +69,13 @@ pub fn reciprocal<A: Arith>(
         },
     )?;
     let mut s = scratch;
+    if p.init == RecipInit::Goldschmidt && !p.all_pos {
+        // SPU's own sign handling (a mux on the MSB, not a product by ±1)
+        let y = take(&mut s, n)?;
+        reciprocal_goldschmidt(a, x, y, levels, s)?;
+        x.copy_from_slice(y);
+        return Ok(());
+    }
     if p.all_pos {
         let y = take(&mut s, n)?;
         reciprocal_pos(a, x, y, p.init, levels, s)?;
@@ -120,6 +131,7 @@ pub fn reciprocal_pos<A: Arith>(
             a.add_const(y, 0.003)?;
             0
         }
+        RecipInit::Goldschmidt => return goldschmidt_positive(a, d, y, levels, scratch),
         RecipInit::Const(c) => {
             a.fill_const(y, c)?;
             masked_step(a, levels, Count::Nr, 0, y, d, scratch, |a, yv, dv, _| {
@@ -149,12 +161,14 @@ pub fn reciprocal_pos<A: Arith>(
 
 /// Scratch elements [`reciprocal_goldschmidt`] needs for `n` inputs.
 pub const fn scratch_elems_goldschmidt(n: usize) -> usize {
-    n.saturating_mul(8)
+    n.saturating_mul(6)
 }
 
 /// `out = 1/b` by SPU's Goldschmidt division (`reciprocal_goldschmidt`, SPU 0.9.5
-/// `fxp_approx.cc`; `frameworks.md` §3.5), each element with its level's `iters_nr`
-/// iterations (SPU: `fxp_div_goldschmidt_iters` = 2).
+/// `fxp_base.cc`; `frameworks.md` §3.5), each element with its level's `iters_nr`
+/// iterations (SPU: `fxp_div_goldschmidt_iters` = 2). This is what SPU runs for
+/// `jnp.reciprocal(x)` and for `1.0 / x` (its compiler rewrites a division of the constant 1
+/// into `pphlo.reciprocal`; measured), and inside `jax.nn.sigmoid`.
 ///
 /// # Method
 /// `s = [b < 0]`, `|b|` by a mux; `factor = 2^(f−1−m)` from the highest set bit `m` of `|b|`'s
@@ -169,7 +183,9 @@ pub const fn scratch_elems_goldschmidt(n: usize) -> usize {
 ///
 /// # Error
 /// Algorithmic relative error `e0^(2^iters)` with `|e0| ≤ 0.0858` on [1/2, 1): ≤ 5.4e−5 for 2
-/// iterations, plus a few units of the truncations; `|b| ≥ 2^f` (real) returns 0.
+/// iterations, plus a few units of the truncations; `|b| ≥ 2^f` (real) returns 0. The result's
+/// units are absolute, so the relative error grows as `1/|b|` nears the resolution 2^−f (at
+/// f = 18, `1/10⁴` is 26 units; SPU measured: 3e−4 on [10, 100], 3.2e−2 on [100, 10⁴]).
 ///
 /// # Errors
 /// [`crate::Error::ShapeMismatch`] unless `out` is as long as `b`; [`Levels::check`]'s;
@@ -185,23 +201,50 @@ pub fn reciprocal_goldschmidt<A: Arith>(
     crate::error::check_len(n, out.len())?;
     levels.check(n)?;
     super::need(scratch.len(), scratch_elems_goldschmidt(n))?;
-    let f = a.fixed_point().frac_bits() as i32;
     let mut s = scratch;
     let sign = take(&mut s, n)?;
     let abs = take(&mut s, n)?;
-    let factor = take(&mut s, n)?;
-    let c = take(&mut s, n)?;
-    let e = take(&mut s, n)?;
-    let r = take(&mut s, n)?;
-    let t = take(&mut s, n)?;
-    let u = take(&mut s, n)?;
     a.ltz(b, sign)?;
     // |b| = b + s·(−2b)
-    t.copy_from_slice(b);
+    out.copy_from_slice(b);
+    a.mul_int(out, -2);
+    a.mul_unscaled(out, sign)?;
+    abs.copy_from_slice(b);
+    a.add(abs, out)?;
+    goldschmidt_positive(a, abs, out, levels, s)?;
+    // the sign back: r + s·(−2r)
+    let t = &mut s[..n];
+    t.copy_from_slice(out);
     a.mul_int(t, -2);
     a.mul_unscaled(t, sign)?;
-    abs.copy_from_slice(b);
-    a.add(abs, t)?;
+    a.add(out, t)
+}
+
+/// Scratch elements [`goldschmidt_positive`] needs for `n` inputs.
+const fn scratch_elems_goldschmidt_positive(n: usize) -> usize {
+    n.saturating_mul(4)
+}
+
+/// `r = 1/d` for positive `d` by SPU's Goldschmidt iteration (its
+/// `reciprocal_goldschmidt_positive`, and the core of [`reciprocal_goldschmidt`] after the
+/// sign): `d` normalised by its highest set bit, the start `2.9142 − 2c`, each element's
+/// `iters_nr` iterations, `r·factor`. Lengths and levels are the caller's to check.
+fn goldschmidt_positive<A: Arith>(
+    a: &mut A,
+    d: &[A::Elem],
+    r: &mut [A::Elem],
+    levels: &Levels<'_>,
+    scratch: &mut [A::Elem],
+) -> Result<()> {
+    let n = d.len();
+    super::need(scratch.len(), scratch_elems_goldschmidt_positive(n))?;
+    let f = a.fixed_point().frac_bits() as i32;
+    let mut s = scratch;
+    let factor = take(&mut s, n)?;
+    // c, then (once e is formed) each iteration's 1 + e
+    let c = take(&mut s, n)?;
+    let e = take(&mut s, n)?;
+    let u = take(&mut s, n)?;
     let g = move |m: i32| {
         if (0..2 * f).contains(&m) {
             libm::exp2(f64::from(f - 1 - m))
@@ -209,17 +252,18 @@ pub fn reciprocal_goldschmidt<A: Arith>(
             0.0
         }
     };
-    a.msb_map(abs, factor, &g)?;
-    c.copy_from_slice(abs);
+    a.msb_map(d, factor, &g)?;
+    c.copy_from_slice(d);
     a.mul(c, factor)?;
-    // w = 2.9142 − 2c, held in r
+    // w = 2.9142 − 2c, held in r (SPU's constant is the float32 `2.9142F`)
     r.copy_from_slice(c);
     a.mul_int(r, -2);
-    a.add_const(r, 2.9142)?;
+    a.add_const(r, 2.9142_f32 as f64)?;
     // e = 1 − c·w
     e.copy_from_slice(c);
     a.mul(e, r)?;
     a.rsub_const(e, 1.0)?;
+    let t = c;
     let deepest = levels.max().iters_nr;
     for j in 0..deepest {
         t.copy_from_slice(e);
@@ -235,12 +279,5 @@ pub fn reciprocal_goldschmidt<A: Arith>(
             a.square(e)?;
         }
     }
-    a.mul(r, factor)?;
-    // the sign back: r + s·(−2r)
-    t.copy_from_slice(r);
-    a.mul_int(t, -2);
-    a.mul_unscaled(t, sign)?;
-    a.add(r, t)?;
-    out.copy_from_slice(r);
-    Ok(())
+    a.mul(r, factor)
 }

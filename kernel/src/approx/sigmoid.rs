@@ -194,21 +194,24 @@ fn logistic<A: Arith>(
     super::reciprocal::reciprocal_goldschmidt(a, d, x, levels, s)
 }
 
-/// SPU 0.9.5's `f_tanh` Chebyshev coefficients (degree 17 on [−5, 5]; `frameworks.md` §3.5).
+/// SPU 0.9.5's `f_tanh` Chebyshev coefficients (degree 17 on [−5, 5]; `frameworks.md` §3.5),
+/// as SPU holds them: a `std::array<float, 9>`, so each is the float32 nearest the printed
+/// value (visible at FM128's 2^26, not at FM64's 2^18).
+#[allow(clippy::excessive_precision)]
 const SPU_TANH: [f64; 9] = [
-    1.2514045938932097,
-    -0.3655987797163166,
-    0.17253141478140663,
-    -0.08943445792774211,
-    0.047703017901250824,
-    -0.025830290571688078,
-    0.014338801903468182,
-    -0.008541730970059077,
-    0.0061230685785789475,
+    1.2514045938932097_f32 as f64,
+    -0.3655987797163166_f32 as f64,
+    0.17253141478140663_f32 as f64,
+    -0.08943445792774211_f32 as f64,
+    0.047703017901250824_f32 as f64,
+    -0.025830290571688078_f32 as f64,
+    0.014338801903468182_f32 as f64,
+    -0.008541730970059077_f32 as f64,
+    0.0061230685785789475_f32 as f64,
 ];
 
 /// SPU's `f_tanh` (≥ 0.5.0): `x` clamped to [−5, 5] (`relu(x + 5) − relu(x − 5) − 5`, exact),
-/// scaled by the encoded 0.2, the odd Chebyshev series by CrypTen's recurrence combined in one
+/// scaled by the encoded `0.2F` (float32, as SPU writes it), the odd Chebyshev series by CrypTen's recurrence combined in one
 /// truncation (SPU's `f_mmul` with the coefficients).
 fn tanh_spu<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
     const CLAMP: f64 = 5.0;
@@ -224,7 +227,7 @@ fn tanh_spu<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> 
     x.copy_from_slice(&both[..n]);
     a.sub(x, &both[n..])?;
     a.add_const(x, -CLAMP)?;
-    a.mul_const(x, 1.0 / CLAMP)?;
+    a.mul_const(x, 0.2_f32 as f64)?;
     super::chebyshev::odd_series(a, x, &SPU_TANH, s)
 }
 

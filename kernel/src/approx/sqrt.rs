@@ -31,12 +31,13 @@ const PYSYFT_C: f64 = 20.0;
 
 /// Scratch elements [`inv_sqrt`] needs for `n` inputs.
 pub const fn scratch_elems(n: usize) -> usize {
-    n.saturating_mul(6)
+    // SPU's method: u, the compensation and its polynomial's 7n
+    n.saturating_mul(9)
 }
 
 /// Scratch elements [`sqrt`] needs for `n` inputs.
 pub const fn scratch_elems_sqrt(n: usize) -> usize {
-    n.saturating_mul(7)
+    n.saturating_mul(10)
 }
 
 /// The level an [`InvSqrtParams`] asks for.
@@ -117,16 +118,21 @@ pub fn inv_sqrt<A: Arith>(
 
 /// SPU's `f_rsqrt` ([`InvSqrtMethod::Spu`]): `x ← 1/√x` for positive `x`.
 fn rsqrt_spu<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) -> Result<()> {
-    const POLY: [f64; 4] = [-15.47994394, 38.4714796, -49.86605845, 26.02942339];
-    const C0: f64 = 4.14285016;
+    // SPU's `float` literals verbatim (rounded once, to f32); the constant term is added
+    // after the polynomial's truncation, as SPU does
+    #[allow(clippy::excessive_precision)]
+    const POLY: [f32; 5] = [0.0, -15.47994394, 38.4714796, -49.86605845, 26.02942339];
+    #[allow(clippy::excessive_precision)]
+    const C0: f32 = 4.14285016;
     let n = x.len();
     let f = a.fixed_point().frac_bits() as i32;
     let mut s = scratch;
-    let pows = take(&mut s, 4 * n)?;
+    let u = take(&mut s, n)?;
     let comp = take(&mut s, n)?;
     // u = x·2^(f−m−2) ∈ [1/4, 1/2); the compensation 2^((f−m−2)/2)
-    a.msb_map(x, comp, &|m| libm::exp2(f64::from(f - m - 2)))?;
-    let u = &mut pows[..n];
+    // (m saturates in `Float` for an infinite x: saturating exponents)
+    let exponent = move |m: i32| f.saturating_sub(m).saturating_sub(2);
+    a.msb_map(x, comp, &|m| libm::exp2(f64::from(exponent(m))))?;
     u.copy_from_slice(x);
     a.mul(u, comp)?;
     // SPU holds √2 as the integer c0 = ⌊√2·2^(f/2)⌋ over 2^(f/2) (724/512 at f = 18, 1.1e−4
@@ -134,7 +140,7 @@ fn rsqrt_spu<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) ->
     let half = f64::from(f / 2);
     let sqrt2 = libm::floor(core::f64::consts::SQRT_2 * libm::exp2(half)) / libm::exp2(half);
     a.msb_map(x, comp, &|m| {
-        let e = f - m - 2;
+        let e = exponent(m);
         let even = libm::exp2(f64::from(e.div_euclid(2)));
         if e.rem_euclid(2) == 0 {
             even
@@ -142,18 +148,9 @@ fn rsqrt_spu<A: Arith>(a: &mut A, x: &mut [A::Elem], scratch: &mut [A::Elem]) ->
             even * sqrt2
         }
     })?;
-    // u², u³, u⁴, one truncated product each
-    // u² = u·u, u³ = u²·u, u⁴ = u²·u²
-    for (k, by) in [(1, 0), (2, 0), (3, 1)] {
-        let (done, next) = pows.split_at_mut(k * n);
-        next[..n].copy_from_slice(&done[(k - 1) * n..k * n]);
-        if k == 3 {
-            next[..n].copy_from_slice(&done[n..2 * n]);
-        }
-        a.mul(&mut next[..n], &done[by * n..(by + 1) * n])?;
-    }
-    a.lincomb_const(pows, &POLY, x)?;
-    a.add_const(x, C0)?;
+    // u², then u³ and u⁴ in one batch; one truncation for the sum
+    super::polynomial::polynomial(a, u, &POLY, x, s)?;
+    a.add_const(x, f64::from(C0))?;
     a.mul(x, comp)
 }
 

@@ -6,8 +6,8 @@ use super::{e, ok, Draw};
 use crate::stress::{Entry, Gen, Res};
 use mpcdiff_kernel::approx::attribution::{self, Memory, Probe, Stages};
 use mpcdiff_kernel::approx::profile::{
-    self, ErfParams, ExpDivide, GeluImpl, InvSqrtMethod, InvSqrtParams, LogParams, PowMode,
-    Profile, RecipInit, RecipParams, SigmoidMethod,
+    self, ErfMethod, ErfParams, ExpDivide, GeluImpl, InvSqrtMethod, InvSqrtParams, LogMethod,
+    LogParams, PowMode, Profile, RecipInit, RecipParams, SigmoidMethod,
 };
 use mpcdiff_kernel::approx::{self, Function, Level, Levels};
 use mpcdiff_kernel::arith::Arith;
@@ -26,9 +26,18 @@ pub(super) fn entries() -> Vec<Entry> {
         ),
         e("approx::sqrt::{inv_sqrt,sqrt}", sqrt),
         e("approx::reciprocal::reciprocal_goldschmidt", goldschmidt),
+        e("approx::polynomial::polynomial", polynomial),
         e(
             "training::{separable,logistic::{Sizes::of,train}}",
             training,
+        ),
+        e(
+            "training::backprop::{Sizes::of,init,train,evaluate}",
+            backprop,
+        ),
+        e(
+            "training::convnet::{ConvNet::plan,Sizes::of,init,train,evaluate}",
+            convnet,
         ),
         e(
             "approx::sigmoid::{sigmoid,tanh,chebyshev_tanh_coeffs}",
@@ -57,9 +66,10 @@ fn level(g: &mut Gen) -> Level {
 
 /// A Newton start, hostile parameters included.
 fn init(g: &mut Gen) -> RecipInit {
-    match g.below(3) {
+    match g.below(4) {
         0 => RecipInit::Crypten { iters_exp: g.u8() },
         1 => RecipInit::PySyft { iters_exp: g.u8() },
+        2 => RecipInit::Goldschmidt,
         _ => RecipInit::Const(g.f64()),
     }
 }
@@ -90,6 +100,11 @@ pub(crate) fn profile(g: &mut Gen) -> Profile {
             }
             3 => {
                 p.log = LogParams {
+                    method: if g.bool() {
+                        LogMethod::Householder
+                    } else {
+                        LogMethod::SpuMinmax
+                    },
                     iters: g.small(4) as u8,
                     iters_exp: g.u8(),
                     iters_exp_init: g.u8(),
@@ -117,6 +132,13 @@ pub(crate) fn profile(g: &mut Gen) -> Profile {
             5 => p.sigmoid_level = level(g),
             6 => {
                 p.erf = ErfParams {
+                    method: if g.bool() {
+                        ErfMethod::Taylor
+                    } else {
+                        ErfMethod::Spu {
+                            goldschmidt_iters: g.u8(),
+                        }
+                    },
                     terms: g.u8(),
                     pow: if g.bool() {
                         PowMode::Exact
@@ -245,6 +267,22 @@ direct!(
     }
 );
 
+direct!(
+    polynomial,
+    |n| approx::polynomial::scratch_elems(n, 34),
+    |a, g, x, _l, s| {
+        let mut coeffs = vec![0.0f32; g.small(35)];
+        for c in coeffs.iter_mut() {
+            *c = g.f64() as f32;
+        }
+        let mut out = x.to_vec();
+        if g.one_in(8) {
+            out.pop();
+        }
+        approx::polynomial::polynomial(a, x, &coeffs, &mut out, s)
+    }
+);
+
 /// Logistic-regression training on a hostile problem (small sizes so a run stays short):
 /// bad shapes, NaN data and learning rates, wrong buffer lengths, any profile.
 struct Train;
@@ -297,6 +335,198 @@ impl Job for Train {
 
 fn training(g: &mut Gen) -> Res {
     on_any_sized(g, 24, &Train)
+}
+
+struct Backprop;
+
+impl Job for Backprop {
+    fn run<A: Arith>(&self, a: &mut A, g: &mut Gen) -> Res
+    where
+        A::Elem: Draw,
+    {
+        use mpcdiff_kernel::training::{self, backprop, logistic};
+        let hostile = g.one_in(8);
+        let (samples, features) = if hostile {
+            (g.small(12), g.small(5))
+        } else {
+            (1 + g.small(11), 1 + g.small(4))
+        };
+        // Mostly valid networks (two or three layers of 1 to 6 units), sometimes hostile ones.
+        let mut widths = vec![features];
+        let layers = if hostile { g.small(3) } else { 1 + g.small(2) };
+        for _ in 0..layers {
+            let w = if hostile { g.small(6) } else { 2 + g.small(4) };
+            widths.push(w);
+        }
+        let n = samples.saturating_mul(features);
+        let mut x = if hostile { g.f64s(n) } else { g.reals(n) };
+        let mut y = g.f64s(samples);
+        if g.bool() && features >= 2 {
+            training::separable(g.u64(), samples, features, &mut x, &mut y)?;
+        }
+        if !g.one_in(8) {
+            // Labels that are class indices, mostly.
+            let c = widths.last().copied().unwrap_or(1).max(1);
+            let extra = u64::from(hostile);
+            for v in y.iter_mut() {
+                *v = g.below(c as u64 + extra) as f64;
+            }
+        }
+        let prof = if hostile {
+            profile(g)
+        } else {
+            *g.pick(profile::PROFILES)
+        };
+        let net = backprop::Net {
+            widths: &widths,
+            hidden: if g.bool() {
+                backprop::Hidden::Relu
+            } else {
+                backprop::Hidden::Sigmoid
+            },
+        };
+        let p = logistic::Problem {
+            x: &x,
+            y: &y,
+            samples,
+            features,
+        };
+        let h = logistic::Hyper {
+            lr: if hostile { g.f64() } else { g.mostly_real() },
+            batch: if hostile {
+                g.small(6)
+            } else {
+                1 + g.small(samples - 1)
+            },
+            epochs: g.small(2) as u32,
+            profile: &prof,
+        };
+        let want = backprop::eval_scratch_len(&net);
+        let scratch_len = if hostile { g.len(want) } else { want };
+        let mut scratch = vec![0.0; scratch_len];
+        let sz = backprop::Sizes::of(&net, &p, &h)?;
+        let params_len = if hostile { g.len(sz.params) } else { sz.params };
+        let mut start = vec![0.0; params_len];
+        backprop::init(g.u64(), &net, &mut start)?;
+        let _ = backprop::evaluate(&net, &start, &p, &mut scratch);
+        let mut w = vec![A::Elem::default(); sz.params];
+        a.input_model(&start, &mut w)?;
+        // Exactly sized unless hostile (the generator's buffers stop at a few dozen elements).
+        let work_len = if hostile { g.len(sz.work) } else { sz.work };
+        let mut work = vec![A::Elem::default(); work_len];
+        backprop::train(a, &net, &p, &h, &mut w, &mut work)
+    }
+}
+
+fn backprop(g: &mut Gen) -> Res {
+    on_any_sized(g, 128, &Backprop)
+}
+
+struct Convnet;
+
+impl Job for Convnet {
+    fn run<A: Arith>(&self, a: &mut A, g: &mut Gen) -> Res
+    where
+        A::Elem: Draw,
+    {
+        use mpcdiff_kernel::training::backprop::Hidden;
+        use mpcdiff_kernel::training::convnet::{self, ConvBlock, ConvNet, Pooling};
+        use mpcdiff_kernel::training::logistic;
+        // Mostly valid networks on tiny images, sometimes hostile shapes.
+        let hostile = g.one_in(8);
+        let side = if hostile { g.small(6) } else { 3 + g.small(3) };
+        let ch = if hostile { g.small(2) } else { 1 + g.small(1) };
+        let mut convs = Vec::new();
+        for _ in 0..(if hostile { g.small(3) } else { 1 + g.small(1) }) {
+            convs.push(if hostile {
+                ConvBlock {
+                    out_ch: g.small(3),
+                    k: g.small(4),
+                    pad: g.small(3),
+                    pool: g.small(3),
+                }
+            } else {
+                let k = 1 + 2 * g.small(1);
+                ConvBlock {
+                    out_ch: 1 + g.small(2),
+                    k,
+                    pad: if k > 1 { g.small(1) } else { 0 },
+                    pool: 1 + g.small(1),
+                }
+            });
+        }
+        let classes = if hostile { g.small(3) } else { 2 + g.small(1) };
+        let fcs = if g.bool() {
+            vec![classes]
+        } else {
+            vec![1 + g.small(4), classes]
+        };
+        let net = ConvNet {
+            input: [ch, side, side],
+            convs: &convs,
+            fcs: &fcs,
+            hidden: if g.bool() {
+                Hidden::Relu
+            } else {
+                Hidden::Sigmoid
+            },
+            pooling: if g.bool() {
+                Pooling::Max
+            } else {
+                Pooling::Average
+            },
+            batch_norm: g.bool(),
+        };
+        let samples = if hostile { g.small(8) } else { 1 + g.small(7) };
+        let features = ch * side * side;
+        let n = samples * features;
+        let mut x = if hostile { g.f64s(n) } else { g.reals(n) };
+        if !hostile {
+            // Finite pixels, so that most calls reach the training itself.
+            x.iter_mut()
+                .filter(|v| !v.is_finite())
+                .for_each(|v| *v = 0.0);
+        }
+        let extra = u64::from(hostile);
+        let y: Vec<f64> = (0..samples)
+            .map(|_| g.below(classes.max(1) as u64 + extra) as f64)
+            .collect();
+        let prof = if hostile {
+            profile(g)
+        } else {
+            *g.pick(profile::PROFILES)
+        };
+        let p = logistic::Problem {
+            x: &x,
+            y: &y,
+            samples,
+            features,
+        };
+        let h = logistic::Hyper {
+            lr: if hostile { g.f64() } else { g.mostly_real() },
+            batch: if hostile {
+                g.small(6)
+            } else {
+                1 + g.small(samples - 1)
+            },
+            epochs: g.small(2) as u32,
+            profile: &prof,
+        };
+        let sz = convnet::Sizes::of(&net, &p, &h)?;
+        let mut start = vec![0.0; sz.params];
+        convnet::init(g.u64(), &net, &mut start)?;
+        let mut scratch = vec![0.0; convnet::eval_scratch_len(&net)?];
+        let _ = convnet::evaluate(&net, &start, &p, &mut scratch);
+        let mut w = vec![A::Elem::default(); sz.params];
+        a.input_model(&start, &mut w)?;
+        let work_len = if hostile { g.len(sz.work) } else { sz.work };
+        let mut work = vec![A::Elem::default(); work_len];
+        convnet::train(a, &net, &p, &h, &mut w, &mut work)
+    }
+}
+
+fn convnet(g: &mut Gen) -> Res {
+    on_any_sized(g, 256, &Convnet)
 }
 
 direct!(exp, approx::exp::scratch_elems, |a, g, x, l, s| {
