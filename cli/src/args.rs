@@ -64,6 +64,9 @@ pub enum Command {
     /// Train one of the MPCDiff models (LeNet, Credit MLP, Bank MLP) in plaintext,
     /// deterministically from a seed, and save it as an `mpcdiff-model/1` safetensors file.
     Train(TrainArgs),
+    /// Train logistic regression, an MLP or LeNet-5 under MPC (shared, or fixed point) beside
+    /// its float twin with the kernel's SGD, epoch by epoch, and save the revealed model.
+    TrainMpc(crate::cmd::train_mpc::TrainMpcArgs),
     /// Convert a PyTorch model (an ONNX file, or a state_dict plus its architecture) into an
     /// `mpcdiff-model/1` file; `--model` also takes both directly.
     Import(ImportArgs),
@@ -90,4 +93,8 @@ pub enum Command {
     /// (the SCSDF sign leak), the sign-hiding fix, and MPCGuard's view audit of every
     /// protocol.
     Leak(crate::cmd::leak::LeakArgs),
+    /// Covert attacks on MPC training by a corrupt party at the message seam: training-data
+    /// reconstruction, a backdoor, a targeted misclassification and membership inference,
+    /// each against the same seeded training run honestly.
+    Attack(crate::cmd::attack::AttackArgs),
 }

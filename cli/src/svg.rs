@@ -1,5 +1,5 @@
 //! Small, dependency-free SVG charts: line plots with linear or log axes, ticks, labels and a
-//! legend.
+//! legend; and grey images ([`image`]) for figures that show pictures.
 //!
 //! Why not a plotting crate: the output must be byte-identical for the same run on every
 //! machine (plots are results, and results are reproducible), and text in SVG needs no font
@@ -103,6 +103,39 @@ fn label(t: f64, scale: Scale) -> String {
             }
         }
     }
+}
+
+/// A grey image as an SVG `<g>` of one `<rect>` per run of equal pixels in a row (values in
+/// [0, 1], 0 black), at `(x, y)` with `s` units per pixel.
+pub fn image(out: &mut String, img: &[f64], (h, w): (usize, usize), x: f64, y: f64, s: f64) {
+    let _ = write!(out, r#"<g transform="translate({x},{y})">"#);
+    let _ = write!(
+        out,
+        r##"<rect width="{}" height="{}" fill="#000"/>"##,
+        w as f64 * s,
+        h as f64 * s
+    );
+    for i in 0..h {
+        let mut j = 0;
+        while j < w {
+            let g = (img[i * w + j].clamp(0.0, 1.0) * 15.0).round() as u8;
+            let mut k = j + 1;
+            while k < w && (img[i * w + k].clamp(0.0, 1.0) * 15.0).round() as u8 == g {
+                k += 1;
+            }
+            if g > 0 {
+                let _ = write!(
+                    out,
+                    r##"<rect x="{}" y="{}" width="{}" height="{s}" fill="#{g:x}{g:x}{g:x}"/>"##,
+                    j as f64 * s,
+                    i as f64 * s,
+                    (k - j) as f64 * s
+                );
+            }
+            j = k;
+        }
+    }
+    out.push_str("</g>");
 }
 
 fn esc(s: &str) -> String {

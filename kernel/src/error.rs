@@ -64,6 +64,20 @@ pub enum Error {
         /// What, and what to use instead.
         what: &'static str,
     },
+    /// An authenticated session's MAC check failed: a party changed an opened value
+    /// ([`crate::arith::Authenticated`]). The honest party aborts.
+    MacCheckFailed {
+        /// The protocol whose opening failed the check.
+        protocol: &'static str,
+        /// The round of the failed check.
+        round: u64,
+    },
+    /// CrypTen's `active_security` check found a dealt triple that is not a product
+    /// ([`crate::protocols::beaver::bilinear_checked`]).
+    TripleCheckFailed {
+        /// The round of the failed check.
+        round: u64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -88,6 +102,13 @@ impl fmt::Display for Error {
             Error::OutOfRange { what } => write!(f, "parameter out of range: {what}"),
             Error::Malformed { what } => write!(f, "malformed input: {what}"),
             Error::Unsupported { what } => write!(f, "not supported: {what}"),
+            Error::TripleCheckFailed { round } => {
+                write!(f, "Beaver triples verification failed (round {round})")
+            }
+            Error::MacCheckFailed { protocol, round } => write!(
+                f,
+                "MAC check failed on the {protocol:?} opening (round {round}): a party tampered with its messages; abort"
+            ),
         }
     }
 }

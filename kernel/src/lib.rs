@@ -93,7 +93,7 @@ pub mod wire;
 #[cfg(test)]
 mod testing;
 
-pub use arith::{Arith, ArithKind, Engine, Fixed, Float, RingArith, Shared};
+pub use arith::{Arith, ArithKind, Authenticated, Engine, Fixed, Float, RingArith, Shared};
 pub use cost::Cost;
 pub use digest::Digest;
 pub use error::{Error, Result};

@@ -7,7 +7,8 @@
 //! so the browser shows exactly what the CLI computes.
 //!
 //! * [`js`]: the `#[wasm_bindgen]` exports and their TypeScript declarations; [`leak`]: what
-//!   the helper party sees of a digit; here, the free functions without state, what JS may
+//!   the helper party sees of a digit; [`attack`]: covert attacks on training (reconstruction,
+//!   backdoor) on synthetic digits, passive and under MACs; here, the free functions without state, what JS may
 //!   pass loosely (`seed_arg`), and `into_error`, which turns a [`Failure`] into a thrown JS
 //!   `Error`.
 //!
@@ -16,6 +17,7 @@
 use mpcdiff_kernel::selfcheck::{self, SELFCHECK_ARENA_WORDS};
 use wasm_bindgen::prelude::*;
 
+pub mod attack;
 pub mod js;
 pub mod leak;
 

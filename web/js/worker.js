@@ -185,6 +185,13 @@ const methods = {
   helperView: (a) =>
     wasm.helper_view(a.model, a.pixels, a.comparison, a.breakpoints, seed(a.seed), a.steps),
 
+  // Covert attacks on training (js/attack.js): the host's experiments on synthetic 0 vs 1,
+  // each with its rerun under SPDZ2k MACs. args {e, mpcSeed}, {scale, mpcSeed} and {scale,
+  // chosen, mpcSeed}.
+  attackReconstruction: ({ e, mpcSeed }) => wasm.attack_reconstruction(e, seed(mpcSeed)),
+  attackBackdoor: ({ scale, mpcSeed }) => wasm.attack_backdoor(scale, seed(mpcSeed)),
+  attackMisclassify: ({ scale, chosen, mpcSeed }) => wasm.attack_misclassify(scale, chosen, seed(mpcSeed)),
+
   // The browser benchmark (web/bench.mjs): `predict` on synthetic digits 0..16 of seed 7 in
   // turn (as wasm/benches/session.rs does natively), `warmup` untimed calls, then `count`
   // timed ones; returns each call's milliseconds.

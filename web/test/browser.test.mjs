@@ -194,6 +194,20 @@ browserTest("a synthetic digit is the kernel's, and predicted like any input", a
   assert.match(note, /synthetic digit 3 of seed 7: a \d/);
 });
 
+browserTest("SPU's 128-bit field (spu-fm128) runs in the page as in the CLI", async () => {
+  await page.selectOption("#profile", "spu-fm128");
+  const s = await settledState();
+  assert.equal(s.settings.profile, "spu-fm128");
+  const cli = cliPredict(s.pixels, [
+    "--profile", "spu-fm128", "--frac-bits", String(s.settings.fracBits),
+    "--mpc-seed", s.settings.mpcSeed, "--trunc", s.settings.trunc, "--deploy", s.settings.deploy,
+    ...(s.settings.level ? ["--level", s.settings.level.join("/")] : []),
+  ]);
+  assertSameAsCli(s, cli, "spu-fm128");
+  await page.selectOption("#profile", "crypten");
+  await settledState();
+});
+
 browserTest("the error curves, the stage breakdown and the decision-boundary slice render", async () => {
   await settledState();
   const curves = await page.evaluate(() => ({

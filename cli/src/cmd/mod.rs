@@ -2,6 +2,7 @@
 //! does the work and writes the results (see `crate::output`).
 
 pub mod approx;
+pub mod attack;
 pub mod demo;
 pub mod eval;
 pub mod export;
@@ -16,6 +17,7 @@ pub mod report;
 pub mod slice;
 pub mod sweep;
 pub mod train;
+pub mod train_mpc;
 
 use crate::args::{Cli, Command};
 
@@ -49,10 +51,12 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(&args),
         Command::Slice(args) => slice::run(&args),
         Command::Train(args) => train::run(&args),
+        Command::TrainMpc(args) => train_mpc::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Fuzz(args) => fuzz::run(&args, &typed(matches)),
         Command::Export(args) => export::run(&args),
         Command::Leak(args) => leak::run(&args),
+        Command::Attack(args) => attack::run(&args),
         Command::Localize(args) => localize::run(&args),
         Command::Repair(args) => repair::run(&args),
         Command::Sweep(args) => sweep::run(&args),

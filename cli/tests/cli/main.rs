@@ -9,6 +9,7 @@
 mod support;
 
 mod approx;
+mod attack;
 mod browser;
 mod contract;
 mod engine;
@@ -19,3 +20,4 @@ mod leak;
 mod predict;
 mod reliability;
 mod train;
+mod train_mpc;

@@ -13,10 +13,17 @@
 //!   a deviation search a few mutants per call; the localization and repair of what it
 //!   found), with their results as owned, serializable views ([`ser`]: typed arrays inside
 //!   wasm). The CLI's browser tests run it natively against `mpcdiff fuzz`.
+//! * [`training`]: logistic regression or an MLP trained under MPC beside its float twin,
+//!   epoch by epoch (the CLI's `train-mpc`).
+//!
+//! * [`attacks`]: the covert-attack experiments on two-digit image sets (reconstruction,
+//!   backdoor, targeted misclassification, membership inference) with owned memory (the
+//!   CLI's `attack`).
 //!
 //! Every number is the kernel's. [`Failure`] is why a call failed: the kernel's error or an
 //! argument out of range, in words the caller shows.
 
+pub mod attacks;
 pub mod memory;
 pub mod models;
 pub mod plan;
@@ -24,6 +31,7 @@ pub mod repair;
 pub mod search;
 pub mod ser;
 pub mod session;
+pub mod training;
 
 /// Why a call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,10 +29,12 @@
 //! 0/1 bit is exact. The tests beside this module (`arith/tests.rs`) check these laws over
 //! seeded inputs.
 
+pub mod authenticated;
 mod fixed;
 mod float;
 mod shared;
 
+pub use authenticated::Authenticated;
 pub use fixed::Fixed;
 pub use float::Float;
 pub use shared::Shared;
@@ -314,12 +316,14 @@ pub trait Arith {
 /// Arithmetics whose elements are ring integers underneath ([`Fixed`] and [`Shared`]): raw
 /// access for bit-exact comparisons with CrypTen.
 pub trait RingArith: Arith {
+    /// The ring's word ([`crate::ring::Word`]): `i64` for Z_2^64, `i128` for Z_2^128.
+    type Word: crate::ring::Word;
     /// Brings ring integers in as private values (already encoded).
-    fn input_ring(&mut self, raw: &[i64], out: &mut [Self::Elem]) -> Result<()>;
+    fn input_ring(&mut self, raw: &[Self::Word], out: &mut [Self::Elem]) -> Result<()>;
     /// Reveals the ring integers (one round in [`Shared`]).
-    fn reveal_ring(&mut self, x: &[Self::Elem], out: &mut [i64]) -> Result<()>;
+    fn reveal_ring(&mut self, x: &[Self::Elem], out: &mut [Self::Word]) -> Result<()>;
     /// The ring integers without revealing (free; the simulator's view).
-    fn peek_ring(&self, x: &[Self::Elem], out: &mut [i64]) -> Result<()>;
+    fn peek_ring(&self, x: &[Self::Elem], out: &mut [Self::Word]) -> Result<()>;
 }
 
 /// The shape rule of [`Arith::mul_bcast`].
@@ -344,3 +348,5 @@ pub(crate) fn check_finite(x: &[f64]) -> Result<()> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod z128_tests;

@@ -8,6 +8,7 @@ mod leak;
 mod models;
 mod nn;
 mod protocols;
+mod training;
 
 use super::{Entry, Gen, Res};
 use mpcdiff_kernel::share::Share;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<Entry> {
     v.extend(nn::entries());
     v.extend(difftest::entries());
     v.extend(leak::entries());
+    v.extend(training::entries());
     let mut names: Vec<&str> = v.iter().map(|e| e.name).collect();
     names.sort_unstable();
     names.dedup();
@@ -61,6 +63,32 @@ impl Draw for i64 {
 impl Draw for Share {
     fn draw(g: &mut Gen) -> Share {
         [g.ring(), g.ring()]
+    }
+}
+
+impl Draw for i128 {
+    fn draw(g: &mut Gen) -> i128 {
+        let hi = i128::from(g.ring());
+        if g.bool() {
+            hi
+        } else {
+            hi << 64 | i128::from(g.u64())
+        }
+    }
+}
+
+impl Draw for [i128; 2] {
+    fn draw(g: &mut Gen) -> [i128; 2] {
+        [i128::draw(g), i128::draw(g)]
+    }
+}
+
+impl Draw for mpcdiff_kernel::arith::authenticated::Auth {
+    fn draw(g: &mut Gen) -> Self {
+        mpcdiff_kernel::arith::authenticated::Auth {
+            x: <[i128; 2]>::draw(g),
+            m: <[i128; 2]>::draw(g),
+        }
     }
 }
 
