@@ -25,6 +25,13 @@
 //!   [--scale K] [--seed S]`: the loss-threshold membership game
 //!   (`mpcdiff_kernel::training::membership`), its best-threshold advantage with and without
 //!   the attack.
+//! * `mpcdiff attack toggle --data DIR [--train N] [--hidden H] [--units LIST] [--init-seed S]
+//!   [--out F.svg]`: an MLP (pixels and bias, `H` ReLU units, 2 classes) trained in shares,
+//!   honestly and with the ReLU masks of its first `U` hidden units toggled at every example
+//!   of every step (the comparison's last opening, bit 0: `mpcdiff_kernel::training::
+//!   toggles`), for each `U` of the list. Reports the released model's test accuracy and loss;
+//!   the SVG plots them against `U`. The MAC rerun toggles the largest `U` (in the
+//!   authenticated protocol: `+1` on the same word of the comparison's last opening).
 //!
 //! Common flags: `--digits A,B` (negative, positive; default 0,1), `--lr`, `--batch`,
 //! `--epochs`, `--frac-bits`, `--trunc local|dealer`, `--mpc-seed`, `--json`. Training images
@@ -47,7 +54,8 @@
 //! triggered, rows: [{strength (the scale, or the shift), clean_accuracy, attack_success,
 //! edits_applied}]}`; misclassify `{training, samples, chosen_row,
 //! chosen_source, true_label, rows: [{scale, margin, correct, clean_accuracy,
-//! edits_applied}]}`; membership `{training, trials, n, slot, scale, seed, population,
+//! edits_applied}]}`; toggle `{training, widths, init_seed, samples, test_samples, rows:
+//! [{units, accuracy, loss, edits_applied}]}`; membership `{training, trials, n, slot, scale, seed, population,
 //! members, advantage_honest, advantage_attacked, per_trial: [{candidate, member,
 //! loss_honest, loss_attacked}]}`. `training` is `{frac_bits, dealer_truncation, lr, batch,
 //! epochs, mpc_seed, corrupt}`; `source` and `candidate` are indices in the MNIST split.
@@ -84,6 +92,8 @@ pub enum AttackAction {
     Misclassify(MisclassifyArgs),
     /// Raise the loss-threshold membership inference advantage on a victim's example.
     Membership(MembershipArgs),
+    /// Sabotage an MLP by toggling its ReLU comparisons (blind, every example, every step).
+    Toggle(ToggleArgs),
 }
 
 /// Truncation of the shared arithmetic.
@@ -248,6 +258,30 @@ pub struct MembershipArgs {
     pub seed: u64,
 }
 
+/// Options of `attack toggle`.
+#[derive(Clone, Debug, Args)]
+pub struct ToggleArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Training images (of the two digits, file order).
+    #[arg(long, default_value_t = 1000)]
+    pub train: usize,
+    /// Hidden ReLU units of the MLP (1..=256).
+    #[arg(long, default_value_t = 16)]
+    pub hidden: usize,
+    /// How many hidden units to toggle (the first U), comma-separated, each 1..=hidden.
+    #[arg(long, default_value = "1,2,4,8,16")]
+    pub units: String,
+    /// Seed of the MLP's initial parameters (PyTorch's nn.Linear law).
+    #[arg(long, default_value_t = 1)]
+    pub init_seed: u64,
+    /// Where to write the SVG (test accuracy and loss vs toggled units).
+    #[arg(long, value_name = "FILE", default_value = "attack-toggle.svg")]
+    pub out: PathBuf,
+}
+
+const LR: &str = "logistic regression";
+
 const DETECTION: &str = "none: the passive protocol has no check";
 
 #[derive(Serialize)]
@@ -271,6 +305,7 @@ pub fn run(a: &AttackArgs) -> anyhow::Result<()> {
         AttackAction::Backdoor(a) => backdoor(a),
         AttackAction::Misclassify(a) => misclassify(a),
         AttackAction::Membership(a) => membership(a),
+        AttackAction::Toggle(a) => toggle(a),
     }
 }
 
@@ -429,6 +464,7 @@ fn kernel(e: mpcdiff_host::Failure) -> anyhow::Error {
 fn emit<R: Serialize>(
     c: &Common,
     plan: &Plan,
+    model: &str,
     attack: &'static str,
     replay: String,
     svg: Option<&Path>,
@@ -454,7 +490,7 @@ fn emit<R: Serialize>(
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "mpcdiff {} attack {attack}: digits {} vs {}, logistic regression trained in shares (mpc seed {})",
+        "mpcdiff {} attack {attack}: digits {} vs {}, {model} trained in shares (mpc seed {})",
         env!("CARGO_PKG_VERSION"),
         plan.digits[0],
         plan.digits[1],
@@ -572,7 +608,17 @@ fn reconstruct(a: &ReconstructArgs) -> anyhow::Result<()> {
             );
         }
     }
-    emit(c, &plan, "reconstruct", replay, Some(&a.out), &r, r.macs, t)
+    emit(
+        c,
+        &plan,
+        LR,
+        "reconstruct",
+        replay,
+        Some(&a.out),
+        &r,
+        r.macs,
+        t,
+    )
 }
 
 /// Originals in the first row, then one row of reconstructions per `e`, each image with its
@@ -811,7 +857,17 @@ fn backdoor(a: &BackdoorArgs) -> anyhow::Result<()> {
             q.edits_applied
         );
     }
-    emit(c, &plan, "backdoor", replay, Some(&a.out), &r, r.macs, t)
+    emit(
+        c,
+        &plan,
+        LR,
+        "backdoor",
+        replay,
+        Some(&a.out),
+        &r,
+        r.macs,
+        t,
+    )
 }
 
 fn misclassify(a: &MisclassifyArgs) -> anyhow::Result<()> {
@@ -889,7 +945,7 @@ fn misclassify(a: &MisclassifyArgs) -> anyhow::Result<()> {
             q.clean_accuracy
         );
     }
-    emit(c, &plan, "misclassify", replay, None, &r, r.macs, t)
+    emit(c, &plan, LR, "misclassify", replay, None, &r, r.macs, t)
 }
 
 fn membership(a: &MembershipArgs) -> anyhow::Result<()> {
@@ -958,5 +1014,122 @@ fn membership(a: &MembershipArgs) -> anyhow::Result<()> {
         "loss-threshold membership advantage (best threshold): honest {:.4}, attacked {:.4}",
         r.advantage_honest, r.advantage_attacked
     );
-    emit(c, &plan, "membership", replay, None, &r, r.macs, t)
+    emit(c, &plan, LR, "membership", replay, None, &r, r.macs, t)
+}
+
+fn toggle(a: &ToggleArgs) -> anyhow::Result<()> {
+    let c = &a.common;
+    let plan = Plan::of(c)?;
+    if !(1..=256).contains(&a.hidden) {
+        return Err(usage!("--hidden {}: give 1..=256", a.hidden).into());
+    }
+    let bad = || {
+        usage!(
+            "--units {}: give up to 16 comma-separated counts, each 1..=hidden ({})",
+            a.units,
+            a.hidden
+        )
+    };
+    let units: Vec<usize> = a
+        .units
+        .split(',')
+        .map(|t| t.trim().parse::<usize>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    if units.is_empty() || units.len() > 16 || units.iter().any(|&u| u == 0 || u > a.hidden) {
+        return Err(bad().into());
+    }
+    if a.train < c.batch {
+        return Err(usage!("--train {}: give at least one batch ({})", a.train, c.batch).into());
+    }
+    let m = load(c, plan.digits, a.train, 0)?;
+    if m.train.len() < a.train {
+        return Err(usage!(
+            "--train {}: {} has only {} training images of digits {:?}",
+            a.train,
+            source(c),
+            m.train.len(),
+            plan.digits
+        )
+        .into());
+    }
+    let r = attacks::toggle(
+        &m.train,
+        &m.test,
+        &plan.training,
+        a.hidden,
+        &units,
+        a.init_seed,
+    )
+    .map_err(kernel)?;
+    let [features, hidden, classes] = r.widths;
+    let chart = Chart {
+        title: format!(
+            "sabotage by ReLU-mask toggles: MLP {features}-{hidden}-{classes}, {} rows, digits {} vs {}",
+            r.samples, plan.digits[0], plan.digits[1]
+        ),
+        x_label: "hidden units toggled (0 = honest run)".into(),
+        y_label: "released model on the test set".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        series: vec![
+            Series {
+                label: "test accuracy".into(),
+                points: r.rows.iter().map(|q| (q.units as f64, q.accuracy)).collect(),
+                color: PALETTE[0],
+                dashed: false,
+            },
+            Series {
+                label: "test loss (cross-entropy)".into(),
+                points: r.rows.iter().map(|q| (q.units as f64, q.loss)).collect(),
+                color: PALETTE[1],
+                dashed: true,
+            },
+        ],
+    };
+    output::write_atomic(&a.out, chart.render())?;
+    let replay = format!(
+        "mpcdiff attack toggle {} --train {} --hidden {} --units {} --init-seed {}",
+        plan.flags(c),
+        a.train,
+        a.hidden,
+        a.units,
+        a.init_seed
+    );
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{} training rows, {} test images; MLP {features}-{hidden}-{classes} (ReLU), initial parameters of seed {}; the first U hidden units' masks toggled at every example of every step",
+        r.samples, r.test_samples, a.init_seed
+    );
+    let _ = writeln!(
+        t,
+        "{:>8} {:>14} {:>10} {:>14}",
+        "U", "test accuracy", "test loss", "edits applied"
+    );
+    for q in &r.rows {
+        let _ = writeln!(
+            t,
+            "{:>8} {:>14.4} {:>10.4} {:>14}",
+            if q.units == 0 {
+                "honest".to_string()
+            } else {
+                q.units.to_string()
+            },
+            q.accuracy,
+            q.loss,
+            q.edits_applied
+        );
+    }
+    let model = format!("an MLP ({features}-{hidden}-{classes}, ReLU)");
+    emit(
+        c,
+        &plan,
+        &model,
+        "toggle",
+        replay,
+        Some(&a.out),
+        &r,
+        r.macs,
+        t,
+    )
 }

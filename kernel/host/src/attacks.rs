@@ -1,7 +1,8 @@
 //! The covert-attack experiments on images (MNIST in the CLI) with owned memory: building the
 //! two-digit data sets, the poisoned examples and the triggered test inputs, and running the
 //! kernel's drivers ([`mpcdiff_kernel::training::reconstruction`],
-//! [`mpcdiff_kernel::training::poisoning`], [`mpcdiff_kernel::training::membership`]) with
+//! [`mpcdiff_kernel::training::poisoning`], [`mpcdiff_kernel::training::membership`],
+//! [`mpcdiff_kernel::training::toggles`]) with
 //! buffers sized by the kernel. Results are owned and serializable.
 //!
 //! # Data
@@ -15,6 +16,7 @@
 use mpcdiff_kernel::approx::profile::CRYPTEN;
 use mpcdiff_kernel::arith::authenticated::Auth;
 use mpcdiff_kernel::training::adversary::{self, shares_needed, Setting};
+use mpcdiff_kernel::training::backprop::{self, Hidden, Net};
 use mpcdiff_kernel::training::covert::gradient_scale;
 use mpcdiff_kernel::training::logistic::{gradient_opening, Hyper, Problem, Sizes};
 use mpcdiff_kernel::training::membership::{self, Game, Trial};
@@ -22,6 +24,7 @@ use mpcdiff_kernel::training::poisoning::{
     self, boost_edits_needed, edits_needed, stamp_trigger, BackdoorRow, Boost, TargetRow, TestSet,
 };
 use mpcdiff_kernel::training::reconstruction::{reconstruct, Recovered};
+use mpcdiff_kernel::training::toggles::{self, ToggleRow, Toggles};
 use mpcdiff_kernel::wire::additive::Edit;
 use mpcdiff_kernel::{digits, FixedPoint, Share, TruncMode};
 use serde::Serialize;
@@ -943,4 +946,163 @@ mod tests {
         assert!(Pair::synthetic(1, [2, 10], 0, 4).is_err());
         assert!(Pair::synthetic(1, [0, 1], 0, 0).unwrap().is_empty());
     }
+}
+
+/// One row of the sabotage table ([`toggle`]).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ToggleJson {
+    /// Hidden units whose masks were toggled (0: the honest run).
+    pub units: usize,
+    /// Test accuracy of the released model.
+    pub accuracy: f64,
+    /// Its mean test cross-entropy.
+    pub loss: f64,
+    /// Edits applied (every example's toggles of every step).
+    pub edits_applied: usize,
+}
+
+impl From<ToggleRow> for ToggleJson {
+    fn from(r: ToggleRow) -> Self {
+        ToggleJson {
+            units: r.units,
+            accuracy: r.accuracy,
+            loss: r.loss,
+            edits_applied: r.edits_applied,
+        }
+    }
+}
+
+/// The sabotage by comparison toggles' results ([`toggle`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct ToggleReport {
+    /// Training settings.
+    pub training: Training,
+    /// The strongest toggling rerun under SPDZ2k MACs (if asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub macs: Option<MacCheck>,
+    /// The MLP's widths (features with the bias column, hidden units, 2 classes).
+    pub widths: [usize; 3],
+    /// Seed of the initial parameters (PyTorch's `nn.Linear` default law).
+    pub init_seed: u64,
+    /// Training rows.
+    pub samples: usize,
+    /// Test rows.
+    pub test_samples: usize,
+    /// The honest run first, then one per entry of `units`.
+    pub rows: Vec<ToggleJson>,
+}
+
+/// Sabotage by comparison toggles (the kernel's `training::toggles`): an MLP with `hidden`
+/// ReLU units trained in shares on `train` from parameters drawn from `init_seed`, honestly
+/// and with the masks of its first `u` hidden units toggled at every example of every step,
+/// for each `u` of `units`; each released model is evaluated on `test`.
+///
+/// # Errors
+/// [`Failure::Argument`] for no hidden units, no or too many toggled units, or empty sets;
+/// the kernel's.
+pub fn toggle(
+    train: &Pair,
+    test: &Pair,
+    t: &Training,
+    hidden: usize,
+    units: &[usize],
+    init_seed: u64,
+) -> Result<ToggleReport, Failure> {
+    if hidden == 0 || units.is_empty() || units.iter().any(|&u| u == 0 || u > hidden) {
+        return Err(Failure::Argument {
+            name: "units",
+            expected: "one or more counts of toggled units, each 1..=hidden",
+        });
+    }
+    if train.is_empty() || test.is_empty() {
+        return Err(Failure::Argument {
+            name: "train",
+            expected: "nonempty training and test sets",
+        });
+    }
+    let s = t.setting()?;
+    let widths = [train.features, hidden, 2];
+    let net = Net {
+        widths: &widths,
+        hidden: Hidden::Relu,
+    };
+    let (p, q) = (train.problem(), test.problem());
+    let sz = backprop::Sizes::of(&net, &p, &s.hyper)?;
+    let mut start = vec![0.0; sz.params];
+    backprop::init(init_seed, &net, &mut start)?;
+    let steps = s.hyper.steps_per_epoch(p.samples) as u64 * u64::from(s.hyper.epochs);
+    let strongest = Toggles {
+        layer: 0,
+        units: units.iter().copied().max().unwrap_or(0),
+        first_step: 0,
+        steps,
+    };
+    let n = toggles::edits_needed(&strongest, s.hyper.batch)?;
+    let mut edits = no_edits(n);
+    let (mut params, mut work) = (
+        vec![Share::default(); sz.params],
+        vec![Share::default(); sz.work],
+    );
+    let (mut words, mut out) = (vec![0i64; sz.words], vec![0.0; sz.params]);
+    let mut b = toggles::Buffers {
+        params: &mut params,
+        work: &mut work,
+        words: &mut words,
+        out: &mut out,
+    };
+    let mut scratch = vec![0.0; backprop::eval_scratch_len(&net)];
+    let mut rows = vec![ToggleRow::default(); units.len() + 1];
+    toggles::sabotage(
+        &net,
+        &p,
+        &q,
+        &s,
+        &start,
+        0,
+        units,
+        &mut b,
+        &mut edits,
+        &mut scratch,
+        &mut rows,
+    )?;
+    let macs = match t.mac_s {
+        None => None,
+        Some(mac_s) => {
+            toggles::plan(&net, s.hyper.batch, &strongest, &mut edits)?;
+            let (aw, ae) = toggles::authenticated_arena(&net, s.hyper.batch)?;
+            let (mut params, mut work) = (
+                vec![Auth::default(); sz.params],
+                vec![Auth::default(); sz.work],
+            );
+            let (mut words, mut arena) = (vec![0i128; aw], vec![Auth::default(); ae]);
+            let mut out = vec![0.0; sz.params];
+            let mut ab = toggles::AuthBuffers {
+                params: &mut params,
+                work: &mut work,
+                words: &mut words,
+                arena: &mut arena,
+                out: &mut out,
+            };
+            let d = toggles::detect(&net, &p, &s, mac_s, &start, &mut edits, &mut ab)?;
+            Some(MacCheck {
+                s: mac_s,
+                caught: d.caught.is_some(),
+                protocol: d.caught.map(|c| c.0),
+                round: d.caught.map(|c| c.1),
+                edits_applied: d.applied,
+                checks: d.checks,
+                rounds: d.cost.rounds,
+                bytes_per_party: d.cost.bytes_sent[1],
+            })
+        }
+    };
+    Ok(ToggleReport {
+        training: *t,
+        macs,
+        widths,
+        init_seed,
+        samples: p.samples,
+        test_samples: q.samples,
+        rows: rows.into_iter().map(Into::into).collect(),
+    })
 }

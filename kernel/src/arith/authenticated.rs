@@ -26,11 +26,16 @@
 //!   tuple `[r], [r ≫ f], [msb r]`, the checked opening of `x + 2^62 − r`, then the public
 //!   quotient and the tuple combined linearly, as [`crate::protocols::truncation`]'s dealer
 //!   mode. Division by a public integer that is not a power of two is refused.
-//! * **Comparisons** (`ltz`, hence ReLU and max) and SPU's bit normalisation (`msb_map`) are
-//!   ideal functionalities here: the dealer returns a fresh MAC'd sharing of the exact result,
-//!   charged as the passive comparison. **Derived, and a gap**: SPDZ2k's binary-domain MACs
-//!   (MACs on the adder's bits, MAC'd AND triples) are not implemented, so a comparison has no
-//!   messages to tamper with in this mode, and the mode says nothing about comparison toggles.
+//! * **Comparisons** (`ltz`, hence ReLU and max): over MAC'd bits ([`comparison`]): 64 dealt
+//!   MAC'd random bits per value, a checked opening of `x + r`, a borrow tree of MAC'd
+//!   products and a last XOR, every opening checked (Damgård et al., S&P 2019). A party that
+//!   changes any of its words (the toggle of the passive protocol's `"ltz.b2a"` opening
+//!   included) is caught like anywhere else.
+//! * **SPU's bit normalisation** (`msb_map`) is an ideal functionality here: the dealer
+//!   returns a fresh MAC'd sharing of the exact result, charged as the passive comparison.
+//!   **A gap**: it has no messages to tamper with in this mode. CrypTen's approximations
+//!   never call it; SPU's reciprocal and rsqrt do, so under SPU's approximations this mode
+//!   does not cover their normalisation step.
 //! * **Inputs**: the dealer deals the owner a MAC'd `[r]` with `r` known to it and the owner
 //!   broadcasts `x − r`: one round, charged, not shown to the wire (the owner's own input is
 //!   its to choose).
@@ -40,7 +45,9 @@
 //! commitment round (a 32-byte hash per party) and its opening round (one word per party);
 //! `n` dealt masks. A product: one opening batch (`ε`, `δ`) and one MAC'd triple per element
 //! (one matrix triple for a matrix or convolution product), then one truncation batch (a MAC'd
-//! tuple per element). [`Authenticated::checks`] counts the MAC checks; the rest is in
+//! tuple per element). A comparison of `n` values: 8 checked openings (24 rounds), `125n`
+//! MAC'd triples and `64n` MAC'd bits ([`comparison`]). [`Authenticated::checks`] counts the
+//! MAC checks; the rest is in
 //! [`Authenticated::cost`]. `tests` measure the overhead against the passive protocol.
 //!
 //! # Error
@@ -416,9 +423,38 @@ impl<'a> Authenticated<'a> {
         y: &[Auth],
         nc: usize,
     ) -> Result<()> {
+        let arena = core::mem::take(&mut self.elems);
+        let done = self.product_in(&mut *arena, op, protocol, x, y, nc);
+        self.elems = arena;
+        done
+    }
+
+    /// [`Self::product`] with `arena` as its element arena (the result at `x.len() +
+    /// y.len()`): the comparison keeps its own state beside it.
+    fn product_in(
+        &mut self,
+        arena: &mut [Auth],
+        op: Bilinear<'_>,
+        protocol: &'static str,
+        x: &[Auth],
+        y: &[Auth],
+        nc: usize,
+    ) -> Result<()> {
         let (na, nb) = (x.len(), y.len());
         op.check(na, nb, nc)?;
-        self.ensure(bilinear_need(na, nb, nc))?;
+        let (nw, ne) = bilinear_need(na, nb, nc);
+        if self.words.len() < nw {
+            return Err(Error::BufferTooSmall {
+                needed: nw,
+                got: self.words.len(),
+            });
+        }
+        if arena.len() < ne {
+            return Err(Error::BufferTooSmall {
+                needed: ne,
+                got: arena.len(),
+            });
+        }
         let alpha = self.alpha;
         let full = self.alpha();
         let mut w = &mut *self.words;
@@ -427,7 +463,7 @@ impl<'a> Authenticated<'a> {
         let acc = carve(&mut w, nc);
         let ed = carve(&mut w, nc);
         let opened = carve(&mut w, na + nb);
-        let mut e = &mut *self.elems;
+        let mut e = arena;
         let a = carve(&mut e, na);
         let b = carve(&mut e, nb);
         let c = carve(&mut e, nc);
@@ -795,14 +831,10 @@ impl Arith for Authenticated<'_> {
         }
         self.truncate_scale(out)
     }
-    /// An ideal functionality (module doc), charged as [`super::Shared`]'s comparison.
+    /// The authenticated comparison over MAC'd bits ([`comparison`]'s doc): its arena is
+    /// [`Self::scratch_comparison`].
     fn ltz(&mut self, x: &[Auth], out: &mut [Auth]) -> Result<()> {
-        check_len(x.len(), out.len())?;
-        for (o, a) in out.iter_mut().zip(x) {
-            *o = self.deal(i128::from(Self::value(a) < 0));
-        }
-        charge_comparison(&mut self.net, x.len());
-        Ok(())
+        self.compare(x, out)
     }
     /// An ideal functionality, charged as one comparison.
     fn msb_map(&mut self, x: &[Auth], out: &mut [Auth], g: &dyn Fn(i32) -> f64) -> Result<()> {
@@ -899,7 +931,7 @@ pub fn forgery_trial(
 }
 
 /// The detection experiment: `trials` forgery trials at parameter `s` (sessions seeded
-/// `seed`, `seed + 1`, …; guesses uniform from the stream [`StreamId::Audit`] of `seed`).
+/// `seed`, `seed + 1`, …; guesses uniform from the stream [`StreamId::Audit`](crate::seed::StreamId::Audit) of `seed`).
 /// Returns how many passed; the rest were detected. Expected pass rate: at least `2^−s`,
 /// at most `(s + 1)·2^−s` (module doc).
 ///
@@ -924,5 +956,6 @@ pub fn forgery_passes(
     Ok(passes)
 }
 
+pub mod comparison;
 #[cfg(test)]
 mod tests;

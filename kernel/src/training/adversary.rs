@@ -155,6 +155,8 @@ pub fn authenticated_arena(sz: &Sizes) -> (usize, usize) {
     for (w, e) in [
         Authenticated::scratch_matmul(fwd),
         Authenticated::scratch_matmul(grad),
+        // the sigmoid's comparison of the batch's logits
+        Authenticated::scratch_comparison(sz.batch),
     ] {
         need = (need.0.max(w), need.1.max(e));
     }

@@ -869,7 +869,10 @@ pub fn relu_mask_toggle(
             what: "mask toggles need a ReLU network with a hidden layer",
         });
     }
-    if hidden + 1 >= net.layers() || example >= batch || unit >= net.widths[hidden + 1] {
+    if hidden.saturating_add(1) >= net.layers()
+        || example >= batch
+        || unit >= net.widths[hidden + 1]
+    {
         return Err(Error::OutOfRange {
             what: "the hidden layer, example or unit is past its end",
         });

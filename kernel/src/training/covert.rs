@@ -19,8 +19,10 @@
 //!   `j` of each sample `i` in the gradient opening computes the product with row `j` of `Xᵀ`
 //!   set to zero (P1 with a known operand): `g_j = 0` exactly before truncation, so weight `j`
 //!   freezes while the forward pass still uses feature `j` and every other weight trains.
-//!   *Blind* zeroing (without knowing the operand) is not an additive edit; §1.4 realises it
-//!   on comparison toggles, which this module does not build.
+//!   *Blind* zeroing (without knowing the operand) is not an additive edit, and §1.4's
+//!   comparison toggles ([`super::backprop::relu_mask_toggle`]) invert a ReLU mask rather
+//!   than clear it, so they do not zero a gradient either (their effect on a trained MLP is
+//!   measured in `backprop_tests.rs`).
 //!
 //! # Cost
 //! None: shifting and scaling change one word of one message, zeroing one word per sample of

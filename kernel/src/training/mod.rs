@@ -19,9 +19,15 @@
 //!   targeted misclassification: the chosen input's margin) and [`membership`] (the
 //!   loss-threshold attack's advantage over many trainings).
 //!
-//! What is not here yet: blind zeroing experiments (the toggles' targeting exists:
-//! [`backprop::relu_mask_toggle`]) and the MAC-based active-security mode that would catch the
-//! edits.
+//! * [`toggles`]: comparison toggles (primitive P2 of the research note's §1.4,
+//!   [`backprop::relu_mask_toggle`]) on MLP training, a sabotage the passive protocol does
+//!   not see (test accuracy against toggled units), and the same training under
+//!   [`crate::arith::Authenticated`], whose comparisons are MAC'd, aborting.
+//!
+//! What is not here: *blind* gradient zeroing. A toggle inverts a ReLU mask rather than
+//! clearing it (an example's active units stop contributing, its inactive ones start), so it
+//! zeroes nothing it does not know; zeroing is realised with a known operand
+//! ([`covert::gradient_zero`]). The research note's §1.4 says the same (derived).
 
 pub mod adversary;
 pub mod backprop;
@@ -31,6 +37,7 @@ pub mod logistic;
 pub mod membership;
 pub mod poisoning;
 pub mod reconstruction;
+pub mod toggles;
 
 use crate::error::{Error, Result};
 use crate::seed::{self, StreamId};

@@ -365,3 +365,116 @@ fn crypten_triple_check_does_not_catch_tampered_openings() {
     let (r, _, _) = run(true, Some(("triple.check", 1)));
     assert!(matches!(r, Err(Error::TripleCheckFailed { .. })), "{r:?}");
 }
+
+/// Raw ring words to compare: the ring's extremes, both sides of 0 and of 2^63, and seeded
+/// random words, each also with garbage above bit 64 (the shares' upper bits carry none).
+fn comparison_cases() -> Vec<i128> {
+    let mut r = crate::testing::rng(11);
+    let mut v: Vec<i64> = vec![
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        i64::MIN,
+        i64::MIN + 1,
+        i64::MAX,
+        i64::MAX - 1,
+        1 << 62,
+        -(1 << 62),
+        (1 << 62) - 1,
+        1 << 16,
+        -(1 << 16),
+    ];
+    v.extend((0..40).map(|_| r.next_u64() as i64));
+    let mut out: Vec<i128> = v.iter().map(|&x| i128::from(x)).collect();
+    out.extend(
+        v.iter()
+            .map(|&x| i128::from(x).wrapping_add(i128::from(r.next_u64() as i64) << 64)),
+    );
+    out
+}
+
+/// `[x < 0]` is exact on every case, its MACs verify (a checked reveal passes), and one call
+/// costs what [`super::comparison`]'s doc states: 8 checked openings (24 rounds), 125 MAC'd
+/// triples and 64 MAC'd bits per value.
+#[test]
+fn comparison_over_maced_bits_is_exact() {
+    let cases = comparison_cases();
+    let n = cases.len();
+    let (w, e) = Authenticated::scratch_comparison(n);
+    let (mut words, mut elems) = (vec![0; w], vec![Auth::default(); e]);
+    let mut au = Authenticated::new(FP, 40, 21, &mut words, &mut elems).unwrap();
+    let x: Vec<Auth> = cases.iter().map(|&v| au.deal(v)).collect();
+    let mut out = vec![Auth::default(); n];
+    let (before, checks) = (au.cost(), au.checks());
+    au.ltz(&x, &mut out).unwrap();
+    let cost = au.cost().since(&before);
+    for (o, &v) in out.iter().zip(&cases) {
+        // values live in Z_2^64 (module doc): the low 64 bits
+        let bit = o.x[0].wrapping_add(o.x[1]) as i64;
+        assert_eq!(bit, i64::from((v as i64) < 0), "x = {v:#x}");
+    }
+    // the passive comparison of the same n values, for the overhead the docs quote
+    let mut sw = vec![0i64; Shared::scratch_words_elementwise(n)];
+    let mut sh = Shared::new(FP, 21, &mut sw);
+    let mut a = vec![[0i64; 2]; n];
+    sh.input(&vec![0.5; n], &mut a).unwrap();
+    let mut bits = vec![[0i64; 2]; n];
+    let before_passive = sh.cost();
+    sh.ltz(&a, &mut bits).unwrap();
+    let passive = sh.cost().since(&before_passive);
+    eprintln!("comparison of {n} values: passive {passive:?}\nauthenticated {cost:?}");
+    assert_eq!(au.checks() - checks, 8);
+    assert_eq!(cost.rounds, 24);
+    assert_eq!(cost.mul_triples, 125 * n as u64);
+    assert_eq!(cost.b2a_bits, 64 * n as u64);
+    // the bits carry valid MACs: a checked opening of them passes
+    let mut opened = vec![0.0; n];
+    au.reveal(&out, &mut opened).unwrap();
+    // ReLU through the same comparison: x·(1 − [x < 0]) on encoded values
+    let xs: Vec<f64> = (0..n).map(|i| i as f64 / 4.0 - 6.0).collect();
+    let mut y = vec![Auth::default(); n];
+    au.input(&xs, &mut y).unwrap();
+    let mut bits = vec![Auth::default(); n];
+    crate::protocols::select::relu(&mut au, &mut y, &mut bits).unwrap();
+    let mut got = vec![0.0; n];
+    au.reveal(&y, &mut got).unwrap();
+    for (g, &v) in got.iter().zip(&xs) {
+        assert!((g - v.max(0.0)).abs() <= 2.0 / 65536.0, "relu({v}) = {g}");
+    }
+}
+
+/// A changed word in any of the comparison's openings (the masked value, each level of the
+/// borrow tree, the last XOR) aborts at that opening: the comparison's bits are MAC'd, so the
+/// passive protocol's blind toggle has no unchecked message to use.
+#[test]
+fn every_tampered_comparison_opening_aborts() {
+    let n = 4;
+    let mut cases: Vec<(&str, u64, usize)> = vec![("ltz.open", 0, 2), ("ltz.xor", 0, 0)];
+    cases.extend((0..6).map(|level| ("ltz.carry", level, 1)));
+    cases.push(("ltz.xor", 0, n)); // a δ word: the borrow bit's
+    for (protocol, occurrence, word) in cases {
+        for delta in [1i64, 1 << 40] {
+            let mut edits = [edit(protocol, occurrence, word, delta)];
+            let mut wire = AdditiveAttack::new(1, &mut edits);
+            let (w, e) = Authenticated::scratch_comparison(n);
+            let (mut words, mut elems) = (vec![0; w], vec![Auth::default(); e]);
+            let au = Authenticated::new(FP, 32, 3, &mut words, &mut elems).unwrap();
+            let mut au = au.with_wire(&mut wire);
+            let mut x = vec![Auth::default(); n];
+            au.input(&[-1.5, 0.25, 3.0, -0.001], &mut x).unwrap();
+            let mut out = vec![Auth::default(); n];
+            match au.ltz(&x, &mut out) {
+                Err(Error::MacCheckFailed { protocol: p, .. }) => {
+                    assert_eq!(
+                        p, protocol,
+                        "{protocol} #{occurrence} word {word} + {delta}"
+                    )
+                }
+                other => panic!("{protocol} #{occurrence} word {word} + {delta}: {other:?}"),
+            }
+            assert_eq!(edits[0].applied(), 1);
+        }
+    }
+}

@@ -506,6 +506,8 @@ fn authenticated_any(g: &mut Gen) -> Res {
     let (w, e) = match g.below(6) {
         0 => (0, 0),
         1 => (g.small(64), g.small(64)),
+        // room for a comparison of a few values (`scratch_comparison`)
+        2 => (64 * 1024, 32 * 1024),
         _ => (16 * 1024, 8 * 1024),
     };
     let (mut words, mut elems) = (vec![0i128; w], vec![Auth::default(); e]);
@@ -528,6 +530,7 @@ fn authenticated_experiment(g: &mut Gen) -> Res {
     use mpcdiff_kernel::arith::authenticated::{challenge, forgery_passes, forgery_trial, Auth};
     let _ = challenge(g.u64(), g.u64(), g.size(), g.u32());
     let _ = mpcdiff_kernel::Authenticated::scratch_conv2d(&conv_shape(g));
+    let _ = mpcdiff_kernel::Authenticated::scratch_comparison(g.size());
     let _ = mpcdiff_kernel::Authenticated::scratch_matmul(MatShape {
         m: g.size(),
         k: g.size(),

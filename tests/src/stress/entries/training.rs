@@ -28,6 +28,10 @@ pub(super) fn entries() -> Vec<Entry> {
             poison,
         ),
         e("training::membership::{membership,advantage}", game),
+        e(
+            "training::toggles::{plan,edits_needed,counterpart,authenticated_arena,run,sabotage,detect}",
+            toggle,
+        ),
     ]
 }
 
@@ -341,4 +345,121 @@ fn game(g: &mut Gen) -> Res {
     );
     let _ = membership::advantage(&out, g.bool());
     ok(r)
+}
+
+/// Comparison toggles on a small MLP: hostile widths, layers, unit counts, step ranges,
+/// buffers and MAC parameters.
+fn toggle(g: &mut Gen) -> Res {
+    use mpcdiff_kernel::arith::authenticated::Auth;
+    use mpcdiff_kernel::training::backprop::{self, Hidden, Net};
+    use mpcdiff_kernel::training::toggles::{self, AuthBuffers, Buffers, ToggleRow, Toggles};
+    let prof = profile(g);
+    let (x, y, samples, features) = data(g);
+    let p = Problem {
+        x: &x,
+        y: &y,
+        samples,
+        features,
+    };
+    let s = setting(g, &prof)?;
+    let widths: Vec<usize> = if g.one_in(12) {
+        (0..g.small(4)).map(|_| g.small(5)).collect()
+    } else {
+        vec![features, 1 + g.small(4), 2]
+    };
+    let net = Net {
+        widths: &widths,
+        hidden: if g.one_in(12) {
+            Hidden::Sigmoid
+        } else {
+            Hidden::Relu
+        },
+    };
+    let t = Toggles {
+        layer: if g.one_in(12) { g.size() } else { 0 },
+        units: if g.one_in(12) { g.size() } else { g.small(3) },
+        first_step: if g.one_in(12) { g.u64() } else { 0 },
+        steps: if g.one_in(12) {
+            g.u64()
+        } else {
+            g.small(4) as u64
+        },
+    };
+    let _ = toggles::counterpart(Edit::new(gradient_opening(0, 0), 1));
+    let _ = toggles::authenticated_arena(&net, s.hyper.batch);
+    let want = toggles::edits_needed(&t, s.hyper.batch)
+        .unwrap_or(0)
+        .min(1 << 12);
+    let mut ed = vec![Edit::new(gradient_opening(0, 0), 0); near(g, want)];
+    let _ = toggles::plan(&net, s.hyper.batch, &t, &mut ed);
+    let sz = backprop::Sizes::of(&net, &p, &s.hyper);
+    let (np, nw, nwords) = match sz {
+        Ok(z) => (z.params, z.work, z.words),
+        Err(_) => (g.small(16), g.small(64), g.small(64)),
+    };
+    let ns = near(g, np);
+    let mut start = vec![0.0; ns];
+    if g.one_in(12) || backprop::init(g.u64(), &net, &mut start).is_err() {
+        start = g.f64s(ns);
+    }
+    let (mut params, mut work) = (
+        vec![Share::default(); near(g, np)],
+        vec![Share::default(); near(g, nw)],
+    );
+    let (mut words, mut out) = (vec![0i64; near(g, nwords)], vec![0.0; near(g, np)]);
+    let mut b = Buffers {
+        params: &mut params,
+        work: &mut work,
+        words: &mut words,
+        out: &mut out,
+    };
+    match g.below(3) {
+        0 => toggles::run(&net, &p, &s, &start, &mut ed, &mut b).map(|_| ()),
+        1 => {
+            let units: Vec<usize> = (0..g.small(3)).map(|_| g.small(4)).collect();
+            let mut scratch = vec![0.0; near(g, backprop::eval_scratch_len(&net))];
+            let mut rows = vec![ToggleRow::default(); g.len(units.len() + 1)];
+            toggles::sabotage(
+                &net,
+                &p,
+                &p,
+                &s,
+                &start,
+                t.layer,
+                &units,
+                &mut b,
+                &mut ed,
+                &mut scratch,
+                &mut rows,
+            )
+        }
+        _ => {
+            let (aw, ae) = toggles::authenticated_arena(&net, s.hyper.batch).unwrap_or((0, 0));
+            let (mut ap, mut awk) = (
+                vec![Auth::default(); near(g, np)],
+                vec![Auth::default(); near(g, nw)],
+            );
+            let (mut words, mut arena) =
+                (vec![0i128; near(g, aw)], vec![Auth::default(); near(g, ae)]);
+            let mut out = vec![0.0; near(g, np)];
+            let mut ab = AuthBuffers {
+                params: &mut ap,
+                work: &mut awk,
+                words: &mut words,
+                arena: &mut arena,
+                out: &mut out,
+            };
+            let mac_s = 1 + g.small(64) as u32;
+            toggles::detect(&net, &p, &s, mac_s, &start, &mut ed, &mut ab).map(|_| ())
+        }
+    }
+}
+
+/// A buffer length, `want` but for one call in twelve (one short).
+fn near(g: &mut Gen, want: usize) -> usize {
+    if g.one_in(12) {
+        want.saturating_sub(1)
+    } else {
+        want.min(1 << 16)
+    }
 }
