@@ -1,5 +1,5 @@
 //! Covert attacks on training, in the browser: thin converters over `mpcdiff_host::attacks`
-//! (the experiments `mpcdiff attack reconstruct|backdoor|misclassify` run on MNIST), here
+//! (the experiments `mpcdiff attack reconstruct|backdoor|misclassify|toggle` run on MNIST), here
 //! on the kernel's seeded synthetic digits 0 and 1
 //! ([`mpcdiff_host::attacks::synthetic_sets`], seed [`DATA_SEED`]), at sizes that run in
 //! under a second. Each report is the host's, the same object as the CLI's `--json`
@@ -15,11 +15,13 @@
 //! b.report.rows;                            // honest run, then scale 16: clean accuracy, ASR
 //! const m = wasm.attack_misclassify(16, 0, 42n);
 //! m.report.rows;                            // honest run, then scale 16: margin, correct
+//! const t = wasm.attack_toggle(8, 42n);
+//! t.report.rows;                            // honest MLP, then 8 units toggled: accuracy, loss
 //! ```
 
 use mpcdiff_host::attacks::{
-    self, BackdoorReport, MisclassifyReport, ReconstructionReport, Sets, Strategy, Training,
-    Trigger,
+    self, BackdoorReport, MisclassifyReport, ReconstructionReport, Sets, Strategy, ToggleReport,
+    Training, Trigger,
 };
 use mpcdiff_kernel::digits;
 use serde::Serialize;
@@ -43,6 +45,12 @@ pub const BACKDOOR_TRAIN: usize = 400;
 pub const BACKDOOR_POISON: usize = 5;
 /// Misclassification: clean training rows.
 pub const MISCLASSIFY_TRAIN: usize = 400;
+/// Toggles: training rows of the MLP.
+pub const TOGGLE_TRAIN: usize = 400;
+/// Toggles: the MLP's hidden ReLU units.
+pub const TOGGLE_HIDDEN: usize = 16;
+/// Toggles: the seed of the MLP's initial parameters (the CLI's default).
+pub const TOGGLE_INIT_SEED: u64 = 1;
 /// Test rows (half zeros, half ones).
 pub const TEST: usize = 200;
 
@@ -277,6 +285,61 @@ pub fn attack_misclassify(
     to_js("attack_misclassify", &v)
 }
 
+/// What the page shows of the comparison toggles.
+#[derive(Serialize)]
+pub struct ToggleView {
+    /// The host's report (as `mpcdiff attack toggle --json`'s `result`).
+    pub report: ToggleReport,
+    /// The same experiment natively: `mpcdiff attack toggle --synthetic …`, as the CLI prints
+    /// its `replay:` line.
+    pub command: String,
+}
+
+/// Sabotage by comparison toggles on synthetic 0 vs 1: an MLP (785 inputs with the bias,
+/// [`TOGGLE_HIDDEN`] ReLU units, 2 classes) trained on [`TOGGLE_TRAIN`] rows, honestly and with
+/// the ReLU masks of its first `units` hidden units toggled at every example of every step;
+/// test accuracy and loss on [`TEST`] rows.
+///
+/// # Errors
+/// [`Failure::Argument`] unless `units` is in `1..=`[`TOGGLE_HIDDEN`]; the kernel's.
+pub fn toggle_native(units: usize, mpc_seed: u64) -> Result<ToggleView, Failure> {
+    if !(1..=TOGGLE_HIDDEN).contains(&units) {
+        return Err(Failure::Argument {
+            name: "units",
+            expected: "a number of hidden units 1 to 16",
+        });
+    }
+    let Sets { train, test, .. } =
+        attacks::synthetic_sets(DATA_SEED, DIGITS, TOGGLE_TRAIN, 0, TEST)?;
+    let report = attacks::toggle(
+        &train,
+        &test,
+        &training(mpc_seed),
+        TOGGLE_HIDDEN,
+        &[units],
+        TOGGLE_INIT_SEED,
+    )?;
+    Ok(ToggleView {
+        report,
+        command: format!(
+            "mpcdiff attack toggle {} --train {TOGGLE_TRAIN} --hidden {TOGGLE_HIDDEN} --units {units} --init-seed {TOGGLE_INIT_SEED}",
+            flags(mpc_seed)
+        ),
+    })
+}
+
+/// Sabotage by toggling the ReLU comparisons of `units` hidden units (see [`toggle_native`]).
+#[wasm_bindgen]
+pub fn attack_toggle(
+    units: u32,
+    #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
+) -> Result<JsValue, JsError> {
+    let v = seed_arg(&mpc_seed)
+        .and_then(|s| toggle_native(units as usize, s))
+        .map_err(|e| into_error("attack_toggle", e))?;
+    to_js("attack_toggle", &v)
+}
+
 fn to_js<T: Serialize>(function: &str, value: &T) -> Result<JsValue, JsError> {
     let s = serde_wasm_bindgen::Serializer::new()
         .serialize_maps_as_objects(true)
@@ -346,6 +409,23 @@ mod tests {
         assert!(r.macs.unwrap().caught);
         assert_eq!(v.poisoned.len(), digits::PIXELS);
         assert!(backdoor_native(0.5, 42).is_err());
+    }
+
+    #[test]
+    fn toggles_on_synthetic_digits() {
+        let v = toggle_native(8, 42).unwrap();
+        let r = &v.report;
+        assert_eq!(r.rows.len(), 2);
+        assert!(
+            r.rows[1].accuracy < r.rows[0].accuracy - 0.2,
+            "{:?}",
+            r.rows
+        );
+        let m = r.macs.unwrap();
+        assert!(m.caught);
+        assert_eq!(m.protocol, Some("ltz.xor"));
+        assert!(toggle_native(0, 42).is_err());
+        assert!(toggle_native(17, 42).is_err());
     }
 
     #[test]

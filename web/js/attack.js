@@ -1,9 +1,10 @@
 // "Covert attacks on training": a corrupt party edits a few words it sends while two data
-// owners train a logistic regression in secret shares (kernel/host/src/attacks.rs, the
-// experiments of `mpcdiff attack reconstruct|backdoor|misclassify`, on the kernel's synthetic
-// digits 0 and 1 through the wasm adapter's wasm/src/attack.rs). A module of its own with its
-// own worker (the page's worker script, methods `attackReconstruction`, `attackBackdoor` and
-// `attackMisclassify`), like the helper card. Each report carries `macs`: the same strongest
+// owners train a logistic regression (or, for the toggles, an MLP) in secret shares
+// (kernel/host/src/attacks.rs, the experiments of `mpcdiff attack
+// reconstruct|backdoor|misclassify|toggle`, on the kernel's synthetic digits 0 and 1 through
+// the wasm adapter's wasm/src/attack.rs). A module of its own with its own worker (the page's
+// worker script, methods `attackReconstruction`, `attackBackdoor`, `attackMisclassify` and
+// `attackToggle`), like the helper card. Each report carries `macs`: the same strongest
 // attack rerun with SPDZ2k MACs; the "active security" box shows that outcome instead of the
 // passive one, without rerunning.
 // The card's `data-state` is "running", "done" or "error" (the browser test waits on it), and
@@ -21,6 +22,7 @@ const STRENGTH = {
   reconstruction: { label: "Residual shift e", value: "1000" },
   backdoor: { label: "Gradient scale", value: "8" },
   misclassify: { label: "Gradient scale", value: "16" },
+  toggle: { label: "Hidden units toggled (of 16)", value: "8" },
 };
 
 function canvas(pixels, label) {
@@ -155,11 +157,31 @@ function showMisclassify(v, active) {
   );
 }
 
+function showToggle(v, active) {
+  const r = v.report;
+  const [honest, attacked] = r.rows;
+  const aborted = outcome(r.macs, active);
+  const [features, hidden, classes] = r.widths;
+  $("attack-images").replaceChildren(
+    span(`no pictures: the attack flips bit 0 of the comparison behind ${attacked.units} of the ${hidden} hidden ReLUs, for every image at every step, without seeing any bit`, "row-label"),
+  );
+  const loss = (x) => x.toFixed(4);
+  $("attack-facts").replaceChildren(
+    fact("Test accuracy, honest run", pct(honest.accuracy), "attack-acc-honest"),
+    fact(`Test accuracy, ${attacked.units} units toggled`, aborted ? "no model released" : pct(attacked.accuracy), "attack-acc"),
+    fact("Test loss, honest run", loss(honest.loss), "attack-loss-honest"),
+    fact(`Test loss, ${attacked.units} units toggled`, aborted ? "no model released" : loss(attacked.loss), "attack-loss"),
+    fact("Edited words", `${attacked.edits_applied} (one per toggled unit of every image at every step)`),
+    fact("Model and data", `MLP ${features}-${hidden}-${classes} (ReLU), ${r.samples} training images, ${r.test_samples} test images`),
+  );
+}
+
 function render() {
   if (!last) return;
   const active = $("attack-macs").checked;
   if (last.kind === "reconstruction") showReconstruction(last.view, active);
   else if (last.kind === "backdoor") showBackdoor(last.view, active);
+  else if (last.kind === "toggle") showToggle(last.view, active);
   else showMisclassify(last.view, active);
   $("attack-command").textContent = last.view.command;
   $("attack-result").hidden = false;
@@ -197,7 +219,9 @@ async function run(event) {
     ? "Training honestly, then once per victim with one edited word, then with MACs…"
     : kind === "backdoor"
       ? "Training honestly, then with the poisoned gradients scaled, then with MACs…"
-      : "Training honestly, then with the chosen input's gradient scaled, then with MACs…";
+      : kind === "toggle"
+        ? "Training the MLP honestly, then with its ReLU comparisons toggled, then with MACs…"
+        : "Training honestly, then with the chosen input's gradient scaled, then with MACs…";
   $("attack-run").disabled = true;
   try {
     const t0 = performance.now();
@@ -205,7 +229,9 @@ async function run(event) {
       ? await client.call("attackReconstruction", { e: strength, mpcSeed: seed })
       : kind === "backdoor"
         ? await client.call("attackBackdoor", { scale: strength, mpcSeed: seed })
-        : await client.call("attackMisclassify", { scale: strength, chosen, mpcSeed: seed });
+        : kind === "toggle"
+          ? await client.call("attackToggle", { units: strength, mpcSeed: seed })
+          : await client.call("attackMisclassify", { scale: strength, chosen, mpcSeed: seed });
     last = { kind, view };
     render();
     note.textContent = `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s (every training in shares, in this tab).`;

@@ -191,6 +191,8 @@ const methods = {
   attackReconstruction: ({ e, mpcSeed }) => wasm.attack_reconstruction(e, seed(mpcSeed)),
   attackBackdoor: ({ scale, mpcSeed }) => wasm.attack_backdoor(scale, seed(mpcSeed)),
   attackMisclassify: ({ scale, chosen, mpcSeed }) => wasm.attack_misclassify(scale, chosen, seed(mpcSeed)),
+  // args {units, mpcSeed}: the MLP's ReLU comparisons toggled.
+  attackToggle: ({ units, mpcSeed }) => wasm.attack_toggle(units, seed(mpcSeed)),
 
   // The browser benchmark (web/bench.mjs): `predict` on synthetic digits 0..16 of seed 7 in
   // turn (as wasm/benches/session.rs does natively), `warmup` untimed calls, then `count`

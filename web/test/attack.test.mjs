@@ -1,7 +1,8 @@
 // Browser test of the "Covert attacks on training" card (js/attack.js, issue 17): on the
 // page's synthetic digits the reconstruction shows the victims' originals beside sharp
 // reconstructions with their PSNR and SSIM, the backdoor raises the attack success rate far
-// above the honest run's, the chosen input is misclassified, each report is the CLI's for the
+// above the honest run's, the chosen input is misclassified, toggling half the MLP's ReLU
+// comparisons spoils it, each report is the CLI's for the
 // command the card prints, and with active security (SPDZ2k MACs) each says the training was
 // aborted with no model released; at laptop and phone sizes, without sideways scrolling or
 // page errors. Same harness as the other browser tests (harness.mjs): the system Chromium,
@@ -128,6 +129,21 @@ for (const [size, viewport] of [["laptop", { width: 1366, height: 768 }], ["phon
     assert.match(await outcome(), /^aborted: the MAC check on the 'matmul' opening failed at round \d+; no model released/);
     assert.equal(await page.textContent("#attack-said"), "no model released");
     await page.locator("#attack").screenshot({ path: join(ARTIFACTS, `attack-misclassify-${size}.png`) });
+    await page.uncheck("#attack-macs");
+
+    // Toggling 8 of the MLP's 16 ReLU comparisons: the released network gets much worse,
+    // unseen; with MACs the first toggled comparison's opening fails its check.
+    await runAttack("toggle", "8");
+    const accHonest = await percent("#attack-acc-honest");
+    const accToggled = await percent("#attack-acc");
+    assert.ok(accHonest > 0.9, `honest MLP accuracy ${accHonest}`);
+    assert.ok(accToggled < accHonest - 0.2, `toggled ${accToggled} vs honest ${accHonest}`);
+    assert.match(await outcome(), /^not detected: the passive protocol checks nothing/);
+    await sameAsNative();
+    await page.check("#attack-macs");
+    assert.match(await outcome(), /^aborted: the MAC check on the 'ltz.xor' opening failed at round \d+; no model released/);
+    assert.equal(await page.textContent("#attack-acc"), "no model released");
+    await page.locator("#attack").screenshot({ path: join(ARTIFACTS, `attack-toggle-${size}.png`) });
     await page.uncheck("#attack-macs");
     await page.selectOption("#attack-kind", "backdoor");
     assert.equal(await page.isVisible("#attack-chosen"), false);
