@@ -278,16 +278,23 @@ fn under_macs(
     let d = adversary::detect(
         p, s, mac_s, edits, &mut elems, &mut words, &mut arena, &mut out,
     )?;
-    Ok(Some(MacCheck {
-        s: mac_s,
-        caught: d.caught.is_some(),
-        protocol: d.caught.map(|c| c.0),
-        round: d.caught.map(|c| c.1),
-        edits_applied: d.applied,
-        checks: d.checks,
-        rounds: d.cost.rounds,
-        bytes_per_party: d.cost.bytes_sent[1],
-    }))
+    Ok(Some(MacCheck::of(mac_s, &d)))
+}
+
+impl MacCheck {
+    /// What the kernel's detection says, at statistical parameter `s`.
+    fn of(s: u32, d: &adversary::Detection) -> MacCheck {
+        MacCheck {
+            s,
+            caught: d.caught.is_some(),
+            protocol: d.caught.map(|c| c.0),
+            round: d.caught.map(|c| c.1),
+            edits_applied: d.applied,
+            checks: d.checks,
+            rounds: d.cost.rounds,
+            bytes_per_party: d.cost.bytes_sent[1],
+        }
+    }
 }
 
 impl Training {
@@ -1084,16 +1091,7 @@ pub fn toggle(
                 out: &mut out,
             };
             let d = toggles::detect(&net, &p, &s, mac_s, &start, &mut edits, &mut ab)?;
-            Some(MacCheck {
-                s: mac_s,
-                caught: d.caught.is_some(),
-                protocol: d.caught.map(|c| c.0),
-                round: d.caught.map(|c| c.1),
-                edits_applied: d.applied,
-                checks: d.checks,
-                rounds: d.cost.rounds,
-                bytes_per_party: d.cost.bytes_sent[1],
-            })
+            Some(MacCheck::of(mac_s, &d))
         }
     };
     Ok(ToggleReport {

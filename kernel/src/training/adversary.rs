@@ -191,9 +191,26 @@ pub fn detect(
     for e in edits.iter_mut() {
         e.target.rounds_after = e.target.rounds_after.saturating_mul(3);
     }
+    under_macs(s, mac_s, edits, words, arena, |au| {
+        released(au, p, &s.hyper, &sz, elems, w_out)
+    })
+}
+
+/// Runs `train` in an [`Authenticated`] session with statistical parameter `mac_s` seeded
+/// `setting.mpc_seed` over `words` and `arena`, party `setting.corrupt` applying `edits`: the
+/// one MAC'd run behind [`detect`] and [`super::toggles::detect`]. A failed check is
+/// [`Detection::caught`]; other errors pass through.
+pub(crate) fn under_macs(
+    s: &Setting<'_>,
+    mac_s: u32,
+    edits: &mut [Edit],
+    words: &mut [i128],
+    arena: &mut [Auth],
+    train: impl FnOnce(&mut Authenticated<'_>) -> Result<()>,
+) -> Result<Detection> {
     let mut adv = AdditiveAttack::new(s.corrupt, edits);
     let mut au = Authenticated::new(s.fp, mac_s, s.mpc_seed, words, arena)?.with_wire(&mut adv);
-    let caught = match released(&mut au, p, &s.hyper, &sz, elems, w_out) {
+    let caught = match train(&mut au) {
         Ok(()) => None,
         Err(Error::MacCheckFailed { protocol, round }) => Some((protocol, round)),
         Err(e) => return Err(e),

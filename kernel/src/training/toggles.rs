@@ -318,20 +318,9 @@ pub fn detect(
     for e in edits.iter_mut() {
         *e = counterpart(*e);
     }
-    let mut adv = AdditiveAttack::new(s.corrupt, edits);
-    let mut au = Authenticated::new(s.fp, mac_s, s.mpc_seed, b.words, b.arena)?.with_wire(&mut adv);
     let params = &mut b.params[..sz.params];
-    let caught = match released(&mut au, net, p, s, start, params, b.work, b.out) {
-        Ok(()) => None,
-        Err(Error::MacCheckFailed { protocol, round }) => Some((protocol, round)),
-        Err(e) => return Err(e),
-    };
-    let (checks, cost) = (au.checks(), au.cost());
-    let applied = adv.edits().iter().map(|e| e.applied()).sum();
-    Ok(Detection {
-        caught,
-        applied,
-        checks,
-        cost,
+    let (work, out) = (&mut *b.work, &mut *b.out);
+    super::adversary::under_macs(s, mac_s, edits, b.words, b.arena, |au| {
+        released(au, net, p, s, start, params, work, out)
     })
 }
