@@ -20,10 +20,11 @@
 //! ```
 
 use mpcdiff_host::attacks::{
-    self, BackdoorReport, MisclassifyReport, ReconstructionReport, Sets, Strategy, ToggleReport,
-    Training, Trigger,
+    self, BackdoorReport, MembershipReport, MisclassifyReport, ReconstructionReport, Sets,
+    Strategy, ToggleReport, Training, Trigger,
 };
 use mpcdiff_kernel::digits;
+use mpcdiff_kernel::training::membership::Game;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -51,15 +52,32 @@ pub const TOGGLE_TRAIN: usize = 400;
 pub const TOGGLE_HIDDEN: usize = 16;
 /// Toggles: the seed of the MLP's initial parameters (the CLI's default).
 pub const TOGGLE_INIT_SEED: u64 = 1;
+/// Backdoor by shifting: the last steps whose patch gradients are shifted.
+pub const SHIFT_STEPS: u64 = 8;
+/// Membership: the population the training sets and candidates are drawn from.
+pub const MEMBERSHIP_POPULATION: usize = 200;
+/// Membership: training rows per trial.
+pub const MEMBERSHIP_N: usize = 64;
+/// Membership: trials (trainings per world).
+pub const MEMBERSHIP_TRIALS: usize = 100;
+/// Membership: the victim's public row.
+pub const MEMBERSHIP_SLOT: usize = 60;
+/// Membership: the seed of the trials' draws.
+pub const MEMBERSHIP_SEED: u64 = 1;
 /// Test rows (half zeros, half ones).
 pub const TEST: usize = 200;
 
 /// The training every experiment here runs: the CLI's defaults (lr 0.5, batch 8, one
 /// epoch, 16 fractional bits, share-local truncation, party 1 corrupt), MACs at s = 64.
 fn training(mpc_seed: u64) -> Training {
+    training_in(mpc_seed, false)
+}
+
+/// [`training`] with dealer truncation if `dealer` (gradient shifting edits its opening).
+fn training_in(mpc_seed: u64, dealer: bool) -> Training {
     Training {
         frac_bits: 16,
-        dealer_truncation: false,
+        dealer_truncation: dealer,
         lr: 0.5,
         batch: 8,
         epochs: 1,
@@ -72,9 +90,14 @@ fn training(mpc_seed: u64) -> Training {
 /// The flags every experiment's command starts with, spelled as `mpcdiff attack` spells
 /// them in its `replay:` line (the browser test requires the two to be equal).
 fn flags(mpc_seed: u64) -> String {
+    flags_in(mpc_seed, false)
+}
+
+/// [`flags`] of [`training_in`].
+fn flags_in(mpc_seed: u64, dealer: bool) -> String {
     format!(
         "--synthetic {DATA_SEED} --test {TEST} {}",
-        training(mpc_seed).flags(DIGITS)
+        training_in(mpc_seed, dealer).flags(DIGITS)
     )
 }
 
@@ -208,6 +231,129 @@ pub fn backdoor_native(scale: f64, mpc_seed: u64) -> Result<BackdoorView, Failur
         ),
         poisoned,
     })
+}
+
+/// The backdoor by gradient shifting on synthetic 0 vs 1: [`BACKDOOR_TRAIN`] clean rows, no
+/// poisoned data; in the last [`SHIFT_STEPS`] steps the gradients of the patch's 16 weights are
+/// shifted by `shift` toward label 1 in the dealer truncation's opening (dealer truncation);
+/// the honest run (shift 0), then `shift`. The view's image is a stamped test zero.
+///
+/// # Errors
+/// [`Failure::Argument`] unless `shift` is in 0..=1e6; the kernel's.
+pub fn backdoor_shift_native(shift: f64, mpc_seed: u64) -> Result<BackdoorView, Failure> {
+    if !(shift.is_finite() && (0.0..=1e6).contains(&shift)) {
+        return Err(Failure::Argument {
+            name: "shift",
+            expected: "a number in 0..=1e6",
+        });
+    }
+    let Sets {
+        train: clean,
+        pool,
+        test,
+    } = attacks::synthetic_sets(DATA_SEED, DIGITS, BACKDOOR_TRAIN, 0, TEST)?;
+    let trigger = Trigger {
+        size: 4,
+        margin: 1,
+        value: 1.0,
+    };
+    let report = attacks::backdoor(
+        &clean,
+        &pool,
+        &test,
+        SIDE,
+        trigger,
+        Strategy::Shift { steps: SHIFT_STEPS },
+        &training_in(mpc_seed, true),
+        &[shift],
+    )?;
+    // test row 0 is a zero (the synthetic digits alternate, zeros first)
+    let mut stamped = test.row(0)[..digits::PIXELS].to_vec();
+    mpcdiff_kernel::training::poisoning::stamp_trigger(
+        &mut stamped,
+        (SIDE, SIDE),
+        trigger.size,
+        trigger.margin,
+        trigger.value,
+    )?;
+    Ok(BackdoorView {
+        report,
+        side: SIDE,
+        command: format!(
+            "mpcdiff attack backdoor {} --strategy shift --train {BACKDOOR_TRAIN} --shift-steps {SHIFT_STEPS} --trigger {} --margin {} --shifts {shift}",
+            flags_in(mpc_seed, true),
+            trigger.size,
+            trigger.margin
+        ),
+        poisoned: stamped,
+    })
+}
+
+/// What the page shows of the membership game.
+#[derive(Serialize)]
+pub struct MembershipView {
+    /// The host's report (as `mpcdiff attack membership --json`'s `result`).
+    pub report: MembershipReport,
+    /// The same experiment natively: `mpcdiff attack membership --synthetic …`, as the CLI
+    /// prints its `replay:` line.
+    pub command: String,
+}
+
+/// The membership game on synthetic 0 vs 1: [`MEMBERSHIP_TRIALS`] trials of
+/// [`MEMBERSHIP_N`] training rows and a candidate drawn from the first
+/// [`MEMBERSHIP_POPULATION`] (seed [`MEMBERSHIP_SEED`]), the candidate at row
+/// [`MEMBERSHIP_SLOT`] if a member; the attacked world boosts that row by `scale`.
+///
+/// # Errors
+/// [`Failure::Argument`] unless `scale` is in 1..=1e6; the kernel's.
+pub fn membership_native(scale: f64, mpc_seed: u64) -> Result<MembershipView, Failure> {
+    if !(scale.is_finite() && (1.0..=1e6).contains(&scale)) {
+        return Err(Failure::Argument {
+            name: "scale",
+            expected: "a number in 1..=1e6",
+        });
+    }
+    let Sets { train, .. } =
+        attacks::synthetic_sets(DATA_SEED, DIGITS, MEMBERSHIP_POPULATION, 0, TEST)?;
+    let game = Game {
+        trials: MEMBERSHIP_TRIALS,
+        n: MEMBERSHIP_N,
+        slot: MEMBERSHIP_SLOT,
+        scale,
+        seed: MEMBERSHIP_SEED,
+    };
+    let report = attacks::membership(&train, &training(mpc_seed), &game)?;
+    Ok(MembershipView {
+        report,
+        command: format!(
+            "mpcdiff attack membership {} --population {MEMBERSHIP_POPULATION} --n {MEMBERSHIP_N} --trials {MEMBERSHIP_TRIALS} --slot {MEMBERSHIP_SLOT} --scale {scale} --seed {MEMBERSHIP_SEED}",
+            flags(mpc_seed)
+        ),
+    })
+}
+
+/// The backdoor by gradient shifting (see [`backdoor_shift_native`]).
+#[wasm_bindgen]
+pub fn attack_backdoor_shift(
+    shift: f64,
+    #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
+) -> Result<JsValue, JsError> {
+    let v = seed_arg(&mpc_seed)
+        .and_then(|s| backdoor_shift_native(shift, s))
+        .map_err(|e| into_error("attack_backdoor_shift", e))?;
+    to_js("attack_backdoor_shift", &v)
+}
+
+/// The membership game with the victim's row boosted by `scale` (see [`membership_native`]).
+#[wasm_bindgen]
+pub fn attack_membership(
+    scale: f64,
+    #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
+) -> Result<JsValue, JsError> {
+    let v = seed_arg(&mpc_seed)
+        .and_then(|s| membership_native(scale, s))
+        .map_err(|e| into_error("attack_membership", e))?;
+    to_js("attack_membership", &v)
 }
 
 /// What the page shows of a targeted misclassification.
@@ -409,6 +555,28 @@ mod tests {
         assert!(r.macs.unwrap().caught);
         assert_eq!(v.poisoned.len(), digits::PIXELS);
         assert!(backdoor_native(0.5, 42).is_err());
+    }
+
+    #[test]
+    fn shifting_and_membership_on_synthetic_digits() {
+        let v = backdoor_shift_native(2.0, 42).unwrap();
+        let r = &v.report;
+        assert_eq!(r.rows.len(), 2);
+        assert!(
+            r.rows[1].attack_success > r.rows[0].attack_success + 0.3,
+            "{:?}",
+            r.rows
+        );
+        let m = r.macs.unwrap();
+        assert!(m.caught);
+        assert_eq!(m.protocol, Some("trunc"));
+        assert!(v.command.contains("--trunc dealer"));
+        assert!(backdoor_shift_native(-1.0, 42).is_err());
+        let v = membership_native(8.0, 42).unwrap();
+        let r = &v.report;
+        assert!(r.advantage_attacked > r.advantage_honest + 0.2, "{r:?}");
+        assert!(r.macs.unwrap().caught);
+        assert!(membership_native(0.5, 42).is_err());
     }
 
     #[test]

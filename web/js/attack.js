@@ -3,8 +3,8 @@
 // (kernel/host/src/attacks.rs, the experiments of `mpcdiff attack
 // reconstruct|backdoor|misclassify|toggle`, on the kernel's synthetic digits 0 and 1 through
 // the wasm adapter's wasm/src/attack.rs). A module of its own with its own worker (the page's
-// worker script, methods `attackReconstruction`, `attackBackdoor`, `attackMisclassify` and
-// `attackToggle`), like the helper card. Each report carries `macs`: the same strongest
+// worker script, methods `attackReconstruction`, `attackBackdoor`, `attackBackdoorShift`,
+// `attackMisclassify`, `attackMembership` and `attackToggle`), like the helper card. Each report carries `macs`: the same strongest
 // attack rerun with SPDZ2k MACs; the "active security" box shows that outcome instead of the
 // passive one, without rerunning.
 // The card's `data-state` is "running", "done" or "error" (the browser test waits on it), and
@@ -21,6 +21,8 @@ let last = null;
 const STRENGTH = {
   reconstruction: { label: "Residual shift e", value: "1000" },
   backdoor: { label: "Gradient scale", value: "8" },
+  "backdoor-shift": { label: "Gradient shift per step", value: "2" },
+  membership: { label: "Gradient scale", value: "8" },
   misclassify: { label: "Gradient scale", value: "16" },
   toggle: { label: "Hidden units toggled (of 16)", value: "8" },
 };
@@ -121,18 +123,36 @@ function showBackdoor(v, active) {
   const r = v.report;
   const [honest, attacked] = r.rows;
   const aborted = outcome(r.macs, active);
+  const shifting = "shift" in r.strategy;
+  const strength = shifting ? `shift ${attacked.strength}` : `scale ${attacked.strength}`;
   const grid = $("attack-images");
   grid.replaceChildren(
-    span("a poisoned training image (labelled 1)", "row-label"),
-    figure(v.poisoned, "a poisoned training image: a zero with the white corner patch", "0 + patch → 1"),
+    span(shifting ? "a stamped test zero (no training image is poisoned)" : "a poisoned training image (labelled 1)", "row-label"),
+    figure(v.poisoned, "a zero with the white corner patch", shifting ? "0 + patch: the model should say 1" : "0 + patch → 1"),
   );
   $("attack-facts").replaceChildren(
     fact("Clean accuracy, honest run", pct(honest.clean_accuracy), "attack-clean-honest"),
     fact("Attack success, honest run", pct(honest.attack_success), "attack-asr-honest"),
-    fact(`Clean accuracy, scale ${attacked.strength}`, aborted ? "no model released" : pct(attacked.clean_accuracy), "attack-clean"),
-    fact(`Attack success, scale ${attacked.strength}`, aborted ? "no model released" : pct(attacked.attack_success), "attack-asr"),
-    fact("Edited words", `${attacked.edits_applied} (one per poisoned image)`),
+    fact(`Clean accuracy, ${strength}`, aborted ? "no model released" : pct(attacked.clean_accuracy), "attack-clean"),
+    fact(`Attack success, ${strength}`, aborted ? "no model released" : pct(attacked.attack_success), "attack-asr"),
+    fact("Edited words", shifting
+      ? `${attacked.edits_applied} (the patch's weights' gradients in each of the last ${r.strategy.shift.steps} steps)`
+      : `${attacked.edits_applied} (one per poisoned image)`),
     fact("Data", `${r.samples} training images (${r.poisoned.length} poisoned), ${r.test_samples} test images, ${r.triggered} of them stamped zeros`),
+  );
+}
+
+function showMembership(v, active) {
+  const r = v.report;
+  const aborted = outcome(r.macs, active);
+  $("attack-images").replaceChildren(
+    span(`no pictures: ${r.trials} trainings per world, each on ${r.n} of ${r.population} images; a coin decides whether the candidate takes row ${r.slot}, the row the attacker boosts`, "row-label"),
+  );
+  $("attack-facts").replaceChildren(
+    fact("Membership advantage, honest world", r.advantage_honest.toFixed(3), "attack-adv-honest"),
+    fact(`Membership advantage, scale ${r.scale}`, aborted ? "no model released" : r.advantage_attacked.toFixed(3), "attack-adv"),
+    fact("Members", `${r.members} of ${r.trials} trials`),
+    fact("The guess", "member if the released model's loss on the candidate is below a threshold (the best one; advantage = TPR − FPR)"),
   );
 }
 
@@ -180,7 +200,8 @@ function render() {
   if (!last) return;
   const active = $("attack-macs").checked;
   if (last.kind === "reconstruction") showReconstruction(last.view, active);
-  else if (last.kind === "backdoor") showBackdoor(last.view, active);
+  else if (last.kind === "backdoor" || last.kind === "backdoor-shift") showBackdoor(last.view, active);
+  else if (last.kind === "membership") showMembership(last.view, active);
   else if (last.kind === "toggle") showToggle(last.view, active);
   else showMisclassify(last.view, active);
   $("attack-command").textContent = last.view.command;
@@ -219,6 +240,10 @@ async function run(event) {
     ? "Training honestly, then once per victim with one edited word, then with MACs…"
     : kind === "backdoor"
       ? "Training honestly, then with the poisoned gradients scaled, then with MACs…"
+      : kind === "backdoor-shift"
+        ? "Training honestly, then with the patch's gradients shifted, then with MACs…"
+      : kind === "membership"
+        ? "Playing the membership game: 100 trainings per world, then one with MACs…"
       : kind === "toggle"
         ? "Training the MLP honestly, then with its ReLU comparisons toggled, then with MACs…"
         : "Training honestly, then with the chosen input's gradient scaled, then with MACs…";
@@ -229,6 +254,10 @@ async function run(event) {
       ? await client.call("attackReconstruction", { e: strength, mpcSeed: seed })
       : kind === "backdoor"
         ? await client.call("attackBackdoor", { scale: strength, mpcSeed: seed })
+        : kind === "backdoor-shift"
+          ? await client.call("attackBackdoorShift", { shift: strength, mpcSeed: seed })
+        : kind === "membership"
+          ? await client.call("attackMembership", { scale: strength, mpcSeed: seed })
         : kind === "toggle"
           ? await client.call("attackToggle", { units: strength, mpcSeed: seed })
           : await client.call("attackMisclassify", { scale: strength, chosen, mpcSeed: seed });

@@ -191,6 +191,10 @@ const methods = {
   attackReconstruction: ({ e, mpcSeed }) => wasm.attack_reconstruction(e, seed(mpcSeed)),
   attackBackdoor: ({ scale, mpcSeed }) => wasm.attack_backdoor(scale, seed(mpcSeed)),
   attackMisclassify: ({ scale, chosen, mpcSeed }) => wasm.attack_misclassify(scale, chosen, seed(mpcSeed)),
+  // args {shift, mpcSeed}: the backdoor by gradient shifting (dealer truncation).
+  attackBackdoorShift: ({ shift, mpcSeed }) => wasm.attack_backdoor_shift(shift, seed(mpcSeed)),
+  // args {scale, mpcSeed}: the membership game.
+  attackMembership: ({ scale, mpcSeed }) => wasm.attack_membership(scale, seed(mpcSeed)),
   // args {units, mpcSeed}: the MLP's ReLU comparisons toggled.
   attackToggle: ({ units, mpcSeed }) => wasm.attack_toggle(units, seed(mpcSeed)),
 

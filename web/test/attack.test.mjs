@@ -1,7 +1,8 @@
 // Browser test of the "Covert attacks on training" card (js/attack.js, issue 17): on the
 // page's synthetic digits the reconstruction shows the victims' originals beside sharp
 // reconstructions with their PSNR and SSIM, the backdoor raises the attack success rate far
-// above the honest run's, the chosen input is misclassified, toggling half the MLP's ReLU
+// above the honest run's (by scaling poisoned gradients, or by shifting with clean data), the
+// chosen input is misclassified, the membership advantage rises, toggling half the MLP's ReLU
 // comparisons spoils it, each report is the CLI's for the
 // command the card prints, and with active security (SPDZ2k MACs) each says the training was
 // aborted with no model released; at laptop and phone sizes, without sideways scrolling or
@@ -50,7 +51,7 @@ async function sameAsNative() {
   const command = (await page.textContent("#attack-command")).trim();
   const [name, ...args] = command.split(/\s+/);
   assert.equal(name, "mpcdiff");
-  const figure = args[1] === "misclassify" ? [] : ["--out", join(workdir, "figure.svg")];
+  const figure = ["misclassify", "membership"].includes(args[1]) ? [] : ["--out", join(workdir, "figure.svg")];
   const out = execFileSync(mpcdiff, [...args, "--json", ...figure], { cwd: workdir, encoding: "utf8" });
   const native = JSON.parse(out);
   assert.equal(command, native.replay, "the page's command is the CLI's replay line");
@@ -129,6 +130,31 @@ for (const [size, viewport] of [["laptop", { width: 1366, height: 768 }], ["phon
     assert.match(await outcome(), /^aborted: the MAC check on the 'matmul' opening failed at round \d+; no model released/);
     assert.equal(await page.textContent("#attack-said"), "no model released");
     await page.locator("#attack").screenshot({ path: join(ARTIFACTS, `attack-misclassify-${size}.png`) });
+    await page.uncheck("#attack-macs");
+
+    // The backdoor by shifting, clean data: shift 2 per step plants it; with MACs the
+    // truncation's opening fails its check.
+    await runAttack("backdoor-shift", "2");
+    const shiftHonest = await percent("#attack-asr-honest");
+    const shifted = await percent("#attack-asr");
+    assert.ok(shifted > shiftHonest + 0.3, `shifted ASR ${shifted} vs honest ${shiftHonest}`);
+    assert.match(await outcome(), /^not detected: the passive protocol checks nothing/);
+    await sameAsNative();
+    await page.check("#attack-macs");
+    assert.match(await outcome(), /^aborted: the MAC check on the 'trunc' opening failed at round \d+; no model released/);
+    await page.uncheck("#attack-macs");
+
+    // The membership game at scale 8: the attacked world's advantage is far above the
+    // honest one's; with MACs no attacked model is released.
+    await runAttack("membership", "8");
+    const advHonest = Number(await page.textContent("#attack-adv-honest"));
+    const adv = Number(await page.textContent("#attack-adv"));
+    assert.ok(adv > advHonest + 0.2 && adv <= 1, `advantage ${adv} vs honest ${advHonest}`);
+    assert.match(await outcome(), /^not detected: the passive protocol checks nothing/);
+    await sameAsNative();
+    await page.check("#attack-macs");
+    assert.match(await outcome(), /^aborted: the MAC check on the 'matmul' opening failed at round \d+; no model released/);
+    assert.equal(await page.textContent("#attack-adv"), "no model released");
     await page.uncheck("#attack-macs");
 
     // Toggling 8 of the MLP's 16 ReLU comparisons: the released network gets much worse,
