@@ -338,10 +338,9 @@ pub fn attack_backdoor_shift(
     shift: f64,
     #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
 ) -> Result<JsValue, JsError> {
-    let v = seed_arg(&mpc_seed)
-        .and_then(|s| backdoor_shift_native(shift, s))
-        .map_err(|e| into_error("attack_backdoor_shift", e))?;
-    to_js("attack_backdoor_shift", &v)
+    call("attack_backdoor_shift", &mpc_seed, |s| {
+        backdoor_shift_native(shift, s)
+    })
 }
 
 /// The membership game with the victim's row boosted by `scale` (see [`membership_native`]).
@@ -350,10 +349,9 @@ pub fn attack_membership(
     scale: f64,
     #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
 ) -> Result<JsValue, JsError> {
-    let v = seed_arg(&mpc_seed)
-        .and_then(|s| membership_native(scale, s))
-        .map_err(|e| into_error("attack_membership", e))?;
-    to_js("attack_membership", &v)
+    call("attack_membership", &mpc_seed, |s| {
+        membership_native(scale, s)
+    })
 }
 
 /// What the page shows of a targeted misclassification.
@@ -425,10 +423,9 @@ pub fn attack_misclassify(
     chosen: u32,
     #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
 ) -> Result<JsValue, JsError> {
-    let v = seed_arg(&mpc_seed)
-        .and_then(|s| misclassify_native(scale, chosen as usize, s))
-        .map_err(|e| into_error("attack_misclassify", e))?;
-    to_js("attack_misclassify", &v)
+    call("attack_misclassify", &mpc_seed, |s| {
+        misclassify_native(scale, chosen as usize, s)
+    })
 }
 
 /// What the page shows of the comparison toggles.
@@ -480,10 +477,22 @@ pub fn attack_toggle(
     units: u32,
     #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
 ) -> Result<JsValue, JsError> {
-    let v = seed_arg(&mpc_seed)
-        .and_then(|s| toggle_native(units as usize, s))
-        .map_err(|e| into_error("attack_toggle", e))?;
-    to_js("attack_toggle", &v)
+    call("attack_toggle", &mpc_seed, |s| {
+        toggle_native(units as usize, s)
+    })
+}
+
+/// One adapter call: the seed argument checked, the experiment run with it, its view (or its
+/// failure, naming `function`) converted for JavaScript.
+fn call<T: Serialize>(
+    function: &str,
+    mpc_seed: &JsValue,
+    run: impl FnOnce(u64) -> Result<T, Failure>,
+) -> Result<JsValue, JsError> {
+    let v = seed_arg(mpc_seed)
+        .and_then(run)
+        .map_err(|e| into_error(function, e))?;
+    to_js(function, &v)
 }
 
 fn to_js<T: Serialize>(function: &str, value: &T) -> Result<JsValue, JsError> {
@@ -502,10 +511,9 @@ pub fn attack_reconstruction(
     e: f64,
     #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
 ) -> Result<JsValue, JsError> {
-    let v = seed_arg(&mpc_seed)
-        .and_then(|s| reconstruction_native(e, s))
-        .map_err(|e| into_error("attack_reconstruction", e))?;
-    to_js("attack_reconstruction", &v)
+    call("attack_reconstruction", &mpc_seed, |s| {
+        reconstruction_native(e, s)
+    })
 }
 
 /// The backdoor attack on synthetic 0 vs 1 with residual scale `scale` (see
@@ -515,10 +523,7 @@ pub fn attack_backdoor(
     scale: f64,
     #[wasm_bindgen(unchecked_param_type = "bigint | number")] mpc_seed: JsValue,
 ) -> Result<JsValue, JsError> {
-    let v = seed_arg(&mpc_seed)
-        .and_then(|s| backdoor_native(scale, s))
-        .map_err(|e| into_error("attack_backdoor", e))?;
-    to_js("attack_backdoor", &v)
+    call("attack_backdoor", &mpc_seed, |s| backdoor_native(scale, s))
 }
 
 #[cfg(test)]
