@@ -66,6 +66,12 @@ pub const MEMBERSHIP_SLOT: usize = 60;
 pub const MEMBERSHIP_SEED: u64 = 1;
 /// Test rows (half zeros, half ones).
 pub const TEST: usize = 200;
+/// Backdoor: the trigger, a 4 × 4 white patch 1 pixel from the bottom-right corner.
+pub const TRIGGER: Trigger = Trigger {
+    size: 4,
+    margin: 1,
+    value: 1.0,
+};
 
 /// The training every experiment here runs: the CLI's defaults (lr 0.5, batch 8, one
 /// epoch, 16 fractional bits, share-local truncation, party 1 corrupt), MACs at s = 64.
@@ -172,7 +178,8 @@ pub struct BackdoorView {
     /// The same experiment natively: `mpcdiff attack backdoor --synthetic …`, as the CLI
     /// prints its `replay:` line.
     pub command: String,
-    /// The first poisoned training image (stamped), `side²`.
+    /// The first poisoned training image (stamped), or with no poison (shifting) a stamped
+    /// test zero, `side²`.
     #[serde(serialize_with = "ser::f64s")]
     pub poisoned: Vec<f64>,
 }
@@ -190,47 +197,13 @@ pub fn backdoor_native(scale: f64, mpc_seed: u64) -> Result<BackdoorView, Failur
             expected: "a number in 1..=1e6",
         });
     }
-    let Sets {
-        train: clean,
-        pool,
-        test,
-    } = attacks::synthetic_sets(DATA_SEED, DIGITS, BACKDOOR_TRAIN, BACKDOOR_POISON, TEST)?;
-    let trigger = Trigger {
-        size: 4,
-        margin: 1,
-        value: 1.0,
-    };
-    let report = attacks::backdoor(
-        &clean,
-        &pool,
-        &test,
-        SIDE,
-        trigger,
+    backdoor_view(
         Strategy::Scale {
             poison: BACKDOOR_POISON,
         },
-        &training(mpc_seed),
-        &[scale],
-    )?;
-    let mut poisoned = pool.row(0)[..digits::PIXELS].to_vec();
-    mpcdiff_kernel::training::poisoning::stamp_trigger(
-        &mut poisoned,
-        (SIDE, SIDE),
-        trigger.size,
-        trigger.margin,
-        trigger.value,
-    )?;
-    Ok(BackdoorView {
-        report,
-        side: SIDE,
-        command: format!(
-            "mpcdiff attack backdoor {} --strategy scale --train {BACKDOOR_TRAIN} --poison {BACKDOOR_POISON} --trigger {} --margin {} --scales {scale}",
-            flags(mpc_seed),
-            trigger.size,
-            trigger.margin
-        ),
-        poisoned,
-    })
+        scale,
+        mpc_seed,
+    )
 }
 
 /// The backdoor by gradient shifting on synthetic 0 vs 1: [`BACKDOOR_TRAIN`] clean rows, no
@@ -247,45 +220,65 @@ pub fn backdoor_shift_native(shift: f64, mpc_seed: u64) -> Result<BackdoorView, 
             expected: "a number in 0..=1e6",
         });
     }
+    backdoor_view(Strategy::Shift { steps: SHIFT_STEPS }, shift, mpc_seed)
+}
+
+/// Either backdoor with the patch [`TRIGGER`]: the host's experiment, its image (the first
+/// poisoned training image, or with no poison a stamped test zero) and the CLI's command.
+fn backdoor_view(
+    strategy: Strategy,
+    strength: f64,
+    mpc_seed: u64,
+) -> Result<BackdoorView, Failure> {
+    let (poison, dealer) = match strategy {
+        Strategy::Scale { poison } => (poison, false),
+        Strategy::Shift { .. } => (0, true),
+    };
     let Sets {
         train: clean,
         pool,
         test,
-    } = attacks::synthetic_sets(DATA_SEED, DIGITS, BACKDOOR_TRAIN, 0, TEST)?;
-    let trigger = Trigger {
-        size: 4,
-        margin: 1,
-        value: 1.0,
-    };
+    } = attacks::synthetic_sets(DATA_SEED, DIGITS, BACKDOOR_TRAIN, poison, TEST)?;
     let report = attacks::backdoor(
         &clean,
         &pool,
         &test,
         SIDE,
-        trigger,
-        Strategy::Shift { steps: SHIFT_STEPS },
-        &training_in(mpc_seed, true),
-        &[shift],
+        TRIGGER,
+        strategy,
+        &training_in(mpc_seed, dealer),
+        &[strength],
     )?;
-    // test row 0 is a zero (the synthetic digits alternate, zeros first)
-    let mut stamped = test.row(0)[..digits::PIXELS].to_vec();
+    // the adversary's first image is a zero; so is test row 0 (the synthetic digits
+    // alternate, zeros first)
+    let source = if poison > 0 { &pool } else { &test };
+    let mut image = source.row(0)[..digits::PIXELS].to_vec();
     mpcdiff_kernel::training::poisoning::stamp_trigger(
-        &mut stamped,
+        &mut image,
         (SIDE, SIDE),
-        trigger.size,
-        trigger.margin,
-        trigger.value,
+        TRIGGER.size,
+        TRIGGER.margin,
+        TRIGGER.value,
     )?;
+    let how = match strategy {
+        Strategy::Scale { poison } => {
+            format!("--strategy scale --train {BACKDOOR_TRAIN} --poison {poison}")
+        }
+        Strategy::Shift { steps } => {
+            format!("--strategy shift --train {BACKDOOR_TRAIN} --shift-steps {steps}")
+        }
+    };
+    let list = if dealer { "--shifts" } else { "--scales" };
     Ok(BackdoorView {
         report,
         side: SIDE,
         command: format!(
-            "mpcdiff attack backdoor {} --strategy shift --train {BACKDOOR_TRAIN} --shift-steps {SHIFT_STEPS} --trigger {} --margin {} --shifts {shift}",
-            flags_in(mpc_seed, true),
-            trigger.size,
-            trigger.margin
+            "mpcdiff attack backdoor {} {how} --trigger {} --margin {} {list} {strength}",
+            flags_in(mpc_seed, dealer),
+            TRIGGER.size,
+            TRIGGER.margin
         ),
-        poisoned: stamped,
+        poisoned: image,
     })
 }
 

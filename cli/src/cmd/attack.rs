@@ -437,6 +437,21 @@ fn load(c: &Common, digits: [u8; 2], take: usize, poison: usize) -> anyhow::Resu
     })
 }
 
+/// [`load`] without the adversary's images, refusing (naming `flag`) a source with fewer than
+/// `take` training images of the two digits.
+fn load_train(c: &Common, digits: [u8; 2], flag: &str, take: usize) -> anyhow::Result<Sets> {
+    let m = load(c, digits, take, 0)?;
+    if m.train.len() < take {
+        return Err(usage!(
+            "{flag} {take}: {} has only {} training images of digits {digits:?}",
+            source(c),
+            m.train.len()
+        )
+        .into());
+    }
+    Ok(m)
+}
+
 /// The source's name in messages.
 fn source(c: &Common) -> &'static str {
     if c.synthetic.is_some() {
@@ -541,16 +556,7 @@ fn reconstruct(a: &ReconstructArgs) -> anyhow::Result<()> {
     if es.len() > 8 || !es.iter().all(|&e| attacks::shift_fits(e, c.frac_bits)) {
         return Err(bad().into());
     }
-    let m = load(c, plan.digits, a.train, 0)?;
-    if m.train.len() < a.train {
-        return Err(usage!(
-            "--train {}: MNIST has only {} training images of digits {:?}",
-            a.train,
-            m.train.len(),
-            plan.digits
-        )
-        .into());
-    }
+    let m = load_train(c, plan.digits, "--train", a.train)?;
     let positions: Vec<usize> = (0..a.victims).collect();
     let r = attacks::reconstruction(
         &m.train,
@@ -877,16 +883,7 @@ fn misclassify(a: &MisclassifyArgs) -> anyhow::Result<()> {
     if a.train < c.batch {
         return Err(usage!("--train {}: give at least one batch ({})", a.train, c.batch).into());
     }
-    let m = load(c, plan.digits, a.train, 0)?;
-    if m.train.len() < a.train {
-        return Err(usage!(
-            "--train {}: MNIST has only {} training images of digits {:?}",
-            a.train,
-            m.train.len(),
-            plan.digits
-        )
-        .into());
-    }
+    let m = load_train(c, plan.digits, "--train", a.train)?;
     if a.chosen >= m.test.len() {
         return Err(usage!(
             "--chosen {}: {} has {} test images of digits {:?}",
@@ -975,16 +972,7 @@ fn membership(a: &MembershipArgs) -> anyhow::Result<()> {
     if !(2..=10_000).contains(&a.trials) {
         return Err(usage!("--trials {}: give 2..=10000", a.trials).into());
     }
-    let m = load(c, plan.digits, a.population, 0)?;
-    if m.train.len() < a.population {
-        return Err(usage!(
-            "--population {}: MNIST has only {} training images of digits {:?}",
-            a.population,
-            m.train.len(),
-            plan.digits
-        )
-        .into());
-    }
+    let m = load_train(c, plan.digits, "--population", a.population)?;
     let g = Game {
         trials: a.trials,
         n: a.n,
@@ -1041,17 +1029,7 @@ fn toggle(a: &ToggleArgs) -> anyhow::Result<()> {
     if a.train < c.batch {
         return Err(usage!("--train {}: give at least one batch ({})", a.train, c.batch).into());
     }
-    let m = load(c, plan.digits, a.train, 0)?;
-    if m.train.len() < a.train {
-        return Err(usage!(
-            "--train {}: {} has only {} training images of digits {:?}",
-            a.train,
-            source(c),
-            m.train.len(),
-            plan.digits
-        )
-        .into());
-    }
+    let m = load_train(c, plan.digits, "--train", a.train)?;
     let r = attacks::toggle(
         &m.train,
         &m.test,
