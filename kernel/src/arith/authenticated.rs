@@ -173,38 +173,34 @@ fn vanishes(v: i128, s: u32) -> bool {
 /// and two arenas (ring words and authenticated elements).
 pub struct Authenticated<'a> {
     fp: FixedPoint,
-    s: u32,
-    seed: u64,
-    alpha: [i128; 2],
-    dealer: Dealer,
-    net: Net<'a>,
+    ch: Channel<'a>,
     words: &'a mut [i128],
     elems: &'a mut [Auth],
-    checks: u64,
 }
 
 impl core::fmt::Debug for Authenticated<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Authenticated")
             .field("fp", &self.fp)
-            .field("s", &self.s)
-            .field("net", &self.net)
-            .field("checks", &self.checks)
+            .field("s", &self.ch.s)
+            .field("net", &self.ch.net)
+            .field("checks", &self.ch.checks)
             .finish()
     }
 }
 
-/// The state an opening batch needs besides its buffers.
-struct Opener<'s, 'n> {
-    net: &'s mut Net<'n>,
-    dealer: &'s mut Dealer,
+/// What an opening batch needs besides its buffers: the channel, the dealer and its MAC key,
+/// the coin's seed and the checks so far.
+struct Channel<'n> {
+    net: Net<'n>,
+    dealer: Dealer,
     alpha: [i128; 2],
     s: u32,
     seed: u64,
-    checks: &'s mut u64,
+    checks: u64,
 }
 
-impl Opener<'_, '_> {
+impl Channel<'_> {
     /// Opens `x` as one checked batch named `protocol` into `out` (each word the value plus
     /// `2^64·r`), with `tmp` (at least `3n + 2` words) as its arena; aborts with
     /// [`Error::MacCheckFailed`] if the check fails.
@@ -240,7 +236,7 @@ impl Opener<'_, '_> {
         self.net
             .exchange(protocol, Domain::Arithmetic, &mut *out, &mut *m1)?;
         // The check: challenges from the coin tossed now, each party's check word.
-        let check = *self.checks;
+        let check = self.checks;
         let (mut y, mut z0, mut z1) = (0i128, 0i128, 0i128);
         for j in 0..n {
             let chi = challenge(self.seed, check, j, self.s);
@@ -257,7 +253,7 @@ impl Opener<'_, '_> {
         zb[0] = z1;
         self.net
             .exchange("mac.check", Domain::Arithmetic, &mut za[..1], &mut zb[..1])?;
-        *self.checks = check.wrapping_add(1);
+        self.checks = check.wrapping_add(1);
         if vanishes(za[0], self.s) {
             Ok(())
         } else {
@@ -300,47 +296,49 @@ impl<'a> Authenticated<'a> {
         let alpha = [key(), key()];
         Ok(Authenticated {
             fp,
-            s,
-            seed,
-            alpha,
-            dealer,
-            net: Net::new(),
+            ch: Channel {
+                net: Net::new(),
+                dealer,
+                alpha,
+                s,
+                seed,
+                checks: 0,
+            },
             words,
             elems,
-            checks: 0,
         })
     }
 
     /// The same session with every message shown to `wire` first (the ledger starts again).
     pub fn with_wire(mut self, wire: &'a mut dyn Wire) -> Self {
-        self.net = Net::with_wire(wire);
+        self.ch.net = Net::with_wire(wire);
         self
     }
 
     /// The ledger so far.
     pub fn cost(&self) -> Cost {
-        *self.net.cost()
+        *self.ch.net.cost()
     }
 
     /// MAC checks run so far (one per opening batch).
     pub fn checks(&self) -> u64 {
-        self.checks
+        self.ch.checks
     }
 
     /// The statistical parameter `s`.
     pub fn s(&self) -> u32 {
-        self.s
+        self.ch.s
     }
 
     /// Party `party`'s key share `α_party` (what that party knows: an experiment's adversary
     /// uses its own).
     pub fn key_share(&self, party: usize) -> i128 {
-        self.alpha[party & 1]
+        self.ch.alpha[party & 1]
     }
 
     /// The session's seed (the coin's: [`challenge`]).
     pub fn seed(&self) -> u64 {
-        self.seed
+        self.ch.seed
     }
 
     /// `(words, elems)` arena sizes for elementwise operations on `n` elements (products,
@@ -380,36 +378,18 @@ impl<'a> Authenticated<'a> {
     }
 
     fn alpha(&self) -> i128 {
-        self.alpha[0].wrapping_add(self.alpha[1])
+        self.ch.alpha[0].wrapping_add(self.ch.alpha[1])
     }
 
     /// A fresh authenticated sharing of the word `v` from the dealer.
     fn deal(&mut self, v: i128) -> Auth {
         let alpha = self.alpha();
-        deal(&mut self.dealer, alpha, v)
+        deal(&mut self.ch.dealer, alpha, v)
     }
 
     /// The public constant `c` as an authenticated sharing.
     fn public(&self, c: i128) -> Auth {
-        public(self.alpha, c)
-    }
-
-    fn opener<'s>(
-        net: &'s mut Net<'a>,
-        dealer: &'s mut Dealer,
-        checks: &'s mut u64,
-        alpha: [i128; 2],
-        s: u32,
-        seed: u64,
-    ) -> Opener<'s, 'a> {
-        Opener {
-            net,
-            dealer,
-            alpha,
-            s,
-            seed,
-            checks,
-        }
+        public(self.ch.alpha, c)
     }
 
     /// `op(x, y)` (`nc` elements) without truncation: one MAC'd triple, one checked opening of
@@ -455,7 +435,7 @@ impl<'a> Authenticated<'a> {
                 got: arena.len(),
             });
         }
-        let alpha = self.alpha;
+        let alpha = self.ch.alpha;
         let full = self.alpha();
         let mut w = &mut *self.words;
         let av = carve(&mut w, na);
@@ -470,23 +450,23 @@ impl<'a> Authenticated<'a> {
         let masked = carve(&mut e, na + nb);
         // The dealer: a, b uniform, c = op(a, b), each MAC'd.
         for v in av.iter_mut() {
-            *v = self.dealer.word();
+            *v = self.ch.dealer.word();
         }
         for v in bv.iter_mut() {
-            *v = self.dealer.word();
+            *v = self.ch.dealer.word();
         }
         acc.fill(0);
         apply(op, av, bv, acc)?;
         for (slot, &v) in a.iter_mut().zip(av.iter()) {
-            *slot = deal(&mut self.dealer, full, v);
+            *slot = deal(&mut self.ch.dealer, full, v);
         }
         for (slot, &v) in b.iter_mut().zip(bv.iter()) {
-            *slot = deal(&mut self.dealer, full, v);
+            *slot = deal(&mut self.ch.dealer, full, v);
         }
         for (slot, &v) in c.iter_mut().zip(acc.iter()) {
-            *slot = deal(&mut self.dealer, full, v);
+            *slot = deal(&mut self.ch.dealer, full, v);
         }
-        let cost = self.net.cost_mut();
+        let cost = self.ch.net.cost_mut();
         match op {
             Bilinear::Elementwise | Bilinear::Broadcast { .. } => {
                 cost.mul_triples = cost.mul_triples.wrapping_add(nc as u64)
@@ -504,16 +484,7 @@ impl<'a> Authenticated<'a> {
         for (m, (&yi, &bi)) in masked[na..].iter_mut().zip(y.iter().zip(b.iter())) {
             *m = yi.sub(bi);
         }
-        let (s, seed) = (self.s, self.seed);
-        let mut opener = Self::opener(
-            &mut self.net,
-            &mut self.dealer,
-            &mut self.checks,
-            alpha,
-            s,
-            seed,
-        );
-        opener.open(protocol, masked, opened, w)?;
+        self.ch.open(protocol, masked, opened, w)?;
         let (eps, delta) = opened.split_at(na);
         ed.fill(0);
         apply(op, eps, delta, ed)?;
@@ -572,7 +543,7 @@ impl<'a> Authenticated<'a> {
         }
         self.ensure((4 * n + 2, 4 * n))?;
         let full = self.alpha();
-        let alpha = self.alpha;
+        let alpha = self.ch.alpha;
         let mut w = &mut *self.words;
         let opened = carve(&mut w, n);
         let mut e = &mut *self.elems;
@@ -581,25 +552,16 @@ impl<'a> Authenticated<'a> {
         let z = carve(&mut e, n);
         let offset = public(alpha, 1i128 << 62);
         for i in 0..n {
-            let r = (self.dealer.word::<i128>() as u128 >> 64) as i128;
-            let ra = deal(&mut self.dealer, full, r);
-            hi[i] = deal(&mut self.dealer, full, r >> k);
-            msb[i] = deal(&mut self.dealer, full, r >> 63);
+            let r = (self.ch.dealer.word::<i128>() as u128 >> 64) as i128;
+            let ra = deal(&mut self.ch.dealer, full, r);
+            hi[i] = deal(&mut self.ch.dealer, full, r >> k);
+            msb[i] = deal(&mut self.ch.dealer, full, r >> 63);
             z[i] = x[i].add(offset).sub(ra);
         }
-        let cost = self.net.cost_mut();
+        let cost = self.ch.net.cost_mut();
         cost.trunc_tuples = cost.trunc_tuples.wrapping_add(n as u64);
         cost.truncations = cost.truncations.wrapping_add(n as u64);
-        let (s, seed) = (self.s, self.seed);
-        let mut opener = Self::opener(
-            &mut self.net,
-            &mut self.dealer,
-            &mut self.checks,
-            alpha,
-            s,
-            seed,
-        );
-        opener.open("trunc", z, opened, w)?;
+        self.ch.open("trunc", z, opened, w)?;
         let big = 1i128 << (64 - k);
         for i in 0..n {
             let zl = opened[i] as u128 & u128::from(u64::MAX);
@@ -714,7 +676,7 @@ impl Arith for Authenticated<'_> {
             let raw = self.fp.encode_data_at(v, i)?;
             *o = self.deal(i128::from(raw));
         }
-        self.net.charge_round::<i128>(x.len());
+        self.ch.net.charge_round::<i128>(x.len());
         Ok(())
     }
     /// One checked opening.
@@ -722,17 +684,8 @@ impl Arith for Authenticated<'_> {
         let n = x.len();
         check_len(n, out.len())?;
         self.ensure((4 * n + 2, 0))?;
-        let (alpha, s, seed) = (self.alpha, self.s, self.seed);
         let (opened, tmp) = self.words.split_at_mut(n);
-        let mut opener = Self::opener(
-            &mut self.net,
-            &mut self.dealer,
-            &mut self.checks,
-            alpha,
-            s,
-            seed,
-        );
-        opener.open("reveal", x, opened, tmp)?;
+        self.ch.open("reveal", x, opened, tmp)?;
         for (o, &w) in out.iter_mut().zip(opened.iter()) {
             *o = self.fp.decode(w as i64);
         }
@@ -849,7 +802,7 @@ impl Arith for Authenticated<'_> {
                 .encode(g(super::fixed::msb_position(Self::value(a))))?;
             *o = self.deal(i128::from(raw));
         }
-        charge_comparison(&mut self.net, x.len());
+        charge_comparison(&mut self.ch.net, x.len());
         Ok(())
     }
 }

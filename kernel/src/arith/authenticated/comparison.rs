@@ -99,13 +99,13 @@ impl Authenticated<'_> {
         let xs = carve(&mut st, LOW * n);
         let ys = carve(&mut st, LOW * n);
         let full = self.alpha();
-        let alpha = self.alpha;
+        let alpha = self.ch.alpha;
         // 1. the dealer's bits: r₀..r₆₂ into g, r₆₃ into p[..n]; [x + r] into xs[..n]
         for e in 0..n {
-            let r = self.dealer.word::<i64>() as u64;
+            let r = self.ch.dealer.word::<i64>() as u64;
             let mut masked = x[e];
             for i in 0..64 {
-                let bit = deal(&mut self.dealer, full, i128::from((r >> i) & 1 == 1));
+                let bit = deal(&mut self.ch.dealer, full, i128::from((r >> i) & 1 == 1));
                 masked = masked.add(bit.scale(1i128 << i));
                 if i < LOW {
                     g[i * n + e] = bit;
@@ -115,22 +115,11 @@ impl Authenticated<'_> {
             }
             xs[e] = masked;
         }
-        let cost = self.net.cost_mut();
+        let cost = self.ch.net.cost_mut();
         cost.b2a_bits = cost.b2a_bits.wrapping_add(64 * n as u64);
         // 2. open c = x + r
-        {
-            let (s, seed) = (self.s, self.seed);
-            let (opened, tmp) = self.words.split_at_mut(n);
-            let mut opener = Self::opener(
-                &mut self.net,
-                &mut self.dealer,
-                &mut self.checks,
-                alpha,
-                s,
-                seed,
-            );
-            opener.open("ltz.open", &xs[..n], opened, tmp)?;
-        }
+        let (opened, tmp) = self.words.split_at_mut(n);
+        self.ch.open("ltz.open", &xs[..n], opened, tmp)?;
         // 3. a = c₆₃ ⊕ r₆₃ into out; the leaves (G, P) from the public bits of c
         let one = public(alpha, 1);
         for e in 0..n {
